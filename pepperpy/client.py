@@ -1,0 +1,242 @@
+"""The Client: resolve -> validate -> dialect -> transport -> typed result.
+
+One Client owns one catalog, one set of credentials and one connection pool per provider. It is safe to
+share between threads: the only shared mutable state (the per-provider runtimes) is built under a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+
+from . import errors
+from .catalog import Catalog
+from .config import DEFAULT_ENV_FILE, Settings, key_vars
+from .dialects.base import Dialect, get_dialect
+from .transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport, iter_body, iter_ndjson, iter_sse
+from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream
+from .validation import build_messages, check_embed_input, check_params
+
+CatalogPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+Timeout = float | tuple[float, float]
+_STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class _Runtime:
+    """What one provider needs at call time; built once per Client on first use."""
+
+    spec: ProviderSpec
+    dialect: Dialect
+    transport: Transport
+
+
+class Client:
+    """One blocking interface to every provider in the catalog.
+
+    >>> client = pepperpy.Client()                                   # doctest: +SKIP
+    >>> client.complete("Say hi", model="gpt-4o-mini").text          # doctest: +SKIP
+    >>> for chunk in client.stream("Tell a story", model="claude-haiku"):   # doctest: +SKIP
+    ...     print(chunk.text, end="")
+
+    ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog ``timeout:``, else
+    60 s. ``catalog`` adds YAML files or folders after the packaged ones. ``providers`` overrides provider
+    settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
+    """
+
+    def __init__(self, catalog: CatalogPaths = None, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
+                 api_keys: Mapping[str, str] | None = None, timeout: Timeout | None = None,
+                 max_retries: int = 2, cache: Any = False, fallbacks: Mapping[str, Sequence[str]] | None = None,
+                 *, providers: Mapping[str, Mapping[str, Any]] | None = None,
+                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, use_keyring: bool = True) -> None:
+        if max_retries < 0:
+            raise errors.ConfigurationError("max_retries must be 0 or more")
+        if pool_maxsize < 1:
+            raise errors.ConfigurationError("pool_maxsize must be 1 or more")
+        self._settings = Settings(env_file, api_keys, use_keyring)
+        extra = [catalog] if isinstance(catalog, (str, os.PathLike)) else list(catalog or ())
+        self.catalog = Catalog.load(extra)
+        if providers:
+            self.catalog = self.catalog.with_overrides(providers)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
+        self.pool_maxsize = pool_maxsize
+        self._runtimes: dict[str, _Runtime] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ catalog
+
+    def model(self, name: str) -> ModelSpec:
+        """The catalog entry for a model name, alias or ``"<provider>/<id>"``."""
+        return self.catalog.resolve(name)[1]
+
+    def models(self, provider: str | None = None, mode: str | None = None, capability: str | None = None,
+               available: bool | None = None) -> list[ModelSpec]:
+        """Catalog models, filtered; ``available=True`` keeps those whose provider has credentials."""
+        found = self.catalog.models(provider, mode, capability)
+        if available is None:
+            return found
+        ok = {p.name for p in self.catalog.providers.values() if self._settings.has_credentials(p)}
+        return [m for m in found if (m.provider in ok) == available]
+
+    def offered_models(self) -> list[ModelSpec]:
+        """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
+        result = []
+        for name in self._settings.offered_models():
+            provider, spec = self.catalog.resolve(name)
+            if self._settings.has_credentials(provider):
+                result.append(spec)
+        return result
+
+    # ------------------------------------------------------------------ calls
+
+    def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
+                 system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
+                 top_p: float | None = None, stop: str | Sequence[str] | None = None,
+                 fallbacks: Sequence[str] | None = None, **params: Any) -> Completion:
+        """Send one chat turn and wait for the whole answer.
+
+        >>> client.complete("Explain X", model="gemini-pro", temperature=0.7, max_tokens=200)  # doctest: +SKIP
+        """
+        provider, spec, body_messages, checked = self._prepare(
+            model, prompt, messages, system, dict(params, temperature=temperature, max_tokens=max_tokens,
+                                                  top_p=top_p, stop=stop))
+        runtime = self._runtime(provider)
+        request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=False)
+        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
+        return runtime.dialect.parse_chat(self._json(response, provider, spec), spec)
+
+    def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
+               system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
+               top_p: float | None = None, stop: str | Sequence[str] | None = None,
+               fallbacks: Sequence[str] | None = None, **params: Any) -> Stream:
+        """Send one chat turn and iterate over the answer as it arrives.
+
+        >>> with client.stream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
+        ...     for chunk in s: print(chunk.text, end="")
+        """
+        provider, spec, body_messages, checked = self._prepare(
+            model, prompt, messages, system, dict(params, temperature=temperature, max_tokens=max_tokens,
+                                                  top_p=top_p, stop=stop))
+        runtime = self._runtime(provider)
+        request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=True)
+        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
+        return Stream(self._chunks(runtime, spec, response), model=spec.id, provider=provider.name,
+                      close=response.close, spec=spec)
+
+    def embed(self, input: str | Sequence[str], *, model: str, **params: Any) -> Embeddings:
+        """Embed one text or a list of texts; ``vectors`` come back in input order.
+
+        >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
+        """
+        provider, spec = self.catalog.resolve(model)
+        if spec.mode != "embedding" and not spec.open:
+            raise errors.ValidationError(f"{spec.name} is a chat model; embed() needs an embedding model such as "
+                                         f"{self._example('embedding', provider.name)}", param="model", value=model)
+        texts = check_embed_input(input)
+        checked = check_params(spec, params)
+        runtime = self._runtime(provider)
+        request = runtime.dialect.build_embed(provider, spec, texts, checked)
+        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
+        return runtime.dialect.parse_embed(self._json(response, provider, spec), spec)
+
+    # ------------------------------------------------------------------ internals
+
+    def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                 system: str | None, params: dict[str, Any]
+                 ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
+        provider, spec = self.catalog.resolve(model)
+        if spec.mode != "chat":
+            raise errors.ValidationError(f"{spec.name} is an embedding model; use client.embed(), or a chat model "
+                                         f"such as {self._example('chat', provider.name)}", param="model",
+                                         value=model)
+        return provider, spec, build_messages(prompt, messages, system), check_params(spec, params)
+
+    def _example(self, mode: str, provider: str) -> str:
+        found = self.catalog.models(provider=provider, mode=mode) or self.catalog.models(mode=mode)
+        return repr(found[0].name) if found else "one from client.models()"
+
+    def _timeout(self, provider: ProviderSpec) -> Timeout:
+        if self.timeout is not None:
+            return self.timeout
+        return provider.timeout if provider.timeout is not None else DEFAULT_TIMEOUT
+
+    def _runtime(self, provider: ProviderSpec) -> _Runtime:
+        runtime = self._runtimes.get(provider.name)
+        if runtime is not None:
+            return runtime
+        with self._lock:
+            runtime = self._runtimes.get(provider.name)
+            if runtime is None:
+                runtime = self._runtimes[provider.name] = self._build_runtime(provider)
+        return runtime
+
+    def _build_runtime(self, provider: ProviderSpec) -> _Runtime:
+        settings = self._settings
+        key = settings.require_api_key(provider)
+        dialect = get_dialect(provider.dialect)
+        base_url = settings.base_url(provider)
+        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings),
+                              timeout=self._timeout(provider), pool_maxsize=self.pool_maxsize,
+                              secrets=(key,) if key else (), key_vars=key_vars(provider))
+        auth = dialect.session_auth(provider, key, settings, base_url)
+        if auth is not None:
+            transport.session.auth = auth
+        return _Runtime(provider, dialect, transport)
+
+    @staticmethod
+    def _json(response: requests.Response, provider: ProviderSpec, spec: ModelSpec) -> Any:
+        try:
+            return json.loads(response.content)
+        except (ValueError, requests.RequestException) as exc:
+            raise errors.ProviderAPIError(
+                f"{provider.name} answered {response.status_code} with a body that is not JSON",
+                provider=provider.name, model=spec.id, status_code=response.status_code) from exc
+
+    @staticmethod
+    def _chunks(runtime: _Runtime, spec: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
+        dialect = runtime.dialect
+        parser = dialect.stream_parser(spec)
+        reader = iter_sse if dialect.stream_format == "sse" else iter_ndjson
+        feed = parser.feed
+        try:
+            for event, data in reader(iter_body(response)):
+                chunk = feed(event, data)
+                if chunk is not None:
+                    yield chunk
+        except _STREAM_FAILURES as exc:
+            raise errors.from_transport_error(exc, provider=spec.provider, model=spec.id, streaming=True) from exc
+        except ValueError as exc:
+            raise errors.StreamError(f"{spec.provider} sent a stream event that is not valid JSON: {exc}",
+                                     provider=spec.provider, model=spec.id) from exc
+        finally:
+            response.close()
+        if not parser.done:
+            raise errors.StreamError(f"the stream from {spec.provider} ended before its terminator; the answer "
+                                     f"is incomplete", provider=spec.provider, model=spec.id)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Release every pooled connection. The Client stays usable: later calls open new ones."""
+        with self._lock:
+            runtimes, self._runtimes = self._runtimes, {}
+        for runtime in runtimes.values():
+            runtime.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<pepperpy.Client providers={len(self.catalog.providers)} models={len(self.catalog)}>"

@@ -1,0 +1,125 @@
+"""Credentials and settings of one Client.
+
+A provider's key is the first found of:
+1. ``Client(api_keys={"openai": "..."})`` / ``create_provider(api_key=...)``;
+2. ``PEPPERPY_PROVIDER_<NAME>_API_KEY`` in the environment;
+3. the catalog's ``api_key_env`` names (``OPENAI_API_KEY``, ...) in the environment;
+4. the same names in a ``.env`` file of the current directory (read when the Client is built, never at
+   import, never overriding the real environment; ``env_file=None`` disables it);
+5. the system keyring (service ``pepperpy``, user = provider name) when the optional ``keyring`` is installed.
+
+``PEPPERPY_PROVIDER_<NAME>_BASE_URL`` overrides a provider's base URL, ``PEPPERPY_PROVIDER_<NAME>_MODEL`` is the
+default model of ``create_provider``, and ``PEPPERPY_MODELS`` (comma list) names the models an app offers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import ConfigurationError
+from .types import ProviderSpec
+
+DEFAULT_ENV_FILE = ".env"
+KEYRING_SERVICE = "pepperpy"
+MODELS_ENV = "PEPPERPY_MODELS"
+
+
+def key_vars(provider: ProviderSpec) -> list[str]:
+    """Every environment variable that may hold the provider's key, in the order they are tried."""
+    return [provider.env_prefix + "API_KEY", *provider.api_key_env]
+
+
+class Settings:
+    """The environment as one Client sees it: the real environment first, then its ``.env`` file.
+
+    Values are looked up live in ``os.environ``; the ``.env`` file is read once, when the Client is built.
+    """
+
+    def __init__(self, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
+                 api_keys: Mapping[str, str] | None = None, use_keyring: bool = True) -> None:
+        self._api_keys = {k.lower(): v for k, v in (api_keys or {}).items() if v}
+        self._dotenv: dict[str, str] = {}
+        self.env_file: Path | None = None
+        if env_file is not None:
+            path = Path(env_file)
+            if path.is_file():
+                from dotenv import dotenv_values
+
+                self.env_file = path
+                self._dotenv = {k: v for k, v in dotenv_values(path).items() if v is not None}
+        self._use_keyring = use_keyring
+
+    def get(self, name: str) -> str | None:
+        """A setting from the environment, else from the ``.env`` file."""
+        value = os.environ.get(name)
+        if value:
+            return value
+        return self._dotenv.get(name) or None
+
+    def first(self, names: list[str] | tuple[str, ...]) -> str | None:
+        """The first of ``names`` that is set: every name in the environment, then in ``.env``."""
+        for name in names:
+            value = os.environ.get(name)
+            if value:
+                return value
+        for name in names:
+            value = self._dotenv.get(name)
+            if value:
+                return value
+        return None
+
+    def api_key(self, provider: ProviderSpec) -> str | None:
+        """The provider's key, or None when none is configured."""
+        explicit = self._api_keys.get(provider.name)
+        if explicit:
+            return explicit
+        value = self.first(key_vars(provider))
+        if value:
+            return value
+        return self._keyring(provider.name) if self._use_keyring else None
+
+    def require_api_key(self, provider: ProviderSpec) -> str | None:
+        """The key, None for providers that need none, or ConfigurationError naming what to set."""
+        key = self.api_key(provider)
+        if key or not provider.requires_api_key:
+            return key
+        names = key_vars(provider)
+        where = f" or in {self.env_file}" if self.env_file else " (or in a .env file)"
+        raise ConfigurationError(
+            f"no API key for provider {provider.name!r}: set {' or '.join(names)} in the environment{where}, "
+            f"or pass Client(api_keys={{{provider.name!r}: ...}})")
+
+    def has_credentials(self, provider: ProviderSpec) -> bool:
+        return not provider.requires_api_key or bool(self.api_key(provider))
+
+    def base_url(self, provider: ProviderSpec) -> str:
+        return (self.get(provider.env_prefix + "BASE_URL") or provider.base_url).rstrip("/")
+
+    def default_model(self, provider: ProviderSpec) -> str | None:
+        return self.get(provider.env_prefix + "MODEL")
+
+    def offered_models(self) -> list[str]:
+        """The names in ``PEPPERPY_MODELS``, in order."""
+        raw = self.get(MODELS_ENV) or ""
+        return [name.strip() for name in raw.split(",") if name.strip()]
+
+    def secrets(self, provider: ProviderSpec) -> tuple[str, ...]:
+        key = self.api_key(provider)
+        return (key,) if key else ()
+
+    @staticmethod
+    def _keyring(provider: str) -> str | None:
+        try:
+            import keyring
+        except ImportError:
+            return None
+        try:
+            value = keyring.get_password(KEYRING_SERVICE, provider)
+        except Exception:  # a broken keyring backend must not break a call; the key is just missing
+            return None
+        return value if isinstance(value, str) and value else None
+
+    def __repr__(self) -> str:  # never show values
+        return f"<Settings env_file={str(self.env_file) if self.env_file else None!r}>"

@@ -1,0 +1,137 @@
+"""What every wire dialect provides, and the helpers they share.
+
+A dialect is stateless and does no I/O: it builds `Request`s from plain values and parses plain JSON
+into pepperpy types. Streams are parsed by a small per-stream object (`StreamParser`) because some formats
+(tool-call deltas, Anthropic's usage split over events) need memory between events.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..transport import Request
+from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from requests.auth import AuthBase
+
+    from ..config import Settings
+
+Message = dict[str, Any]
+
+DIALECTS = ("openai", "anthropic", "gemini", "ollama", "stackspot")
+
+_FINISH = {
+    "stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop", "eos": "stop",
+    "length": "length", "max_tokens": "length", "model_length": "length",
+    "tool_calls": "tool_calls", "function_call": "tool_calls", "tool_use": "tool_calls",
+    "content_filter": "content_filter", "refusal": "content_filter", "safety": "content_filter",
+    "recitation": "content_filter", "blocklist": "content_filter", "prohibited_content": "content_filter",
+    "spii": "content_filter", "image_safety": "content_filter",
+    "error": "error", "malformed_function_call": "error", "other": "error",
+}
+
+
+def normalize_finish(reason: Any) -> str | None:
+    """Map any provider's finish/stop reason to stop | length | tool_calls | content_filter | error."""
+    if reason is None or reason == "" or reason == "FINISH_REASON_UNSPECIFIED":
+        return None
+    return _FINISH.get(str(reason).lower(), "stop")
+
+
+def parse_arguments(arguments: Any) -> Mapping[str, Any]:
+    """Tool-call arguments as an object, whether they came as a JSON string or an object."""
+    if isinstance(arguments, Mapping):
+        return arguments
+    if not arguments:
+        return {}
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return {"_raw": arguments}
+    return value if isinstance(value, dict) else {"_value": value}
+
+
+def raise_error_event(body: Any, model: ModelSpec) -> None:
+    """Raise the typed error for an error object received with a 200 answer or inside a stream."""
+    raise errors.from_error_payload(body, status=None, provider=model.provider, model=model.id)
+
+
+def text_of(content: Any) -> str:
+    """The text of a message content that is either a string or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+    return "" if content is None else str(content)
+
+
+class StreamParser:
+    """Turns one stream's events into Chunks. ``done`` is set when the format's terminator arrives."""
+
+    done = False
+
+    def feed(self, event: str, data: bytes) -> Chunk | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Dialect:
+    """One wire format. Subclasses override what differs; every method is pure."""
+
+    name = ""
+    stream_format = "sse"  # or "ndjson"
+    supports_embeddings = True
+
+    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+        """Static headers of every request: authentication and the provider's extra headers."""
+        return dict(provider.headers)
+
+    def session_auth(self, provider: ProviderSpec, key: str | None, settings: Settings,
+                     base_url: str) -> AuthBase | None:
+        """A requests auth object for token-based schemes (StackSpot's OAuth); None for static keys."""
+        return None
+
+    def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                   params: Mapping[str, Any], *, stream: bool) -> Request:
+        raise NotImplementedError
+
+    def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
+        raise NotImplementedError
+
+    def stream_parser(self, model: ModelSpec) -> StreamParser:
+        raise NotImplementedError
+
+    def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
+                    params: Mapping[str, Any]) -> Request:
+        raise errors.InvalidRequestError(f"provider {provider.name!r} ({self.name} dialect) has no embeddings API",
+                                         provider=provider.name, model=model.id)
+
+    def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        raise NotImplementedError
+
+
+def completion(model: ModelSpec, text: str, finish: Any, usage: Usage, raw: Any, *,
+               tool_calls: tuple[ToolCall, ...] = (), cost: float | None = None,
+               request_id: str | None = None) -> Completion:
+    """A Completion with the catalog cost unless the provider reported one."""
+    return Completion(text=text, model=model.id, provider=model.provider, finish_reason=normalize_finish(finish),
+                      usage=usage, cost=cost if cost is not None else model.cost(usage), raw=raw,
+                      tool_calls=tool_calls, request_id=request_id)
+
+
+_cache: dict[str, Dialect] = {}
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect object for a catalog ``dialect:`` name (its module is imported on first use)."""
+    dialect = _cache.get(name)
+    if dialect is None:
+        if name not in DIALECTS:
+            raise errors.ConfigurationError(f"unknown dialect {name!r}; known: {', '.join(DIALECTS)}")
+        module = importlib.import_module(f"pepperpy.dialects.{name}")
+        dialect = _cache[name] = module.DIALECT
+    return dialect

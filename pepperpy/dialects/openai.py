@@ -1,0 +1,153 @@
+"""The OpenAI wire format: ``/chat/completions`` and ``/embeddings``.
+
+Spoken by OpenAI and by every OpenAI-compatible vendor in the catalog (Groq, Mistral, DeepSeek, Together,
+xAI, OpenRouter, vLLM, llama.cpp, LM Studio). Provider ``options`` tune the few places they differ:
+
+- ``max_tokens_param``: the body key for max_tokens (OpenAI wants ``max_completion_tokens``);
+- ``stream_usage``: false for servers that reject ``stream_options.include_usage``;
+- ``referer_env`` / ``title_env`` (OpenRouter): env names for the ``HTTP-Referer`` / ``X-Title`` headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..transport import Request
+from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from .base import (
+    Dialect,
+    Message,
+    StreamParser,
+    completion,
+    normalize_finish,
+    parse_arguments,
+    raise_error_event,
+    text_of,
+)
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
+    """OpenAI-style usage (also used by the compatible vendors)."""
+    if not raw:
+        return None
+    prompt = raw.get("prompt_tokens") or 0
+    output = raw.get("completion_tokens") or 0
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    reasoning = (raw.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
+    total = raw.get("total_tokens")
+    return Usage(prompt, output, total if total is not None else prompt + output, cached, reasoning)
+
+
+def _tool_calls(raw: Sequence[Mapping[str, Any]] | None) -> tuple[ToolCall, ...]:
+    return tuple(ToolCall(id=c.get("id") or "", name=(c.get("function") or {}).get("name", ""),
+                          arguments=parse_arguments((c.get("function") or {}).get("arguments")))
+                 for c in raw or ())
+
+
+class OpenAIStreamParser(StreamParser):
+    """``data: {chunk}`` events ending with ``data: [DONE]``; tool-call deltas accumulate by index."""
+
+    __slots__ = ("_tools", "done", "model")
+
+    def __init__(self, model: ModelSpec) -> None:
+        self.done = False
+        self.model = model
+        self._tools: dict[int, dict[str, Any]] = {}
+
+    def feed(self, event: str, data: bytes) -> Chunk | None:
+        if data == b"[DONE]":
+            self.done = True
+            return None
+        obj = json.loads(data)
+        if obj.get("error"):
+            raise_error_event(obj, self.model)
+        choices = obj.get("choices")
+        text, finish = "", None
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or ""
+            finish = choice.get("finish_reason")
+            if delta.get("tool_calls"):
+                self._add_tool_deltas(delta["tool_calls"])
+        usage_raw = obj.get("usage")
+        usage = parse_usage(usage_raw)
+        if not text and finish is None and usage is None:
+            return None
+        tools: tuple[ToolCall, ...] = ()
+        if finish is not None and self._tools:
+            tools = tuple(ToolCall(t["id"], t["name"], parse_arguments(t["arguments"]))
+                          for _, t in sorted(self._tools.items()))
+        cost = usage_raw.get("cost") if usage_raw else None
+        return Chunk(text, normalize_finish(finish), usage, tools, cost, obj)
+
+    def _add_tool_deltas(self, deltas: Sequence[Mapping[str, Any]]) -> None:
+        for delta in deltas:
+            slot = self._tools.setdefault(delta.get("index", 0), {"id": "", "name": "", "arguments": ""})
+            slot["id"] = delta.get("id") or slot["id"]
+            function = delta.get("function") or {}
+            slot["name"] = function.get("name") or slot["name"]
+            slot["arguments"] += function.get("arguments") or ""
+
+
+class OpenAIDialect(Dialect):
+    name = "openai"
+
+    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+        headers = dict(provider.headers)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        options = provider.options
+        for option, header in (("referer_env", "HTTP-Referer"), ("title_env", "X-Title")):
+            names = options.get(option)
+            value = settings.first(list(names)) if names else None
+            if value:
+                headers[header] = value
+        return headers
+
+    def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                   params: Mapping[str, Any], *, stream: bool) -> Request:
+        body: dict[str, Any] = {"model": model.wire_name, "messages": list(messages)}
+        max_key = provider.options.get("max_tokens_param", "max_tokens")
+        for key, value in params.items():
+            body[max_key if key == "max_tokens" else key] = value
+        if stream:
+            body["stream"] = True
+            if provider.options.get("stream_usage", True):
+                body.setdefault("stream_options", {"include_usage": True})
+        return Request("POST", "/chat/completions", json=body, stream=stream)
+
+    def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
+        if payload.get("error"):
+            raise_error_event(payload, model)
+        choice = (payload.get("choices") or [{}])[0]
+        message = choice.get("message") or {}
+        usage_raw = payload.get("usage")
+        usage = parse_usage(usage_raw) or Usage()
+        return completion(model, text_of(message.get("content")), choice.get("finish_reason"), usage, payload,
+                          tool_calls=_tool_calls(message.get("tool_calls")),
+                          cost=usage_raw.get("cost") if usage_raw else None, request_id=payload.get("id"))
+
+    def stream_parser(self, model: ModelSpec) -> StreamParser:
+        return OpenAIStreamParser(model)
+
+    def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
+                    params: Mapping[str, Any]) -> Request:
+        body = {"model": model.wire_name, "input": list(texts), "encoding_format": "float", **params}
+        return Request("POST", "/embeddings", json=body)
+
+    def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        if payload.get("error"):
+            raise_error_event(payload, model)
+        rows = sorted(payload.get("data") or (), key=lambda row: row.get("index", 0))
+        usage = parse_usage(payload.get("usage")) or Usage()
+        return Embeddings(vectors=[row["embedding"] for row in rows], model=model.id, provider=model.provider,
+                          usage=usage, cost=model.cost(usage), raw=payload)
+
+
+DIALECT = OpenAIDialect()

@@ -1,0 +1,386 @@
+"""The pepperpy exception tree, and the one place that turns HTTP and transport failures into it.
+
+```
+PepperpyError
+├── ConfigurationError       missing credentials (names every env var that would work), bad options
+├── CatalogError             file, line and schema path of the problem (also a ValueError)
+├── ModelNotFoundError       .suggestions (close matches)
+├── ValidationError          bad params, caught before any request (also a ValueError)
+└── ProviderError            .provider (alias .provider_type), .model, .status_code, .details, .request_id, .retryable
+    ├── ProviderAPIError     an HTTP error answer
+    │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
+    │   ├── RateLimitError           429 (alias ProviderRateLimitError); .retry_after seconds when known
+    │   ├── ContextLengthError       prompt too long, whatever the provider calls it
+    │   ├── InvalidRequestError      other 4xx
+    │   └── ProviderUnavailableError 5xx, 529 overloaded
+    ├── ProviderTimeoutError
+    ├── ProviderConnectionError
+    ├── StreamError                  a stream that broke or ended without its terminator
+    └── CircuitOpenError             raised without touching the network; .retry_after
+```
+
+`from_response`, `from_error_payload` and `from_transport_error` are the only translation points; the client
+always raises their result `from` the original exception. No message or repr ever carries a credential:
+every text taken from a provider goes through `redact` with the caller's secrets.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "CatalogError",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "ContextLengthError",
+    "InvalidRequestError",
+    "ModelNotFoundError",
+    "PepperpyError",
+    "ProviderAPIError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderRateLimitError",
+    "ProviderTimeoutError",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "StreamError",
+    "ValidationError",
+]
+
+
+class PepperpyError(Exception):
+    """Base class of every error pepperpy raises."""
+
+
+class ConfigurationError(PepperpyError):
+    """Missing credentials or a bad option; the message says what to set."""
+
+
+class CatalogError(PepperpyError, ValueError):
+    """A catalog file that cannot be used, with ``.file``, ``.line`` and ``.field`` of the problem."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field = file, line, field
+        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        at = f"{field}: " if field else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+class ModelNotFoundError(PepperpyError, LookupError):
+    """No catalog model has this name; ``.suggestions`` lists close matches."""
+
+    def __init__(self, name: str, suggestions: Sequence[str] = (), hint: str = "") -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        text = f"unknown model {name!r}"
+        if self.suggestions:
+            text += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+        text += hint or " See client.models() for every model, or add one to a catalog YAML file."
+        super().__init__(text)
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message
+        return str(self.args[0])
+
+
+class ValidationError(PepperpyError, ValueError):
+    """A parameter refused before any request: names the param, the value and the allowed range."""
+
+    def __init__(self, message: str, *, param: str | None = None, value: Any = None) -> None:
+        self.param, self.value = param, value
+        super().__init__(message)
+
+
+class ProviderError(PepperpyError):
+    """A provider call that failed. ``provider_type`` is the seed API's name for ``provider``."""
+
+    retryable_default = False
+
+    def __init__(self, message: str, *, provider: str | None = None, model: str | None = None,
+                 status_code: int | None = None, details: Any = None, request_id: str | None = None,
+                 retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.model = model
+        self.status_code = status_code
+        self.details = details
+        self.request_id = request_id
+        self.retryable = self.retryable_default if retryable is None else retryable
+
+    @property
+    def provider_type(self) -> str | None:
+        return self.provider
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, provider={self.provider!r}, status_code={self.status_code!r})"
+
+
+class ProviderAPIError(ProviderError):
+    """The provider answered with an HTTP error."""
+
+
+class AuthenticationError(ProviderAPIError):
+    """The credentials were refused (401, 403, Gemini API_KEY_INVALID)."""
+
+
+class RateLimitError(ProviderAPIError):
+    """Too many requests (429); ``retry_after`` is the wait in seconds when the provider said it."""
+
+    retryable_default = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+ProviderRateLimitError = RateLimitError
+
+
+class ContextLengthError(ProviderAPIError):
+    """The prompt (plus max_tokens) does not fit the model's context window."""
+
+
+class InvalidRequestError(ProviderAPIError):
+    """Any other 4xx answer: the request needs fixing."""
+
+
+class ProviderUnavailableError(ProviderAPIError):
+    """5xx or 529 overloaded: the provider failed, try again later."""
+
+    retryable_default = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ProviderTimeoutError(ProviderError):
+    """No answer within the timeout."""
+
+    retryable_default = True
+
+
+class ProviderConnectionError(ProviderError):
+    """The provider could not be reached (refused, reset, DNS, TLS)."""
+
+    retryable_default = True
+
+
+class StreamError(ProviderError):
+    """A stream that broke, or ended without its terminator."""
+
+
+class CircuitOpenError(ProviderError):
+    """The provider's circuit breaker is open; raised without touching the network."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+# --------------------------------------------------------------------------- redaction
+
+_KEY_PATTERNS = re.compile(
+    r"(sk-[A-Za-z0-9_\-*]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{8,}"
+    r"|xai-[A-Za-z0-9]{8,}|(?<=Bearer )[A-Za-z0-9._\-]{8,})"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace every known secret, and anything shaped like an API key, with ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
+    return _KEY_PATTERNS.sub("***", text)
+
+
+def _redact_any(value: Any, secrets: Sequence[str]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: _redact_any(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_any(v, secrets) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- retry hints
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms``, ``retry-after`` (seconds or HTTP date) or Gemini's
+    ``RetryInfo.retryDelay`` in the body; None when the provider said nothing."""
+    if headers:
+        ms = headers.get("retry-after-ms")
+        if ms:
+            try:
+                return max(0.0, float(ms) / 1000.0)
+            except ValueError:
+                pass
+        value = headers.get("retry-after")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                parsed = email.utils.parsedate_to_datetime(value) if _looks_like_date(value) else None
+                if parsed is not None:
+                    return max(0.0, parsed.timestamp() - time.time())
+    for detail in _error_object(body).get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def _looks_like_date(value: str) -> bool:
+    try:
+        return email.utils.parsedate_to_datetime(value) is not None
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- translation
+
+_CONTEXT = re.compile(
+    r"prompt is too long|context[_ ]length|maximum context|context window|too many tokens|"
+    r"input token count.*exceeds|exceeds the maximum number of tokens|reduce the length", re.I)
+
+
+def _error_object(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            return err
+        if isinstance(err, str):
+            return {"message": err}
+        return body
+    return {}
+
+
+def decode_body(content: bytes) -> Any:
+    """The JSON of an error answer, or its text when it is not JSON."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:1000]
+
+
+def _describe(body: Any) -> tuple[str, set[str]]:
+    """(message, lower-cased codes) from any provider's error body."""
+    err = _error_object(body)
+    if not err:
+        return (str(body).strip()[:500] if body else ""), set()
+    message = err.get("message") or err.get("details") or err.get("detail") or ""
+    if not isinstance(message, str):
+        message = json.dumps(message)[:500]
+    codes = {str(err[k]).lower() for k in ("code", "type", "status") if err.get(k) is not None}
+    for detail in err.get("details") or () if isinstance(err.get("details"), list) else ():
+        if isinstance(detail, dict) and detail.get("reason"):
+            codes.add(str(detail["reason"]).lower())
+    return message, codes
+
+
+def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
+    if "api_key_invalid" in codes or "authentication_error" in codes or status in (401, 403):
+        return AuthenticationError
+    if "context_length_exceeded" in codes or (status in (400, 413, None) and _CONTEXT.search(message)):
+        return ContextLengthError
+    if status == 429 or codes & {"rate_limit_error", "resource_exhausted", "rate_limit_exceeded",
+                                 "toomanyrequests", "insufficient_quota"}:
+        return RateLimitError
+    if status == 408 or "deadline_exceeded" in codes:
+        return ProviderTimeoutError
+    if (status is not None and status >= 500) or codes & {
+            "overloaded_error", "api_error", "server_error", "internal", "unavailable", "500", "502", "503"}:
+        return ProviderUnavailableError
+    if status is None:
+        return StreamError
+    return InvalidRequestError
+
+
+def from_error_payload(body: Any, *, status: int | None, provider: str, model: str | None,
+                       headers: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
+                       key_vars: Sequence[str] = ()) -> ProviderError:
+    """Build the typed error for an error body (an HTTP error answer, or an error event mid-stream)."""
+    message, codes = _describe(body)
+    if status is None:  # a mid-stream error: Gemini carries the HTTP code inside
+        inner = _error_object(body).get("code")
+        status_like = inner if isinstance(inner, int) and 400 <= inner < 600 else None
+        cls = _classify(status_like, message, codes)
+    else:
+        cls = _classify(status, message, codes)
+    message = redact(message, secrets)
+    request_id = None
+    if headers:
+        request_id = headers.get("x-request-id") or headers.get("request-id")
+    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    code = next(iter(sorted(codes)), None) if codes else None
+    where = f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream"
+    text = f"{where}{f' ({code})' if code else ''}: {message or 'no message'}"
+    kw: dict[str, Any] = {}
+    if cls is AuthenticationError and key_vars:
+        text += f". Check the key in {' or '.join(key_vars)}."
+    elif cls is ContextLengthError:
+        text += ". Shorten the prompt or lower max_tokens."
+    elif cls is InvalidRequestError and status == 404 and "ollama pull" not in text:
+        text += f". Check the model name {model!r}."
+    if cls in (RateLimitError, ProviderUnavailableError):
+        kw["retry_after"] = parse_retry_after(headers, body)
+    if cls is RateLimitError and "insufficient_quota" in codes:
+        kw["retryable"] = False
+    if cls is InvalidRequestError and status == 409:
+        kw["retryable"] = True
+    return cls(text, provider=provider, model=model, status_code=status,
+               details=_redact_any(body, secrets), request_id=request_id, **kw)
+
+
+def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,
+                  model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = ()) -> ProviderError:
+    """Build the typed error for a non-2xx HTTP answer."""
+    return from_error_payload(decode_body(content), status=status, provider=provider, model=model,
+                              headers=headers, secrets=secrets, key_vars=key_vars)
+
+
+def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
+                         streaming: bool = False) -> ProviderError:
+    """Build the typed error for a requests/urllib3 exception (never includes headers or query strings)."""
+    import requests  # already imported by the transport; local to keep this module light
+
+    reason = _root_reason(exc)
+    where = f"{provider} at {url.split('?', 1)[0]}" if url else provider
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
+        return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
+                                    provider=provider, model=model)
+    if streaming or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return StreamError(f"the stream from {where} broke: {reason}", provider=provider, model=model)
+    retryable = not isinstance(exc, requests.exceptions.SSLError)
+    return ProviderConnectionError(f"could not reach {where}: {reason}", provider=provider, model=model,
+                                   retryable=retryable)
+
+
+def _root_reason(exc: BaseException) -> str:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    last = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        last = current
+        nested = getattr(current, "reason", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+        if current is None and last.args and isinstance(last.args[0], BaseException):
+            current = last.args[0]
+    text = str(last) or type(last).__name__
+    # urllib3 prefixes reasons with an object repr; keep the human part
+    text = re.sub(r"<[^>]+>:\s*", "", text)
+    return redact(text)[:300]

@@ -1,0 +1,182 @@
+"""The seed-compatible facade: ``create_provider``, ``Provider`` and ``ProviderConfig``.
+
+>>> from pepperpy.providers import create_provider
+>>> with create_provider("openai", api_key="...", model="gpt-4o", timeout=30, max_retries=3) as p:  # doctest: +SKIP
+...     print(p.complete("Explain quantum computing", temperature=0.7, max_tokens=200))
+...     for chunk in p.complete("Tell me a story", stream=True):
+...         print(chunk, end="")
+...     vector = p.embed("Text to embed")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from types import TracebackType
+from typing import Any
+
+from ..client import Client
+from ..errors import ConfigurationError, ModelNotFoundError
+from ..types import ModelSpec
+from .engine import ProviderEngine
+
+# extra_config keys that become provider settings or headers
+_HEADER_KEYS = {"organization": "OpenAI-Organization", "project": "OpenAI-Project", "referer": "HTTP-Referer",
+                "title": "X-Title"}
+
+
+@dataclass
+class ProviderConfig:
+    """The settings of one provider instance. ``to_dict()`` (alias ``dict()``) feeds ``create_provider(**...)``."""
+
+    provider_type: str
+    api_key: str | None = None
+    model: str | None = None
+    timeout: float | None = 30.0
+    max_retries: int = 3
+    extra_config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    dict = to_dict  # the seed documents use config.dict()
+
+    def __repr__(self) -> str:
+        key = "'***'" if self.api_key else "None"
+        return (f"ProviderConfig(provider_type={self.provider_type!r}, api_key={key}, model={self.model!r}, "
+                f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
+                f"extra_config={sorted(self.extra_config)!r})")
+
+
+class Provider:
+    """One provider with a default model; blocking. Subclass it for a custom provider and register it with
+    ``ProviderEngine.register_provider``; the built-in providers come from the catalog."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self._initialized = False
+
+    @property
+    def provider_type(self) -> str:
+        return self.config.provider_type
+
+    def initialize(self) -> None:
+        """Acquire resources; ``create_provider`` calls it."""
+        self._initialized = True
+
+    def _check_initialized(self) -> None:
+        if not self._initialized:
+            raise ConfigurationError(f"provider {self.provider_type!r} is not initialized (or was cleaned up); "
+                                     f"build it with create_provider()")
+
+    def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
+                 stream: bool = False, **kwargs: Any) -> str | Iterator[str]:
+        """The answer text, or an iterator of text pieces when ``stream=True``."""
+        raise NotImplementedError
+
+    def embed(self, text: str, **kwargs: Any) -> list[float]:
+        """The vector of one text."""
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Release resources; the provider cannot be used afterwards."""
+        self._initialized = False
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.cleanup()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.provider_type} model={self.config.model!r}>"
+
+
+class CatalogProvider(Provider):
+    """A catalog provider behind the seed API, backed by its own Client."""
+
+    def __init__(self, config: ProviderConfig, client: Client | None = None) -> None:
+        super().__init__(config)
+        self._client = client
+        self._owns_client = client is None
+
+    def initialize(self) -> None:
+        if self._client is None:
+            extra = dict(self.config.extra_config)
+            overrides: dict[str, Any] = {}
+            if "base_url" in extra:
+                overrides["base_url"] = extra.pop("base_url")
+            headers = {_HEADER_KEYS[k]: str(extra.pop(k)) for k in list(extra) if k in _HEADER_KEYS}
+            if headers:
+                overrides["headers"] = headers
+            if extra:
+                overrides["options"] = extra
+            name = self.config.provider_type
+            self._client = Client(api_keys={name: self.config.api_key} if self.config.api_key else None,
+                                  timeout=self.config.timeout, max_retries=self.config.max_retries,
+                                  providers={name: overrides} if overrides else None)
+        spec = self._client.catalog.provider(self.config.provider_type)
+        if self.config.model is None:
+            self.config.model = (self._client._settings.default_model(spec)
+                                 or next((m.id for m in spec.models if m.mode == "chat"), None))
+        super().initialize()
+
+    @property
+    def client(self) -> Client:
+        self._check_initialized()
+        assert self._client is not None
+        return self._client
+
+    def _model_name(self, model: str | None, mode: str) -> str:
+        provider = self.config.provider_type
+        name = model or (self.config.model if mode == "chat" else None)
+        if name is None:
+            found = self.client.catalog.models(provider=provider, mode=mode)
+            if not found:
+                raise ConfigurationError(f"provider {provider!r} has no {mode} model in the catalog; "
+                                         f"pass model=...")
+            return found[0].name
+        qualified = name if name.startswith(provider + "/") else f"{provider}/{name}"
+        try:
+            self.client.catalog.resolve(qualified)
+            return qualified
+        except ModelNotFoundError:
+            return name
+
+    def model_spec(self, model: str | None = None) -> ModelSpec:
+        return self.client.model(self._model_name(model, "chat"))
+
+    def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
+                 stream: bool = False, model: str | None = None, **kwargs: Any) -> str | Iterator[str]:
+        name = self._model_name(model, "chat")
+        if stream:
+            chunks = self.client.stream(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
+                                        **kwargs)
+            return (chunk.text for chunk in chunks if chunk.text)
+        return self.client.complete(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
+                                    **kwargs).text
+
+    def embed(self, text: str, *, model: str | None = None, **kwargs: Any) -> list[float]:
+        return self.client.embed(text, model=self._model_name(model, "embedding"), **kwargs).vectors[0]
+
+    def cleanup(self) -> None:
+        if self._client is not None and self._owns_client:
+            self._client.close()
+        super().cleanup()
+
+
+def create_provider(provider_type: str, api_key: str | None = None, model: str | None = None,
+                    timeout: float | None = 30.0, max_retries: int = 3, extra_config: dict[str, Any] | None = None,
+                    **kwargs: Any) -> Provider:
+    """Build and initialize a provider: a registered custom class, else the catalog provider of that name.
+
+    The key comes from ``api_key`` or the usual environment variables; the model from ``model``, else
+    ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the provider's first catalog chat model.
+    """
+    extra = dict(extra_config or {}, **kwargs)
+    config = ProviderConfig(provider_type, api_key, model, timeout, max_retries, extra)
+    custom = ProviderEngine.get(provider_type)
+    provider = custom(config) if custom is not None else CatalogProvider(config)
+    provider.initialize()
+    return provider

@@ -1,0 +1,165 @@
+"""HTTP for one provider: a pooled ``requests.Session``, explicit timeouts, and the SSE / NDJSON readers.
+
+This is the only module that touches requests and urllib3; their exceptions and non-2xx answers leave it
+as pepperpy errors (built by ``errors``), always raised ``from`` the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import errors
+
+DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
+DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
+DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
+USER_AGENT = "pepperpy/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A plain description of one HTTP call, built by a dialect and sent by a Transport."""
+
+    method: str
+    path: str                     # appended to the base URL, or an absolute URL
+    json: Any = None
+    headers: Mapping[str, str] | None = None
+    params: Mapping[str, str] | None = None
+    data: Mapping[str, str] | None = None  # form body (OAuth token requests)
+    stream: bool = False
+
+
+class Transport:
+    """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are."""
+
+    def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+                 secrets: Sequence[str] = (), key_vars: Sequence[str] = ()) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
+        self._secrets = tuple(secrets)
+        self._key_vars = tuple(key_vars)
+        session = requests.Session()
+        # Environment proxies and CA bundles are read once here, not on every call (trust_env costs a
+        # netrc lookup and several getenv calls per request).
+        session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = _environ_ca_bundle()
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
+        session.headers.update({"User-Agent": USER_AGENT, **headers})
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        self.session = session
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base_url + path
+
+    def send(self, request: Request, *, model: str | None = None,
+             timeout: float | tuple[float, float] | None = None) -> requests.Response:
+        """Send one request; return the 2xx response or raise the typed error."""
+        url = self.url(request.path)
+        try:
+            response = self.session.request(
+                request.method, url, json=request.json, data=request.data, params=request.params,
+                headers=request.headers or None, stream=request.stream,
+                timeout=timeout if timeout is not None else self.timeout)
+        except requests.RequestException as exc:
+            raise errors.from_transport_error(exc, provider=self.provider, model=model, url=url) from exc
+        if response.status_code >= 400:
+            try:
+                content = response.content
+            except requests.RequestException:
+                content = b""
+            finally:
+                response.close()
+            raise errors.from_response(response.status_code, content, response.headers, provider=self.provider,
+                                       model=model, secrets=self._secrets, key_vars=self._key_vars)
+        return response
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.provider} {self.base_url}>"
+
+
+def _environ_ca_bundle() -> str | None:
+    import os
+
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+# --------------------------------------------------------------------------- stream readers
+
+def iter_body(response: requests.Response) -> Iterator[bytes]:
+    """The body's bytes as they arrive (each HTTP chunk, or whatever one read returns)."""
+    raw = response.raw
+    if raw.chunked and raw.supports_chunked_reads():
+        yield from raw.read_chunked(decode_content=True)
+        return
+    read1 = getattr(raw, "read1", None)
+    while True:
+        data = read1(65536, decode_content=True) if read1 is not None else raw.read(8192, decode_content=True)
+        if not data:
+            return
+        yield data
+
+
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines without their terminator; CR, LF and CRLF all end a line (as the SSE spec says)."""
+    pending = b""
+    for chunk in chunks:
+        if pending:
+            chunk = pending + chunk
+        lines = chunk.splitlines(True)
+        last = lines[-1]
+        if last.endswith(b"\n"):
+            pending = b""
+        else:  # incomplete, or ends with "\r" that may be half of "\r\n"
+            pending = lines.pop()
+        for line in lines:
+            yield line.rstrip(b"\r\n")
+    if pending:
+        yield pending.rstrip(b"\r\n")
+
+
+def iter_sse(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+    """Server-sent events as ``(event name, data)``; comments skipped, multi-line ``data:`` joined.
+
+    An event still open when the body ends is delivered too (some servers omit the last blank line).
+    """
+    event = ""
+    data: list[bytes] = []
+    for line in iter_lines(chunks):
+        if not line:
+            if data:
+                yield event or "message", b"\n".join(data)
+                data = []
+            event = ""
+            continue
+        if line[0] == 58:  # ":" comment / keep-alive
+            continue
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            data.append(value)
+        elif name == b"event":
+            event = value.decode("utf-8", "replace")
+    if data:
+        yield event or "message", b"\n".join(data)
+
+
+def iter_ndjson(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+    """Newline-delimited JSON lines, shaped like SSE events so dialects see one kind of input."""
+    for line in iter_lines(chunks):
+        if line.strip():
+            yield "message", line

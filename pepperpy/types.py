@@ -1,0 +1,310 @@
+"""The values pepperpy hands out: Completion, Chunk, Stream, Usage, Embeddings, and the catalog's
+ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, which is an iterator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from .errors import StreamError
+
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call. ``total_tokens`` defaults to input + output."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = -1
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.total_tokens < 0:
+            object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for; ``arguments`` is the parsed JSON object."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """USD per 1M tokens."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+    def cost(self, usage: Usage) -> float:
+        cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
+        uncached = usage.input_tokens - cached
+        total = uncached * self.input + cached * (self.cached_input or 0.0) + usage.output_tokens * self.output
+        return round(total / 1_000_000, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRange:
+    """The allowed values of one parameter; ``supported=False`` means the model refuses it."""
+
+    min: float | None = None
+    max: float | None = None
+    supported: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One catalog model. ``name`` is the unambiguous ``"<provider>/<id>"``.
+
+    >>> spec = pepperpy.Client().model("gpt-4o")   # doctest: +SKIP
+    >>> spec.provider, spec.context_window          # doctest: +SKIP
+    ('openai', 128000)
+    """
+
+    id: str
+    provider: str
+    mode: str = "chat"
+    api_name: str = ""
+    aliases: tuple[str, ...] = ()
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    capabilities: frozenset[str] = frozenset()
+    params: Mapping[str, ParamRange] = field(default_factory=_empty)
+    pricing: Pricing | None = None
+    dimensions: int | None = None
+    deprecated: str | None = None
+    source: str | None = None
+    notes: str | None = None
+    open: bool = False  # synthesized for an open_models provider, not listed in its file
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+    @property
+    def wire_name(self) -> str:
+        return self.api_name or self.id
+
+    def cost(self, usage: Usage) -> float | None:
+        return self.pricing.cost(usage) if self.pricing is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """One catalog provider: where it lives, how it authenticates and which dialect it speaks."""
+
+    name: str
+    dialect: str
+    base_url: str
+    api_key_env: tuple[str, ...] = ()
+    requires_api_key: bool = True
+    open_models: bool = False
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    timeout: float | None = None
+    limits: Mapping[str, int] = field(default_factory=_empty)
+    breaker: Mapping[str, float] = field(default_factory=_empty)
+    options: Mapping[str, Any] = field(default_factory=_empty)
+    docs: str | None = None
+    models: tuple[ModelSpec, ...] = ()
+    file: str | None = None
+
+    @property
+    def env_prefix(self) -> str:
+        return "PEPPERPY_PROVIDER_" + self.name.upper().replace("-", "_") + "_"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The answer of one call. ``str(completion)`` is its text.
+
+    >>> r = client.complete("Say hi", model="gpt-4o-mini")   # doctest: +SKIP
+    >>> r.text, r.finish_reason, r.usage.total_tokens, r.cost  # doctest: +SKIP
+    """
+
+    text: str
+    model: str
+    provider: str
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    raw: Any = None
+    cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
+    request_id: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        cost = f" · ${self.cost:.6f}" if self.cost is not None else ""
+        meta = (f"*{self.provider}/{self.model} · {self.finish_reason} · "
+                f"{self.usage.input_tokens}→{self.usage.output_tokens} tokens{cost}"
+                f"{' · cached' if self.cached else ''}*")
+        return f"{self.text}\n\n{meta}"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    cost: float | None = None  # when the provider reports it (OpenRouter)
+    raw: Any = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Embeddings:
+    """Vectors in input order, with usage and cost."""
+
+    vectors: list[list[float]]
+    model: str
+    provider: str
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    raw: Any = None
+    cached: bool = False
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __iter__(self) -> Iterator[list[float]]:
+        return iter(self.vectors)
+
+    def __getitem__(self, index: int) -> list[float]:
+        return self.vectors[index]
+
+    def _repr_markdown_(self) -> str:
+        dims = len(self.vectors[0]) if self.vectors else 0
+        return f"*{len(self.vectors)} vectors × {dims} dims from {self.provider}/{self.model}*"
+
+
+class Stream(Iterator[Chunk]):
+    """An iterator of Chunks and a context manager; ``.completion`` is the whole answer.
+
+    Closing it early (``close()``, leaving the ``with`` block, or garbage collection) closes the HTTP
+    response so the connection is not left half-read.
+
+    >>> with client.stream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
+    ...     for chunk in s:
+    ...         print(chunk.text, end="")
+    >>> s.completion.usage                                               # doctest: +SKIP
+    """
+
+    def __init__(self, chunks: Iterator[Chunk], *, model: str, provider: str,
+                 close: Callable[[], None] | None = None, spec: ModelSpec | None = None,
+                 on_finish: Callable[[Completion], None] | None = None) -> None:
+        self.model = model
+        self.provider = provider
+        self._chunks = chunks
+        self._close = close
+        self._spec = spec
+        self._on_finish = on_finish
+        self._parts: list[str] = []
+        self._finish: str | None = None
+        self._usage: Usage | None = None
+        self._cost: float | None = None
+        self._tool_calls: tuple[ToolCall, ...] = ()
+        self._last: Any = None
+        self._completion: Completion | None = None
+        self._closed = False
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> Chunk:
+        if self._closed:
+            raise StopIteration
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            self._complete()
+            raise
+        except BaseException:
+            self.close()
+            raise
+        if chunk.text:
+            self._parts.append(chunk.text)
+        if chunk.finish_reason is not None:
+            self._finish = chunk.finish_reason
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        if chunk.cost is not None:
+            self._cost = chunk.cost
+        if chunk.tool_calls:
+            self._tool_calls = chunk.tool_calls
+        self._last = chunk.raw
+        return chunk
+
+    def _complete(self) -> None:
+        usage = self._usage or Usage()
+        cost = self._cost if self._cost is not None else (self._spec.cost(usage) if self._spec else None)
+        self._completion = Completion(
+            text="".join(self._parts), model=self.model, provider=self.provider,
+            finish_reason=self._finish, usage=usage, cost=cost, raw=self._last, tool_calls=self._tool_calls)
+        self.close()
+        if self._on_finish is not None:
+            self._on_finish(self._completion)
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self._parts)
+
+    @property
+    def completion(self) -> Completion:
+        """The whole answer; reads the rest of the stream first if needed."""
+        if self._completion is None:
+            if self._closed:
+                raise StreamError("the stream was closed before it finished; no completion is available",
+                                  provider=self.provider, model=self.model)
+            for _ in self:
+                pass
+        assert self._completion is not None
+        return self._completion
+
+    def close(self) -> None:
+        """Stop reading and release the HTTP connection. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        close_chunks = getattr(self._chunks, "close", None)
+        if close_chunks is not None:
+            close_chunks()
+        if self._close is not None:
+            self._close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to release
+            pass
+
+    def __repr__(self) -> str:
+        state = "done" if self._completion else ("closed" if self._closed else "open")
+        return f"<Stream {self.provider}/{self.model} {state}>"

@@ -1,0 +1,97 @@
+"""Checks done before any request: the messages, and the params against the model's catalog ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import ValidationError
+from .types import ModelSpec
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
+
+
+def build_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                   system: str | None) -> list[dict[str, Any]]:
+    """OpenAI-shaped messages: ``system`` first, then ``messages``, then ``prompt`` as the last user turn."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise ValidationError(f"prompt must be a string, not {type(prompt).__name__}; pass a list of chat "
+                              f"turns as messages=[...]", param="prompt", value=type(prompt).__name__)
+    if system is not None and not isinstance(system, str):
+        raise ValidationError("system must be a string", param="system", value=type(system).__name__)
+    result: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for i, message in enumerate(messages or ()):
+        if not isinstance(message, Mapping) or "role" not in message:
+            raise ValidationError(f"messages[{i}] must be a mapping with 'role' and 'content', like "
+                                  f"{{'role': 'user', 'content': 'Hi'}}", param=f"messages[{i}]", value=message)
+        if message["role"] not in ROLES:
+            raise ValidationError(f"messages[{i}] has role {message['role']!r}; use one of {sorted(ROLES)}",
+                                  param=f"messages[{i}].role", value=message["role"])
+        result.append(dict(message))
+    if prompt is not None:
+        result.append({"role": "user", "content": prompt})
+    if not any(m["role"] != "system" for m in result):
+        raise ValidationError("nothing to answer: pass a prompt or messages=[{'role': 'user', 'content': ...}]",
+                              param="prompt", value=None)
+    return result
+
+
+def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """Drop None values and check each param against the model's ranges; returns the params to send."""
+    checked: dict[str, Any] = {}
+    ranges = model.params
+    for name, value in params.items():
+        if value is None:
+            continue
+        allowed = ranges.get(name)
+        if allowed is not None and not allowed.supported:
+            raise ValidationError(f"{model.name} does not accept {name}; remove it from the call",
+                                  param=name, value=value)
+        if name == "max_tokens":
+            _check_max_tokens(model, value)
+        elif name == "stop":
+            value = _check_stop(value)
+        elif name in _NUMERIC or (allowed is not None and (allowed.min is not None or allowed.max is not None)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValidationError(f"{name} must be a number, not {value!r}", param=name, value=value)
+        if allowed is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            low = allowed.min if allowed.min is not None else float("-inf")
+            high = allowed.max if allowed.max is not None else float("inf")
+            if not low <= value <= high:
+                raise ValidationError(f"{name}={value!r} is out of range for {model.name}: allowed "
+                                      f"{_fmt(allowed.min)}..{_fmt(allowed.max)}", param=name, value=value)
+        checked[name] = value
+    return checked
+
+
+def _check_max_tokens(model: ModelSpec, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"max_tokens must be a positive integer, not {value!r}", param="max_tokens",
+                              value=value)
+    limit = model.max_output_tokens
+    if limit is not None and value > limit:
+        raise ValidationError(f"max_tokens={value} is out of range for {model.name}: allowed 1..{limit} "
+                              f"(its max_output_tokens)", param="max_tokens", value=value)
+
+
+def _check_stop(value: Any) -> list[str]:
+    stops = [value] if isinstance(value, str) else value
+    if not isinstance(stops, (list, tuple)) or not all(isinstance(s, str) and s for s in stops):
+        raise ValidationError(f"stop must be a string or a list of non-empty strings, not {value!r}",
+                              param="stop", value=value)
+    return list(stops)
+
+
+def check_embed_input(texts: str | Sequence[str]) -> list[str]:
+    items = [texts] if isinstance(texts, str) else texts
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(t, str) for t in items):
+        raise ValidationError("embed() takes a string or a non-empty list of strings", param="input",
+                              value=type(texts).__name__)
+    return list(items)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "∞"
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,89 @@
+"""Broken catalog files raise CatalogError naming the file, the line and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pepperpy
+from pepperpy.catalog import Catalog, check_file
+
+GOOD = """\
+provider: acme
+dialect: openai
+base_url: https://acme.example/v1
+models:
+  - id: acme-1
+    mode: chat
+    context_window: 1000
+    max_output_tokens: 100
+    source: https://acme.example/models
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "acme.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("text", "line", "field", "words"), [
+    (GOOD.replace("mode: chat", "mode: chta"), 6, "models[0].mode", "chta"),
+    (GOOD.replace("    source:", "    contxt_window: 5\n    source:"), 9, "models[0].contxt_window", "unknown key"),
+    (GOOD.replace("dialect: openai", "dialect: opena"), 2, "dialect", "opena"),
+    (GOOD.replace("context_window: 1000", "context_window: many"), 7, "models[0].context_window", "many"),
+    (GOOD.replace("base_url: https://acme.example/v1", "base_url: ftp://x"), 3, "base_url", "ftp"),
+    (GOOD.replace("provider: acme", "provider: Acme Corp"), 1, "provider", "Acme"),
+    (GOOD + "    params: {temperature: {min: 0, maxx: 2}}\n", 10, "models[0].params.temperature", "range"),
+    (GOOD + "    pricing: {input: -1, output: 2}\n", 10, "models[0].pricing.input", "-1"),
+    (GOOD.replace("    source: https://acme.example/models\n", ""), 5, "models[0]", "source"),
+    (GOOD.replace("max_output_tokens: 100", "max_output_tokens: 5000"), 8, "models[0].max_output_tokens",
+     "larger"),
+    (GOOD + "  - id: acme-1\n    mode: chat\n    context_window: 10\n    max_output_tokens: 1\n"
+            "    source: https://x.example\n", 10, "models[1].id", "twice"),
+])
+def test_broken_files_name_file_line_and_field(tmp_path: Path, text: str, line: int, field: str,
+                                               words: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(pepperpy.CatalogError) as info:
+        Catalog.from_files([path])
+    err = info.value
+    assert err.file == str(path)
+    assert err.line == line, str(err)
+    assert err.field == field
+    assert words in str(err)
+    assert str(err).startswith(f"{path}:{line}: {field}: ")
+
+
+def test_invalid_yaml_reports_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("mode: chat", "mode: [chat"))
+    with pytest.raises(pepperpy.CatalogError) as info:
+        Catalog.from_files([path])
+    assert info.value.line is not None and info.value.line >= 6
+    assert "invalid YAML" in str(info.value)
+
+
+def test_not_a_mapping_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(pepperpy.CatalogError, match="mapping"):
+        Catalog.from_files([write(tmp_path, "- just\n- a list\n")])
+    with pytest.raises(pepperpy.CatalogError, match="no such catalog"):
+        pepperpy.Client(catalog=tmp_path / "missing", env_file=None)
+
+
+def test_new_provider_needs_dialect_and_base_url(tmp_path: Path) -> None:
+    with pytest.raises(pepperpy.CatalogError, match="dialect"):
+        Catalog.from_files([write(tmp_path, GOOD.replace("dialect: openai\n", ""))])
+
+
+def test_check_file_lists_every_problem(tmp_path: Path) -> None:
+    text = GOOD.replace("mode: chat", "mode: chta").replace("dialect: openai", "dialect: x")
+    problems = check_file(write(tmp_path, text))
+    assert [p.field for p in problems] == ["dialect", "models[0].mode"]
+    assert check_file(write(tmp_path, GOOD, "ok.yaml")) == []
+
+
+def test_dates_stay_strings(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "    deprecated: 2026-06-01\n")
+    catalog = Catalog.from_files([path])
+    assert catalog.resolve("acme-1")[1].deprecated == "2026-06-01"

@@ -1,0 +1,85 @@
+"""Shared fixtures: a clean environment for every test, and a provider catalog pointing at a loopback server."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pepperpy
+
+_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle", "curl_ca_bundle"}
+
+
+def _is_sensitive(name: str) -> bool:
+    upper = name.upper()
+    return (upper.endswith("_API_KEY") or upper.startswith("PEPPERPY_") or upper.startswith("STACKSPOT_")
+            or name.lower() in _PROXY_VARS or upper.endswith("_TOKEN"))
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No real keys, no PEPPERPY_* settings, no proxies, and a cwd without a .env file."""
+    for name in list(os.environ):
+        if _is_sensitive(name):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    pepperpy.reset_default_client()
+
+
+@pytest.fixture
+def server() -> Iterator[pepperpy.testing.FakeProviderServer]:
+    from pepperpy.testing import FakeProviderServer
+
+    with FakeProviderServer() as fake:
+        yield fake
+
+
+def write_provider(folder: Path, name: str, dialect: str, base_url: str, *, extra: str = "",
+                   models: str = "") -> Path:
+    """Write a one-provider catalog file and return its folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = textwrap.dedent(f"""\
+        provider: {name}
+        dialect: {dialect}
+        base_url: {base_url}
+        requires_api_key: false
+        """) + textwrap.dedent(extra) + "models:\n" + textwrap.indent(textwrap.dedent(models), "  ")
+    (folder / f"{name}.yaml").write_text(body, encoding="utf-8")
+    return folder
+
+
+LOCAL_MODELS = """\
+- id: local-chat
+  aliases: [lc]
+  mode: chat
+  context_window: 8192
+  max_output_tokens: 1024
+  capabilities: [streaming, system_prompt]
+  params: {temperature: {min: 0, max: 2}, top_p: {min: 0, max: 1}}
+  pricing: {input: 1.0, output: 2.0}
+  source: https://example.com/local
+- id: local-embed
+  mode: embedding
+  context_window: 8192
+  dimensions: 8
+  pricing: {input: 0.5, output: 0}
+  source: https://example.com/local
+"""
+
+
+@pytest.fixture
+def local_catalog(tmp_path: Path, server: pepperpy.testing.FakeProviderServer) -> Path:
+    """A user catalog folder declaring provider 'local' (openai dialect) on the loopback server."""
+    return write_provider(tmp_path / "user-catalog", "local", "openai", server.base_url("openai"),
+                          models=LOCAL_MODELS)
+
+
+@pytest.fixture
+def client(local_catalog: Path) -> Iterator[pepperpy.Client]:
+    with pepperpy.Client(catalog=local_catalog, env_file=None) as c:
+        yield c
