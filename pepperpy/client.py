@@ -87,6 +87,10 @@ class Client:
         ok = {p.name for p in self.catalog.providers.values() if self._settings.has_credentials(p)}
         return [m for m in found if (m.provider in ok) == available]
 
+    def has_credentials(self, provider: str) -> bool:
+        """Whether a call to ``provider`` would find its credentials (or needs none)."""
+        return self._settings.has_credentials(self.catalog.provider(provider))
+
     def offered_models(self) -> list[ModelSpec]:
         """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
         result = []

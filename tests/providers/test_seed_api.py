@@ -1,0 +1,84 @@
+"""The seed-compatible API: create_provider, Provider, ProviderConfig, ProviderEngine, domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import pepperpy
+from pepperpy.providers import Provider, ProviderConfig, ProviderEngine, create_provider
+from pepperpy.providers.domain import ProviderAPIError, ProviderError, ProviderRateLimitError
+from pepperpy.testing import FakeProviderServer
+
+
+@pytest.fixture
+def openai_on_loopback(server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> FakeProviderServer:
+    monkeypatch.setenv("PEPPERPY_PROVIDER_OPENAI_BASE_URL", server.base_url("openai"))
+    return server
+
+
+def test_complete_stream_embed_and_cleanup(openai_on_loopback: FakeProviderServer) -> None:
+    with create_provider("openai", api_key="sk-seed-test-123456", model="gpt-4o", timeout=30,
+                         max_retries=3) as p:
+        assert p.complete("Explain quantum computing", temperature=0.7, max_tokens=200) == \
+            "echo: Explain quantum computing"
+        assert "".join(p.complete("Tell me a story", stream=True)) == "echo: Tell me a story"
+        vector = p.embed("Text to embed")
+        assert isinstance(vector, list) and all(isinstance(v, float) for v in vector)
+    body = openai_on_loopback.requests[0].json
+    assert body["model"] == "gpt-4o" and body["temperature"] == 0.7 and body["max_completion_tokens"] == 200
+    with pytest.raises(pepperpy.ConfigurationError, match="not initialized"):
+        p.complete("after cleanup")
+
+
+def test_model_from_env_and_extra_config_headers(openai_on_loopback: FakeProviderServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPERPY_PROVIDER_OPENAI_API_KEY", "sk-seed-env-123456")
+    monkeypatch.setenv("PEPPERPY_PROVIDER_OPENAI_MODEL", "gpt-4o-mini")
+    p = create_provider("openai", extra_config={"organization": "org-1"})
+    p.complete("hi")
+    sent = openai_on_loopback.requests[-1]
+    assert sent.json["model"] == "gpt-4o-mini" and sent.headers["openai-organization"] == "org-1"
+    p.cleanup()
+
+
+def test_provider_config_round_trip_hides_the_key() -> None:
+    config = ProviderConfig(provider_type="openai", api_key="sk-secret-value-999", model="gpt-4o",
+                            extra_config={"base_url": "http://x"})
+    assert config.to_dict() == config.dict() == {
+        "provider_type": "openai", "api_key": "sk-secret-value-999", "model": "gpt-4o", "timeout": 30.0,
+        "max_retries": 3, "extra_config": {"base_url": "http://x"}}
+    assert "sk-secret-value-999" not in repr(config)
+
+
+class EchoProvider(Provider):
+    def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
+                 stream: bool = False, **kwargs: Any) -> str | Iterator[str]:
+        self._check_initialized()
+        return iter(prompt.split()) if stream else prompt.upper()
+
+    def embed(self, text: str, **kwargs: Any) -> list[float]:
+        return [float(len(text))]
+
+
+def test_engine_registers_custom_providers() -> None:
+    ProviderEngine.register_provider("echo", EchoProvider)
+    try:
+        assert "echo" in ProviderEngine.list_providers() and "openai" in ProviderEngine.list_providers()
+        with create_provider("echo", api_key="k") as p:
+            assert p.complete("hi there") == "HI THERE" and list(p.complete("a b", stream=True)) == ["a", "b"]
+    finally:
+        ProviderEngine.unregister_provider("echo")
+    with pytest.raises(pepperpy.ConfigurationError):
+        ProviderEngine.register_provider("bad", object)  # type: ignore[arg-type]
+
+
+def test_domain_errors_carry_provider_type_and_details(openai_on_loopback: FakeProviderServer) -> None:
+    openai_on_loopback.fail(429, times=10)
+    p = create_provider("openai", api_key="sk-seed-test-123456", max_retries=0)
+    with pytest.raises(ProviderRateLimitError) as info:
+        p.complete("hi")
+    assert isinstance(info.value, ProviderAPIError) and isinstance(info.value, ProviderError)
+    assert info.value.provider_type == "openai" and info.value.details
