@@ -1,0 +1,118 @@
+"""Which dialect and endpoint a request path belongs to, and who may call it.
+
+Paths are matched by suffix so any base URL works: ``/v1/chat/completions``,
+``/api/v1/chat/completions`` (OpenRouter style) and ``/openai/v1/chat/completions`` (Groq style)
+are all the OpenAI dialect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pepperpy.testing import _openai
+from pepperpy.testing._anthropic import ANTHROPIC
+from pepperpy.testing._gemini import GEMINI, INVALID_KEY_DETAILS, MISSING_KEY_MESSAGE
+from pepperpy.testing._ollama import OLLAMA
+from pepperpy.testing._openai import OPENAI
+from pepperpy.testing._stackspot import STACKSPOT
+from pepperpy.testing._wire import Dialect
+
+_TOKEN = re.compile(r"^/(?P<realm>[^/]+)/oidc/oauth/token$")
+_AGENT = re.compile(r"/v1/agent/(?P<agent>[^/]+)/chat$")
+_GEMINI_CALL = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
+_GEMINI_METHODS = {
+    "generateContent": ("chat", False),
+    "streamGenerateContent": ("chat", True),
+    "embedContent": ("embed", False),
+    "batchEmbedContents": ("batch_embed", False),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """``endpoint`` is one of chat, embed, batch_embed, models, token, unknown."""
+
+    endpoint: str
+    dialect: Dialect
+    model: str = ""
+    stream: bool = False
+    realm: str = ""
+
+
+UNKNOWN = Route("unknown", Dialect())
+
+
+def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
+    """Map a request to its dialect and endpoint (``headers`` has lower-case names)."""
+    post, get = method == "POST", method == "GET"
+    if post and (match := _TOKEN.match(path)):
+        return Route("token", STACKSPOT, realm=match["realm"])
+    if post and (match := _AGENT.search(path)):
+        return Route("chat", STACKSPOT, model=match["agent"])
+    if post and (match := _GEMINI_CALL.search(path)):
+        endpoint, stream = _GEMINI_METHODS.get(match["method"], ("unknown", False))
+        return Route(endpoint, GEMINI, model=match["model"], stream=stream) if endpoint != "unknown" else UNKNOWN
+    if get and path.rstrip("/").endswith("/v1beta/models"):
+        return Route("models", GEMINI)
+    ollama = {("POST", "/api/chat"): "chat", ("POST", "/api/embed"): "embed", ("GET", "/api/tags"): "models"}
+    if (method, path) in ollama:
+        return Route(ollama[method, path], OLLAMA)
+    if post and path.endswith("/v1/messages"):
+        return Route("chat", ANTHROPIC)
+    if post and path.endswith("/chat/completions"):
+        return Route("chat", OPENAI)
+    if post and path.endswith("/embeddings"):
+        return Route("embed", OPENAI)
+    if get and path.rstrip("/").endswith("/models"):
+        return Route("models", ANTHROPIC if "anthropic-version" in headers else OPENAI)
+    return UNKNOWN
+
+
+def key_rejection(
+    dialect: Dialect,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    expected: str | None,
+    request_id: str,
+) -> tuple[int, Any] | None:
+    """The native answer to a missing or wrong API key, or None when the key is acceptable.
+
+    Only called when the server requires keys; ``expected`` None accepts any key.
+    """
+    if dialect is OPENAI:
+        key = bearer_token(headers)
+        if key is None:
+            return 401, {
+                "error": {
+                    "message": _openai.MISSING_KEY_MESSAGE,
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+        if expected is not None and key != expected:
+            return 401, OPENAI.error_body(401, None, "", request_id)
+    elif dialect is ANTHROPIC:
+        key = headers.get("x-api-key")
+        if key is None:
+            return 401, ANTHROPIC.error_body(401, "x-api-key header is required", "", request_id)
+        if expected is not None and key != expected:
+            return 401, ANTHROPIC.error_body(401, "invalid x-api-key", "", request_id)
+    elif dialect is GEMINI:
+        key = headers.get("x-goog-api-key") or query.get("key")
+        if key is None:
+            return 403, GEMINI.error_body(403, MISSING_KEY_MESSAGE, "", request_id)
+        if expected is not None and key != expected:
+            body = GEMINI.error_body(400, "API key not valid. Please pass a valid API key.", "", request_id)
+            body["error"]["details"] = INVALID_KEY_DETAILS
+            return 400, body
+    return None
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,327 @@
+"""An offline HTTP server that speaks the providers' wire formats, for tests.
+
+One server answers every dialect at once, told apart by path: OpenAI-compatible
+(``.../chat/completions``, ``.../embeddings``, ``.../models``), Anthropic (``/v1/messages``),
+Gemini (``/v1beta/models/{model}:generateContent`` ...), Ollama (``/api/chat`` ...) and StackSpot
+(``/{realm}/oidc/oauth/token``, ``/v1/agent/{id}/chat``).
+
+Tests script what comes next in one FIFO queue: ``reply()`` for chat answers, ``fail()`` for HTTP
+errors with each dialect's native body, ``fault()`` for transport trouble. When the queue is
+empty, chat answers echo the last user message. Every request is recorded.
+
+>>> import requests
+>>> with FakeProviderServer() as server:
+...     _ = server.reply("Hello there", usage=(10, 5))
+...     answer = requests.post(
+...         server.base_url("openai") + "/chat/completions",
+...         json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+...         timeout=5,
+...     ).json()
+...     answer["choices"][0]["message"]["content"], answer["usage"]["total_tokens"]
+('Hello there', 15)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, TypeAlias
+
+from pepperpy.testing._handler import HTTPServer
+from pepperpy.testing._script import Failure, Fault, RecordedRequest, Reply
+
+DEFAULT_TOKEN_TTL = 1200
+"""``expires_in`` of the StackSpot tokens the server issues, in seconds."""
+
+DEFAULT_MODELS = ("fake-chat", "fake-embed")
+"""What the model listings return unless ``server.models`` is changed."""
+
+_BASE_PATHS = {"anthropic": "", "gemini": "/v1beta", "google": "/v1beta", "ollama": "", "stackspot": ""}
+
+Script: TypeAlias = "Reply | Failure | Fault"
+
+
+class FakeProviderServer:
+    """A loopback server speaking OpenAI, Anthropic, Gemini, Ollama and StackSpot wire formats.
+
+    Settings are plain attributes, read on every request:
+
+    - ``default_delay``: seconds to wait before every answer (token endpoint and errors included).
+    - ``require_auth``: when True, OpenAI/Anthropic/Gemini routes reject a missing key with the
+      provider's native error (Ollama never asks; StackSpot always needs a token).
+    - ``api_key``: when set, keys must equal it (and are required).
+    - ``token_ttl``: StackSpot token lifetime in seconds; expired tokens get 401.
+    - ``stackspot_credentials``: ``(client_id, client_secret)`` the token endpoint accepts;
+      None accepts any non-empty pair.
+    - ``models``: names the model listings return.
+
+    >>> with FakeProviderServer() as server:
+    ...     server.base_url("gemini") == server.url + "/v1beta"
+    True
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.default_delay = 0.0
+        self.require_auth = False
+        self.api_key: str | None = None
+        self.token_ttl = DEFAULT_TOKEN_TTL
+        self.stackspot_credentials: tuple[str, str] | None = None
+        self.models: list[str] = list(DEFAULT_MODELS)
+        self._requested_port = port
+        self._lock = threading.Lock()
+        self._script: deque[Script] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._errors: list[BaseException] = []
+        self._serial = 0
+        self._connections = 0
+        self._live: set[socket.socket] = set()
+        self._tokens: dict[str, float] = {}
+        self._tokens_issued = 0
+        self._stopping = threading.Event()
+        self._httpd: HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeProviderServer:
+        """Bind and serve in a daemon thread; returns the server for chaining."""
+        if self._httpd is not None:
+            raise RuntimeError("FakeProviderServer is already running; call stop() first")
+        self._stopping.clear()
+        self._httpd = HTTPServer((self.host, self._requested_port), self)
+        self._thread = threading.Thread(
+            target=self._accept_loop, args=(self._httpd,), name=f"FakeProviderServer:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and every open connection (idempotent)."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._stopping.set()  # also wakes handlers sleeping in delays and hangs
+        try:  # unblock accept() with a throwaway connection, portable unlike shutdown()
+            socket.create_connection((self.host, int(httpd.server_address[1])), timeout=1.0).close()
+        except OSError:
+            pass
+        if thread is not None:
+            thread.join(timeout=2.0)
+        httpd.server_close()
+        with self._lock:
+            live = list(self._live)
+        for connection in live:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its handler
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeProviderServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        if self._httpd is None:
+            raise RuntimeError("FakeProviderServer is not running; call start() or use it in a with block")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` without a trailing slash."""
+        return f"http://{self.host}:{self.port}"
+
+    def base_url(self, provider: str) -> str:
+        """The base URL a client of ``provider`` should use.
+
+        ``anthropic``, ``ollama``, ``stackspot`` -> ``url``; ``gemini``/``google`` -> ``url + "/v1beta"``;
+        any other name is taken as OpenAI-compatible -> ``url + "/v1"``.
+        """
+        return self.url + _BASE_PATHS.get(provider.lower(), "/v1")
+
+    def token_url(self, realm: str) -> str:
+        """The StackSpot OIDC token endpoint for ``realm``."""
+        return f"{self.url}/{realm}/oidc/oauth/token"
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def reply(
+        self,
+        reply: str | Reply = "",
+        *,
+        usage: tuple[int, int] | None = None,
+        finish: str | None = None,
+        chunks: Sequence[str] | None = None,
+        delay: float = 0.0,
+        chunk_delay: float = 0.0,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Reply:
+        """Queue the answer of the next chat request (any dialect); returns the queued Reply.
+
+        >>> FakeProviderServer().reply("Hi", usage=(3, 1)).usage
+        (3, 1)
+        """
+        if isinstance(reply, Reply):
+            if usage or finish or chunks is not None or delay or chunk_delay or tool_calls is not None:
+                raise TypeError("pass either a Reply or keyword options, not both")
+            item = reply
+        else:
+            item = Reply(
+                reply,
+                chunks=chunks,
+                usage=usage,
+                finish=finish,
+                delay=delay,
+                chunk_delay=chunk_delay,
+                tool_calls=tool_calls,
+            )
+        with self._lock:
+            self._script.append(item)
+        return item
+
+    def fail(
+        self,
+        status: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+        *,
+        message: str | None = None,
+    ) -> None:
+        """Queue ``times`` HTTP errors for the next chat or embeddings requests.
+
+        ``body`` None renders the dialect's native error body for ``status`` (``message``
+        replaces its text); a dict is sent as JSON, str/bytes as they are. ``headers`` are added
+        as given, e.g. ``{"retry-after": "0"}``.
+        """
+        failure = Failure(status, body, dict(headers or {}), message)
+        with self._lock:
+            self._script.extend([failure] * times)
+
+    def fault(self, fault: Fault, times: int = 1) -> None:
+        """Queue a transport fault (``Fault.RESET``, ``Fault.hang(0.2)``, ``Fault.CUT_STREAM``...)."""
+        with self._lock:
+            self._script.extend([fault] * times)
+
+    def clear(self) -> None:
+        """Drop queued scripts and recorded requests."""
+        with self._lock:
+            self._script.clear()
+            self._requests.clear()
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every StackSpot token issued so far (the next agent call gets 401)."""
+        with self._lock:
+            self._tokens.clear()
+
+    # -- observations ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the requests received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def connections(self) -> int:
+        """How many TCP connections the server has accepted."""
+        with self._lock:
+            return self._connections
+
+    @property
+    def tokens_issued(self) -> int:
+        """How many StackSpot tokens the token endpoint has issued."""
+        with self._lock:
+            return self._tokens_issued
+
+    @property
+    def pending(self) -> int:
+        """How many queued scripts are still waiting for a request."""
+        with self._lock:
+            return len(self._script)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Unexpected exceptions raised inside the server (a bug if not empty)."""
+        with self._lock:
+            return list(self._errors)
+
+    # -- used by the request handler -------------------------------------------------------------
+
+    def _accept_loop(self, httpd: HTTPServer) -> None:
+        # A blocking accept loop rather than serve_forever(), whose polling makes every stop()
+        # wait up to one poll interval.
+        while not self._stopping.is_set():
+            try:
+                connection, address = httpd.get_request()
+            except OSError:
+                self._stopping.wait(0.01)  # e.g. EMFILE: do not spin
+                continue
+            if self._stopping.is_set():
+                connection.close()
+                break
+            try:
+                httpd.process_request(connection, address)
+            except Exception:
+                httpd.handle_error(connection, address)
+                httpd.shutdown_request(connection)
+
+    def _record(self, request: RecordedRequest) -> int:
+        with self._lock:
+            self._serial += 1
+            self._requests.append(request)
+            return self._serial
+
+    def _take(self, kind: Literal["chat", "embed"]) -> Script | None:
+        # A Reply at the head waits for a chat request; embeddings requests leave it there.
+        with self._lock:
+            if not self._script or (kind != "chat" and isinstance(self._script[0], Reply)):
+                return None
+            return self._script.popleft()
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep unless the server stops meanwhile; False means stop answering."""
+        if seconds <= 0:
+            return not self._stopping.is_set()
+        return not self._stopping.wait(seconds)
+
+    def _issue_token(self) -> dict[str, Any]:
+        with self._lock:
+            self._tokens_issued += 1
+            token = f"fake-token-{self._tokens_issued}"
+            self._tokens[token] = time.monotonic() + self.token_ttl
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
+
+    def _token_valid(self, token: str | None) -> bool:
+        with self._lock:
+            expiry = self._tokens.get(token or "")
+        return expiry is not None and time.monotonic() < expiry
+
+    def _connected(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections += 1
+            self._live.add(connection)
+
+    def _disconnected(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._live.discard(connection)
+
+    def _server_error(self, error: BaseException) -> None:
+        with self._lock:
+            self._errors.append(error)
