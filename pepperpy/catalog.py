@@ -14,185 +14,28 @@ Name resolution, in order:
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .catalog_files import (
+    CATALOG_PATH_ENV,
+    catalog_files,
+    check_file,
+    line_of,
+    load_validated,
+    packaged_catalog_dir,
+)
 from .errors import CatalogError, ModelNotFoundError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
-SCHEMA_PATH = Path(__file__).with_name("catalog.schema.json")
-CATALOG_PATH_ENV = "PEPPERPY_CATALOG_PATH"
+__all__ = ["Catalog", "catalog_files", "check_file", "packaged_catalog_dir"]
+
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
-
-
-def packaged_catalog_dir() -> Path:
-    """The folder of YAML files shipped with pepperpy (inside the wheel, or ``catalog/`` in a checkout)."""
-    installed = Path(__file__).with_name("_catalog_data")
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / "catalog"
-
-
-def catalog_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Expand files and folders (``*.yaml`` / ``*.yml``, sorted) into a list of files."""
-    files: list[Path] = []
-    for entry in paths:
-        path = Path(entry).expanduser()
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise CatalogError("no such catalog file or folder", file=str(path))
-    return files
-
-
-# --------------------------------------------------------------------------- YAML and schema
-
-def _loader() -> type:
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class _Loader(base):  # type: ignore[valid-type,misc]
-        """Safe loader that keeps dates as strings ('deprecated: 2026-06-01')."""
-
-    _Loader.yaml_implicit_resolvers = {
-        key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-        for key, resolvers in base.yaml_implicit_resolvers.items()
-    }
-    return _Loader
-
-
-class _Validator:
-    """The schema validator, built once per process on first use (building it costs milliseconds)."""
-
-    _lock = threading.Lock()
-    _instance: Any = None
-
-    @classmethod
-    def get(cls) -> Any:
-        with cls._lock:
-            if cls._instance is None:
-                from jsonschema import Draft202012Validator
-
-                schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-                cls._instance = Draft202012Validator(schema)
-            return cls._instance
-
-
-def _line_of(text: str, path: Sequence[str | int]) -> int | None:
-    """The 1-based line of the YAML node at ``path`` (the deepest node that exists)."""
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
-    line = node.start_mark.line + 1 if node is not None else None
-    for step in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == step), None)
-            key = next((k for k, _ in node.value if k.value == step), None)
-            if match is None:
-                break
-            line = (key or match).start_mark.line + 1
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-            node = node.value[step]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _field(path: Sequence[str | int]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
-
-
-def read_file(path: Path) -> tuple[str, Any]:
-    """Read and parse one YAML file; CatalogError (with the line) when it is not valid YAML."""
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    try:
-        return text, yaml.load(text, Loader=_loader())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogError(f"invalid YAML: {problem}", file=str(path),
-                           line=mark.line + 1 if mark else None) from exc
-
-
-def check_file(path: Path) -> list[CatalogError]:
-    """Every problem of one file, for ``pepperpy catalog validate``; empty when it is fine."""
-    try:
-        text, data = read_file(path)
-    except CatalogError as exc:
-        return [exc]
-    problems = _schema_problems(path, text, data)
-    if not problems:
-        try:
-            _check_semantics(path, text, data)
-        except CatalogError as exc:
-            problems.append(exc)
-    return problems
-
-
-def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
-    if not isinstance(data, dict):
-        return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=str(path),
-                             line=1)]
-    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    problems = []
-    for err in errors:
-        where = list(err.absolute_path)
-        message = err.message
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            if extra:
-                where.append(extra[0])
-                allowed = ", ".join(sorted(err.schema.get("properties", {})))
-                message = f"unknown key {extra[0]!r} (allowed: {allowed})"
-        elif err.validator == "oneOf" and where and "params" in where:
-            message = f"{err.instance!r} is not a range: use {{min: N, max: N}}, or false when unsupported"
-        problems.append(CatalogError(message, file=str(path), line=_line_of(text, where),
-                                     field=_field(where) or "(top)"))
-    return problems
-
-
-def _check_semantics(path: Path, text: str, data: dict[str, Any]) -> None:
-    seen: set[str] = set()
-    for i, model in enumerate(data.get("models") or ()):
-        for name in (model["id"], *model.get("aliases", ())):
-            if name in seen:
-                where: list[str | int] = ["models", i, "id"]
-                raise CatalogError(f"{name!r} is listed twice in this file", file=str(path),
-                                   line=_line_of(text, where), field=_field(where))
-            seen.add(name)
-        if model["mode"] == "chat" and "max_output_tokens" not in model:
-            where = ["models", i]
-            raise CatalogError("a chat model needs max_output_tokens", file=str(path),
-                               line=_line_of(text, where), field=_field(where))
-        if model.get("max_output_tokens", 0) > model["context_window"]:
-            where = ["models", i, "max_output_tokens"]
-            raise CatalogError("max_output_tokens is larger than context_window", file=str(path),
-                               line=_line_of(text, where), field=_field(where))
-        for pname, prange in (model.get("params") or {}).items():
-            if isinstance(prange, dict) and prange.get("min", -1e300) > prange.get("max", 1e300):
-                where = ["models", i, "params", pname]
-                raise CatalogError("min is larger than max", file=str(path), line=_line_of(text, where),
-                                   field=_field(where))
-
 
 # --------------------------------------------------------------------------- specs
 
@@ -214,12 +57,12 @@ _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "ope
                   "timeout", "limits", "breaker", "options", "docs")
 
 
-def _provider_spec(path: Path, text: str, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
+def _provider_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
     name = data["provider"]
     if previous is None and ("dialect" not in data or "base_url" not in data):
         missing = "dialect" if "dialect" not in data else "base_url"
-        raise CatalogError(f"a new provider needs '{missing}'", file=str(path), line=_line_of(text, []),
-                           field=missing)
+        raise CatalogError(f"a new provider needs '{missing}'", file=str(path),
+                           line=line_of(content.decode("utf-8"), []), field=missing)
     models = {m.id: m for m in previous.models} if previous else {}
     for raw in data.get("models") or ():
         models[raw["id"]] = _model_spec(name, raw)
@@ -278,13 +121,9 @@ class Catalog:
     def from_files(cls, files: Iterable[Path]) -> Catalog:
         providers: dict[str, ProviderSpec] = {}
         for path in files:
-            text, data = read_file(path)
-            problems = _schema_problems(path, text, data)
-            if problems:
-                raise problems[0]
-            _check_semantics(path, text, data)
+            raw, data = load_validated(path)
             name = data["provider"]
-            providers[name] = _provider_spec(path, text, data, providers.get(name))
+            providers[name] = _provider_spec(path, raw, data, providers.get(name))
         return cls(providers)
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:

@@ -20,12 +20,18 @@ def _is_sensitive(name: str) -> bool:
             or name.lower() in _PROXY_VARS or upper.endswith("_TOKEN"))
 
 
+@pytest.fixture(scope="session")
+def catalog_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("catalog-cache")
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No real keys, no PEPPERPY_* settings, no proxies, and a cwd without a .env file."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, catalog_cache_dir: Path) -> Iterator[None]:
+    """No real keys, no PEPPERPY_* settings, no proxies, a cwd without a .env file, and a private cache dir."""
     for name in list(os.environ):
         if _is_sensitive(name):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(catalog_cache_dir))
     monkeypatch.chdir(tmp_path)
     yield
     pepperpy.reset_default_client()

@@ -87,3 +87,27 @@ def test_dates_stay_strings(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + "    deprecated: 2026-06-01\n")
     catalog = Catalog.from_files([path])
     assert catalog.resolve("acme-1")[1].deprecated == "2026-06-01"
+
+
+def test_validated_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pepperpy import catalog_files
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
+    path = write(tmp_path, GOOD)
+    Catalog.from_files([path])
+    stored = list((cache / "catalog").glob("*.json"))
+    assert len(stored) == 1
+    catalog_files._ValidatedFiles._memory.clear()
+    assert Catalog.from_files([path]).resolve("acme-1")[1].context_window == 1000  # from the disk cache
+    # an edit changes the key: a broken file is never served from the cache
+    write(tmp_path, GOOD.replace("mode: chat", "mode: chta"))
+    with pytest.raises(pepperpy.CatalogError, match="chta"):
+        Catalog.from_files([path])
+
+
+def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPERPY_CACHE_DIR", "")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    Catalog.from_files([write(tmp_path, GOOD)])
+    assert not (tmp_path / ".cache").exists()

@@ -1,0 +1,279 @@
+"""Catalog files: YAML parsing, JSON Schema validation, problems with file/line/field, and a cache of
+validated files so building a Client does not re-parse and re-validate unchanged YAML.
+
+The cache key is the SHA-256 of (pepperpy version, the schema, the file's bytes): a changed file, schema or
+version can never be served stale. Validated data is kept in memory per process and as JSON (never pickle)
+under ``$PEPPERPY_CACHE_DIR`` (default ``~/.cache/pepperpy``; set it to an empty string to disable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import CatalogError
+
+SCHEMA_PATH = Path(__file__).with_name("catalog.schema.json")
+CATALOG_PATH_ENV = "PEPPERPY_CATALOG_PATH"
+
+
+def packaged_catalog_dir() -> Path:
+    """The folder of YAML files shipped with pepperpy (inside the wheel, or ``catalog/`` in a checkout)."""
+    installed = Path(__file__).with_name("_catalog_data")
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "catalog"
+
+
+def catalog_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Expand files and folders (``*.yaml`` / ``*.yml``, sorted) into a list of files."""
+    files: list[Path] = []
+    for entry in paths:
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CatalogError("no such catalog file or folder", file=str(path))
+    return files
+
+
+# --------------------------------------------------------------------------- YAML and schema
+
+def _loader() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(base):  # type: ignore[valid-type,misc]
+        """Safe loader that keeps dates as strings ('deprecated: 2026-06-01')."""
+
+    _Loader.yaml_implicit_resolvers = {
+        key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return _Loader
+
+
+class _Validator:
+    """The schema validator, built once per process on first use (building it costs milliseconds)."""
+
+    _lock = threading.Lock()
+    _instance: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        with cls._lock:
+            if cls._instance is None:
+                from jsonschema import Draft202012Validator
+
+                schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+                cls._instance = Draft202012Validator(schema)
+            return cls._instance
+
+
+def line_of(text: str, path: Sequence[str | int]) -> int | None:
+    """The 1-based line of the YAML node at ``path`` (the deepest node that exists)."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == step), None)
+            key = next((k for k, _ in node.value if k.value == step), None)
+            if match is None:
+                break
+            line = (key or match).start_mark.line + 1
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def field_path(path: Sequence[str | int]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def read_file(path: Path) -> tuple[str, Any]:
+    """Read and parse one YAML file; CatalogError (with the line) when it is not valid YAML."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    return parse_text(path, raw)
+
+
+def parse_text(path: Path, raw: bytes) -> tuple[str, Any]:
+    """Parse one file's bytes as YAML; CatalogError (with the line) when it is not valid YAML."""
+    import yaml
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError("not UTF-8 text", file=str(path)) from exc
+    try:
+        return text, yaml.load(text, Loader=_loader())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError(f"invalid YAML: {problem}", file=str(path),
+                           line=mark.line + 1 if mark else None) from exc
+
+
+def check_file(path: Path) -> list[CatalogError]:
+    """Every problem of one file, for ``pepperpy catalog validate``; empty when it is fine."""
+    try:
+        text, data = read_file(path)
+    except CatalogError as exc:
+        return [exc]
+    problems = _schema_problems(path, text, data)
+    if not problems:
+        try:
+            _check_semantics(path, text, data)
+        except CatalogError as exc:
+            problems.append(exc)
+    return problems
+
+
+def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
+    if not isinstance(data, dict):
+        return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=str(path),
+                             line=1)]
+    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    problems = []
+    for err in errors:
+        where = list(err.absolute_path)
+        message = err.message
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            if extra:
+                where.append(extra[0])
+                allowed = ", ".join(sorted(err.schema.get("properties", {})))
+                message = f"unknown key {extra[0]!r} (allowed: {allowed})"
+        elif err.validator == "oneOf" and where and "params" in where:
+            message = f"{err.instance!r} is not a range: use {{min: N, max: N}}, or false when unsupported"
+        problems.append(CatalogError(message, file=str(path), line=line_of(text, where),
+                                     field=field_path(where) or "(top)"))
+    return problems
+
+
+def _check_semantics(path: Path, text: str, data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for i, model in enumerate(data.get("models") or ()):
+        for name in (model["id"], *model.get("aliases", ())):
+            if name in seen:
+                where: list[str | int] = ["models", i, "id"]
+                raise CatalogError(f"{name!r} is listed twice in this file", file=str(path),
+                                   line=line_of(text, where), field=field_path(where))
+            seen.add(name)
+        if model["mode"] == "chat" and "max_output_tokens" not in model:
+            where = ["models", i]
+            raise CatalogError("a chat model needs max_output_tokens", file=str(path),
+                               line=line_of(text, where), field=field_path(where))
+        if model.get("max_output_tokens", 0) > model["context_window"]:
+            where = ["models", i, "max_output_tokens"]
+            raise CatalogError("max_output_tokens is larger than context_window", file=str(path),
+                               line=line_of(text, where), field=field_path(where))
+        for pname, prange in (model.get("params") or {}).items():
+            if isinstance(prange, dict) and prange.get("min", -1e300) > prange.get("max", 1e300):
+                where = ["models", i, "params", pname]
+                raise CatalogError("min is larger than max", file=str(path), line=line_of(text, where),
+                                   field=field_path(where))
+
+
+# --------------------------------------------------------------------------- validated-file cache
+
+CACHE_DIR_ENV = "PEPPERPY_CACHE_DIR"
+_FORMAT = "1"
+
+
+class _ValidatedFiles:
+    """Validated file data by content hash: in memory, then on disk as JSON."""
+
+    _lock = threading.Lock()
+    _memory: dict[str, Any] = {}
+    _schema_digest: bytes | None = None
+
+    @classmethod
+    def key(cls, raw: bytes) -> str:
+        if cls._schema_digest is None:
+            from . import __version__
+
+            salt = SCHEMA_PATH.read_bytes() + __version__.encode() + _FORMAT.encode()
+            cls._schema_digest = hashlib.sha256(salt).digest()
+        return hashlib.sha256(cls._schema_digest + raw).hexdigest()
+
+    @staticmethod
+    def folder() -> Path | None:
+        value = os.environ.get(CACHE_DIR_ENV)
+        if value == "":
+            return None
+        base = Path(value) if value else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pepperpy"
+        return base / "catalog"
+
+    @classmethod
+    def get(cls, key: str) -> Any:
+        data = cls._memory.get(key)
+        if data is not None:
+            return data
+        folder = cls.folder()
+        if folder is None:
+            return None
+        try:
+            data = json.loads((folder / f"{key}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or "provider" not in data:
+            return None
+        with cls._lock:
+            cls._memory[key] = data
+        return data
+
+    @classmethod
+    def put(cls, key: str, data: Any) -> None:
+        with cls._lock:
+            if len(cls._memory) > 256:
+                cls._memory.clear()
+            cls._memory[key] = data
+        folder = cls.folder()
+        if folder is None:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, folder / f"{key}.json")
+        except OSError:  # a read-only home only costs speed
+            pass
+
+
+def load_validated(path: Path) -> tuple[bytes, Any]:
+    """(raw bytes, validated data) of one file; CatalogError for the first problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    key = _ValidatedFiles.key(raw)
+    data = _ValidatedFiles.get(key)
+    if data is not None:
+        return raw, data
+    text, data = parse_text(path, raw)
+    problems = _schema_problems(path, text, data)
+    if problems:
+        raise problems[0]
+    _check_semantics(path, text, data)
+    _ValidatedFiles.put(key, data)
+    return raw, data
