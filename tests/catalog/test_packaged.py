@@ -1,0 +1,69 @@
+"""Invariants over the whole packaged catalog."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+import pepperpy
+from pepperpy.catalog import Catalog, check_file, packaged_catalog_dir
+from pepperpy.dialects.base import DIALECTS
+
+CATALOG = Catalog.load(include_env=False)
+MODELS = list(CATALOG.iter_models())
+
+
+def test_at_least_80_current_models_and_the_seed_aliases() -> None:
+    client = pepperpy.Client(env_file=None)
+    assert len(client.models()) >= 80
+    assert client.model("gemini-pro").provider == "gemini"
+    for alias, provider in [("gemini-flash", "gemini"), ("claude-sonnet", "anthropic"), ("claude-opus", "anthropic"),
+                            ("claude-haiku", "anthropic"), ("gpt-4o", "openai"), ("text-embedding-3-small", "openai")]:
+        assert client.model(alias).provider == provider
+
+
+def test_every_file_passes_the_validator() -> None:
+    for path in sorted(packaged_catalog_dir().glob("*.yaml")):
+        assert check_file(path) == [], path
+
+
+def test_bare_ids_and_aliases_are_unambiguous() -> None:
+    names = Counter(name for m in MODELS for name in {m.id, *m.aliases})
+    assert [n for n, count in names.items() if count > 1] == []
+    qualified = {f"{m.provider}/{n}": m for m in MODELS for n in (m.id, *m.aliases)}
+    for model in MODELS:
+        for name in (model.id, *model.aliases, model.name):
+            _, spec = CATALOG.resolve(name)
+            # "<provider>/<id>" beats a bare OpenRouter-style id that looks the same (documented rule)
+            assert spec is qualified.get(name, model), name
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
+def test_model_figures(model: pepperpy.ModelSpec) -> None:
+    assert model.context_window and model.context_window > 0
+    if model.mode == "chat":
+        assert model.max_output_tokens is not None and 0 < model.max_output_tokens <= model.context_window
+    assert model.pricing is not None and model.pricing.input >= 0 and model.pricing.output >= 0
+    assert model.source and model.source.startswith("https://")
+    for name, allowed in model.params.items():
+        if allowed.supported and allowed.min is not None and allowed.max is not None:
+            assert allowed.min <= allowed.max, name
+
+
+def test_every_provider_has_a_known_dialect_and_sane_urls() -> None:
+    local = {"ollama", "llamacpp", "vllm", "lmstudio"}
+    for provider in CATALOG.providers.values():
+        assert provider.dialect in DIALECTS
+        if provider.name in local:
+            assert not provider.requires_api_key and provider.open_models
+            assert provider.base_url.startswith("http://localhost")
+        else:
+            assert provider.base_url.startswith("https://")
+
+
+def test_local_servers_move_with_base_url_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPERPY_PROVIDER_VLLM_BASE_URL", "http://gpu-box:8000/v1")
+    from pepperpy.config import Settings
+
+    assert Settings(None).base_url(CATALOG.providers["vllm"]) == "http://gpu-box:8000/v1"
