@@ -5,8 +5,8 @@
 >>> print(r.text, r.usage.total_tokens, r.cost)                              # doctest: +SKIP
 """
 
-from .api import complete, default_client, embed, reset_default_client, stream
-from .client import Client
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AuthenticationError,
     CatalogError,
@@ -26,7 +26,36 @@ from .errors import (
     StreamError,
     ValidationError,
 )
-from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from .api import complete, default_client, embed, reset_default_client, stream
+    from .client import Client
+    from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream, ToolCall, Usage
+
+# The client side (requests, urllib3, the dataclasses) loads on first use, so `import pepperpy` stays cheap
+# for programs that only touch it sometimes, such as a CLI or a Django app at startup.
+_LAZY = {
+    "Client": "client",
+    "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
+    "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
+    "Stream": "types", "ToolCall": "types", "Usage": "types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'pepperpy' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"pepperpy.{module_name}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

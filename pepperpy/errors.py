@@ -26,7 +26,6 @@ every text taken from a provider goes through `redact` with the caller's secrets
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import time
@@ -219,6 +218,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> float | None:
     """Seconds to wait, from ``retry-after-ms``, ``retry-after`` (seconds or HTTP date) or Gemini's
     ``RetryInfo.retryDelay`` in the body; None when the provider said nothing."""
+    import email.utils
+
     if headers:
         ms = headers.get("retry-after-ms")
         if ms:
@@ -243,6 +244,8 @@ def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> fl
 
 
 def _looks_like_date(value: str) -> bool:
+    import email.utils
+
     try:
         return email.utils.parsedate_to_datetime(value) is not None
     except (TypeError, ValueError):
@@ -301,11 +304,24 @@ def _classify(status: int | None, message: str, codes: set[str]) -> type[Provide
     if status == 408 or "deadline_exceeded" in codes:
         return ProviderTimeoutError
     if (status is not None and status >= 500) or codes & {
-            "overloaded_error", "api_error", "server_error", "internal", "unavailable", "500", "502", "503"}:
+            "overloaded_error", "api_error", "server_error", "internal", "unavailable", "500", "502", "503",
+            "internalservererror", "serviceunavailable"}:  # StackSpot names errors by their HTTP reason
         return ProviderUnavailableError
     if status is None:
         return StreamError
     return InvalidRequestError
+
+
+# Ollama's 404 for a model that is not downloaded: 'model "x" not found, try pulling it first'
+_PULL = re.compile(r"""model(?:\s+["']?([^"'\s]+)["']?)?\s+not found,?\s+try pulling""", re.I)
+
+
+def _not_found_hint(message: str, model: str | None) -> str:
+    """How to fix a 404: the pull command when the server says to pull the model, else check the name."""
+    pull = _PULL.search(message)
+    if pull:
+        return f"; download it with `ollama pull {pull.group(1) or model}`"
+    return f". Check the model name {model!r}."
 
 
 def from_error_payload(body: Any, *, status: int | None, provider: str, model: str | None,
@@ -333,8 +349,10 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         text += f". Check the key in {' or '.join(key_vars)}."
     elif cls is ContextLengthError:
         text += ". Shorten the prompt or lower max_tokens."
-    elif cls is InvalidRequestError and status == 404 and "ollama pull" not in text:
-        text += f". Check the model name {model!r}."
+    elif cls is InvalidRequestError and status == 404:
+        text += _not_found_hint(message, model)
+    elif cls is InvalidRequestError and (status == 402 or "billing_error" in codes):
+        text += f". Add credits or check the billing settings of your {provider} account."
     if cls in (RateLimitError, ProviderUnavailableError):
         kw["retry_after"] = parse_retry_after(headers, body)
     if cls is RateLimitError and "insufficient_quota" in codes:

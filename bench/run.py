@@ -1,0 +1,227 @@
+"""pepperpy's benchmark: what its convenience costs over hand-written ``requests`` on the same server.
+
+    python bench/run.py            # full run, writes docs/performance.md
+    python bench/run.py --smoke    # a few rounds, prints only (CI: it must run, timings are not judged)
+
+The provider is pepperpy's loopback FakeProviderServer in its own process. Each figure interleaves
+rounds of the raw ``requests`` version and the pepperpy version in this one process and reports
+medians, as a ratio to raw requests (this machine is noisy; absolute times mean little).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+import pepperpy
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "gpt-4o-mini"
+KEY = "sk-bench-0000000000"
+GOALS = {"call": 1.10, "stream": 1.10, "cache_us": 20.0, "import": 1.15, "client_ms": 50.0, "rss_growth_mb": 5.0}
+
+
+def per_call(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def interleaved(raw: Callable[[], object], ours: Callable[[], object], rounds: int, n: int) -> tuple[float, float]:
+    """Median seconds per call of each, alternating which goes first."""
+    raw(), ours()  # warm connections
+    raw_times, our_times = [], []
+    for i in range(rounds):
+        if i % 2:
+            our_times.append(per_call(ours, n))
+            raw_times.append(per_call(raw, n))
+        else:
+            raw_times.append(per_call(raw, n))
+            our_times.append(per_call(ours, n))
+    return statistics.median(raw_times), statistics.median(our_times)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def subprocess_seconds(code: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
+    return time.perf_counter() - start
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "server.py")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
+    rounds, n = (3, 10) if smoke else (21, 150)
+    proc, url = start_server()
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        providers = {"openai": {"base_url": url + "/v1"}}
+        client = pepperpy.Client(providers=providers, api_keys={"openai": KEY}, env_file=None, max_retries=0)
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {KEY}"}
+        body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+
+        # call
+        raw_s, our_s = interleaved(
+            lambda: session.post(url + "/v1/chat/completions", json=body, headers=headers).json(),
+            lambda: client.complete("hi", model=MODEL), rounds, n)
+        rows.append(("call", f"{our_s * 1e6:.0f} µs vs {raw_s * 1e6:.0f} µs", f"{our_s / raw_s:.3f}×",
+                     f"≤ {GOALS['call']:.2f}×"))
+
+        # stream: ~2,000 chunks
+        prompt = " ".join(["w"] * 1999)
+        stream_body = {**body, "messages": [{"role": "user", "content": prompt}], "stream": True,
+                       "stream_options": {"include_usage": True}}
+
+        def raw_stream() -> None:
+            with session.post(url + "/v1/chat/completions", json=stream_body, headers=headers, stream=True) as r:
+                for line in r.iter_lines():
+                    if line.startswith(b"data: ") and line != b"data: [DONE]":
+                        json.loads(line[6:])
+
+        def our_stream() -> None:
+            for _ in client.stream(prompt, model=MODEL):
+                pass
+
+        raw_s, our_s = interleaved(raw_stream, our_stream, 3 if smoke else 11, 1 if smoke else 3)
+        rows.append(("stream (2,000 chunks)", f"{our_s * 1e3:.1f} ms vs {raw_s * 1e3:.1f} ms",
+                     f"{our_s / raw_s:.3f}×", f"≤ {GOALS['stream']:.2f}×"))
+
+        # cache hit
+        cached = pepperpy.Client(providers=providers, api_keys={"openai": KEY}, env_file=None, cache=True)
+        cached.complete("hi", model=MODEL)
+        hits = [per_call(lambda: cached.complete("hi", model=MODEL), 2000 if not smoke else 100)
+                for _ in range(5)]
+        rows.append(("cache hit", f"{statistics.median(hits) * 1e6:.1f} µs", "", f"≤ {GOALS['cache_us']:.0f} µs"))
+
+        # catalog
+        builds = [per_call(lambda: pepperpy.Client(env_file=None), 1) for _ in range(7 if not smoke else 2)]
+        first = subprocess_seconds("import time, pepperpy; t = time.perf_counter(); pepperpy.Client(env_file=None); "
+                                   "print(end='')")
+        resolve = per_call(lambda: client.catalog.resolve("claude-sonnet"), 20000)
+        rows.append(("Client() from packaged catalog", f"{statistics.median(builds) * 1e3:.1f} ms "
+                     f"(fresh process incl. interpreter: {first * 1e3:.0f} ms)", "", f"≤ {GOALS['client_ms']:.0f} ms"))
+        rows.append(("resolve a model name", f"{resolve * 1e6:.2f} µs", "", "dict lookup"))
+
+        # import
+        imports_raw, imports_ours = [], []
+        for _ in range(3 if smoke else 15):
+            imports_raw.append(subprocess_seconds("import requests"))
+            imports_ours.append(subprocess_seconds("import pepperpy"))
+        ratio = statistics.median(imports_ours) / statistics.median(imports_raw)
+        rows.append(("import (whole process)", f"{statistics.median(imports_ours) * 1e3:.0f} ms vs "
+                     f"{statistics.median(imports_raw) * 1e3:.0f} ms", f"{ratio:.3f}×", f"≤ {GOALS['import']:.2f}×"))
+
+        # memory
+        calls = 500 if smoke else 10_000
+        for _ in range(500):
+            client.complete("hi", model=MODEL)
+        gc.collect()
+        before = rss_mb()
+        for _ in range(calls):
+            client.complete("hi", model=MODEL)
+        gc.collect()
+        growth = rss_mb() - before
+        rows.append((f"RSS growth over {calls:,} calls", f"{growth:.2f} MB", "", f"< {GOALS['rss_growth_mb']:.0f} MB"))
+        base_rss = float(subprocess.run([sys.executable, "-c", "import requests\nprint(int(open('/proc/self/statm')"
+                                         ".read().split()[1]) * 4096 / 1e6)"], capture_output=True, text=True,
+                                        check=True, cwd="/").stdout)
+        our_rss = float(subprocess.run([sys.executable, "-c", "import pepperpy; c = pepperpy.Client(env_file=None)\n"
+                                        "print(int(open('/proc/self/statm').read().split()[1]) * 4096 / 1e6)"],
+                                       capture_output=True, text=True, check=True, cwd="/").stdout)
+        rows.append(("RSS of import + Client()", f"{our_rss:.1f} MB (import requests alone: {base_rss:.1f} MB)", "",
+                     "report"))
+
+        rows.extend(peers(url, session, headers, body, rounds, n))
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+    return rows
+
+
+def peers(url: str, session: requests.Session, headers: dict[str, str], body: dict[str, object], rounds: int,
+          n: int) -> list[tuple[str, str, str, str]]:
+    rows = []
+    raw = lambda: session.post(url + "/v1/chat/completions", json=body, headers=headers).json()  # noqa: E731
+    try:
+        import openai
+
+        sdk = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
+        raw_s, sdk_s = interleaved(raw, lambda: sdk.chat.completions.create(model=MODEL, messages=[
+            {"role": "user", "content": "hi"}]), rounds, n)
+        rows.append(("peer: openai SDK call", f"{sdk_s * 1e6:.0f} µs", f"{sdk_s / raw_s:.3f}×", "comparison"))
+    except ImportError:
+        rows.append(("peer: openai SDK", "not installed", "", "optional"))
+    for name in ("litellm", "aisuite"):
+        try:
+            __import__(name)
+            rows.append((f"peer: {name}", "installed; not wired in this run", "", "optional"))
+        except ImportError:
+            rows.append((f"peer: {name}", "not installed", "", "optional"))
+    return rows
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = ["| figure | measured | ratio to raw requests | goal |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}, requests {requests.__version__}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a quick run that only checks the benchmark works")
+    args = parser.parse_args()
+    rows = bench(args.smoke)
+    text = table(rows)
+    print(text)
+    if not args.smoke:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        out = ROOT / "docs" / "performance.md"
+        notes = out.read_text(encoding="utf-8").split("<!-- notes -->", 1)[1] if out.exists() and \
+            "<!-- notes -->" in out.read_text(encoding="utf-8") else "\n"
+        out.write_text(f"# Performance\n\nMeasured by `make bench` ({Path(__file__).name}) on {stamp}, "
+                       f"{machine()}.\nEach ratio is pepperpy's median over raw `requests` doing the same work on "
+                       f"the same loopback server, interleaved in one process.\n\n{text}\n\n<!-- notes -->"
+                       f"{notes}", encoding="utf-8")
+        print(f"\nwritten to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
