@@ -24,5 +24,11 @@ lint: $(STAMP)
 demo: $(STAMP)  ## stream an answer: real provider when keys are in .env, else the bundled offline server
 	$(PY) -m pepperpy.demo
 
+bench: $(STAMP)  ## the benchmark against raw requests; writes docs/performance.md
+	$(PY) bench/run.py
+
+bench-smoke: $(STAMP)  ## the benchmark in a few rounds: checks it runs (CI), judges no timing
+	$(PY) bench/run.py --smoke
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache
