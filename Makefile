@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)  ## the whole suite, then ruff and mypy --strict
-	$(PY) -m pytest
+test: $(STAMP)  ## ruff and mypy --strict, then the whole suite
 	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pepperpy tests
