@@ -1,0 +1,283 @@
+"""The Gemini Developer API wire format: ``models/{model}:generateContent`` and friends.
+
+Callers speak OpenAI-shaped messages, params and tools; this module converts them: system turns become
+``systemInstruction``, ``assistant`` is ``model``, sampling params go under ``generationConfig`` in camelCase,
+tool calls and results become ``functionCall`` / ``functionResponse`` parts. The key travels only in the
+``x-goog-api-key`` header, never in the URL (URLs end up in logs and error messages).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..transport import Request
+from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from .base import Dialect, Message, StreamParser, completion, normalize_finish, parse_arguments, raise_error_event
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+# pepperpy / OpenAI param name -> generationConfig field; camelCase spellings are accepted as they are.
+_GENERATION = {
+    "temperature": "temperature", "top_p": "topP", "top_k": "topK", "max_tokens": "maxOutputTokens",
+    "stop": "stopSequences", "seed": "seed", "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty", "candidate_count": "candidateCount",
+    "response_mime_type": "responseMimeType", "response_schema": "responseSchema",
+    "response_json_schema": "responseJsonSchema", "thinking_config": "thinkingConfig",
+    "response_modalities": "responseModalities", "response_logprobs": "responseLogprobs", "logprobs": "logprobs",
+}
+_GENERATION_FIELDS = frozenset(_GENERATION.values())
+_TOOL_MODES = {"auto": "AUTO", "required": "ANY", "any": "ANY", "none": "NONE"}
+_EMBED = {"dimensions": "outputDimensionality", "task_type": "taskType"}
+SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's documented stand-in for a lost signature
+
+
+def _model_path(model: ModelSpec) -> str:
+    return "models/" + model.wire_name.removeprefix("models/")
+
+
+def parse_usage(raw: Mapping[str, Any] | None) -> Usage:
+    """usageMetadata; thinking tokens are billed as output, so they count there and as reasoning."""
+    raw = raw or {}
+    prompt = raw.get("promptTokenCount") or 0
+    thoughts = raw.get("thoughtsTokenCount") or 0
+    output = (raw.get("candidatesTokenCount") or 0) + thoughts
+    total = raw.get("totalTokenCount")
+    return Usage(prompt, output, total if total is not None else prompt + output,
+                 raw.get("cachedContentTokenCount") or 0, thoughts)
+
+
+def _parts(content: Any) -> list[Any]:
+    if isinstance(content, str):
+        return [{"text": content}]
+    parts: list[Any] = []
+    for part in content or ():
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if kind == "text":
+            parts.append({"text": part.get("text", "")})
+        elif kind == "image_url":
+            url = str((part.get("image_url") or {}).get("url", ""))
+            mime, base64, data = url.removeprefix("data:").partition(";base64,")
+            parts.append({"inlineData": {"mimeType": mime, "data": data}} if url.startswith("data:") and base64
+                         else {"fileData": {"fileUri": url}})
+        else:
+            parts.append(part)  # already a Gemini part (inlineData, fileData, ...)
+    return parts
+
+
+def _tool_response(content: Any) -> dict[str, Any]:
+    """A tool result as the ``response`` object Gemini wants: JSON objects as they are, else wrapped."""
+    try:
+        value = json.loads(content) if isinstance(content, str) else None
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {"result": content}
+
+
+def _signature(call: Mapping[str, Any]) -> str | None:
+    # Gemini's own OpenAI-compatible endpoint returns it as extra_content.google.thought_signature.
+    google = (call.get("extra_content") or {}).get("google") or {}
+    return call.get("thought_signature") or google.get("thought_signature")
+
+
+def convert_messages(messages: Sequence[Message]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(systemInstruction, contents) from OpenAI-shaped messages.
+
+    Gemini 3+ rejects replayed function calls without their ``thoughtSignature``, which ToolCall does not
+    carry: unless the message has it, the first call of a model turn gets Google's documented sentinel.
+    """
+    system: list[Any] = []
+    contents: list[dict[str, Any]] = []
+    results: list[Any] | None = None  # the functionResponse parts of the user turn being built
+    names: dict[str, str] = {}  # tool call id -> function name: functionResponse is matched by name
+    for message in messages:
+        role, content = message["role"], message.get("content")
+        if role == "tool":
+            call_id = message.get("tool_call_id", "")
+            name = message.get("name") or names.get(call_id, call_id)
+            if results is None:
+                results = []
+                contents.append({"role": "user", "parts": results})
+            results.append({"functionResponse": {"name": name, "response": _tool_response(content)}})
+            continue
+        results = None
+        if role in ("system", "developer"):
+            system.extend(_parts(content))
+            continue
+        parts = _parts(content) if content else []
+        for index, call in enumerate(message.get("tool_calls") or ()):
+            function = call.get("function") or {}
+            names[call.get("id", "")] = function.get("name", "")
+            part: dict[str, Any] = {"functionCall": {"name": function.get("name", ""),
+                                                     "args": dict(parse_arguments(function.get("arguments")))}}
+            signature = _signature(call) or (SKIP_SIGNATURE if index == 0 else None)
+            if signature:
+                part["thoughtSignature"] = signature
+            parts.append(part)
+        contents.append({"role": "model" if role == "assistant" else "user", "parts": parts})
+    return ({"parts": system} if system else None), contents
+
+
+def convert_tools(tools: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """OpenAI function tools as one ``functionDeclarations`` tool; Gemini-shaped tools pass unchanged."""
+    declarations: list[dict[str, Any]] = []
+    others: list[Mapping[str, Any]] = []
+    for tool in tools:
+        function = tool.get("function")
+        if tool.get("type") == "function" and isinstance(function, Mapping):
+            declarations.append({k: function[k] for k in ("name", "description", "parameters") if k in function})
+        else:
+            others.append(tool)
+    return ([{"functionDeclarations": declarations}] if declarations else []) + others
+
+
+def _tool_config(choice: Any) -> Any:
+    """OpenAI ``tool_choice`` as Gemini's ``toolConfig``."""
+    if isinstance(choice, str):
+        return {"functionCallingConfig": {"mode": _TOOL_MODES.get(choice, choice.upper())}}
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        names = [(choice.get("function") or {}).get("name", "")]
+        return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": names}}
+    return choice
+
+
+def _candidate(payload: Mapping[str, Any], model: ModelSpec) -> Mapping[str, Any]:
+    """The first candidate; a prompt blocked before generation has none and raises."""
+    candidates = payload.get("candidates") or []
+    feedback = payload.get("promptFeedback") or {}
+    if not candidates and feedback.get("blockReason"):
+        raise errors.InvalidRequestError(
+            f"Gemini blocked the prompt ({feedback['blockReason']}) before answering; rephrase it or adjust "
+            f"safetySettings",
+            provider=model.provider, model=model.id, details=payload)
+    first = candidates[0] if candidates else {}
+    return first if isinstance(first, Mapping) else {}
+
+
+def _read_parts(candidate: Mapping[str, Any], first_index: int = 0) -> tuple[str, list[ToolCall]]:
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    for part in (candidate.get("content") or {}).get("parts") or ():
+        if part.get("thought"):  # thought summaries are reasoning, not the answer
+            continue
+        if "text" in part:
+            text.append(part["text"] or "")
+        call = part.get("functionCall")
+        if call:
+            name = call.get("name", "")
+            index = first_index + len(calls)
+            # Gemini ids are optional; the name (made unique) lets a tool result find its call again.
+            calls.append(ToolCall(call.get("id") or (name if index == 0 else f"{name}_{index}"), name,
+                                  parse_arguments(call.get("args"))))
+    return "".join(text), calls
+
+
+def _finish(reason: Any, has_tools: bool) -> str | None:
+    finish = normalize_finish(reason)
+    return "tool_calls" if has_tools and finish == "stop" else finish  # Gemini says STOP for calls too
+
+
+class GeminiStreamParser(StreamParser):
+    """``alt=sse`` data events, each a partial response; the one with a finishReason ends the answer."""
+
+    __slots__ = ("_tools", "done", "model")
+
+    def __init__(self, model: ModelSpec) -> None:
+        self.done = False
+        self.model = model
+        self._tools: list[ToolCall] = []
+
+    def feed(self, event: str, data: bytes) -> Chunk | None:
+        obj = json.loads(data)
+        if not isinstance(obj, dict):
+            raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # the client's StreamError
+        if obj.get("error"):
+            raise_error_event(obj, self.model)
+        candidate = _candidate(obj, self.model)
+        text, calls = _read_parts(candidate, len(self._tools))
+        self._tools.extend(calls)
+        reason = candidate.get("finishReason")
+        if reason:
+            self.done = True
+        usage = parse_usage(obj.get("usageMetadata")) if (reason or self.done) and "usageMetadata" in obj else None
+        finish = _finish(reason, bool(self._tools)) if reason else None
+        if not text and finish is None and usage is None:
+            return None
+        return Chunk(text, finish, usage, tuple(self._tools) if finish else (), raw=obj)
+
+
+class GeminiDialect(Dialect):
+    """Google's Gemini Developer API (``v1beta``)."""
+
+    name = "gemini"
+
+    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+        headers = dict(provider.headers)
+        if key:
+            headers["x-goog-api-key"] = key
+        return headers
+
+    def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                   params: Mapping[str, Any], *, stream: bool) -> Request:
+        system, contents = convert_messages(messages)
+        body: dict[str, Any] = {"contents": contents}
+        if system:
+            body["systemInstruction"] = system
+        config: dict[str, Any] = {}
+        for key, value in params.items():
+            if key in _GENERATION or key in _GENERATION_FIELDS:
+                config[_GENERATION.get(key, key)] = [value] if key == "stop" and isinstance(value, str) else value
+            elif key == "response_format" and isinstance(value, Mapping):
+                config["responseMimeType"] = "application/json"
+                schema = (value.get("json_schema") or {}).get("schema")
+                if schema:
+                    config["responseJsonSchema"] = schema
+            elif key == "tools":
+                body["tools"] = convert_tools(value)
+            elif key == "tool_choice":
+                body["toolConfig"] = _tool_config(value)
+            elif key in ("generationConfig", "generation_config") and isinstance(value, Mapping):
+                config.update(value)
+            else:
+                body[key] = value  # Gemini's own top-level fields: safetySettings, toolConfig, cachedContent...
+        if config:
+            body["generationConfig"] = config
+        method = "streamGenerateContent" if stream else "generateContent"
+        return Request("POST", f"/{_model_path(model)}:{method}", json=body,
+                       params={"alt": "sse"} if stream else None, stream=stream)
+
+    def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
+        if payload.get("error"):
+            raise_error_event(payload, model)
+        candidate = _candidate(payload, model)
+        text, calls = _read_parts(candidate)
+        # A candidate stopped for SAFETY with no text is an answer (finish_reason content_filter), not an error.
+        return completion(model, text, _finish(candidate.get("finishReason"), bool(calls)),
+                          parse_usage(payload.get("usageMetadata")), payload, tool_calls=tuple(calls),
+                          request_id=payload.get("responseId"))
+
+    def stream_parser(self, model: ModelSpec) -> StreamParser:
+        return GeminiStreamParser(model)
+
+    def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
+                    params: Mapping[str, Any]) -> Request:
+        extra = {_EMBED.get(key, key): value for key, value in params.items()}  # camelCase passes as is
+        path = _model_path(model)
+        requests = [{"model": path, "content": {"parts": [{"text": text}]}, **extra} for text in texts]
+        return Request("POST", f"/{path}:batchEmbedContents", json={"requests": requests})
+
+    def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        if payload.get("error"):
+            raise_error_event(payload, model)
+        vectors = [list(row.get("values") or ()) for row in payload.get("embeddings") or ()]
+        raw_usage = payload.get("usageMetadata")
+        # batchEmbedContents reports no token counts: usage stays 0 and cost unknown rather than a false $0.
+        usage = parse_usage(raw_usage) if raw_usage else Usage()
+        return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage,
+                          cost=model.cost(usage) if raw_usage else None, raw=payload)
+
+
+DIALECT = GeminiDialect()
