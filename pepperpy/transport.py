@@ -85,6 +85,9 @@ class Transport:
         return response
 
     def close(self) -> None:
+        close_auth = getattr(self.session.auth, "close", None)  # token-based auth owns a session of its own
+        if close_auth is not None:
+            close_auth()
         self.session.close()
 
     def __repr__(self) -> str:

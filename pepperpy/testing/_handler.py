@@ -35,6 +35,7 @@ class HTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that reports connections to its FakeProviderServer."""
 
     daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 drops connections when many threads connect at once
 
     def __init__(self, address: tuple[str, int], fake: FakeProviderServer) -> None:
         self.fake = fake
