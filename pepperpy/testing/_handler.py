@@ -212,15 +212,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_truncated(self, data: bytes, clean: bool) -> None:
         half = data[: len(data) // 2]
-        self._start(200, {"Content-Type": "application/json", "Content-Length": str(len(half if clean else data))})
+        self._start(200, {"Content-Type": "application/json", "Content-Length": str(len(half if clean else data)),
+                          **({"Connection": "close"} if clean else {})})
         self.wfile.write(half)
         self.wfile.flush()
         self.close_connection = True
 
     def _send_stream(self, stream: Stream, dialect: Dialect, reply: Reply | None, fault: Fault | None) -> None:
-        self._start(
-            200, {"Content-Type": stream.content_type, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache"}
-        )
+        headers = {"Content-Type": stream.content_type, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache"}
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM and fault.clean:
+            headers["Connection"] = "close"  # a well-behaved server announces that it will close
+        self._start(200, headers)
         cut = fault is not None and fault.kind in _STREAM_FAULTS
         content = stream.content[: fault.after] if fault is not None and cut else stream.content
         frames = [*stream.opening, *content, *(() if cut else stream.closing)]
