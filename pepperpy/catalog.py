@@ -72,6 +72,8 @@ def _provider_spec(path: Path, content: bytes, data: Mapping[str, Any], previous
             value = data[key]
             if key == "api_key_env":
                 value = tuple(value)
+            elif key in ("headers", "options") and previous is not None:  # a later file extends them
+                value = MappingProxyType({**getattr(previous, key), **value})
             elif key in ("headers", "limits", "breaker", "options"):
                 value = MappingProxyType(dict(value))
             elif key == "base_url":
@@ -187,8 +189,8 @@ class Catalog:
             return self.providers[name]
         except KeyError:
             close = difflib.get_close_matches(name, list(self.providers), n=3)
-            extra = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ModelNotFoundError(name, close, f" No provider {name!r}{extra}") from None
+            raise ModelNotFoundError(name, close, kind="provider",
+                                     hint=f" Known providers: {', '.join(sorted(self.providers))}.") from None
 
     def models(self, provider: str | None = None, mode: str | None = None,
                capability: str | None = None) -> list[ModelSpec]:

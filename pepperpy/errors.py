@@ -73,12 +73,12 @@ class CatalogError(PepperpyError, ValueError):
 
 
 class ModelNotFoundError(PepperpyError, LookupError):
-    """No catalog model has this name; ``.suggestions`` lists close matches."""
+    """No catalog model (or provider) has this name; ``.suggestions`` lists close matches."""
 
-    def __init__(self, name: str, suggestions: Sequence[str] = (), hint: str = "") -> None:
+    def __init__(self, name: str, suggestions: Sequence[str] = (), hint: str = "", *, kind: str = "model") -> None:
         self.name = name
         self.suggestions = list(suggestions)
-        text = f"unknown model {name!r}"
+        text = f"unknown {kind} {name!r}"
         if self.suggestions:
             text += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
         text += hint or " See client.models() for every model, or add one to a catalog YAML file."

@@ -216,7 +216,8 @@ class StackSpotDialect(Dialect):
                 f"provider {provider.name!r} authenticates with StackSpot client credentials: set "
                 f"{'; '.join(' or '.join(names) for names in missing)} in the environment or a .env file "
                 f"(create the credentials in the StackSpot portal)")
-        url = str(options.get("auth_url") or DEFAULT_AUTH_URL).replace("{realm}", quote(realm, safe=""))
+        template = settings.get(provider.env_prefix + "AUTH_URL") or options.get("auth_url") or DEFAULT_AUTH_URL
+        url = str(template).replace("{realm}", quote(realm, safe=""))
         if url.startswith("/"):  # relative to the provider's base URL (gateways that proxy the IDM)
             url = base_url + url
         seconds = provider.timeout or DEFAULT_TIMEOUT

@@ -101,3 +101,18 @@ def test_provider_overrides_in_code() -> None:
     assert spec.base_url == "http://127.0.0.1:9/v1" and spec.headers["X-A"] == "1"
     with pytest.raises(pepperpy.CatalogError, match="unknown provider setting"):
         pepperpy.Client(env_file=None, providers={"openai": {"base_ulr": "x"}})
+
+
+def test_a_later_file_extends_headers_and_options(tmp_path: Path) -> None:
+    folder = tmp_path / "ext"
+    folder.mkdir()
+    (folder / "openrouter.yaml").write_text(
+        "provider: openrouter\nheaders: {X-Extra: '1'}\noptions: {stream_usage: false}\n")
+    spec = pepperpy.Client(catalog=folder, env_file=None).catalog.providers["openrouter"]
+    assert spec.headers["X-Extra"] == "1"
+    assert spec.options["stream_usage"] is False and "referer_env" in spec.options  # kept from the packaged file
+
+
+def test_unknown_provider_message() -> None:
+    with pytest.raises(pepperpy.ModelNotFoundError, match=r"unknown provider 'opnai'; did you mean 'openai'"):
+        pepperpy.Client(env_file=None).catalog.provider("opnai")

@@ -313,3 +313,11 @@ def test_token_renewed_before_expiry_with_a_fake_clock(server: FakeProviderServe
         assert session.post(url, json=body, timeout=5).status_code == 200
         assert server.tokens_issued == 2
     auth.close()
+
+
+def test_auth_url_moves_with_env(creds: None, monkeypatch: pytest.MonkeyPatch, server: FakeProviderServer) -> None:
+    monkeypatch.setenv("PEPPERPY_PROVIDER_STACKSPOT_AUTH_URL", server.url + "/{realm}/oidc/oauth/token")
+    monkeypatch.setenv("PEPPERPY_PROVIDER_STACKSPOT_BASE_URL", server.base_url("stackspot"))
+    with pepperpy.Client(env_file=None, max_retries=0) as client:
+        assert client.complete("Hi", model=MODEL).text == "echo: Hi"
+    assert server.tokens_issued == 1
