@@ -10,16 +10,22 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import requests
 import urllib3
 
 from . import errors
+from .aio import AsyncClientMixin
+from .cache import CacheInfo
 from .catalog import Catalog
 from .config import DEFAULT_ENV_FILE, Settings, key_vars
-from .dialects.base import Dialect, get_dialect
+from .dialects.base import get_dialect
+from .pipeline import Pipeline, Prepared
+from .pipeline import Runtime as _Runtime
+from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
+from .resilience import DEFAULT_MAX_RETRY_WAIT, RetryPolicy
 from .transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport, iter_body, iter_ndjson, iter_sse
 from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 from .validation import build_messages, check_embed_input, check_params
@@ -29,16 +35,7 @@ Timeout = float | tuple[float, float]
 _STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
-@dataclass(frozen=True, slots=True)
-class _Runtime:
-    """What one provider needs at call time; built once per Client on first use."""
-
-    spec: ProviderSpec
-    dialect: Dialect
-    transport: Transport
-
-
-class Client:
+class Client(AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
     >>> client = pepperpy.Client()                                   # doctest: +SKIP
@@ -49,15 +46,26 @@ class Client:
     ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog ``timeout:``, else
     60 s. ``catalog`` adds YAML files or folders after the packaged ones. ``providers`` overrides provider
     settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
+
+    Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait``, ``total_timeout``
+    (they win over a ``retry_policy=RetryPolicy(...)``, which sets backoff and clock), ``breaker=`` (or False),
+    ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or ``CacheConfig(...)``,
+    ``fallbacks={"gpt-4o": ["claude-sonnet-4-5"]}``, ``log_content`` (prompts in ``pepperpy.audit`` records).
     """
 
     def __init__(self, catalog: CatalogPaths = None, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
                  api_keys: Mapping[str, str] | None = None, timeout: Timeout | None = None,
                  max_retries: int = 2, cache: Any = False, fallbacks: Mapping[str, Sequence[str]] | None = None,
                  *, providers: Mapping[str, Mapping[str, Any]] | None = None,
-                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, use_keyring: bool = True) -> None:
-        if max_retries < 0:
-            raise errors.ConfigurationError("max_retries must be 0 or more")
+                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, use_keyring: bool = True,
+                 retry_policy: RetryPolicy | None = None, max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+                 total_timeout: float | None = None, breaker: Any = None,
+                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False) -> None:
+        self.retry_policy = replace(retry_policy or RetryPolicy(), max_retries=max_retries,
+                                    max_retry_wait=max_retry_wait, total_timeout=total_timeout)
+        self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
+                                  rate_limit_wait=rate_limit_wait, log_content=log_content)
         if pool_maxsize < 1:
             raise errors.ConfigurationError("pool_maxsize must be 1 or more")
         self._settings = Settings(env_file, api_keys, use_keyring)
@@ -105,54 +113,97 @@ class Client:
     def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                  system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
                  top_p: float | None = None, stop: str | Sequence[str] | None = None,
-                 fallbacks: Sequence[str] | None = None, **params: Any) -> Completion:
-        """Send one chat turn and wait for the whole answer.
+                 fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Completion:
+        """Send one chat turn and wait for the whole answer. ``fallbacks`` are models tried in order when this
+        one is unavailable; ``cache=False`` skips the response cache for this call.
 
         >>> client.complete("Explain X", model="gemini-pro", temperature=0.7, max_tokens=200)  # doctest: +SKIP
         """
-        provider, spec, body_messages, checked = self._prepare(
-            model, prompt, messages, system, dict(params, temperature=temperature, max_tokens=max_tokens,
-                                                  top_p=top_p, stop=stop))
-        runtime = self._runtime(provider)
-        request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=False)
-        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
-        return runtime.dialect.parse_chat(self._json(response, provider, spec), spec)
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        return self._pipeline.call(
+            "complete", self._hops(model, fallbacks),
+            lambda name: self._chat_request(name, prompt, messages, system, params, stream=False),
+            self._parse_chat, cache is not False)
 
     def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
                top_p: float | None = None, stop: str | Sequence[str] | None = None,
-               fallbacks: Sequence[str] | None = None, **params: Any) -> Stream:
-        """Send one chat turn and iterate over the answer as it arrives.
+               fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Stream:
+        """Send one chat turn and iterate over the answer as it arrives (streams are never cached; retries and
+        fallbacks happen only while opening the response, before any chunk reaches you).
 
         >>> with client.stream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
         ...     for chunk in s: print(chunk.text, end="")
         """
-        provider, spec, body_messages, checked = self._prepare(
-            model, prompt, messages, system, dict(params, temperature=temperature, max_tokens=max_tokens,
-                                                  top_p=top_p, stop=stop))
-        runtime = self._runtime(provider)
-        request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=True)
-        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
-        return Stream(self._chunks(runtime, spec, response), model=spec.id, provider=provider.name,
-                      close=response.close, spec=spec)
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        return self._pipeline.stream(
+            self._hops(model, fallbacks),
+            lambda name: self._chat_request(name, prompt, messages, system, params, stream=True), self._chunks)
 
-    def embed(self, input: str | Sequence[str], *, model: str, **params: Any) -> Embeddings:
+    def embed(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+              cache: bool | None = None, **params: Any) -> Embeddings:
         """Embed one text or a list of texts; ``vectors`` come back in input order.
 
         >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
         """
+        texts = check_embed_input(input)
+        return self._pipeline.call("embed", self._hops(model, fallbacks),
+                                   lambda name: self._embed_request(name, texts, params), self._parse_embed,
+                                   cache is not False)
+
+    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int = 8,
+            progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
+        """Complete many prompts (strings or message lists) on a thread pool; results in input order.
+
+        Each item is a Completion, or with ``return_exceptions=True`` the exception that item raised.
+        ``progress`` shows a tqdm bar (None: when tqdm is installed and stderr is a terminal). See ``batch``.
+
+        >>> [r.text for r in client.map(["2+2?", "3+3?"], model="gpt-4o-mini")]   # doctest: +SKIP
+        """
+        from .batch import map_completions
+
+        return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
+                               return_exceptions=return_exceptions, **kwargs)
+
+    # ------------------------------------------------------------------ resilience state
+
+    def breaker_state(self, provider: str) -> str:
+        """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False)."""
+        return self._pipeline.breaker_state(self.catalog.provider(provider).name)
+
+    def cache_info(self) -> CacheInfo:
+        """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one)."""
+        return self._pipeline.cache_info()
+
+    # ------------------------------------------------------------------ internals
+
+    def _hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
+        """The model, then its fallbacks: the call's own, else ``Client(fallbacks=)`` by name, id or provider/id."""
+        if fallbacks is None and self.fallbacks:
+            spec = self.catalog.resolve(model)[1]
+            fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
+        return (model, *fallbacks) if fallbacks else (model,)
+
+    def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                      system: str | None, params: dict[str, Any], *, stream: bool) -> Prepared:
+        provider, spec, body_messages, checked = self._prepare(model, prompt, messages, system, params)
+        runtime = self._runtime(provider)
+        return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
+                                                                   stream=stream))
+
+    def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)
         if spec.mode != "embedding" and not spec.open:
             raise errors.ValidationError(f"{spec.name} is a chat model; embed() needs an embedding model such as "
                                          f"{self._example('embedding', provider.name)}", param="model", value=model)
-        texts = check_embed_input(input)
-        checked = check_params(spec, params)
         runtime = self._runtime(provider)
-        request = runtime.dialect.build_embed(provider, spec, texts, checked)
-        response = runtime.transport.send(request, model=spec.id, timeout=self._timeout(provider))
-        return runtime.dialect.parse_embed(self._json(response, provider, spec), spec)
+        return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, check_params(spec, params)))
 
-    # ------------------------------------------------------------------ internals
+    def _parse_chat(self, p: Prepared, response: requests.Response) -> Completion:
+        return p.runtime.dialect.parse_chat(self._json(response, p.runtime.spec, p.model), p.model)
+
+    def _parse_embed(self, p: Prepared, response: requests.Response) -> Embeddings:
+        return p.runtime.dialect.parse_embed(self._json(response, p.runtime.spec, p.model), p.model)
 
     def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                  system: str | None, params: dict[str, Any]
@@ -235,6 +286,7 @@ class Client:
             runtimes, self._runtimes = self._runtimes, {}
         for runtime in runtimes.values():
             runtime.transport.close()
+        self._aio_shutdown()  # the async methods' worker threads; made again on the next await
 
     def __enter__(self) -> Client:
         return self

@@ -1,0 +1,138 @@
+"""AsyncStream: an async iterator over a blocking iterator, read in worker threads (see ``pepperpy.aio``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from .errors import StreamError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from .types import Completion
+
+T = TypeVar("T")
+Submit = Callable[[Callable[[], Any]], "Future[Any]"]
+_DONE: Any = object()  # what a worker returns at the end of a blocking iterator (StopIteration cannot cross)
+
+
+async def _wait(future: Future[T]) -> T:
+    import asyncio
+
+    # Cancelling the awaiting task cancels the job if it has not started; a job already running cannot be
+    # interrupted: it finishes in its thread and its result is dropped.
+    return await asyncio.wrap_future(future)
+
+
+class AsyncStream(AsyncIterator[T]):
+    """An async iterator over a blocking stream: it is opened, and each next item read, in a worker thread.
+
+    ``aclose()``, leaving ``async with``, or cancelling the task that iterates it closes the blocking stream,
+    and so its HTTP response. A read already under way in a worker is never interrupted (closing a socket
+    under a reading thread is unsafe); the response is then closed as soon as that read returns, with the
+    next chunk or at the read timeout.
+    """
+
+    def __init__(self, open: Callable[[], Iterator[T]], submit: Submit) -> None:
+        self._open = open
+        self._submit = submit
+        self._opened: Iterator[T] | None = None   # kept for .completion
+        self._iterator: Iterator[T] | None = None  # cleared once released
+        self._pending: Future[Any] | None = None
+        self._closed = False
+        self._finished = False
+
+    def __aiter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._opened is None:
+            await self._run(self._start)
+        item = await self._run(self._pull)
+        if item is _DONE:
+            self._closed = self._finished = True  # the blocking stream closed itself at its end
+            self._iterator = None
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+    async def start(self) -> AsyncStream[T]:
+        """Send the request now, so that HTTP errors are raised here rather than by the first ``__anext__``."""
+        if self._opened is None and not self._closed:
+            await self._run(self._start)
+        return self
+
+    def _start(self) -> None:  # in a worker
+        self._opened = self._iterator = iter(self._open())
+
+    def _pull(self) -> Any:  # in a worker
+        iterator = self._iterator
+        return _DONE if iterator is None else next(iterator, _DONE)
+
+    async def _run(self, job: Callable[[], Any]) -> Any:
+        if self._pending is not None:
+            raise RuntimeError("another task is already reading this AsyncStream")
+        future = self._pending = self._submit(job)
+        try:
+            return await _wait(future)
+        except BaseException:  # cancelled, or the read failed (the blocking stream has then closed itself)
+            self._abandon()
+            raise
+        finally:
+            if self._pending is future:
+                self._pending = None
+
+    def _abandon(self) -> None:
+        """Close now, or right after the job under way in a worker returns (never under its feet)."""
+        self._closed = True
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.cancel():
+            pending.add_done_callback(lambda _: self._release())  # runs at once if the job is done
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        iterator, self._iterator = self._iterator, None
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the HTTP response. Safe to call twice."""
+        self._abandon()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        self._abandon()
+
+    @property
+    def completion(self) -> Completion:
+        """The whole answer, once ``async for`` has read the stream to its end."""
+        from .types import Stream
+
+        if not self._finished or not isinstance(self._opened, Stream):
+            raise StreamError("the stream has not been read to its end; iterate it with `async for` first "
+                              "(completion is only available for client.astream())")
+        return self._opened.completion  # finished: no I/O happens here
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        from .types import Stream
+
+        return self._opened.text if isinstance(self._opened, Stream) else ""
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError("AsyncStream is an async iterator: use `async for chunk in ...`, "
+                        "or client.stream() in blocking code")
+
+    def __repr__(self) -> str:
+        state = "done" if self._finished else ("closed" if self._closed else
+                                               "open" if self._opened is not None else "not started")
+        return f"<AsyncStream {state}>"

@@ -1,0 +1,76 @@
+"""The audit log and the redaction filter of every pepperpy logger.
+
+Logger ``pepperpy.audit`` gets one record per call (complete, stream, embed), at INFO when it succeeded
+and WARNING when it failed. Every field is also in ``extra=``, for structured handlers::
+
+    op, provider, model, latency_ms, status ("ok" or the error class), status_code, attempts,
+    input_tokens, output_tokens, total_tokens, cost, cached, fallback_hop, fallback_from, failures,
+    request_id, and with Client(log_content=True) also prompt (the request body) and output (the text).
+
+    >>> logging.getLogger("pepperpy.audit").setLevel(logging.INFO)   # doctest: +SKIP
+
+Nothing is built when the logger is not enabled for INFO: the pipeline asks ``isEnabledFor`` once per
+call. ``RedactionFilter`` sits on each pepperpy logger (``pepperpy.audit``, ``pepperpy.resilience``) and
+replaces anything shaped like a credential, in the message and in every extra field, with ``***``; add it
+to your own handlers too, with your secrets: ``handler.addFilter(RedactionFilter(secrets=[key]))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import redact
+
+AUDIT_LOGGER = "pepperpy.audit"
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class RedactionFilter(logging.Filter):
+    """Scrubs credentials from a record's message and extra fields; never drops a record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.secrets)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        for name, value in list(vars(record).items()):
+            if name not in _RECORD_FIELDS and isinstance(value, (str, list, dict, tuple)):
+                setattr(record, name, self._scrub(value))
+        return True
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, self.secrets)
+        if isinstance(value, dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._scrub(v) for v in value]
+        return value
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A pepperpy logger with the redaction filter on it (added once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactionFilter) for f in logger.filters):
+        logger.addFilter(RedactionFilter())
+    return logger
+
+
+logger = get_logger(AUDIT_LOGGER)
+
+
+def emit(fields: dict[str, Any]) -> None:
+    """Log one call's record; ``fields`` become the record's extra attributes."""
+    ok = fields["status"] == "ok"
+    level = logging.INFO if ok else logging.WARNING
+    tokens = fields.get("total_tokens")
+    hop = f", hop {fields['fallback_hop']} after {fields['fallback_from']}" if fields.get("fallback_hop") else ""
+    logger.log(level, "%s %s/%s %s in %.0f ms (attempts=%d, tokens=%s, cost=%s, cached=%s%s)",
+               fields["op"], fields["provider"], fields["model"], fields["status"], fields["latency_ms"],
+               fields["attempts"], tokens, fields.get("cost"), fields.get("cached", False), hop, extra=fields)

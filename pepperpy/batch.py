@@ -1,0 +1,136 @@
+"""Many completions at once: ``Client.map`` runs them on a thread pool and keeps the input order.
+
+>>> results = client.map(["Capital of France?", "Capital of Peru?"], model="gpt-4o-mini")   # doctest: +SKIP
+>>> [r.text for r in results]                                                               # doctest: +SKIP
+
+Threads suit pepperpy: every call blocks on the network, the Client is thread-safe and each provider keeps a
+connection pool (``Client(pool_maxsize=32)`` by default; keep ``max_workers`` at or below it).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+
+from .errors import ConfigurationError, ValidationError
+from .types import Completion
+
+if TYPE_CHECKING:
+    from .client import Client
+
+DEFAULT_MAX_WORKERS = 8
+"""Threads of one ``map`` call: enough to hide network latency, few enough for most rate limits."""
+
+Prompt = str | Sequence[Mapping[str, Any]]
+"""One item of a batch: a prompt string, or a list of chat messages (``[{"role": "user", ...}]``)."""
+
+
+class _Bar(Protocol):
+    def update(self, n: int = 1) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@overload
+def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int = ...,
+                    progress: bool | None = ..., return_exceptions: Literal[False] = ...,
+                    **kwargs: Any) -> list[Completion]: ...
+
+
+@overload
+def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int = ...,
+                    progress: bool | None = ..., return_exceptions: bool,
+                    **kwargs: Any) -> list[Completion | Exception]: ...
+
+
+def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
+                    max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None,
+                    return_exceptions: bool = False, **kwargs: Any) -> list[Completion] | list[Completion | Exception]:
+    """Complete every prompt with ``client.complete(..., model=model, **kwargs)``; results in input order.
+
+    ``progress``: None shows a tqdm bar when tqdm is installed and stderr is a terminal; True always shows
+    one (and needs tqdm: ``pip install 'pepperpy[progress]'``); False never does.
+    ``return_exceptions``: False raises the first error (calls not yet started are cancelled, running ones
+    finish); True puts each failure's exception in its place and keeps going.
+
+    >>> map_completions(client, ["a", "b"], model="gpt-4o-mini", max_tokens=50)   # doctest: +SKIP
+    """
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ValidationError(f"max_workers must be a whole number of at least 1, got {max_workers!r}",
+                              param="max_workers", value=max_workers)
+    if isinstance(prompts, (str, bytes)):
+        raise ValidationError("map() takes a list of prompts; for one prompt use complete()", param="prompts",
+                              value=type(prompts).__name__)
+    items = list(prompts)
+    bar = _progress_bar(progress, len(items), model)
+    try:
+        if not items:
+            return []
+        call = _caller(client, model, kwargs)
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(items)),
+                                thread_name_prefix="pepperpy-map") as pool:
+            futures = [pool.submit(call, item) for item in items]
+            if bar is not None:
+                for future in futures:
+                    future.add_done_callback(lambda _: bar.update(1))
+            if return_exceptions:
+                wait(futures)
+                return [_result_or_exception(f) for f in futures]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:  # in input order: the first failed item's error is raised
+                error = future.exception() if future in done else None
+                if error is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise error
+            return [f.result() for f in futures]
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _caller(client: Client, model: str, kwargs: dict[str, Any]) -> Callable[[Prompt], Completion]:
+    if "messages" in kwargs or "prompt" in kwargs:
+        raise ValidationError("map() takes the prompts (or message lists) as its first argument; do not pass "
+                              "prompt= or messages= too", param="prompts")
+
+    def call(item: Prompt) -> Completion:
+        if isinstance(item, str):
+            return client.complete(item, model=model, **kwargs)
+        return client.complete(model=model, messages=item, **kwargs)
+
+    return call
+
+
+def _result_or_exception(future: Future[Completion]) -> Completion | Exception:
+    error = future.exception()
+    if error is None:
+        return future.result()
+    if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: never swallowed
+        raise error
+    return error
+
+
+def _progress_bar(progress: bool | None, total: int, model: str) -> _Bar | None:
+    if progress is False:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress:
+            raise ConfigurationError("progress=True needs tqdm: pip install 'pepperpy[progress]' (or pip install "
+                                     "tqdm), or pass progress=None to show a bar only when tqdm is there") from None
+        return None
+    if progress is None and not _is_terminal(sys.stderr):
+        return None
+    bar: _Bar = tqdm(total=total, desc=model, unit="call")
+    return bar
+
+
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # closed stream
+        return False

@@ -1,0 +1,318 @@
+"""One call through the resilience pipeline, hop by hop along its fallbacks.
+
+For each hop (the model asked for, then each fallback): resolve and validate (the Client's ``prepare``) ->
+cache lookup -> rate limiter -> breaker check -> ``transport.send`` under the retry policy -> parse ->
+breaker outcome -> cache store; then one audit record for the whole call. A hop that fails with an
+unavailable / timeout / connection / circuit-open / rate-limit error passes the call to the next hop;
+any other error (validation, authentication, other 4xx) is raised at once. A fallback model that cannot
+be prepared (unknown name, missing key, params out of its range) is skipped. When every hop failed, the
+last provider error is raised.
+
+Streams take the same road, but only opening the response is retried or handed to a fallback: once the
+response is open the caller may already hold chunks, so a later failure is raised as it comes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
+
+import requests
+
+from . import audit
+from .cache import CacheInfo, make_cache
+from .dialects.base import Dialect
+from .errors import (
+    CircuitOpenError,
+    ConfigurationError,
+    PepperpyError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitError,
+)
+from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
+from .resilience import BreakerConfig, ProviderBreaker, RetryPolicy, Timeout
+from .transport import Request, Transport
+from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream
+
+FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
+                   RateLimitError)
+R = TypeVar("R", Completion, Embeddings)
+X = TypeVar("X")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What one provider needs at call time; built once per Client on first use."""
+
+    spec: ProviderSpec
+    dialect: Dialect
+    transport: Transport
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One hop, ready to send: the provider's runtime, the resolved model and the request."""
+
+    runtime: Runtime
+    model: ModelSpec
+    request: Request
+
+
+ChunkReader = Callable[[Runtime, ModelSpec, requests.Response], Iterator[Chunk]]
+
+
+class _Guard:
+    __slots__ = ("breaker", "limiter")
+
+    def __init__(self, breaker: ProviderBreaker | None, limiter: RateLimiter | None) -> None:
+        self.breaker, self.limiter = breaker, limiter
+
+
+class _Trace:
+    """Bookkeeping of one call, for the audit record and the token bucket."""
+
+    __slots__ = ("attempts", "audit", "cached", "estimate", "failures", "request_id", "start", "status_code")
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.audit = audit.logger.isEnabledFor(logging.INFO)
+        self.cached = False
+        self.estimate = 0
+        self.failures: list[tuple[str, BaseException]] | None = None
+        self.request_id: str | None = None
+        self.start = time.perf_counter()
+        self.status_code: int | None = None
+
+    def failed(self, name: str, exc: BaseException) -> None:
+        if self.failures is None:
+            self.failures = []
+        self.failures.append((name, exc))
+
+
+class Pipeline:
+    """The resilience state of one Client: retry policy, per-provider breakers and limiters, cache, audit."""
+
+    def __init__(self, policy: RetryPolicy, *, cache: Any = False, breaker: Any = None,
+                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False) -> None:
+        self.policy = policy
+        self.cache = make_cache(cache, policy.clock)
+        self.breaker_config = _breaker_config(breaker)
+        self.rate_limits = {name: dict(_check_limits(name, values)) for name, values in (rate_limits or {}).items()}
+        if rate_limit_wait < 0:
+            raise ConfigurationError("rate_limit_wait must be 0 or more seconds")
+        self.rate_limit_wait = rate_limit_wait
+        self.log_content = log_content
+        self._guards: dict[str, _Guard] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
+             parse: Callable[[Prepared, requests.Response], R], use_cache: bool = True) -> R:
+        """complete / embed: the parsed result of the first hop that succeeds."""
+        trace = _Trace()
+
+        def attempt(p: Prepared) -> R:
+            return self._once(p, parse, use_cache, trace)
+
+        p, hop, result = self._run(op, names, prepare, attempt, trace)
+        if trace.audit:
+            self._audit(op, p, hop, names, trace, result=result)
+        return result
+
+    def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared], read: ChunkReader) -> Stream:
+        """stream: the first hop whose response opens; its chunks as a Stream."""
+        trace = _Trace()
+        p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
+        spec = p.model
+        chunks = read(p.runtime, spec, response)
+        limiter = self._guards[p.runtime.spec.name].limiter
+        settle = limiter is not None and bool(trace.estimate)
+        if not trace.audit and not settle:
+            return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec)
+
+        def finished(completion: Completion) -> None:
+            if settle and limiter is not None:
+                limiter.settle(trace.estimate, completion.usage.total_tokens)
+            if trace.audit:
+                self._audit("stream", p, hop, names, trace, result=completion)
+
+        if trace.audit:
+            chunks = self._watch(chunks, p, hop, names, trace)
+        return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec,
+                      on_finish=finished)
+
+    def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
+             attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
+        last: tuple[Prepared, int, ProviderError] | None = None
+        for hop, name in enumerate(names):
+            try:
+                p = prepare(name)
+            except PepperpyError as exc:
+                if hop == 0:
+                    raise
+                trace.failed(name, exc)
+                continue
+            try:
+                return p, hop, attempt(p)
+            except ProviderError as exc:
+                if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
+                    trace.failed(p.model.name, exc)
+                    last = (p, hop, exc)
+                    continue
+                if trace.audit:
+                    self._audit(op, p, hop, names, trace, error=exc)
+                raise
+        assert last is not None  # hop 0 either returned, raised, or fell back
+        p, hop, error = last
+        if trace.audit:
+            self._audit(op, p, hop, names, trace, error=error)
+        raise error
+
+    def _once(self, p: Prepared, parse: Callable[[Prepared, requests.Response], R], use_cache: bool,
+              trace: _Trace) -> R:
+        cache = self.cache if use_cache else None
+        key = None
+        if cache is not None:
+            key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
+            hit = cache.get(key)
+            if hit is not None:
+                trace.cached = True
+                return cast(R, replace(hit, cached=True))
+        result = self._guarded(p, parse, trace)
+        limiter = self._guards[p.runtime.spec.name].limiter
+        if limiter is not None and trace.estimate:
+            limiter.settle(trace.estimate, result.usage.total_tokens)
+        if key is not None and cache is not None:
+            cache.put(key, result)
+        return result
+
+    def _guarded(self, p: Prepared, parse: Callable[[Prepared, requests.Response], X], trace: _Trace) -> X:
+        """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
+        guard = self._guard(p.runtime.spec)
+        limiter, breaker = guard.limiter, guard.breaker
+        if limiter is not None:
+            if limiter.tpm:
+                trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
+            limiter.acquire(trace.estimate, p.model.id)
+        trial = breaker.admit(p.model.id) if breaker is not None else False
+        try:
+            response = self.policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace)
+            result = parse(p, response)
+        except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
+            if breaker is not None:
+                breaker.record_failure(exc, trial)
+            raise
+        if breaker is not None:
+            breaker.record_success(trial)
+        if trace.audit:
+            trace.status_code = response.status_code
+            trace.request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+        return result
+
+    @staticmethod
+    def _send(p: Prepared, timeout: Timeout) -> requests.Response:
+        return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
+
+    def _watch(self, chunks: Iterator[Chunk], p: Prepared, hop: int, names: Sequence[str],
+               trace: _Trace) -> Iterator[Chunk]:
+        try:
+            yield from chunks
+        except ProviderError as exc:
+            self._audit("stream", p, hop, names, trace, error=exc)
+            raise
+        except GeneratorExit:
+            self._audit("stream", p, hop, names, trace, status="closed")
+            raise
+
+    # ------------------------------------------------------------------ per provider
+
+    def _guard(self, provider: ProviderSpec) -> _Guard:
+        guard = self._guards.get(provider.name)
+        if guard is None:
+            with self._lock:
+                guard = self._guards.get(provider.name)
+                if guard is None:
+                    guard = self._guards[provider.name] = self._build_guard(provider)
+        return guard
+
+    def _build_guard(self, provider: ProviderSpec) -> _Guard:
+        breaker = None
+        if self.breaker_config is not None:
+            config = self.breaker_config.merged(provider.breaker) if provider.breaker else self.breaker_config
+            breaker = ProviderBreaker(provider.name, config, self.policy.clock)
+        limits = self.rate_limits.get(provider.name) or provider.limits
+        limiter = None
+        if limits.get("rpm") or limits.get("tpm"):
+            limiter = RateLimiter(provider.name, limits.get("rpm"), limits.get("tpm"), max_wait=self.rate_limit_wait,
+                                  clock=self.policy.clock, sleep=self.policy.sleep)
+        return _Guard(breaker, limiter)
+
+    def breaker_state(self, provider: str) -> str:
+        """``closed``, ``open``, ``half-open``, or ``disabled`` when the Client has no breakers."""
+        if self.breaker_config is None:
+            return "disabled"
+        guard = self._guards.get(provider)
+        return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
+
+    def cache_info(self) -> CacheInfo:
+        return self.cache.info() if self.cache is not None else CacheInfo(0, 0, 0, 0)
+
+    # ------------------------------------------------------------------ audit
+
+    def _audit(self, op: str, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
+               result: Completion | Embeddings | None = None, error: ProviderError | None = None,
+               status: str | None = None) -> None:
+        usage = result.usage if result is not None else None
+        fields: dict[str, Any] = {
+            "op": op, "provider": p.runtime.spec.name, "model": p.model.id,
+            "latency_ms": round((time.perf_counter() - trace.start) * 1000.0, 3),
+            "status": status or ("ok" if error is None else type(error).__name__),
+            "status_code": error.status_code if error is not None else trace.status_code,
+            "attempts": trace.attempts,
+            "input_tokens": usage.input_tokens if usage else None,
+            "output_tokens": usage.output_tokens if usage else None,
+            "total_tokens": usage.total_tokens if usage else None,
+            "cost": result.cost if result is not None else None,
+            "cached": trace.cached, "fallback_hop": hop, "fallback_from": names[0] if hop else None,
+            "failures": [f"{name}: {type(exc).__name__}: {exc}" for name, exc in trace.failures or ()],
+            "request_id": error.request_id if error is not None else (
+                trace.request_id or getattr(result, "request_id", None)),
+        }
+        if self.log_content:
+            fields["prompt"] = p.request.json
+            fields["output"] = result.text if isinstance(result, Completion) else None
+        audit.emit(fields)
+
+
+def _opened(p: Prepared, response: requests.Response) -> requests.Response:
+    """A stream's "parse": the open response itself (its chunks are read later, outside the pipeline)."""
+    return response
+
+
+def _breaker_config(option: Any) -> BreakerConfig | None:
+    if option is False:
+        return None
+    if option is None or option is True:
+        return BreakerConfig()
+    if isinstance(option, BreakerConfig):
+        return option
+    if isinstance(option, Mapping):
+        return BreakerConfig().merged(option)
+    raise ConfigurationError(f"breaker= takes True, False, a BreakerConfig or "
+                             f"{{'fail_max': ..., 'reset_timeout': ...}}, not {type(option).__name__}")
+
+
+def _check_limits(provider: str, values: Mapping[str, float]) -> Mapping[str, float]:
+    if not isinstance(values, Mapping) or set(values) - {"rpm", "tpm"}:
+        raise ConfigurationError(f"rate_limits[{provider!r}] takes {{'rpm': N, 'tpm': N}}, not {values!r}")
+    return values

@@ -1,0 +1,308 @@
+"""The primitives of a resilient call: the retry policy and the circuit breaker.
+
+``pipeline.py`` runs them, per provider hop, in this order::
+
+    cache lookup -> RateLimiter.acquire (ratelimit.py) -> ProviderBreaker.admit
+    -> RetryPolicy.call(transport.send) -> parse -> ProviderBreaker.record_* -> cache store -> audit record
+
+Retries. ``RetryPolicy`` is an immutable settings object with named defaults, after urllib3's ``Retry``
+(0.5 s doubling, capped at 8 s, up to 25 % jitter: the official SDKs' numbers). urllib3's ``Retry`` itself
+does not fit: it retries inside the connection pool, so it cannot read Gemini's ``RetryInfo`` from the
+error body, cannot raise at once when a provider asks for a wait longer than ``max_retry_wait``, and hides
+the attempts from the breaker (one logical call must be one outcome) and from the audit log.
+
+Breakers that never serialise threads. pybreaker's ``CircuitBreaker.call()`` holds the breaker's lock for
+the whole guarded call: guarding an HTTP request with it makes every thread of a web app that calls one
+provider queue behind the previous request (16 calls of 0.25 s take 4 s, not 0.25 s). ``calling()`` escapes
+the lock in pybreaker 1.4 only by way of its generator path, and neither fails the other calls fast while a
+half-open breaker's trial call is in flight (``call()`` queues them, ``calling()`` lets them all through).
+``ProviderBreaker`` splits the guarded call in two short steps around the request, which runs unlocked:
+
+1. ``admit()`` before the request. Closed: one plain read of the stored state, no lock at all. Open:
+   ``CircuitOpenError`` with ``retry_after`` until ``reset_timeout`` has passed; then, under a small gate
+   lock, the breaker goes half-open and exactly one trial call is admitted; other calls are rejected until
+   the trial reports.
+2. ``record_success()`` / ``record_failure()`` after the logical call (after its retries). The outcome is
+   replayed through pybreaker's own state machine with a trivial function (``breaker.call(_succeed)`` or
+   ``breaker.call(_fail)``), so pybreaker keeps counting, opening, closing, notifying listeners and owning
+   the storage, and its lock is held for microseconds. A success in the closed state with no failure
+   counted skips even that. Outcomes that arrive while the circuit is open are dropped: it already knows.
+
+Only server-side failures are replayed as failures (5xx, 529, timeouts, connection errors, broken bodies).
+Other outcomes (4xx answers, client-side limits) are not replayed at all: replaying them as successes would
+reset the failure count and hide a provider that fails every other call.
+
+The client-side rate limiter is in ``ratelimit.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
+
+from .audit import get_logger
+from .errors import (
+    CircuitOpenError,
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    StreamError,
+)
+
+T = TypeVar("T")
+Timeout = tuple[float, float]
+
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_BACKOFF_BASE = 0.5          # seconds before the first retry
+DEFAULT_BACKOFF_MAX = 8.0           # cap of one backoff wait
+DEFAULT_JITTER = 0.25               # each backoff wait is shortened by up to this fraction
+DEFAULT_MAX_RETRY_WAIT = 60.0       # longest Retry-After honoured; a longer one raises at once
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+DEFAULT_FAIL_MAX = 5                # consecutive failed calls that open a circuit
+DEFAULT_RESET_TIMEOUT = 30.0        # seconds a circuit stays open before one trial call
+HALF_OPEN_RETRY_AFTER = 1.0         # retry_after while a half-open circuit's trial call is in flight
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+log = get_logger("pepperpy.resilience")
+
+_SERVER_FAILURES = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, StreamError)
+
+
+def is_server_failure(exc: BaseException) -> bool:
+    """Whether a failure says the provider is unwell (counts for its breaker); 4xx answers do not."""
+    return isinstance(exc, _SERVER_FAILURES)
+
+
+class Attempts(Protocol):
+    attempts: int
+
+
+# --------------------------------------------------------------------------- retries
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before sending a failed request again.
+
+    Retried: connection errors, timeouts, and HTTP ``retry_statuses``; never another 4xx. The wait is the
+    provider's ``Retry-After`` / ``retry-after-ms`` / Gemini ``RetryInfo.retryDelay`` when it gave one (a
+    wait above ``max_retry_wait`` raises at once, ``.retry_after`` set), else ``backoff_base * 2**n``
+    capped at ``backoff_max`` and shortened by up to ``jitter``. ``total_timeout`` (None: unbounded) is a
+    deadline for the whole call: attempts' timeouts are clipped to it and no retry starts past it.
+    ``sleep``, ``clock`` and ``random`` are injectable for tests; the breaker, limiter and cache of a
+    Client use the same ``clock``.
+
+    >>> RetryPolicy(max_retries=4, backoff_max=2.0)   # doctest: +ELLIPSIS
+    RetryPolicy(max_retries=4, ...)
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+    jitter: float = DEFAULT_JITTER
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+    total_timeout: float | None = None
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ConfigurationError("max_retries must be 0 or more")
+        if self.backoff_base < 0 or self.backoff_max < 0 or self.max_retry_wait < 0:
+            raise ConfigurationError("backoff_base, backoff_max and max_retry_wait must be 0 or more seconds")
+        if not 0 <= self.jitter <= 1:
+            raise ConfigurationError("jitter must be between 0 and 1")
+        if self.total_timeout is not None and self.total_timeout <= 0:
+            raise ConfigurationError("total_timeout must be more than 0 seconds, or None")
+
+    def backoff(self, retry: int) -> float:
+        """The wait before retry number ``retry`` (0-based) when the provider named none."""
+        return min(self.backoff_max, self.backoff_base * 2.0 ** retry) * (1.0 - self.jitter * self.random())
+
+    def should_retry(self, exc: ProviderError) -> bool:
+        """Whether the failure is worth another attempt (ignoring how many were made)."""
+        if not exc.retryable:
+            return False
+        if exc.status_code is not None:
+            return exc.status_code in self.retry_statuses
+        return isinstance(exc, (ProviderTimeoutError, ProviderConnectionError))
+
+    def wait_before_retry(self, exc: ProviderError, retry: int) -> float | None:
+        """Seconds to wait before retry number ``retry``, or None to give up and raise ``exc``."""
+        if retry >= self.max_retries or not self.should_retry(exc):
+            return None
+        asked = getattr(exc, "retry_after", None)
+        if asked is None:
+            return self.backoff(retry)
+        return asked if asked <= self.max_retry_wait else None
+
+    def call(self, send: Callable[[Timeout], T], timeout: Timeout, trace: Attempts) -> T:
+        """``send(timeout)`` until it succeeds or the policy gives up; counts attempts on ``trace``."""
+        deadline = None if self.total_timeout is None else self.clock() + self.total_timeout
+        retry = 0
+        while True:
+            attempt_timeout = timeout
+            if deadline is not None:
+                left = max(deadline - self.clock(), 0.01)
+                attempt_timeout = (min(timeout[0], left), min(timeout[1], left))
+            trace.attempts += 1
+            try:
+                return send(attempt_timeout)
+            except ProviderError as exc:
+                wait = self.wait_before_retry(exc, retry)
+                if wait is None or (deadline is not None and self.clock() + wait >= deadline):
+                    raise
+            self.sleep(wait)
+            retry += 1
+
+
+# --------------------------------------------------------------------------- circuit breaker
+
+@dataclass(frozen=True)
+class BreakerConfig:
+    """``fail_max`` consecutive failed calls open the circuit for ``reset_timeout`` seconds."""
+
+    fail_max: int = DEFAULT_FAIL_MAX
+    reset_timeout: float = DEFAULT_RESET_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if self.fail_max < 1 or self.reset_timeout <= 0:
+            raise ConfigurationError("breaker fail_max must be 1 or more and reset_timeout more than 0 seconds")
+
+    def merged(self, values: Mapping[str, Any]) -> BreakerConfig:
+        """A copy with the keys of a catalog ``breaker:`` mapping applied."""
+        unknown = set(values) - {"fail_max", "reset_timeout"}
+        if unknown:
+            raise ConfigurationError(f"unknown breaker setting {sorted(unknown)[0]!r} (use fail_max, reset_timeout)")
+        return BreakerConfig(int(values.get("fail_max", self.fail_max)),
+                             float(values.get("reset_timeout", self.reset_timeout)))
+
+
+class _ReplayedError(Exception):
+    """What a failed call is replayed as inside pybreaker (never leaves this module)."""
+
+
+def _succeed() -> None:
+    return None
+
+
+def _fail() -> None:
+    raise _ReplayedError
+
+
+class _StateListener:
+    """pybreaker listener: stamps when the circuit opened (on our clock) and logs every state change."""
+
+    def __init__(self, owner: ProviderBreaker) -> None:
+        self.owner = owner
+
+    def before_call(self, cb: Any, func: Any, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def success(self, cb: Any) -> None:
+        pass
+
+    def failure(self, cb: Any, exc: BaseException) -> None:
+        pass
+
+    def state_change(self, cb: Any, old: Any, new: Any) -> None:
+        owner = self.owner
+        name = new.name
+        if name == OPEN:
+            owner.opened_at = owner.clock()
+            log.warning("circuit for %s opened: calls fail fast for %g s", owner.provider,
+                        owner.config.reset_timeout, extra={"provider": owner.provider, "breaker_state": name})
+        else:
+            log.info("circuit for %s is %s", owner.provider, name,
+                     extra={"provider": owner.provider, "breaker_state": name})
+
+
+class ProviderBreaker:
+    """One provider's circuit breaker (pybreaker underneath); see the module docstring for the design."""
+
+    def __init__(self, provider: str, config: BreakerConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        import pybreaker  # first use, never at import pepperpy
+
+        self.provider = provider
+        self.config = config
+        self.clock = clock
+        self.opened_at = -math.inf
+        self._trial = False
+        self._gate = threading.Lock()
+        self._tripped = pybreaker.CircuitBreakerError
+        self._cb = pybreaker.CircuitBreaker(fail_max=config.fail_max, reset_timeout=config.reset_timeout,
+                                            name=provider, listeners=[cast(Any, _StateListener(self))])
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open``, or ``half-open`` (also once ``reset_timeout`` has passed: the next call is a trial)."""
+        state: str = self._cb.current_state
+        return HALF_OPEN if state == OPEN and self._remaining() <= 0 else state
+
+    @property
+    def fail_counter(self) -> int:
+        return int(self._cb.fail_counter)
+
+    def _remaining(self) -> float:
+        return self.opened_at + self.config.reset_timeout - self.clock()
+
+    def admit(self, model: str | None = None) -> bool:
+        """Let a call through or raise CircuitOpenError; True when the call is the half-open trial."""
+        if self._cb.current_state == CLOSED:
+            return False
+        with self._gate:
+            state = self._cb.current_state
+            if state == CLOSED:
+                return False
+            if state == OPEN:
+                remaining = self._remaining()
+                if remaining > 0:
+                    raise self._rejection(model, remaining, f"after {self.config.fail_max} failed calls")
+                self._cb.half_open()
+            if self._trial:
+                raise self._rejection(model, HALF_OPEN_RETRY_AFTER, "and its trial call is in flight")
+            self._trial = True
+            return True
+
+    def _rejection(self, model: str | None, retry_after: float, why: str) -> CircuitOpenError:
+        return CircuitOpenError(
+            f"the circuit breaker for {self.provider} is open {why}; no request was sent. Retry in "
+            f"{retry_after:.1f} s, or pass fallbacks=[...]", provider=self.provider, model=model,
+            retry_after=retry_after)
+
+    def record_success(self, trial: bool) -> None:
+        if not trial and self._cb.current_state == CLOSED and self._cb.fail_counter == 0:
+            return
+        self._replay(_succeed, trial)
+
+    def record_failure(self, exc: BaseException, trial: bool) -> None:
+        if is_server_failure(exc):
+            self._replay(_fail, trial)
+        elif trial:
+            self.release()
+
+    def release(self) -> None:
+        """End a trial call that gave no verdict (a 4xx answer, an interrupted call): the next call is one."""
+        with self._gate:
+            self._trial = False
+
+    def _replay(self, outcome: Callable[[], None], trial: bool) -> None:
+        try:
+            if self._cb.current_state != OPEN:
+                self._cb.call(outcome)
+        except (_ReplayedError, self._tripped):
+            pass
+        finally:
+            if trial:
+                self.release()
+
+    def __repr__(self) -> str:
+        return f"<ProviderBreaker {self.provider} {self.state} failures={self.fail_counter}>"
