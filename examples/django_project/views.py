@@ -1,0 +1,115 @@
+"""Views sharing one pepperpy Client per process (``llm``), built on first use from ``settings.PEPPERPY``."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_POST
+
+import pepperpy
+
+from .middleware import http_error
+
+
+class ClientPerProcess:
+    """One pepperpy Client per process, built on first use.
+
+    Built lazily so that ``gunicorn --preload`` never hands one Client, and its open sockets, to several
+    forked workers: a worker that finds a Client made in another process builds its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: pepperpy.Client | None = None
+        self._pid = 0
+
+    def get(self) -> pepperpy.Client:
+        client = self._client
+        if client is None or self._pid != os.getpid():
+            with self._lock:
+                if self._client is None or self._pid != os.getpid():
+                    self._client = pepperpy.Client(**settings.PEPPERPY.get("CLIENT", {}))
+                    self._pid = os.getpid()
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+llm = ClientPerProcess()
+
+
+@receiver(setting_changed)
+def _rebuild_client(setting: str, **kwargs: Any) -> None:
+    if setting == "PEPPERPY":  # override_settings in tests: the next call builds a Client from the new options
+        llm.close()
+
+
+def _prompt_and_model(request: HttpRequest) -> tuple[str, str]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise pepperpy.ValidationError('send JSON like {"prompt": "...", "model": "..."}', param="prompt")
+    return prompt, str(body.get("model") or settings.PEPPERPY["MODEL"])
+
+
+def _answer(r: pepperpy.Completion) -> JsonResponse:
+    return JsonResponse({"text": r.text, "model": r.model, "provider": r.provider, "finish_reason": r.finish_reason,
+                         "usage": {"input": r.usage.input_tokens, "output": r.usage.output_tokens}, "cost": r.cost})
+
+
+@require_POST
+def complete(request: HttpRequest) -> HttpResponse:
+    prompt, model = _prompt_and_model(request)
+    return _answer(llm.get().complete(prompt, model=model, max_tokens=512))
+
+
+@require_POST
+async def acomplete(request: HttpRequest) -> HttpResponse:
+    """The same, as an async view: under ASGI the wait happens in pepperpy's worker threads, not the loop.
+    (The first call in a process builds the Client, which reads the catalog files once.)"""
+    prompt, model = _prompt_and_model(request)
+    return _answer(await llm.get().acomplete(prompt, model=model, max_tokens=512))
+
+
+@require_POST
+def stream(request: HttpRequest) -> HttpResponse:
+    prompt, model = _prompt_and_model(request)
+    # Opened here, not in the generator: an error before the first byte is still an HTTP status.
+    upstream = llm.get().stream(prompt, model=model, max_tokens=512)
+    response = StreamingHttpResponse(_sse_events(upstream), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _sse_events(upstream: pepperpy.Stream) -> Iterator[str]:
+    """The stream as server-sent events. Django closes this generator when the response is closed (the
+    browser went away, or the stream ended), and ``with upstream`` then closes the provider's response."""
+    with upstream:
+        try:
+            for chunk in upstream:
+                if chunk.text:
+                    yield f"data: {json.dumps({'text': chunk.text})}\n\n"
+            usage = upstream.completion.usage
+        except pepperpy.PepperpyError as exc:
+            yield f"event: error\ndata: {json.dumps({'error': http_error(exc)[1]})}\n\n"
+            return
+        yield f"event: done\ndata: {json.dumps({'input': usage.input_tokens, 'output': usage.output_tokens})}\n\n"

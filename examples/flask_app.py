@@ -1,0 +1,143 @@
+"""A Flask app that answers with an LLM through pepperpy: one shared Client per process.
+
+Run it (any provider with a key in the environment or ./.env):
+
+    OPENAI_API_KEY=sk-... flask --app examples/flask_app.py run --with-threads
+    cd examples && gunicorn --workers 2 --threads 8 --timeout 120 'flask_app:create_app()'
+
+    curl -X POST localhost:5000/complete -H 'content-type: application/json' -d '{"prompt": "Say hi"}'
+    curl -N -X POST localhost:5000/stream -H 'content-type: application/json' -d '{"prompt": "Count to 5"}'
+
+``/stream`` answers with server-sent events: ``data: {"text": ...}`` per chunk, then ``event: done`` with the
+usage, or ``event: error`` when the provider fails after the first byte (the status line is sent by then).
+Errors before that become HTTP answers (see ``http_error``). docs/web-apps.md explains the choices.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+import pepperpy
+
+DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
+    "timeout": (5.0, 30.0),   # 5 s to connect, 30 s between bytes: below gunicorn's --timeout
+    "max_retries": 1,         # a browser is waiting: fail fast rather than retry for a minute
+    "pool_maxsize": 16,       # at least the threads per process (gunicorn --threads)
+}
+
+
+class ClientPerProcess:
+    """One pepperpy Client per process, built on first use.
+
+    Built lazily so that ``gunicorn --preload`` never hands one Client, and its open sockets, to several
+    forked workers: a worker that finds a Client made in another process builds its own.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self._lock = threading.Lock()
+        self._client: pepperpy.Client | None = None
+        self._pid = 0
+
+    def get(self) -> pepperpy.Client:
+        client = self._client
+        if client is None or self._pid != os.getpid():
+            with self._lock:
+                if self._client is None or self._pid != os.getpid():
+                    self._client, self._pid = pepperpy.Client(**self.options), os.getpid()
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+# Most specific first. The browser never sees a provider's own message (it may name internal details);
+# it sees one of these, and the log keeps the rest.
+_ANSWERS: list[tuple[type[pepperpy.PepperpyError], int, str]] = [
+    (pepperpy.ValidationError, 400, ""),          # the user's own input: its message says what to fix
+    (pepperpy.ModelNotFoundError, 400, ""),
+    (pepperpy.ContextLengthError, 413, "The prompt is too long for this model."),
+    (pepperpy.RateLimitError, 503, "The model is busy; try again shortly."),
+    (pepperpy.CircuitOpenError, 503, "The model is unavailable; try again shortly."),
+    (pepperpy.ProviderUnavailableError, 503, "The model is unavailable; try again shortly."),
+    (pepperpy.ProviderTimeoutError, 504, "The model took too long to answer."),
+    (pepperpy.ProviderError, 502, "The model provider failed."),  # refused key, bad request, broken stream
+    (pepperpy.PepperpyError, 500, "The server is misconfigured."),  # missing key, bad catalog
+]
+
+
+def http_error(exc: pepperpy.PepperpyError) -> tuple[int, str, dict[str, str]]:
+    """``(status, message, headers)`` of the HTTP answer for a pepperpy error."""
+    for kind, status, message in _ANSWERS:
+        if isinstance(exc, kind):
+            headers = {}
+            retry_after = getattr(exc, "retry_after", None)
+            if status == 503 and retry_after is not None:
+                headers["Retry-After"] = str(max(1, round(retry_after)))
+            return status, message or str(exc), headers
+    raise AssertionError("PepperpyError is the last row")  # pragma: no cover
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app. ``PEPPERPY_CLIENT`` holds the Client's options, ``PEPPERPY_MODEL`` the default model."""
+    app = Flask(__name__)
+    app.config.from_mapping(PEPPERPY_MODEL=os.environ.get("PEPPERPY_MODEL", "gpt-4o-mini"),
+                            PEPPERPY_CLIENT=DEFAULT_CLIENT_OPTIONS)
+    app.config.update(config or {})
+    llm = app.extensions["pepperpy"] = ClientPerProcess(**app.config["PEPPERPY_CLIENT"])
+
+    def prompt_and_model() -> tuple[str, str]:
+        body = request.get_json(silent=True) or {}
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise pepperpy.ValidationError('send JSON like {"prompt": "...", "model": "..."}', param="prompt")
+        return prompt, str(body.get("model") or app.config["PEPPERPY_MODEL"])
+
+    @app.errorhandler(pepperpy.PepperpyError)
+    def pepperpy_error(exc: pepperpy.PepperpyError) -> tuple[Response, int, dict[str, str]]:
+        status, message, headers = http_error(exc)
+        app.logger.log(logging.ERROR if status >= 500 else logging.INFO, "pepperpy: %r", exc)
+        return jsonify(error=message, type=type(exc).__name__), status, headers
+
+    @app.post("/complete")
+    def complete() -> Response:
+        prompt, model = prompt_and_model()
+        r = llm.get().complete(prompt, model=model, max_tokens=512)
+        return jsonify(text=r.text, model=r.model, provider=r.provider, finish_reason=r.finish_reason,
+                       usage={"input": r.usage.input_tokens, "output": r.usage.output_tokens}, cost=r.cost)
+
+    @app.post("/stream")
+    def stream() -> Response:
+        prompt, model = prompt_and_model()
+        # Opened here, not in the generator: an error before the first byte is still an HTTP status.
+        upstream = llm.get().stream(prompt, model=model, max_tokens=512)
+        return Response(sse_events(upstream), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return app
+
+
+def sse_events(upstream: pepperpy.Stream) -> Iterator[str]:
+    """The stream as server-sent events. The server closes this generator when the browser goes away,
+    and ``with upstream`` then closes the provider's response too."""
+    with upstream:
+        try:
+            for chunk in upstream:
+                if chunk.text:
+                    yield f"data: {json.dumps({'text': chunk.text})}\n\n"
+            usage = upstream.completion.usage
+        except pepperpy.PepperpyError as exc:
+            yield f"event: error\ndata: {json.dumps({'error': http_error(exc)[1]})}\n\n"
+            return
+        yield f"event: done\ndata: {json.dumps({'input': usage.input_tokens, 'output': usage.output_tokens})}\n\n"
