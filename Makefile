@@ -18,7 +18,7 @@ test: $(STAMP)  ## ruff and mypy --strict, then the whole suite
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pepperpy tests
+	$(VENV)/bin/ruff check pepperpy tests examples bench
 	$(VENV)/bin/mypy --strict pepperpy
 
 demo: $(STAMP)  ## stream an answer: real provider when keys are in .env, else the bundled offline server
@@ -29,6 +29,15 @@ bench: $(STAMP)  ## the benchmark against raw requests; writes docs/performance.
 
 bench-smoke: $(STAMP)  ## the benchmark in a few rounds: checks it runs (CI), judges no timing
 	$(PY) bench/run.py --smoke
+
+docs:  ## the documentation site in site/, when mkdocs is installed in $(VENV); else says how to install it
+	@if [ -x "$(VENV)/bin/mkdocs" ]; then \
+		$(VENV)/bin/mkdocs build --site-dir site && echo "docs: open site/index.html"; \
+	else \
+		echo "make docs: mkdocs is not installed in $(VENV), so no site was built."; \
+		echo "  Install it with:  $(VENV)/bin/pip install mkdocs   (run 'make venv' first if $(VENV) is missing)"; \
+		echo "  The Markdown pages in docs/ read fine without it."; \
+	fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -1,8 +1,10 @@
-"""Test helpers for pepperpy users and contributors: an offline fake provider server.
+"""Test helpers for pepperpy users and contributors: an offline fake provider server, and an in-process fake.
 
 ``FakeProviderServer`` speaks the OpenAI, Anthropic, Gemini, Ollama and StackSpot wire formats
 on a loopback port, so clients can be tested with real HTTP, streams, faults and concurrency,
-without network or keys. Only the standard library is imported.
+without network or keys. ``fake_providers(client)`` / ``FakeAdapter`` fake the same providers in-process,
+at the requests adapter level, for fast unit tests (see ``pepperpy.testing.adapter``). Importing this package
+loads only the standard library; the adapter module (requests) loads on first use.
 
 >>> from pepperpy.testing import FakeProviderServer, Fault, Reply
 >>> with FakeProviderServer() as server:
@@ -12,6 +14,8 @@ without network or keys. Only the standard library is imported.
 ...     server.pending
 3
 """
+
+from typing import TYPE_CHECKING, Any
 
 from pepperpy.testing._script import (
     DEFAULT_EMBEDDING_DIMENSIONS,
@@ -24,15 +28,33 @@ from pepperpy.testing._script import (
 )
 from pepperpy.testing.server import DEFAULT_MODELS, DEFAULT_TOKEN_TTL, FakeProviderServer
 
+if TYPE_CHECKING:
+    from pepperpy.testing.adapter import FAKE_API_KEY, FakeAdapter, fake_providers, server_environ
+
+_ADAPTER_NAMES = frozenset({"FAKE_API_KEY", "FakeAdapter", "fake_providers", "server_environ"})
+
 __all__ = [
     "DEFAULT_EMBEDDING_DIMENSIONS",
     "DEFAULT_HANG_SECONDS",
     "DEFAULT_MODELS",
     "DEFAULT_TOKEN_TTL",
+    "FAKE_API_KEY",
+    "FakeAdapter",
     "FakeProviderServer",
     "Fault",
     "FaultKind",
     "RecordedRequest",
     "Reply",
     "embedding_vector",
+    "fake_providers",
+    "server_environ",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the adapter helpers (and requests) only when a test asks for them."""
+    if name in _ADAPTER_NAMES:
+        from pepperpy.testing import adapter
+
+        return getattr(adapter, name)
+    raise AttributeError(f"module 'pepperpy.testing' has no attribute {name!r}")

@@ -41,7 +41,7 @@ def test_early_close_releases_the_response(client: pepperpy.Client, server: Fake
 
 def test_cut_stream_raises_stream_error(client: pepperpy.Client, server: FakeProviderServer) -> None:
     server.fault(Fault.CUT_STREAM)
-    with pytest.raises(pepperpy.StreamError, match="terminator|broke"):
+    with pytest.raises(pepperpy.StreamError, match=r"terminator|broke"):
         for _ in client.stream("hi", model="local-chat"):
             pass
 

@@ -89,12 +89,16 @@ def test_public_names_are_pinned() -> None:
         "DEFAULT_HANG_SECONDS",
         "DEFAULT_MODELS",
         "DEFAULT_TOKEN_TTL",
+        "FAKE_API_KEY",
+        "FakeAdapter",
         "FakeProviderServer",
         "Fault",
         "FaultKind",
         "RecordedRequest",
         "Reply",
         "embedding_vector",
+        "fake_providers",
+        "server_environ",
     ]
 
 

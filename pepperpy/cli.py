@@ -1,0 +1,316 @@
+"""The ``pepperpy`` command.
+
+    pepperpy complete -m gpt-4o-mini "Explain circuit breakers"     # streams to the terminal
+    echo "Explain X" | pepperpy complete -m claude-haiku --json -    # the prompt from stdin, JSON out
+    pepperpy embed -m text-embedding-3-small "first text" "second"  # one JSON vector per line
+    pepperpy models --provider openai --capability vision
+    pepperpy providers                                              # credentials: set / missing, never values
+    pepperpy catalog validate my-catalog/                           # file:line: field: message
+
+Errors print one line, ``error: ...``, on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from . import errors
+from .catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
+from .client import Client
+from .config import Settings, key_vars
+from .types import Completion, ModelSpec, ProviderSpec
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
+CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --------------------------------------------------------------------------- commands
+
+def _complete(args: argparse.Namespace) -> int:
+    prompt = _read_prompt(args.prompt)
+    params = {"system": args.system, "temperature": args.temperature, "max_tokens": args.max_tokens}
+    with _client(args) as client:
+        streaming = "streaming" in client.model(args.model).capabilities
+        if args.json or args.no_stream or not streaming:
+            result = client.complete(prompt, model=args.model, **params)
+            if args.json:
+                print(json.dumps(completion_json(result), ensure_ascii=False, indent=2))
+            else:
+                print(result.text)
+        else:
+            with client.stream(prompt, model=args.model, **params) as stream:
+                for chunk in stream:
+                    sys.stdout.write(chunk.text)
+                    sys.stdout.flush()
+            result = stream.completion
+            print("" if result.text.endswith("\n") else "\n", end="")
+    if args.verbose or _is_terminal(sys.stderr):
+        cost = f" · ${result.cost:.6f}" if result.cost is not None else ""
+        print(f"[{result.provider}/{result.model} · {result.finish_reason} · {result.usage.input_tokens} in → "
+              f"{result.usage.output_tokens} out{cost}]", file=sys.stderr)
+    return EXIT_OK
+
+
+def completion_json(result: Completion) -> dict[str, Any]:
+    """What ``pepperpy complete --json`` prints."""
+    return {"text": result.text, "model": result.model, "provider": result.provider,
+            "finish_reason": result.finish_reason, "usage": asdict(result.usage), "cost": result.cost}
+
+
+def _embed(args: argparse.Namespace) -> int:
+    texts = list(args.texts)
+    if texts == ["-"]:
+        texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        if not texts:
+            raise errors.ValidationError("no text on stdin: send one text per line", param="texts")
+    with _client(args) as client:
+        result = client.embed(texts, model=args.model)
+    for vector in result.vectors:
+        print(json.dumps(vector))
+    if args.verbose or _is_terminal(sys.stderr):
+        dims = len(result.vectors[0]) if result.vectors else 0
+        print(f"[{result.provider}/{result.model} · {len(result.vectors)} vectors × {dims} dims · "
+              f"{result.usage.input_tokens} tokens]", file=sys.stderr)
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        if args.provider is not None and args.provider not in client.catalog.providers:
+            raise errors.ConfigurationError(_unknown("provider", args.provider, client.catalog.providers,
+                                                     "`pepperpy providers` lists them."))
+        known = sorted({c for m in client.catalog.iter_models() for c in m.capabilities})
+        if args.capability is not None and args.capability not in known:
+            raise errors.ConfigurationError(_unknown("capability", args.capability, known,
+                                                     f"Known: {', '.join(known)}."))
+        found = client.models(args.provider, args.mode, args.capability, True if args.available else None)
+    if not found:
+        print("no model matches these filters", file=sys.stderr)
+        return EXIT_OK
+    header = ("model", "provider", "context", "max output", "$/1M in/out", "capabilities")
+    print_table([header, *(_model_row(m) for m in found)])
+    return EXIT_OK
+
+
+def _model_row(model: ModelSpec) -> tuple[str, ...]:
+    pricing = model.pricing
+    if pricing is None:
+        price = "-"
+    elif pricing.input == 0 and pricing.output == 0:
+        price = "free"
+    else:
+        price = f"{pricing.input:g}/{pricing.output:g}"
+    return (model.id + (" (deprecated)" if model.deprecated else ""), model.provider,
+            _count(model.context_window), _count(model.max_output_tokens), price,
+            ",".join(sorted(model.capabilities)))
+
+
+def _providers(args: argparse.Namespace) -> int:
+    settings = Settings(use_keyring=False)  # for base URLs only; credentials come from the Client
+    with _client(args) as client:
+        rows = [("provider", "dialect", "base URL", "credentials")]
+        for provider in client.catalog.providers.values():
+            rows.append((provider.name, provider.dialect, _safe_url(settings.base_url(provider)),
+                         _credentials(client, settings, provider)))
+    print_table(rows)
+    return EXIT_OK
+
+
+def _credentials(client: Client, settings: Settings, provider: ProviderSpec) -> str:
+    """"set", "not needed" or "missing: set X or Y"; never a value."""
+    missing = []
+    if not client.has_credentials(provider.name):
+        names = key_vars(provider)  # PEPPERPY_PROVIDER_<NAME>_API_KEY first: show it last, as the fallback
+        missing.append(" or ".join([*names[1:], names[0]]))
+    for option in CREDENTIAL_OPTIONS:
+        names = [str(n) for n in provider.options.get(option) or ()]
+        if names and not settings.first(names):
+            missing.append(" or ".join(names))
+    if missing:
+        return "missing: set " + "; and ".join(missing)
+    return "set" if provider.requires_api_key else "not needed"
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths: list[str | os.PathLike[str]] = list(args.paths)
+    if not paths:
+        extra = os.environ.get("PEPPERPY_CATALOG_PATH", "").split(os.pathsep)
+        paths = [packaged_catalog_dir(), *(p for p in extra if p)]
+    problems: list[errors.CatalogError] = []
+    files: list[Path] = []
+    for path in paths:
+        try:
+            files.extend(catalog_files([path]))
+        except errors.CatalogError as exc:
+            problems.append(exc)
+    for file in files:
+        problems.extend(sorted(check_file(file), key=lambda e: e.line or 0))
+    if not problems:  # each file is fine alone; now on top of the packaged catalog, as a Client loads it
+        try:
+            Catalog.load(files, include_env=False)
+        except errors.CatalogError as exc:
+            problems.append(exc)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {len(files)} file"
+              f"{'s' if len(files) != 1 else ''}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"ok: {len(files)} file{'s' if len(files) != 1 else ''}, no problems", file=sys.stderr)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(catalog=args.catalog or None)
+
+
+def _read_prompt(words: Sequence[str]) -> str:
+    if list(words) == ["-"]:
+        prompt = sys.stdin.read().strip()
+        if not prompt:
+            raise errors.ValidationError("the prompt on stdin is empty", param="prompt")
+        return prompt
+    return " ".join(words)
+
+
+def _unknown(kind: str, name: str, known: Iterable[str], hint: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"no {kind} {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else ".") + " " + hint
+
+
+def _count(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without user info or query string (either may hold a credential)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    return parts._replace(netloc=("***@" if "@" in parts.netloc else "") + netloc, query="", fragment="").geturl()
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, errors.PepperpyError):
+        text = str(exc)
+        if isinstance(exc, errors.ModelNotFoundError):
+            text = text.replace("See client.models() for every model", "Run `pepperpy models` to list them")
+        return text
+    return f"unexpected {type(exc).__name__}: {errors.redact(str(exc))} (run with --verbose for the traceback)"
+
+
+# --------------------------------------------------------------------------- parser and entry point
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from importlib.metadata import version
+
+        print(f"pepperpy {version('pepperpy')}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``pepperpy`` command."""
+    common = argparse.ArgumentParser(add_help=False)  # options accepted before or after the command
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and call details")
+    common.add_argument("--catalog", action="append", metavar="PATH", default=argparse.SUPPRESS,
+                        help="an extra catalog file or folder (repeatable; also PEPPERPY_CATALOG_PATH)")
+    parser = argparse.ArgumentParser(prog="pepperpy", parents=[common],
+                                     description="Call LLM providers from the catalog: complete, embed, list.")
+    parser.add_argument("--version", action=_Version)
+    parser.set_defaults(verbose=False, catalog=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    complete = command("complete", _complete, "answer a prompt (streamed to the terminal by default)")
+    complete.add_argument("-m", "--model", required=True, help="model id, alias or provider/id")
+    complete.add_argument("--system", metavar="S", help="system prompt")
+    complete.add_argument("-t", "--temperature", type=float, metavar="TEMP")
+    complete.add_argument("--max-tokens", type=int, metavar="N")
+    complete.add_argument("--json", action="store_true",
+                          help="print the whole answer as JSON (text, model, provider, finish_reason, usage, cost)")
+    complete.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
+    complete.add_argument("prompt", nargs="+", metavar="PROMPT", help="the prompt; - reads it from stdin")
+
+    embed = command("embed", _embed, "embed texts; prints one JSON vector per line")
+    embed.add_argument("-m", "--model", required=True, help="an embedding model")
+    embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
+
+    models = command("models", _models, "list catalog models")
+    models.add_argument("--provider", metavar="P")
+    models.add_argument("--mode", choices=("chat", "embedding"))
+    models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
+    models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
+
+    command("providers", _providers, "list providers, their base URLs and whether credentials are set")
+
+    catalog = commands.add_parser("catalog", parents=[common], help="catalog tools", description="Catalog tools.")
+    catalog_commands = catalog.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    validate = catalog_commands.add_parser("validate", parents=[common], help="check catalog YAML files",
+                                           description="Check catalog files: every problem as "
+                                                       "file:line: field: message; exit 1 when any.")
+    validate.add_argument("paths", nargs="*", metavar="PATH",
+                          help="files or folders (default: the packaged catalog and PEPPERPY_CATALOG_PATH)")
+    validate.set_defaults(handler=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (the console script passes it to ``sys.exit``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `pepperpy models | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {_error_text(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

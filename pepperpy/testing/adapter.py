@@ -1,0 +1,348 @@
+"""Fake providers in-process, at the requests adapter level: no socket, no thread, no sleeping.
+
+``FakeAdapter`` is a requests transport adapter that answers like every provider pepperpy speaks to. It has
+the scripting API of ``FakeProviderServer`` (``reply``, ``fail``, ``fault``, ``requests``, ``pending``) and
+renders the same native bodies, so a test written against one works against the other. Use the server
+for what needs real sockets (timing, concurrency, connection reuse); use the adapter for fast unit tests.
+
+``fake_providers(client)`` mounts one on a Client for the length of a ``with`` block; without a client it
+fakes the default Client behind ``pepperpy.complete``:
+
+>>> import pepperpy
+>>> from pepperpy.testing import fake_providers
+>>> with fake_providers(pepperpy.Client(env_file=None), replies=["Paris."]) as fake:   # doctest: +SKIP
+...     ...
+
+``server_environ(server)`` is the loopback counterpart: environment variables that point every catalog
+provider at a running ``FakeProviderServer`` with a fake key, for apps that build their own Clients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+import urllib3
+from requests import PreparedRequest, Response
+from requests.adapters import BaseAdapter
+
+from pepperpy.testing._response import Responder, body_bytes, decode_json
+from pepperpy.testing._routes import find_route
+from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
+from pepperpy.testing._wire import BadRequestError, Chat, dumps, resolve_answer
+from pepperpy.testing.server import DEFAULT_MODELS, DEFAULT_TOKEN_TTL
+
+if TYPE_CHECKING:
+    from pepperpy.catalog import Catalog
+    from pepperpy.client import Client
+    from pepperpy.testing.server import FakeProviderServer
+    from pepperpy.types import ProviderSpec
+
+__all__ = ["FAKE_API_KEY", "FakeAdapter", "fake_providers", "server_environ"]
+
+FAKE_API_KEY = "pepperpy-fake-key"
+"""The key every provider gets inside ``fake_providers`` and from ``server_environ``."""
+
+_Script: TypeAlias = "Reply | Failure | Fault"
+_CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credentials (StackSpot)
+_STREAM_FAULTS = (FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR)
+
+
+class FakeAdapter(BaseAdapter):
+    """A requests adapter answering every pepperpy dialect from a script, in the calling thread.
+
+    Mount it on any ``requests.Session`` (``session.mount("https://", adapter)``), or let
+    ``fake_providers`` mount it on a Client. Scripts are one FIFO queue, as on ``FakeProviderServer``;
+    with nothing queued, chat answers echo the last user message (``"echo: <prompt>"``) and embeddings
+    are deterministic vectors (``embedding_vector``). Differences from the server, on purpose: ``Reply.delay``
+    and ``chunk_delay`` are not slept, API keys are never checked, and ``Fault.hang(s)`` raises a read
+    timeout at once when ``s`` reaches the request's read timeout (else it answers normally).
+
+    >>> adapter = FakeAdapter()
+    >>> session = requests.Session()
+    >>> session.mount("https://", adapter)
+    >>> _ = adapter.reply("Hi!", usage=(3, 1))
+    >>> body = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
+    >>> def ask() -> str:
+    ...     answer = session.post("https://api.example.com/v1/chat/completions", json=body).json()
+    ...     return answer["choices"][0]["message"]["content"]
+    >>> ask(), ask()
+    ('Hi!', 'echo: hello')
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.models: list[str] = list(DEFAULT_MODELS)
+        self._lock = threading.Lock()
+        self._script: deque[_Script] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._serial = 0
+
+    # -- scripting (the FakeProviderServer API) ------------------------------------------------
+
+    def reply(self, reply: str | Reply = "", *, usage: tuple[int, int] | None = None, finish: str | None = None,
+              chunks: Sequence[str] | None = None, delay: float = 0.0, chunk_delay: float = 0.0,
+              tool_calls: Sequence[Mapping[str, Any]] | None = None) -> Reply:
+        """Queue the answer of the next chat request (any dialect); returns the queued Reply.
+
+        Same signature as ``FakeProviderServer.reply``; ``delay`` and ``chunk_delay`` are accepted and not slept.
+        """
+        if isinstance(reply, Reply):
+            if usage or finish or chunks is not None or delay or chunk_delay or tool_calls is not None:
+                raise TypeError("pass either a Reply or keyword options, not both")
+            item = reply
+        else:
+            item = Reply(reply, chunks=chunks, usage=usage, finish=finish, delay=delay, chunk_delay=chunk_delay,
+                         tool_calls=tool_calls)
+        with self._lock:
+            self._script.append(item)
+        return item
+
+    def fail(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None, times: int = 1, *,
+             message: str | None = None) -> None:
+        """Queue ``times`` HTTP errors (the dialect's native body unless ``body`` is given)."""
+        failure = Failure(status, body, dict(headers or {}), message)
+        with self._lock:
+            self._script.extend([failure] * times)
+
+    def fault(self, fault: Fault, times: int = 1) -> None:
+        """Queue a transport fault: ``Fault.RESET``, ``Fault.hang(60)``, ``Fault.CUT_STREAM``..."""
+        with self._lock:
+            self._script.extend([fault] * times)
+
+    def clear(self) -> None:
+        """Drop queued scripts and recorded requests."""
+        with self._lock:
+            self._script.clear()
+            self._requests.clear()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the requests received so far, oldest first (``client_port`` is 0)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def pending(self) -> int:
+        """How many queued scripts are still waiting for a request."""
+        with self._lock:
+            return len(self._script)
+
+    # -- the requests adapter interface ---------------------------------------------------------
+
+    def send(self, request: PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+             verify: bool | str = True, cert: Any = None, proxies: Mapping[str, str] | None = None,
+             ) -> Response:
+        url = urlsplit(request.url or "")
+        raw = body_bytes(request.body)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        payload = decode_json(raw)
+        method = request.method or "GET"
+        with self._lock:
+            self._serial += 1
+            serial = self._serial
+            self._requests.append(RecordedRequest(method, url.path, query, headers, payload, 0, raw))
+        route = find_route(method, url.path, headers)
+        named = payload.get("model") if isinstance(payload, Mapping) else None
+        answer = Responder(self, request, route, route.model or (str(named) if named else ""), f"req_{serial}")
+        if route.endpoint == "unknown":
+            return answer.json(404, {"error": {"message": f"Unknown route: {method} {url.path}",
+                                               "type": "not_found_error", "code": 404}})
+        if route.endpoint == "token":
+            body = {"access_token": f"fake-token-{serial}", "token_type": "Bearer", "expires_in": DEFAULT_TOKEN_TTL}
+            return answer.json(200, body)
+        if route.endpoint == "models":
+            return answer.json(200, route.dialect.render_models(list(self.models), int(time.time())))
+        return self._answer(answer, payload, query, serial, _read_timeout(timeout))
+
+    def close(self) -> None:
+        """Nothing to release (a Session closing its adapters must not drop the script)."""
+
+    # -- playing the script ---------------------------------------------------------------------
+
+    def _take(self, kind: Literal["chat", "embed"]) -> _Script | None:
+        with self._lock:  # a Reply at the head waits for a chat request, as on the server
+            if not self._script or (kind != "chat" and isinstance(self._script[0], Reply)):
+                return None
+            return self._script.popleft()
+
+    def _answer(self, answer: Responder, payload: Any, query: Mapping[str, str], serial: int,
+                read_timeout: float | None) -> Response:
+        route, dialect = answer.route, answer.route.dialect
+        chat: Chat | None = None
+        try:
+            if not isinstance(payload, Mapping):
+                raise BadRequestError("We could not parse the JSON body of your request.")
+            if route.endpoint == "chat":
+                chat = dialect.parse_chat(payload, route.model, route.stream)
+                if route.stream and query.get("alt") != "sse":
+                    chat = dataclasses.replace(chat, sse=False)
+                body: Any = None
+            else:
+                body = dialect.render_embeddings(payload, route.model, route.endpoint == "batch_embed")
+        except BadRequestError as exc:
+            return answer.error(exc.status, exc.message)
+        script = self._take("chat" if chat is not None else "embed")
+        fault = script if isinstance(script, Fault) else None
+        if fault is not None and fault.kind is FaultKind.RESET:
+            reset = urllib3.exceptions.ProtocolError("Connection aborted.",
+                                                     ConnectionResetError(104, "Connection reset by peer"))
+            raise requests.exceptions.ConnectionError(reset, request=answer.request)
+        if fault is not None and fault.kind is FaultKind.HANG:
+            if read_timeout is not None and fault.seconds >= read_timeout:
+                raise requests.exceptions.ReadTimeout(
+                    f"FakeAdapter: Read timed out. (read timeout={read_timeout})", request=answer.request)
+            fault = None
+        if isinstance(script, Failure):
+            if script.body is not None:
+                return answer.json(script.status, script.body, script.headers)
+            return answer.error(script.status, script.message, script.headers)
+        if chat is not None:
+            resolved = resolve_answer(script if isinstance(script, Reply) else None, chat, dialect, serial,
+                                      int(time.time()))
+            if chat.stream:
+                frames = dialect.render_stream(chat, resolved)
+                cut = fault is not None and fault.kind in _STREAM_FAULTS
+                content = frames.content[:fault.after] if fault is not None and cut else frames.content
+                sent = [*frames.opening, *content, *(() if cut else frames.closing)]
+                if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
+                    sent.append(dialect.stream_error(fault.message))
+                broken = fault is not None and fault.kind is FaultKind.CUT_STREAM and not fault.clean
+                return answer.respond(200, {"Content-Type": frames.content_type, "Cache-Control": "no-cache"},
+                                      sent, broken=broken)
+            body = dialect.render_chat(chat, resolved)
+        if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
+            return answer.error(500, fault.message)
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            data = dumps(body).encode()
+            return answer.respond(200, {"Content-Type": "application/json"}, [data[:len(data) // 2]],
+                                  broken=not fault.clean)
+        return answer.json(200, body)
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    return float(timeout) if isinstance(timeout, (int, float)) else None
+
+
+# --------------------------------------------------------------------------- on a Client
+
+@contextmanager
+def fake_providers(client: Client | None = None, *, replies: Iterable[str | Reply] = ()) -> Iterator[FakeAdapter]:
+    """Answer every provider call of ``client`` in-process for the length of the ``with`` block.
+
+    Without ``client`` it fakes the default Client (``pepperpy.complete``, ``pepperpy.stream``...).
+    Inside the block every provider has a fake key (no real key is needed, none is sent), token schemes
+    such as StackSpot's OAuth are skipped, and the Client's pooled connections are dropped on entry and
+    on exit, so real calls resume afterwards. ``replies`` are queued first; script more on the adapter.
+
+    >>> with fake_providers(client, replies=["Paris."]) as fake:        # doctest: +SKIP
+    ...     assert client.complete("Capital of France?", model="gpt-4o-mini").text == "Paris."
+    ...     fake.fail(429, headers={"retry-after": "0"})
+    ...     assert fake.requests[0].json["model"] == "gpt-4o-mini"
+    """
+    if client is None:
+        from pepperpy.api import default_client
+
+        client = default_client()
+    adapter = FakeAdapter()
+    for reply in replies:
+        adapter.reply(reply)
+    environ = _fake_credentials(client.catalog.providers.values())
+    with _environ(environ), _mounted(client, adapter):
+        yield adapter
+
+
+@contextmanager
+def _mounted(client: Client, adapter: FakeAdapter) -> Iterator[None]:
+    # The one place that knows how a Client builds a provider's runtime: wrap that step so every
+    # runtime built inside the block gets the adapter on its Session.
+    build = getattr(client, "_build_runtime", None)
+    if build is None or not callable(build):
+        raise RuntimeError("fake_providers() does not know this Client's internals; use FakeProviderServer "
+                           "with server_environ() instead, and report the issue")
+
+    def build_faked(provider: ProviderSpec) -> Any:
+        runtime = build(provider)
+        session: requests.Session = runtime.transport.session
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.auth = None  # token auth (StackSpot) fetches through its own Session, not this one
+        return runtime
+
+    previous = vars(client).get("_build_runtime")
+    client.close()
+    setattr(client, "_build_runtime", build_faked)  # noqa: B010 - an instance attribute shadows the method
+    try:
+        yield
+    finally:
+        if previous is None:
+            delattr(client, "_build_runtime")
+        else:
+            setattr(client, "_build_runtime", previous)  # noqa: B010
+        client.close()
+
+
+def _fake_credentials(providers: Iterable[ProviderSpec]) -> dict[str, str]:
+    """A fake key for every provider, plus the extra credential variables its options name."""
+    environ: dict[str, str] = {}
+    for provider in providers:
+        environ[provider.env_prefix + "API_KEY"] = FAKE_API_KEY
+        for option in _CREDENTIAL_OPTIONS:
+            names = provider.options.get(option)
+            if isinstance(names, (list, tuple)) and names:
+                environ.setdefault(str(names[0]), "fake")
+    return environ
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# --------------------------------------------------------------------------- a loopback server instead
+
+def server_environ(server: FakeProviderServer, catalog: Catalog | None = None) -> dict[str, str]:
+    """Environment variables pointing every catalog provider at ``server``, each with a fake key.
+
+    Set them (``monkeypatch.setenv``, ``mock.patch.dict(os.environ, ...)``) before the Clients are built;
+    call ``pepperpy.reset_default_client()`` for the module-level functions. Providers that fetch tokens
+    from another host (StackSpot) are left out: for those pass
+    ``Client(providers={"stackspot": {"base_url": server.url, "options": {"auth_url": server.token_url("{realm}")}}})``.
+
+    >>> with FakeProviderServer() as server:                              # doctest: +SKIP
+    ...     env = server_environ(server)
+    ...     env["PEPPERPY_PROVIDER_OPENAI_BASE_URL"] == server.url + "/v1"
+    True
+    """
+    if catalog is None:
+        from pepperpy.catalog import Catalog
+
+        catalog = Catalog.load()
+    environ: dict[str, str] = {}
+    for provider in catalog.providers.values():
+        if provider.dialect == "stackspot":
+            continue
+        environ[provider.env_prefix + "BASE_URL"] = server.base_url(provider.dialect)
+        environ[provider.env_prefix + "API_KEY"] = FAKE_API_KEY
+    return environ
