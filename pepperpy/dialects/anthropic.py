@@ -8,14 +8,22 @@ Anthropic has no embeddings API.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
-from .base import Dialect, Message, StreamParser, completion, normalize_finish, parse_arguments, raise_error_event
+from .base import (
+    Dialect,
+    Message,
+    StreamParser,
+    completion,
+    decode_json,
+    normalize_finish,
+    parse_arguments,
+    raise_error_event,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -135,7 +143,7 @@ class AnthropicStreamParser(StreamParser):
         self._tools: dict[int, dict[str, Any]] = {}
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
-        obj = json.loads(data)
+        obj = decode_json(data)
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # the client's StreamError
         kind = event if event != "message" else str(obj.get("type", ""))  # servers that omit `event:` lines

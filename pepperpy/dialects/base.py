@@ -36,6 +36,14 @@ _FINISH = {
 }
 
 
+_decode = json.JSONDecoder().decode
+
+
+def decode_json(data: bytes) -> Any:
+    """One stream event's JSON. Decoding to str first skips json's byte-encoding sniffing (hot path)."""
+    return _decode(data.decode("utf-8"))
+
+
 def normalize_finish(reason: Any) -> str | None:
     """Map any provider's finish/stop reason to stop | length | tool_calls | content_filter | error."""
     if reason is None or reason == "" or reason == "FINISH_REASON_UNSPECIFIED":

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from .base import Dialect, Message, StreamParser, completion, normalize_finish, parse_arguments, raise_error_event
+from .base import (
+    Dialect,
+    Message,
+    StreamParser,
+    completion,
+    decode_json,
+    normalize_finish,
+    parse_arguments,
+    raise_error_event,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -191,7 +200,7 @@ class GeminiStreamParser(StreamParser):
         self._tools: list[ToolCall] = []
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
-        obj = json.loads(data)
+        obj = decode_json(data)
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # the client's StreamError
         if obj.get("error"):

@@ -17,14 +17,22 @@ Bearer token.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from .base import Dialect, Message, StreamParser, completion, normalize_finish, parse_arguments, raise_error_event
+from .base import (
+    Dialect,
+    Message,
+    StreamParser,
+    completion,
+    decode_json,
+    normalize_finish,
+    parse_arguments,
+    raise_error_event,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -114,7 +122,7 @@ class OllamaStreamParser(StreamParser):
         self._tools: list[Mapping[str, Any]] = []
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
-        obj = json.loads(data)
+        obj = decode_json(data)
         if obj.get("error"):
             raise_error_event(obj, self.model)
         message = obj.get("message") or {}

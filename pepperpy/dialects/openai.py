@@ -10,7 +10,6 @@ xAI, OpenRouter, vLLM, llama.cpp, LM Studio). Provider ``options`` tune the few 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from .base import (
     Message,
     StreamParser,
     completion,
+    decode_json,
     normalize_finish,
     parse_arguments,
     raise_error_event,
@@ -63,7 +63,7 @@ class OpenAIStreamParser(StreamParser):
         if data == b"[DONE]":
             self.done = True
             return None
-        obj = json.loads(data)
+        obj = decode_json(data)
         if obj.get("error"):
             raise_error_event(obj, self.model)
         choices = obj.get("choices")
@@ -76,7 +76,7 @@ class OpenAIStreamParser(StreamParser):
             if delta.get("tool_calls"):
                 self._add_tool_deltas(delta["tool_calls"])
         usage_raw = obj.get("usage")
-        usage = parse_usage(usage_raw)
+        usage = parse_usage(usage_raw) if usage_raw else None
         if not text and finish is None and usage is None:
             return None
         tools: tuple[ToolCall, ...] = ()

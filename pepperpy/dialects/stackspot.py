@@ -13,7 +13,6 @@ provider's key as client secret and the realm (``options.realm_env``); `StackSpo
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +26,7 @@ from .. import errors
 from ..config import key_vars
 from ..transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT, Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, Usage
-from .base import Dialect, Message, StreamParser, completion, normalize_finish, raise_error_event, text_of
+from .base import Dialect, Message, StreamParser, completion, decode_json, normalize_finish, raise_error_event, text_of
 from .openai import parse_usage as openai_usage
 
 if TYPE_CHECKING:
@@ -183,7 +182,7 @@ class StackSpotStreamParser(StreamParser):
         if data == b"[DONE]":  # not sent by the native API; tolerated from OpenAI-style gateways
             self.done = True
             return None
-        obj = json.loads(data)
+        obj = decode_json(data)
         if _is_error(obj):
             raise_error_event(obj, self.model)
         text, finish, usage = obj.get("message"), obj.get("stop_reason"), parse_tokens(obj.get("tokens"))
