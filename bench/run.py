@@ -175,12 +175,31 @@ def peers(url: str, session: requests.Session, headers: dict[str, str], body: di
         rows.append(("peer: openai SDK call", f"{sdk_s * 1e6:.0f} µs", f"{sdk_s / raw_s:.3f}×", "comparison"))
     except ImportError:
         rows.append(("peer: openai SDK", "not installed", "", "optional"))
-    for name in ("litellm", "aisuite"):
+    messages = [{"role": "user", "content": "hi"}]
+    try:
+        import aisuite
+
+        suite = aisuite.Client({"openai": {"api_key": KEY, "base_url": url + "/v1", "max_retries": 0}})
+        raw_s, ai_s = interleaved(raw, lambda: suite.chat.completions.create(model=f"openai:{MODEL}",
+                                                                             messages=messages), rounds, n)
+        rows.append(("peer: aisuite call", f"{ai_s * 1e6:.0f} µs", f"{ai_s / raw_s:.3f}×", "comparison"))
+    except ImportError:
+        rows.append(("peer: aisuite", "not installed", "", "optional"))
+    try:
+        import litellm
+
+        raw_s, lite_s = interleaved(raw, lambda: litellm.completion(
+            model=f"openai/{MODEL}", messages=messages, api_base=url + "/v1", api_key=KEY), rounds, n)
+        rows.append(("peer: LiteLLM call", f"{lite_s * 1e6:.0f} µs", f"{lite_s / raw_s:.3f}×", "comparison"))
+    except ImportError:
+        rows.append(("peer: LiteLLM", "not installed", "", "optional"))
+    for module in ("openai", "litellm"):
         try:
-            __import__(name)
-            rows.append((f"peer: {name}", "installed; not wired in this run", "", "optional"))
+            __import__(module)
         except ImportError:
-            rows.append((f"peer: {name}", "not installed", "", "optional"))
+            continue
+        seconds = statistics.median(subprocess_seconds(f"import {module}") for _ in range(3))
+        rows.append((f"peer: import {module}", f"{seconds * 1e3:.0f} ms", "", "comparison"))
     return rows
 
 
