@@ -33,6 +33,8 @@ from .validation import build_messages, check_embed_input, check_params
 CatalogPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 Timeout = float | tuple[float, float]
 _STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+# what a dialect raises on an answer whose JSON has an unexpected shape
+_SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 class Client(AsyncClientMixin):
@@ -200,10 +202,31 @@ class Client(AsyncClientMixin):
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, check_params(spec, params)))
 
     def _parse_chat(self, p: Prepared, response: requests.Response) -> Completion:
-        return p.runtime.dialect.parse_chat(self._json(response, p.runtime.spec, p.model), p.model)
+        payload = self._json(response, p.runtime.spec, p.model)
+        try:
+            return p.runtime.dialect.parse_chat(payload, p.model)
+        except errors.ProviderError as exc:
+            p.runtime.transport.scrub(exc)
+            raise
+        except _SHAPE_ERRORS as exc:
+            raise self._shape_error(p, response, exc) from exc
 
     def _parse_embed(self, p: Prepared, response: requests.Response) -> Embeddings:
-        return p.runtime.dialect.parse_embed(self._json(response, p.runtime.spec, p.model), p.model)
+        payload = self._json(response, p.runtime.spec, p.model)
+        try:
+            return p.runtime.dialect.parse_embed(payload, p.model)
+        except errors.ProviderError as exc:
+            p.runtime.transport.scrub(exc)
+            raise
+        except _SHAPE_ERRORS as exc:
+            raise self._shape_error(p, response, exc) from exc
+
+    @staticmethod
+    def _shape_error(p: Prepared, response: requests.Response, exc: Exception) -> errors.ProviderAPIError:
+        return errors.ProviderAPIError(
+            f"{p.runtime.spec.name} answered {response.status_code} in a shape the {p.runtime.dialect.name} dialect "
+            f"does not know ({type(exc).__name__}: {exc}); is base_url pointing at a {p.runtime.dialect.name} API?",
+            provider=p.runtime.spec.name, model=p.model.id, status_code=response.status_code)
 
     def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                  system: str | None, params: dict[str, Any]
@@ -267,10 +290,14 @@ class Client(AsyncClientMixin):
                 chunk = feed(event, data)
                 if chunk is not None:
                     yield chunk
+        except errors.ProviderError as exc:  # an error event: the parser did not know the key to redact
+            runtime.transport.scrub(exc)
+            raise
         except _STREAM_FAILURES as exc:
             raise errors.from_transport_error(exc, provider=spec.provider, model=spec.id, streaming=True) from exc
-        except ValueError as exc:
-            raise errors.StreamError(f"{spec.provider} sent a stream event that is not valid JSON: {exc}",
+        except _SHAPE_ERRORS as exc:
+            what = "is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "has an unknown shape"
+            raise errors.StreamError(f"{spec.provider} sent a stream event that {what}: {exc}",
                                      provider=spec.provider, model=spec.id) from exc
         finally:
             response.close()

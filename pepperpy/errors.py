@@ -210,6 +210,15 @@ def _redact_any(value: Any, secrets: Sequence[str]) -> Any:
     return value
 
 
+def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
+    """Redact ``secrets`` from an error built where they were not known (a dialect's stream parser)."""
+    if secrets:
+        exc.message = redact(exc.message, secrets)
+        exc.args = (exc.message, *exc.args[1:])
+        exc.details = _redact_any(exc.details, secrets)
+    return exc
+
+
 # --------------------------------------------------------------------------- retry hints
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")

@@ -85,6 +85,10 @@ class Transport:
                                        model=model, secrets=self._secrets, key_vars=self._key_vars)
         return response
 
+    def scrub(self, exc: errors.ProviderError) -> errors.ProviderError:
+        """Remove this provider's credentials from an error raised outside ``send`` (mid-stream)."""
+        return errors.scrub(exc, self._secrets)
+
     def close(self) -> None:
         close_auth = getattr(self.session.auth, "close", None)  # token-based auth owns a session of its own
         if close_auth is not None:

@@ -70,3 +70,19 @@ def test_module_level_functions_use_a_default_client(server: FakeProviderServer,
     assert len(pepperpy.embed("x", model="text-embedding-3-small").vectors) == 1
     assert server.requests[0].headers["authorization"] == "Bearer sk-test-default-client-1"
     assert pepperpy.default_client() is pepperpy.default_client()
+
+
+def test_error_events_never_carry_the_key(server: FakeProviderServer, local_catalog: object) -> None:
+    secret = "my-local-secret-123"
+    with pepperpy.Client(catalog=local_catalog, env_file=None, api_keys={"local": secret}, max_retries=0) as c:
+        server.fault(Fault.stream_error(1, message=f"bad key {secret}"))
+        with pytest.raises(pepperpy.ProviderError) as info:
+            list(c.stream("hi", model="local-chat"))
+        assert secret not in str(info.value) and secret not in repr(info.value)
+        assert secret not in str(info.value.details)
+
+
+def test_unexpected_answer_shapes_are_typed(client: pepperpy.Client, server: FakeProviderServer) -> None:
+    server.fail(200, body=["not", "an", "object"])
+    with pytest.raises(pepperpy.ProviderAPIError, match="shape"):
+        client.complete("hi", model="local-chat")
