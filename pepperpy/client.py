@@ -1,7 +1,9 @@
-"""The Client: resolve -> validate -> dialect -> transport -> typed result.
+"""The Client: resolve -> validate -> dialect -> pipeline (cache, limiter, breaker, retries) -> typed result.
 
 One Client owns one catalog, one set of credentials and one connection pool per provider. It is safe to
-share between threads: the only shared mutable state (the per-provider runtimes) is built under a lock.
+share between threads: the per-provider runtimes are built under the Client's lock, and the pipeline's
+breakers, limiters and cache guard their own state (never holding a lock during network I/O). After a
+fork the child drops the inherited runtimes and opens its own connections.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Client(AsyncClientMixin):
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
         self.pool_maxsize = pool_maxsize
         self._runtimes: dict[str, _Runtime] = {}
+        self._pid = os.getpid()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ catalog
@@ -249,9 +252,11 @@ class Client(AsyncClientMixin):
 
     def _runtime(self, provider: ProviderSpec) -> _Runtime:
         runtime = self._runtimes.get(provider.name)
-        if runtime is not None:
+        if runtime is not None and self._pid == os.getpid():
             return runtime
         with self._lock:
+            if self._pid != os.getpid():  # a forked child (gunicorn --preload): never share the parent's sockets
+                self._runtimes, self._pid = {}, os.getpid()
             runtime = self._runtimes.get(provider.name)
             if runtime is None:
                 runtime = self._runtimes[provider.name] = self._build_runtime(provider)
