@@ -118,11 +118,19 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
 
         # catalog
         builds = [per_call(lambda: pepperpy.Client(env_file=None), 1) for _ in range(7 if not smoke else 2)]
-        first = subprocess_seconds("import time, pepperpy; t = time.perf_counter(); pepperpy.Client(env_file=None); "
-                                   "print(end='')")
+        # a fresh process: importing the client side (requests, urllib3, pepperpy's modules), then Client()
+        code = ("import time; t0 = time.perf_counter(); import pepperpy.client; t1 = time.perf_counter(); "
+                "pepperpy.Client(env_file=None); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
+        load_s, first = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                  check=True, cwd="/").stdout.split())
+        # no validated-file cache at all: YAML parsing and JSON Schema validation of every packaged file
+        cold = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/",
+                                    env={**os.environ, "PEPPERPY_CACHE_DIR": ""}).stdout.split()[1])
         resolve = per_call(lambda: client.catalog.resolve("claude-sonnet"), 20000)
         rows.append(("Client() from packaged catalog", f"{statistics.median(builds) * 1e3:.1f} ms "
-                     f"(fresh process incl. interpreter: {first * 1e3:.0f} ms)", "", f"≤ {GOALS['client_ms']:.0f} ms"))
+                     f"(first in a fresh process: {first * 1e3:.1f} ms, after {load_s * 1e3:.0f} ms "
+                     f"importing the client side; with no validated-file cache: {cold * 1e3:.0f} ms)", "",
+                     f"≤ {GOALS['client_ms']:.0f} ms"))
         rows.append(("resolve a model name", f"{resolve * 1e6:.2f} µs", "", "dict lookup"))
 
         # import

@@ -111,8 +111,11 @@ def iter_body(response: requests.Response) -> Iterator[bytes]:
     """The body's bytes as they arrive (each HTTP chunk, or whatever one read returns)."""
     raw = response.raw
     if raw.chunked and raw.supports_chunked_reads():
-        yield from raw.read_chunked(decode_content=True)
-        return
+        return raw.read_chunked(decode_content=True)  # the generator itself, no wrapper: hot path
+    return _iter_reads(raw)
+
+
+def _iter_reads(raw: Any) -> Iterator[bytes]:
     read1 = getattr(raw, "read1", None)
     while True:
         data = read1(65536, decode_content=True) if read1 is not None else raw.read(8192, decode_content=True)

@@ -10,6 +10,7 @@ xAI, OpenRouter, vLLM, llama.cpp, LM Studio). Provider ``options`` tune the few 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,6 @@ from .base import (
     Message,
     StreamParser,
     completion,
-    decode_json,
     normalize_finish,
     parse_arguments,
     raise_error_event,
@@ -29,6 +29,10 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+
+_decode = json.JSONDecoder().decode
+_NO_DELTA: Mapping[str, Any] = {}
 
 
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
@@ -63,18 +67,22 @@ class OpenAIStreamParser(StreamParser):
         if data == b"[DONE]":
             self.done = True
             return None
-        obj = decode_json(data)
-        if obj.get("error"):
-            raise_error_event(obj, self.model)
+        obj = _decode(data.decode("utf-8"))  # str skips json's encoding sniffing (hot path)
         choices = obj.get("choices")
-        text, finish = "", None
         if choices:
             choice = choices[0]
-            delta = choice.get("delta") or {}
-            text = delta.get("content") or ""
+            delta = choice.get("delta") or _NO_DELTA
+            text = delta.get("content")
             finish = choice.get("finish_reason")
+            if text and finish is None and not obj.get("usage") and not obj.get("error") \
+                    and "tool_calls" not in delta:
+                return Chunk(text, None, None, (), None, obj)  # the common event: a piece of text
             if delta.get("tool_calls"):
                 self._add_tool_deltas(delta["tool_calls"])
+        else:
+            text, finish = None, None
+        if obj.get("error"):
+            raise_error_event(obj, self.model)
         usage_raw = obj.get("usage")
         usage = parse_usage(usage_raw) if usage_raw else None
         if not text and finish is None and usage is None:
@@ -84,7 +92,7 @@ class OpenAIStreamParser(StreamParser):
             tools = tuple(ToolCall(t["id"], t["name"], parse_arguments(t["arguments"]))
                           for _, t in sorted(self._tools.items()))
         cost = usage_raw.get("cost") if usage_raw else None
-        return Chunk(text, normalize_finish(finish), usage, tools, cost, obj)
+        return Chunk(text or "", normalize_finish(finish), usage, tools, cost, obj)
 
     def _add_tool_deltas(self, deltas: Sequence[Mapping[str, Any]]) -> None:
         for delta in deltas:
