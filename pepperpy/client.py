@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import urllib3
@@ -37,6 +37,7 @@ Timeout = float | tuple[float, float]
 _STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 # what a dialect raises on an answer whose JSON has an unexpected shape
 _SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+R = TypeVar("R", Completion, Embeddings)
 
 
 class Client(AsyncClientMixin):
@@ -205,19 +206,16 @@ class Client(AsyncClientMixin):
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, check_params(spec, params)))
 
     def _parse_chat(self, p: Prepared, response: requests.Response) -> Completion:
-        payload = self._json(response, p.runtime.spec, p.model)
-        try:
-            return p.runtime.dialect.parse_chat(payload, p.model)
-        except errors.ProviderError as exc:
-            p.runtime.transport.scrub(exc)
-            raise
-        except _SHAPE_ERRORS as exc:
-            raise self._shape_error(p, response, exc) from exc
+        return self._parse(p, response, p.runtime.dialect.parse_chat)
 
     def _parse_embed(self, p: Prepared, response: requests.Response) -> Embeddings:
+        return self._parse(p, response, p.runtime.dialect.parse_embed)
+
+    def _parse(self, p: Prepared, response: requests.Response, parse: Callable[[Any, ModelSpec], R]) -> R:
+        """A dialect's parse of a 2xx answer, with its error objects redacted and odd shapes typed."""
         payload = self._json(response, p.runtime.spec, p.model)
         try:
-            return p.runtime.dialect.parse_embed(payload, p.model)
+            return parse(payload, p.model)
         except errors.ProviderError as exc:
             p.runtime.transport.scrub(exc)
             raise
