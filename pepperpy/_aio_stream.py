@@ -30,9 +30,9 @@ class AsyncStream(AsyncIterator[T]):
     """An async iterator over a blocking stream: it is opened, and each next item read, in a worker thread.
 
     ``aclose()``, leaving ``async with``, or cancelling the task that iterates it closes the blocking stream,
-    and so its HTTP response. A read already under way in a worker is never interrupted (closing a socket
-    under a reading thread is unsafe); the response is then closed as soon as that read returns, with the
-    next chunk or at the read timeout.
+    and so its HTTP response. A read already under way in a worker is interrupted with ``Stream.abort()``
+    (a socket shutdown, which is thread-safe where closing under the reader is not); the response is then
+    closed as soon as that read returns, which is at once.
     """
 
     def __init__(self, open: Callable[[], Iterator[T]], submit: Submit) -> None:
@@ -90,6 +90,9 @@ class AsyncStream(AsyncIterator[T]):
         self._closed = True
         pending, self._pending = self._pending, None
         if pending is not None and not pending.cancel():
+            abort = getattr(self._opened, "abort", None)
+            if abort is not None:  # wake the worker blocked on the socket instead of waiting for a chunk
+                abort()
             pending.add_done_callback(lambda _: self._release())  # runs at once if the job is done
         else:
             self._release()

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import requests
@@ -39,7 +40,7 @@ from .errors import (
 )
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from .resilience import BreakerConfig, ProviderBreaker, RetryPolicy, Timeout
-from .transport import Request, Transport
+from .transport import Request, Transport, interrupt
 from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 
 FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
@@ -138,7 +139,8 @@ class Pipeline:
         limiter = self._guards[p.runtime.spec.name].limiter
         settle = limiter is not None and bool(trace.estimate)
         if not trace.audit and not settle:
-            return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec)
+            return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec,
+                          interrupt=partial(interrupt, response))
 
         def finished(completion: Completion) -> None:
             if settle and limiter is not None:
@@ -149,7 +151,7 @@ class Pipeline:
         if trace.audit:
             chunks = self._watch(chunks, p, hop, names, trace)
         return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec,
-                      on_finish=finished)
+                      on_finish=finished, interrupt=partial(interrupt, response))
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:

@@ -7,6 +7,7 @@ as pepperpy errors (built by ``errors``), always raised ``from`` the original.
 from __future__ import annotations
 
 import itertools
+import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,18 @@ def iter_body(response: requests.Response) -> Iterator[bytes]:
     if raw.chunked and raw.supports_chunked_reads():
         return raw.read_chunked(decode_content=True)  # the generator itself, no wrapper: hot path
     return _iter_reads(raw)
+
+
+def interrupt(response: requests.Response) -> None:
+    """Wake a thread blocked reading ``response`` by shutting its socket down (safe from any thread,
+    unlike closing the response under the reader's feet). The reader then sees the stream break."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed: nothing left to wake
+            pass
 
 
 def _iter_reads(raw: Any) -> Iterator[bytes]:

@@ -211,13 +211,15 @@ class Stream(Iterator[Chunk]):
 
     def __init__(self, chunks: Iterator[Chunk], *, model: str, provider: str,
                  close: Callable[[], None] | None = None, spec: ModelSpec | None = None,
-                 on_finish: Callable[[Completion], None] | None = None) -> None:
+                 on_finish: Callable[[Completion], None] | None = None,
+                 interrupt: Callable[[], None] | None = None) -> None:
         self.model = model
         self.provider = provider
         self._chunks = chunks
         self._close = close
         self._spec = spec
         self._on_finish = on_finish
+        self._interrupt = interrupt
         self._parts: list[str] = []
         self._finish: str | None = None
         self._usage: Usage | None = None
@@ -291,6 +293,12 @@ class Stream(Iterator[Chunk]):
             close_chunks()
         if self._close is not None:
             self._close()
+
+    def abort(self) -> None:
+        """Stop a read under way in another thread (thread-safe, unlike ``close``): the connection is shut
+        down, the reading thread sees the stream break, and the stream then closes itself."""
+        if self._interrupt is not None and not self._closed:
+            self._interrupt()
 
     def __enter__(self) -> Stream:
         return self

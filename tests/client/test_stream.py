@@ -86,3 +86,20 @@ def test_unexpected_answer_shapes_are_typed(client: pepperpy.Client, server: Fak
     server.fail(200, body=["not", "an", "object"])
     with pytest.raises(pepperpy.ProviderAPIError, match="shape"):
         client.complete("hi", model="local-chat")
+
+
+def test_abort_from_another_thread_wakes_a_blocked_reader(client: pepperpy.Client,
+                                                          server: FakeProviderServer) -> None:
+    import threading
+    import time
+
+    server.reply(Reply(chunks=["a ", "b"], chunk_delay=5.0))
+    stream = client.stream("hi", model="local-chat")
+    next(stream)
+    threading.Timer(0.1, stream.abort).start()
+    started = time.perf_counter()
+    with pytest.raises(pepperpy.StreamError):
+        for _ in stream:
+            pass
+    assert time.perf_counter() - started < 1.0
+    assert repr(stream).endswith("closed>")
