@@ -6,8 +6,6 @@ transfer encoding with one chunk written (and flushed) per event.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import socket
 import socketserver
 import struct
@@ -17,18 +15,16 @@ import traceback
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl, urlsplit
 
 from pepperpy.testing._anthropic import ANTHROPIC
-from pepperpy.testing._routes import Route, bearer_token, find_route, key_rejection
+from pepperpy.testing._play import failure_body, parse_request, read_request, stream_frames, unknown_route_body
+from pepperpy.testing._routes import Route, bearer_token, key_rejection
 from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
 from pepperpy.testing._stackspot import STACKSPOT, oidc_error
-from pepperpy.testing._wire import BadRequestError, Chat, Dialect, Stream, dumps, resolve_answer
+from pepperpy.testing._wire import BadRequestError, Dialect, Stream, dumps, resolve_answer
 
 if TYPE_CHECKING:
     from pepperpy.testing.server import FakeProviderServer
-
-_STREAM_FAULTS = (FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR)
 
 
 class HTTPServer(ThreadingHTTPServer):
@@ -94,33 +90,26 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         raw = self._read_body()
-        url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        payload = _decode(raw)
         port = self.client_address[1] if isinstance(self.client_address, tuple) else 0
-        serial = self.fake._record(RecordedRequest(self.command, url.path, query, headers, payload, port, raw))
+        request, route, self.model = read_request(self.command, self.path, self.headers.items(), raw, port)
+        serial = self.fake._record(request)
         self.request_id = f"req_{serial}"
-        route = find_route(self.command, url.path, headers)
         self.route = route
-        named = payload.get("model") if isinstance(payload, Mapping) else None
-        self.model = route.model or (str(named) if named else "")
         if not self.fake._wait(self.fake.default_delay):
             self.close_connection = True  # the server is stopping
             return
         if route.endpoint == "unknown":
-            message = f"Unknown route: {self.command} {url.path}"
-            self._send_json(404, {"error": {"message": message, "type": "not_found_error", "code": 404}})
+            self._send_json(404, unknown_route_body(request.method, request.path))
             return
-        rejection = self._rejection(route, headers, query)
+        rejection = self._rejection(route, request.headers, request.query)
         if rejection is not None:
             self._send_json(*rejection)
         elif route.endpoint == "token":
-            self._send_json(*self._token(dict(parse_qsl(raw.decode("utf-8", "replace")))))
+            self._send_json(*self._token(request.form))
         elif route.endpoint == "models":
             self._send_json(200, route.dialect.render_models(list(self.fake.models), int(time.time())))
         else:
-            self._answer(route, payload, query, serial)
+            self._answer(route, request, serial)
 
     def _rejection(self, route: Route, headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[int, Any] | None:
         fake = self.fake
@@ -143,19 +132,10 @@ class Handler(BaseHTTPRequestHandler):
             return 401, oidc_error("invalid_client", "Invalid client or Invalid client credentials")
         return 200, self.fake._issue_token()
 
-    def _answer(self, route: Route, payload: Any, query: Mapping[str, str], serial: int) -> None:
+    def _answer(self, route: Route, request: RecordedRequest, serial: int) -> None:
         dialect = route.dialect
-        chat: Chat | None = None
         try:
-            if not isinstance(payload, Mapping):
-                raise BadRequestError("We could not parse the JSON body of your request.")
-            if route.endpoint == "chat":
-                chat = dialect.parse_chat(payload, route.model, route.stream)
-                if route.stream and query.get("alt") != "sse":
-                    chat = dataclasses.replace(chat, sse=False)
-                body = None
-            else:
-                body = dialect.render_embeddings(payload, route.model, route.endpoint == "batch_embed")
+            chat, body = parse_request(route, request)
         except BadRequestError as exc:
             self._send_error(exc.status, exc.message, route)
             return
@@ -173,7 +153,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             fault = None
         if isinstance(script, Failure):
-            self._send_failure(script, route)
+            self._send_json(script.status, failure_body(script, dialect, self.model, self.request_id), script.headers)
             return
         reply = script if isinstance(script, Reply) else None
         if chat is not None:
@@ -193,13 +173,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_error(self, status: int, message: str | None, route: Route) -> None:
         self._send_json(status, route.dialect.error_body(status, message, self.model, self.request_id))
-
-    def _send_failure(self, failure: Failure, route: Route) -> None:
-        if failure.body is None:
-            body = route.dialect.error_body(failure.status, failure.message, self.model, self.request_id)
-        else:
-            body = failure.body
-        self._send_json(failure.status, body, failure.headers)
 
     def _send_json(self, status: int, body: Any, extra: Mapping[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else dumps(body).encode()
@@ -223,11 +196,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind is FaultKind.CUT_STREAM and fault.clean:
             headers["Connection"] = "close"  # a well-behaved server announces that it will close
         self._start(200, headers)
-        cut = fault is not None and fault.kind in _STREAM_FAULTS
-        content = stream.content[: fault.after] if fault is not None and cut else stream.content
-        frames = [*stream.opening, *content, *(() if cut else stream.closing)]
-        if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
-            frames.append(dialect.stream_error(fault.message))
+        frames = stream_frames(stream, dialect, fault)
         chunk_delay = reply.chunk_delay if reply is not None else 0.0
         for index, frame in enumerate(frames):
             if index and chunk_delay and not self.fake._wait(chunk_delay):
@@ -274,12 +243,3 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
-
-
-def _decode(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None

@@ -7,7 +7,6 @@ connection (``http.client.IncompleteRead``, which urllib3 reports as a broken bo
 from __future__ import annotations
 
 import http.client
-import json
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -97,10 +96,3 @@ def body_bytes(body: Any) -> bytes:
     if isinstance(body, bytes):
         return body
     return b"".join(part.encode() if isinstance(part, str) else bytes(part) for part in body)
-
-
-def decode_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None

@@ -1,4 +1,4 @@
-"""What a test queues on a FakeProviderServer, and what the server records.
+"""What a test queues on a FakeProviderServer or FakeAdapter, and what the fakes record.
 
 Only stdlib: this module is imported by ``pepperpy.testing`` and must stay light.
 """

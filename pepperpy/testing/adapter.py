@@ -19,25 +19,22 @@ provider at a running ``FakeProviderServer`` with a fake key, for apps that buil
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import threading
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 
-from pepperpy.testing._response import Responder, body_bytes, decode_json
-from pepperpy.testing._routes import find_route
+from pepperpy.testing._play import failure_body, parse_request, read_request, stream_frames, unknown_route_body
+from pepperpy.testing._queue import ScriptQueue
+from pepperpy.testing._response import Responder, body_bytes
 from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
-from pepperpy.testing._wire import BadRequestError, Chat, dumps, resolve_answer
+from pepperpy.testing._wire import BadRequestError, dumps, resolve_answer
 from pepperpy.testing.server import DEFAULT_MODELS, DEFAULT_TOKEN_TTL
 
 if TYPE_CHECKING:
@@ -51,12 +48,10 @@ __all__ = ["FAKE_API_KEY", "FakeAdapter", "fake_providers", "server_environ"]
 FAKE_API_KEY = "pepperpy-fake-key"
 """The key every provider gets inside ``fake_providers`` and from ``server_environ``."""
 
-_Script: TypeAlias = "Reply | Failure | Fault"
 _CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credentials (StackSpot)
-_STREAM_FAULTS = (FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR)
 
 
-class FakeAdapter(BaseAdapter):
+class FakeAdapter(ScriptQueue, BaseAdapter):
     """A requests adapter answering every pepperpy dialect from a script, in the calling thread.
 
     Mount it on any ``requests.Session`` (``session.mount("https://", adapter)``), or let
@@ -79,62 +74,8 @@ class FakeAdapter(BaseAdapter):
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # ScriptQueue, then BaseAdapter
         self.models: list[str] = list(DEFAULT_MODELS)
-        self._lock = threading.Lock()
-        self._script: deque[_Script] = deque()
-        self._requests: list[RecordedRequest] = []
-        self._serial = 0
-
-    # -- scripting (the FakeProviderServer API) ------------------------------------------------
-
-    def reply(self, reply: str | Reply = "", *, usage: tuple[int, int] | None = None, finish: str | None = None,
-              chunks: Sequence[str] | None = None, delay: float = 0.0, chunk_delay: float = 0.0,
-              tool_calls: Sequence[Mapping[str, Any]] | None = None) -> Reply:
-        """Queue the answer of the next chat request (any dialect); returns the queued Reply.
-
-        Same signature as ``FakeProviderServer.reply``; ``delay`` and ``chunk_delay`` are accepted and not slept.
-        """
-        if isinstance(reply, Reply):
-            if usage or finish or chunks is not None or delay or chunk_delay or tool_calls is not None:
-                raise TypeError("pass either a Reply or keyword options, not both")
-            item = reply
-        else:
-            item = Reply(reply, chunks=chunks, usage=usage, finish=finish, delay=delay, chunk_delay=chunk_delay,
-                         tool_calls=tool_calls)
-        with self._lock:
-            self._script.append(item)
-        return item
-
-    def fail(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None, times: int = 1, *,
-             message: str | None = None) -> None:
-        """Queue ``times`` HTTP errors (the dialect's native body unless ``body`` is given)."""
-        failure = Failure(status, body, dict(headers or {}), message)
-        with self._lock:
-            self._script.extend([failure] * times)
-
-    def fault(self, fault: Fault, times: int = 1) -> None:
-        """Queue a transport fault: ``Fault.RESET``, ``Fault.hang(60)``, ``Fault.CUT_STREAM``..."""
-        with self._lock:
-            self._script.extend([fault] * times)
-
-    def clear(self) -> None:
-        """Drop queued scripts and recorded requests."""
-        with self._lock:
-            self._script.clear()
-            self._requests.clear()
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, oldest first (``client_port`` is 0)."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def pending(self) -> int:
-        """How many queued scripts are still waiting for a request."""
-        with self._lock:
-            return len(self._script)
 
     # -- the requests adapter interface ---------------------------------------------------------
 
@@ -142,54 +83,29 @@ class FakeAdapter(BaseAdapter):
              timeout: float | tuple[float, float] | tuple[float, None] | None = None,
              verify: bool | str = True, cert: Any = None, proxies: Mapping[str, str] | None = None,
              ) -> Response:
-        url = urlsplit(request.url or "")
-        raw = body_bytes(request.body)
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        payload = decode_json(raw)
-        method = request.method or "GET"
-        with self._lock:
-            self._serial += 1
-            serial = self._serial
-            self._requests.append(RecordedRequest(method, url.path, query, headers, payload, 0, raw))
-        route = find_route(method, url.path, headers)
-        named = payload.get("model") if isinstance(payload, Mapping) else None
-        answer = Responder(self, request, route, route.model or (str(named) if named else ""), f"req_{serial}")
+        recorded, route, model = read_request(request.method or "GET", request.url or "", request.headers.items(),
+                                              body_bytes(request.body), 0)
+        serial = self._record(recorded)
+        answer = Responder(self, request, route, model, f"req_{serial}")
         if route.endpoint == "unknown":
-            return answer.json(404, {"error": {"message": f"Unknown route: {method} {url.path}",
-                                               "type": "not_found_error", "code": 404}})
+            return answer.json(404, unknown_route_body(recorded.method, recorded.path))
         if route.endpoint == "token":
             body = {"access_token": f"fake-token-{serial}", "token_type": "Bearer", "expires_in": DEFAULT_TOKEN_TTL}
             return answer.json(200, body)
         if route.endpoint == "models":
             return answer.json(200, route.dialect.render_models(list(self.models), int(time.time())))
-        return self._answer(answer, payload, query, serial, _read_timeout(timeout))
+        return self._answer(answer, recorded, serial, _read_timeout(timeout))
 
     def close(self) -> None:
         """Nothing to release (a Session closing its adapters must not drop the script)."""
 
     # -- playing the script ---------------------------------------------------------------------
 
-    def _take(self, kind: Literal["chat", "embed"]) -> _Script | None:
-        with self._lock:  # a Reply at the head waits for a chat request, as on the server
-            if not self._script or (kind != "chat" and isinstance(self._script[0], Reply)):
-                return None
-            return self._script.popleft()
-
-    def _answer(self, answer: Responder, payload: Any, query: Mapping[str, str], serial: int,
+    def _answer(self, answer: Responder, request: RecordedRequest, serial: int,
                 read_timeout: float | None) -> Response:
-        route, dialect = answer.route, answer.route.dialect
-        chat: Chat | None = None
+        dialect = answer.route.dialect
         try:
-            if not isinstance(payload, Mapping):
-                raise BadRequestError("We could not parse the JSON body of your request.")
-            if route.endpoint == "chat":
-                chat = dialect.parse_chat(payload, route.model, route.stream)
-                if route.stream and query.get("alt") != "sse":
-                    chat = dataclasses.replace(chat, sse=False)
-                body: Any = None
-            else:
-                body = dialect.render_embeddings(payload, route.model, route.endpoint == "batch_embed")
+            chat, body = parse_request(answer.route, request)
         except BadRequestError as exc:
             return answer.error(exc.status, exc.message)
         script = self._take("chat" if chat is not None else "embed")
@@ -204,22 +120,16 @@ class FakeAdapter(BaseAdapter):
                     f"FakeAdapter: Read timed out. (read timeout={read_timeout})", request=answer.request)
             fault = None
         if isinstance(script, Failure):
-            if script.body is not None:
-                return answer.json(script.status, script.body, script.headers)
-            return answer.error(script.status, script.message, script.headers)
+            body = failure_body(script, dialect, answer.model, answer.request_id)
+            return answer.json(script.status, body, script.headers)
         if chat is not None:
             resolved = resolve_answer(script if isinstance(script, Reply) else None, chat, dialect, serial,
                                       int(time.time()))
             if chat.stream:
-                frames = dialect.render_stream(chat, resolved)
-                cut = fault is not None and fault.kind in _STREAM_FAULTS
-                content = frames.content[:fault.after] if fault is not None and cut else frames.content
-                sent = [*frames.opening, *content, *(() if cut else frames.closing)]
-                if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
-                    sent.append(dialect.stream_error(fault.message))
+                stream = dialect.render_stream(chat, resolved)
                 broken = fault is not None and fault.kind is FaultKind.CUT_STREAM and not fault.clean
-                return answer.respond(200, {"Content-Type": frames.content_type, "Cache-Control": "no-cache"},
-                                      sent, broken=broken)
+                return answer.respond(200, {"Content-Type": stream.content_type, "Cache-Control": "no-cache"},
+                                      stream_frames(stream, dialect, fault), broken=broken)
             body = dialect.render_chat(chat, resolved)
         if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
             return answer.error(500, fault.message)

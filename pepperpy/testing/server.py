@@ -26,13 +26,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 from pepperpy.testing._handler import HTTPServer
-from pepperpy.testing._script import Failure, Fault, RecordedRequest, Reply
+from pepperpy.testing._queue import Script as Script  # kept importable from here, where it used to live
+from pepperpy.testing._queue import ScriptQueue
 
 DEFAULT_TOKEN_TTL = 1200
 """``expires_in`` of the StackSpot tokens the server issues, in seconds."""
@@ -42,12 +41,11 @@ DEFAULT_MODELS = ("fake-chat", "fake-embed")
 
 _BASE_PATHS = {"anthropic": "", "gemini": "/v1beta", "google": "/v1beta", "ollama": "", "stackspot": ""}
 
-Script: TypeAlias = "Reply | Failure | Fault"
 
-
-class FakeProviderServer:
+class FakeProviderServer(ScriptQueue):
     """A loopback server speaking OpenAI, Anthropic, Gemini, Ollama and StackSpot wire formats.
 
+    Scripting (``reply``, ``fail``, ``fault``, ``clear``, ``requests``, ``pending``) is shared with ``FakeAdapter``.
     Settings are plain attributes, read on every request:
 
     - ``default_delay``: seconds to wait before every answer (token endpoint and errors included).
@@ -65,6 +63,7 @@ class FakeProviderServer:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__()
         self.host = host
         self.default_delay = 0.0
         self.require_auth = False
@@ -73,11 +72,7 @@ class FakeProviderServer:
         self.stackspot_credentials: tuple[str, str] | None = None
         self.models: list[str] = list(DEFAULT_MODELS)
         self._requested_port = port
-        self._lock = threading.Lock()
-        self._script: deque[Script] = deque()
-        self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
-        self._serial = 0
         self._connections = 0
         self._live: set[socket.socket] = set()
         self._tokens: dict[str, float] = {}
@@ -159,84 +154,14 @@ class FakeProviderServer:
         """The StackSpot OIDC token endpoint for ``realm``."""
         return f"{self.url}/{realm}/oidc/oauth/token"
 
-    # -- scripting ---------------------------------------------------------------------------
-
-    def reply(
-        self,
-        reply: str | Reply = "",
-        *,
-        usage: tuple[int, int] | None = None,
-        finish: str | None = None,
-        chunks: Sequence[str] | None = None,
-        delay: float = 0.0,
-        chunk_delay: float = 0.0,
-        tool_calls: Sequence[Mapping[str, Any]] | None = None,
-    ) -> Reply:
-        """Queue the answer of the next chat request (any dialect); returns the queued Reply.
-
-        >>> FakeProviderServer().reply("Hi", usage=(3, 1)).usage
-        (3, 1)
-        """
-        if isinstance(reply, Reply):
-            if usage or finish or chunks is not None or delay or chunk_delay or tool_calls is not None:
-                raise TypeError("pass either a Reply or keyword options, not both")
-            item = reply
-        else:
-            item = Reply(
-                reply,
-                chunks=chunks,
-                usage=usage,
-                finish=finish,
-                delay=delay,
-                chunk_delay=chunk_delay,
-                tool_calls=tool_calls,
-            )
-        with self._lock:
-            self._script.append(item)
-        return item
-
-    def fail(
-        self,
-        status: int,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-        *,
-        message: str | None = None,
-    ) -> None:
-        """Queue ``times`` HTTP errors for the next chat or embeddings requests.
-
-        ``body`` None renders the dialect's native error body for ``status`` (``message``
-        replaces its text); a dict is sent as JSON, str/bytes as they are. ``headers`` are added
-        as given, e.g. ``{"retry-after": "0"}``.
-        """
-        failure = Failure(status, body, dict(headers or {}), message)
-        with self._lock:
-            self._script.extend([failure] * times)
-
-    def fault(self, fault: Fault, times: int = 1) -> None:
-        """Queue a transport fault (``Fault.RESET``, ``Fault.hang(0.2)``, ``Fault.CUT_STREAM``...)."""
-        with self._lock:
-            self._script.extend([fault] * times)
-
-    def clear(self) -> None:
-        """Drop queued scripts and recorded requests."""
-        with self._lock:
-            self._script.clear()
-            self._requests.clear()
+    # -- scripting (reply, fail, fault, clear: see ScriptQueue) ---------------------------------
 
     def revoke_tokens(self) -> None:
         """Invalidate every StackSpot token issued so far (the next agent call gets 401)."""
         with self._lock:
             self._tokens.clear()
 
-    # -- observations ------------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
+    # -- observations (requests, pending: see ScriptQueue) ------------------------------------
 
     @property
     def connections(self) -> int:
@@ -249,12 +174,6 @@ class FakeProviderServer:
         """How many StackSpot tokens the token endpoint has issued."""
         with self._lock:
             return self._tokens_issued
-
-    @property
-    def pending(self) -> int:
-        """How many queued scripts are still waiting for a request."""
-        with self._lock:
-            return len(self._script)
 
     @property
     def errors(self) -> list[BaseException]:
@@ -281,19 +200,6 @@ class FakeProviderServer:
             except Exception:
                 httpd.handle_error(connection, address)
                 httpd.shutdown_request(connection)
-
-    def _record(self, request: RecordedRequest) -> int:
-        with self._lock:
-            self._serial += 1
-            self._requests.append(request)
-            return self._serial
-
-    def _take(self, kind: Literal["chat", "embed"]) -> Script | None:
-        # A Reply at the head waits for a chat request; embeddings requests leave it there.
-        with self._lock:
-            if not self._script or (kind != "chat" and isinstance(self._script[0], Reply)):
-                return None
-            return self._script.popleft()
 
     def _wait(self, seconds: float) -> bool:
         """Sleep unless the server stops meanwhile; False means stop answering."""
