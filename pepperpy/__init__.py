@@ -42,12 +42,18 @@ _LAZY = {
 }
 
 
+_SUBMODULES = frozenset({"aio", "api", "audit", "batch", "cache", "catalog", "cli", "client", "config", "dialects",
+                         "providers", "resilience", "testing", "transport", "types", "validation"})
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBMODULES:  # `pepperpy.aio.create_provider(...)` after a bare `import pepperpy`
+        return importlib.import_module(f"pepperpy.{name}")
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'pepperpy' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f"pepperpy.{module_name}"), name)
     globals()[name] = value
     return value

@@ -40,6 +40,15 @@ _SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 R = TypeVar("R", Completion, Embeddings)
 
 
+def _check_timeout(timeout: Timeout | None) -> Timeout | None:
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    if timeout is not None and (len(values) not in (1, 2) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)):
+        raise errors.ConfigurationError(f"timeout must be a number of seconds > 0 or a (connect, read) pair of "
+                                        f"them, not {timeout!r}")
+    return timeout
+
+
 class Client(AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
@@ -78,7 +87,9 @@ class Client(AsyncClientMixin):
         self.catalog = Catalog.load(extra)
         if providers:
             self.catalog = self.catalog.with_overrides(providers)
-        self.timeout = timeout
+        # a base_url given in code beats PEPPERPY_PROVIDER_<NAME>_BASE_URL (explicit > environment)
+        self._code_base_urls = frozenset(name for name, values in (providers or {}).items() if "base_url" in values)
+        self.timeout = _check_timeout(timeout)
         self.max_retries = max_retries
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
         self.pool_maxsize = pool_maxsize
@@ -252,9 +263,10 @@ class Client(AsyncClientMixin):
         runtime = self._runtimes.get(provider.name)
         if runtime is not None and self._pid == os.getpid():
             return runtime
+        if self._pid != os.getpid():  # a forked child (gunicorn --preload): never share the parent's sockets,
+            self._lock = threading.Lock()  # nor a lock another thread of the parent may have held at the fork
+            self._runtimes, self._pid = {}, os.getpid()
         with self._lock:
-            if self._pid != os.getpid():  # a forked child (gunicorn --preload): never share the parent's sockets
-                self._runtimes, self._pid = {}, os.getpid()
             runtime = self._runtimes.get(provider.name)
             if runtime is None:
                 runtime = self._runtimes[provider.name] = self._build_runtime(provider)
@@ -264,7 +276,7 @@ class Client(AsyncClientMixin):
         settings = self._settings
         key = settings.require_api_key(provider)
         dialect = get_dialect(provider.dialect)
-        base_url = settings.base_url(provider)
+        base_url = provider.base_url if provider.name in self._code_base_urls else settings.base_url(provider)
         transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings),
                               timeout=self._timeout(provider), pool_maxsize=self.pool_maxsize,
                               secrets=(key,) if key else (), key_vars=key_vars(provider))

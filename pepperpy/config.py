@@ -26,6 +26,14 @@ KEYRING_SERVICE = "pepperpy"
 MODELS_ENV = "PEPPERPY_MODELS"
 
 
+def _clean_key(value: str, where: str) -> str:
+    key = value.strip()
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
+        raise ConfigurationError(f"the API key in {where} contains whitespace or control characters; "
+                                 f"set it to the key alone")
+    return key
+
+
 def key_vars(provider: ProviderSpec) -> list[str]:
     """Every environment variable that may hold the provider's key, in the order they are tried."""
     return [provider.env_prefix + "API_KEY", *provider.api_key_env]
@@ -71,14 +79,20 @@ class Settings:
         return None
 
     def api_key(self, provider: ProviderSpec) -> str | None:
-        """The provider's key, or None when none is configured."""
+        """The provider's key, or None when none is configured; stripped of surrounding whitespace (keys
+        pasted from files often end in a newline) and refused when whitespace is left inside it."""
         explicit = self._api_keys.get(provider.name)
         if explicit:
-            return explicit
-        value = self.first(key_vars(provider))
-        if value:
-            return value
-        return self._keyring(provider.name) if self._use_keyring else None
+            return _clean_key(explicit, f"api_keys[{provider.name!r}]")
+        names = key_vars(provider)
+        for source in (os.environ, self._dotenv):
+            for name in names:
+                value = source.get(name)
+                if value and value.strip():
+                    where = name if source is os.environ else f"{name} in {self.env_file}"
+                    return _clean_key(value, where)
+        value = self._keyring(provider.name) if self._use_keyring else None
+        return _clean_key(value, f"the keyring entry for {provider.name!r}") if value else None
 
     def require_api_key(self, provider: ProviderSpec) -> str | None:
         """The key, None for providers that need none, or ConfigurationError naming what to set."""

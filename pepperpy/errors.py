@@ -374,18 +374,33 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
 
 def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,
                   model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = ()) -> ProviderError:
-    """Build the typed error for a non-2xx HTTP answer."""
+    """Build the typed error for a non-2xx HTTP answer (a 3xx too: redirects are not followed)."""
+    if 300 <= status < 400:
+        target = safe_url(headers.get("location", "")) or "elsewhere"
+        return InvalidRequestError(
+            f"{provider} answered {status}, a redirect to {target}: pepperpy does not follow redirects (they "
+            f"would carry the API key to another host); set the provider's base_url to the final address",
+            provider=provider, model=model, status_code=status, request_id=headers.get("x-request-id"))
     return from_error_payload(decode_body(content), status=status, provider=provider, model=model,
                               headers=headers, secrets=secrets, key_vars=key_vars)
 
 
+def safe_url(url: str) -> str:
+    """A URL fit for a message: no user info (it may hold a password), no query string (it may hold a key)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
-                         streaming: bool = False) -> ProviderError:
+                         streaming: bool = False, secrets: Sequence[str] = ()) -> ProviderError:
     """Build the typed error for a requests/urllib3 exception (never includes headers or query strings)."""
     import requests  # already imported by the transport; local to keep this module light
 
-    reason = _root_reason(exc)
-    where = f"{provider} at {url.split('?', 1)[0]}" if url else provider
+    reason = redact(_root_reason(exc), secrets)
+    where = f"{provider} at {safe_url(url)}" if url else provider
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
         return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
                                     provider=provider, model=model)

@@ -7,7 +7,9 @@ as pepperpy errors (built by ``errors``), always raised ``from`` the original.
 from __future__ import annotations
 
 import itertools
+import json
 import socket
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +47,8 @@ class Transport:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
-        self._secrets = tuple(secrets)
+        password = urllib.parse.urlsplit(self.base_url).password
+        self._secrets = (*secrets, password) if password else tuple(secrets)  # a password in base_url is one too
         self._key_vars = tuple(key_vars)
         session = requests.Session()
         # Environment proxies and CA bundles are read once here, not on every call (trust_env costs a
@@ -68,14 +71,26 @@ class Transport:
              timeout: float | tuple[float, float] | None = None) -> requests.Response:
         """Send one request; return the 2xx response or raise the typed error."""
         url = self.url(request.path)
+        headers = request.headers
+        body: bytes | Mapping[str, str] | None = request.data
+        if request.json is not None:
+            body = self._encode(request.json)
+            headers = {"Content-Type": "application/json", **(headers or {})}
         try:
+            # Redirects are not followed: requests would carry x-api-key / x-goog-api-key to the new host.
             response = self.session.request(
-                request.method, url, json=request.json, data=request.data, params=request.params,
-                headers=request.headers or None, stream=request.stream,
-                timeout=timeout if timeout is not None else self.timeout)
+                request.method, url, data=body, params=request.params, headers=headers or None,
+                stream=request.stream, timeout=timeout if timeout is not None else self.timeout,
+                allow_redirects=False)
+        except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
+            raise errors.ConfigurationError(
+                f"cannot send to {self.provider} at {errors.safe_url(url)}: {errors.redact(str(exc), self._secrets)}"
+                f"; check its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its "
+                f"headers") from None
         except requests.RequestException as exc:
-            raise errors.from_transport_error(exc, provider=self.provider, model=model, url=url) from exc
-        if response.status_code >= 400:
+            raise errors.from_transport_error(exc, provider=self.provider, model=model, url=url,
+                                              secrets=self._secrets) from exc
+        if response.status_code >= 300:
             try:
                 content = response.content
             except requests.RequestException:
@@ -85,6 +100,15 @@ class Transport:
             raise errors.from_response(response.status_code, content, response.headers, provider=self.provider,
                                        model=model, secrets=self._secrets, key_vars=self._key_vars)
         return response
+
+    def _encode(self, body: Any) -> bytes:
+        try:
+            return json.dumps(body, allow_nan=False).encode()
+        except (TypeError, ValueError) as exc:
+            raise errors.ValidationError(
+                f"the request to {self.provider} cannot be sent as JSON ({exc}); pass only JSON values: strings, "
+                f"finite numbers, booleans, None, lists and dicts with string keys", param="params",
+                value=type(exc).__name__) from exc
 
     def scrub(self, exc: errors.ProviderError) -> errors.ProviderError:
         """Remove this provider's credentials from an error raised outside ``send`` (mid-stream)."""
@@ -97,7 +121,12 @@ class Transport:
         self.session.close()
 
     def __repr__(self) -> str:
-        return f"<Transport {self.provider} {self.base_url}>"
+        return f"<Transport {self.provider} {errors.safe_url(self.base_url)}>"
+
+
+# requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)
+_SETUP_ERRORS = (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                 requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader)
 
 
 def _environ_ca_bundle() -> str | None:

@@ -27,12 +27,13 @@ DIALECTS = ("openai", "anthropic", "gemini", "ollama", "stackspot")
 
 _FINISH = {
     "stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop", "eos": "stop",
-    "length": "length", "max_tokens": "length", "model_length": "length",
+    "length": "length", "max_tokens": "length", "model_length": "length", "model_context_window_exceeded": "length",
     "tool_calls": "tool_calls", "function_call": "tool_calls", "tool_use": "tool_calls",
     "content_filter": "content_filter", "refusal": "content_filter", "safety": "content_filter",
     "recitation": "content_filter", "blocklist": "content_filter", "prohibited_content": "content_filter",
     "spii": "content_filter", "image_safety": "content_filter",
-    "error": "error", "malformed_function_call": "error", "other": "error",
+    "error": "error", "malformed_function_call": "error", "other": "error", "unexpected_tool_call": "error",
+    "too_many_tool_calls": "error", "language": "error", "no_image": "error",
 }
 
 
