@@ -239,6 +239,9 @@ class AsyncProvider:
 
 
 def _text_pieces(call: Callable[..., str | Iterator[str]]) -> Iterator[str]:
+    # The iterator is returned as it is, never wrapped in a generator: AsyncStream calls its abort() (to wake
+    # a worker stalled on the socket when the consumer is cancelled) and close(), which a catalog
+    # provider's TextPieces forwards to its Stream.
     pieces = call(stream=True)
     if isinstance(pieces, str):
         raise TypeError("Provider.complete(stream=True) returned a str, not an iterator of str")

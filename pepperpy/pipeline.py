@@ -8,6 +8,10 @@ any other error (validation, authentication, other 4xx) is raised at once. A fal
 be prepared (unknown name, missing key, params out of its range) is skipped. When every hop failed, the
 last provider error is raised.
 
+``total_timeout`` is one deadline per call, started before the first hop and kept on its ``_Trace``: the
+rate limiter does not wait past it, each hop's retries clip their timeouts to it, and no fallback hop
+starts once it has passed.
+
 Streams take the same road, but only opening the response is retried or handed to a fallback: once the
 response is open the caller may already hold chunks, so a later failure is raised as it comes.
 """
@@ -19,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -78,12 +82,14 @@ class _Guard:
 
 
 class _Trace:
-    """Bookkeeping of one call, for the audit record and the token bucket."""
+    """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attempts", "audit", "cached", "estimate", "failures", "request_id", "start", "status_code")
+    __slots__ = ("attempts", "audit", "cached", "deadline", "estimate", "failures", "request_id", "start",
+                 "status_code")
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float | None = None) -> None:
         self.attempts = 0
+        self.deadline = deadline  # total_timeout: one deadline for every hop, limiter wait and retry
         self.audit = audit.logger.isEnabledFor(logging.INFO)
         self.cached = False
         self.estimate = 0
@@ -120,7 +126,7 @@ class Pipeline:
     def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              parse: Callable[[Prepared, requests.Response], R], use_cache: bool = True) -> R:
         """complete / embed: the parsed result of the first hop that succeeds."""
-        trace = _Trace()
+        trace = _Trace(self.policy.deadline())
 
         def attempt(p: Prepared) -> R:
             return self._once(p, parse, use_cache, trace)
@@ -132,7 +138,7 @@ class Pipeline:
 
     def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared], read: ChunkReader) -> Stream:
         """stream: the first hop whose response opens; its chunks as a Stream."""
-        trace = _Trace()
+        trace = _Trace(self.policy.deadline())
         p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         spec = p.model
         chunks = read(p.runtime, spec, response)
@@ -157,6 +163,8 @@ class Pipeline:
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
         last: tuple[Prepared, int, ProviderError] | None = None
         for hop, name in enumerate(names):
+            if last is not None and trace.deadline is not None and self.policy.clock() >= trace.deadline:
+                break  # total_timeout is spent: no fallback hop starts, the last error is raised
             try:
                 p = prepare(name)
             except PepperpyError as exc:
@@ -187,9 +195,9 @@ class Pipeline:
         if cache is not None:
             key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
             hit = cache.get(key)
-            if hit is not None:
+            if hit is not None:  # a private copy, already marked cached
                 trace.cached = True
-                return cast(R, replace(hit, cached=True))
+                return cast(R, hit)
         result = self._guarded(p, parse, trace)
         limiter = self._guards[p.runtime.spec.name].limiter
         if limiter is not None and trace.estimate:
@@ -205,17 +213,21 @@ class Pipeline:
         if limiter is not None:
             if limiter.tpm:
                 trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
-            limiter.acquire(trace.estimate, p.model.id)
-        trial = breaker.admit(p.model.id) if breaker is not None else False
+            limiter.acquire(trace.estimate, p.model.id, deadline=trace.deadline)
+        generation, trial = 0, False
+        if breaker is not None:
+            generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
+            trial = breaker.admit(p.model.id)
         try:
-            response = self.policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace)
+            response = self.policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace,
+                                        trace.deadline)
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
             if breaker is not None:
-                breaker.record_failure(exc, trial)
+                breaker.record_failure(exc, trial, generation)
             raise
         if breaker is not None:
-            breaker.record_success(trial)
+            breaker.record_success(trial, generation)
         if trace.audit:
             trace.status_code = response.status_code
             trace.request_id = response.headers.get("x-request-id") or response.headers.get("request-id")

@@ -2,8 +2,8 @@
 
 A caller reserves its share under a lock and sleeps outside it until the reservation is due, so waiting
 threads are served in arrival order and spaced evenly, and no lock is held while anyone sleeps. A
-reservation further away than ``max_wait`` raises ``RateLimitError`` (``retry_after`` set, no request sent)
-and reserves nothing.
+reservation further away than ``max_wait``, or past the call's ``total_timeout`` deadline, raises
+``RateLimitError`` (``retry_after`` set, no request sent) and reserves nothing.
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ class RateLimiter:
         self._tok_cap = float(tpm or 0)
         self._tokens = self._tok_cap
 
-    def acquire(self, tokens: int = 0, model: str | None = None) -> None:
-        """Take one request (and ``tokens``), sleeping until they are due; RateLimitError past ``max_wait``."""
+    def acquire(self, tokens: int = 0, model: str | None = None, *, deadline: float | None = None) -> None:
+        """Take one request (and ``tokens``), sleeping until they are due.
+
+        RateLimitError when they are due later than ``max_wait`` from now, or after ``deadline`` (the call's
+        ``total_timeout``, on the limiter's clock).
+        """
         with self._lock:
             now = self._clock()
             elapsed, self._stamp = now - self._stamp, now
@@ -61,6 +65,12 @@ class RateLimiter:
                     f"{wait:.1f} s away, longer than rate_limit_wait={self.max_wait:g} s; no request was sent. "
                     f"Slow down, or raise the limits in rate_limits=", provider=self.provider, model=model,
                     retry_after=wait)
+            if wait > 0 and deadline is not None and now + wait > deadline:
+                raise RateLimitError(
+                    f"client-side rate limit of {self.provider} ({self._describe()}): the next slot is "
+                    f"{wait:.1f} s away, past the call's total_timeout ({max(deadline - now, 0.0):.1f} s left); "
+                    f"no request was sent. Slow down, raise the limits in rate_limits=, or raise total_timeout",
+                    provider=self.provider, model=model, retry_after=wait)
             if self._req_rate:
                 self._requests -= 1.0
             if self._tok_rate:

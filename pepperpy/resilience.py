@@ -26,7 +26,10 @@ half-open breaker's trial call is in flight (``call()`` queues them, ``calling()
    replayed through pybreaker's own state machine with a trivial function (``breaker.call(_succeed)`` or
    ``breaker.call(_fail)``), so pybreaker keeps counting, opening, closing, notifying listeners and owning
    the storage, and its lock is held for microseconds. A success in the closed state with no failure
-   counted skips even that. Outcomes that arrive while the circuit is open are dropped: it already knows.
+   counted skips even that. Only the trial's outcome decides a half-open circuit: outcomes of other calls
+   that arrive while it is open or half-open are dropped (they were admitted before it opened and say
+   nothing about the provider now), and so are those of calls admitted before the last opening, by
+   their ``generation`` (read before ``admit()``; it counts the openings).
 
 Only server-side failures are replayed as failures (5xx, 529, timeouts, connection errors, broken bodies).
 Other outcomes (4xx answers, client-side limits) are not replayed at all: replaying them as successes would
@@ -94,7 +97,8 @@ class RetryPolicy:
     provider's ``Retry-After`` / ``retry-after-ms`` / Gemini ``RetryInfo.retryDelay`` when it gave one (a
     wait above ``max_retry_wait`` raises at once, ``.retry_after`` set), else ``backoff_base * 2**n``
     capped at ``backoff_max`` and shortened by up to ``jitter``. ``total_timeout`` (None: unbounded) is a
-    deadline for the whole call: attempts' timeouts are clipped to it and no retry starts past it.
+    deadline for the whole call, fallback hops and rate-limiter waits included: attempts' timeouts are
+    clipped to it, and no retry, fallback hop or limiter wait reaches past it.
     ``sleep``, ``clock`` and ``random`` are injectable for tests; the breaker, limiter and cache of a
     Client use the same ``clock``.
 
@@ -144,9 +148,19 @@ class RetryPolicy:
             return self.backoff(retry)
         return asked if asked <= self.max_retry_wait else None
 
-    def call(self, send: Callable[[Timeout], T], timeout: Timeout, trace: Attempts) -> T:
-        """``send(timeout)`` until it succeeds or the policy gives up; counts attempts on ``trace``."""
-        deadline = None if self.total_timeout is None else self.clock() + self.total_timeout
+    def deadline(self) -> float | None:
+        """When a call starting now must end (on ``clock``), or None without ``total_timeout``."""
+        return None if self.total_timeout is None else self.clock() + self.total_timeout
+
+    def call(self, send: Callable[[Timeout], T], timeout: Timeout, trace: Attempts,
+             deadline: float | None = None) -> T:
+        """``send(timeout)`` until it succeeds or the policy gives up; counts attempts on ``trace``.
+
+        ``deadline`` is the call's, started once by the pipeline and shared by its limiter wait and every
+        fallback hop; without one, a deadline of ``total_timeout`` starts here.
+        """
+        if deadline is None:
+            deadline = self.deadline()
         retry = 0
         while True:
             attempt_timeout = timeout
@@ -218,6 +232,7 @@ class _StateListener:
         name = new.name
         if name == OPEN:
             owner.opened_at = owner.clock()
+            owner.generation += 1  # under pybreaker's lock, inside a replay that holds the gate
             log.warning("circuit for %s opened: calls fail fast for %g s", owner.provider,
                         owner.config.reset_timeout, extra={"provider": owner.provider, "breaker_state": name})
         else:
@@ -235,6 +250,7 @@ class ProviderBreaker:
         self.config = config
         self.clock = clock
         self.opened_at = -math.inf
+        self.generation = 0  # how many times the circuit opened; outcomes of calls admitted earlier are stale
         self._trial = False
         self._gate = threading.Lock()
         self._tripped = pybreaker.CircuitBreakerError
@@ -278,14 +294,16 @@ class ProviderBreaker:
             f"{retry_after:.1f} s, or pass fallbacks=[...]", provider=self.provider, model=model,
             retry_after=retry_after)
 
-    def record_success(self, trial: bool) -> None:
+    def record_success(self, trial: bool, generation: int | None = None) -> None:
+        """Report a call that succeeded; ``generation`` is ``self.generation`` read before its ``admit()``."""
         if not trial and self._cb.current_state == CLOSED and self._cb.fail_counter == 0:
             return
-        self._replay(_succeed, trial)
+        self._replay(_succeed, trial, generation)
 
-    def record_failure(self, exc: BaseException, trial: bool) -> None:
+    def record_failure(self, exc: BaseException, trial: bool, generation: int | None = None) -> None:
+        """Report a call that failed; only server-side failures count (see ``is_server_failure``)."""
         if is_server_failure(exc):
-            self._replay(_fail, trial)
+            self._replay(_fail, trial, generation)
         elif trial:
             self.release()
 
@@ -294,15 +312,24 @@ class ProviderBreaker:
         with self._gate:
             self._trial = False
 
-    def _replay(self, outcome: Callable[[], None], trial: bool) -> None:
-        try:
-            if self._cb.current_state != OPEN:
-                self._cb.call(outcome)
-        except (_ReplayedError, self._tripped):
-            pass
-        finally:
-            if trial:
-                self.release()
+    def _replay(self, outcome: Callable[[], None], trial: bool, generation: int | None) -> None:
+        # Under the gate, so that the state checked is the state the outcome is replayed in (admit() cannot
+        # half-open the circuit in between). Never around a request: held for microseconds (plus the log
+        # record of a state change, as pybreaker's own lock is).
+        with self._gate:
+            try:
+                state = self._cb.current_state
+                if trial:
+                    counts = state != OPEN
+                else:  # a late outcome of a call admitted before the circuit opened says nothing of now
+                    counts = state == CLOSED and (generation is None or generation == self.generation)
+                if counts:
+                    self._cb.call(outcome)
+            except (_ReplayedError, self._tripped):
+                pass
+            finally:
+                if trial:
+                    self._trial = False
 
     def __repr__(self) -> str:
         return f"<ProviderBreaker {self.provider} {self.state} failures={self.fail_counter}>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import io
 import sys
 import threading
@@ -77,6 +78,38 @@ def test_first_error_is_raised_and_unstarted_items_are_cancelled() -> None:
     with pytest.raises(pepperpy.InvalidRequestError, match="bad p0"):
         map_completions(stub, [f"p{i}" for i in range(50)], model="m", max_workers=1)  # type: ignore[arg-type]
     assert len(stub.calls) < 50
+
+
+class BlockingClient:
+    """Duck-typed client whose calls block until ``release`` is set (a provider that is slow to answer)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = 0
+        self.lock = threading.Lock()
+
+    def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> pepperpy.Completion:
+        with self.lock:
+            self.started += 1
+        self.release.wait(5)
+        return pepperpy.Completion(text=f"answer {prompt}", model=model, provider="stub")
+
+
+@pytest.mark.parametrize("return_exceptions", [False, True])
+def test_ctrl_c_cancels_the_queued_items_and_returns_at_once(return_exceptions: bool) -> None:
+    stub = BlockingClient()
+    threading.Timer(0.1, _thread.interrupt_main).start()  # the user presses Ctrl-C
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            map_completions(stub, [f"p{i}" for i in range(40)], model="m", max_workers=2,  # type: ignore[arg-type]
+                            return_exceptions=return_exceptions, progress=False)
+        elapsed = time.monotonic() - started
+    finally:
+        stub.release.set()  # the two running calls end in their threads
+    assert elapsed < 0.5, f"Ctrl-C took {elapsed:.2f} s to stop the batch"  # not waiting on running calls
+    time.sleep(0.1)
+    assert stub.started == 2  # the 38 queued items never started
 
 
 def test_bad_arguments_are_refused_before_any_call() -> None:

@@ -30,6 +30,8 @@ from .base import Dialect, Message, StreamParser, completion, decode_json, norma
 from .openai import parse_usage as openai_usage
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..config import Settings
 
 DEFAULT_AUTH_URL = "https://idm.stackspot.com/{realm}/oidc/oauth/token"
@@ -44,8 +46,9 @@ Timeout = tuple[float, float]
 class StackSpotAuth(AuthBase):
     """Bearer tokens for one set of client credentials, shared by every thread of a Client.
 
-    The first request fetches a token (concurrent threads wait for that one fetch), it is reused until
-    ``RENEW_MARGIN`` seconds before expiry, and a 401 answer re-fetches it once and resends the request.
+    The first request fetches a token (concurrent threads wait for that one fetch, and share its token or
+    its error: a failing IDM costs them one timeout, not one each), it is reused until ``RENEW_MARGIN``
+    seconds before expiry, and a 401 answer re-fetches it once and resends the request.
     Token requests use their own small Session so they never carry (or recurse into) this auth.
     ``clock`` is injectable so tests can expire tokens without sleeping.
     """
@@ -60,8 +63,9 @@ class StackSpotAuth(AuthBase):
         self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self._secrets = (client_secret,)
         self._hint = hint or "the client id and secret"
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the two below; never held while fetching
         self._current: tuple[str, float] | None = None  # (token, renew at); one attribute, read atomically
+        self._pending: Future[str | None] | None = None  # the fetch under way; its waiters share its outcome
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
 
@@ -75,11 +79,38 @@ class StackSpotAuth(AuthBase):
         current = self._current
         if current is not None and self.clock() < current[1]:
             return current[0]
-        with self._lock:  # one fetch; the threads that waited reuse its token
-            current = self._current
-            if current is None or self.clock() >= current[1]:
-                current = self._current = self._fetch()
-            return current[0]
+        from concurrent.futures import Future  # on first fetch: it costs 6 ms to import
+
+        while True:
+            with self._lock:  # one fetch at a time; the threads that arrive meanwhile wait for its outcome
+                current = self._current
+                if current is not None and self.clock() < current[1]:
+                    return current[0]
+                pending = self._pending
+                if pending is None:
+                    pending = self._pending = Future()
+                    break
+            token = pending.result()  # that fetch's token, or its error raised here too
+            if token is not None:
+                return token
+            # that fetch was interrupted (KeyboardInterrupt in its thread): this thread fetches instead
+        return self._fetch_shared(pending)
+
+    def _fetch_shared(self, pending: Future[str | None]) -> str:
+        try:
+            current = self._fetch()  # no lock held while the IDM answers: invalidate() never waits on it
+        except BaseException as exc:
+            with self._lock:
+                self._pending = None  # threads arriving from now on try a fetch of their own
+            if isinstance(exc, Exception):
+                pending.set_exception(exc)
+            else:
+                pending.set_result(None)
+            raise
+        with self._lock:
+            self._current, self._pending = current, None
+        pending.set_result(current[0])
+        return current[0]
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` unless another thread has already replaced it."""

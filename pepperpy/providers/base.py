@@ -17,7 +17,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import ConfigurationError, ModelNotFoundError
-from ..types import ModelSpec
+from ..types import ModelSpec, Stream
 from .engine import ProviderEngine
 
 # extra_config keys that become provider settings or headers
@@ -46,6 +46,38 @@ class ProviderConfig:
         return (f"ProviderConfig(provider_type={self.provider_type!r}, api_key={key}, model={self.model!r}, "
                 f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
                 f"extra_config={sorted(self.extra_config)!r})")
+
+
+class TextPieces(Iterator[str]):
+    """The text pieces of a :class:`~pepperpy.Stream`, as the seed's ``complete(stream=True)`` yields them.
+
+    A plain iterator of str that keeps the Stream's ``close()`` and ``abort()``, so that cancelling an async
+    consumer (``pepperpy.aio``) interrupts a read stalled in a worker thread instead of waiting for the
+    next chunk; a generator expression would hide both.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> TextPieces:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            text = next(self.stream).text  # StopIteration at the end
+            if text:
+                return text
+
+    def close(self) -> None:
+        """Stop reading and release the HTTP connection. Safe to call twice."""
+        self.stream.close()
+
+    def abort(self) -> None:
+        """Stop a read under way in another thread (thread-safe); see ``Stream.abort``."""
+        self.stream.abort()
+
+    def __repr__(self) -> str:
+        return f"<TextPieces of {self.stream!r}>"
 
 
 class Provider:
@@ -151,9 +183,8 @@ class CatalogProvider(Provider):
                  stream: bool = False, model: str | None = None, **kwargs: Any) -> str | Iterator[str]:
         name = self._model_name(model, "chat")
         if stream:
-            chunks = self.client.stream(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
-                                        **kwargs)
-            return (chunk.text for chunk in chunks if chunk.text)
+            return TextPieces(self.client.stream(prompt, model=name, temperature=temperature,
+                                                 max_tokens=max_tokens, **kwargs))
         return self.client.complete(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
                                     **kwargs).text
 

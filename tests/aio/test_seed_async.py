@@ -119,3 +119,45 @@ def test_leaving_a_stream_early_closes_its_connection(server: FakeProviderServer
             return during, closed
 
     assert asyncio.run(main()) == (1, True)
+
+
+@linux_only
+def test_cancelling_during_a_stalled_read_frees_the_worker_at_once(server: FakeProviderServer) -> None:
+    """The provider stalls between pieces: cancelling the consumer aborts the read in the worker thread."""
+    server.reply(Reply(chunks=["first ", "second"], chunk_delay=4.0))
+
+    async def main() -> float:
+        async with await create_provider("openai", **_openai(server)) as provider:
+            pieces = await provider.complete("hi", stream=True)  # the response is open
+            task = asyncio.create_task(pieces.__anext__())  # the first piece is 4 s away
+            await asyncio.sleep(0.1)                         # the worker is now blocked on the socket
+            read = pieces._pending
+            assert read is not None
+            started = asyncio.get_running_loop().time()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            freed = await asyncio.to_thread(wait_until, read.done, 2.0)
+            closed = await asyncio.to_thread(wait_until, lambda: established_to(server.port) == 0, 2.0)
+            assert freed and closed
+            return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(main()) < 1.0
+
+
+def test_stream_pieces_are_a_plain_iterator_that_keeps_close_and_abort(server: FakeProviderServer) -> None:
+    from pepperpy.providers import create_provider as create_blocking
+    from pepperpy.providers.base import TextPieces
+
+    server.reply(Reply(chunks=["a ", "", "b"]))
+    with create_blocking("openai", **_openai(server)) as provider:
+        pieces = provider.complete("hi", stream=True)
+        assert isinstance(pieces, TextPieces) and iter(pieces) is pieces
+        assert list(pieces) == ["a ", "b"]  # empty chunks skipped, as before
+        server.reply(Reply(chunks=["x ", "y"], chunk_delay=0.05))
+        pieces = provider.complete("hi", stream=True)
+        assert next(pieces) == "x "
+        pieces.abort()  # from any thread; the blocked (or next) read breaks
+        pieces.close()
+        pieces.close()
+        assert list(pieces) == [] and repr(pieces).startswith("<TextPieces of <Stream openai/gpt-4o-mini")

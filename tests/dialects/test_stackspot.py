@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
@@ -321,3 +323,95 @@ def test_auth_url_moves_with_env(creds: None, monkeypatch: pytest.MonkeyPatch, s
     with pepperpy.Client(env_file=None, max_retries=0) as client:
         assert client.complete("Hi", model=MODEL).text == "echo: Hi"
     assert server.tokens_issued == 1
+
+
+@pytest.fixture
+def silent_idm() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A token endpoint that accepts connections and never answers; the accepted sockets are listed."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:  # the listener was closed
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/{REALM}/oidc/oauth/token", accepted
+    listener.close()
+    for conn in accepted:
+        conn.close()
+
+
+def test_threads_waiting_for_a_failed_fetch_share_its_error(silent_idm: tuple[str, list[socket.socket]]) -> None:
+    """Six threads need a token and the IDM hangs: one fetch, one timeout for all, not six in a row."""
+    url, accepted = silent_idm
+    auth = StackSpotAuth(url, CLIENT_ID, SECRET, timeout=(0.3, 0.3))
+    barrier = threading.Barrier(6)
+    took: list[float] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        barrier.wait()
+        started = time.monotonic()
+        try:
+            auth.token()
+        except pepperpy.ProviderError as exc:
+            errors.append(exc)
+        took.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(errors) == 6 and all(isinstance(e, pepperpy.ProviderTimeoutError) for e in errors)
+    assert max(took) < 0.55, sorted(round(t, 2) for t in took)  # one 0.3 s timeout, not 6 x 0.3 s
+    assert len(accepted) == 1
+    with pytest.raises(pepperpy.ProviderTimeoutError):  # a later call is not stuck with that error: it fetches
+        auth.token()
+    assert len(accepted) == 2
+    auth.close()
+
+
+def test_a_fetch_interrupted_by_ctrl_c_hands_over_to_a_waiting_thread() -> None:
+    auth = StackSpotAuth(TOKEN_URL, CLIENT_ID, SECRET)
+    fetching, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def fetch() -> tuple[str, float]:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:
+            fetching.set()
+            release.wait(5)
+            raise KeyboardInterrupt
+        return "tok-2", time.monotonic() + 600
+
+    auth._fetch = fetch  # type: ignore[method-assign]
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            auth.token()
+        except KeyboardInterrupt as exc:
+            outcome["first"] = exc
+
+    def waiter() -> None:
+        outcome["waiter"] = auth.token()
+
+    one = threading.Thread(target=first, name="first")
+    one.start()
+    assert fetching.wait(5)
+    two = threading.Thread(target=waiter, name="waiter")
+    two.start()
+    time.sleep(0.05)  # the waiter is now queued behind the first fetch
+    release.set()
+    one.join(5)
+    two.join(5)
+    assert isinstance(outcome["first"], KeyboardInterrupt) and outcome["waiter"] == "tok-2"
+    assert calls == ["first", "waiter"]
+    auth.close()

@@ -12,7 +12,7 @@ import pytest
 
 import pepperpy
 from pepperpy.resilience import BreakerConfig, ProviderBreaker
-from pepperpy.testing import FakeProviderServer, Reply
+from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 BREAKER = {"fail_max": 3, "reset_timeout": 30}
 
@@ -210,3 +210,78 @@ def test_outcomes_arriving_while_open_are_dropped(clock: Any) -> None:
     breaker.record_success(trial=True)
     assert breaker.state == "closed" and breaker.fail_counter == 0
     assert "closed" in repr(breaker)
+
+
+def test_only_the_trial_decides_a_half_open_circuit(clock: Any) -> None:
+    """Calls admitted before the circuit opened end late: they neither re-open it nor lose the trial."""
+    breaker = ProviderBreaker("p", BreakerConfig(fail_max=2, reset_timeout=30), clock.monotonic)
+    slow = [(breaker.generation, breaker.admit()) for _ in range(3)]  # e.g. three 60 s read timeouts
+    for generation, trial in slow[:2]:
+        breaker.record_failure(pepperpy.ProviderTimeoutError("t"), trial, generation)
+    assert breaker.state == "open"
+    clock.advance(31)
+    generation, trial = breaker.generation, breaker.admit()
+    assert trial is True and breaker.state == "half-open"
+    late_generation, late_trial = slow[2]
+    breaker.record_failure(pepperpy.ProviderTimeoutError("t"), late_trial, late_generation)  # the third, late
+    assert breaker.state == "half-open"
+    with pytest.raises(pepperpy.CircuitOpenError):  # the trial is still the only call let through
+        breaker.admit()
+    breaker.record_success(trial, generation)
+    assert breaker.state == "closed" and breaker.fail_counter == 0
+
+
+def test_late_outcomes_without_a_generation_are_dropped_while_half_open(clock: Any) -> None:
+    breaker = ProviderBreaker("p", BreakerConfig(fail_max=1, reset_timeout=10), clock.monotonic)
+    breaker.admit(), breaker.admit()
+    breaker.record_failure(pepperpy.ProviderUnavailableError("x"), trial=False)
+    clock.advance(10)
+    assert breaker.admit() is True
+    breaker.record_failure(pepperpy.ProviderUnavailableError("x"), trial=False)  # admitted while closed
+    breaker.record_success(trial=False)
+    assert breaker.state == "half-open"
+    breaker.record_failure(pepperpy.ProviderUnavailableError("x"), trial=True)  # the trial's own verdict
+    assert breaker.state == "open"
+
+
+def test_calls_admitted_before_the_last_opening_do_not_count_once_closed(clock: Any) -> None:
+    breaker = ProviderBreaker("p", BreakerConfig(fail_max=2, reset_timeout=10), clock.monotonic)
+    early = breaker.generation
+    assert breaker.admit() is False
+    for _ in range(2):
+        breaker.record_failure(pepperpy.ProviderUnavailableError("x"), False, breaker.generation)
+    clock.advance(10)
+    generation, trial = breaker.generation, breaker.admit()
+    breaker.record_success(trial, generation)
+    assert breaker.state == "closed" and breaker.generation == early + 1
+    breaker.record_failure(pepperpy.ProviderUnavailableError("x"), False, early)  # from before the opening
+    assert breaker.fail_counter == 0
+    breaker.record_failure(pepperpy.ProviderUnavailableError("x"), False, breaker.generation)  # a current one
+    assert breaker.fail_counter == 1
+
+
+def test_a_call_in_flight_when_the_circuit_opened_fails_late_without_reopening_it(
+        make_client: Any, server: FakeProviderServer, clock: Any) -> None:
+    """End to end: the slow call's timeout arrives after the trial closed the circuit; it is stale."""
+    client = make_client(max_retries=0, timeout=(0.5, 0.5), breaker={"fail_max": 1, "reset_timeout": 30})
+    server.fault(Fault.hang(2.0))
+    errors: list[BaseException] = []
+
+    def slow_call() -> None:
+        try:
+            client.complete("slow", model="local-chat")
+        except pepperpy.ProviderError as exc:
+            errors.append(exc)
+
+    slow = threading.Thread(target=slow_call)
+    slow.start()
+    deadline = time.monotonic() + 2.0
+    while len(server.requests) < 1 and time.monotonic() < deadline:  # admitted while closed, now hanging
+        time.sleep(0.01)
+    fail_calls(client, server, 1)                          # the circuit opens meanwhile
+    clock.advance(31)
+    assert client.complete("trial", model="local-chat").text == "echo: trial"
+    assert client.breaker_state("local") == "closed"
+    slow.join()                                            # its read timeout fires now
+    assert len(errors) == 1 and isinstance(errors[0], pepperpy.ProviderTimeoutError)
+    assert client.breaker_state("local") == "closed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -124,3 +125,32 @@ def test_embed_falls_back(make_client: Any, server: FakeProviderServer, backup_s
     e = make_client(max_retries=0).embed(["a"], model="local-embed", fallbacks=["backup-embed"])
     assert e.provider == "backup" and e.model == "backup-embed"
     assert "fallbacks" not in backup_server.requests[0].json and "cache" not in backup_server.requests[0].json
+
+
+def test_total_timeout_is_one_deadline_for_every_hop(make_client: Any, server: FakeProviderServer,
+                                                     backup_server: FakeProviderServer, clock: Any) -> None:
+    """The backup hop gets what the first hop left of total_timeout, not a fresh one (fake time)."""
+    server.fail(503, times=5)
+    backup_server.fail(503, times=5)
+    client = make_client(max_retries=5, total_timeout=3.0)
+    with pytest.raises(pepperpy.ProviderUnavailableError):
+        client.complete("hi", model="local-chat", fallbacks=["backup-chat"])
+    # local: waits 0.5 + 1.0, the next 2.0 would pass the deadline; backup: 0.5, the next 1.0 would too
+    assert clock.sleeps == [0.5, 1.0, 0.5] and sum(clock.sleeps) <= 3.0
+    assert len(server.requests) == 3 and len(backup_server.requests) == 2
+
+
+def test_no_hop_starts_once_total_timeout_is_spent(server: FakeProviderServer, backup_server: FakeProviderServer,
+                                                   catalogs: Any) -> None:
+    from pepperpy.resilience import RetryPolicy
+
+    server.fault(Fault.hang(3.0))
+    backup_server.fault(Fault.hang(3.0))
+    with pepperpy.Client(catalog=catalogs, env_file=None, timeout=5.0, total_timeout=0.3,
+                         retry_policy=RetryPolicy(random=lambda: 0.0)) as client:
+        started = time.perf_counter()
+        with pytest.raises(pepperpy.ProviderTimeoutError) as info:
+            client.complete("hi", model="local-chat", fallbacks=["backup-chat", "gem-chat"])
+        elapsed = time.perf_counter() - started
+    assert elapsed < 0.7, f"total_timeout=0.3 but the call took {elapsed:.2f} s"
+    assert info.value.provider == "local" and len(backup_server.requests) == 0

@@ -88,3 +88,35 @@ def test_bad_limits(make_client: Any) -> None:
         make_client(rate_limit_wait=-1)
     with pytest.raises(pepperpy.ConfigurationError):
         RateLimiter("p", rpm=0, tpm=None)
+
+
+def test_the_limiter_does_not_wait_past_total_timeout(make_client: Any, server: FakeProviderServer,
+                                                      clock: Any) -> None:
+    client = make_client(rate_limits={"local": {"rpm": 12}}, total_timeout=1.0)  # a slot every 5 s
+    client.complete("a", model="local-chat")
+    with pytest.raises(pepperpy.RateLimitError, match="past the call's total_timeout") as info:
+        client.complete("b", model="local-chat")  # 5 s < rate_limit_wait=10, but past the 1 s deadline
+    assert info.value.retry_after == pytest.approx(5.0)
+    assert clock.sleeps == [] and len(server.requests) == 1  # no sleep, no request
+    clock.advance(5)
+    client.complete("c", model="local-chat")  # the refused call reserved nothing
+
+
+def test_the_limiter_wait_counts_against_total_timeout(make_client: Any, server: FakeProviderServer,
+                                                       clock: Any) -> None:
+    client = make_client(rate_limits={"local": {"rpm": 60}}, total_timeout=2.0, max_retries=3)
+    client.complete("a", model="local-chat")
+    server.fail(503, times=3)
+    with pytest.raises(pepperpy.ProviderUnavailableError):
+        client.complete("b", model="local-chat")
+    # 1.0 s in the limiter, then 0.5 s of backoff; the next 1.0 s wait would end past the 2.0 s deadline
+    assert clock.sleeps == [1.0, 0.5] and len(server.requests) == 3  # a, then b twice
+
+
+def test_limiter_deadline_unit(clock: Any) -> None:
+    limiter = RateLimiter("p", rpm=60, tpm=None, clock=clock.monotonic, sleep=clock.sleep)
+    limiter.acquire(deadline=clock.now + 0.1)  # a free slot needs no time
+    limiter.acquire(deadline=clock.now + 1.0)  # due in exactly 1.0 s: still inside
+    with pytest.raises(pepperpy.RateLimitError):
+        limiter.acquire(deadline=clock.now + 0.9)
+    assert clock.sleeps == [1.0]

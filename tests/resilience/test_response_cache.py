@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -111,3 +112,53 @@ def test_pybreaker_and_cachetools_load_on_first_use_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["[]", "['cachetools']"]
+
+
+def test_callers_mutating_an_answer_never_change_the_cache(make_client: Any, server: FakeProviderServer) -> None:
+    """Each hit is a private copy: scaling vectors in place or editing raw changes nothing for the next caller."""
+    client = make_client(cache=True)
+    first = client.embed(["hello", "world"], model="local-embed")
+    original = [list(v) for v in first.vectors]
+    first.vectors[0][:] = [x * 10 for x in first.vectors[0]]  # the first caller normalises in place
+    first.raw["data"].clear()
+    second = client.embed(["hello", "world"], model="local-embed")
+    assert second.cached and second.vectors == original and len(second.raw["data"]) == 2
+    second.vectors[1].append(99.0)
+    second.vectors.pop()
+    third = client.embed(["hello", "world"], model="local-embed")
+    assert third.vectors == original and third.vectors is not second.vectors
+    assert third.vectors[0] is third.raw["data"][0]["embedding"]  # the sharing inside one answer is kept
+
+    answer = client.complete("hi", model="local-chat")
+    answer.raw["choices"][0]["message"]["content"] = "tampered"
+    hit = client.complete("hi", model="local-chat")
+    assert hit.cached and hit.raw["choices"][0]["message"]["content"] == "echo: hi"
+    hit.raw.clear()
+    assert client.complete("hi", model="local-chat").raw["choices"][0]["message"]["content"] == "echo: hi"
+    assert len(server.requests) == 2
+
+
+def test_tool_call_arguments_are_copied_too() -> None:
+    from pepperpy.types import Completion, ToolCall, Usage
+
+    cache = ResponseCache()
+    stored = Completion("", "m", "p", "tool_calls", Usage(1, 1), raw={"a": [1]},
+                        tool_calls=(ToolCall("c1", "lookup", {"city": "Lima", "tags": ["x"]}),))
+    cache.put("k", stored)
+    stored.tool_calls[0].arguments["tags"].append("mutated after the store")  # type: ignore[index]
+    hit = cache.get("k")
+    assert hit.cached and hit.tool_calls[0].arguments == {"city": "Lima", "tags": ["x"]}
+    hit.tool_calls[0].arguments["city"] = "Quito"
+    assert cache.get("k").tool_calls[0].arguments["city"] == "Lima"
+    again = cache.get("k")
+    assert (again.raw, again.finish_reason, again.usage) == ({"a": [1]}, "tool_calls", Usage(1, 1))
+
+
+def test_an_answer_that_cannot_be_copied_is_not_cached() -> None:
+    from pepperpy.types import Completion
+
+    cache = ResponseCache()
+    cache.put("k", Completion("t", "m", "p", raw={"lock": threading.Lock()}))
+    assert cache.get("k") is None and cache.info().size == 0
+    cache.put("k", Completion("t", "m", "p"))  # nothing mutable: stored and handed out as is
+    assert cache.get("k") == Completion("t", "m", "p", cached=True)
