@@ -220,6 +220,7 @@ class Stream(Iterator[Chunk]):
         self._spec = spec
         self._on_finish = on_finish
         self._interrupt = interrupt
+        self._aborted = False
         self._parts: list[str] = []
         self._finish: str | None = None
         self._usage: Usage | None = None
@@ -239,6 +240,12 @@ class Stream(Iterator[Chunk]):
             chunk = next(self._chunks)
         except StopIteration:
             self._complete()
+            raise
+        except StreamError as exc:
+            self.close()
+            if self._aborted:
+                raise StreamError("the stream was stopped by Stream.abort()", provider=self.provider,
+                                  model=self.model) from exc
             raise
         except BaseException:
             self.close()
@@ -298,6 +305,7 @@ class Stream(Iterator[Chunk]):
         """Stop a read under way in another thread (thread-safe, unlike ``close``): the connection is shut
         down, the reading thread sees the stream break, and the stream then closes itself."""
         if self._interrupt is not None and not self._closed:
+            self._aborted = True
             self._interrupt()
 
     def __enter__(self) -> Stream:

@@ -131,13 +131,12 @@ def test_aclose_and_leaving_async_with_close_the_connection(client: pepperpy.Cli
 @linux_only
 def test_cancelling_during_a_stalled_read_closes_at_once(client: pepperpy.Client, server: FakeProviderServer) -> None:
     """The provider stalls between chunks: cancelling must not wait for the next chunk or the read timeout."""
-    server.reply(Reply(chunks=["first ", "second"], chunk_delay=5.0))
+    server.reply(Reply(chunks=["first ", "second"], chunk_delay=5.0))  # the first text comes after 5 s
 
     async def main() -> float:
         stream = client.astream("hi", model="local-chat")
-        await stream.__anext__()  # the role/first chunk; the next read blocks for 5 s
         task = asyncio.create_task(stream.__anext__())
-        await asyncio.sleep(0.1)  # the worker is now blocked on the socket
+        await asyncio.sleep(0.3)  # the stream is open and its worker blocked on the socket
         started = asyncio.get_running_loop().time()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

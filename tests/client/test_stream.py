@@ -93,12 +93,11 @@ def test_abort_from_another_thread_wakes_a_blocked_reader(client: pepperpy.Clien
     import threading
     import time
 
-    server.reply(Reply(chunks=["a ", "b"], chunk_delay=5.0))
+    server.reply(Reply(chunks=["a ", "b"], chunk_delay=5.0))  # the first text comes after 5 s
     stream = client.stream("hi", model="local-chat")
-    next(stream)
     threading.Timer(0.1, stream.abort).start()
     started = time.perf_counter()
-    with pytest.raises(pepperpy.StreamError):
+    with pytest.raises(pepperpy.StreamError, match=r"stopped by Stream\.abort"):
         for _ in stream:
             pass
     assert time.perf_counter() - started < 1.0
