@@ -112,6 +112,7 @@ class ProviderError(PepperpyError):
         self.details = details
         self.request_id = request_id
         self.retryable = self.retryable_default if retryable is None else retryable
+        self.should_retry: bool | None = None  # the provider's x-should-retry: true overrides the status rules
 
     @property
     def provider_type(self) -> str | None:
@@ -368,8 +369,13 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         kw["retryable"] = False
     if cls is InvalidRequestError and status == 409:
         kw["retryable"] = True
-    return cls(text, provider=provider, model=model, status_code=status,
-               details=_redact_any(body, secrets), request_id=request_id, **kw)
+    hint = (headers or {}).get("x-should-retry")  # OpenAI and Anthropic say so explicitly at times
+    if hint in ("true", "false"):
+        kw["retryable"] = hint == "true"
+    error = cls(text, provider=provider, model=model, status_code=status,
+                details=_redact_any(body, secrets), request_id=request_id, **kw)
+    error.should_retry = True if hint == "true" else None
+    return error
 
 
 def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,

@@ -135,6 +135,8 @@ class RetryPolicy:
         """Whether the failure is worth another attempt (ignoring how many were made)."""
         if not exc.retryable:
             return False
+        if exc.should_retry:
+            return True
         if exc.status_code is not None:
             return exc.status_code in self.retry_statuses
         return isinstance(exc, (ProviderTimeoutError, ProviderConnectionError))

@@ -204,3 +204,13 @@ def test_error_event_mid_stream_is_typed_and_not_retried(make_client: Any, serve
         list(stream)
     assert first.text and type(info.value) is not pepperpy.ProviderError
     assert len(server.requests) == 1
+
+
+def test_x_should_retry_header_overrides_the_status_rules(make_client: Any, server: FakeProviderServer) -> None:
+    server.fail(503, headers={"x-should-retry": "false"})
+    with pytest.raises(pepperpy.ProviderUnavailableError):
+        make_client().complete("hi", model="local-chat")
+    assert len(server.requests) == 1
+    server.fail(400, headers={"x-should-retry": "true"})
+    assert make_client().complete("again", model="local-chat").text == "echo: again"
+    assert len(server.requests) == 3
