@@ -124,8 +124,12 @@ class Catalog:
         providers: dict[str, ProviderSpec] = {}
         for path in files:
             raw, data = load_validated(path)
-            name = data["provider"]
-            providers[name] = _provider_spec(path, raw, data, providers.get(name))
+            try:
+                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+            except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry: validate again
+                raw, data = load_validated(path, use_cache=False)
+                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+            providers[spec.name] = spec
         return cls(providers)
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:

@@ -260,14 +260,14 @@ class _ValidatedFiles:
             pass
 
 
-def load_validated(path: Path) -> tuple[bytes, Any]:
+def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     """(raw bytes, validated data) of one file; CatalogError for the first problem."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from exc
     key = _ValidatedFiles.key(raw)
-    data = _ValidatedFiles.get(key)
+    data = _ValidatedFiles.get(key) if use_cache else None
     if data is not None:
         return raw, data
     text, data = parse_text(path, raw)

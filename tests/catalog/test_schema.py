@@ -94,6 +94,7 @@ def test_validated_files_are_cached_by_content(tmp_path: Path, monkeypatch: pyte
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
+    catalog_files._ValidatedFiles._memory.clear()
     path = write(tmp_path, GOOD)
     Catalog.from_files([path])
     stored = list((cache / "catalog").glob("*.json"))
@@ -111,3 +112,17 @@ def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HOME", str(tmp_path))
     Catalog.from_files([write(tmp_path, GOOD)])
     assert not (tmp_path / ".cache").exists()
+
+
+def test_a_damaged_cache_entry_is_validated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pepperpy import catalog_files
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
+    catalog_files._ValidatedFiles._memory.clear()
+    path = write(tmp_path, GOOD)
+    Catalog.from_files([path])
+    (entry,) = (cache / "catalog").glob("*.json")
+    entry.write_text('{"provider": "acme", "models": [{"id": 1}]}')
+    catalog_files._ValidatedFiles._memory.clear()
+    assert Catalog.from_files([path]).resolve("acme-1")[1].context_window == 1000
