@@ -63,6 +63,9 @@ def get_logger(name: str) -> logging.Logger:
 
 
 logger = get_logger(AUDIT_LOGGER)
+# A library logs nothing unless the application configures logging (the logging HOWTO's advice): without
+# this, Python's last-resort handler would print warnings such as "circuit opened" to stderr.
+logging.getLogger("pepperpy").addHandler(logging.NullHandler())
 
 
 def emit(fields: dict[str, Any]) -> None:

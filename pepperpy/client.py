@@ -40,6 +40,17 @@ _SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 R = TypeVar("R", Completion, Embeddings)
 
 
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside pepperpy."""
+    import sys
+
+    package = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
 def _check_timeout(timeout: Timeout | None) -> Timeout | None:
     values = timeout if isinstance(timeout, tuple) else (timeout,)
     if timeout is not None and (len(values) not in (1, 2) or not all(
@@ -91,8 +102,14 @@ class Client(AsyncClientMixin):
         self._code_base_urls = frozenset(name for name, values in (providers or {}).items() if "base_url" in values)
         self.timeout = _check_timeout(timeout)
         self.max_retries = max_retries
+        for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
+            for name in names or ():  # a misspelt provider here would silently do nothing
+                self.catalog.provider(name.lower() if option == "api_keys" else name)
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
+        for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
+            self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
         self.pool_maxsize = pool_maxsize
+        self._warned: set[str] = set()  # deprecated models already warned about
         self._runtimes: dict[str, _Runtime] = {}
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -199,6 +216,9 @@ class Client(AsyncClientMixin):
         if fallbacks is None and self.fallbacks:
             spec = self.catalog.resolve(model)[1]
             fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
+        elif fallbacks:
+            for name in fallbacks:
+                self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
         return (model, *fallbacks) if fallbacks else (model,)
 
     def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
@@ -244,11 +264,23 @@ class Client(AsyncClientMixin):
                  system: str | None, params: dict[str, Any]
                  ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
         provider, spec = self.catalog.resolve(model)
+        if spec.deprecated is not None and spec.name not in self._warned:
+            self._warn_deprecated(spec)
         if spec.mode != "chat":
             raise errors.ValidationError(f"{spec.name} is an embedding model; use client.embed(), or a chat model "
                                          f"such as {self._example('chat', provider.name)}", param="model",
                                          value=model)
         return provider, spec, build_messages(prompt, messages, system), check_params(spec, params)
+
+    def _warn_deprecated(self, spec: ModelSpec) -> None:
+        import warnings
+
+        self._warned.add(spec.name)
+        replacements = [m.name for m in self.catalog.models(provider=spec.provider, mode=spec.mode)
+                        if m.deprecated is None][:2]
+        instead = f"; consider {' or '.join(replacements)}" if replacements else ""
+        warnings.warn(f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}",
+                      FutureWarning, stacklevel=_caller_stacklevel())
 
     def _example(self, mode: str, provider: str) -> str:
         found = self.catalog.models(provider=provider, mode=mode) or self.catalog.models(mode=mode)
@@ -277,9 +309,11 @@ class Client(AsyncClientMixin):
         key = settings.require_api_key(provider)
         dialect = get_dialect(provider.dialect)
         base_url = provider.base_url if provider.name in self._code_base_urls else settings.base_url(provider)
+        explicit = settings.has_explicit_key(provider)
+        fix = [f"Client(api_keys={{{provider.name!r}: ...}})"] if explicit else key_vars(provider)
         transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings),
                               timeout=self._timeout(provider), pool_maxsize=self.pool_maxsize,
-                              secrets=(key,) if key else (), key_vars=key_vars(provider))
+                              secrets=(key,) if key else (), key_vars=fix)
         auth = dialect.session_auth(provider, key, settings, base_url)
         if auth is not None:
             transport.session.auth = auth
@@ -297,6 +331,12 @@ class Client(AsyncClientMixin):
     @staticmethod
     def _chunks(runtime: _Runtime, spec: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
         dialect = runtime.dialect
+        content_type = response.headers.get("content-type", "")
+        if "html" in content_type:  # a proxy's login page or a wrong base_url, not an event stream
+            response.close()
+            raise errors.StreamError(f"{spec.provider} answered {response.status_code} with {content_type} instead "
+                                     f"of an event stream; check its base_url", provider=spec.provider,
+                                     model=spec.id, status_code=response.status_code)
         parser = dialect.stream_parser(spec)
         reader = iter_sse if dialect.stream_format == "sse" else iter_ndjson
         feed = parser.feed

@@ -94,6 +94,10 @@ class Settings:
         value = self._keyring(provider.name) if self._use_keyring else None
         return _clean_key(value, f"the keyring entry for {provider.name!r}") if value else None
 
+    def has_explicit_key(self, provider: ProviderSpec) -> bool:
+        """Whether the key was given in code (so an error should point there, not at variables)."""
+        return bool(self._api_keys.get(provider.name))
+
     def require_api_key(self, provider: ProviderSpec) -> str | None:
         """The key, None for providers that need none, or ConfigurationError naming what to set."""
         key = self.api_key(provider)
@@ -109,7 +113,17 @@ class Settings:
         return not provider.requires_api_key or bool(self.api_key(provider))
 
     def base_url(self, provider: ProviderSpec) -> str:
-        return (self.get(provider.env_prefix + "BASE_URL") or provider.base_url).rstrip("/")
+        """The provider's base URL: ``PEPPERPY_PROVIDER_<NAME>_BASE_URL``, else the catalog's."""
+        name = provider.env_prefix + "BASE_URL"
+        value = self.get(name)
+        if not value:
+            return provider.base_url.rstrip("/")
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+            guess = "http://" + url if "://" not in url else None
+            hint = f"; did you mean {guess!r}?" if guess and not any(c.isspace() for c in url) else ""
+            raise ConfigurationError(f"{name}={value!r} is not an http(s) URL{hint}")
+        return url
 
     def default_model(self, provider: ProviderSpec) -> str | None:
         return self.get(provider.env_prefix + "MODEL")

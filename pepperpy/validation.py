@@ -20,6 +20,10 @@ def build_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | N
                               f"turns as messages=[...]", param="prompt", value=type(prompt).__name__)
     if system is not None and not isinstance(system, str):
         raise ValidationError("system must be a string", param="system", value=type(system).__name__)
+    if messages is not None and not isinstance(messages, (list, tuple)):
+        raise ValidationError(f"messages must be a list of {{'role': ..., 'content': ...}} dicts, not "
+                              f"{type(messages).__name__}; pass a single text as the prompt", param="messages",
+                              value=type(messages).__name__)
     result: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     for i, message in enumerate(messages or ()):
         if not isinstance(message, Mapping) or "role" not in message:
@@ -37,6 +41,19 @@ def build_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | N
     return result
 
 
+# Per-call arguments other libraries take that are Client settings here: refused, never sent to the provider
+# (an api_key in a JSON body would travel in clear to wherever the body is logged).
+CLIENT_OPTIONS = {
+    "api_key": "pass keys as Client(api_keys={'<provider>': ...}) or set the provider's key variable",
+    "api_base": "set the provider's base_url: Client(providers={'<provider>': {'base_url': ...}})",
+    "base_url": "set the provider's base_url: Client(providers={'<provider>': {'base_url': ...}})",
+    "timeout": "set it on the Client: Client(timeout=...) or Client(total_timeout=...)",
+    "max_retries": "set it on the Client: Client(max_retries=...)",
+    "stream": "call client.stream(...) for a stream",
+    "extra_headers": "set static headers per provider: Client(providers={'<provider>': {'headers': {...}}})",
+}
+
+
 def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
     """Drop None values and check each param against the model's ranges; returns the params to send."""
     checked: dict[str, Any] = {}
@@ -44,6 +61,9 @@ def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
     for name, value in params.items():
         if value is None:
             continue
+        if name in CLIENT_OPTIONS:
+            raise ValidationError(f"{name} is not a request parameter in pepperpy: {CLIENT_OPTIONS[name]}",
+                                  param=name, value="***" if name == "api_key" else value)
         allowed = ranges.get(name)
         if allowed is not None and not allowed.supported:
             raise ValidationError(f"{model.name} does not accept {name}; remove it from the call",

@@ -66,7 +66,7 @@ def test_params_that_are_not_json_are_refused_before_sending(server: FakeProvide
 
 def test_a_base_url_without_scheme_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEPPERPY_PROVIDER_OLLAMA_BASE_URL", "localhost:11434")
-    with pepperpy.Client(env_file=None) as client, pytest.raises(pepperpy.ConfigurationError, match="base_url"):
+    with pepperpy.Client(env_file=None) as client, pytest.raises(pepperpy.ConfigurationError, match="BASE_URL"):
         client.complete("hi", model="ollama/llama3.2")
     assert client.breaker_state("ollama") == "closed"
 
