@@ -17,8 +17,10 @@ from typing import Any
 
 from ..client import Client
 from ..errors import ConfigurationError, ModelNotFoundError
-from ..types import ModelSpec, Stream
+from ..types import ModelSpec, ProviderSpec, Stream
 from .engine import ProviderEngine
+
+SAMPLING_DEFAULTS = frozenset({"temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
 
 # extra_config keys that become provider settings or headers
 _HEADER_KEYS = {"organization": "OpenAI-Organization", "project": "OpenAI-Project", "referer": "HTTP-Referer",
@@ -132,10 +134,13 @@ class CatalogProvider(Provider):
         super().__init__(config)
         self._client = client
         self._owns_client = client is None
+        self._defaults: dict[str, Any] = {}
 
     def initialize(self) -> None:
+        extra = dict(self.config.extra_config)
+        # sampling settings (create_provider(..., temperature=0.3)) are defaults of every call, not options
+        self._defaults = {k: extra.pop(k) for k in list(extra) if k in SAMPLING_DEFAULTS}
         if self._client is None:
-            extra = dict(self.config.extra_config)
             overrides: dict[str, Any] = {}
             if "base_url" in extra:
                 overrides["base_url"] = extra.pop("base_url")
@@ -149,9 +154,9 @@ class CatalogProvider(Provider):
                                   timeout=self.config.timeout, max_retries=self.config.max_retries,
                                   providers={name: overrides} if overrides else None)
         spec = self._client.catalog.provider(self.config.provider_type)
+        self._client._settings.require_api_key(spec)  # fail here, not at the first call (as the SDKs do)
         if self.config.model is None:
-            self.config.model = (self._client._settings.default_model(spec)
-                                 or next((m.id for m in spec.models if m.mode == "chat"), None))
+            self.config.model = self._client._settings.default_model(spec) or _default_model(spec)
         super().initialize()
 
     @property
@@ -182,6 +187,11 @@ class CatalogProvider(Provider):
     def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
                  stream: bool = False, model: str | None = None, **kwargs: Any) -> str | Iterator[str]:
         name = self._model_name(model, "chat")
+        defaults = self._defaults
+        if defaults:  # sampling settings given to create_provider apply unless the call sets them
+            temperature = defaults.get("temperature") if temperature is None else temperature
+            max_tokens = defaults.get("max_tokens") if max_tokens is None else max_tokens
+            kwargs = {**{k: v for k, v in defaults.items() if k not in ("temperature", "max_tokens")}, **kwargs}
         if stream:
             return TextPieces(self.client.stream(prompt, model=name, temperature=temperature,
                                                  max_tokens=max_tokens, **kwargs))
@@ -197,13 +207,26 @@ class CatalogProvider(Provider):
         super().cleanup()
 
 
+def _default_model(spec: ProviderSpec) -> str | None:
+    """The catalog's ``options.default_model``, else the provider's cheapest current chat model."""
+    chosen = spec.options.get("default_model")
+    if chosen:
+        return str(chosen)
+    chat = [m for m in spec.models if m.mode == "chat" and m.deprecated is None] or \
+        [m for m in spec.models if m.mode == "chat"]
+    priced = sorted(chat, key=lambda m: (m.pricing.input + m.pricing.output) if m.pricing else float("inf"))
+    return priced[0].id if priced else None
+
+
 def create_provider(provider_type: str, api_key: str | None = None, model: str | None = None,
                     timeout: float | None = 30.0, max_retries: int = 3, extra_config: dict[str, Any] | None = None,
                     **kwargs: Any) -> Provider:
     """Build and initialize a provider: a registered custom class, else the catalog provider of that name.
 
-    The key comes from ``api_key`` or the usual environment variables; the model from ``model``, else
-    ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the provider's first catalog chat model.
+    The key comes from ``api_key`` or the usual environment variables (a missing one raises
+    ConfigurationError here); the model from ``model``, else ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the
+    catalog's ``options.default_model``, else the provider's cheapest current chat model. Sampling settings
+    (``temperature=``, ``max_tokens=``, ``top_p=``, ``stop=``, ``seed=``) become defaults of every call.
     """
     extra = dict(extra_config or {}, **kwargs)
     config = ProviderConfig(provider_type, api_key, model, timeout, max_retries, extra)

@@ -82,3 +82,25 @@ def test_domain_errors_carry_provider_type_and_details(openai_on_loopback: FakeP
         p.complete("hi")
     assert isinstance(info.value, ProviderAPIError) and isinstance(info.value, ProviderError)
     assert info.value.provider_type == "openai" and info.value.details
+
+
+def test_missing_key_fails_at_create_provider_naming_the_variables() -> None:
+    with pytest.raises(pepperpy.ConfigurationError, match="OPENAI_API_KEY"):
+        create_provider("openai")
+
+
+def test_default_model_is_the_catalogs_choice_not_the_priciest(openai_on_loopback: FakeProviderServer) -> None:
+    with create_provider("openai", api_key="sk-seed-test-123456") as p:
+        p.complete("hi")
+    assert openai_on_loopback.requests[-1].json["model"] == "gpt-4o-mini"
+
+
+def test_sampling_settings_given_to_create_provider_apply_to_each_call(
+        openai_on_loopback: FakeProviderServer) -> None:
+    with create_provider("openai", api_key="sk-seed-test-123456", model="gpt-4o", temperature=0.3,
+                         max_tokens=50) as p:
+        p.complete("a")
+        p.complete("b", temperature=0.9)
+    first, second = (r.json for r in openai_on_loopback.requests[-2:])
+    assert (first["temperature"], first["max_completion_tokens"]) == (0.3, 50)
+    assert second["temperature"] == 0.9
