@@ -75,7 +75,7 @@ class Client(AsyncClientMixin):
     Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait``, ``total_timeout``
     (they win over a ``retry_policy=RetryPolicy(...)``, which sets backoff and clock), ``breaker=`` (or False),
     ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or ``CacheConfig(...)``,
-    ``fallbacks={"gpt-4o": ["claude-sonnet-4-5"]}``, ``log_content`` (prompts in ``pepperpy.audit`` records).
+    ``fallbacks={"gpt-4o": ["claude-sonnet"]}``, ``log_content`` (prompts in ``pepperpy.audit`` records).
     """
 
     def __init__(self, catalog: CatalogPaths = None, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
