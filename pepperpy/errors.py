@@ -11,7 +11,7 @@ PepperpyError
     │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
     │   ├── RateLimitError           429 (alias ProviderRateLimitError); .retry_after seconds when known
     │   ├── ContextLengthError       prompt too long, whatever the provider calls it
-    │   ├── InvalidRequestError      other 4xx
+    │   ├── InvalidRequestError      other 4xx, and OpenRouter's 403 for input flagged by moderation
     │   └── ProviderUnavailableError 5xx, 529 overloaded
     ├── ProviderTimeoutError
     ├── ProviderConnectionError
@@ -266,7 +266,8 @@ def _looks_like_date(value: str) -> bool:
 
 _CONTEXT = re.compile(
     r"prompt is too long|context[_ ]length|maximum context|context window|too many tokens|"
-    r"input token count.*exceeds|exceeds the maximum number of tokens|reduce the length", re.I)
+    r"input token count.*exceeds|exceeds the maximum number of tokens|reduce the length|"
+    r"exceeds? context limit", re.I)  # Anthropic: "input length and `max_tokens` exceed context limit"
 
 
 def _error_object(body: Any) -> dict[str, Any]:
@@ -322,6 +323,13 @@ def _classify(status: int | None, message: str, codes: set[str]) -> type[Provide
     return InvalidRequestError
 
 
+def _flagged_by_moderation(status: int | None, body: Any) -> bool:
+    """OpenRouter's 403 for input a moderated model flagged (``error.metadata`` has ``reasons`` /
+    ``flagged_input``): the request must change, the key is fine. The one exception to 403 → auth."""
+    metadata = _error_object(body).get("metadata") if status == 403 else None
+    return isinstance(metadata, dict) and ("reasons" in metadata or "flagged_input" in metadata)
+
+
 # Ollama's 404 for a model that is not downloaded: 'model "x" not found, try pulling it first'
 _PULL = re.compile(r"""model(?:\s+["']?([^"'\s]+)["']?)?\s+not found,?\s+try pulling""", re.I)
 
@@ -345,6 +353,9 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         cls = _classify(status_like, message, codes)
     else:
         cls = _classify(status, message, codes)
+    moderated = _flagged_by_moderation(status, body)
+    if moderated:
+        cls = InvalidRequestError
     message = redact(message, secrets)
     request_id = None
     if headers:
@@ -355,7 +366,12 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     where = f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream"
     text = f"{where}{f' ({code})' if code else ''}: {message or 'no message'}"
     kw: dict[str, Any] = {}
-    if cls is AuthenticationError and key_vars:
+    if moderated:
+        reasons = _error_object(body)["metadata"].get("reasons")
+        why = f" ({', '.join(map(str, reasons))})" if isinstance(reasons, list) and reasons else ""
+        text += (f". The input was flagged by content moderation{why}; rephrase it, or pick a model whose "
+                 f"provider does not moderate")
+    elif cls is AuthenticationError and key_vars:
         text += f". Check the key in {' or '.join(key_vars)}."
     elif cls is ContextLengthError:
         text += ". Shorten the prompt or lower max_tokens."

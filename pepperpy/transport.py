@@ -190,9 +190,15 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
     CR, LF and CRLF all end a line, as the spec says. An event still open when the body ends is delivered
     too (some servers omit the last blank line). Lines are split here rather than by ``iter_lines`` to keep
     one generator hop per event on the hot path of long streams.
+
+    A bare JSON object among the events (a line starting with ``{``, which no SSE field does) is delivered
+    as a ``message`` event once its braces balance: Gemini sends a mid-stream error that way, possibly
+    pretty-printed over several lines (python-genai reads it alike).
     """
     event = ""
     data: list[bytes] = []
+    bare: list[bytes] = []  # the lines of a bare JSON object still open
+    depth = 0  # its unclosed braces
     pending = b""
     for chunk in itertools.chain(chunks, (b"\n",)):  # a last newline ends a line the body left open
         if pending:
@@ -209,6 +215,13 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
                 data.append(line[6:].rstrip(b"\r\n"))
                 continue
             line = line.rstrip(b"\r\n")
+            if bare:
+                bare.append(line)
+                depth += line.count(b"{") - line.count(b"}")
+                if depth <= 0:
+                    yield "message", b"\n".join(bare)
+                    bare = []
+                continue
             if not line:
                 if data:
                     yield event or "message", data[0] if len(data) == 1 else b"\n".join(data)
@@ -217,6 +230,16 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
                 continue
             if line[0] == 58:  # ":" comment / keep-alive
                 continue
+            if line[0] == 123:  # "{": not a field but a bare JSON object (see above)
+                if data:  # an event left open comes first
+                    yield event or "message", b"\n".join(data)
+                    data, event = [], ""
+                depth = line.count(b"{") - line.count(b"}")
+                if depth <= 0:
+                    yield "message", line
+                else:
+                    bare = [line]
+                continue
             name, _, value = line.partition(b":")
             if value[:1] == b" ":
                 value = value[1:]
@@ -224,6 +247,8 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
                 data.append(value)
             elif name == b"event":
                 event = value.decode("utf-8", "replace")
+    if bare:  # cut short: the dialect's decoder reports it
+        yield "message", b"\n".join(bare)
     if data:
         yield event or "message", b"\n".join(data)
 

@@ -23,6 +23,12 @@ GEMINI_BAD_KEY = {"error": {"code": 400, "message": "API key not valid. Please p
 GEMINI_429 = {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED",
                         "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12s"}]}}
 OLLAMA_404 = {"error": 'model "llama9" not found, try pulling it first'}
+ANTHROPIC_CONTEXT_LIMIT = {"type": "error", "error": {"type": "invalid_request_error", "message":
+                           "input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, "
+                           "decrease input length or `max_tokens` and try again"}, "request_id": "req_1"}
+# openrouter.ai/docs/errors: "403: Your chosen model requires moderation and your input was flagged"
+OPENROUTER_MODERATION = {"error": {"code": 403, "message": "Input flagged by moderation", "metadata": {
+    "reasons": ["violence"], "flagged_input": "...", "provider_name": "openai", "model_slug": "gpt-4o"}}}
 STACKSPOT_429 = {"type": "TooManyRequests", "code": "CODEBUDDY_1044_QUICK_COMMAND_RATE_LIMIT_EXCEEDED",
                  "details": "Too many requests"}
 
@@ -42,6 +48,10 @@ def translate(status: int, body: object, headers: dict[str, str] | None = None) 
     (429, STACKSPOT_429, e.RateLimitError),
     (400, OPENAI_CONTEXT, e.ContextLengthError),
     (400, ANTHROPIC_LONG, e.ContextLengthError),
+    (400, ANTHROPIC_CONTEXT_LIMIT, e.ContextLengthError),
+    (403, OPENROUTER_MODERATION, e.InvalidRequestError),
+    (403, {"error": {"code": 403, "message": "Key disabled", "metadata": {"provider_name": "x"}}},
+     e.AuthenticationError),
     (413, {"type": "error", "error": {"type": "request_too_large", "message": "Request exceeds the maximum size"}},
      e.InvalidRequestError),
     (404, OLLAMA_404, e.InvalidRequestError),
@@ -71,6 +81,11 @@ def test_every_api_error_is_a_provider_api_error_and_rate_limit_alias() -> None:
 def test_auth_error_names_the_variables_to_fix() -> None:
     err = translate(401, {"error": {"message": "bad key", "code": "invalid_api_key"}})
     assert "P_API_KEY" in str(err)
+
+
+def test_moderation_403_says_the_input_was_flagged_not_the_key() -> None:
+    err = translate(403, OPENROUTER_MODERATION)
+    assert "moderation (violence)" in str(err) and "P_API_KEY" not in str(err) and not err.retryable
 
 
 def test_retry_after_seconds_ms_date_and_gemini_delay() -> None:

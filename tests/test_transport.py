@@ -48,3 +48,19 @@ def test_lines_split_between_cr_and_lf_do_not_make_an_empty_line() -> None:
 
 def test_ndjson_skips_blank_lines() -> None:
     assert list(iter_ndjson([b'{"a":1}\n\n{"b"', b":2}\n"])) == [("message", b'{"a":1}'), ("message", b'{"b":2}')]
+
+
+GEMINI_RAW_ERROR = (b'data: {"candidates": []}\r\n\r\n'
+                    b'{\n  "error": {\n    "code": 503,\n    "message": "The model is overloaded.",\n'
+                    b'    "status": "UNAVAILABLE"\n  }\n}\n')
+
+
+def test_bare_json_object_is_delivered_as_an_event_once_its_braces_balance() -> None:
+    error = b'{\n  "error": {\n    "code": 503,\n    "message": "The model is overloaded.",\n' \
+            b'    "status": "UNAVAILABLE"\n  }\n}'
+    expected = [("message", b'{"candidates": []}'), ("message", error)]
+    for size in (1, 3, 1000):
+        assert list(iter_sse(split_every(GEMINI_RAW_ERROR, size))) == expected
+    assert list(iter_sse([b'data: a\n{"error": {"code": 500}}\ndata: b\n\n'])) == [
+        ("message", b"a"), ("message", b'{"error": {"code": 500}}'), ("message", b"b")]  # an open event goes first
+    assert list(iter_sse([b'{"error": {\n  "code"'])) == [("message", b'{"error": {\n  "code"')]  # cut short

@@ -34,22 +34,19 @@ MESSAGES_PATH = "/v1/messages"
 _SYSTEM_ROLES = ("system", "developer")
 _TOOL_CHOICE = {"auto": {"type": "auto"}, "required": {"type": "any"}, "any": {"type": "any"},
                 "none": {"type": "none"}}
+# stream: block type -> the field its deltas build; delta type -> the field carrying the fragment
+_BLOCK_FIELDS = {"text": "text", "thinking": "thinking", "tool_use": "input", "server_tool_use": "input"}
+_DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
 
 
-def parse_usage(raw: Mapping[str, Any] | None, base: Usage | None = None) -> Usage:
-    """Anthropic usage; cache writes and reads count as input, reads also as ``cached_tokens``.
-
-    ``base`` holds what an earlier stream event said, for fields a later event leaves out.
-    """
+def parse_usage(raw: Mapping[str, Any] | None) -> Usage:
+    """Anthropic usage; cache writes and reads count as input, reads also as ``cached_tokens``; thinking
+    (``output_tokens_details.thinking_tokens``, when sent) is output, counted as ``reasoning_tokens`` too."""
     raw = raw or {}
-    if base is not None and "input_tokens" not in raw:
-        input_tokens, cached = base.input_tokens, base.cached_tokens
-    else:
-        cached = raw.get("cache_read_input_tokens") or 0
-        input_tokens = (raw.get("input_tokens") or 0) + (raw.get("cache_creation_input_tokens") or 0) + cached
-    output = raw.get("output_tokens")
-    return Usage(input_tokens, output if output is not None else (base.output_tokens if base else 0),
-                 cached_tokens=cached)
+    cached = raw.get("cache_read_input_tokens") or 0
+    input_tokens = (raw.get("input_tokens") or 0) + (raw.get("cache_creation_input_tokens") or 0) + cached
+    thinking = (raw.get("output_tokens_details") or {}).get("thinking_tokens") or 0
+    return Usage(input_tokens, raw.get("output_tokens") or 0, cached_tokens=cached, reasoning_tokens=thinking)
 
 
 def convert_tools(tools: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -95,7 +92,14 @@ def _block(part: Any) -> Any:
 
 
 def convert_messages(messages: Sequence[Message]) -> tuple[Any, list[Message]]:
-    """(system, messages) for the body: system text is top-level; tool turns become tool_result blocks."""
+    """(system, messages) for the body: system text is top-level; tool turns become tool_result blocks.
+
+    An assistant ``content`` may be a list of Anthropic blocks (``thinking``, ``redacted_thinking``,
+    ``tool_use``, ``text``): they pass unchanged, before the blocks made from ``tool_calls`` (a call already
+    there as a ``tool_use`` block is not repeated). With extended thinking on, continuing a tool-use turn
+    needs its thinking blocks back, signature included: replay ``completion.raw["content"]``, which a
+    streamed answer holds too.
+    """
     system: list[Any] = []
     turns: list[Message] = []
     results: list[Any] | None = None  # the tool_result blocks of the user turn being built
@@ -117,10 +121,11 @@ def convert_messages(messages: Sequence[Message]) -> tuple[Any, list[Message]]:
             system.extend(_content_blocks(content))
         elif role == "assistant" and message.get("tool_calls"):
             blocks = _content_blocks(content)
+            replayed = {b.get("id") for b in blocks if isinstance(b, Mapping) and b.get("type") == "tool_use"}
             blocks.extend({"type": "tool_use", "id": call.get("id", ""),
                            "name": (call.get("function") or {}).get("name", ""),
                            "input": dict(parse_arguments((call.get("function") or {}).get("arguments")))}
-                          for call in message["tool_calls"])
+                          for call in message["tool_calls"] if call.get("id") not in replayed)
             turns.append({"role": "assistant", "content": blocks})
         else:
             turns.append({"role": role, "content": content if isinstance(content, str) else _content_blocks(content)})
@@ -130,50 +135,101 @@ def convert_messages(messages: Sequence[Message]) -> tuple[Any, list[Message]]:
     return system, turns
 
 
-class AnthropicStreamParser(StreamParser):
-    """Named events: message_start (input usage), content_block_* (text, tool input), message_delta
-    (stop_reason, cumulative output usage), message_stop (the terminator), ping, error."""
+def convert_response_format(response_format: Any) -> dict[str, Any] | None:
+    """OpenAI ``response_format`` as Anthropic's structured output, ``output_config.format``; None for text.
+    Anthropic has no schema-free JSON mode (and wants ``additionalProperties: false`` on every object), so
+    ``json_object`` is refused before any request."""
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else response_format
+    if kind in (None, "text"):
+        return None
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get("schema")
+        if isinstance(schema, Mapping):
+            return {"type": "json_schema", "schema": schema}
+    raise errors.ValidationError(
+        "Anthropic needs a JSON schema for JSON output (it has no schema-free JSON mode): pass response_format="
+        "{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}, with "
+        "'additionalProperties': False on every object", param="response_format", value=response_format)
 
-    __slots__ = ("_tools", "_usage", "done", "model")
+
+class AnthropicStreamParser(StreamParser):
+    """Named events: message_start (input usage), content_block_* (text, thinking, tool input), message_delta
+    (stop_reason, cumulative output usage), message_stop (the terminator), ping, error.
+
+    The events are also gathered into the Message a non-stream call returns, as anthropic-sdk-python's
+    ``accumulate_event`` does: the last chunk's ``raw`` (so the stream's ``completion.raw``) is that Message,
+    its content blocks whole: thinking with its signature, tool_use with its parsed input.
+    """
+
+    __slots__ = ("_blocks", "_message", "_parts", "_usage", "done", "model")
 
     def __init__(self, model: ModelSpec) -> None:
         self.done = False
         self.model = model
-        self._usage = Usage()
-        self._tools: dict[int, dict[str, Any]] = {}
+        self._message: dict[str, Any] = {"type": "message", "role": "assistant"}
+        self._blocks: dict[int, dict[str, Any]] = {}  # content blocks by index, as content_block_start gave them
+        self._parts: dict[int, list[str]] = {}  # their text / thinking / input JSON fragments, joined at the end
+        self._usage: dict[str, Any] = {}  # raw usage; a later field overrides only when it is not None
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
         obj = decode_json(data)
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # the client's StreamError
         kind = event if event != "message" else str(obj.get("type", ""))  # servers that omit `event:` lines
-        if kind == "error":
-            raise_error_event(obj, self.model)
-        if kind == "message_start":
-            self._usage = parse_usage((obj.get("message") or {}).get("usage"))
-        elif kind == "content_block_start":
-            block = obj.get("content_block") or {}
-            if block.get("type") == "tool_use":
-                self._tools[obj.get("index", 0)] = {"id": block.get("id", ""), "name": block.get("name", ""),
-                                                    "json": ""}
-            elif block.get("type") == "text" and block.get("text"):
-                return Chunk(block["text"], raw=obj)
-        elif kind == "content_block_delta":
+        if kind == "content_block_delta":
             delta = obj.get("delta") or {}
-            if delta.get("type") == "text_delta" and delta.get("text"):
-                return Chunk(delta["text"], raw=obj)
-            if delta.get("type") == "input_json_delta" and obj.get("index", 0) in self._tools:
-                self._tools[obj.get("index", 0)]["json"] += delta.get("partial_json") or ""
-            # thinking_delta and signature_delta carry reasoning, not answer text
+            index = obj.get("index", 0)
+            delta_type = str(delta.get("type", ""))
+            piece = delta.get(_DELTA_FIELDS.get(delta_type, ""))
+            if piece and index in self._parts:
+                self._parts[index].append(piece)
+            if delta_type == "text_delta" and piece:
+                return Chunk(piece, raw=obj)  # thinking is reasoning, not answer text
+            block = self._blocks.get(index)
+            if block is not None and delta_type == "signature_delta":
+                block["signature"] = delta.get("signature", "")
+            elif block is not None and delta_type == "citations_delta":
+                block["citations"] = [*(block.get("citations") or ()), delta.get("citation")]
+        elif kind == "error":
+            raise_error_event(obj, self.model)
+        elif kind == "message_start":
+            message = obj.get("message") or {}
+            self._message = {k: v for k, v in message.items() if k != "content"}
+            self._usage = dict(message.get("usage") or {})
+        elif kind == "content_block_start":
+            index = obj.get("index", 0)
+            block = self._blocks[index] = dict(obj.get("content_block") or {})
+            field = _BLOCK_FIELDS.get(block.get("type", ""))
+            if field is not None:
+                self._parts[index] = [block[field]] if isinstance(block.get(field), str) else []
+            if block.get("type") == "text" and block.get("text"):
+                return Chunk(block["text"], raw=obj)
         elif kind == "message_delta":
-            self._usage = parse_usage(obj.get("usage"), self._usage)
-            tools = tuple(ToolCall(t["id"], t["name"], parse_arguments(t["json"]))
-                          for _, t in sorted(self._tools.items()))
-            return Chunk("", normalize_finish((obj.get("delta") or {}).get("stop_reason")), self._usage, tools,
-                         raw=obj)
+            for key, value in (obj.get("usage") or {}).items():
+                if value is not None:
+                    self._usage[key] = value
+            message = self._snapshot(obj.get("delta") or {})
+            tools = tuple(ToolCall(b.get("id", ""), b.get("name", ""), dict(b.get("input") or {}))
+                          for b in message["content"] if b.get("type") == "tool_use")
+            return Chunk("", normalize_finish(message.get("stop_reason")), parse_usage(self._usage), tools,
+                         raw=message)
         elif kind == "message_stop":
             self.done = True
         return None
+
+    def _snapshot(self, delta: Mapping[str, Any]) -> dict[str, Any]:
+        """The Message so far, as a non-stream answer would give it."""
+        content: list[dict[str, Any]] = []
+        for index in sorted(self._blocks):
+            block = self._blocks[index]
+            field = _BLOCK_FIELDS.get(block.get("type", ""))
+            parts = self._parts.get(index)
+            if field is not None and parts:
+                joined = "".join(parts)
+                block[field] = dict(parse_arguments(joined)) if field == "input" else joined
+            content.append(block)
+        return {**self._message, "content": content, "stop_reason": delta.get("stop_reason"),
+                "stop_sequence": delta.get("stop_sequence"), "usage": dict(self._usage)}
 
 
 class AnthropicDialect(Dialect):
@@ -199,8 +255,8 @@ class AnthropicDialect(Dialect):
         body["max_tokens"] = params.get("max_tokens") or min(DEFAULT_MAX_TOKENS,
                                                              model.max_output_tokens or DEFAULT_MAX_TOKENS)
         for key, value in params.items():
-            if key == "max_tokens":
-                continue
+            if key in ("max_tokens", "parallel_tool_calls", "response_format"):
+                continue  # set above or below
             if key == "stop":
                 body["stop_sequences"] = [value] if isinstance(value, str) else list(value)
             elif key == "tools":
@@ -209,6 +265,13 @@ class AnthropicDialect(Dialect):
                 body["tool_choice"] = convert_tool_choice(value)
             else:
                 body[key] = value
+        output_format = convert_response_format(params.get("response_format"))
+        if output_format is not None:  # merged with an output_config passed as is (effort)
+            body["output_config"] = {**(body.get("output_config") or {}), "format": output_format}
+        if params.get("parallel_tool_calls") is False and body.get("tools"):
+            choice = body.get("tool_choice") or {"type": "auto"}
+            if choice.get("type") != "none":  # the one choice without the flag
+                body["tool_choice"] = {**choice, "disable_parallel_tool_use": True}
         if stream:
             body["stream"] = True
         return Request("POST", MESSAGES_PATH, json=body, stream=stream)

@@ -31,9 +31,11 @@ _FINISH = {
     "tool_calls": "tool_calls", "function_call": "tool_calls", "tool_use": "tool_calls",
     "content_filter": "content_filter", "refusal": "content_filter", "safety": "content_filter",
     "recitation": "content_filter", "blocklist": "content_filter", "prohibited_content": "content_filter",
-    "spii": "content_filter", "image_safety": "content_filter",
+    "spii": "content_filter", "image_safety": "content_filter", "image_prohibited_content": "content_filter",
+    "image_recitation": "content_filter", "model_armor": "content_filter",
     "error": "error", "malformed_function_call": "error", "other": "error", "unexpected_tool_call": "error",
-    "too_many_tool_calls": "error", "language": "error", "no_image": "error",
+    "too_many_tool_calls": "error", "language": "error", "no_image": "error", "image_other": "error",
+    "missing_thought_signature": "error", "malformed_response": "error",
 }
 
 
@@ -77,6 +79,20 @@ def text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
     return "" if content is None else str(content)
+
+
+def tool_call_names(messages: Sequence[Message]) -> dict[str, str]:
+    """Tool call id -> function name, from the assistant turns' ``tool_calls``.
+
+    OpenAI tool results carry only ``tool_call_id``; dialects whose results name the function instead
+    (Gemini's ``functionResponse``, Ollama's ``tool_name``) look the name up here.
+    """
+    names: dict[str, str] = {}
+    for message in messages:
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, Mapping):
+                names[str(call.get("id", ""))] = str((call.get("function") or {}).get("name", ""))
+    return names
 
 
 class StreamParser:

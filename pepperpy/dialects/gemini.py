@@ -24,6 +24,7 @@ from .base import (
     normalize_finish,
     parse_arguments,
     raise_error_event,
+    tool_call_names,
 )
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def convert_messages(messages: Sequence[Message]) -> tuple[dict[str, Any] | None
     system: list[Any] = []
     contents: list[dict[str, Any]] = []
     results: list[Any] | None = None  # the functionResponse parts of the user turn being built
-    names: dict[str, str] = {}  # tool call id -> function name: functionResponse is matched by name
+    names = tool_call_names(messages)  # functionResponse is matched by name, not by call id
     for message in messages:
         role, content = message["role"], message.get("content")
         if role == "tool":
@@ -119,7 +120,6 @@ def convert_messages(messages: Sequence[Message]) -> tuple[dict[str, Any] | None
         parts = _parts(content) if content else []
         for index, call in enumerate(message.get("tool_calls") or ()):
             function = call.get("function") or {}
-            names[call.get("id", "")] = function.get("name", "")
             part: dict[str, Any] = {"functionCall": {"name": function.get("name", ""),
                                                      "args": dict(parse_arguments(function.get("arguments")))}}
             signature = _signature(call) or (SKIP_SIGNATURE if index == 0 else None)
@@ -131,13 +131,19 @@ def convert_messages(messages: Sequence[Message]) -> tuple[dict[str, Any] | None
 
 
 def convert_tools(tools: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """OpenAI function tools as one ``functionDeclarations`` tool; Gemini-shaped tools pass unchanged."""
+    """OpenAI function tools as one ``functionDeclarations`` tool; Gemini-shaped tools pass unchanged.
+
+    OpenAI ``parameters`` are JSON Schema: they go to ``parametersJsonSchema``, as Gemini's own ``parameters``
+    (an OpenAPI subset, exclusive with it) refuses ``additionalProperties``, ``$defs``, ``const``..."""
     declarations: list[dict[str, Any]] = []
     others: list[Mapping[str, Any]] = []
     for tool in tools:
         function = tool.get("function")
         if tool.get("type") == "function" and isinstance(function, Mapping):
-            declarations.append({k: function[k] for k in ("name", "description", "parameters") if k in function})
+            declaration = {k: function[k] for k in ("name", "description") if k in function}
+            if function.get("parameters"):
+                declaration["parametersJsonSchema"] = function["parameters"]
+            declarations.append(declaration)
         else:
             others.append(tool)
     return ([{"functionDeclarations": declarations}] if declarations else []) + others
@@ -240,6 +246,8 @@ class GeminiDialect(Dialect):
             if key in _GENERATION or key in _GENERATION_FIELDS:
                 config[_GENERATION.get(key, key)] = [value] if key == "stop" and isinstance(value, str) else value
             elif key == "response_format" and isinstance(value, Mapping):
+                if value.get("type") == "text":  # plain text is Gemini's default: no JSON mode
+                    continue
                 config["responseMimeType"] = "application/json"
                 schema = (value.get("json_schema") or {}).get("schema")
                 if schema:

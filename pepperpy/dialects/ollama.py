@@ -32,6 +32,7 @@ from .base import (
     normalize_finish,
     parse_arguments,
     raise_error_event,
+    tool_call_names,
 )
 
 if TYPE_CHECKING:
@@ -63,8 +64,12 @@ def _finish(done_reason: Any, tools: tuple[ToolCall, ...]) -> Any:
     return "tool_calls" if tools else done_reason
 
 
-def to_ollama_message(message: Message) -> dict[str, Any]:
-    """One OpenAI-shaped message as Ollama takes it: string content, ``images`` beside it, object arguments."""
+def to_ollama_message(message: Message, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One OpenAI-shaped message as Ollama takes it: string content, ``images`` beside it, object arguments.
+
+    A tool result gets ``tool_name``: its own, its ``name``, or the name of the call ``tool_call_id`` answers
+    (``names``, from ``tool_call_names``).
+    """
     role = message.get("role")
     out: dict[str, Any] = {"role": "system" if role == "developer" else role}
     content = message.get("content")
@@ -91,8 +96,10 @@ def to_ollama_message(message: Message) -> dict[str, Any]:
     for key in ("tool_name", "thinking"):
         if message.get(key):
             out[key] = message[key]
-    if role == "tool" and "tool_name" not in out and message.get("name"):
-        out["tool_name"] = message["name"]
+    if role == "tool" and "tool_name" not in out:
+        name = message.get("name") or (names or {}).get(str(message.get("tool_call_id", "")))
+        if name:
+            out["tool_name"] = name
     return out
 
 
@@ -103,9 +110,11 @@ def _ollama_call(function: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _format(response_format: Any) -> Any:
-    """OpenAI's ``response_format`` as Ollama's ``format``: ``"json"`` or a JSON schema."""
+    """OpenAI's ``response_format`` as Ollama's ``format``: ``"json"``, a JSON schema, or None for text."""
     if not isinstance(response_format, Mapping):
         return response_format
+    if response_format.get("type") == "text":
+        return None
     if response_format.get("type") == "json_schema":
         return (response_format.get("json_schema") or {}).get("schema", "json")
     return "json"
@@ -150,13 +159,15 @@ class OllamaDialect(Dialect):
     def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
                    params: Mapping[str, Any], *, stream: bool) -> Request:
         options: dict[str, Any] = {}
-        body: dict[str, Any] = {"model": model.wire_name, "messages": [to_ollama_message(m) for m in messages],
+        names = tool_call_names(messages)
+        body: dict[str, Any] = {"model": model.wire_name, "messages": [to_ollama_message(m, names) for m in messages],
                                 "stream": stream}  # explicit: the server streams unless told not to
         for key, value in params.items():
             if key in _TOP_LEVEL:
                 body[key] = value
             elif key == "response_format":
-                body["format"] = _format(value)
+                if (fmt := _format(value)) is not None:  # None: plain text, Ollama's default
+                    body["format"] = fmt
             elif key == "options" and isinstance(value, Mapping):
                 options.update(value)
             else:

@@ -53,14 +53,24 @@ def _tool_calls(raw: Sequence[Mapping[str, Any]] | None) -> tuple[ToolCall, ...]
                  for c in raw or ())
 
 
-class OpenAIStreamParser(StreamParser):
-    """``data: {chunk}`` events ending with ``data: [DONE]``; tool-call deltas accumulate by index."""
+def _first_choice(choices: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The choice with index 0 (with ``n`` > 1 a chunk may carry only another index)."""
+    return next((c for c in choices if not c.get("index")), None)
 
-    __slots__ = ("_tools", "done", "model")
+
+class OpenAIStreamParser(StreamParser):
+    """``data: {chunk}`` events ending with ``data: [DONE]``; tool-call deltas accumulate by index.
+
+    Only choice 0 is read (a stream asked with ``n`` > 1 interleaves the others). A ``refusal`` streams as
+    text and ends the answer with ``content_filter``.
+    """
+
+    __slots__ = ("_refused", "_tools", "done", "model")
 
     def __init__(self, model: ModelSpec) -> None:
         self.done = False
         self.model = model
+        self._refused = False
         self._tools: dict[int, dict[str, Any]] = {}
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
@@ -69,8 +79,10 @@ class OpenAIStreamParser(StreamParser):
             return None
         obj = _decode(data.decode("utf-8"))  # str skips json's encoding sniffing (hot path)
         choices = obj.get("choices")
-        if choices:
-            choice = choices[0]
+        choice = choices[0] if choices else None
+        if choice is not None and choice.get("index"):  # n > 1: this chunk is about another choice
+            choice = _first_choice(choices)
+        if choice is not None:
             delta = choice.get("delta") or _NO_DELTA
             text = delta.get("content")
             finish = choice.get("finish_reason")
@@ -79,6 +91,10 @@ class OpenAIStreamParser(StreamParser):
                 return Chunk(text, None, None, (), None, obj)  # the common event: a piece of text
             if delta.get("tool_calls"):
                 self._add_tool_deltas(delta["tool_calls"])
+            if delta.get("refusal"):
+                text, self._refused = delta["refusal"], True
+            if finish is not None and self._refused:
+                finish = "content_filter"
         else:
             text, finish = None, None
         if obj.get("error"):
@@ -95,8 +111,15 @@ class OpenAIStreamParser(StreamParser):
         return Chunk(text or "", normalize_finish(finish), usage, tools, cost, obj)
 
     def _add_tool_deltas(self, deltas: Sequence[Mapping[str, Any]]) -> None:
+        tools = self._tools
         for delta in deltas:
-            slot = self._tools.setdefault(delta.get("index", 0), {"id": "", "name": "", "arguments": ""})
+            index = delta.get("index")
+            if index is None:  # Mistral may omit it: a fragment with a new id starts a new call
+                index = max(tools, default=0)
+                last_id = tools[index]["id"] if index in tools else ""
+                if last_id and delta.get("id") and delta["id"] != last_id:
+                    index += 1
+            slot = tools.setdefault(index, {"id": "", "name": "", "arguments": ""})
             slot["id"] = delta.get("id") or slot["id"]
             function = delta.get("function") or {}
             slot["name"] = function.get("name") or slot["name"]
@@ -133,11 +156,14 @@ class OpenAIDialect(Dialect):
     def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
         if payload.get("error"):
             raise_error_event(payload, model)
-        choice = (payload.get("choices") or [{}])[0]
+        choice = _first_choice(payload.get("choices") or ()) or {}
         message = choice.get("message") or {}
         usage_raw = payload.get("usage")
         usage = parse_usage(usage_raw) or Usage()
-        return completion(model, text_of(message.get("content")), choice.get("finish_reason"), usage, payload,
+        text, finish = text_of(message.get("content")), choice.get("finish_reason")
+        if message.get("refusal"):  # the model declined: content is null, the refusal says why
+            text, finish = text or message["refusal"], "content_filter"
+        return completion(model, text, finish, usage, payload,
                           tool_calls=_tool_calls(message.get("tool_calls")),
                           cost=usage_raw.get("cost") if usage_raw else None, request_id=payload.get("id"))
 

@@ -269,6 +269,87 @@ def test_stream_events_without_event_lines_use_the_type_field() -> None:
     assert parser.done and chunks[0].text == "Hello"
 
 
+def test_message_delta_usage_merges_field_by_field() -> None:
+    # anthropic-sdk-python accumulate_event: a None (or missing) field keeps what message_start said
+    start = (b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":13,'
+             b'"cache_read_input_tokens":22000,"cache_creation_input_tokens":31,"output_tokens":1}}}\n\n')
+    for usage in (b'{"input_tokens":null,"output_tokens":4,"cache_read_input_tokens":null,'
+                  b'"cache_creation_input_tokens":null}', b'{"input_tokens":13,"output_tokens":4}'):
+        delta = (b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+                 b'"usage":' + usage + b'}\n\n')
+        chunks, _ = run_stream(start + delta)
+        assert chunks[-1].usage == Usage(13 + 22000 + 31, 4, cached_tokens=22000)
+
+
+def test_thinking_tokens_are_reasoning_tokens() -> None:
+    usage = {"input_tokens": 5, "output_tokens": 50, "output_tokens_details": {"thinking_tokens": 30}}
+    payload = {"content": [{"type": "text", "text": "x"}], "stop_reason": "end_turn", "usage": usage}
+    assert DIALECT.parse_chat(payload, MODEL).usage == Usage(5, 50, reasoning_tokens=30)
+
+
+SIGNED_TOOL_STREAM = TOOL_STREAM.replace(
+    b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1",
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta",'
+    b'"signature":"SIG123"}}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":1', 1)
+
+
+def test_stream_raw_is_the_accumulated_message_with_thinking_and_tool_use() -> None:
+    assert SIGNED_TOOL_STREAM != TOOL_STREAM
+    chunks, _ = run_stream(SIGNED_TOOL_STREAM)
+    stream = pepperpy.Stream(iter(chunks), model="claude-test", provider="anthropic", spec=MODEL)
+    completion = stream.completion
+    assert completion.raw == {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
+        "content": [{"type": "thinking", "thinking": "The user wants weather.", "signature": "SIG123"},
+                    {"type": "text", "text": "Checking."},
+                    {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use", "stop_sequence": None,
+        "usage": {"input_tokens": 20, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 100,
+                  "output_tokens": 42}}
+    assert completion.text == "Checking." and completion.finish_reason == "tool_calls"
+
+
+def test_native_assistant_blocks_are_replayed_unchanged_before_tool_calls() -> None:
+    chunks, _ = run_stream(SIGNED_TOOL_STREAM)
+    content = chunks[-1].raw["content"]
+    call = {"id": "toolu_01", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    other = {"id": "toolu_02", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
+    body = body_of([{"role": "user", "content": "Weather?"},
+                    {"role": "assistant", "content": content, "tool_calls": [call, other]},
+                    {"role": "tool", "tool_call_id": "toolu_01", "content": "18C"}])
+    assert body["messages"][1] == {"role": "assistant", "content": [
+        *content, {"type": "tool_use", "id": "toolu_02", "name": "get_time", "input": {}}]}  # toolu_01 once
+    replay = body_of([{"role": "assistant", "content": [{"type": "redacted_thinking", "data": "abc"}, *content]}])
+    assert replay["messages"] == [{"role": "assistant", "content": [{"type": "redacted_thinking", "data": "abc"},
+                                                                   *content]}]
+
+
+def test_parallel_tool_calls_false_disables_parallel_tool_use() -> None:
+    user = [{"role": "user", "content": "Weather?"}]
+    body = body_of(user, tools=[WEATHER_TOOL], parallel_tool_calls=False)
+    assert "parallel_tool_calls" not in body
+    assert body["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
+    named = body_of(user, tools=[WEATHER_TOOL], parallel_tool_calls=False,
+                    tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    assert named["tool_choice"] == {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True}
+    assert body_of(user, tools=[WEATHER_TOOL], parallel_tool_calls=False, tool_choice="none")["tool_choice"] == {
+        "type": "none"}
+    assert "tool_choice" not in body_of(user, tools=[WEATHER_TOOL], parallel_tool_calls=True)
+    assert "tool_choice" not in body_of(user, parallel_tool_calls=False)  # no tools: nothing to choose
+
+
+def test_response_format_becomes_output_config_format() -> None:
+    user = [{"role": "user", "content": "Name?"}]
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "additionalProperties": False}
+    body = body_of(user, response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+                   output_config={"effort": "low"})
+    assert "response_format" not in body
+    assert body["output_config"] == {"effort": "low", "format": {"type": "json_schema", "schema": schema}}
+    assert "output_config" not in body_of(user, response_format={"type": "text"})
+    with pytest.raises(errors.ValidationError, match="json_schema"):
+        body_of(user, response_format={"type": "json_object"})
+
+
 # --------------------------------------------------------------------------- through the Client (responses)
 
 @pytest.fixture
@@ -327,7 +408,7 @@ def test_error_bodies_map_to_typed_errors_without_the_key(anthropic_client: pepp
     assert err.status_code == status and err.provider == "anthropic" and err.request_id == "req_011"
     assert KEY not in str(err) and KEY not in repr(err) and KEY not in json.dumps(err.details)
     if cls is errors.AuthenticationError:
-        assert "ANTHROPIC_API_KEY" in str(err)
+        assert "Client(api_keys={'anthropic': ...})" in str(err)  # the key was given in code
     if status == 402:
         assert "credit" in str(err).lower() and "billing" in str(err).lower()
     if cls in (errors.RateLimitError, errors.ProviderUnavailableError):
@@ -377,6 +458,7 @@ def test_local_anthropic_server_from_yaml_alone_complete_and_stream(localclaude:
         assert [c.text for c in s if c.text] == ["Hel", "lo", "!"]
     assert s.completion.text == "Hello!" and s.completion.finish_reason == "stop"
     assert s.completion.usage == Usage(4, 3) and s.completion.cost == pytest.approx((4 + 15) / 1e6)
+    assert s.completion.raw["content"] == [{"type": "text", "text": "Hello!"}]  # the whole Message
     assert server.requests[-1].json["stream"] is True
 
 

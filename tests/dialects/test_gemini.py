@@ -104,13 +104,21 @@ def test_openai_response_format_becomes_json_mime_type_and_schema() -> None:
                    response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": schema}})
     assert body["generationConfig"] == {"responseMimeType": "application/json", "responseJsonSchema": schema}
     assert "response_format" not in body
+    assert "generationConfig" not in body_of([{"role": "user", "content": "x"}], response_format={"type": "text"})
 
 
 def test_openai_tools_become_function_declarations_and_native_tools_pass() -> None:
     body = body_of([{"role": "user", "content": "Weather?"}], tools=[WEATHER_TOOL, {"google_search": {}}],
                    tool_choice={"type": "function", "function": {"name": "get_weather"}})
     function = WEATHER_TOOL["function"]
-    assert body["tools"] == [{"functionDeclarations": [function]}, {"google_search": {}}]
+    declaration = {"name": "get_weather", "description": "Weather of a city",
+                   "parametersJsonSchema": function["parameters"]}  # type: ignore[index]
+    assert body["tools"] == [{"functionDeclarations": [declaration]}, {"google_search": {}}]
+    # JSON Schema keywords Gemini's OpenAPI `parameters` refuses stay out of it
+    strict = {"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {}, "additionalProperties": False}}}
+    assert body_of([{"role": "user", "content": "x"}], tools=[strict])["tools"] == [{"functionDeclarations": [
+        {"name": "f", "parametersJsonSchema": strict["function"]["parameters"]}]}]  # type: ignore[index]
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}}
     assert body_of([{"role": "user", "content": "x"}], tool_choice="none")["toolConfig"] == {
         "functionCallingConfig": {"mode": "NONE"}}
@@ -179,7 +187,9 @@ def test_parse_chat_text_thoughts_tools_usage_and_cost() -> None:
 @pytest.mark.parametrize(("reason", "expected"), [
     ("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "content_filter"), ("RECITATION", "content_filter"),
     ("BLOCKLIST", "content_filter"), ("PROHIBITED_CONTENT", "content_filter"), ("MALFORMED_FUNCTION_CALL", "error"),
-    ("FINISH_REASON_UNSPECIFIED", None)])
+    ("IMAGE_PROHIBITED_CONTENT", "content_filter"), ("IMAGE_RECITATION", "content_filter"),
+    ("MODEL_ARMOR", "content_filter"), ("IMAGE_OTHER", "error"), ("MISSING_THOUGHT_SIGNATURE", "error"),
+    ("MALFORMED_RESPONSE", "error"), ("FINISH_REASON_UNSPECIFIED", None)])
 def test_finish_reason_is_normalised(reason: str, expected: str | None) -> None:
     assert DIALECT.parse_chat(response([{"text": "x"}], reason), MODEL).finish_reason == expected
 
@@ -234,6 +244,14 @@ def test_stream_without_finish_reason_is_not_done() -> None:
 def test_stream_error_event_raises_typed_error() -> None:
     with pytest.raises(errors.ProviderUnavailableError, match="Error"):
         run_stream(STREAM.split(b"\r\n\r\n")[0] + b"\r\n\r\n" + ERROR_EVENT)
+
+
+def test_stream_raw_json_error_after_events_raises_typed_error() -> None:
+    # PROTOCOLS.md: a mid-stream error can be raw JSON, not a data: line (python-genai reads it alike)
+    error = b'{\n  "error": {\n    "code": 503,\n    "message": "The model is overloaded.",\n' \
+            b'    "status": "UNAVAILABLE"\n  }\n}\n'
+    with pytest.raises(errors.ProviderUnavailableError, match="overloaded"):
+        run_stream(STREAM.split(b"\r\n\r\n")[0] + b"\r\n\r\n" + error)
 
 
 def test_stream_error_event_carries_its_http_code() -> None:
@@ -344,7 +362,7 @@ def test_error_bodies_map_to_typed_errors_without_the_key(gemini_client: pepperp
     assert type(err) is cls and err.status_code == status and err.provider == "gemini"
     assert KEY not in str(err) and KEY not in repr(err) and KEY not in json.dumps(err.details)
     if cls is errors.AuthenticationError:
-        assert "GEMINI_API_KEY" in str(err)
+        assert "Client(api_keys={'gemini': ...})" in str(err)  # the key was given in code
     if cls is errors.RateLimitError:
         assert err.retry_after == 12.0 and err.retryable  # type: ignore[attr-defined]
 

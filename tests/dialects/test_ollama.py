@@ -66,6 +66,9 @@ def test_response_format_and_explicit_options_are_translated(client: pepperpy.Cl
     body = DIALECT.build_chat(provider, spec, [{"role": "user", "content": "x"}],
                               {"response_format": {"type": "json_object"}}, stream=False).json
     assert body["format"] == "json"
+    body = DIALECT.build_chat(provider, spec, [{"role": "user", "content": "x"}],
+                              {"response_format": {"type": "text"}}, stream=False).json
+    assert "format" not in body  # plain text: no JSON mode
 
 
 def test_messages_become_ollama_shaped(client: pepperpy.Client) -> None:
@@ -85,6 +88,18 @@ def test_messages_become_ollama_shaped(client: pepperpy.Client) -> None:
         {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "look", "arguments": {"zoom": 2}}}]},
         {"role": "tool", "content": "a cat", "tool_name": "look"},
     ]
+
+
+def test_tool_result_gets_tool_name_from_the_assistant_call(client: pepperpy.Client) -> None:
+    provider, spec = client.catalog.resolve("llama3.2")
+    messages = [{"role": "user", "content": "weather?"},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "call_0", "content": "sunny"},
+                {"role": "tool", "tool_call_id": "unknown", "content": "?"}]
+    sent = DIALECT.build_chat(provider, spec, messages, {}, stream=False).json["messages"]
+    assert sent[2] == {"role": "tool", "content": "sunny", "tool_name": "get_weather"}
+    assert sent[3] == {"role": "tool", "content": "?"}
 
 
 def test_image_urls_are_refused_before_sending(client: pepperpy.Client) -> None:

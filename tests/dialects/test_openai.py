@@ -66,6 +66,46 @@ def test_tool_call_deltas_accumulate_by_index(client: pepperpy.Client) -> None:
     assert last.tool_calls[0].name == "get_weather" and dict(last.tool_calls[0].arguments) == {"city": "Paris"}
 
 
+def run_events(client: pepperpy.Client, events: list[dict[str, object]]) -> pepperpy.Completion:
+    parser = DIALECT.stream_parser(spec(client))
+    chunks = [c for e in events if (c := parser.feed("message", json.dumps(e).encode())) is not None]
+    assert parser.feed("message", b"[DONE]") is None and parser.done
+    return pepperpy.Stream(iter(chunks), model="gpt-4o", provider="openai").completion
+
+
+def test_tool_call_deltas_without_index_are_told_apart_by_id(client: pepperpy.Client) -> None:
+    # Mistral streams whole calls and may omit `index` (mistralai ToolCall.index is NotRequired)
+    calls = [{"id": "a1", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+             {"id": "b2", "function": {"name": "get_time", "arguments": '{"tz": '}},
+             {"function": {"arguments": '"CET"}'}}]  # a fragment without id continues the last call
+    events: list[dict[str, object]] = [{"choices": [{"index": 0, "delta": {"tool_calls": [c]}}]} for c in calls]
+    events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    assert [(t.id, t.name, dict(t.arguments)) for t in run_events(client, events).tool_calls] == [
+        ("a1", "get_weather", {"city": "Paris"}), ("b2", "get_time", {"tz": "CET"})]
+
+
+def test_stream_reads_choice_0_only(client: pepperpy.Client) -> None:
+    completion = run_events(client, [
+        {"choices": [{"index": 0, "delta": {"content": "A"}, "finish_reason": None}]},
+        {"choices": [{"index": 1, "delta": {"content": "B"}, "finish_reason": None}]},
+        {"choices": [{"index": 1, "delta": {}, "finish_reason": "length"}, {"index": 0, "delta": {"content": "C"}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
+    assert (completion.text, completion.finish_reason) == ("AC", "stop")
+
+
+def test_refusal_is_the_text_and_a_content_filter_finish(client: pepperpy.Client) -> None:
+    completion = run_events(client, [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "refusal": ""}}]},
+        {"choices": [{"index": 0, "delta": {"refusal": "I'm sorry"}}]},
+        {"choices": [{"index": 0, "delta": {"refusal": ", no."}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
+    assert (completion.text, completion.finish_reason) == ("I'm sorry, no.", "content_filter")
+    payload = {"id": "x", "choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": None, "refusal": "I can't help with that."}}]}
+    r = DIALECT.parse_chat(payload, spec(client))
+    assert (r.text, r.finish_reason) == ("I can't help with that.", "content_filter")
+
+
 def test_mid_stream_error_event_raises_typed_error(client: pepperpy.Client) -> None:
     parser = DIALECT.stream_parser(spec(client))
     with pytest.raises(pepperpy.ProviderUnavailableError):
