@@ -291,9 +291,9 @@ def gemini_client() -> Iterator[pepperpy.Client]:
 
 @responses.activate
 def test_client_complete_sends_key_only_in_the_header(gemini_client: pepperpy.Client) -> None:
-    url = f"{BASE}/models/gemini-2.5-flash:generateContent"
+    url = f"{BASE}/models/gemini-3.8-flash:generateContent"
     responses.post(url, json=response([{"text": "Hi!"}]))
-    r = gemini_client.complete("Hello", model="gemini-2.5-flash", system="Be kind.", temperature=0.5, max_tokens=64)
+    r = gemini_client.complete("Hello", model="gemini-3.8-flash", system="Be kind.", temperature=0.5, max_tokens=64)
     assert (r.text, r.finish_reason, r.provider, r.usage.total_tokens) == ("Hi!", "stop", "gemini", 4)
     sent = responses.calls[0].request
     assert sent.url == url and KEY not in sent.url
@@ -305,9 +305,9 @@ def test_client_complete_sends_key_only_in_the_header(gemini_client: pepperpy.Cl
 
 @responses.activate
 def test_client_stream_uses_alt_sse_and_no_key_in_url(gemini_client: pepperpy.Client) -> None:
-    url = f"{BASE}/models/gemini-2.5-flash:streamGenerateContent"
+    url = f"{BASE}/models/gemini-3.8-flash:streamGenerateContent"
     responses.post(url, body=STREAM, content_type="text/event-stream")
-    with gemini_client.stream("Hello", model="gemini-2.5-flash") as s:
+    with gemini_client.stream("Hello", model="gemini-3.8-flash") as s:
         assert "".join(c.text for c in s) == "Hello world"
     assert s.completion.usage.output_tokens == 7
     sent = responses.calls[0].request
@@ -343,7 +343,7 @@ RETRY = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": 
     (400, _error(400, "INVALID_ARGUMENT", "Invalid value at 'generation_config.temperature'"),
      errors.InvalidRequestError),
     (403, _error(403, "PERMISSION_DENIED", "The caller does not have permission"), errors.AuthenticationError),
-    (404, _error(404, "NOT_FOUND", "models/gemini-2.5-flash is not found for API version v1beta"),
+    (404, _error(404, "NOT_FOUND", "models/gemini-3.8-flash is not found for API version v1beta"),
      errors.InvalidRequestError),
     (429, _error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", RETRY), errors.RateLimitError),
     (500, _error(500, "INTERNAL", "An internal error has occurred."), errors.ProviderUnavailableError),
@@ -355,9 +355,9 @@ RETRY = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": 
 def test_error_bodies_map_to_typed_errors_without_the_key(gemini_client: pepperpy.Client, status: int,
                                                           body: dict[str, Any], cls: type[errors.ProviderError],
                                                           ) -> None:
-    responses.post(f"{BASE}/models/gemini-2.5-flash:generateContent", json=body, status=status)
+    responses.post(f"{BASE}/models/gemini-3.8-flash:generateContent", json=body, status=status)
     with pytest.raises(errors.ProviderError) as info:
-        gemini_client.complete("Hi", model="gemini-2.5-flash")
+        gemini_client.complete("Hi", model="gemini-3.8-flash")
     err = info.value
     assert type(err) is cls and err.status_code == status and err.provider == "gemini"
     assert KEY not in str(err) and KEY not in repr(err) and KEY not in json.dumps(err.details)
