@@ -86,6 +86,27 @@ def _provider_spec(path: Path, content: bytes, data: Mapping[str, Any], previous
     return ProviderSpec(name=name, models=tuple(models.values()), file=str(path), **values)
 
 
+def _merge(files: Iterable[Path], problems: list[CatalogError] | None) -> dict[str, ProviderSpec]:
+    """Providers by name, each file applied on top of the earlier ones. A problem is raised, or, when
+    ``problems`` is a list, appended to it and its file skipped."""
+    providers: dict[str, ProviderSpec] = {}
+    for path in files:
+        try:
+            raw, data = load_validated(path)
+            try:
+                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+            except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry? validate again
+                raw, data = load_validated(path, use_cache=False)
+                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+        except CatalogError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
+            continue
+        providers[spec.name] = spec
+    return providers
+
+
 class Catalog:
     """Every provider and model known to one Client, and the name index over them.
 
@@ -121,16 +142,16 @@ class Catalog:
 
     @classmethod
     def from_files(cls, files: Iterable[Path]) -> Catalog:
-        providers: dict[str, ProviderSpec] = {}
-        for path in files:
-            raw, data = load_validated(path)
-            try:
-                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
-            except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry: validate again
-                raw, data = load_validated(path, use_cache=False)
-                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
-            providers[spec.name] = spec
-        return cls(providers)
+        """The catalog of these files, merged in order; CatalogError for the first problem."""
+        return cls(_merge(files, None))
+
+    @staticmethod
+    def merge_problems(files: Iterable[Path]) -> list[CatalogError]:
+        """Every problem of merging these files in order (a new provider without ``dialect``...), for
+        ``pepperpy catalog validate``; a file with a problem is left out and the merge goes on."""
+        problems: list[CatalogError] = []
+        _merge(files, problems)
+        return problems
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:
         """A copy with provider-level settings replaced (``headers`` and ``options`` are merged).

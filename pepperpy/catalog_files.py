@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import CatalogError
 
@@ -31,12 +31,19 @@ def packaged_catalog_dir() -> Path:
 
 
 def catalog_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Expand files and folders (``*.yaml`` / ``*.yml``, sorted) into a list of files."""
+    """Expand files and folders (``*.yaml`` / ``*.yml``, sorted) into a list of files.
+
+    CatalogError for a path that does not exist, or a folder without any such file.
+    """
     files: list[Path] = []
     for entry in paths:
         path = Path(entry).expanduser()
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+            if not found:  # a typo'd or empty folder would otherwise add nothing, silently
+                raise CatalogError("no .yaml files (catalog files in a folder end in .yaml or .yml)",
+                                   file=str(path))
+            files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
@@ -140,12 +147,23 @@ def check_file(path: Path) -> list[CatalogError]:
     except CatalogError as exc:
         return [exc]
     problems = _schema_problems(path, text, data)
-    if not problems:
-        try:
-            _check_semantics(path, text, data)
-        except CatalogError as exc:
-            problems.append(exc)
+    if isinstance(data, dict):
+        problems.extend(semantic_problems(path, text, data))
     return problems
+
+
+# Schema ``pattern`` failures, said in words: the regular expression itself helps nobody.
+_PATTERN_MESSAGES = {
+    r"^https?://[^\s]+$": "is not an http(s) URL, e.g. https://api.example.com/v1",
+    r"^https?://": "is not an http(s) URL, e.g. https://example.com/pricing",
+    r"^https://": "is not an https URL, e.g. https://docs.example.com",
+    r"^[a-z0-9_-]+$": "is not a valid provider name: use only lowercase letters a-z, digits 0-9, '_' and '-'",
+    r"^[A-Za-z_][A-Za-z0-9_]*$": "is not an environment variable name: use letters, digits and '_', "
+                                 "not starting with a digit",
+    r"^[a-z_][a-z0-9_]*$": "is not a parameter name: use lowercase letters, digits and '_', e.g. top_p",
+    r"^\S+$": "must be one word, without spaces",
+    r"^\d{4}-\d{2}-\d{2}$": "is not a date: use YYYY-MM-DD",
+}
 
 
 def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
@@ -165,33 +183,56 @@ def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
                 message = f"unknown key {extra[0]!r} (allowed: {allowed})"
         elif err.validator == "oneOf" and where and "params" in where:
             message = f"{err.instance!r} is not a range: use {{min: N, max: N}}, or false when unsupported"
+        elif err.validator == "pattern" and err.validator_value in _PATTERN_MESSAGES:
+            message = f"{err.instance!r} {_PATTERN_MESSAGES[err.validator_value]}"
+            if "propertyNames" in err.schema_path:  # the bad name is a key: point at it, not at its mapping
+                where.append(err.instance)
         problems.append(CatalogError(message, file=str(path), line=line_of(text, where),
                                      field=field_path(where) or "(top)"))
     return problems
 
 
-def _check_semantics(path: Path, text: str, data: dict[str, Any]) -> None:
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def semantic_problems(path: Path, text: str, data: dict[str, Any]) -> list[CatalogError]:
+    """The problems JSON Schema cannot express (duplicate names, max_output_tokens > context_window...).
+
+    Every one of them, in file order. It runs on files that may also break the schema, so it reads
+    defensively and skips what the schema already reports.
+    """
+    problems: list[CatalogError] = []
+
+    def problem(message: str, where: list[str | int]) -> None:
+        problems.append(CatalogError(message, file=str(path), line=line_of(text, where), field=field_path(where)))
+
+    models = data.get("models")
     seen: set[str] = set()
-    for i, model in enumerate(data.get("models") or ()):
-        for name in (model["id"], *model.get("aliases", ())):
+    for i, model in enumerate(models if isinstance(models, list) else ()):
+        if not isinstance(model, dict):
+            continue
+        aliases = model.get("aliases")
+        names: list[tuple[Any, list[str | int]]] = [(model.get("id"), ["models", i, "id"])]
+        names += [(alias, ["models", i, "aliases", j])
+                  for j, alias in enumerate(aliases if isinstance(aliases, list) else ())]
+        for name, where in names:
+            if not isinstance(name, str):
+                continue
             if name in seen:
-                where: list[str | int] = ["models", i, "id"]
-                raise CatalogError(f"{name!r} is listed twice in this file", file=str(path),
-                                   line=line_of(text, where), field=field_path(where))
+                problem(f"{name!r} is listed twice in this file", where)
             seen.add(name)
-        if model["mode"] == "chat" and "max_output_tokens" not in model:
-            where = ["models", i]
-            raise CatalogError("a chat model needs max_output_tokens", file=str(path),
-                               line=line_of(text, where), field=field_path(where))
-        if model.get("max_output_tokens", 0) > model["context_window"]:
-            where = ["models", i, "max_output_tokens"]
-            raise CatalogError("max_output_tokens is larger than context_window", file=str(path),
-                               line=line_of(text, where), field=field_path(where))
-        for pname, prange in (model.get("params") or {}).items():
-            if isinstance(prange, dict) and prange.get("min", -1e300) > prange.get("max", 1e300):
-                where = ["models", i, "params", pname]
-                raise CatalogError("min is larger than max", file=str(path), line=line_of(text, where),
-                                   field=field_path(where))
+        if model.get("mode") == "chat" and "max_output_tokens" not in model:
+            problem("a chat model needs max_output_tokens", ["models", i])
+        output, context = model.get("max_output_tokens"), model.get("context_window")
+        if _number(output) and _number(context) and output > context:
+            problem("max_output_tokens is larger than context_window", ["models", i, "max_output_tokens"])
+        params = model.get("params")
+        for pname, prange in (params.items() if isinstance(params, dict) else ()):
+            if isinstance(prange, dict) and _number(prange.get("min")) and _number(prange.get("max")) \
+                    and prange["min"] > prange["max"]:
+                problem("min is larger than max", ["models", i, "params", pname])
+    return problems
 
 
 # --------------------------------------------------------------------------- validated-file cache
@@ -272,8 +313,9 @@ def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
         return raw, data
     text, data = parse_text(path, raw)
     problems = _schema_problems(path, text, data)
+    if not problems:  # the semantic checks are only worth their time on a file the schema accepts
+        problems = semantic_problems(path, text, data)
     if problems:
         raise problems[0]
-    _check_semantics(path, text, data)
     _ValidatedFiles.put(key, data)
     return raw, data

@@ -2,13 +2,14 @@
 
     pepperpy complete -m gpt-4o-mini "Explain circuit breakers"     # streams to the terminal
     echo "Explain X" | pepperpy complete -m claude-haiku --json -    # the prompt from stdin, JSON out
+    pepperpy complete -m gpt-4o-mini -o seed 42 "Say hi"             # any call parameter (VALUE: JSON or text)
     pepperpy embed -m text-embedding-3-small "first text" "second"  # one JSON vector per line
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
 
-Errors print one line, ``error: ...``, on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the
-traceback.
+``-v``/``--verbose`` and ``--catalog`` go before or after the command. Errors print one line, ``error: ...``,
+on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and the message uncut.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +35,10 @@ from .types import Completion, ModelSpec, ProviderSpec
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
 CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
+RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the last argument",
+                    "messages": "give the prompt as the last argument (- reads it from stdin)",
+                    "stream": "answers stream by default; --no-stream waits for the whole answer"}
+ERROR_LINE_LIMIT = 300  # characters of an error message shown without --verbose
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -40,7 +46,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _complete(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
-    params = {"system": args.system, "temperature": args.temperature, "max_tokens": args.max_tokens}
+    params = call_params(args)
     with _client(args) as client:
         streaming = "streaming" in client.model(args.model).capabilities
         if args.json or args.no_stream or not streaming:
@@ -61,6 +67,29 @@ def _complete(args: argparse.Namespace) -> int:
         print(f"[{result.provider}/{result.model} · {result.finish_reason} · {result.usage.input_tokens} in → "
               f"{result.usage.output_tokens} out{cost}]", file=sys.stderr)
     return EXIT_OK
+
+
+def call_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``client.complete``: the dedicated flags, then every ``-o KEY VALUE``."""
+    params: dict[str, Any] = {"system": args.system, "temperature": args.temperature, "max_tokens": args.max_tokens}
+    flags = {"system": "--system", "temperature": "-t/--temperature", "max_tokens": "--max-tokens"}
+    for key, text in args.options or ():
+        if key in RESERVED_OPTIONS:
+            raise errors.ValidationError(f"-o {key}: {RESERVED_OPTIONS[key]}", param=key)
+        if params.get(key) is not None:
+            by = flags.get(key, f"-o {key}")
+            raise errors.ValidationError(f"{key} is given twice (by {by} and -o {key}); keep one", param=key)
+        params[key] = option_value(text)
+    return params
+
+
+def option_value(text: str) -> Any:
+    """``-o`` values are JSON when they parse as JSON (``0.5``, ``true``, ``{"type": "json_object"}``), else
+    the string as typed (``-o user alice``)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def completion_json(result: Completion) -> dict[str, Any]:
@@ -155,13 +184,17 @@ def _validate(args: argparse.Namespace) -> int:
             files.extend(catalog_files([path]))
         except errors.CatalogError as exc:
             problems.append(exc)
+    passed: list[Path] = []
     for file in files:
-        problems.extend(sorted(check_file(file), key=lambda e: e.line or 0))
-    if not problems:  # each file is fine alone; now on top of the packaged catalog, as a Client loads it
-        try:
-            Catalog.load(files, include_env=False)
-        except errors.CatalogError as exc:
-            problems.append(exc)
+        found = sorted(check_file(file), key=lambda e: e.line or 0)
+        problems.extend(found)
+        if not found:
+            passed.append(file)
+    # Each of these files is fine alone; now merged on top of the packaged catalog, as a Client loads them
+    # (a new provider without `dialect` only fails here).
+    named = {file.resolve() for file in files}
+    packaged = [file for file in catalog_files([packaged_catalog_dir()]) if file.resolve() not in named]
+    problems.extend(Catalog.merge_problems([*packaged, *passed]))
     for problem in problems:
         print(problem)
     if problems:
@@ -218,13 +251,23 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _error_text(exc: BaseException) -> str:
+def error_line(exc: BaseException, verbose: bool = False) -> str:
+    """The one line ``error: ...`` printed for an exception: whitespace (an HTML error page's newlines)
+    collapsed, and, without ``verbose``, cut after ERROR_LINE_LIMIT characters."""
     if isinstance(exc, errors.PepperpyError):
-        text = str(exc)
+        text, suffix = str(exc), ""
         if isinstance(exc, errors.ModelNotFoundError):
             text = text.replace("See client.models() for every model", "Run `pepperpy models` to list them")
-        return text
-    return f"unexpected {type(exc).__name__}: {errors.redact(str(exc))} (run with --verbose for the traceback)"
+            # With no suggestion the hint follows the name directly: "unknown model 'x' Run ..."
+            text = re.sub(rf"^(unknown \w+ {re.escape(repr(exc.name))}) (?=\S)", r"\1. ", text)
+    else:
+        text, suffix = f"unexpected {type(exc).__name__}: {errors.redact(str(exc))}", \
+            " (run with --verbose for the traceback)"
+    text = " ".join(text.split())
+    if len(text) > ERROR_LINE_LIMIT and not verbose:
+        text = text[:ERROR_LINE_LIMIT - 1].rstrip() + "…"
+        suffix = suffix or " (--verbose shows all of it)"
+    return f"error: {text}{suffix}"
 
 
 # --------------------------------------------------------------------------- parser and entry point
@@ -243,15 +286,15 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``pepperpy`` command."""
-    common = argparse.ArgumentParser(add_help=False)  # options accepted before or after the command
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks and call details")
-    common.add_argument("--catalog", action="append", metavar="PATH", default=argparse.SUPPRESS,
-                        help="an extra catalog file or folder (repeatable; also PEPPERPY_CATALOG_PATH)")
-    parser = argparse.ArgumentParser(prog="pepperpy", parents=[common],
+    parser = argparse.ArgumentParser(prog="pepperpy",
                                      description="Call LLM providers from the catalog: complete, embed, list.")
+    _add_global_options(parser, after_command=False)
     parser.add_argument("--version", action=_Version)
-    parser.set_defaults(verbose=False, catalog=None)
+    # The options also after the command. Separate actions with other dests: a subparser fills a fresh
+    # namespace and copies all of it over the top-level one, so shared actions (argparse `parents=`) with
+    # defaults would reset what was given before the command. main() merges the two.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, after_command=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
@@ -264,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--system", metavar="S", help="system prompt")
     complete.add_argument("-t", "--temperature", type=float, metavar="TEMP")
     complete.add_argument("--max-tokens", type=int, metavar="N")
+    complete.add_argument("-o", "--option", dest="options", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                          help="another call parameter (repeatable): -o top_p 0.9 -o seed 42; "
+                               "VALUE is read as JSON when it parses, else as a string")
     complete.add_argument("--json", action="store_true",
                           help="print the whole answer as JSON (text, model, provider, finish_reason, usage, cost)")
     complete.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
@@ -292,10 +338,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    suffix = "_after_command" if after_command else ""
+    parser.add_argument("-v", "--verbose", dest="verbose" + suffix, action="store_true",
+                        default=argparse.SUPPRESS if after_command else False,
+                        help="show tracebacks and call details")
+    parser.add_argument("--catalog", dest="catalog" + suffix, action="append", metavar="PATH",
+                        default=argparse.SUPPRESS if after_command else None,
+                        help="an extra catalog file or folder (repeatable; also PEPPERPY_CATALOG_PATH)")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line; ``-v`` and ``--catalog`` count wherever they are, before or after the command."""
+    args = build_parser().parse_args(argv)  # exits 2 on a usage error
+    found = vars(args)
+    args.verbose = bool(args.verbose or found.pop("verbose_after_command", False))
+    catalogs = [*(args.catalog or ()), *found.pop("catalog_after_command", ())]
+    args.catalog = catalogs or None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script passes it to ``sys.exit``)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
+    args = parse_args(argv)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -308,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"error: {_error_text(exc)}", file=sys.stderr)
+        print(error_line(exc, args.verbose), file=sys.stderr)
         return EXIT_ERROR
 
 

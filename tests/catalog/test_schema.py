@@ -71,6 +71,44 @@ def test_not_a_mapping_and_missing_file(tmp_path: Path) -> None:
         pepperpy.Client(catalog=tmp_path / "missing", env_file=None)
 
 
+def test_a_folder_without_yaml_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "README.txt").write_text("catalog files go here", encoding="utf-8")
+    with pytest.raises(pepperpy.CatalogError, match=r"no \.yaml files") as info:
+        pepperpy.Client(catalog=tmp_path, env_file=None)
+    assert info.value.file == str(tmp_path)
+
+
+def test_check_file_collects_every_semantic_problem_and_loading_raises_the_first(tmp_path: Path) -> None:
+    text = (GOOD.replace("max_output_tokens: 100", "max_output_tokens: 5000")
+            + "    params: {temperature: {min: 1, max: 0}}\n"
+            + "  - id: acme-1\n    mode: chat\n    context_window: 10\n    source: https://x.example\n")
+    path = write(tmp_path, text)
+    problems = check_file(path)
+    assert [(p.line, p.field) for p in problems] == [
+        (8, "models[0].max_output_tokens"), (10, "models[0].params.temperature"), (11, "models[1].id"),
+        (11, "models[1]")]
+    with pytest.raises(pepperpy.CatalogError) as info:
+        Catalog.from_files([path])
+    assert str(info.value) == str(problems[0])
+
+
+def test_semantic_checks_survive_files_that_break_the_schema(tmp_path: Path) -> None:
+    text = GOOD.replace("context_window: 1000", "context_window: many") + "    aliases: [7, acme-1]\n"
+    problems = check_file(write(tmp_path, text))
+    assert {p.field for p in problems} >= {"models[0].context_window", "models[0].aliases[0]",
+                                           "models[0].aliases[1]"}
+
+
+def test_merge_problems_lists_every_file_that_fails_when_merged(tmp_path: Path) -> None:
+    first = write(tmp_path, GOOD.replace("dialect: openai\n", ""), "a.yaml")
+    second = write(tmp_path, GOOD.replace("provider: acme", "provider: other").replace("base_url: https://acme."
+                                                                                        "example/v1\n", ""), "b.yaml")
+    good = write(tmp_path, GOOD.replace("provider: acme", "provider: fine"), "c.yaml")
+    problems = Catalog.merge_problems([first, second, good])
+    assert [(p.file, p.field) for p in problems] == [(str(first), "dialect"), (str(second), "base_url")]
+    assert Catalog.merge_problems([good]) == []
+
+
 def test_new_provider_needs_dialect_and_base_url(tmp_path: Path) -> None:
     with pytest.raises(pepperpy.CatalogError, match="dialect"):
         Catalog.from_files([write(tmp_path, GOOD.replace("dialect: openai\n", ""))])

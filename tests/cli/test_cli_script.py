@@ -112,3 +112,25 @@ def test_providers_show_what_to_set_and_never_a_key() -> None:
     assert rows["anthropic"].endswith("missing: set ANTHROPIC_API_KEY or PEPPERPY_PROVIDER_ANTHROPIC_API_KEY")
     assert rows["ollama"].endswith("not needed")
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_options_before_the_command_are_not_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / "my-catalog"
+    folder.mkdir()
+    (folder / "house.yaml").write_text("provider: house\ndialect: openai\nbase_url: http://localhost:8000/v1\n"
+                                       "requires_api_key: false\nmodels:\n  - id: house-chat\n    mode: chat\n"
+                                       "    context_window: 8192\n    max_output_tokens: 1024\n"
+                                       "    source: https://example.com\n", encoding="utf-8")
+    result = run("--catalog", str(folder), "models", "--provider", "house")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("house-chat ")
+    result = run("-v", "complete", "-m", "gpt-4o-mino", "hi")
+    assert result.returncode == 1 and "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: unknown model 'gpt-4o-mino'")
+
+
+def test_an_html_error_page_is_one_short_line(server: FakeProviderServer) -> None:
+    page = "<!DOCTYPE html>\n<html>\n<body>\n" + "<p>the gateway refused this request</p>\n" * 40 + "</body>\n</html>\n"
+    server.fail(400, body=page, headers={"content-type": "text/html"})
+    line = assert_one_clean_error_line(run("complete", "-m", "gpt-4o-mini", "hi", env=loopback(server, "openai")))
+    assert "400" in line and "…" in line and len(line) < 350

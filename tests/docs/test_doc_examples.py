@@ -11,7 +11,10 @@ Marking blocks (an HTML comment on the line just before the fence; mkdocs and Gi
 - A block whose imports are not installed (django, flask...) is skipped, with that reason.
 - A ```yaml block whose first line is a comment naming a file (``# my-catalog/house.yaml``) is written to
   that path before the next blocks run; a provider it declares is pointed at the fake server too.
-Every ``pepperpy ...`` command line in ```bash / ```console / ```sh blocks must parse with the CLI's parser.
+Every ``pepperpy ...`` command line in ```bash / ```console / ```sh blocks must parse with the CLI's parser, and
+runs (``cli.main``, in-process) in the same offline world, after the page's named ```yaml files are written; it
+must exit 0. A command on the right of a pipe (``git diff | pepperpy complete ... -``) reads two lines of sample
+text from stdin. ``<!-- no-run -->`` before a shell block skips its commands (they still have to parse).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import ast
 import asyncio
 import contextlib
 import inspect
+import io
 import re
 import shlex
 import signal
@@ -33,6 +37,7 @@ from typing import Any
 import pytest
 
 import pepperpy
+from pepperpy import cli
 from pepperpy.cli import build_parser
 from pepperpy.testing import FAKE_API_KEY, FakeProviderServer, server_environ
 
@@ -84,6 +89,39 @@ def blocks(page: Path) -> list[Block]:
 
 def python_blocks(page: Path) -> list[Block]:
     return [b for b in blocks(page) if b.language in ("python", "py", "python3")]
+
+
+@dataclass(frozen=True)
+class Command:
+    block: Block
+    line: int           # 1-based line on the page
+    text: str           # the pepperpy command as written (one segment of a pipeline)
+    words: list[str]    # its arguments, "pepperpy" first
+    piped: bool         # something is piped into it
+
+    @property
+    def where(self) -> str:
+        return f"{self.block.page.relative_to(ROOT)}:{self.line}"
+
+
+def commands(block: Block) -> list[Command]:
+    """The ``pepperpy ...`` commands of a shell block (lines ending with a backslash continue)."""
+    if block.language not in _SHELL:
+        return []
+    found: list[Command] = []
+    lines = block.code.splitlines()
+    number = 0
+    while number < len(lines):
+        first, line = number, lines[number]
+        while line.rstrip().endswith("\\") and number + 1 < len(lines):
+            number += 1
+            line = line.rstrip()[:-1] + " " + lines[number].strip()
+        number += 1
+        for position, segment in enumerate(line.split("|")):
+            words = shlex.split(segment.strip().removeprefix("$ "), comments=True)
+            if words and words[0] == "pepperpy":
+                found.append(Command(block, block.line + first, segment.strip(), words, position > 0))
+    return found
 
 
 def file_of(block: Block) -> Path | None:
@@ -203,18 +241,51 @@ def test_python_examples_run_offline(page: Path, tmp_path: Path, monkeypatch: py
 def test_documented_commands_parse(page: Path) -> None:
     parser = build_parser()
     for block in blocks(page):
-        if block.language not in _SHELL:
-            continue
-        for number, line in enumerate(block.code.splitlines()):
-            for segment in line.split("|"):
-                words = shlex.split(segment.strip().removeprefix("$ "), comments=True)
-                if not words or words[0] != "pepperpy" or any(w in ("--help", "-h", "--version") for w in words):
+        for command in commands(block):
+            if any(w in ("--help", "-h", "--version") for w in command.words):
+                continue
+            try:
+                parser.parse_args(command.words[1:])
+            except SystemExit as exc:
+                pytest.fail(f"{command.where}: `{command.text}` does not parse (exit {exc.code})")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if any(commands(b) for b in blocks(p))], ids=lambda p: p.name)
+def test_documented_commands_run_offline(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    skipped: list[str] = []
+    with offline_providers(tmp_path, monkeypatch) as server, deadline(PAGE_SECONDS, page.name):
+        for block in blocks(page):
+            path = file_of(block)
+            if path is not None and block.no_run is None:
+                write_file(block, path, server, monkeypatch)
+        for block in blocks(page):
+            for command in commands(block):
+                if block.no_run is not None:
+                    skipped.append(f"{command.where}: marked no-run {block.no_run}".rstrip())
                     continue
+                monkeypatch.setattr(sys, "stdin", io.StringIO("first sample text\nsecond sample text\n"
+                                                              if command.piped else ""))
                 try:
-                    parser.parse_args(words[1:])
-                except SystemExit as exc:
-                    pytest.fail(f"{page.relative_to(ROOT)}:{block.line + number}: `{segment.strip()}` does "
-                                f"not parse (exit {exc.code})")
+                    code = cli.main(command.words[1:])
+                except SystemExit as exc:  # --help, --version
+                    code = exc.code if isinstance(exc.code, int) else 1
+                out, err = capsys.readouterr()
+                assert code == 0, (f"{command.where}: `{command.text}` exited {code} offline\n"
+                                   f"(mark its block <!-- no-run: why --> if it cannot run offline)\n"
+                                   f"--- stderr ---\n{err[-2000:]}\n--- stdout ---\n{out[-2000:]}")
+    if skipped:
+        print("\n".join(skipped), file=sys.stderr)
+
+
+def test_the_harness_finds_shell_commands(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```bash\npepperpy models  # all\ngit diff | pepperpy complete -m m -\n"
+                    "pepperpy complete -m m \\\n    'two lines'\npip install pepperpy\n```\n", encoding="utf-8")
+    (block,) = blocks(page)
+    assert [(c.line, c.words, c.piped) for c in commands(block)] == [
+        (2, ["pepperpy", "models"], False), (3, ["pepperpy", "complete", "-m", "m", "-"], True),
+        (4, ["pepperpy", "complete", "-m", "m", "two lines"], False)]
 
 
 def test_the_harness_finds_and_marks_blocks(tmp_path: Path) -> None:
