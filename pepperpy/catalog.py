@@ -45,7 +45,8 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
     pricing = raw.get("pricing")
     return ModelSpec(
         id=raw["id"], provider=provider, mode=raw["mode"], api_name=raw.get("api_name", ""),
-        aliases=tuple(raw.get("aliases", ())), context_window=raw.get("context_window"),
+        aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
+        context_window=raw.get("context_window"),
         max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
         params=MappingProxyType(params),
         pricing=Pricing(pricing["input"], pricing["output"], pricing.get("cached_input")) if pricing else None,
@@ -123,6 +124,8 @@ class Catalog:
                 for name in (model.id, *model.aliases):
                     index[name] = (provider, model)
                     qualified[f"{provider.name}/{name}"] = (provider, model)
+                for name in model.snapshots:  # a dated name goes on the wire as typed
+                    index[name] = qualified[f"{provider.name}/{name}"] = (provider, replace(model, api_name=name))
         index.update(qualified)  # "<provider>/<id>" beats a bare id that happens to contain a slash
         self._index = index
         self._lower = {name.lower(): entry for name, entry in index.items()}

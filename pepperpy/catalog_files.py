@@ -212,10 +212,10 @@ def semantic_problems(path: Path, text: str, data: dict[str, Any]) -> list[Catal
     for i, model in enumerate(models if isinstance(models, list) else ()):
         if not isinstance(model, dict):
             continue
-        aliases = model.get("aliases")
         names: list[tuple[Any, list[str | int]]] = [(model.get("id"), ["models", i, "id"])]
-        names += [(alias, ["models", i, "aliases", j])
-                  for j, alias in enumerate(aliases if isinstance(aliases, list) else ())]
+        for key in ("aliases", "snapshots"):
+            extra = model.get(key)
+            names += [(name, ["models", i, key, j]) for j, name in enumerate(extra if isinstance(extra, list) else ())]
         for name, where in names:
             if not isinstance(name, str):
                 continue

@@ -79,6 +79,7 @@ class ModelSpec:
     mode: str = "chat"
     api_name: str = ""
     aliases: tuple[str, ...] = ()
+    snapshots: tuple[str, ...] = ()  # dated provider names: they resolve here and go on the wire as typed
     context_window: int | None = None
     max_output_tokens: int | None = None
     capabilities: frozenset[str] = frozenset()

@@ -29,7 +29,7 @@ def test_every_file_passes_the_validator() -> None:
 
 
 def test_bare_ids_and_aliases_are_unambiguous() -> None:
-    names = Counter(name for m in MODELS for name in {m.id, *m.aliases})
+    names = Counter(name for m in MODELS for name in {m.id, *m.aliases, *m.snapshots})
     assert [n for n, count in names.items() if count > 1] == []
     qualified = {f"{m.provider}/{n}": m for m in MODELS for n in (m.id, *m.aliases)}
     for model in MODELS:
@@ -67,3 +67,14 @@ def test_local_servers_move_with_base_url_env(monkeypatch: pytest.MonkeyPatch) -
     from pepperpy.config import Settings
 
     assert Settings(None).base_url(CATALOG.providers["vllm"]) == "http://gpu-box:8000/v1"
+
+
+def test_dated_snapshots_resolve_to_their_model_and_go_on_the_wire_as_typed() -> None:
+    snapshotted = [m for m in MODELS if m.snapshots]
+    assert snapshotted
+    for model in snapshotted:
+        for name in model.snapshots:
+            _, spec = CATALOG.resolve(name)
+            assert spec.id == model.id and spec.wire_name == name and spec.pricing == model.pricing
+            assert CATALOG.resolve(f"{model.provider}/{name}")[1].wire_name == name
+        assert CATALOG.resolve(model.id)[1].wire_name == (model.api_name or model.id)
