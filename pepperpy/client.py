@@ -181,9 +181,14 @@ class Client(AsyncClientMixin):
         >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
         """
         texts = check_embed_input(input)
-        return self._pipeline.call("embed", self._hops(model, fallbacks),
-                                   lambda name: self._embed_request(name, texts, params), self._parse_embed,
-                                   cache is not False)
+        result = self._pipeline.call("embed", self._hops(model, fallbacks),
+                                     lambda name: self._embed_request(name, texts, params), self._parse_embed,
+                                     cache is not False)
+        if len(result.vectors) != len(texts):  # a vector per text, or the caller's zip() silently misaligns
+            raise errors.ProviderAPIError(
+                f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
+                provider=result.provider, model=result.model)
+        return result
 
     def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int = 8,
             progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
@@ -257,7 +262,7 @@ class Client(AsyncClientMixin):
     def _shape_error(p: Prepared, response: requests.Response, exc: Exception) -> errors.ProviderAPIError:
         return errors.ProviderAPIError(
             f"{p.runtime.spec.name} answered {response.status_code} in a shape the {p.runtime.dialect.name} dialect "
-            f"does not know ({type(exc).__name__}: {exc}); is base_url pointing at a {p.runtime.dialect.name} API?",
+            f"does not know ({type(exc).__name__}: {exc}); does its base_url point at an API of that dialect?",
             provider=p.runtime.spec.name, model=p.model.id, status_code=response.status_code)
 
     def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,

@@ -156,7 +156,10 @@ class OpenAIDialect(Dialect):
     def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
         if payload.get("error"):
             raise_error_event(payload, model)
-        choice = _first_choice(payload.get("choices") or ()) or {}
+        choices = payload["choices"]  # missing: not an OpenAI-style answer (the client names base_url)
+        if not choices:
+            raise ValueError("an answer with no choices")
+        choice = _first_choice(choices) or {}
         message = choice.get("message") or {}
         usage_raw = payload.get("usage")
         usage = parse_usage(usage_raw) or Usage()
@@ -178,7 +181,7 @@ class OpenAIDialect(Dialect):
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
         if payload.get("error"):
             raise_error_event(payload, model)
-        rows = sorted(payload.get("data") or (), key=lambda row: row.get("index", 0))
+        rows = sorted(payload["data"], key=lambda row: row.get("index", 0))
         usage = parse_usage(payload.get("usage")) or Usage()
         return Embeddings(vectors=[row["embedding"] for row in rows], model=model.id, provider=model.provider,
                           usage=usage, cost=model.cost(usage), raw=payload)

@@ -91,3 +91,13 @@ def test_the_library_logger_has_a_null_handler() -> None:
     import pepperpy.audit  # noqa: F401
 
     assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("pepperpy").handlers)
+
+
+def test_an_answer_of_the_wrong_shape_is_not_an_empty_success(client: pepperpy.Client,
+                                                              server: FakeProviderServer) -> None:
+    server.fail(200, body={"hello": "world"})
+    with pytest.raises(pepperpy.ProviderAPIError, match="does its base_url point at an API of that dialect"):
+        client.complete("hi", model="gpt-4o-mini")
+    server.fail(200, body={"object": "list", "data": []})
+    with pytest.raises(pepperpy.ProviderAPIError, match="0 vectors for 2 texts"):
+        client.embed(["a", "b"], model="text-embedding-3-small")
