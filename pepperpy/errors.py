@@ -334,6 +334,21 @@ def _flagged_by_moderation(status: int | None, body: Any) -> bool:
 _PULL = re.compile(r"""model(?:\s+["']?([^"'\s]+)["']?)?\s+not found,?\s+try pulling""", re.I)
 
 
+def _display_code(body: Any, status: int | None) -> str | None:
+    """The most telling code of an error body: a Gemini reason (API_KEY_INVALID), else the type or status,
+    else the code, never a bare repeat of the HTTP status."""
+    err = _error_object(body)
+    details = err.get("details")
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and detail.get("reason"):
+            return str(detail["reason"])
+    for key in ("type", "status", "code"):
+        value = err.get(key)
+        if value is not None and str(value) != str(status) and str(value).strip():
+            return str(value)
+    return None
+
+
 def _not_found_hint(message: str, model: str | None) -> str:
     """How to fix a 404: the pull command when the server says to pull the model, else check the name."""
     pull = _PULL.search(message)
@@ -362,8 +377,9 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         request_id = headers.get("x-request-id") or headers.get("request-id")
     if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
-    code = next(iter(sorted(codes)), None) if codes else None
+    code = _display_code(body, status)
     where = f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream"
+    message = " ".join(message.split()).rstrip(".")  # one line; our hints add their own full stop
     text = f"{where}{f' ({code})' if code else ''}: {message or 'no message'}"
     kw: dict[str, Any] = {}
     if moderated:
@@ -395,8 +411,17 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
 
 
 def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,
-                  model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = ()) -> ProviderError:
+                  model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
+                  url: str = "") -> ProviderError:
     """Build the typed error for a non-2xx HTTP answer (a 3xx too: redirects are not followed)."""
+    content_type = headers.get("content-type", "")
+    if "html" in content_type and status in (404, 405):  # a web page: the path is wrong, not the model
+        where = f" at {safe_url(url)}" if url else ""
+        return InvalidRequestError(
+            f"the server{where} answered {status} with an HTML page, not a {provider} API error; check the "
+            f"provider's base_url (OpenAI-compatible APIs usually end in /v1)", provider=provider, model=model,
+            status_code=status, details=redact(content.decode("utf-8", "replace")[:500], secrets),
+            request_id=headers.get("x-request-id"))
     if 300 <= status < 400:
         target = safe_url(headers.get("location", "")) or "elsewhere"
         return InvalidRequestError(
@@ -427,10 +452,16 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
         return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
                                     provider=provider, model=model)
     if streaming or isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return StreamError(f"the stream from {where} broke: {reason}", provider=provider, model=model)
+        if _CRYPTIC_CUT.search(reason):  # urllib3's words for a body cut short
+            reason = "the connection closed before the answer was complete"
+        return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
     retryable = not isinstance(exc, requests.exceptions.SSLError)
     return ProviderConnectionError(f"could not reach {where}: {reason}", provider=provider, model=model,
                                    retryable=retryable)
+
+
+_CRYPTIC_CUT = re.compile(r"invalid literal for int|InvalidChunkLength|IncompleteRead|Response ended prematurely|"
+                          r"Connection broken|Remote end closed", re.I)
 
 
 def _root_reason(exc: BaseException) -> str:

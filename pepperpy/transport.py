@@ -98,7 +98,7 @@ class Transport:
             finally:
                 response.close()
             raise errors.from_response(response.status_code, content, response.headers, provider=self.provider,
-                                       model=model, secrets=self._secrets, key_vars=self._key_vars)
+                                       model=model, secrets=self._secrets, key_vars=self._key_vars, url=url)
         return response
 
     def _encode(self, body: Any) -> bytes:

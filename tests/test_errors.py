@@ -146,3 +146,24 @@ def test_transport_exceptions(exc: Exception, cls: type) -> None:
 def test_ssl_errors_are_not_retryable() -> None:
     err = e.from_transport_error(requests.exceptions.SSLError("bad cert"), provider="p", model="m")
     assert isinstance(err, e.ProviderConnectionError) and not err.retryable
+
+
+def test_messages_read_well() -> None:
+    gem = translate(400, GEMINI_BAD_KEY)
+    assert "(API_KEY_INVALID)" in str(gem) and "(400)" not in str(gem)
+    assert ".." not in str(gem) and str(gem).endswith("Check the key in P_API_KEY.")
+    multi = translate(500, {"error": {"message": "line one\n\n  line two", "type": "server_error"}})
+    assert "line one line two" in str(multi)
+
+
+def test_an_html_404_blames_the_base_url_not_the_model() -> None:
+    err = e.from_response(404, b"<html><body>Not Found</body></html>", {"content-type": "text/html"},
+                          provider="openai", model="gpt-4o-mini", url="http://user:pw@proxy.local/wrong/chat")
+    assert isinstance(err, e.InvalidRequestError) and "check the provider's base_url" in str(err)
+    assert "http://proxy.local/wrong/chat" in str(err) and "pw" not in str(err) and "model" not in str(err)
+
+
+def test_a_stream_cut_short_says_so_in_words() -> None:
+    exc = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
+    err = e.from_transport_error(exc, provider="p", model="m", streaming=True)
+    assert isinstance(err, e.StreamError) and "closed before the answer was complete" in str(err)

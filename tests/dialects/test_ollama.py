@@ -223,7 +223,9 @@ def test_error_answers(client: pepperpy.Client, status: int, message: str, cls: 
     responses.post(f"{BASE}/api/chat", status=status, json={"error": message})
     with pytest.raises(cls) as info:
         client.complete("hi", model="llama3.2")
-    assert type(info.value) is cls and info.value.provider == "ollama" and message in str(info.value)
+    assert type(info.value) is cls and info.value.provider == "ollama"
+    assert " ".join(message.split()).rstrip(".") in str(info.value)  # messages are kept on one line
+    assert info.value.details == {"error": message}  # the body itself, untouched
 
 
 @responses.activate
