@@ -311,15 +311,18 @@ class Client(AsyncClientMixin):
 
     def _build_runtime(self, provider: ProviderSpec) -> _Runtime:
         settings = self._settings
-        key = settings.require_api_key(provider)
         dialect = get_dialect(provider.dialect)
         base_url = provider.base_url if provider.name in self._code_base_urls else settings.base_url(provider)
+        # token-based auth (StackSpot) checks all its credentials first, so its message names every one
+        key = settings.api_key(provider)
+        auth = dialect.session_auth(provider, key, settings, base_url)
+        if auth is None:
+            key = settings.require_api_key(provider)
         explicit = settings.has_explicit_key(provider)
         fix = [f"Client(api_keys={{{provider.name!r}: ...}})"] if explicit else key_vars(provider)
         transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings),
                               timeout=self._timeout(provider), pool_maxsize=self.pool_maxsize,
                               secrets=(key,) if key else (), key_vars=fix)
-        auth = dialect.session_auth(provider, key, settings, base_url)
         if auth is not None:
             transport.session.auth = auth
         return _Runtime(provider, dialect, transport)

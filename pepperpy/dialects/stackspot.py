@@ -240,12 +240,12 @@ class StackSpotDialect(Dialect):
         secret_vars = key_vars(provider)
         client_id, realm = settings.first(id_vars), settings.first(realm_vars)
         if not (client_id and realm and key):
-            missing = [names for names, value in ((id_vars, client_id), (realm_vars, realm), (secret_vars, key))
-                       if not value]
+            wanted = ((id_vars, client_id), (secret_vars, key), (realm_vars, realm))
+            missing = "; ".join(" or ".join(names) for names, value in wanted if not value)
             raise errors.ConfigurationError(
-                f"provider {provider.name!r} authenticates with StackSpot client credentials: set "
-                f"{'; '.join(' or '.join(names) for names in missing)} in the environment or a .env file "
-                f"(create the credentials in the StackSpot portal)")
+                f"provider {provider.name!r} authenticates with StackSpot client credentials: it needs "
+                f"{id_vars[0]}, {secret_vars[-1]} and {realm_vars[0]} in the environment or a .env file "
+                f"(create the credentials in the StackSpot portal); missing: {missing}")
         template = settings.get(provider.env_prefix + "AUTH_URL") or options.get("auth_url") or DEFAULT_AUTH_URL
         url = str(template).replace("{realm}", quote(realm, safe=""))
         if url.startswith("/"):  # relative to the provider's base URL (gateways that proxy the IDM)

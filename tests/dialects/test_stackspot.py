@@ -415,3 +415,14 @@ def test_a_fetch_interrupted_by_ctrl_c_hands_over_to_a_waiting_thread() -> None:
     assert isinstance(outcome["first"], KeyboardInterrupt) and outcome["waiter"] == "tok-2"
     assert calls == ["first", "waiter"]
     auth.close()
+
+
+def test_missing_credentials_name_all_three_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for setting in ({}, {"STACKSPOT_CLIENT_SECRET": SECRET}):
+        for name, value in setting.items():
+            monkeypatch.setenv(name, value)
+        with pepperpy.Client(env_file=None) as client, pytest.raises(pepperpy.ConfigurationError) as info:
+            client.complete("Hi", model=MODEL)
+        message = str(info.value)
+        assert all(n in message for n in ("STACKSPOT_CLIENT_ID", "STACKSPOT_CLIENT_SECRET", "STACKSPOT_REALM"))
+        assert SECRET not in message
