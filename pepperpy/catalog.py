@@ -202,7 +202,16 @@ class Catalog:
         entry = self._lower.get(name.lower())
         if entry is not None:
             return entry
-        candidates = list(self._index)
+        if provider is not None and not rest:  # "openai": a provider where a model was expected
+            default = provider.options.get("default_model")
+            chat = [m.name for m in provider.models if m.mode == "chat" and m.deprecated is None]
+            if default:  # the provider's everyday model first (the list starts with its flagships)
+                chat.insert(0, self.resolve(f"{name}/{default}")[1].name)
+            chat = list(dict.fromkeys(chat))[:3]
+            raise ModelNotFoundError(name, chat, f" {name!r} is a provider; name one of its models "
+                                                 f"(`pepperpy models --provider {name}`).")
+        # suggest current models only: a retiring one is no fix for a typo
+        candidates = [key for key, (_, model) in self._index.items() if model.deprecated is None]
         suggestions = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
         if not suggestions and "/" not in name:
             suggestions = [c for c in candidates if "/" not in c and name.lower() in c.lower()][:3]

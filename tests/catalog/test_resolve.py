@@ -116,3 +116,18 @@ def test_a_later_file_extends_headers_and_options(tmp_path: Path) -> None:
 def test_unknown_provider_message() -> None:
     with pytest.raises(pepperpy.ModelNotFoundError, match=r"unknown provider 'opnai'; did you mean 'openai'"):
         pepperpy.Client(env_file=None).catalog.provider("opnai")
+
+
+def test_a_provider_name_where_a_model_was_expected() -> None:
+    with pytest.raises(pepperpy.ModelNotFoundError, match="'openai' is a provider") as info:
+        pepperpy.Client(env_file=None).model("openai")
+    assert info.value.suggestions[0] == "openai/gpt-4o-mini"
+
+
+def test_suggestions_skip_retiring_models() -> None:
+    client = pepperpy.Client(env_file=None)
+    retiring = [m for m in client.models() if m.deprecated]
+    assert retiring
+    with pytest.raises(pepperpy.ModelNotFoundError) as info:
+        client.model(retiring[0].id + "x")
+    assert all(not client.model(s).deprecated for s in info.value.suggestions)
