@@ -15,26 +15,20 @@ on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from . import errors
-from .catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
-from .client import Client
-from .config import Settings, key_vars
-from .types import Completion, ModelSpec, ProviderSpec
+from .cli_catalog import _client, _models, _providers, _validate
+from .types import Completion
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
-CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
 RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the last argument",
                     "messages": "give the prompt as the last argument (- reads it from stdin)",
                     "stream": "answers stream by default; --no-stream waits for the whole answer"}
@@ -115,101 +109,7 @@ def _embed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _models(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        if args.provider is not None and args.provider not in client.catalog.providers:
-            raise errors.ConfigurationError(_unknown("provider", args.provider, client.catalog.providers,
-                                                     "`pepperpy providers` lists them."))
-        known = sorted({c for m in client.catalog.iter_models() for c in m.capabilities})
-        if args.capability is not None and args.capability not in known:
-            raise errors.ConfigurationError(_unknown("capability", args.capability, known,
-                                                     f"Known: {', '.join(known)}."))
-        found = client.models(args.provider, args.mode, args.capability, True if args.available else None)
-    if not found:
-        print("no model matches these filters", file=sys.stderr)
-        return EXIT_OK
-    header = ("model", "provider", "context", "max output", "$/1M in/out", "capabilities")
-    print_table([header, *(_model_row(m) for m in found)])
-    return EXIT_OK
-
-
-def _model_row(model: ModelSpec) -> tuple[str, ...]:
-    pricing = model.pricing
-    if pricing is None:
-        price = "-"
-    elif pricing.input == 0 and pricing.output == 0:
-        price = "free"
-    else:
-        price = f"{pricing.input:g}/{pricing.output:g}"
-    return (model.id + (" (deprecated)" if model.deprecated else ""), model.provider,
-            _count(model.context_window), _count(model.max_output_tokens), price,
-            ",".join(sorted(model.capabilities)))
-
-
-def _providers(args: argparse.Namespace) -> int:
-    settings = Settings(use_keyring=False)  # for base URLs only; credentials come from the Client
-    with _client(args) as client:
-        rows = [("provider", "dialect", "base URL", "credentials")]
-        for provider in client.catalog.providers.values():
-            rows.append((provider.name, provider.dialect, _safe_url(settings.base_url(provider)),
-                         _credentials(client, settings, provider)))
-    print_table(rows)
-    return EXIT_OK
-
-
-def _credentials(client: Client, settings: Settings, provider: ProviderSpec) -> str:
-    """"set", "not needed" or "missing: set X or Y"; never a value."""
-    missing = []
-    if not client.has_credentials(provider.name):
-        names = key_vars(provider)  # PEPPERPY_PROVIDER_<NAME>_API_KEY first: show it last, as the fallback
-        missing.append(" or ".join([*names[1:], names[0]]))
-    for option in CREDENTIAL_OPTIONS:
-        names = [str(n) for n in provider.options.get(option) or ()]
-        if names and not settings.first(names):
-            missing.append(" or ".join(names))
-    if missing:
-        return "missing: set " + "; and ".join(missing)
-    return "set" if provider.requires_api_key else "not needed"
-
-
-def _validate(args: argparse.Namespace) -> int:
-    paths: list[str | os.PathLike[str]] = list(args.paths)
-    if not paths:
-        extra = os.environ.get("PEPPERPY_CATALOG_PATH", "").split(os.pathsep)
-        paths = [packaged_catalog_dir(), *(p for p in extra if p)]
-    problems: list[errors.CatalogError] = []
-    files: list[Path] = []
-    for path in paths:
-        try:
-            files.extend(catalog_files([path]))
-        except errors.CatalogError as exc:
-            problems.append(exc)
-    passed: list[Path] = []
-    for file in files:
-        found = sorted(check_file(file), key=lambda e: e.line or 0)
-        problems.extend(found)
-        if not found:
-            passed.append(file)
-    # Each of these files is fine alone; now merged on top of the packaged catalog, as a Client loads them
-    # (a new provider without `dialect` only fails here).
-    named = {file.resolve() for file in files}
-    packaged = [file for file in catalog_files([packaged_catalog_dir()]) if file.resolve() not in named]
-    problems.extend(Catalog.merge_problems([*packaged, *passed]))
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {len(files)} file"
-              f"{'s' if len(files) != 1 else ''}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"ok: {len(files)} file{'s' if len(files) != 1 else ''}, no problems", file=sys.stderr)
-    return EXIT_OK
-
-
 # --------------------------------------------------------------------------- helpers
-
-def _client(args: argparse.Namespace) -> Client:
-    return Client(catalog=args.catalog or None)
-
 
 def _read_prompt(words: Sequence[str]) -> str:
     if list(words) == ["-"]:
@@ -218,30 +118,6 @@ def _read_prompt(words: Sequence[str]) -> str:
             raise errors.ValidationError("the prompt on stdin is empty", param="prompt")
         return prompt
     return " ".join(words)
-
-
-def _unknown(kind: str, name: str, known: Iterable[str], hint: str) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3)
-    return f"no {kind} {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else ".") + " " + hint
-
-
-def _count(value: int | None) -> str:
-    return f"{value:,}" if value is not None else "-"
-
-
-def _safe_url(url: str) -> str:
-    """The URL without user info or query string (either may hold a credential)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
-    return parts._replace(netloc=("***@" if "@" in parts.netloc else "") + netloc, query="", fragment="").geturl()
-
-
-def print_table(rows: Sequence[Sequence[str]]) -> None:
-    """Left-aligned columns two spaces apart; the last column is not padded."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
-        print("  ".join([*cells, row[-1]]).rstrip())
 
 
 def _is_terminal(stream: TextIO) -> bool:

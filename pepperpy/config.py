@@ -107,7 +107,7 @@ class Settings:
         where = f" or in {self.env_file}" if self.env_file else " (or in a .env file)"
         raise ConfigurationError(
             f"no API key for provider {provider.name!r}: set {' or '.join(names)} in the environment{where}, "
-            f"or pass Client(api_keys={{{provider.name!r}: ...}})")
+            f"or pass Client(api_keys={{{provider.name!r}: ...}}) (create_provider(..., api_key=...) in the seed API)")
 
     def has_credentials(self, provider: ProviderSpec) -> bool:
         return not provider.requires_api_key or bool(self.api_key(provider))
