@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
 from .base import (
     Dialect,
     Message,
@@ -88,7 +88,7 @@ class OpenAIStreamParser(StreamParser):
             finish = choice.get("finish_reason")
             if text and finish is None and not obj.get("usage") and not obj.get("error") \
                     and "tool_calls" not in delta:
-                return Chunk(text, None, None, (), None, obj)  # the common event: a piece of text
+                return text_chunk(text, obj)  # the common event: a piece of text
             if delta.get("tool_calls"):
                 self._add_tool_deltas(delta["tool_calls"])
             if delta.get("refusal"):
