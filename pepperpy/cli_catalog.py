@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from . import errors
 from .catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
@@ -61,7 +60,7 @@ def _providers(args: argparse.Namespace) -> int:
         rows = [("provider", "dialect", "base URL", "credentials")]
         for provider in client.catalog.providers.values():
             try:
-                url = _safe_url(settings.base_url(provider))
+                url = errors.safe_url(settings.base_url(provider))
             except errors.ConfigurationError as exc:  # a bad PEPPERPY_PROVIDER_<NAME>_BASE_URL
                 url = f"invalid: {exc}"
             rows.append((provider.name, provider.dialect, url, _credentials(client, settings, provider)))
@@ -124,13 +123,6 @@ def _unknown(kind: str, name: str, known: Iterable[str], hint: str) -> str:
 
 def _count(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
-
-
-def _safe_url(url: str) -> str:
-    """The URL without user info or query string (either may hold a credential)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
-    return parts._replace(netloc=("***@" if "@" in parts.netloc else "") + netloc, query="", fragment="").geturl()
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:

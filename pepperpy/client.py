@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -40,6 +41,18 @@ _SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 R = TypeVar("R", Completion, Embeddings)
 
 
+_LIVE_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()  # for the fork hook below, not configuration
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_LIVE_CLIENTS):
+        client._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _caller_stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside pepperpy."""
     import sys
@@ -49,6 +62,12 @@ def _caller_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]
     return level
+
+
+def _check_fallbacks(fallbacks: object) -> None:
+    if isinstance(fallbacks, str) or not isinstance(fallbacks, (list, tuple)):
+        raise errors.ValidationError(f"fallbacks takes a list of model names, e.g. [{fallbacks!r}], not "
+                                     f"{type(fallbacks).__name__}", param="fallbacks", value=fallbacks)
 
 
 def _check_timeout(timeout: Timeout | None) -> Timeout | None:
@@ -105,14 +124,16 @@ class Client(AsyncClientMixin):
         for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
             for name in names or ():  # a misspelt provider here would silently do nothing
                 self.catalog.provider(name.lower() if option == "api_keys" else name)
+        for value in (fallbacks or {}).values():
+            _check_fallbacks(value)
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
         for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
             self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
         self.pool_maxsize = pool_maxsize
         self._warned: set[str] = set()  # deprecated models already warned about
         self._runtimes: dict[str, _Runtime] = {}
-        self._pid = os.getpid()
         self._lock = threading.Lock()
+        _LIVE_CLIENTS.add(self)
 
     # ------------------------------------------------------------------ catalog
 
@@ -132,6 +153,11 @@ class Client(AsyncClientMixin):
     def has_credentials(self, provider: str) -> bool:
         """Whether a call to ``provider`` would find its credentials (or needs none)."""
         return self._settings.has_credentials(self.catalog.provider(provider))
+
+    def check_credentials(self, provider: str) -> None:
+        """Raise ConfigurationError now, naming what to set, when ``provider``'s credentials are missing
+        (it also opens the provider's connection pool, which later calls reuse)."""
+        self._runtime(self.catalog.provider(provider))
 
     def offered_models(self) -> list[ModelSpec]:
         """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
@@ -181,14 +207,16 @@ class Client(AsyncClientMixin):
         >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
         """
         texts = check_embed_input(input)
-        result = self._pipeline.call("embed", self._hops(model, fallbacks),
-                                     lambda name: self._embed_request(name, texts, params), self._parse_embed,
-                                     cache is not False)
-        if len(result.vectors) != len(texts):  # a vector per text, or the caller's zip() silently misaligns
-            raise errors.ProviderAPIError(
-                f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
-                provider=result.provider, model=result.model)
-        return result
+        def parse(p: Prepared, response: requests.Response) -> Embeddings:
+            result = self._parse_embed(p, response)
+            if len(result.vectors) != len(texts):  # a vector per text, or a caller's zip() silently misaligns
+                raise errors.ProviderAPIError(
+                    f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
+                    provider=result.provider, model=result.model, status_code=response.status_code)
+            return result
+
+        return self._pipeline.call("embed", self._hops(model, fallbacks),
+                                   lambda name: self._embed_request(name, texts, params), parse, cache is not False)
 
     def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int = 8,
             progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
@@ -222,6 +250,7 @@ class Client(AsyncClientMixin):
             spec = self.catalog.resolve(model)[1]
             fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
         elif fallbacks:
+            _check_fallbacks(fallbacks)
             for name in fallbacks:
                 self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
         return (model, *fallbacks) if fallbacks else (model,)
@@ -235,6 +264,8 @@ class Client(AsyncClientMixin):
 
     def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)
+        if spec.deprecated is not None and spec.name not in self._warned:
+            self._warn_deprecated(spec)
         if spec.mode != "embedding" and not spec.open:
             raise errors.ValidationError(f"{spec.name} is a chat model; embed() needs an embedding model such as "
                                          f"{self._example('embedding', provider.name)}", param="model", value=model)
@@ -280,7 +311,10 @@ class Client(AsyncClientMixin):
     def _warn_deprecated(self, spec: ModelSpec) -> None:
         import warnings
 
-        self._warned.add(spec.name)
+        with self._lock:  # once per Client, even when threads make their first calls together
+            if spec.name in self._warned:
+                return
+            self._warned.add(spec.name)
         replacements = [m.name for m in self.catalog.models(provider=spec.provider, mode=spec.mode)
                         if m.deprecated is None][:2]
         instead = f"; consider {' or '.join(replacements)}" if replacements else ""
@@ -298,11 +332,8 @@ class Client(AsyncClientMixin):
 
     def _runtime(self, provider: ProviderSpec) -> _Runtime:
         runtime = self._runtimes.get(provider.name)
-        if runtime is not None and self._pid == os.getpid():
+        if runtime is not None:
             return runtime
-        if self._pid != os.getpid():  # a forked child (gunicorn --preload): never share the parent's sockets,
-            self._lock = threading.Lock()  # nor a lock another thread of the parent may have held at the fork
-            self._runtimes, self._pid = {}, os.getpid()
         with self._lock:
             runtime = self._runtimes.get(provider.name)
             if runtime is None:
@@ -316,8 +347,8 @@ class Client(AsyncClientMixin):
         # token-based auth (StackSpot) checks all its credentials first, so its message names every one
         key = settings.api_key(provider)
         auth = dialect.session_auth(provider, key, settings, base_url)
-        if auth is None:
-            key = settings.require_api_key(provider)
+        if auth is None and key is None and provider.requires_api_key:
+            settings.require_api_key(provider)  # raises, naming every variable that would work
         explicit = settings.has_explicit_key(provider)
         fix = [f"Client(api_keys={{{provider.name!r}: ...}})"] if explicit else key_vars(provider)
         transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings),
@@ -369,6 +400,13 @@ class Client(AsyncClientMixin):
                                      f"is incomplete", provider=spec.provider, model=spec.id)
 
     # ------------------------------------------------------------------ lifecycle
+
+    def _after_fork(self) -> None:
+        """In a forked child (gunicorn --preload), run by ``os.register_at_fork`` while the child has one thread:
+        never share the parent's sockets, nor a lock a parent thread may have held at the fork."""
+        self._lock = threading.Lock()
+        self._runtimes = {}  # the parent's pooled sockets stay the parent's: dropped here, not closed
+        self._pipeline.after_fork()
 
     def close(self) -> None:
         """Release every pooled connection. The Client stays usable: later calls open new ones."""

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, safe_url
 from .types import ProviderSpec
 
 DEFAULT_ENV_FILE = ".env"
@@ -120,9 +120,9 @@ class Settings:
             return provider.base_url.rstrip("/")
         url = value.strip().rstrip("/")
         if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
-            guess = "http://" + url if "://" not in url else None
-            hint = f"; did you mean {guess!r}?" if guess and not any(c.isspace() for c in url) else ""
-            raise ConfigurationError(f"{name}={value!r} is not an http(s) URL{hint}")
+            guess = "http://" + url if "://" not in url and not any(c.isspace() for c in url) else None
+            hint = f"; did you mean {safe_url(guess)!r}?" if guess else ""
+            raise ConfigurationError(f"{name}={safe_url(value)!r} is not an http(s) URL{hint}")
         return url
 
     def default_model(self, provider: ProviderSpec) -> str | None:

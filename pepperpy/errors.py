@@ -404,7 +404,7 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     hint = (headers or {}).get("x-should-retry")  # OpenAI and Anthropic say so explicitly at times
     if hint in ("true", "false"):
         kw["retryable"] = hint == "true"
-    error = cls(text, provider=provider, model=model, status_code=status,
+    error = cls(redact(text, secrets), provider=provider, model=model, status_code=status,
                 details=_redact_any(body, secrets), request_id=request_id, **kw)
     error.should_retry = True if hint == "true" else None
     return error
@@ -432,13 +432,13 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
                               headers=headers, secrets=secrets, key_vars=key_vars)
 
 
-def safe_url(url: str) -> str:
-    """A URL fit for a message: no user info (it may hold a password), no query string (it may hold a key)."""
-    from urllib.parse import urlsplit, urlunsplit
+_USER_INFO = re.compile(r"^([A-Za-z][\w+.-]*://)?[^/@\s]*@")
 
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+def safe_url(url: str) -> str:
+    """A URL fit for a message: user info (it may hold a password) shown as ``***@``, no query string (it may
+    hold a key). Works on text that is not a valid URL too."""
+    return _USER_INFO.sub(r"\1***@", url).split("?", 1)[0].split("#", 1)[0]
 
 
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",

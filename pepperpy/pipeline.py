@@ -5,8 +5,8 @@ cache lookup -> rate limiter -> breaker check -> ``transport.send`` under the re
 breaker outcome -> cache store; then one audit record for the whole call. A hop that fails with an
 unavailable / timeout / connection / circuit-open / rate-limit error passes the call to the next hop;
 any other error (validation, authentication, other 4xx) is raised at once. A fallback model that cannot
-be prepared (unknown name, missing key, params out of its range) is skipped. When every hop failed, the
-last provider error is raised.
+be prepared (missing key, params out of its range, wrong mode) is skipped; unknown names never get here,
+the Client refuses them before the call. When every hop failed, the last provider error is raised.
 
 ``total_timeout`` is one deadline per call, started before the first hop and kept on its ``_Trace``: the
 rate limiter does not wait past it, each hop's retries clip their timeouts to it, and no fallback hop
@@ -120,6 +120,14 @@ class Pipeline:
         self.log_content = log_content
         self._guards: dict[str, _Guard] = {}
         self._lock = threading.Lock()
+
+    def after_fork(self) -> None:
+        """In a forked child: fresh locks, breakers, limiters and cache (a parent thread may have held any of
+        their locks at the fork, and the child must not wait on it forever)."""
+        self._lock = threading.Lock()
+        self._guards = {}
+        if self.cache is not None:
+            self.cache = make_cache(self.cache.config, self.policy.clock)
 
     # ------------------------------------------------------------------ calls
 

@@ -160,7 +160,7 @@ def test_an_html_404_blames_the_base_url_not_the_model() -> None:
     err = e.from_response(404, b"<html><body>Not Found</body></html>", {"content-type": "text/html"},
                           provider="openai", model="gpt-4o-mini", url="http://user:pw@proxy.local/wrong/chat")
     assert isinstance(err, e.InvalidRequestError) and "check the provider's base_url" in str(err)
-    assert "http://proxy.local/wrong/chat" in str(err) and "pw" not in str(err) and "model" not in str(err)
+    assert "http://***@proxy.local/wrong/chat" in str(err) and "pw" not in str(err) and "model" not in str(err)
 
 
 def test_a_stream_cut_short_says_so_in_words() -> None:

@@ -154,7 +154,7 @@ class CatalogProvider(Provider):
                                   timeout=self.config.timeout, max_retries=self.config.max_retries,
                                   providers={name: overrides} if overrides else None)
         spec = self._client.catalog.provider(self.config.provider_type)
-        self._client._settings.require_api_key(spec)  # fail here, not at the first call (as the SDKs do)
+        self._client.check_credentials(spec.name)  # fail here, not at the first call (as the SDKs do)
         if self.config.model is None:
             self.config.model = self._client._settings.default_model(spec) or _default_model(spec)
         super().initialize()

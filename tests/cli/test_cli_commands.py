@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pepperpy import cli, cli_catalog
+from pepperpy import cli, errors
 from pepperpy.testing import FakeProviderServer
 
 SECRET = "sk-test-secret-value-1234567890"
@@ -133,8 +133,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_base_urls_never_show_user_info_or_query() -> None:
-    assert cli_catalog._safe_url("https://user:pw@proxy.example.com/v1?key=abc") == "https://***@proxy.example.com/v1"
-    assert cli_catalog._safe_url("http://localhost:8000/v1") == "http://localhost:8000/v1"
+    assert errors.safe_url("https://user:pw@proxy.example.com/v1?key=abc") == "https://***@proxy.example.com/v1"
+    assert errors.safe_url("http://localhost:8000/v1") == "http://localhost:8000/v1"
 
 
 # --------------------------------------------------------------------------- new-user review regressions
