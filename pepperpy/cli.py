@@ -25,7 +25,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from . import errors
-from .cli_catalog import _client, _models, _providers, _validate
+from .cli_catalog import list_models, list_providers, make_client, validate_catalog
 from .types import Completion
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
@@ -41,7 +41,7 @@ Handler = Callable[[argparse.Namespace], int]
 def _complete(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     params = call_params(args)
-    with _client(args) as client:
+    with make_client(args) as client:
         streaming = "streaming" in client.model(args.model).capabilities
         if args.json or args.no_stream or not streaming:
             result = client.complete(prompt, model=args.model, **params)
@@ -98,7 +98,7 @@ def _embed(args: argparse.Namespace) -> int:
         texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
         if not texts:
             raise errors.ValidationError("no text on stdin: send one text per line", param="texts")
-    with _client(args) as client:
+    with make_client(args) as client:
         result = client.embed(texts, model=args.model)
     for vector in result.vectors:
         print(json.dumps(vector))
@@ -195,13 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("-m", "--model", required=True, help="an embedding model")
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
 
-    models = command("models", _models, "list catalog models")
+    models = command("models", list_models, "list catalog models")
     models.add_argument("--provider", metavar="P")
     models.add_argument("--mode", choices=("chat", "embedding"))
     models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
     models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
 
-    command("providers", _providers, "list providers, their base URLs and whether credentials are set")
+    command("providers", list_providers, "list providers, their base URLs and whether credentials are set")
 
     catalog = commands.add_parser("catalog", parents=[common], help="catalog tools", description="Catalog tools.")
     catalog_commands = catalog.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "file:line: field: message; exit 1 when any.")
     validate.add_argument("paths", nargs="*", metavar="PATH",
                           help="files or folders (default: the packaged catalog and PEPPERPY_CATALOG_PATH)")
-    validate.set_defaults(handler=_validate)
+    validate.set_defaults(handler=validate_catalog)
     return parser
 
 

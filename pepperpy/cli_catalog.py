@@ -19,12 +19,12 @@ EXIT_OK, EXIT_ERROR = 0, 1
 CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
 
 
-def _client(args: argparse.Namespace) -> Client:
+def make_client(args: argparse.Namespace) -> Client:
     return Client(catalog=args.catalog or None)
 
 
-def _models(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+def list_models(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
         if args.provider is not None and args.provider not in client.catalog.providers:
             raise errors.ConfigurationError(_unknown("provider", args.provider, client.catalog.providers,
                                                      "`pepperpy providers` lists them."))
@@ -54,9 +54,9 @@ def _model_row(model: ModelSpec) -> tuple[str, ...]:
             ",".join(sorted(model.capabilities)))
 
 
-def _providers(args: argparse.Namespace) -> int:
+def list_providers(args: argparse.Namespace) -> int:
     settings = Settings(use_keyring=False)  # for base URLs only; credentials come from the Client
-    with _client(args) as client:
+    with make_client(args) as client:
         rows = [("provider", "dialect", "base URL", "credentials")]
         for provider in client.catalog.providers.values():
             try:
@@ -83,7 +83,7 @@ def _credentials(client: Client, settings: Settings, provider: ProviderSpec) -> 
     return "set" if provider.requires_api_key else "not needed"
 
 
-def _validate(args: argparse.Namespace) -> int:
+def validate_catalog(args: argparse.Namespace) -> int:
     paths: list[str | os.PathLike[str]] = list(args.paths)
     if not paths:
         extra = os.environ.get("PEPPERPY_CATALOG_PATH", "").split(os.pathsep)

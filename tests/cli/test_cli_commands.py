@@ -111,14 +111,14 @@ def test_verbose_shows_the_traceback_and_unexpected_errors_stay_one_line(
     def broken(args: object) -> int:
         raise RuntimeError(f"bug with {SECRET}")
 
-    monkeypatch.setattr(cli, "_models", broken)
+    monkeypatch.setattr(cli, "list_models", broken)
     code, _, err = run(capsys, "models")
     assert code == 1 and err == "error: unexpected RuntimeError: bug with *** (run with --verbose for the traceback)\n"
 
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_models", interrupted)
+    monkeypatch.setattr(cli, "list_models", interrupted)
     assert run(capsys, "models")[0] == 130
 
 
