@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 import pepperpy
+from pepperpy.web import http_error
 
 DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
     "timeout": (5.0, 30.0),   # 5 s to connect, 30 s between bytes: below gunicorn's --timeout
@@ -60,33 +61,6 @@ class ClientPerProcess:
             client, self._client = self._client, None
         if client is not None:
             client.close()
-
-
-# Most specific first. The browser never sees a provider's own message (it may name internal details);
-# it sees one of these, and the log keeps the rest.
-_ANSWERS: list[tuple[type[pepperpy.PepperpyError], int, str]] = [
-    (pepperpy.ValidationError, 400, ""),          # the user's own input: its message says what to fix
-    (pepperpy.ModelNotFoundError, 400, ""),
-    (pepperpy.ContextLengthError, 413, "The prompt is too long for this model."),
-    (pepperpy.RateLimitError, 503, "The model is busy; try again shortly."),
-    (pepperpy.CircuitOpenError, 503, "The model is unavailable; try again shortly."),
-    (pepperpy.ProviderUnavailableError, 503, "The model is unavailable; try again shortly."),
-    (pepperpy.ProviderTimeoutError, 504, "The model took too long to answer."),
-    (pepperpy.ProviderError, 502, "The model provider failed."),  # refused key, bad request, broken stream
-    (pepperpy.PepperpyError, 500, "The server is misconfigured."),  # missing key, bad catalog
-]
-
-
-def http_error(exc: pepperpy.PepperpyError) -> tuple[int, str, dict[str, str]]:
-    """``(status, message, headers)`` of the HTTP answer for a pepperpy error."""
-    for kind, status, message in _ANSWERS:
-        if isinstance(exc, kind):
-            headers = {}
-            retry_after = getattr(exc, "retry_after", None)
-            if status == 503 and retry_after is not None:
-                headers["Retry-After"] = str(max(1, round(retry_after)))
-            return status, message or str(exc), headers
-    raise AssertionError("PepperpyError is the last row")  # pragma: no cover
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

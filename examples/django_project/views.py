@@ -15,8 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.http import require_POST
 
 import pepperpy
-
-from .middleware import http_error
+from pepperpy.web import http_error
 
 
 class ClientPerProcess:

@@ -1,0 +1,33 @@
+"""pepperpy.web.http_error: every error class to its HTTP answer."""
+
+from __future__ import annotations
+
+import pytest
+
+import pepperpy
+from pepperpy.web import http_error
+
+
+@pytest.mark.parametrize(("exc", "status", "headers"), [
+    (pepperpy.ValidationError("temperature=9 is out of range", param="temperature"), 400, {}),
+    (pepperpy.ModelNotFoundError("gpt-4o-mino"), 400, {}),
+    (pepperpy.ContextLengthError("too long", provider="p"), 413, {}),
+    (pepperpy.RateLimitError("slow down", provider="p", retry_after=2.4), 503, {"Retry-After": "2"}),
+    (pepperpy.CircuitOpenError("open", provider="p", retry_after=0.2), 503, {"Retry-After": "1"}),
+    (pepperpy.ProviderUnavailableError("down", provider="p"), 503, {}),
+    (pepperpy.ProviderTimeoutError("slow", provider="p"), 504, {}),
+    (pepperpy.AuthenticationError("provider secret detail", provider="p"), 502, {}),
+    (pepperpy.ConfigurationError("no key"), 500, {}),
+])
+def test_each_error_class_has_its_answer(exc: pepperpy.PepperpyError, status: int, headers: dict[str, str]) -> None:
+    got_status, message, got_headers = http_error(exc)
+    assert (got_status, got_headers) == (status, headers)
+    if status == 400:
+        assert message == str(exc)  # input errors keep their message: it says what to fix
+    else:
+        assert str(exc) not in message  # provider details stay in the log
+
+
+def test_other_exceptions_are_refused() -> None:
+    with pytest.raises(TypeError):
+        http_error(ValueError("x"))  # type: ignore[arg-type]
