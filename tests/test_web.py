@@ -11,7 +11,7 @@ from pepperpy.web import http_error
 @pytest.mark.parametrize(("exc", "status", "headers"), [
     (pepperpy.ValidationError("temperature=9 is out of range", param="temperature"), 400, {}),
     (pepperpy.ModelNotFoundError("gpt-4o-mino"), 400, {}),
-    (pepperpy.ContextLengthError("too long", provider="p"), 413, {}),
+    (pepperpy.ContextLengthError("205000 tokens > 200000 maximum", provider="p"), 413, {}),
     (pepperpy.RateLimitError("slow down", provider="p", retry_after=2.4), 503, {"Retry-After": "2"}),
     (pepperpy.CircuitOpenError("open", provider="p", retry_after=0.2), 503, {"Retry-After": "1"}),
     (pepperpy.ProviderUnavailableError("down", provider="p"), 503, {}),
