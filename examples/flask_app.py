@@ -15,17 +15,16 @@ Errors before that become HTTP answers (see ``http_error``). docs/web-apps.md ex
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
 import pepperpy
-from pepperpy.web import http_error
+from pepperpy.web import http_error, sse_events
 
 DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
     "timeout": (5.0, 30.0),   # 5 s to connect, 30 s between bytes: below gunicorn's --timeout
@@ -102,16 +101,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def sse_events(upstream: pepperpy.Stream) -> Iterator[str]:
-    """The stream as server-sent events. The server closes this generator when the browser goes away,
-    and ``with upstream`` then closes the provider's response too."""
-    with upstream:
-        try:
-            for chunk in upstream:
-                if chunk.text:
-                    yield f"data: {json.dumps({'text': chunk.text})}\n\n"
-            usage = upstream.completion.usage
-        except pepperpy.PepperpyError as exc:
-            yield f"event: error\ndata: {json.dumps({'error': http_error(exc)[1]})}\n\n"
-            return
-        yield f"event: done\ndata: {json.dumps({'input': usage.input_tokens, 'output': usage.output_tokens})}\n\n"

@@ -31,3 +31,21 @@ def test_each_error_class_has_its_answer(exc: pepperpy.PepperpyError, status: in
 def test_other_exceptions_are_refused() -> None:
     with pytest.raises(TypeError):
         http_error(ValueError("x"))  # type: ignore[arg-type]
+
+
+def test_sse_events_stream_then_done(server: object) -> None:
+    import json
+
+    from pepperpy.testing import FakeProviderServer, Fault, Reply
+    from pepperpy.web import sse_events
+
+    assert isinstance(server, FakeProviderServer)
+    client = pepperpy.Client(env_file=None, api_keys={"openai": "sk-test-web-0123456789"}, max_retries=0,
+                             providers={"openai": {"base_url": server.base_url("openai")}})
+    server.reply(Reply(chunks=["Hel", "lo\n"], usage=(3, 2)))
+    events = list(sse_events(client.stream("hi", model="gpt-4o-mini")))
+    assert events[:2] == ['data: {"text": "Hel"}\n\n', 'data: {"text": "lo\\n"}\n\n']
+    assert events[-1] == f"event: done\ndata: {json.dumps({'input': 3, 'output': 2})}\n\n"
+    server.fault(Fault.CUT_STREAM)
+    events = list(sse_events(client.stream("hi", model="gpt-4o-mini")))
+    assert events[-1].startswith("event: error\ndata: ") and "model provider failed" in events[-1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.http import require_POST
 
 import pepperpy
-from pepperpy.web import http_error
+from pepperpy.web import sse_events
 
 
 class ClientPerProcess:
@@ -93,22 +92,9 @@ def stream(request: HttpRequest) -> HttpResponse:
     prompt, model = _prompt_and_model(request)
     # Opened here, not in the generator: an error before the first byte is still an HTTP status.
     upstream = llm.get().stream(prompt, model=model, max_tokens=512)
-    response = StreamingHttpResponse(_sse_events(upstream), content_type="text/event-stream")
+    response = StreamingHttpResponse(sse_events(upstream), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
 
 
-def _sse_events(upstream: pepperpy.Stream) -> Iterator[str]:
-    """The stream as server-sent events. Django closes this generator when the response is closed (the
-    browser went away, or the stream ended), and ``with upstream`` then closes the provider's response."""
-    with upstream:
-        try:
-            for chunk in upstream:
-                if chunk.text:
-                    yield f"data: {json.dumps({'text': chunk.text})}\n\n"
-            usage = upstream.completion.usage
-        except pepperpy.PepperpyError as exc:
-            yield f"event: error\ndata: {json.dumps({'error': http_error(exc)[1]})}\n\n"
-            return
-        yield f"event: done\ndata: {json.dumps({'input': usage.input_tokens, 'output': usage.output_tokens})}\n\n"
