@@ -346,6 +346,13 @@ class Stream(Iterator[Chunk]):
         except Exception:  # interpreter shutdown: nothing left to release
             pass
 
+    def _ipython_display_(self) -> None:
+        """Jupyter: a stream left as a cell's last expression prints as it arrives, then the usage line."""
+        for chunk in self:
+            print(chunk.text, end="", flush=True)
+        if self._completion is not None:
+            print(f"\n\n{self._completion._repr_markdown_().rsplit(chr(10), 1)[-1]}", flush=True)
+
     def __repr__(self) -> str:
         state = "done" if self._completion else ("closed" if self._closed else "open")
         return f"<Stream {self.provider}/{self.model} {state}>"

@@ -91,3 +91,17 @@ def test_streaming_prints_each_piece_as_it_arrives(client: pepperpy.Client, serv
     assert pieces[:4] == ["Once", " upon", " a", " time"]   # one flush per piece, none held back
     first_shown = cell.flushed[0][0]
     assert first_shown - started < finished - started - 0.15  # the first words showed well before the end
+
+
+def test_a_stream_ending_a_cell_prints_as_it_arrives(client: pepperpy.Client, server: FakeProviderServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    server.reply(Reply(chunks=["Once", " upon", " a", " time"], usage=(4, 4), chunk_delay=0.05))
+    stream = client.stream("Tell me a story", model="local-chat")
+    assert callable(getattr(type(stream), "_ipython_display_", None))  # IPython calls it for a cell's value
+    cell = CellOutput()
+    monkeypatch.setattr(sys, "stdout", cell)
+    stream._ipython_display_()
+    monkeypatch.undo()
+    pieces = [text for _, text in cell.flushed]
+    assert pieces[:4] == ["Once", " upon", " a", " time"]
+    assert "4→4 tokens" in pieces[-1] and "local/local-chat" in pieces[-1]
