@@ -34,24 +34,23 @@ DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
 
 
 class ClientPerProcess:
-    """One pepperpy Client per process, built on first use.
+    """One pepperpy Client per process, built on first use (so the app's config is final by then).
 
-    Built lazily so that ``gunicorn --preload`` never hands one Client, and its open sockets, to several
-    forked workers: a worker that finds a Client made in another process builds its own.
+    A Client is fork-safe by itself: with ``gunicorn --preload`` each forked worker drops the master's
+    pooled connections and opens its own, so nothing here has to watch the process id.
     """
 
     def __init__(self, **options: Any) -> None:
         self.options = options
         self._lock = threading.Lock()
         self._client: pepperpy.Client | None = None
-        self._pid = 0
 
     def get(self) -> pepperpy.Client:
         client = self._client
-        if client is None or self._pid != os.getpid():
+        if client is None:
             with self._lock:
-                if self._client is None or self._pid != os.getpid():
-                    self._client, self._pid = pepperpy.Client(**self.options), os.getpid()
+                if self._client is None:
+                    self._client = pepperpy.Client(**self.options)
                 client = self._client
         return client
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,16 @@ def server() -> Iterator[pepperpy.testing.FakeProviderServer]:
 
     with FakeProviderServer() as fake:
         yield fake
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Poll ``condition`` every 10 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def write_provider(folder: Path, name: str, dialect: str, base_url: str, *, extra: str = "",

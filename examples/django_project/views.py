@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from typing import Any
 
@@ -18,24 +17,22 @@ from pepperpy.web import sse_events
 
 
 class ClientPerProcess:
-    """One pepperpy Client per process, built on first use.
+    """One pepperpy Client per process, built on first use from ``settings.PEPPERPY["CLIENT"]``.
 
-    Built lazily so that ``gunicorn --preload`` never hands one Client, and its open sockets, to several
-    forked workers: a worker that finds a Client made in another process builds its own.
+    A Client is fork-safe by itself: with ``gunicorn --preload`` each forked worker drops the master's
+    pooled connections and opens its own, so nothing here has to watch the process id.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._client: pepperpy.Client | None = None
-        self._pid = 0
 
     def get(self) -> pepperpy.Client:
         client = self._client
-        if client is None or self._pid != os.getpid():
+        if client is None:
             with self._lock:
-                if self._client is None or self._pid != os.getpid():
+                if self._client is None:
                     self._client = pepperpy.Client(**settings.PEPPERPY.get("CLIENT", {}))
-                    self._pid = os.getpid()
                 client = self._client
         return client
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aio_helpers import established_to, linux_only, wait_until
+from aio_helpers import established_to, linux_only
 
 import pepperpy
 from pepperpy.testing import FakeProviderServer, Fault, Reply
+from tests.conftest import wait_until
 
 
 def test_astream_yields_chunks_and_the_completion(client: pepperpy.Client, server: FakeProviderServer) -> None:

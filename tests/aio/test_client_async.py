@@ -11,11 +11,12 @@ import time
 from typing import Any
 
 import pytest
-from aio_helpers import linux_only, open_fds, wait_until
+from aio_helpers import linux_only, open_fds
 
 import pepperpy
 import pepperpy.aio
 from pepperpy.testing import FakeProviderServer, Reply
+from tests.conftest import wait_until
 
 
 def _aio_threads(ignore: frozenset[threading.Thread] = frozenset()) -> list[threading.Thread]:

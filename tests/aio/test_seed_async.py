@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aio_helpers import established_to, linux_only, wait_until
+from aio_helpers import established_to, linux_only
 
 import pepperpy
 from pepperpy.aio import AsyncProvider, create_provider
 from pepperpy.providers import Provider, ProviderEngine
 from pepperpy.providers.domain import ProviderAPIError, ProviderError, ProviderRateLimitError
 from pepperpy.testing import FakeProviderServer, Reply
+from tests.conftest import wait_until
 
 
 def _openai(server: FakeProviderServer, **kw: Any) -> dict[str, Any]:

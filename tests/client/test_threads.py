@@ -6,7 +6,6 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,18 +13,10 @@ import pytest
 
 import pepperpy
 from pepperpy.testing import FakeProviderServer, Reply
+from tests.conftest import wait_until
 
 THREADS = 32
 CALLS = 40
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_32_threads_x_40_calls_share_one_client(local_catalog: Path, server: FakeProviderServer) -> None:
@@ -95,4 +86,4 @@ def test_open_file_descriptors_stay_flat(client: pepperpy.Client, server: FakePr
     rounds(150)
     middle = fds()
     rounds(150)
-    assert _wait_until(lambda: fds() <= before + 5), (before, middle, fds())
+    assert wait_until(lambda: fds() <= before + 5), (before, middle, fds())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -118,6 +119,15 @@ def test_one_client_per_process_shared_by_threads(app: flask.Flask, server: Fake
     assert server.connections <= 8
     first = shared.get()
     assert shared.get() is first
-    monkeypatch.setattr(flask_app.os, "getpid", lambda: -1)  # as in a worker forked after the Client was made
-    assert shared.get() is not first
+    # a worker forked after the Client was made (gunicorn --preload) opens connections of its own
+    parent_ports = {r.client_port for r in server.requests}
+    pid = os.fork()
+    if pid == 0:  # the worker: one request, then leave without running pytest's teardown
+        try:
+            app.test_client().post("/complete", json={"prompt": "from a worker"})
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    worker = [r for r in server.requests if r.json and r.json["messages"][-1]["content"] == "from a worker"]
+    assert len(worker) == 1 and worker[0].client_port not in parent_ports
     first.close()
