@@ -10,18 +10,15 @@ import socket
 import socketserver
 import struct
 import sys
-import time
 import traceback
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
 
 from pepperpy.testing._anthropic import ANTHROPIC
-from pepperpy.testing._play import failure_body, parse_request, read_request, stream_frames, unknown_route_body
+from pepperpy.testing._play import Outcome, json_outcome, play, read_request
 from pepperpy.testing._routes import Route, bearer_token, key_rejection
-from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
-from pepperpy.testing._stackspot import STACKSPOT, oidc_error
-from pepperpy.testing._wire import BadRequestError, Dialect, Stream, dumps, resolve_answer
+from pepperpy.testing._stackspot import STACKSPOT
 
 if TYPE_CHECKING:
     from pepperpy.testing.server import FakeProviderServer
@@ -91,137 +88,67 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         raw = self._read_body()
         port = self.client_address[1] if isinstance(self.client_address, tuple) else 0
-        request, route, self.model = read_request(self.command, self.path, self.headers.items(), raw, port)
+        request, route, model = read_request(self.command, self.path, self.headers.items(), raw, port)
         serial = self.fake._record(request)
-        self.request_id = f"req_{serial}"
-        self.route = route
         if not self.fake._wait(self.fake.default_delay):
             self.close_connection = True  # the server is stopping
             return
-        if route.endpoint == "unknown":
-            self._send_json(404, unknown_route_body(request.method, request.path))
-            return
-        rejection = self._rejection(route, request.headers, request.query)
+        rejection = self._rejection(route, request.headers, request.query, f"req_{serial}")
         if rejection is not None:
-            self._send_json(*rejection)
-        elif route.endpoint == "token":
-            self._send_json(*self._token(request.form))
-        elif route.endpoint == "models":
-            self._send_json(200, route.dialect.render_models(list(self.fake.models), int(time.time())))
+            self._send(json_outcome(route, f"req_{serial}", *rejection))
         else:
-            self._answer(route, request, serial)
+            self._send(play(self.fake, route, request, model, serial))
 
-    def _rejection(self, route: Route, headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[int, Any] | None:
+    def _rejection(self, route: Route, headers: Mapping[str, str], query: Mapping[str, str],
+                   request_id: str) -> tuple[int, Any] | None:
         fake = self.fake
         if route.dialect is ANTHROPIC and route.endpoint == "chat" and "anthropic-version" not in headers:
-            return 400, ANTHROPIC.error_body(400, "anthropic-version: header is required", "", self.request_id)
+            return 400, ANTHROPIC.error_body(400, "anthropic-version: header is required", "", request_id)
         if route.dialect is STACKSPOT and route.endpoint == "chat":
             if fake._token_valid(bearer_token(headers)):
                 return None
-            return 401, STACKSPOT.error_body(401, None, route.model, self.request_id)
+            return 401, STACKSPOT.error_body(401, None, route.model, request_id)
         if fake.require_auth or fake.api_key is not None:
-            return key_rejection(route.dialect, headers, query, fake.api_key, self.request_id)
+            return key_rejection(route.dialect, headers, query, fake.api_key, request_id)
         return None
-
-    def _token(self, form: Mapping[str, str]) -> tuple[int, Any]:
-        if form.get("grant_type") != "client_credentials":
-            return 400, oidc_error("unsupported_grant_type", "Unsupported grant_type")
-        client = (form.get("client_id", ""), form.get("client_secret", ""))
-        expected = self.fake.stackspot_credentials
-        if not all(client) or (expected is not None and client != tuple(expected)):
-            return 401, oidc_error("invalid_client", "Invalid client or Invalid client credentials")
-        return 200, self.fake._issue_token()
-
-    def _answer(self, route: Route, request: RecordedRequest, serial: int) -> None:
-        dialect = route.dialect
-        try:
-            chat, body = parse_request(route, request)
-        except BadRequestError as exc:
-            self._send_error(exc.status, exc.message, route)
-            return
-        script = self.fake._take("chat" if chat is not None else "embed")
-        if isinstance(script, Reply) and not self.fake._wait(script.delay):
-            self.close_connection = True
-            return
-        fault = script if isinstance(script, Fault) else None
-        if fault is not None and fault.kind is FaultKind.RESET:
-            self._reset()
-            return
-        if fault is not None and fault.kind is FaultKind.HANG:
-            if not self.fake._wait(fault.seconds):
-                self.close_connection = True
-                return
-            fault = None
-        if isinstance(script, Failure):
-            self._send_json(script.status, failure_body(script, dialect, self.model, self.request_id), script.headers)
-            return
-        reply = script if isinstance(script, Reply) else None
-        if chat is not None:
-            answer = resolve_answer(reply, chat, dialect, serial, int(time.time()))
-            if chat.stream:
-                self._send_stream(dialect.render_stream(chat, answer), dialect, reply, fault)
-                return
-            body = dialect.render_chat(chat, answer)
-        if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
-            self._send_error(500, fault.message, route)
-        elif fault is not None and fault.kind is FaultKind.CUT_STREAM:
-            self._send_truncated(dumps(body).encode(), clean=fault.clean)
-        else:
-            self._send_json(200, body)
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _send_error(self, status: int, message: str | None, route: Route) -> None:
-        self._send_json(status, route.dialect.error_body(status, message, self.model, self.request_id))
+    def _send(self, outcome: Outcome) -> None:
+        if not self.fake._wait(outcome.wait):
+            self.close_connection = True  # the server is stopping
+            return
+        if outcome.reset:
+            self._reset()
+            return
+        self.send_response(outcome.status)
+        for name, value in outcome.headers.items():
+            self.send_header(name, value)
+        if outcome.end == "closed":
+            self.send_header("Connection", "close")  # a well-behaved server announces that it will close
+        if outcome.stream:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif not any(name.lower() == "content-length" for name in outcome.headers):  # a Failure may set its own
+            self.send_header("Content-Length", str(outcome.length))
+        self.end_headers()
+        if outcome.end != "whole":
+            self.close_connection = True
+        if outcome.stream:
+            self._write_chunks(outcome)
+        else:
+            self.wfile.write(b"".join(outcome.frames))
+            self.wfile.flush()
 
-    def _send_json(self, status: int, body: Any, extra: Mapping[str, str] | None = None) -> None:
-        data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else dumps(body).encode()
-        headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
-        overrides = {name.lower() for name in extra or {}}
-        headers = {name: value for name, value in headers.items() if name.lower() not in overrides}
-        self._start(status, {**headers, **(extra or {})})
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _send_truncated(self, data: bytes, clean: bool) -> None:
-        half = data[: len(data) // 2]
-        self._start(200, {"Content-Type": "application/json", "Content-Length": str(len(half if clean else data)),
-                          **({"Connection": "close"} if clean else {})})
-        self.wfile.write(half)
-        self.wfile.flush()
-        self.close_connection = True
-
-    def _send_stream(self, stream: Stream, dialect: Dialect, reply: Reply | None, fault: Fault | None) -> None:
-        headers = {"Content-Type": stream.content_type, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache"}
-        if fault is not None and fault.kind is FaultKind.CUT_STREAM and fault.clean:
-            headers["Connection"] = "close"  # a well-behaved server announces that it will close
-        self._start(200, headers)
-        frames = stream_frames(stream, dialect, fault)
-        chunk_delay = reply.chunk_delay if reply is not None else 0.0
-        for index, frame in enumerate(frames):
-            if index and chunk_delay and not self.fake._wait(chunk_delay):
+    def _write_chunks(self, outcome: Outcome) -> None:
+        for index, frame in enumerate(outcome.frames):
+            if index and outcome.chunk_delay and not self.fake._wait(outcome.chunk_delay):
                 self.close_connection = True
                 return
             self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
             self.wfile.flush()
-        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
-            # Abrupt: no zero-length chunk, the client sees the body end prematurely.
-            self.close_connection = True
-            if not fault.clean:
-                return
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _start(self, status: int, headers: Mapping[str, str]) -> None:
-        self.send_response(status)
-        names = {name.lower() for name in headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "x-request-id" not in names:
-            self.send_header("x-request-id", self.request_id)
-        if self.route.dialect is ANTHROPIC and "request-id" not in names:
-            self.send_header("request-id", self.request_id)
-        self.end_headers()
+        if outcome.end != "broken":  # broken: no zero-length chunk, the body ends prematurely
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
 
     def _reset(self) -> None:
         # SO_LINGER 0 turns close() into a TCP RST; the real close happens when

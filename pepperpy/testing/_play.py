@@ -1,23 +1,151 @@
-"""The steps of answering a request that FakeProviderServer's handler and FakeAdapter share, without I/O.
+"""How FakeProviderServer and FakeAdapter answer a request, decided once, without I/O.
 
-The two fakes differ only in how they wait and send (a socket and real sleeps on the server, a
-``requests.Response`` at once in the adapter); reading a request, parsing its body and shaping the
-answer a script asks for happen here, once. Only stdlib: the server imports it.
+``play`` turns a recorded request and what its fake has queued into an ``Outcome``: a small
+description of what to send (a JSON answer, a stream of frames, a body cut short, a connection
+reset, all possibly late). The two fakes only render it in their own medium: the server's request
+handler writes it to a socket and honours waits by waiting; FakeAdapter builds a ``requests.Response``
+at once, never sleeps, and turns a hang that reaches the read timeout into ``ReadTimeout``.
+Only stdlib: the server imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from pepperpy.testing._queue import Script
 from pepperpy.testing._routes import Route, find_route
-from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest
-from pepperpy.testing._wire import BadRequestError, Chat, Dialect, Stream
+from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
+from pepperpy.testing._wire import BadRequestError, Chat, Dialect, Stream, dumps, resolve_answer
 
 _STREAM_FAULTS = (FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR)
+
+End = Literal["whole", "closed", "broken"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to send for one request.
+
+    ``frames`` are one JSON body, or one event each when ``stream`` (chunked, flushed one by one,
+    ``chunk_delay`` seconds apart on the server). ``length`` is the Content-Length of a body: the whole
+    body's, even when a cut sends less. ``end`` is ``"whole"``; ``"closed"``, the body ends properly but
+    the connection closes after it (announced by ``Connection: close``); or ``"broken"``, the connection
+    drops before the body's end. ``reset`` sends nothing and resets the connection. ``wait`` is how long
+    to hold the answer: a Reply's ``delay``, which FakeAdapter ignores, or a ``Fault.hang`` (``hang``),
+    which FakeAdapter turns into a read timeout when it reaches the request's.
+
+    >>> Outcome(reset=True).status, Outcome(wait=0.2, hang=True).wait
+    (200, 0.2)
+    """
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    frames: tuple[bytes, ...] = ()
+    stream: bool = False
+    length: int = 0
+    end: End = "whole"
+    reset: bool = False
+    wait: float = 0.0
+    hang: bool = False
+    chunk_delay: float = 0.0
+
+
+class Fake(Protocol):
+    """What ``play`` needs of a fake: its model listing, its token endpoint and its script."""
+
+    models: list[str]
+
+    def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]: ...
+
+    def _take(self, kind: Literal["chat", "embed"]) -> Script | None: ...
+
+
+def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial: int) -> Outcome:
+    """The Outcome of request number ``serial``: its endpoint's own answer, or the next script played.
+
+    The script is taken only once the request body is known to be acceptable (a bad one gets the
+    dialect's native error and leaves the queue alone); a Reply waits for a chat request.
+    """
+    request_id = f"req_{serial}"
+    if route.endpoint == "unknown":
+        return json_outcome(route, request_id, 404, unknown_route_body(request.method, request.path))
+    if route.endpoint == "token":
+        return json_outcome(route, request_id, *fake._token(request.form, serial))
+    if route.endpoint == "models":
+        return json_outcome(route, request_id, 200, route.dialect.render_models(list(fake.models), int(time.time())))
+    try:
+        chat, body = parse_request(route, request)
+    except BadRequestError as exc:
+        return json_outcome(route, request_id, exc.status,
+                            route.dialect.error_body(exc.status, exc.message, model, request_id))
+    script = fake._take("chat" if chat is not None else "embed")
+    if isinstance(script, Failure):
+        body = failure_body(script, route.dialect, model, request_id)
+        return json_outcome(route, request_id, script.status, body, script.headers)
+    if isinstance(script, Reply):
+        outcome = _answer(route, chat, body, model, serial, reply=script)
+        return dataclasses.replace(outcome, wait=script.delay, chunk_delay=script.chunk_delay)
+    if script is not None and script.kind is FaultKind.RESET:
+        return Outcome(reset=True)
+    if script is not None and script.kind is FaultKind.HANG:  # late, then answered as if nothing was queued
+        return dataclasses.replace(_answer(route, chat, body, model, serial), wait=script.seconds, hang=True)
+    return _answer(route, chat, body, model, serial, fault=script)
+
+
+def _answer(route: Route, chat: Chat | None, body: Any, model: str, serial: int, *, reply: Reply | None = None,
+            fault: Fault | None = None) -> Outcome:
+    """A chat answer (``reply``, or the echo) or an embeddings ``body``, as a stream fault leaves it."""
+    dialect, request_id = route.dialect, f"req_{serial}"
+    if chat is not None:
+        answer = resolve_answer(reply, chat, dialect, serial, int(time.time()))
+        if chat.stream:
+            stream = dialect.render_stream(chat, answer)
+            headers = _headers(route, request_id, {"Content-Type": stream.content_type, "Cache-Control": "no-cache"})
+            end = _cut_end(fault) if fault is not None and fault.kind is FaultKind.CUT_STREAM else "whole"
+            return Outcome(200, headers, stream_frames(stream, dialect, fault), stream=True, end=end)
+        body = dialect.render_chat(chat, answer)
+    if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
+        return json_outcome(route, request_id, 500, dialect.error_body(500, fault.message, model, request_id))
+    if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+        data = dumps(body).encode()
+        half = data[: len(data) // 2]
+        headers = _headers(route, request_id, {"Content-Type": "application/json"})
+        end = _cut_end(fault)
+        return Outcome(200, headers, (half,), length=len(half if end == "closed" else data), end=end)
+    return json_outcome(route, request_id, 200, body)
+
+
+def _cut_end(fault: Fault) -> End:
+    return "closed" if fault.clean else "broken"
+
+
+def json_outcome(route: Route, request_id: str, status: int, body: Any,
+                 headers: Mapping[str, str] | None = None) -> Outcome:
+    """A JSON answer; ``body`` str or bytes is sent as it is, and ``headers`` override the defaults."""
+    data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else dumps(body).encode()
+    defaults = {"Content-Type": "application/json"}
+    return Outcome(status, _headers(route, request_id, defaults, headers or {}), (data,), length=len(data))
+
+
+def _headers(route: Route, request_id: str, defaults: Mapping[str, str],
+             given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``defaults`` less what ``given`` overrides (names in any case), ``given``, then the request id headers."""
+    given = given or {}
+    overridden = {name.lower() for name in given}
+    headers = {name: value for name, value in defaults.items() if name.lower() not in overridden}
+    headers.update(given)
+    names = {name.lower() for name in headers}
+    if "x-request-id" not in names:
+        headers["x-request-id"] = request_id
+    if route.dialect.name == "anthropic" and "request-id" not in names:
+        headers["request-id"] = request_id
+    return headers
 
 
 def read_request(
@@ -78,7 +206,7 @@ def failure_body(failure: Failure, dialect: Dialect, model: str, request_id: str
     return dialect.error_body(failure.status, failure.message, model, request_id)
 
 
-def stream_frames(stream: Stream, dialect: Dialect, fault: Fault | None) -> list[bytes]:
+def stream_frames(stream: Stream, dialect: Dialect, fault: Fault | None) -> tuple[bytes, ...]:
     """The frames of a stream as sent: whole, or cut after ``fault.after`` content events by a stream fault
     (``STREAM_ERROR`` then adds the dialect's error event)."""
     cut = fault is not None and fault.kind in _STREAM_FAULTS
@@ -86,4 +214,4 @@ def stream_frames(stream: Stream, dialect: Dialect, fault: Fault | None) -> list
     frames = [*stream.opening, *content, *(() if cut else stream.closing)]
     if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
         frames.append(dialect.stream_error(fault.message))
-    return frames
+    return tuple(frames)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import http.client
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import urllib3
@@ -17,42 +17,26 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from pepperpy.testing._routes import Route
-from pepperpy.testing._wire import dumps, reason
+from pepperpy.testing._play import Outcome
+from pepperpy.testing._wire import reason
 
 
-class Responder:
-    """Builds the requests.Response of one request."""
-
-    def __init__(self, adapter: BaseAdapter, request: PreparedRequest, route: Route, model: str,
-                 request_id: str) -> None:
-        self.adapter, self.request, self.route, self.model, self.request_id = adapter, request, route, model, request_id
-
-    def error(self, status: int, message: str | None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.json(status, self.route.dialect.error_body(status, message, self.model, self.request_id), headers)
-
-    def json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-        data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else dumps(body).encode()
-        return self.respond(status, {"Content-Type": "application/json", **(headers or {})}, [data])
-
-    def respond(self, status: int, headers: Mapping[str, str], frames: Sequence[bytes], *,
-                broken: bool = False) -> Response:
-        merged = CaseInsensitiveDict({"x-request-id": self.request_id, **headers})
-        if self.route.dialect.name == "anthropic":
-            merged.setdefault("request-id", self.request_id)
-        raw = urllib3.HTTPResponse(body=cast(Any, FrameBody(frames, broken)), headers=dict(merged), status=status,
-                                   reason=reason(status), preload_content=False, decode_content=True,
-                                   request_method=self.request.method)
-        response = Response()
-        response.status_code = status
-        response.headers = merged
-        response.encoding = get_encoding_from_headers(merged)
-        response.raw = raw
-        response.reason = reason(status)
-        response.url = self.request.url or ""
-        response.request = self.request
-        response.connection = cast(Any, self.adapter)  # what HTTPAdapter sets; auth hooks resend through it
-        return response
+def response(adapter: BaseAdapter, request: PreparedRequest, outcome: Outcome) -> Response:
+    """The ``requests.Response`` of ``outcome``, its frames read one by one (``wait`` and ``chunk_delay`` unslept)."""
+    headers = CaseInsensitiveDict(outcome.headers)
+    raw = urllib3.HTTPResponse(body=cast(Any, FrameBody(outcome.frames, outcome.end == "broken")),
+                               headers=dict(headers), status=outcome.status, reason=reason(outcome.status),
+                               preload_content=False, decode_content=True, request_method=request.method)
+    answer = Response()
+    answer.status_code = outcome.status
+    answer.headers = headers
+    answer.encoding = get_encoding_from_headers(headers)
+    answer.raw = raw
+    answer.reason = reason(outcome.status)
+    answer.url = request.url or ""
+    answer.request = request
+    answer.connection = cast(Any, adapter)  # what HTTPAdapter sets; auth hooks resend through it
+    return answer
 
 
 class FrameBody:

@@ -20,7 +20,6 @@ provider at a running ``FakeProviderServer`` with a fake key, for apps that buil
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -30,11 +29,10 @@ import urllib3
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 
-from pepperpy.testing._play import failure_body, parse_request, read_request, stream_frames, unknown_route_body
+from pepperpy.testing._play import play, read_request
 from pepperpy.testing._queue import ScriptQueue
-from pepperpy.testing._response import Responder, body_bytes
-from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
-from pepperpy.testing._wire import BadRequestError, dumps, resolve_answer
+from pepperpy.testing._response import body_bytes, response
+from pepperpy.testing._script import Reply
 from pepperpy.testing.server import DEFAULT_MODELS, DEFAULT_TOKEN_TTL
 
 if TYPE_CHECKING:
@@ -58,8 +56,9 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
     ``fake_providers`` mount it on a Client. Scripts are one FIFO queue, as on ``FakeProviderServer``;
     with nothing queued, chat answers echo the last user message (``"echo: <prompt>"``) and embeddings
     are deterministic vectors (``embedding_vector``). Differences from the server, on purpose: ``Reply.delay``
-    and ``chunk_delay`` are not slept, API keys are never checked, and ``Fault.hang(s)`` raises a read
-    timeout at once when ``s`` reaches the request's read timeout (else it answers normally).
+    and ``chunk_delay`` are not slept, API keys and token credentials are never checked, and
+    ``Fault.hang(s)`` raises a read timeout at once when ``s`` reaches the request's read timeout (else it
+    answers normally).
 
     >>> adapter = FakeAdapter()
     >>> session = requests.Session()
@@ -85,59 +84,23 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
              ) -> Response:
         recorded, route, model = read_request(request.method or "GET", request.url or "", request.headers.items(),
                                               body_bytes(request.body), 0)
-        serial = self._record(recorded)
-        answer = Responder(self, request, route, model, f"req_{serial}")
-        if route.endpoint == "unknown":
-            return answer.json(404, unknown_route_body(recorded.method, recorded.path))
-        if route.endpoint == "token":
-            body = {"access_token": f"fake-token-{serial}", "token_type": "Bearer", "expires_in": DEFAULT_TOKEN_TTL}
-            return answer.json(200, body)
-        if route.endpoint == "models":
-            return answer.json(200, route.dialect.render_models(list(self.models), int(time.time())))
-        return self._answer(answer, recorded, serial, _read_timeout(timeout))
+        outcome = play(self, route, recorded, model, self._record(recorded))
+        if outcome.reset:
+            reset = urllib3.exceptions.ProtocolError("Connection aborted.",
+                                                     ConnectionResetError(104, "Connection reset by peer"))
+            raise requests.exceptions.ConnectionError(reset, request=request)
+        read_timeout = _read_timeout(timeout)
+        if outcome.hang and read_timeout is not None and outcome.wait >= read_timeout:
+            raise requests.exceptions.ReadTimeout(
+                f"FakeAdapter: Read timed out. (read timeout={read_timeout})", request=request)
+        return response(self, request, outcome)  # other waits are not slept
 
     def close(self) -> None:
         """Nothing to release (a Session closing its adapters must not drop the script)."""
 
-    # -- playing the script ---------------------------------------------------------------------
-
-    def _answer(self, answer: Responder, request: RecordedRequest, serial: int,
-                read_timeout: float | None) -> Response:
-        dialect = answer.route.dialect
-        try:
-            chat, body = parse_request(answer.route, request)
-        except BadRequestError as exc:
-            return answer.error(exc.status, exc.message)
-        script = self._take("chat" if chat is not None else "embed")
-        fault = script if isinstance(script, Fault) else None
-        if fault is not None and fault.kind is FaultKind.RESET:
-            reset = urllib3.exceptions.ProtocolError("Connection aborted.",
-                                                     ConnectionResetError(104, "Connection reset by peer"))
-            raise requests.exceptions.ConnectionError(reset, request=answer.request)
-        if fault is not None and fault.kind is FaultKind.HANG:
-            if read_timeout is not None and fault.seconds >= read_timeout:
-                raise requests.exceptions.ReadTimeout(
-                    f"FakeAdapter: Read timed out. (read timeout={read_timeout})", request=answer.request)
-            fault = None
-        if isinstance(script, Failure):
-            body = failure_body(script, dialect, answer.model, answer.request_id)
-            return answer.json(script.status, body, script.headers)
-        if chat is not None:
-            resolved = resolve_answer(script if isinstance(script, Reply) else None, chat, dialect, serial,
-                                      int(time.time()))
-            if chat.stream:
-                stream = dialect.render_stream(chat, resolved)
-                broken = fault is not None and fault.kind is FaultKind.CUT_STREAM and not fault.clean
-                return answer.respond(200, {"Content-Type": stream.content_type, "Cache-Control": "no-cache"},
-                                      stream_frames(stream, dialect, fault), broken=broken)
-            body = dialect.render_chat(chat, resolved)
-        if fault is not None and fault.kind is FaultKind.STREAM_ERROR:
-            return answer.error(500, fault.message)
-        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
-            data = dumps(body).encode()
-            return answer.respond(200, {"Content-Type": "application/json"}, [data[:len(data) // 2]],
-                                  broken=not fault.clean)
-        return answer.json(200, body)
+    def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]:
+        # Any credentials get a token: unlike the server, FakeAdapter checks none.
+        return 200, {"access_token": f"fake-token-{serial}", "token_type": "Bearer", "expires_in": DEFAULT_TOKEN_TTL}
 
 
 def _read_timeout(timeout: Any) -> float | None:

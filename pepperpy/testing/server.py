@@ -26,12 +26,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 from pepperpy.testing._handler import HTTPServer
 from pepperpy.testing._queue import Script as Script  # kept importable from here, where it used to live
 from pepperpy.testing._queue import ScriptQueue
+from pepperpy.testing._stackspot import oidc_error
 
 DEFAULT_TOKEN_TTL = 1200
 """``expires_in`` of the StackSpot tokens the server issues, in seconds."""
@@ -207,12 +209,20 @@ class FakeProviderServer(ScriptQueue):
             return not self._stopping.is_set()
         return not self._stopping.wait(seconds)
 
-    def _issue_token(self) -> dict[str, Any]:
+    def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]:
+        """The OIDC token endpoint: checks the client credentials, then issues ``fake-token-N``
+        (N counts tokens, not requests: ``serial`` is unused here)."""
+        if form.get("grant_type") != "client_credentials":
+            return 400, oidc_error("unsupported_grant_type", "Unsupported grant_type")
+        client = (form.get("client_id", ""), form.get("client_secret", ""))
+        expected = self.stackspot_credentials
+        if not all(client) or (expected is not None and client != tuple(expected)):
+            return 401, oidc_error("invalid_client", "Invalid client or Invalid client credentials")
         with self._lock:
             self._tokens_issued += 1
             token = f"fake-token-{self._tokens_issued}"
             self._tokens[token] = time.monotonic() + self.token_ttl
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
 
     def _token_valid(self, token: str | None) -> bool:
         with self._lock:
