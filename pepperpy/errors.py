@@ -6,11 +6,13 @@ PepperpyError
 ├── CatalogError             file, line and schema path of the problem (also a ValueError)
 ├── ModelNotFoundError       .suggestions (close matches)
 ├── ValidationError          bad params, caught before any request (also a ValueError)
+│   └── StructuredOutputError   an answer that is not the JSON asked for: .text, .errors [(json_path, message)]
+├── MaxTurnsError            a tool loop that reached max_turns: .messages (the transcript), .steps
 └── ProviderError            .provider (alias .provider_type), .model, .status_code, .details, .request_id, .retryable
     ├── ProviderAPIError     an HTTP error answer
     │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
     │   ├── RateLimitError           429 (alias ProviderRateLimitError); .retry_after seconds when known
-    │   ├── ContextLengthError       prompt too long, whatever the provider calls it
+    │   ├── ContextLengthError       prompt too long, whatever the provider calls it; .tokens, .limit when known
     │   ├── InvalidRequestError      other 4xx, and OpenRouter's 403 for input flagged by moderation
     │   └── ProviderUnavailableError 5xx, 529 overloaded
     ├── ProviderTimeoutError
@@ -39,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "ContextLengthError",
     "InvalidRequestError",
+    "MaxTurnsError",
     "ModelNotFoundError",
     "PepperpyError",
     "ProviderAPIError",
@@ -49,6 +52,7 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitError",
     "StreamError",
+    "StructuredOutputError",
     "ValidationError",
 ]
 
@@ -94,6 +98,37 @@ class ValidationError(PepperpyError, ValueError):
     def __init__(self, message: str, *, param: str | None = None, value: Any = None) -> None:
         self.param, self.value = param, value
         super().__init__(message)
+
+
+class StructuredOutputError(ValidationError):
+    """The answer is not the JSON asked for by ``response_format``, even after the repair round.
+
+    ``text`` is the raw answer; ``errors`` lists every problem as ``(json_path, message)``, e.g.
+    ``("$.items[0].price", "'ten' is not of type 'number'")``; ``completion`` is the last answer received.
+    """
+
+    def __init__(self, message: str, *, text: str, errors: Sequence[tuple[str, str]],
+                 completion: Any = None) -> None:
+        super().__init__(message, param="response_format")
+        self.text = text
+        self.errors = list(errors)
+        self.completion = completion
+
+
+class MaxTurnsError(PepperpyError):
+    """``client.run`` reached ``max_turns`` while the model was still asking for tools.
+
+    ``messages`` is the whole transcript (ready to continue with ``messages=``), ``steps`` every tool call
+    made, ``completion`` the last answer (its ``tool_calls`` are the ones left unanswered).
+    """
+
+    def __init__(self, message: str, *, messages: Sequence[Any] = (), steps: Sequence[Any] = (),
+                 completion: Any = None, max_turns: int | None = None) -> None:
+        super().__init__(message)
+        self.messages = list(messages)
+        self.steps = list(steps)
+        self.completion = completion
+        self.max_turns = max_turns
 
 
 class ProviderError(PepperpyError):
@@ -144,7 +179,16 @@ ProviderRateLimitError = RateLimitError
 
 
 class ContextLengthError(ProviderAPIError):
-    """The prompt (plus max_tokens) does not fit the model's context window."""
+    """The prompt (plus max_tokens) does not fit the model's context window.
+
+    ``tokens`` is the prompt's size in tokens and ``limit`` the model's context window, when known: the
+    pre-flight check sets both (``tokens`` is then a lower bound), a provider's message may state them.
+    """
+
+    def __init__(self, message: str, *, tokens: int | None = None, limit: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.tokens = tokens
+        self.limit = limit
 
 
 class InvalidRequestError(ProviderAPIError):
