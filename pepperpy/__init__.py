@@ -14,6 +14,7 @@ from .errors import (
     ConfigurationError,
     ContextLengthError,
     InvalidRequestError,
+    MaxTurnsError,
     ModelNotFoundError,
     PepperpyError,
     ProviderAPIError,
@@ -24,13 +25,26 @@ from .errors import (
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
+    StructuredOutputError,
     ValidationError,
 )
 
 if TYPE_CHECKING:
     from .api import complete, default_client, embed, reset_default_client, stream
     from .client import Client
-    from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream, ToolCall, Usage
+    from .tools import tool_result
+    from .types import (
+        Chunk,
+        Completion,
+        Embeddings,
+        ModelSpec,
+        ProviderSpec,
+        Stream,
+        TokenCount,
+        ToolCall,
+        ToolStep,
+        Usage,
+    )
 
 # The client side (requests, urllib3, the dataclasses) loads on first use, so `import pepperpy` stays cheap
 # for programs that only touch it sometimes, such as a CLI or a Django app at startup.
@@ -38,12 +52,14 @@ _LAZY = {
     "Client": "client",
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
-    "Stream": "types", "ToolCall": "types", "Usage": "types",
+    "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
+    "tool_result": "tools",
 }
 
 
 _SUBMODULES = frozenset({"aio", "api", "audit", "batch", "cache", "catalog", "cli", "client", "config", "dialects",
-                         "providers", "resilience", "testing", "transport", "types", "validation"})
+                         "providers", "resilience", "schema", "structured", "testing", "tokens", "tools",
+                         "transport", "types", "validation"})
 
 
 def __getattr__(name: str) -> Any:
@@ -76,6 +92,7 @@ __all__ = [
     "ContextLengthError",
     "Embeddings",
     "InvalidRequestError",
+    "MaxTurnsError",
     "ModelNotFoundError",
     "ModelSpec",
     "PepperpyError",
@@ -89,7 +106,10 @@ __all__ = [
     "RateLimitError",
     "Stream",
     "StreamError",
+    "StructuredOutputError",
+    "TokenCount",
     "ToolCall",
+    "ToolStep",
     "Usage",
     "ValidationError",
     "__version__",
@@ -98,4 +118,5 @@ __all__ = [
     "embed",
     "reset_default_client",
     "stream",
+    "tool_result",
 ]

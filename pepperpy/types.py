@@ -1,8 +1,9 @@
-"""The values pepperpy hands out: Completion, Chunk, Stream, Usage, Embeddings, and the catalog's
-ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, which is an iterator."""
+"""The values pepperpy hands out: Completion, Chunk, Stream, Usage, Embeddings, ToolStep, TokenCount, and the
+catalog's ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, which is an iterator."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
@@ -39,6 +40,42 @@ class ToolCall:
     id: str
     name: str
     arguments: Mapping[str, Any]
+
+    def to_message(self) -> dict[str, Any]:
+        """The call as an assistant message's ``tool_calls`` item (OpenAI shape: arguments as a JSON string)."""
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """One tool call made by ``client.run``: what the model asked for and what the function gave back.
+
+    ``error`` is the text the model was sent instead of a result (the tool raised, or its arguments failed
+    the tool's schema); ``result`` is then None. ``seconds`` is the time the function ran.
+    """
+
+    name: str
+    arguments: Mapping[str, Any]
+    result: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
+
+    >>> client.count_tokens("Hello there", model="claude-haiku")   # doctest: +SKIP
+    TokenCount(tokens=10, exact=True)
+    """
+
+    tokens: int
+    exact: bool
+
+    def __int__(self) -> int:
+        return self.tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +182,24 @@ class Completion:
     cached: bool = False
     tool_calls: tuple[ToolCall, ...] = ()
     request_id: str | None = None
+    parsed: Any = None  # the validated value when the call had a response_format
+    steps: tuple[ToolStep, ...] = ()  # the tool calls client.run made on the way to this answer
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """This answer as the assistant turn of a conversation, ready to append to ``messages``.
+
+        >>> messages.append(r.message)   # then one pepperpy.tool_result(call, value) per r.tool_calls  # doctest: +SKIP
+        """
+        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_message() for call in self.tool_calls]
+        elif message["content"] is None:
+            message["content"] = ""
+        return message
 
     def _repr_markdown_(self) -> str:
         cost = f" · ${self.cost:.6f}" if self.cost is not None else ""

@@ -9,11 +9,12 @@ import pepperpy
 
 EXPECTED_ALL = [
     "AuthenticationError", "CatalogError", "Chunk", "CircuitOpenError", "Client", "Completion",
-    "ConfigurationError", "ContextLengthError", "Embeddings", "InvalidRequestError", "ModelNotFoundError",
-    "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError", "ProviderError",
-    "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
-    "RateLimitError", "Stream", "StreamError", "ToolCall", "Usage", "ValidationError", "__version__",
-    "complete", "default_client", "embed", "reset_default_client", "stream",
+    "ConfigurationError", "ContextLengthError", "Embeddings", "InvalidRequestError", "MaxTurnsError",
+    "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError",
+    "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
+    "RateLimitError", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall", "ToolStep",
+    "Usage", "ValidationError", "__version__", "complete", "default_client", "embed", "reset_default_client",
+    "stream", "tool_result",
 ]
 
 
