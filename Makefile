@@ -4,18 +4,36 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench bench-smoke docs clean
+.PHONY: test lint demo bench bench-smoke docs clean redis-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,redis]"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-test: $(STAMP)  ## ruff and mypy --strict, then the whole suite
+test: $(STAMP) redis-server  ## ruff and mypy --strict, then the whole suite
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+
+# The shared-state tests run a real redis-server (tests/shared/redis_server.py). Installed here when missing:
+# Debian's package as root (apt lists may be stale on a fresh machine: update, then try again), else a hint;
+# without it those tests fail and say how to get it.
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || [ -n "$$PEPPERPY_TEST_REDIS_SERVER" ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: installing redis-server (apt-get) for the shared-state tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } || \
+		echo "make: could not install redis-server; the shared-state tests will fail until it is installed"; \
+	else \
+		echo "make: redis-server is missing and cannot be installed here (not root, or no apt-get): install it"; \
+		echo "  (apt-get install redis-server, brew install redis, ...) or set PEPPERPY_TEST_REDIS_SERVER to its"; \
+		echo "  binary; the shared-state tests fail until then"; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pepperpy tests examples bench
