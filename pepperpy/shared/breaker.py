@@ -25,11 +25,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import CircuitOpenError
 from ..resilience import HALF_OPEN_RETRY_AFTER, OPEN, BreakerConfig, ProviderBreaker, is_server_failure, log
 from .scripts import BREAKER_ADMIT, BREAKER_PEEK, BREAKER_RECORD
-from .store import UNAVAILABLE, SharedState
+from .store import UNAVAILABLE, SharedState, as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +58,18 @@ class SharedBreaker:
         """Let a call through (its ticket) or raise CircuitOpenError without sending anything."""
         reply = self.shared.run(BREAKER_ADMIT, (self.key,), (self.shared.now_arg(), self.config.reset_timeout))
         if reply is UNAVAILABLE:
-            generation = self.local.generation
-            return Ticket(False, int(self.local.admit(model)), generation)
-        kind, generation, failures, trial, seconds = _text(reply[0]), int(reply[1]), int(reply[2]), int(reply[3]), \
-            float(reply[4])
+            return self.admit_locally(model)
+        return self.verdict(reply, model)
+
+    def admit_locally(self, model: str | None) -> Ticket:
+        """``admit`` on the process-local breaker (Redis is down)."""
+        generation = self.local.generation
+        return Ticket(False, int(self.local.admit(model)), generation)
+
+    def verdict(self, reply: Any, model: str | None) -> Ticket:
+        """The ticket of a ``breaker_admit`` reply, or the CircuitOpenError it stands for."""
+        kind, seconds = as_text(reply[0]), float(reply[4])
+        generation, failures, trial = int(reply[1]), int(reply[2]), int(reply[3])
         if kind == "open":
             raise self._rejection(model, seconds, f"after {self.config.fail_max} failed calls")
         if kind == "busy":
@@ -98,7 +107,7 @@ class SharedBreaker:
     def state(self) -> str:
         """``closed``, ``open`` or ``half-open``, as every worker sees it (the local state while Redis is down)."""
         reply = self.shared.run(BREAKER_PEEK, (self.key,), (self.shared.now_arg(), self.config.reset_timeout))
-        return self.local.state if reply is UNAVAILABLE else _text(reply[0])
+        return self.local.state if reply is UNAVAILABLE else as_text(reply[0])
 
     @property
     def fail_counter(self) -> int:
@@ -110,7 +119,7 @@ class SharedBreaker:
                                                               ticket.generation, self.config.fail_max))
         if reply is UNAVAILABLE:
             return  # the outcome of a call admitted by a store that is gone now is dropped, as a stale one
-        change = _text(reply)
+        change = as_text(reply)
         if change == OPEN:
             log.warning("circuit for %s opened for every worker: calls fail fast for %g s", self.provider,
                         self.config.reset_timeout, extra={"provider": self.provider, "breaker_state": OPEN})
@@ -126,7 +135,3 @@ class SharedBreaker:
 
     def __repr__(self) -> str:
         return f"<SharedBreaker {self.provider} in {self.shared.location}>"
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

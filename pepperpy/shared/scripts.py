@@ -91,8 +91,9 @@ end
 # A rate limiter is one hash: req and tok (what is left in each bucket, negative while slots are reserved
 # ahead) and stamp (when they were last brought up to date). It expires once both buckets would be full.
 _LIMITER = """
-local function limit_take(key, now, rr, rc, tr, tc, cost, max_wait, left)
+local function limit_take(key, now, rr, rc, tr, tc, cost, max_wait, left, settle)
   local v = redis.call('HMGET', key, 'req', 'tok', 'stamp')
+  if settle ~= 0 and v[2] then v[2] = tostring(math.min(tc, tonumber(v[2]) + settle)) end
   local elapsed = math.max(0, now - num(v[3], now))
   local wait, req, tok = 0, 0, 0
   if rr > 0 then
@@ -185,11 +186,41 @@ return breaker_peek(KEYS[1], now_of(ARGV[1]), tonumber(ARGV[2]))
 
 LIMIT_TAKE = Script("limit_take", _PRELUDE + _LIMITER + """
 return limit_take(KEYS[1], now_of(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
-                  tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]))
+                  tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]))
 """)
 
 LIMIT_SETTLE = Script("limit_settle", _PRELUDE + _LIMITER + """
 return limit_settle(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+""")
+
+# A call's way in, in one round trip: the breaker's verdict, then a rate-limit slot, then (only if both said
+# yes) the admission, so an open circuit takes no slot and a refused slot takes no trial. Its reply is that of
+# breaker_admit plus the limiter's wait, or {'limit', code, wait} when the limiter refused.
+ENTER = Script("enter", _PRELUDE + _BREAKER + _LIMITER + """
+local now = now_of(ARGV[1])
+local breaker = ARGV[2] == '1'
+local reset = tonumber(ARGV[3])
+if breaker then
+  local b = redis.call('HMGET', KEYS[1], 'state', 'opened', 'gen', 'lease')
+  local state = b[1] or 'closed'
+  if state == 'open' and num(b[2], 0) + reset - now > 0 then
+    return {'open', num(b[3], 0), 0, 0, tostring(num(b[2], 0) + reset - now), '0'}
+  end
+  if state ~= 'closed' and num(b[4], 0) > now then
+    return {'busy', num(b[3], 0), 0, 0, tostring(num(b[4], 0) - now), '0'}
+  end
+end
+local wait = '0'
+if ARGV[4] == '1' then
+  local taken = limit_take(KEYS[2], now, tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]),
+                           tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]))
+  if taken[1] ~= 0 then return {'limit', taken[1], taken[2]} end
+  wait = taken[2]
+end
+if not breaker then return {'closed', 0, 0, 0, '0', wait} end
+local admitted = breaker_admit(KEYS[1], now, reset)
+admitted[6] = wait
+return admitted
 """)
 
 CACHE_GET = Script("cache_get", _PRELUDE + _CACHE + """

@@ -200,6 +200,11 @@ class SharedState:
         return f"<SharedState {self.location} namespace={self.namespace!r}>"
 
 
+def as_text(value: object) -> str:
+    """A script's string reply (bytes from a client without ``decode_responses``, str with it)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _describe(client: Any) -> str:
     """Where a redis.Redis client points, without its password."""
     try:

@@ -74,11 +74,16 @@ def test_tokens_per_minute_are_shared_and_settled(redis_server: RedisServer, nam
     a, b = (limiter(redis_server.url, namespace, t, tpm=600) for _ in range(2))
     a.acquire(500)
     b.acquire(100)  # 600 taken: the bucket is empty
-    a.settle(500, 200)  # a's call used 200: 300 come back
-    b.acquire(300)
+    a.settle(500, 200)  # a's call used 200: 300 come back, with a's next acquire (no round trip of its own)
+    a.acquire(300)
     assert t.sleeps == []
     b.acquire(100)  # 10 tokens per second
     assert t.sleeps == [10.0]
+    b.settle(100, 150)  # used more than estimated
+    b.flush()
+    a.acquire(0)  # the bucket owes b's 50 extra tokens: 5 s before it is back at zero
+    a.acquire(50)
+    assert t.sleeps == [10.0, 5.0, 5.0]
 
 
 def test_a_cost_above_the_whole_bucket_waits_for_a_full_one(redis_server: RedisServer, namespace: str) -> None:
