@@ -1,12 +1,14 @@
-"""Checks done before any request: the messages, and the params against the model's catalog ranges."""
+"""Checks done before any request: the messages, the params against the model's catalog ranges, and whether
+the prompt can fit the model's context window."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import ValidationError
-from .types import ModelSpec
+from .errors import ContextLengthError, ValidationError
+from .tokens import min_tokens
+from .types import ModelSpec, ToolCall
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
@@ -32,13 +34,41 @@ def build_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | N
         if message["role"] not in ROLES:
             raise ValidationError(f"messages[{i}] has role {message['role']!r}; use one of {sorted(ROLES)}",
                                   param=f"messages[{i}].role", value=message["role"])
-        result.append(dict(message))
+        result.append(_plain_message(message))
     if prompt is not None:
         result.append({"role": "user", "content": prompt})
     if not any(m["role"] != "system" for m in result):
         raise ValidationError("nothing to answer: pass a prompt or messages=[{'role': 'user', 'content': ...}]",
                               param="prompt", value=None)
     return result
+
+
+def _plain_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the message with ToolCall objects (from ``r.tool_calls``) as the OpenAI-shaped dicts every
+    dialect reads, arguments JSON-encoded."""
+    out = dict(message)
+    calls = out.get("tool_calls")
+    if calls and any(isinstance(call, ToolCall) for call in calls):
+        out["tool_calls"] = [call.to_message() if isinstance(call, ToolCall) else call for call in calls]
+    return out
+
+
+def check_context(model: ModelSpec, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse a prompt that certainly cannot fit the model's context window, before anything is sent.
+
+    The size is a lower bound (``pepperpy.tokens.min_tokens``), so a prompt that might fit is always sent
+    and the provider decides.
+    """
+    limit = model.context_window
+    if not limit:
+        return
+    tokens = min_tokens(messages)
+    if tokens > limit:
+        raise ContextLengthError(
+            f"the prompt is at least {tokens:,} tokens (counted from its size, before sending), over the "
+            f"{limit:,}-token context window of {model.name}; shorten it, or pick a model with a larger "
+            f"context_window (client.models())", provider=model.provider, model=model.id, tokens=tokens,
+            limit=limit)
 
 
 # Per-call arguments other libraries take that are Client settings here: refused, never sent to the provider

@@ -2,6 +2,7 @@
 
 import pytest
 
+import pepperpy
 from pepperpy.tokens import (
     BYTES_PER_TOKEN,
     IMAGE_TOKENS,
@@ -56,3 +57,19 @@ def test_runs_that_tokenizers_pack_tightly_barely_count(text: str) -> None:
 def test_nothing_to_count() -> None:
     assert min_tokens([]) == 0 and estimate_tokens([]) == 0
     assert min_tokens([{"role": "user", "content": None}]) == 0
+
+
+def test_check_context_refuses_only_what_certainly_cannot_fit() -> None:
+    from pepperpy.types import ModelSpec
+    from pepperpy.validation import check_context
+
+    small = ModelSpec(id="tiny", provider="p", context_window=100)
+    check_context(small, [{"role": "user", "content": "word " * 60}])  # ~60 tokens: fits
+    check_context(small, [{"role": "user", "content": "word " * 150}])  # ~150 tokens, not certainly over: sent
+    check_context(ModelSpec(id="open", provider="p"), [{"role": "user", "content": "x" * 10**6}])  # no window
+    text = "lorem ipsum dolor " * 200  # 3,600 bytes: at least 225 tokens on any tokenizer
+    with pytest.raises(pepperpy.ContextLengthError) as info:
+        check_context(small, [{"role": "user", "content": text}])
+    error = info.value
+    assert (error.tokens, error.limit, error.provider, error.model) == (225, 100, "p", "tiny")
+    assert "at least 225 tokens" in str(error) and "100-token context window of p/tiny" in str(error)
