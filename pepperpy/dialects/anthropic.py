@@ -8,12 +8,14 @@ Anthropic has no embeddings API.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
+from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema
 from .base import (
     Dialect,
     Message,
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 API_VERSION = "2023-06-01"   # sent when the catalog's headers do not pin one
 DEFAULT_MAX_TOKENS = 4096    # Anthropic requires max_tokens; used (capped by the model) when the call omits it
 MESSAGES_PATH = "/v1/messages"
+COUNT_PATH = "/v1/messages/count_tokens"
+_COUNTED = ("model", "messages", "system", "tools", "tool_choice", "thinking", "output_config")
 _SYSTEM_ROLES = ("system", "developer")
 _TOOL_CHOICE = {"auto": {"type": "auto"}, "required": {"type": "any"}, "any": {"type": "any"},
                 "none": {"type": "none"}}
@@ -145,7 +149,7 @@ def convert_response_format(response_format: Any) -> dict[str, Any] | None:
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get("schema")
         if isinstance(schema, Mapping):
-            return {"type": "json_schema", "schema": schema}
+            return {"type": "json_schema", "schema": anthropic_schema(schema)}
     raise errors.ValidationError(
         "Anthropic needs a JSON schema for JSON output (it has no schema-free JSON mode): pass response_format="
         "{'type': 'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}, with "
@@ -186,6 +190,8 @@ class AnthropicStreamParser(StreamParser):
             if delta_type == "text_delta" and piece:
                 return Chunk(piece, raw=obj)  # thinking is reasoning, not answer text
             block = self._blocks.get(index)
+            if piece and delta_type == "input_json_delta" and block is not None and block.get("name") == ANSWER_TOOL:
+                return Chunk(piece, raw=obj)  # the forced answer tool's input is the structured answer
             if block is not None and delta_type == "signature_delta":
                 block["signature"] = delta.get("signature", "")
             elif block is not None and delta_type == "citations_delta":
@@ -210,9 +216,11 @@ class AnthropicStreamParser(StreamParser):
                     self._usage[key] = value
             message = self._snapshot(obj.get("delta") or {})
             tools = tuple(ToolCall(b.get("id", ""), b.get("name", ""), dict(b.get("input") or {}))
-                          for b in message["content"] if b.get("type") == "tool_use")
-            return Chunk("", normalize_finish(message.get("stop_reason")), parse_usage(self._usage), tools,
-                         raw=message)
+                          for b in message["content"] if b.get("type") == "tool_use" and b.get("name") != ANSWER_TOOL)
+            stop = message.get("stop_reason")
+            if stop == "tool_use" and not tools:  # only the answer tool was used: a finished answer
+                stop = "end_turn"
+            return Chunk("", normalize_finish(stop), parse_usage(self._usage), tools, raw=message)
         elif kind == "message_stop":
             self.done = True
         return None
@@ -266,7 +274,10 @@ class AnthropicDialect(Dialect):
             else:
                 body[key] = value
         output_format = convert_response_format(params.get("response_format"))
-        if output_format is not None:  # merged with an output_config passed as is (effort)
+        if output_format is not None and answers_with_tool(provider, model):
+            body["tools"] = [*body.get("tools", ()), answer_tool(output_format["schema"])]
+            body["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
+        elif output_format is not None:  # merged with an output_config passed as is (effort)
             body["output_config"] = {**(body.get("output_config") or {}), "format": output_format}
         if params.get("parallel_tool_calls") is False and body.get("tools"):
             choice = body.get("tool_choice") or {"type": "auto"}
@@ -283,11 +294,24 @@ class AnthropicDialect(Dialect):
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
         tools = tuple(ToolCall(b.get("id", ""), b.get("name", ""), parse_arguments(b.get("input")))
                       for b in blocks if b.get("type") == "tool_use")
-        return completion(model, text, payload.get("stop_reason"), parse_usage(payload.get("usage")), payload,
+        stop = payload.get("stop_reason")
+        answer = [call for call in tools if call.name == ANSWER_TOOL]
+        if answer:  # a structured answer given through the forced tool: its input is the answer
+            text, tools = json.dumps(dict(answer[0].arguments)), tuple(c for c in tools if c.name != ANSWER_TOOL)
+            stop = stop if stop != "tool_use" or tools else "end_turn"
+        return completion(model, text, stop, parse_usage(payload.get("usage")), payload,
                           tool_calls=tools, request_id=payload.get("id"))
 
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return AnthropicStreamParser(model)
+
+    def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                    params: Mapping[str, Any], base_url: str) -> Request | None:
+        body = self.build_chat(provider, model, messages, params, stream=False).json
+        return Request("POST", COUNT_PATH, json={k: body[k] for k in _COUNTED if k in body})
+
+    def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        return int(payload["input_tokens"])
 
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
                     params: Mapping[str, Any]) -> Request:

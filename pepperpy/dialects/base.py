@@ -110,6 +110,10 @@ class Dialect:
     name = ""
     stream_format = "sse"  # or "ndjson"
     supports_embeddings = True
+    supports_tools = True
+    # "native": the wire has a JSON-schema answer mode (response_format converted by build_chat); "prompt": it
+    # has none, so the client states the schema in the prompt and only checks the answer
+    structured_output = "native"
 
     def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
         """Static headers of every request: authentication and the provider's extra headers."""
@@ -136,6 +140,16 @@ class Dialect:
                                          provider=provider.name, model=model.id)
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        raise NotImplementedError
+
+    def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                    params: Mapping[str, Any], base_url: str) -> Request | None:
+        """The request that counts a prompt's tokens; None where the provider has no counting endpoint
+        (``count_tokens`` then estimates)."""
+        return None
+
+    def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        """The token count in the counting endpoint's answer, or the next request of a two-step count."""
         raise NotImplementedError
 
 

@@ -279,6 +279,17 @@ class GeminiDialect(Dialect):
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return GeminiStreamParser(model)
 
+    def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                    params: Mapping[str, Any], base_url: str) -> Request | None:
+        # Only the wrapped form counts the system instruction, tools and config; it must name the model.
+        body = self.build_chat(provider, model, messages, params, stream=False).json
+        counted = {"contents": body["contents"]} if set(body) == {"contents"} else \
+            {"generateContentRequest": {"model": _model_path(model), **body}}
+        return Request("POST", f"/{_model_path(model)}:countTokens", json=counted)
+
+    def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        return int(payload["totalTokens"])
+
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
                     params: Mapping[str, Any]) -> Request:
         extra = {_EMBED.get(key, key): value for key, value in params.items()}  # camelCase passes as is

@@ -5,7 +5,9 @@ xAI, OpenRouter, vLLM, llama.cpp, LM Studio). Provider ``options`` tune the few 
 
 - ``max_tokens_param``: the body key for max_tokens (OpenAI wants ``max_completion_tokens``);
 - ``stream_usage``: false for servers that reject ``stream_options.include_usage``;
-- ``referer_env`` / ``title_env`` (OpenRouter): env names for the ``HTTP-Referer`` / ``X-Title`` headers.
+- ``referer_env`` / ``title_env`` (OpenRouter): env names for the ``HTTP-Referer`` / ``X-Title`` headers;
+- ``count_tokens``: the server's token-counting endpoint, ``responses`` (OpenAI) or ``llamacpp``; without it
+  ``count_tokens`` estimates (see ``_openai_count``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
+from . import _openai_count
 from .base import (
     Dialect,
     Message,
@@ -172,6 +175,14 @@ class OpenAIDialect(Dialect):
 
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return OpenAIStreamParser(model)
+
+    def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
+                    params: Mapping[str, Any], base_url: str) -> Request | None:
+        return _openai_count.count_request(provider.options.get("count_tokens"), model.wire_name, messages,
+                                           params, base_url)
+
+    def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        return _openai_count.parse_count(payload, base_url)
 
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
                     params: Mapping[str, Any]) -> Request:

@@ -231,6 +231,8 @@ class StackSpotStreamParser(StreamParser):
 class StackSpotDialect(Dialect):
     name = "stackspot"
     supports_embeddings = False
+    supports_tools = False  # an agent's tools are configured on the agent, not sent per call
+    structured_output = "prompt"  # no JSON mode on the wire: the schema travels in the prompt
 
     def session_auth(self, provider: ProviderSpec, key: str | None, settings: Settings,
                      base_url: str) -> AuthBase | None:
