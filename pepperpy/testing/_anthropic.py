@@ -17,6 +17,7 @@ from pepperpy.testing._wire import (
     require,
     sse,
     text_of,
+    words_in,
     words_of,
 )
 
@@ -54,6 +55,13 @@ class AnthropicDialect(Dialect):
             input_words=words_of(contents),
             stream=bool(body.get("stream")),
         )
+
+    def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/messages/count_tokens``: system, messages and tools; no max_tokens."""
+        require(body, "model", "messages", template="{}: Field required")
+        messages = [m for m in body["messages"] if isinstance(m, Mapping)] if isinstance(body["messages"], list) else []
+        contents = [body.get("system"), *(m.get("content") for m in messages)]
+        return {"input_tokens": words_of(contents) + words_in(body.get("tools"))}
 
     def render_chat(self, chat: Chat, answer: Answer) -> dict[str, Any]:
         blocks: list[dict[str, Any]] = []

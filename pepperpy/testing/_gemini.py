@@ -6,7 +6,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pepperpy.testing._script import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
-from pepperpy.testing._wire import Answer, BadRequestError, Chat, Dialect, Stream, dumps, sse, text_of, words_of
+from pepperpy.testing._wire import (
+    Answer,
+    BadRequestError,
+    Chat,
+    Dialect,
+    Stream,
+    dumps,
+    sse,
+    text_of,
+    words_in,
+    words_of,
+)
 
 # status -> (status name, message); {model} is filled in.
 _ERRORS: dict[int, tuple[str, str]] = {
@@ -61,6 +72,20 @@ class GeminiDialect(Dialect):
             input_words=words_of([body.get("systemInstruction"), *contents]),
             stream=stream,
         )
+
+    def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``models/{m}:countTokens`` with ``contents``, or a whole ``generateContentRequest`` (model required)."""
+        request = body.get("generateContentRequest")
+        if isinstance(request, Mapping):
+            if not request.get("model"):
+                raise BadRequestError("* CountTokensRequest.generate_content_request.model: model is required")
+        else:
+            request = body
+        contents = request.get("contents")
+        if not isinstance(contents, list) or not contents:
+            raise BadRequestError("* CountTokensRequest.contents: contents is not specified")
+        words = words_of([request.get("systemInstruction"), *contents]) + words_in(request.get("tools"))
+        return {"totalTokens": words}
 
     def render_chat(self, chat: Chat, answer: Answer) -> dict[str, Any]:
         parts: list[dict[str, Any]] = [{"text": answer.text}] if answer.text or not answer.tool_calls else []

@@ -19,6 +19,7 @@ from pepperpy.testing._wire import (
     require,
     sse,
     text_of,
+    words_in,
     words_of,
 )
 
@@ -76,6 +77,21 @@ class OpenAIDialect(Dialect):
             stream=bool(body.get("stream")),
             include_usage=isinstance(options, Mapping) and bool(options.get("include_usage")),
         )
+
+    def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """OpenAI's ``/responses/input_tokens``, and llama.cpp's ``/apply-template`` and ``/tokenize``."""
+        if endpoint == "tokenize":
+            return {"tokens": list(range(count_words(str(body.get("content", "")))))}
+        if endpoint == "apply_template":
+            messages = body.get("messages")
+            if not isinstance(messages, list):
+                raise BadRequestError("'messages' is required")
+            return {"prompt": "\n".join(f"<|{m.get('role')}|>{text_of(m.get('content'))}" for m in messages)}
+        items = body.get("input")
+        items = [items] if isinstance(items, str) else items if isinstance(items, list) else []
+        texts = [body.get("instructions"), *(i if isinstance(i, str) else i.get("content") or i.get("output")
+                                             or i.get("arguments") for i in items)]
+        return {"object": "response.input_tokens", "input_tokens": words_of(texts) + words_in(body.get("tools"))}
 
     def render_chat(self, chat: Chat, answer: Answer) -> dict[str, Any]:
         message: dict[str, Any] = {

@@ -79,6 +79,14 @@ def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial:
         return json_outcome(route, request_id, *fake._token(request.form, serial))
     if route.endpoint == "models":
         return json_outcome(route, request_id, 200, route.dialect.render_models(list(fake.models), int(time.time())))
+    if route.endpoint in ("count", "apply_template", "tokenize"):  # answered from the body, the queue untouched
+        try:
+            if not isinstance(request.json, Mapping):
+                raise BadRequestError("We could not parse the JSON body of your request.")
+            return json_outcome(route, request_id, 200, route.dialect.render_count(route.endpoint, request.json))
+        except BadRequestError as exc:
+            return json_outcome(route, request_id, exc.status,
+                                route.dialect.error_body(exc.status, exc.message, model, request_id))
     try:
         chat, body = parse_request(route, request)
     except BadRequestError as exc:

@@ -28,12 +28,13 @@ _GEMINI_METHODS = {
     "streamGenerateContent": ("chat", True),
     "embedContent": ("embed", False),
     "batchEmbedContents": ("batch_embed", False),
+    "countTokens": ("count", False),
 }
 
 
 @dataclass(frozen=True)
 class Route:
-    """``endpoint`` is one of chat, embed, batch_embed, models, token, unknown."""
+    """``endpoint`` is one of chat, embed, batch_embed, models, token, count, apply_template, tokenize, unknown."""
 
     endpoint: str
     dialect: Dialect
@@ -62,6 +63,12 @@ def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
         return Route(ollama[method, path], OLLAMA)
     if post and path.endswith("/v1/messages"):
         return Route("chat", ANTHROPIC)
+    if post and path.endswith("/v1/messages/count_tokens"):
+        return Route("count", ANTHROPIC)
+    if post and path.endswith("/responses/input_tokens"):
+        return Route("count", OPENAI)
+    if post and path in ("/apply-template", "/tokenize"):  # llama.cpp, at the server's root
+        return Route(path[1:].replace("-", "_"), OPENAI)
     if post and path.endswith("/chat/completions"):
         return Route("chat", OPENAI)
     if post and path.endswith("/embeddings"):

@@ -105,6 +105,10 @@ class Dialect:
         """Answer an embeddings request (vectors from ``embedding_vector``)."""
         raise BadRequestError(f"{self.name} has no embeddings endpoint", 404)
 
+    def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Answer a token-counting request (``endpoint`` names which); the fake tokenizer counts words."""
+        raise BadRequestError(f"{self.name} has no token-counting endpoint", 404)
+
     def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
         """Answer a model listing."""
         return {"object": "list", "data": [{"id": m, "object": "model", "created": created} for m in models]}
@@ -144,6 +148,17 @@ def text_of(content: Any) -> str:
 def words_of(contents: Sequence[Any]) -> int:
     """Word count of several contents."""
     return sum(count_words(text_of(content)) for content in contents)
+
+
+def words_in(value: Any) -> int:
+    """Words in every string of a JSON value (tool definitions, as the counting endpoints count them)."""
+    if isinstance(value, str):
+        return count_words(value)
+    if isinstance(value, Mapping):
+        return sum(words_in(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(words_in(item) for item in value)
+    return 0
 
 
 def require(body: Mapping[str, Any], *names: str, template: str) -> None:
