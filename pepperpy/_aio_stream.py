@@ -15,10 +15,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Submit = Callable[[Callable[[], Any]], "Future[Any]"]
+__all__ = ["AsyncStream", "Submit", "wait"]
+
 _DONE: Any = object()  # what a worker returns at the end of a blocking iterator (StopIteration cannot cross)
 
 
-async def _wait(future: Future[T]) -> T:
+async def wait(future: Future[T]) -> T:
+    """Await a worker's Future from the event loop."""
     import asyncio
 
     # Cancelling the awaiting task cancels the job if it has not started; a job already running cannot be
@@ -77,7 +80,7 @@ class AsyncStream(AsyncIterator[T]):
             raise RuntimeError("another task is already reading this AsyncStream")
         future = self._pending = self._submit(job)
         try:
-            return await _wait(future)
+            return await wait(future)
         except BaseException:  # cancelled, or the read failed (the blocking stream has then closed itself)
             self._abandon()
             raise

@@ -9,10 +9,13 @@ and WARNING when it failed. Every field is also in ``extra=``, for structured ha
 
     >>> logging.getLogger("pepperpy.audit").setLevel(logging.INFO)   # doctest: +SKIP
 
-Nothing is built when the logger is not enabled for INFO: the pipeline asks ``isEnabledFor`` once per
-call. ``RedactionFilter`` sits on each pepperpy logger (``pepperpy.audit``, ``pepperpy.resilience``) and
-replaces anything shaped like a credential, in the message and in every extra field, with ``***``; add it
-to your own handlers too, with your secrets: ``handler.addFilter(RedactionFilter(secrets=[key]))``.
+Nothing is built for a record the logger would drop: the pipeline asks ``isEnabledFor`` with the record's
+level once the call's outcome is known, so at WARNING (the usual way to log failures only) failures are
+still recorded and successes cost nothing.
+
+``RedactionFilter`` sits on each pepperpy logger (``pepperpy.audit``, ``pepperpy.resilience``) and replaces
+anything shaped like a credential, in the message and in every extra field, with ``***``; add it to your
+own handlers too, with your secrets: ``handler.addFilter(RedactionFilter(secrets=[key]))``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import redact
+from ._redact import redact
 
 AUDIT_LOGGER = "pepperpy.audit"
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -68,10 +71,14 @@ logger = get_logger(AUDIT_LOGGER)
 logging.getLogger("pepperpy").addHandler(logging.NullHandler())
 
 
+def level_of(status: str) -> int:
+    """A record's level: INFO for a call that succeeded (status ``"ok"``), WARNING for any other outcome."""
+    return logging.INFO if status == "ok" else logging.WARNING
+
+
 def emit(fields: dict[str, Any]) -> None:
     """Log one call's record; ``fields`` become the record's extra attributes."""
-    ok = fields["status"] == "ok"
-    level = logging.INFO if ok else logging.WARNING
+    level = level_of(fields["status"])
     tokens = fields.get("total_tokens")
     hop = f", hop {fields['fallback_hop']} after {fields['fallback_from']}" if fields.get("fallback_hop") else ""
     logger.log(level, "%s %s/%s %s in %.0f ms (attempts=%d, tokens=%s, cost=%s, cached=%s%s)",

@@ -29,6 +29,8 @@ from .catalog_files import (
     line_of,
     load_validated,
     packaged_catalog_dir,
+    schema_problems,
+    semantic_problems,
 )
 from .errors import CatalogError, ModelNotFoundError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
@@ -58,12 +60,11 @@ _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "ope
                   "timeout", "limits", "breaker", "options", "docs")
 
 
-def _provider_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
+def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: str | None) -> ProviderSpec:
+    """The spec of validated provider data, applied on top of ``previous`` (an earlier file of the same
+    provider, or the catalog's entry for settings given in code): its keys override, ``headers`` and
+    ``options`` merge, its models add or replace ``(provider, id)`` pairs."""
     name = data["provider"]
-    if previous is None and ("dialect" not in data or "base_url" not in data):
-        missing = "dialect" if "dialect" not in data else "base_url"
-        raise CatalogError(f"a new provider needs '{missing}'", file=str(path),
-                           line=line_of(content.decode("utf-8"), []), field=missing)
     models = {m.id: m for m in previous.models} if previous else {}
     for raw in data.get("models") or ():
         models[raw["id"]] = _model_spec(name, raw)
@@ -83,8 +84,16 @@ def _provider_spec(path: Path, content: bytes, data: Mapping[str, Any], previous
                 value = float(value)
             values[key] = value
     if previous is not None:
-        return replace(previous, models=tuple(models.values()), file=str(path), **values)
-    return ProviderSpec(name=name, models=tuple(models.values()), file=str(path), **values)
+        return replace(previous, models=tuple(models.values()), file=file, **values)
+    return ProviderSpec(name=name, models=tuple(models.values()), file=file, **values)
+
+
+def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
+    if previous is None and ("dialect" not in data or "base_url" not in data):
+        missing = "dialect" if "dialect" not in data else "base_url"
+        raise CatalogError(f"a new provider needs '{missing}'", file=str(path),
+                           line=line_of(content.decode("utf-8"), []), field=missing)
+    return _provider_spec(data, previous, str(path))
 
 
 def _merge(files: Iterable[Path], problems: list[CatalogError] | None) -> dict[str, ProviderSpec]:
@@ -95,10 +104,10 @@ def _merge(files: Iterable[Path], problems: list[CatalogError] | None) -> dict[s
         try:
             raw, data = load_validated(path)
             try:
-                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
             except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry? validate again
                 raw, data = load_validated(path, use_cache=False)
-                spec = _provider_spec(path, raw, data, providers.get(data["provider"]))
+                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
         except CatalogError as exc:
             if problems is None:
                 raise
@@ -157,30 +166,25 @@ class Catalog:
         return problems
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:
-        """A copy with provider-level settings replaced (``headers`` and ``options`` are merged).
+        """A copy with provider settings given in code applied as a later catalog file would apply them:
+        checked by the same schema (a CatalogError names ``providers['openai'].timeout``), merged by the
+        same code (``headers`` and ``options`` merge, ``models`` add or replace).
 
         >>> catalog.with_overrides({"openai": {"base_url": "http://localhost:8000/v1"}})   # doctest: +SKIP
         """
         providers = dict(self.providers)
         for name, values in overrides.items():
-            spec = self.provider(name)
-            unknown = set(values) - set(_PROVIDER_KEYS)
-            if unknown:
-                raise CatalogError(f"unknown provider setting {sorted(unknown)[0]!r} "
-                                   f"(allowed: {', '.join(_PROVIDER_KEYS)})", field=f"providers.{name}")
-            changes: dict[str, Any] = {}
-            for key, value in values.items():
-                if key in ("headers", "options"):
-                    value = MappingProxyType({**getattr(spec, key), **value})
-                elif key in ("limits", "breaker"):
-                    value = MappingProxyType(dict(value))
-                elif key == "api_key_env":
-                    value = tuple(value)
-                elif key == "base_url":
-                    value = str(value).rstrip("/")
-                changes[key] = value
-            spec = replace(spec, **changes)
-            providers[name] = spec
+            previous = self.provider(name)
+            label = f"providers[{name!r}]"
+            if not isinstance(values, Mapping) or "provider" in values:
+                raise CatalogError("takes a mapping of provider settings, e.g. {'base_url': "
+                                   "'http://localhost:8000/v1'} (the provider is the key)", field=label)
+            data = {"provider": name, **values}
+            problems = schema_problems(data, file=None, prefix=label) or semantic_problems(data, file=None,
+                                                                                          prefix=label)
+            if problems:
+                raise problems[0]
+            providers[name] = _provider_spec(data, previous, previous.file)
         return Catalog(providers)
 
     # ------------------------------------------------------------------ lookups

@@ -110,8 +110,11 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
     return line
 
 
-def field_path(path: Sequence[str | int]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+def field_path(path: Sequence[str | int], prefix: str = "") -> str:
+    """``models[2].params.top_p``; after ``prefix`` when one is given (``providers['openai'].timeout``)."""
+    steps = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i or prefix else str(p))
+                    for i, p in enumerate(path))
+    return prefix + steps
 
 
 def read_file(path: Path) -> tuple[str, Any]:
@@ -146,9 +149,9 @@ def check_file(path: Path) -> list[CatalogError]:
         text, data = read_file(path)
     except CatalogError as exc:
         return [exc]
-    problems = _schema_problems(path, text, data)
+    problems = schema_problems(data, file=str(path), text=text)
     if isinstance(data, dict):
-        problems.extend(semantic_problems(path, text, data))
+        problems.extend(semantic_problems(data, file=str(path), text=text))
     return problems
 
 
@@ -166,9 +169,11 @@ _PATTERN_MESSAGES = {
 }
 
 
-def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
+def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str = "") -> list[CatalogError]:
+    """Every schema problem of one provider's data: a file's (``text`` gives the lines) or the settings given
+    in code (``Client(providers=...)``, whose fields are named after ``prefix``)."""
     if not isinstance(data, dict):
-        return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=str(path),
+        return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=file,
                              line=1)]
     errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = []
@@ -187,8 +192,8 @@ def _schema_problems(path: Path, text: str, data: Any) -> list[CatalogError]:
             message = f"{err.instance!r} {_PATTERN_MESSAGES[err.validator_value]}"
             if "propertyNames" in err.schema_path:  # the bad name is a key: point at it, not at its mapping
                 where.append(err.instance)
-        problems.append(CatalogError(message, file=str(path), line=line_of(text, where),
-                                     field=field_path(where) or "(top)"))
+        problems.append(CatalogError(message, file=file, line=line_of(text, where) if text else None,
+                                     field=field_path(where, prefix) or "(top)"))
     return problems
 
 
@@ -196,7 +201,8 @@ def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def semantic_problems(path: Path, text: str, data: dict[str, Any]) -> list[CatalogError]:
+def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
+                      prefix: str = "") -> list[CatalogError]:
     """The problems JSON Schema cannot express (duplicate names, max_output_tokens > context_window...).
 
     Every one of them, in file order. It runs on files that may also break the schema, so it reads
@@ -205,7 +211,8 @@ def semantic_problems(path: Path, text: str, data: dict[str, Any]) -> list[Catal
     problems: list[CatalogError] = []
 
     def problem(message: str, where: list[str | int]) -> None:
-        problems.append(CatalogError(message, file=str(path), line=line_of(text, where), field=field_path(where)))
+        problems.append(CatalogError(message, file=file, line=line_of(text, where) if text else None,
+                                     field=field_path(where, prefix)))
 
     models = data.get("models")
     seen: set[str] = set()
@@ -312,9 +319,9 @@ def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     if data is not None:
         return raw, data
     text, data = parse_text(path, raw)
-    problems = _schema_problems(path, text, data)
+    problems = schema_problems(data, file=str(path), text=text)
     if not problems:  # the semantic checks are only worth their time on a file the schema accepts
-        problems = semantic_problems(path, text, data)
+        problems = semantic_problems(data, file=str(path), text=text)
     if problems:
         raise problems[0]
     _ValidatedFiles.put(key, data)

@@ -25,6 +25,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from . import errors
+from ._redact import redact
 from .cli_catalog import list_models, list_providers, make_client, validate_catalog
 from .types import Completion
 
@@ -137,7 +138,7 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
             # With no suggestion the hint follows the name directly: "unknown model 'x' Run ..."
             text = re.sub(rf"^(unknown \w+ {re.escape(repr(exc.name))}) (?=\S)", r"\1. ", text)
     else:
-        text, suffix = f"unexpected {type(exc).__name__}: {errors.redact(str(exc))}", \
+        text, suffix = f"unexpected {type(exc).__name__}: {redact(str(exc))}", \
             " (run with --verbose for the traceback)"
     text = " ".join(text.split())
     if len(text) > ERROR_LINE_LIMIT and not verbose:

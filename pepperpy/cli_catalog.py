@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import errors
+from ._redact import safe_url
 from .catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
 from .client import Client
 from .config import Settings, key_vars
@@ -60,7 +61,7 @@ def list_providers(args: argparse.Namespace) -> int:
         rows = [("provider", "dialect", "base URL", "credentials")]
         for provider in client.catalog.providers.values():
             try:
-                url = errors.safe_url(settings.base_url(provider))
+                url = safe_url(settings.base_url(provider))
             except errors.ConfigurationError as exc:  # a bad PEPPERPY_PROVIDER_<NAME>_BASE_URL
                 url = f"invalid: {exc}"
             rows.append((provider.name, provider.dialect, url, _credentials(client, settings, provider)))

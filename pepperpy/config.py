@@ -15,10 +15,11 @@ default model of ``create_provider``, and ``PEPPERPY_MODELS`` (comma list) names
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .errors import ConfigurationError, safe_url
+from ._redact import safe_url
+from .errors import ConfigurationError
 from .types import ProviderSpec
 
 DEFAULT_ENV_FILE = ".env"
@@ -36,7 +37,7 @@ def _clean_key(value: str, where: str) -> str:
 
 def key_vars(provider: ProviderSpec) -> list[str]:
     """Every environment variable that may hold the provider's key, in the order they are tried."""
-    return [provider.env_prefix + "API_KEY", *provider.api_key_env]
+    return list(provider.key_vars)
 
 
 class Settings:
@@ -66,7 +67,7 @@ class Settings:
             return value
         return self._dotenv.get(name) or None
 
-    def first(self, names: list[str] | tuple[str, ...]) -> str | None:
+    def first(self, names: Sequence[str]) -> str | None:
         """The first of ``names`` that is set: every name in the environment, then in ``.env``."""
         for name in names:
             value = os.environ.get(name)

@@ -22,7 +22,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -30,8 +30,8 @@ from typing import Any, TypeVar, cast
 import requests
 
 from . import audit
+from ._runtimes import Runtime
 from .cache import CacheInfo, make_cache
-from .dialects.base import Dialect
 from .errors import (
     CircuitOpenError,
     ConfigurationError,
@@ -44,22 +44,15 @@ from .errors import (
 )
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from .resilience import BreakerConfig, ProviderBreaker, RetryPolicy, Timeout
-from .transport import Request, Transport, interrupt
-from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, Stream
+from .transport import Request, interrupt
+from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
+
+__all__ = ["FALLBACK_ERRORS", "Pipeline", "Prepared"]
 
 FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
                    RateLimitError)
 R = TypeVar("R", Completion, Embeddings)
 X = TypeVar("X")
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """What one provider needs at call time; built once per Client on first use."""
-
-    spec: ProviderSpec
-    dialect: Dialect
-    transport: Transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +64,6 @@ class Prepared:
     request: Request
 
 
-ChunkReader = Callable[[Runtime, ModelSpec, requests.Response], Iterator[Chunk]]
 
 
 class _Guard:
@@ -90,7 +82,9 @@ class _Trace:
     def __init__(self, deadline: float | None = None) -> None:
         self.attempts = 0
         self.deadline = deadline  # total_timeout: one deadline for every hop, limiter wait and retry
-        self.audit = audit.logger.isEnabledFor(logging.INFO)
+        # Whether an audit record may be logged: failures are WARNING, so at a WARNING level only they are;
+        # _audit decides per record, once it knows the outcome.
+        self.audit = audit.logger.isEnabledFor(logging.WARNING)
         self.cached = False
         self.estimate = 0
         self.failures: list[tuple[str, BaseException]] | None = None
@@ -144,28 +138,25 @@ class Pipeline:
             self._audit(op, p, hop, names, trace, result=result)
         return result
 
-    def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared], read: ChunkReader) -> Stream:
+    def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Stream:
         """stream: the first hop whose response opens; its chunks as a Stream."""
         trace = _Trace(self.policy.deadline())
         p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         spec = p.model
-        chunks = read(p.runtime, spec, response)
         limiter = self._guards[p.runtime.spec.name].limiter
         settle = limiter is not None and bool(trace.estimate)
-        if not trace.audit and not settle:
-            return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec,
-                          interrupt=partial(interrupt, response))
 
-        def finished(completion: Completion) -> None:
-            if settle and limiter is not None:
+        def ended(completion: Completion | None, error: BaseException | None) -> None:
+            if settle and limiter is not None and completion is not None:
                 limiter.settle(trace.estimate, completion.usage.total_tokens)
-            if trace.audit:
-                self._audit("stream", p, hop, names, trace, result=completion)
+            if trace.audit and (completion is not None or error is None or isinstance(error, ProviderError)):
+                self._audit("stream", p, hop, names, trace, result=completion,
+                            error=error if isinstance(error, ProviderError) else None,
+                            status=None if completion is not None or error is not None else "closed")
 
-        if trace.audit:
-            chunks = self._watch(chunks, p, hop, names, trace)
-        return Stream(chunks, model=spec.id, provider=spec.provider, close=response.close, spec=spec,
-                      on_finish=finished, interrupt=partial(interrupt, response))
+        return Stream(p.runtime.chunks(spec, response), model=spec.id, provider=spec.provider,
+                      close=response.close, spec=spec, on_end=ended if trace.audit or settle else None,
+                      interrupt=partial(interrupt, response), request_id=_request_id(response))
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
@@ -238,23 +229,12 @@ class Pipeline:
             breaker.record_success(trial, generation)
         if trace.audit:
             trace.status_code = response.status_code
-            trace.request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+            trace.request_id = _request_id(response)
         return result
 
     @staticmethod
     def _send(p: Prepared, timeout: Timeout) -> requests.Response:
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
-
-    def _watch(self, chunks: Iterator[Chunk], p: Prepared, hop: int, names: Sequence[str],
-               trace: _Trace) -> Iterator[Chunk]:
-        try:
-            yield from chunks
-        except ProviderError as exc:
-            self._audit("stream", p, hop, names, trace, error=exc)
-            raise
-        except GeneratorExit:
-            self._audit("stream", p, hop, names, trace, status="closed")
-            raise
 
     # ------------------------------------------------------------------ per provider
 
@@ -294,11 +274,14 @@ class Pipeline:
     def _audit(self, op: str, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
                result: Completion | Embeddings | None = None, error: ProviderError | None = None,
                status: str | None = None) -> None:
+        status = status or ("ok" if error is None else type(error).__name__)
+        if not audit.logger.isEnabledFor(audit.level_of(status)):
+            return  # successes are INFO records, failures WARNING: the check needs the outcome
         usage = result.usage if result is not None else None
         fields: dict[str, Any] = {
             "op": op, "provider": p.runtime.spec.name, "model": p.model.id,
             "latency_ms": round((time.perf_counter() - trace.start) * 1000.0, 3),
-            "status": status or ("ok" if error is None else type(error).__name__),
+            "status": status,
             "status_code": error.status_code if error is not None else trace.status_code,
             "attempts": trace.attempts,
             "input_tokens": usage.input_tokens if usage else None,
@@ -314,6 +297,11 @@ class Pipeline:
             fields["prompt"] = p.request.json
             fields["output"] = result.text if isinstance(result, Completion) else None
         audit.emit(fields)
+
+
+def _request_id(response: requests.Response) -> str | None:
+    headers = response.headers
+    return headers.get("x-request-id") or headers.get("request-id")
 
 
 def _opened(p: Prepared, response: requests.Response) -> requests.Response:

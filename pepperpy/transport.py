@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 
-from . import errors
+from . import _translate, errors
+from ._redact import redact, safe_url
 
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
@@ -39,11 +40,16 @@ class Request:
 
 
 class Transport:
-    """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are."""
+    """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are.
+
+    ``adapter`` replaces the pooled HTTP adapter for both schemes (the seam ``Client(transport=...)`` uses,
+    as ``Session.mount`` does in requests): a fake for tests, or an adapter of the caller's own.
+    """
 
     def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
-                 secrets: Sequence[str] = (), key_vars: Sequence[str] = ()) -> None:
+                 secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
+                 adapter: BaseAdapter | None = None) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
@@ -59,7 +65,8 @@ class Transport:
             session.verify = bundle
         session.trust_env = False
         session.headers.update({"User-Agent": USER_AGENT, **headers})
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        if adapter is None:
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self.session = session
@@ -84,11 +91,11 @@ class Transport:
                 allow_redirects=False)
         except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
             raise errors.ConfigurationError(
-                f"cannot send to {self.provider} at {errors.safe_url(url)}: {errors.redact(str(exc), self._secrets)}"
+                f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}"
                 f"; check its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its "
                 f"headers") from None
         except requests.RequestException as exc:
-            raise errors.from_transport_error(exc, provider=self.provider, model=model, url=url,
+            raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                               secrets=self._secrets) from exc
         if response.status_code >= 300:
             try:
@@ -97,7 +104,7 @@ class Transport:
                 content = b""
             finally:
                 response.close()
-            raise errors.from_response(response.status_code, content, response.headers, provider=self.provider,
+            raise _translate.from_response(response.status_code, content, response.headers, provider=self.provider,
                                        model=model, secrets=self._secrets, key_vars=self._key_vars, url=url)
         return response
 
@@ -112,7 +119,7 @@ class Transport:
 
     def scrub(self, exc: errors.ProviderError) -> errors.ProviderError:
         """Remove this provider's credentials from an error raised outside ``send`` (mid-stream)."""
-        return errors.scrub(exc, self._secrets)
+        return _translate.scrub(exc, self._secrets)
 
     def close(self) -> None:
         close_auth = getattr(self.session.auth, "close", None)  # token-based auth owns a session of its own
@@ -121,7 +128,7 @@ class Transport:
         self.session.close()
 
     def __repr__(self) -> str:
-        return f"<Transport {self.provider} {errors.safe_url(self.base_url)}>"
+        return f"<Transport {self.provider} {safe_url(self.base_url)}>"
 
 
 # requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)

@@ -163,6 +163,11 @@ class ProviderSpec:
     def env_prefix(self) -> str:
         return "PEPPERPY_PROVIDER_" + self.name.upper().replace("-", "_") + "_"
 
+    @property
+    def key_vars(self) -> tuple[str, ...]:
+        """Every environment variable that may hold the key, in the order they are tried."""
+        return (self.env_prefix + "API_KEY", *self.api_key_env)
+
 
 @dataclass(frozen=True, slots=True)
 class Completion:
@@ -288,14 +293,15 @@ class Stream(Iterator[Chunk]):
 
     def __init__(self, chunks: Iterator[Chunk], *, model: str, provider: str,
                  close: Callable[[], None] | None = None, spec: ModelSpec | None = None,
-                 on_finish: Callable[[Completion], None] | None = None,
-                 interrupt: Callable[[], None] | None = None) -> None:
+                 on_end: Callable[[Completion | None, BaseException | None], None] | None = None,
+                 interrupt: Callable[[], None] | None = None, request_id: str | None = None) -> None:
         self.model = model
         self.provider = provider
+        self.request_id = request_id
         self._chunks = chunks
         self._close = close
         self._spec = spec
-        self._on_finish = on_finish
+        self._on_end = on_end  # called once: (completion, None), (None, error) or (None, None) if left early
         self._interrupt = interrupt
         self._aborted = False
         self._parts: list[str] = []
@@ -319,12 +325,14 @@ class Stream(Iterator[Chunk]):
             self._complete()
             raise
         except StreamError as exc:
+            self._end(None, exc)
             self.close()
             if self._aborted:
                 raise StreamError("the stream was stopped by Stream.abort()", provider=self.provider,
                                   model=self.model) from exc
             raise
-        except BaseException:
+        except BaseException as exc:
+            self._end(None, exc)
             self.close()
             raise
         if chunk.text:
@@ -345,10 +353,15 @@ class Stream(Iterator[Chunk]):
         cost = self._cost if self._cost is not None else (self._spec.cost(usage) if self._spec else None)
         self._completion = Completion(
             text="".join(self._parts), model=self.model, provider=self.provider,
-            finish_reason=self._finish, usage=usage, cost=cost, raw=self._last, tool_calls=self._tool_calls)
+            finish_reason=self._finish, usage=usage, cost=cost, raw=self._last, tool_calls=self._tool_calls,
+            request_id=self.request_id)
+        self._end(self._completion, None)
         self.close()
-        if self._on_finish is not None:
-            self._on_finish(self._completion)
+
+    def _end(self, completion: Completion | None, error: BaseException | None) -> None:
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(completion, error)
 
     @property
     def text(self) -> str:
@@ -372,6 +385,7 @@ class Stream(Iterator[Chunk]):
         if self._closed:
             return
         self._closed = True
+        self._end(None, None)  # left before the end (no-op once it ended)
         close_chunks = getattr(self._chunks, "close", None)
         if close_chunks is not None:
             close_chunks()

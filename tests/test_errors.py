@@ -9,7 +9,9 @@ import time
 import pytest
 import requests
 
+from pepperpy import _translate as t
 from pepperpy import errors as e
+from pepperpy._redact import redact
 
 OPENAI_CONTEXT = {"error": {"message": "This model's maximum context length is 128000 tokens.",
                             "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
@@ -35,7 +37,7 @@ STACKSPOT_429 = {"type": "TooManyRequests", "code": "CODEBUDDY_1044_QUICK_COMMAN
 
 def translate(status: int, body: object, headers: dict[str, str] | None = None) -> e.ProviderError:
     content = json.dumps(body).encode() if not isinstance(body, bytes) else body
-    return e.from_response(status, content, headers or {}, provider="p", model="m", key_vars=["P_API_KEY"])
+    return t.from_response(status, content, headers or {}, provider="p", model="m", key_vars=["P_API_KEY"])
 
 
 @pytest.mark.parametrize(("status", "body", "cls"), [
@@ -108,27 +110,27 @@ def test_request_id_from_header_or_body() -> None:
 
 
 def test_mid_stream_error_objects() -> None:
-    over = e.from_error_payload({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    over = t.from_error_payload({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
                                 status=None, provider="anthropic", model="m")
     assert isinstance(over, e.ProviderUnavailableError)
-    gem = e.from_error_payload({"error": {"code": 500, "message": "Error", "status": "INTERNAL"}},
+    gem = t.from_error_payload({"error": {"code": 500, "message": "Error", "status": "INTERNAL"}},
                                status=None, provider="gemini", model="m")
     assert isinstance(gem, e.ProviderUnavailableError)
-    router = e.from_error_payload({"error": {"code": "server_error", "message": "Provider disconnected"}},
+    router = t.from_error_payload({"error": {"code": "server_error", "message": "Provider disconnected"}},
                                   status=None, provider="openrouter", model="m")
     assert isinstance(router, e.ProviderUnavailableError)
-    odd = e.from_error_payload({"error": {"code": 42, "message": "weird"}}, status=None, provider="x", model="m")
+    odd = t.from_error_payload({"error": {"code": 42, "message": "weird"}}, status=None, provider="x", model="m")
     assert isinstance(odd, e.StreamError)
 
 
 def test_secrets_never_appear_in_message_details_or_repr() -> None:
     secret = "sk-live-abcdefghijklmnop1234"
     body = {"error": {"message": f"Incorrect API key provided: {secret}", "code": "invalid_api_key"}}
-    err = e.from_response(401, json.dumps(body).encode(), {}, provider="openai", model="gpt-4o", secrets=[secret])
+    err = t.from_response(401, json.dumps(body).encode(), {}, provider="openai", model="gpt-4o", secrets=[secret])
     for text in (str(err), repr(err), json.dumps(err.details)):
         assert secret not in text
         assert "***" in text or text == repr(err)
-    assert "AIzaSyA" not in e.redact("key=AIzaSyA1234567890abcdefghijklmno")
+    assert "AIzaSyA" not in redact("key=AIzaSyA1234567890abcdefghijklmno")
 
 
 @pytest.mark.parametrize(("exc", "cls"), [
@@ -138,13 +140,13 @@ def test_secrets_never_appear_in_message_details_or_repr() -> None:
     (requests.exceptions.ChunkedEncodingError("Connection broken"), e.StreamError),
 ])
 def test_transport_exceptions(exc: Exception, cls: type) -> None:
-    err = e.from_transport_error(exc, provider="p", model="m", url="http://h/v1/x?key=secret")
+    err = t.from_transport_error(exc, provider="p", model="m", url="http://h/v1/x?key=secret")
     assert type(err) is cls
     assert "secret" not in str(err)
 
 
 def test_ssl_errors_are_not_retryable() -> None:
-    err = e.from_transport_error(requests.exceptions.SSLError("bad cert"), provider="p", model="m")
+    err = t.from_transport_error(requests.exceptions.SSLError("bad cert"), provider="p", model="m")
     assert isinstance(err, e.ProviderConnectionError) and not err.retryable
 
 
@@ -157,7 +159,7 @@ def test_messages_read_well() -> None:
 
 
 def test_an_html_404_blames_the_base_url_not_the_model() -> None:
-    err = e.from_response(404, b"<html><body>Not Found</body></html>", {"content-type": "text/html"},
+    err = t.from_response(404, b"<html><body>Not Found</body></html>", {"content-type": "text/html"},
                           provider="openai", model="gpt-4o-mini", url="http://user:pw@proxy.local/wrong/chat")
     assert isinstance(err, e.InvalidRequestError) and "check the provider's base_url" in str(err)
     assert "http://***@proxy.local/wrong/chat" in str(err) and "pw" not in str(err) and "model" not in str(err)
@@ -165,5 +167,5 @@ def test_an_html_404_blames_the_base_url_not_the_model() -> None:
 
 def test_a_stream_cut_short_says_so_in_words() -> None:
     exc = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
-    err = e.from_transport_error(exc, provider="p", model="m", streaming=True)
+    err = t.from_transport_error(exc, provider="p", model="m", streaming=True)
     assert isinstance(err, e.StreamError) and "closed before the answer was complete" in str(err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import errors
 from ..transport import Request
@@ -18,6 +18,7 @@ from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema
 from .base import (
     Dialect,
+    Lookup,
     Message,
     StreamParser,
     completion,
@@ -26,9 +27,6 @@ from .base import (
     parse_arguments,
     raise_error_event,
 )
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 API_VERSION = "2023-06-01"   # sent when the catalog's headers do not pin one
 DEFAULT_MAX_TOKENS = 4096    # Anthropic requires max_tokens; used (capped by the model) when the call omits it
@@ -246,7 +244,7 @@ class AnthropicDialect(Dialect):
     name = "anthropic"
     supports_embeddings = False
 
-    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+    def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
         if not any(name.lower() == "anthropic-version" for name in headers):
             headers["anthropic-version"] = API_VERSION

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from .. import errors
+from .. import _translate, errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 
-if TYPE_CHECKING:
-    from requests.auth import AuthBase
-
-    from ..config import Settings
+__all__ = ["DIALECTS", "Dialect", "Lookup", "Message", "StreamParser", "TokenGrant", "completion", "decode_json",
+           "get_dialect", "normalize_finish", "parse_arguments", "raise_error_event", "text_of", "tool_call_names"]
 
 Message = dict[str, Any]
+Lookup = Callable[[Sequence[str]], "str | None"]
+"""The first of these environment variables that is set (the environment, then the Client's .env file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """An OAuth2 client-credentials grant: where to fetch tokens and with what (``pepperpy._oauth`` fetches)."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    hint: str = ""  # where the credentials come from, for the message when they are refused
+    timeout: tuple[float, float] = (10.0, 60.0)
 
 DIALECTS = ("openai", "anthropic", "gemini", "ollama", "stackspot")
 
@@ -69,7 +81,7 @@ def parse_arguments(arguments: Any) -> Mapping[str, Any]:
 
 def raise_error_event(body: Any, model: ModelSpec) -> None:
     """Raise the typed error for an error object received with a 200 answer or inside a stream."""
-    raise errors.from_error_payload(body, status=None, provider=model.provider, model=model.id)
+    raise _translate.from_error_payload(body, status=None, provider=model.provider, model=model.id)
 
 
 def text_of(content: Any) -> str:
@@ -115,13 +127,13 @@ class Dialect:
     # has none, so the client states the schema in the prompt and only checks the answer
     structured_output = "native"
 
-    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+    def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         """Static headers of every request: authentication and the provider's extra headers."""
         return dict(provider.headers)
 
-    def session_auth(self, provider: ProviderSpec, key: str | None, settings: Settings,
-                     base_url: str) -> AuthBase | None:
-        """A requests auth object for token-based schemes (StackSpot's OAuth); None for static keys."""
+    def token_grant(self, provider: ProviderSpec, key: str | None, lookup: Lookup,
+                    base_url: str) -> TokenGrant | None:
+        """The OAuth2 grant of token-based schemes (StackSpot's); None for static keys."""
         return None
 
     def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from .base import (
     Dialect,
+    Lookup,
     Message,
     StreamParser,
     completion,
@@ -26,9 +27,6 @@ from .base import (
     raise_error_event,
     tool_call_names,
 )
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 # pepperpy / OpenAI param name -> generationConfig field; camelCase spellings are accepted as they are.
 _GENERATION = {
@@ -229,7 +227,7 @@ class GeminiDialect(Dialect):
 
     name = "gemini"
 
-    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+    def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
         if key:
             headers["x-goog-api-key"] = key

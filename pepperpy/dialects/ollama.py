@@ -18,13 +18,14 @@ Bearer token.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from .base import (
     Dialect,
+    Lookup,
     Message,
     StreamParser,
     completion,
@@ -34,9 +35,6 @@ from .base import (
     raise_error_event,
     tool_call_names,
 )
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 # pepperpy param -> key inside Ollama's "options"
 _OPTION_NAMES = {"max_tokens": "num_predict"}
@@ -150,7 +148,7 @@ class OllamaDialect(Dialect):
     name = "ollama"
     stream_format = "ndjson"
 
-    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+    def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
 from . import _openai_count
 from .base import (
     Dialect,
+    Lookup,
     Message,
     StreamParser,
     completion,
@@ -29,10 +30,6 @@ from .base import (
     raise_error_event,
     text_of,
 )
-
-if TYPE_CHECKING:
-    from ..config import Settings
-
 
 _decode = json.JSONDecoder().decode
 _NO_DELTA: Mapping[str, Any] = {}
@@ -132,14 +129,14 @@ class OpenAIStreamParser(StreamParser):
 class OpenAIDialect(Dialect):
     name = "openai"
 
-    def headers(self, provider: ProviderSpec, key: str | None, settings: Settings) -> dict[str, str]:
+    def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         options = provider.options
         for option, header in (("referer_env", "HTTP-Referer"), ("title_env", "X-Title")):
             names = options.get(option)
-            value = settings.first(list(names)) if names else None
+            value = lookup(list(names)) if names else None
             if value:
                 headers[header] = value
         return headers

@@ -34,8 +34,8 @@ class ProviderConfig:
     provider_type: str
     api_key: str | None = None
     model: str | None = None
-    timeout: float | None = 30.0
-    max_retries: int = 3
+    timeout: float | None = None    # None: the Client's default (the catalog's timeout, else 60 s)
+    max_retries: int | None = None  # None: the Client's default (2)
     extra_config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +156,7 @@ class CatalogProvider(Provider):
         spec = self._client.catalog.provider(self.config.provider_type)
         self._client.check_credentials(spec.name)  # fail here, not at the first call (as the SDKs do)
         if self.config.model is None:
-            self.config.model = self._client._settings.default_model(spec) or _default_model(spec)
+            self.config.model = self._client.settings.default_model(spec) or _default_model(spec)
         super().initialize()
 
     @property
@@ -219,10 +219,11 @@ def _default_model(spec: ProviderSpec) -> str | None:
 
 
 def create_provider(provider_type: str, api_key: str | None = None, model: str | None = None,
-                    timeout: float | None = 30.0, max_retries: int = 3, extra_config: dict[str, Any] | None = None,
-                    **kwargs: Any) -> Provider:
+                    timeout: float | None = None, max_retries: int | None = None,
+                    extra_config: dict[str, Any] | None = None, **kwargs: Any) -> Provider:
     """Build and initialize a provider: a registered custom class, else the catalog provider of that name.
 
+    ``timeout`` and ``max_retries`` default to a Client's (the catalog's timeout, else 60 s; 2 retries).
     The key comes from ``api_key`` or the usual environment variables (a missing one raises
     ConfigurationError here); the model from ``model``, else ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the
     catalog's ``options.default_model``, else the provider's cheapest current chat model. Sampling settings

@@ -116,8 +116,8 @@ def fake_providers(client: Client | None = None, *, replies: Iterable[str | Repl
     """Answer every provider call of ``client`` in-process for the length of the ``with`` block.
 
     Without ``client`` it fakes the default Client (``pepperpy.complete``, ``pepperpy.stream``...).
-    Inside the block every provider has a fake key (no real key is needed, none is sent), token schemes
-    such as StackSpot's OAuth are skipped, and the Client's pooled connections are dropped on entry and
+    Inside the block every provider has a fake key (no real key is needed, none is sent), token requests
+    (StackSpot's OAuth) are answered by the fake too, and the Client's pooled connections are dropped on entry and
     on exit, so real calls resume afterwards. ``replies`` are queued first; script more on the adapter.
 
     >>> with fake_providers(client, replies=["Paris."]) as fake:        # doctest: +SKIP
@@ -139,32 +139,14 @@ def fake_providers(client: Client | None = None, *, replies: Iterable[str | Repl
 
 @contextmanager
 def _mounted(client: Client, adapter: FakeAdapter) -> Iterator[None]:
-    # The one place that knows how a Client builds a provider's runtime: wrap that step so every
-    # runtime built inside the block gets the adapter on its Session.
-    build = getattr(client, "_build_runtime", None)
-    if build is None or not callable(build):
-        raise RuntimeError("fake_providers() does not know this Client's internals; use FakeProviderServer "
-                           "with server_environ() instead, and report the issue")
-
-    def build_faked(provider: ProviderSpec) -> Any:
-        runtime = build(provider)
-        session: requests.Session = runtime.transport.session
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.auth = None  # token auth (StackSpot) fetches through its own Session, not this one
-        return runtime
-
-    previous = vars(client).get("_build_runtime")
-    client.close()
-    setattr(client, "_build_runtime", build_faked)  # noqa: B010 - an instance attribute shadows the method
+    # The Client's public transport seam: every call inside the block, token fetches included, goes
+    # through the adapter; the transport the Client had is put back afterwards.
+    previous = client.transport
+    client.use_transport(adapter)
     try:
         yield
     finally:
-        if previous is None:
-            delattr(client, "_build_runtime")
-        else:
-            setattr(client, "_build_runtime", previous)  # noqa: B010
-        client.close()
+        client.use_transport(previous)
 
 
 def _fake_credentials(providers: Iterable[ProviderSpec]) -> dict[str, str]:

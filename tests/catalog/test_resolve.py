@@ -99,7 +99,7 @@ def test_provider_overrides_in_code() -> None:
                                                                   "headers": {"X-A": "1"}}})
     spec = client.catalog.providers["openai"]
     assert spec.base_url == "http://127.0.0.1:9/v1" and spec.headers["X-A"] == "1"
-    with pytest.raises(pepperpy.CatalogError, match="unknown provider setting"):
+    with pytest.raises(pepperpy.CatalogError, match=r"providers\[.openai.\].base_ulr: unknown key .base_ulr."):
         pepperpy.Client(env_file=None, providers={"openai": {"base_ulr": "x"}})
 
 

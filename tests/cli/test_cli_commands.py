@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pepperpy import cli, errors
+from pepperpy._redact import safe_url
 from pepperpy.testing import FakeProviderServer
 
 SECRET = "sk-test-secret-value-1234567890"
@@ -133,8 +134,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_base_urls_never_show_user_info_or_query() -> None:
-    assert errors.safe_url("https://user:pw@proxy.example.com/v1?key=abc") == "https://***@proxy.example.com/v1"
-    assert errors.safe_url("http://localhost:8000/v1") == "http://localhost:8000/v1"
+    assert safe_url("https://user:pw@proxy.example.com/v1?key=abc") == "https://***@proxy.example.com/v1"
+    assert safe_url("http://localhost:8000/v1") == "http://localhost:8000/v1"
 
 
 # --------------------------------------------------------------------------- new-user review regressions
@@ -252,7 +253,6 @@ def test_error_line_collapses_whitespace_and_keeps_short_messages() -> None:
 
 
 def pepperpy_error(message: str) -> Exception:
-    from pepperpy import errors
 
     return errors.ConfigurationError(message)
 

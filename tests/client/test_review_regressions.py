@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy import errors
+from pepperpy import _translate
 from pepperpy.providers import create_provider
 from pepperpy.testing import FakeProviderServer
 
@@ -104,7 +104,7 @@ def test_wrong_vector_count_is_not_cached(server):
 
 def test_a_key_echoed_in_the_error_code_is_redacted():
     body = {"error": {"type": f"invalid_key:{SECRET}", "message": f"Incorrect API key provided: {SECRET}"}}
-    exc = errors.from_response(401, json.dumps(body).encode(), {"content-type": "application/json"},
+    exc = _translate.from_response(401, json.dumps(body).encode(), {"content-type": "application/json"},
                                provider="gateway", model="m", secrets=(SECRET,))
     assert SECRET not in str(exc), str(exc)
 

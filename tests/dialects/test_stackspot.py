@@ -14,7 +14,8 @@ import requests
 import responses
 
 import pepperpy
-from pepperpy.dialects.stackspot import DIALECT, StackSpotAuth
+from pepperpy._oauth import ClientCredentialsAuth as StackSpotAuth
+from pepperpy.dialects.stackspot import DIALECT
 from pepperpy.testing import DEFAULT_TOKEN_TTL, FakeProviderServer, Fault, Reply
 from pepperpy.transport import iter_sse
 

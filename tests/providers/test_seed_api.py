@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.providers import Provider, ProviderConfig, ProviderEngine, create_provider
+from pepperpy.providers import CatalogProvider, Provider, ProviderConfig, ProviderEngine, create_provider
 from pepperpy.providers.domain import ProviderAPIError, ProviderError, ProviderRateLimitError
 from pepperpy.testing import FakeProviderServer
 
@@ -48,8 +48,8 @@ def test_provider_config_round_trip_hides_the_key() -> None:
     config = ProviderConfig(provider_type="openai", api_key="sk-secret-value-999", model="gpt-4o",
                             extra_config={"base_url": "http://x"})
     assert config.to_dict() == config.dict() == {
-        "provider_type": "openai", "api_key": "sk-secret-value-999", "model": "gpt-4o", "timeout": 30.0,
-        "max_retries": 3, "extra_config": {"base_url": "http://x"}}
+        "provider_type": "openai", "api_key": "sk-secret-value-999", "model": "gpt-4o", "timeout": None,
+        "max_retries": None, "extra_config": {"base_url": "http://x"}}
     assert "sk-secret-value-999" not in repr(config)
 
 
@@ -104,3 +104,16 @@ def test_sampling_settings_given_to_create_provider_apply_to_each_call(
     first, second = (r.json for r in openai_on_loopback.requests[-2:])
     assert (first["temperature"], first["max_completion_tokens"]) == (0.3, 50)
     assert second["temperature"] == 0.9
+
+
+def test_create_provider_has_the_clients_defaults(openai_on_loopback: FakeProviderServer) -> None:
+    """One set of defaults: a provider built without timeout / max_retries behaves as a Client does."""
+    with create_provider("openai", api_key="sk-test-123456789") as p, pepperpy.Client(env_file=None) as client:
+        assert isinstance(p, CatalogProvider)
+        assert p.client.retry_policy == client.retry_policy and p.client.max_retries == 2
+        assert p.client.timeout is None and client.timeout is None  # both: the catalog's timeout, else 60 s
+        p.complete("hi")
+        assert p.client.check_credentials("openai") is None
+    with create_provider("openai", api_key="sk-test-123456789", timeout=5, max_retries=4) as p:
+        assert isinstance(p, CatalogProvider)
+        assert (p.client.timeout, p.client.retry_policy.max_retries) == (5, 4)

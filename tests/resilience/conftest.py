@@ -95,7 +95,9 @@ def make_client(catalogs: Path, clock: FakeClock) -> Iterator[MakeClient]:
     made: list[pepperpy.Client] = []
 
     def make(**kw: Any) -> pepperpy.Client:
-        kw.setdefault("retry_policy", clock.policy())
+        if "retry_policy" not in kw:  # the flat retry options become the fake-clock policy's fields
+            flat = {name: kw.pop(name) for name in ("max_retries", "max_retry_wait", "total_timeout") if name in kw}
+            kw["retry_policy"] = clock.policy(**flat)
         c = pepperpy.Client(catalog=catalogs, env_file=None, **kw)
         made.append(c)
         return c

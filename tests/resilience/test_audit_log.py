@@ -11,7 +11,7 @@ import pytest
 import pepperpy
 from pepperpy import audit
 from pepperpy.audit import RedactionFilter
-from pepperpy.testing import FakeProviderServer, Reply
+from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 KEY = "sk-proj-AbCdEf0123456789secret"
 
@@ -128,3 +128,23 @@ def test_no_audit_work_when_the_logger_is_off(make_client: Any, monkeypatch: pyt
     client = make_client()
     client.complete("hi", model="local-chat")
     list(client.stream("hi", model="local-chat"))
+
+
+def test_at_warning_failures_are_recorded_and_successes_cost_nothing(make_client: Any, server: FakeProviderServer,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """WARNING is the documented way to log failures only: the level is decided by the outcome, not before."""
+    caplog.set_level(logging.WARNING, logger="pepperpy.audit")
+    client = make_client(max_retries=0)
+    client.complete("fine", model="local-chat")
+    server.fail(400)
+    with pytest.raises(pepperpy.InvalidRequestError):
+        client.complete("hi", model="local-chat")
+    server.reply(Reply(chunks=["a", "b"]))
+    list(client.stream("fine", model="local-chat"))
+    server.fault(Fault.stream_error(1, message="overloaded"))
+    with pytest.raises(pepperpy.ProviderError):
+        list(client.stream("hi", model="local-chat"))
+    got = [(r.levelno, r.op, r.status) for r in audit_records(caplog)]
+    assert got[0] == (logging.WARNING, "complete", "InvalidRequestError")
+    assert got[1][:2] == (logging.WARNING, "stream") and got[1][2] != "ok"
+    assert len(got) == 2, got

@@ -168,7 +168,7 @@ def test_breaker_settings_from_the_catalog(local_catalog: Path, server: FakeProv
                         "- {id: touchy-chat, mode: chat, context_window: 100, max_output_tokens: 10, "
                         "source: https://example.com/t}\n",
                         extra="breaker: {fail_max: 1, reset_timeout: 5}\n")
-    with pepperpy.Client(catalog=local_catalog, env_file=None, max_retries=0, retry_policy=clock.policy(),
+    with pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=clock.policy(max_retries=0),
                          breaker={"fail_max": 50}) as client:
         server.fail(500)
         with pytest.raises(pepperpy.ProviderUnavailableError):

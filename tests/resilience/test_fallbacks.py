@@ -145,8 +145,8 @@ def test_no_hop_starts_once_total_timeout_is_spent(server: FakeProviderServer, b
 
     server.fault(Fault.hang(3.0))
     backup_server.fault(Fault.hang(3.0))
-    with pepperpy.Client(catalog=catalogs, env_file=None, timeout=5.0, total_timeout=0.3,
-                         retry_policy=RetryPolicy(random=lambda: 0.0)) as client:
+    with pepperpy.Client(catalog=catalogs, env_file=None, timeout=5.0,
+                         retry_policy=RetryPolicy(total_timeout=0.3, random=lambda: 0.0)) as client:
         started = time.perf_counter()
         with pytest.raises(pepperpy.ProviderTimeoutError) as info:
             client.complete("hi", model="local-chat", fallbacks=["backup-chat", "gem-chat"])

@@ -122,8 +122,8 @@ def test_timeout_is_typed_and_bounded(make_client: Any, server: FakeProviderServ
 
 def test_total_timeout_bounds_the_whole_call(server: FakeProviderServer, local_catalog: Path) -> None:
     server.fault(Fault.hang(2.0), times=5)
-    client = pepperpy.Client(catalog=local_catalog, env_file=None, timeout=1.0, max_retries=5, total_timeout=0.3,
-                             retry_policy=RetryPolicy(backoff_base=0.01))
+    client = pepperpy.Client(catalog=local_catalog, env_file=None, timeout=1.0,
+                             retry_policy=RetryPolicy(max_retries=5, total_timeout=0.3, backoff_base=0.01))
     started = time.perf_counter()
     with pytest.raises(pepperpy.ProviderTimeoutError):
         client.complete("hi", model="local-chat")

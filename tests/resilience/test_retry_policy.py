@@ -66,13 +66,25 @@ def test_bad_policies_are_configuration_errors() -> None:
             RetryPolicy(**kw)
 
 
-def test_client_arguments_win_over_the_policy_fields(local_catalog: Any) -> None:
-    sleeps: list[float] = []
-    policy = RetryPolicy(max_retries=9, backoff_max=1.0, sleep=sleeps.append)
-    with pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy, max_retries=1,
-                         max_retry_wait=5, total_timeout=30) as client:
+def test_an_explicit_policy_is_never_overridden(local_catalog: Any) -> None:
+    policy = RetryPolicy(max_retries=5, total_timeout=30)
+    with pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy) as client:
+        assert client.retry_policy is policy and client.max_retries == 5
+        assert (client.retry_policy.max_retries, client.retry_policy.total_timeout) == (5, 30)
+    with pepperpy.Client(catalog=local_catalog, env_file=None, max_retries=1, max_retry_wait=5,
+                         total_timeout=30) as client:
         effective = client.retry_policy
     assert (effective.max_retries, effective.max_retry_wait, effective.total_timeout) == (1, 5, 30)
-    assert effective.backoff_max == 1.0 and effective.sleep == sleeps.append
+    assert effective.backoff_max == RetryPolicy().backoff_max
+
+
+def test_a_setting_said_twice_is_an_error_naming_it(local_catalog: Any) -> None:
+    policy = RetryPolicy(max_retries=9, backoff_max=1.0)
+    with pytest.raises(pepperpy.ConfigurationError, match=r"max_retries=1.*retry_policy=.*RetryPolicy\(max_ret"):
+        pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy, max_retries=1)
+    with pytest.raises(pepperpy.ConfigurationError, match="total_timeout=30"):
+        pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy, total_timeout=30)
+    with pytest.raises(pepperpy.ConfigurationError, match="retry_policy takes a pepperpy.RetryPolicy"):
+        pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy={"max_retries": 1})  # type: ignore[arg-type]
     with pytest.raises(pepperpy.ConfigurationError):
         pepperpy.Client(catalog=local_catalog, env_file=None, max_retries=-1)

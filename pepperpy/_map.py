@@ -13,13 +13,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import Any, Literal, Protocol, overload
 
 from .errors import ConfigurationError, ValidationError
 from .types import Completion
 
-if TYPE_CHECKING:
-    from .client import Client
+__all__ = ["DEFAULT_MAX_WORKERS", "Prompt", "map_completions"]
 
 DEFAULT_MAX_WORKERS = 8
 """Threads of one ``map`` call: enough to hide network latency, few enough for most rate limits."""
@@ -28,6 +27,12 @@ _WAKE_INTERVAL = 0.05  # seconds between two looks at Ctrl-C while the calling t
 
 Prompt = str | Sequence[Mapping[str, Any]]
 """One item of a batch: a prompt string, or a list of chat messages (``[{"role": "user", ...}]``)."""
+
+
+class Client(Protocol):
+    """What ``map`` needs of a Client: its blocking ``complete``."""
+
+    def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
 
 
 class _Bar(Protocol):

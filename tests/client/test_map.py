@@ -1,4 +1,4 @@
-"""client.map / batch.map_completions: input order, per-item errors, cancellation, the optional tqdm bar."""
+"""client.map / _map.map_completions: input order, per-item errors, cancellation, the optional tqdm bar."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.batch import map_completions
+from pepperpy._map import map_completions
 from pepperpy.testing import FakeProviderServer
 
 

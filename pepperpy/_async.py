@@ -1,0 +1,122 @@
+"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` over its blocking methods.
+
+Each call runs the Client's public blocking method in a worker thread of the Client's ``WorkerPool``; the
+event loop only awaits, so concurrent awaits run concurrently, and retries, breakers and caching behave
+exactly as in the blocking calls. ``asyncio`` and ``concurrent.futures`` are imported on first use:
+importing them with pepperpy would triple the cost of ``import pepperpy`` for the many programs that never
+await anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._aio_stream import AsyncStream, wait
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from .types import Chunk, Completion, Embeddings, Stream
+
+__all__ = ["AsyncClientMixin", "WorkerPool"]
+
+T = TypeVar("T")
+_C = TypeVar("_C", bound="AsyncClientMixin")
+
+
+class WorkerPool:
+    """The worker threads of a Client's async methods: ``max_workers`` of them (so each can hold a pooled
+    connection), made on first use, shut down by ``shutdown()`` (a later ``submit`` makes new ones), and
+    forgotten in a forked child, where the parent's threads do not exist."""
+
+    def __init__(self, max_workers: int, name: str = "pepperpy-aio") -> None:
+        self.max_workers = max_workers
+        self.name = name
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], T]) -> Future[T]:
+        """Run ``job`` in a worker (with the caller's contextvars), creating the pool on first use."""
+        import contextvars
+        from concurrent.futures import ThreadPoolExecutor
+
+        context = contextvars.copy_context()
+        with self._lock:  # held for the submit only, so shutdown() cannot stop the pool in between
+            executor = self._executor
+            if executor is None:
+                executor = self._executor = ThreadPoolExecutor(max_workers=self.max_workers,
+                                                               thread_name_prefix=self.name)
+            return executor.submit(context.run, job)
+
+    def shutdown(self) -> None:
+        """Stop the pool without waiting: running jobs finish in their threads."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)  # wait=True would deadlock when close() runs inside a worker
+
+    def after_fork(self) -> None:
+        """In a forked child: a job queued for the parent's workers would wait forever (so would the lock,
+        if one of the parent's threads held it at the fork)."""
+        self._lock = threading.Lock()
+        self._executor = None
+
+    def __repr__(self) -> str:
+        return f"<WorkerPool {self.name} max_workers={self.max_workers} {'running' if self._executor else 'idle'}>"
+
+
+class AsyncClientMixin:
+    """``acomplete`` / ``astream`` / ``aembed`` for :class:`pepperpy.Client`: its blocking methods, run in
+    the Client's ``workers`` (a bounded pool, created on first use and shut down by ``close()``)."""
+
+    if TYPE_CHECKING:
+        workers: WorkerPool
+
+        def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
+
+        def stream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Stream: ...
+
+        def embed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings: ...
+
+        def close(self) -> None: ...
+
+    async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
+        """``complete()`` without blocking the event loop: same arguments, result and errors.
+
+        >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
+        """
+        return await wait(self.workers.submit(functools.partial(self.complete, prompt, model=model, **kwargs)))
+
+    def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
+        """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
+
+        Leaving ``async with``, ``aclose()`` or cancelling the consuming task closes the HTTP response.
+
+        >>> async with client.astream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
+        ...     async for chunk in s:
+        ...         print(chunk.text, end="")
+        >>> s.completion.usage                                                       # doctest: +SKIP
+        """
+        return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self.workers.submit)
+
+    async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
+        """``embed()`` without blocking the event loop.
+
+        >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
+        """
+        return await wait(self.workers.submit(functools.partial(self.embed, input, model=model, **kwargs)))
+
+    async def aclose(self) -> None:
+        """``close()`` from a coroutine."""
+        self.close()  # drops pooled sockets and stops idle workers; nothing here waits on the network
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()

@@ -1,0 +1,114 @@
+"""What a Client needs to call one provider, built once per provider on first use: a ``Runtime``.
+
+A Runtime ties the provider's catalog entry, its dialect (pure request building and parsing) and its
+Transport (a pooled ``requests.Session`` with the credentials) together, and reads answers through
+``_decode``. ``Runtimes`` builds them under a lock, from the Client's settings and its transport seam:
+``Client(transport=adapter)`` mounts a requests adapter (``pepperpy.testing.FakeAdapter``, or any
+``requests.adapters.BaseAdapter``) on every provider's Session, token fetches included.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import BaseAdapter
+
+from . import _decode
+from ._oauth import ClientCredentialsAuth
+from .config import Settings
+from .dialects.base import Dialect, get_dialect
+from .transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
+from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
+
+__all__ = ["Runtime", "Runtimes", "Timeout"]
+
+Timeout = float | tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """One provider at call time: its spec, dialect and transport, and how its answers are read."""
+
+    spec: ProviderSpec
+    dialect: Dialect
+    transport: Transport
+
+    def parse_chat(self, model: ModelSpec, response: requests.Response) -> Completion:
+        return _decode.answer(self.transport, response, self.dialect.parse_chat, model, self.dialect.name)
+
+    def parse_embed(self, model: ModelSpec, response: requests.Response) -> Embeddings:
+        return _decode.answer(self.transport, response, self.dialect.parse_embed, model, self.dialect.name)
+
+    def chunks(self, model: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
+        return _decode.events(self.transport, response, self.dialect.stream_parser(model), model,
+                              self.dialect.stream_format)
+
+
+class Runtimes:
+    """The runtimes of one Client by provider name. Thread-safe: each is built once, under the lock."""
+
+    def __init__(self, settings: Settings, *, timeout: Timeout | None = None,
+                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, adapter: BaseAdapter | None = None,
+                 code_base_urls: frozenset[str] = frozenset()) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.pool_maxsize = pool_maxsize
+        self.adapter = adapter
+        self.code_base_urls = code_base_urls  # base URLs given in code beat PEPPERPY_PROVIDER_<NAME>_BASE_URL
+        self._built: dict[str, Runtime] = {}
+        self._lock = threading.Lock()
+
+    def get(self, provider: ProviderSpec) -> Runtime:
+        runtime = self._built.get(provider.name)
+        if runtime is not None:
+            return runtime
+        with self._lock:
+            runtime = self._built.get(provider.name)
+            if runtime is None:
+                runtime = self._built[provider.name] = self._build(provider)
+        return runtime
+
+    def use_adapter(self, adapter: BaseAdapter | None) -> None:
+        """Send later requests through ``adapter`` (None: pooled HTTP); the built runtimes are closed."""
+        with self._lock:
+            self.adapter = adapter
+            built, self._built = self._built, {}
+        for runtime in built.values():
+            runtime.transport.close()
+
+    def close(self) -> None:
+        self.use_adapter(self.adapter)
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent's sockets stay the parent's (dropped here, not closed), and a lock a
+        parent thread held at the fork must not be waited on."""
+        self._lock = threading.Lock()
+        self._built = {}
+
+    def timeout_of(self, provider: ProviderSpec) -> Timeout:
+        if self.timeout is not None:
+            return self.timeout
+        return provider.timeout if provider.timeout is not None else DEFAULT_TIMEOUT
+
+    def _build(self, provider: ProviderSpec) -> Runtime:
+        settings = self.settings
+        dialect = get_dialect(provider.dialect)
+        base_url = provider.base_url if provider.name in self.code_base_urls else settings.base_url(provider)
+        # token-based auth (StackSpot) checks all its credentials first, so its message names every one
+        key = settings.api_key(provider)
+        grant = dialect.token_grant(provider, key, settings.first, base_url)
+        if grant is None and key is None and provider.requires_api_key:
+            settings.require_api_key(provider)  # raises, naming every variable that would work
+        fix = ([f"Client(api_keys={{{provider.name!r}: ...}})"] if settings.has_explicit_key(provider)
+               else list(provider.key_vars))
+        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.first),
+                              timeout=self.timeout_of(provider), pool_maxsize=self.pool_maxsize,
+                              secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter)
+        if grant is not None:
+            transport.session.auth = ClientCredentialsAuth(
+                grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
+                timeout=grant.timeout, adapter=self.adapter)
+        return Runtime(provider, dialect, transport)
