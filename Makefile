@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP) redis-server  ## ruff and mypy --strict, then the whole suite
+test: $(STAMP) redis-server  ## ruff, mypy --strict and the import layers, then the whole suite
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
@@ -38,6 +38,7 @@ redis-server:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pepperpy tests examples bench
 	$(VENV)/bin/mypy --strict pepperpy
+	$(VENV)/bin/lint-imports  # the layer order and no cycles (setup.cfg [importlinter]); docs/architecture.md
 
 demo: $(STAMP)  ## stream an answer: real provider when keys are in .env, else the bundled offline server
 	$(PY) -m pepperpy.demo

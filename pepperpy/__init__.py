@@ -7,6 +7,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import (
     AuthenticationError,
     CatalogError,
@@ -31,7 +32,9 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .api import complete, default_client, embed, reset_default_client, stream
+    from .cache import CacheConfig
     from .client import Client
+    from .resilience import BreakerConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
         Chunk,
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 # The client side (requests, urllib3, the dataclasses) loads on first use, so `import pepperpy` stays cheap
 # for programs that only touch it sometimes, such as a CLI or a Django app at startup.
 _LAZY = {
-    "Client": "client",
+    "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience", "CacheConfig": "cache",
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
@@ -57,9 +60,9 @@ _LAZY = {
 }
 
 
-_SUBMODULES = frozenset({"aio", "api", "audit", "batch", "cache", "catalog", "cli", "client", "config", "dialects",
-                         "providers", "resilience", "schema", "structured", "testing", "tokens", "tools",
-                         "transport", "types", "validation"})
+_SUBMODULES = frozenset({"aio", "api", "audit", "cache", "catalog", "cli", "client", "config", "dialects",
+                         "pipeline", "providers", "ratelimit", "resilience", "schema", "structured", "testing",
+                         "tokens", "tools", "transport", "types", "validation", "web"})
 
 
 def __getattr__(name: str) -> Any:
@@ -79,10 +82,11 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "BreakerConfig",
+    "CacheConfig",
     "CatalogError",
     "Chunk",
     "CircuitOpenError",
@@ -104,6 +108,7 @@ __all__ = [
     "ProviderTimeoutError",
     "ProviderUnavailableError",
     "RateLimitError",
+    "RetryPolicy",
     "Stream",
     "StreamError",
     "StructuredOutputError",

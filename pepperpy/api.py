@@ -13,6 +13,8 @@ from typing import Any
 from .client import Client
 from .types import Completion, Embeddings, Stream
 
+__all__ = ["complete", "default_client", "embed", "reset_default_client", "stream"]
+
 
 class _DefaultClient:
     """Holds the one default Client; built under a lock so two threads never build two."""

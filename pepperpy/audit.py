@@ -26,6 +26,8 @@ from typing import Any
 
 from ._redact import redact
 
+__all__ = ["AUDIT_LOGGER", "RedactionFilter", "emit", "get_logger", "level_of"]
+
 AUDIT_LOGGER = "pepperpy.audit"
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 

@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 from .errors import ConfigurationError
 from .transport import Request
 
+__all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache", "make_cache"]
+
 DEFAULT_CACHE_MAXSIZE = 1024   # entries; the least recently used goes first
 DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
 _MUTABLE_FIELDS = ("raw", "vectors", "tool_calls")  # fields of a Completion / Embeddings a caller could change

@@ -18,6 +18,11 @@ from typing import Any, TypeGuard
 
 from .errors import CatalogError
 
+__all__ = [
+    "CACHE_DIR_ENV", "CATALOG_PATH_ENV", "SCHEMA_PATH", "catalog_files", "check_file", "field_path", "line_of",
+    "load_validated", "packaged_catalog_dir", "parse_text", "read_file", "schema_problems", "semantic_problems"
+]
+
 SCHEMA_PATH = Path(__file__).with_name("catalog.schema.json")
 CATALOG_PATH_ENV = "PEPPERPY_CATALOG_PATH"
 
@@ -258,7 +263,7 @@ class _ValidatedFiles:
     @classmethod
     def key(cls, raw: bytes) -> str:
         if cls._schema_digest is None:
-            from . import __version__
+            from ._version import __version__
 
             salt = SCHEMA_PATH.read_bytes() + __version__.encode() + _FORMAT.encode()
             cls._schema_digest = hashlib.sha256(salt).digest()

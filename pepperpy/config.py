@@ -22,6 +22,8 @@ from ._redact import safe_url
 from .errors import ConfigurationError
 from .types import ProviderSpec
 
+__all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "Settings", "key_vars"]
+
 DEFAULT_ENV_FILE = ".env"
 KEYRING_SERVICE = "pepperpy"
 MODELS_ENV = "PEPPERPY_MODELS"

@@ -12,6 +12,8 @@ import sys
 from .client import Client
 from .errors import PepperpyError
 
+__all__ = ["main"]
+
 PROMPT = "In three sentences, why do circuit breakers help apps that call LLM APIs?"
 # first model per provider the demo tries when that provider has a key
 PREFERRED = [("openai", "gpt-4o-mini"), ("anthropic", "claude-haiku"), ("gemini", "gemini-flash")]

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from .errors import ConfigurationError, RateLimitError
 
+__all__ = ["DEFAULT_RATE_LIMIT_WAIT", "RateLimiter"]
+
 DEFAULT_RATE_LIMIT_WAIT = 10.0      # longest a call blocks on the client-side rate limiter
 
 

@@ -59,6 +59,12 @@ from .errors import (
     StreamError,
 )
 
+__all__ = [
+    "DEFAULT_BACKOFF_BASE", "DEFAULT_BACKOFF_MAX", "DEFAULT_FAIL_MAX", "DEFAULT_JITTER", "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT", "DEFAULT_RESET_TIMEOUT", "RETRY_STATUSES", "BreakerConfig", "ProviderBreaker",
+    "RetryPolicy", "is_server_failure",
+]
+
 T = TypeVar("T")
 Timeout = tuple[float, float]
 

@@ -20,6 +20,11 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from . import _translate, errors
 from ._redact import redact, safe_url
 
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "USER_AGENT", "Request", "Transport",
+    "interrupt", "iter_body", "iter_lines", "iter_ndjson", "iter_sse",
+]
+
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)

@@ -11,6 +11,11 @@ from typing import Any
 
 from .errors import StreamError
 
+__all__ = [
+    "FINISH_REASONS", "Chunk", "Completion", "Embeddings", "ModelSpec", "ParamRange", "Pricing", "ProviderSpec",
+    "Stream", "ToolCall", "Usage", "text_chunk",
+]
+
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 
 

@@ -10,6 +10,8 @@ from .errors import ContextLengthError, ValidationError
 from .tokens import min_tokens
 from .types import ModelSpec, ToolCall
 
+__all__ = ["CLIENT_OPTIONS", "ROLES", "build_messages", "check_embed_input", "check_params"]
+
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
 

@@ -8,13 +8,13 @@ import sys
 import pepperpy
 
 EXPECTED_ALL = [
-    "AuthenticationError", "CatalogError", "Chunk", "CircuitOpenError", "Client", "Completion",
-    "ConfigurationError", "ContextLengthError", "Embeddings", "InvalidRequestError", "MaxTurnsError",
+    "AuthenticationError", "BreakerConfig", "CacheConfig", "CatalogError", "Chunk", "CircuitOpenError", "Client",
+    "Completion", "ConfigurationError", "ContextLengthError", "Embeddings", "InvalidRequestError", "MaxTurnsError",
     "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError",
     "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
-    "RateLimitError", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall", "ToolStep",
-    "Usage", "ValidationError", "__version__", "complete", "default_client", "embed", "reset_default_client",
-    "stream", "tool_result",
+    "RateLimitError", "RetryPolicy", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall",
+    "ToolStep", "Usage", "ValidationError", "__version__", "complete", "default_client", "embed",
+    "reset_default_client", "stream", "tool_result",
 ]
 
 
@@ -23,6 +23,17 @@ def test_all_is_pinned_and_sorted() -> None:
     assert sorted(pepperpy.__all__) == pepperpy.__all__
     for name in pepperpy.__all__:
         assert hasattr(pepperpy, name), name
+
+
+def test_the_config_classes_users_need_are_exported() -> None:
+    from pepperpy.cache import CacheConfig
+    from pepperpy.resilience import BreakerConfig, RetryPolicy
+
+    assert (pepperpy.RetryPolicy, pepperpy.CacheConfig, pepperpy.BreakerConfig) == (RetryPolicy, CacheConfig,
+                                                                                   BreakerConfig)
+    client = pepperpy.Client(env_file=None, retry_policy=pepperpy.RetryPolicy(max_retries=4),
+                             cache=pepperpy.CacheConfig(maxsize=2), breaker=pepperpy.BreakerConfig(fail_max=3))
+    assert client.retry_policy.max_retries == 4 and client.cache_info().maxsize == 2
 
 
 def test_import_loads_no_heavy_module_and_reads_no_file() -> None:

@@ -28,6 +28,11 @@ from .base import (
     raise_error_event,
 )
 
+__all__ = [
+    "API_VERSION", "DIALECT", "AnthropicDialect", "AnthropicStreamParser", "convert_messages",
+    "convert_response_format", "convert_tool_choice", "convert_tools", "parse_usage",
+]
+
 API_VERSION = "2023-06-01"   # sent when the catalog's headers do not pin one
 DEFAULT_MAX_TOKENS = 4096    # Anthropic requires max_tokens; used (capped by the model) when the call omits it
 MESSAGES_PATH = "/v1/messages"

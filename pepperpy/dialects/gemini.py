@@ -28,6 +28,8 @@ from .base import (
     tool_call_names,
 )
 
+__all__ = ["DIALECT", "GeminiDialect", "GeminiStreamParser", "convert_messages", "convert_tools", "parse_usage"]
+
 # pepperpy / OpenAI param name -> generationConfig field; camelCase spellings are accepted as they are.
 _GENERATION = {
     "temperature": "temperature", "top_p": "topP", "top_k": "topK", "max_tokens": "maxOutputTokens",

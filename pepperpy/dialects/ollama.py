@@ -36,6 +36,8 @@ from .base import (
     tool_call_names,
 )
 
+__all__ = ["DIALECT", "OllamaDialect", "OllamaStreamParser", "parse_usage", "to_ollama_message"]
+
 # pepperpy param -> key inside Ollama's "options"
 _OPTION_NAMES = {"max_tokens": "num_predict"}
 # params that are top-level fields of /api/chat, not model options

@@ -31,6 +31,8 @@ from .base import (
     text_of,
 )
 
+__all__ = ["DIALECT", "OpenAIDialect", "OpenAIStreamParser", "parse_usage"]
+
 _decode = json.JSONDecoder().decode
 _NO_DELTA: Mapping[str, Any] = {}
 

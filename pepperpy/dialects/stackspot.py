@@ -34,6 +34,11 @@ from .base import (
 )
 from .openai import parse_usage as openai_usage
 
+__all__ = [
+    "DEFAULT_AUTH_URL", "DIALECT", "REFUSED_PARAMS", "StackSpotDialect", "StackSpotStreamParser", "parse_tokens",
+    "user_prompt"
+]
+
 DEFAULT_AUTH_URL = "https://idm.stackspot.com/{realm}/oidc/oauth/token"
 # Set on the agent, never per request: refused before any request so a setting is not silently ignored.
 REFUSED_PARAMS = frozenset({"temperature", "top_p", "top_k", "max_tokens", "stop", "seed", "presence_penalty",

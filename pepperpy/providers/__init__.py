@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .aio import AsyncProvider
-    from .base import CatalogProvider, Provider, ProviderConfig, create_provider
+    from .base import Provider, ProviderConfig
+    from .catalog import CatalogProvider, create_provider
     from .engine import ProviderEngine
 
-_LAZY = {"AsyncProvider": "aio", "CatalogProvider": "base", "Provider": "base", "ProviderConfig": "base",
-         "ProviderEngine": "engine", "create_provider": "base"}
+_LAZY = {"AsyncProvider": "aio", "CatalogProvider": "catalog", "Provider": "base", "ProviderConfig": "base",
+         "ProviderEngine": "engine", "create_provider": "catalog"}
 
 __all__ = ["AsyncProvider", "CatalogProvider", "Provider", "ProviderConfig", "ProviderEngine", "create_provider"]
 

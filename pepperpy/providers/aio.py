@@ -88,7 +88,7 @@ class AsyncProvider:
             pool.shutdown(wait=False)
 
     def _submit(self, job: Callable[[], T]) -> Future[T]:
-        from .base import CatalogProvider
+        from .catalog import CatalogProvider
 
         if isinstance(self.sync, CatalogProvider):
             return self.sync.client.workers.submit(job)  # raises if cleaned up, before any thread is used
@@ -132,7 +132,7 @@ async def create_provider(provider_type: str, api_key: str | None = None, model:
     """
     import asyncio
 
-    from .base import create_provider as create_blocking  # builds a Client: requests loads here, not at import
+    from .catalog import create_provider as create_blocking  # builds a Client: requests loads here, not at import
 
     provider = await asyncio.to_thread(create_blocking, provider_type, api_key, model, timeout, max_retries,
                                        extra_config, **kwargs)

@@ -10,10 +10,6 @@ from ..errors import (
 )
 
 __all__ = [
-    "AuthenticationError",
-    "ProviderAPIError",
-    "ProviderError",
-    "ProviderRateLimitError",
-    "ProviderTimeoutError",
+    "AuthenticationError", "ProviderAPIError", "ProviderError", "ProviderRateLimitError", "ProviderTimeoutError",
     "ProviderUnavailableError",
 ]

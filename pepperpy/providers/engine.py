@@ -11,12 +11,12 @@ True
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from ..errors import ConfigurationError
+from .base import Provider
 
-if TYPE_CHECKING:
-    from .base import Provider
+__all__ = ["ProviderEngine"]
 
 
 class ProviderEngine:
@@ -28,8 +28,6 @@ class ProviderEngine:
     @classmethod
     def register_provider(cls, name: str, provider_class: type[Provider]) -> None:
         """Make ``create_provider(name, ...)`` build ``provider_class(config)``."""
-        from .base import Provider
-
         if not (isinstance(provider_class, type) and issubclass(provider_class, Provider)):
             raise ConfigurationError(f"register_provider({name!r}, ...) needs a subclass of "
                                      f"pepperpy.providers.Provider, not {provider_class!r}")

@@ -34,20 +34,9 @@ if TYPE_CHECKING:
 _ADAPTER_NAMES = frozenset({"FAKE_API_KEY", "FakeAdapter", "fake_providers", "server_environ"})
 
 __all__ = [
-    "DEFAULT_EMBEDDING_DIMENSIONS",
-    "DEFAULT_HANG_SECONDS",
-    "DEFAULT_MODELS",
-    "DEFAULT_TOKEN_TTL",
-    "FAKE_API_KEY",
-    "FakeAdapter",
-    "FakeProviderServer",
-    "Fault",
-    "FaultKind",
-    "RecordedRequest",
-    "Reply",
-    "embedding_vector",
-    "fake_providers",
-    "server_environ",
+    "DEFAULT_EMBEDDING_DIMENSIONS", "DEFAULT_HANG_SECONDS", "DEFAULT_MODELS", "DEFAULT_TOKEN_TTL", "FAKE_API_KEY",
+    "FakeAdapter", "FakeProviderServer", "Fault", "FaultKind", "RecordedRequest", "Reply", "embedding_vector",
+    "fake_providers", "server_environ",
 ]
 
 

@@ -13,15 +13,34 @@ import sys
 import traceback
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from pepperpy.testing._anthropic import ANTHROPIC
-from pepperpy.testing._play import Outcome, json_outcome, play, read_request
+from pepperpy.testing._play import Fake, Outcome, json_outcome, play, read_request
 from pepperpy.testing._routes import Route, bearer_token, key_rejection
+from pepperpy.testing._script import RecordedRequest
 from pepperpy.testing._stackspot import STACKSPOT
 
-if TYPE_CHECKING:
-    from pepperpy.testing.server import FakeProviderServer
+
+class FakeProviderServer(Fake, Protocol):
+    """What the handler needs of its ``pepperpy.testing.FakeProviderServer`` (a Protocol: the server module
+    imports this one, not the other way round)."""
+
+    default_delay: float
+    require_auth: bool
+    api_key: str | None
+
+    def _record(self, request: RecordedRequest) -> int: ...
+
+    def _wait(self, seconds: float) -> bool: ...
+
+    def _token_valid(self, token: str | None) -> bool: ...
+
+    def _connected(self, connection: socket.socket) -> None: ...
+
+    def _disconnected(self, connection: socket.socket) -> None: ...
+
+    def _server_error(self, error: BaseException) -> None: ...
 
 
 class HTTPServer(ThreadingHTTPServer):

@@ -35,6 +35,8 @@ from pepperpy.testing._queue import Script as Script  # kept importable from her
 from pepperpy.testing._queue import ScriptQueue
 from pepperpy.testing._stackspot import oidc_error
 
+__all__ = ["DEFAULT_MODELS", "DEFAULT_TOKEN_TTL", "FakeProviderServer"]
+
 DEFAULT_TOKEN_TTL = 1200
 """``expires_in`` of the StackSpot tokens the server issues, in seconds."""
 

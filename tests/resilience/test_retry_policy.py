@@ -84,7 +84,7 @@ def test_a_setting_said_twice_is_an_error_naming_it(local_catalog: Any) -> None:
         pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy, max_retries=1)
     with pytest.raises(pepperpy.ConfigurationError, match="total_timeout=30"):
         pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy=policy, total_timeout=30)
-    with pytest.raises(pepperpy.ConfigurationError, match="retry_policy takes a pepperpy.RetryPolicy"):
+    with pytest.raises(pepperpy.ConfigurationError, match=r"retry_policy takes a pepperpy\.RetryPolicy"):
         pepperpy.Client(catalog=local_catalog, env_file=None, retry_policy={"max_retries": 1})  # type: ignore[arg-type]
     with pytest.raises(pepperpy.ConfigurationError):
         pepperpy.Client(catalog=local_catalog, env_file=None, max_retries=-1)

@@ -24,10 +24,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from . import errors
-from ._redact import redact
-from .cli_catalog import list_models, list_providers, make_client, validate_catalog
-from .types import Completion
+from .. import errors
+from .._redact import redact
+from ..types import Completion
+from .catalog import list_models, list_providers, make_client, validate_catalog
+
+__all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
 RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the last argument",
@@ -253,6 +255,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error_line(exc, args.verbose), file=sys.stderr)
         return EXIT_ERROR
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

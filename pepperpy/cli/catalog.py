@@ -9,12 +9,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from . import errors
-from ._redact import safe_url
-from .catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
-from .client import Client
-from .config import Settings, key_vars
-from .types import ModelSpec, ProviderSpec
+from .. import errors
+from .._redact import safe_url
+from ..catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
+from ..client import Client
+from ..config import Settings, key_vars
+from ..types import ModelSpec, ProviderSpec
+
+__all__ = ["list_models", "list_providers", "make_client", "print_table", "validate_catalog"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)

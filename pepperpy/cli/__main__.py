@@ -1,0 +1,5 @@
+"""``python -m pepperpy.cli``: the ``pepperpy`` command."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""Catalog providers behind the seed API: ``create_provider`` and ``CatalogProvider``.
+
+>>> from pepperpy.providers import create_provider
+>>> with create_provider("openai", api_key="...", model="gpt-4o", timeout=30, max_retries=3) as p:  # doctest: +SKIP
+...     print(p.complete("Explain quantum computing", temperature=0.7, max_tokens=200))
+...     for chunk in p.complete("Tell me a story", stream=True):
+...         print(chunk, end="")
+...     vector = p.embed("Text to embed")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..client import Client
+from ..errors import ConfigurationError, ModelNotFoundError
+from ..types import ModelSpec, ProviderSpec
+from .base import Provider, ProviderConfig, TextPieces
+from .engine import ProviderEngine
+
+__all__ = ["SAMPLING_DEFAULTS", "CatalogProvider", "create_provider"]
+
+SAMPLING_DEFAULTS = frozenset({"temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
+
+# extra_config keys that become provider settings or headers
+_HEADER_KEYS = {"organization": "OpenAI-Organization", "project": "OpenAI-Project", "referer": "HTTP-Referer",
+                "title": "X-Title"}
+
+
+
+class CatalogProvider(Provider):
+    """A catalog provider behind the seed API, backed by its own Client."""
+
+    def __init__(self, config: ProviderConfig, client: Client | None = None) -> None:
+        super().__init__(config)
+        self._client = client
+        self._owns_client = client is None
+        self._defaults: dict[str, Any] = {}
+
+    def initialize(self) -> None:
+        extra = dict(self.config.extra_config)
+        # sampling settings (create_provider(..., temperature=0.3)) are defaults of every call, not options
+        self._defaults = {k: extra.pop(k) for k in list(extra) if k in SAMPLING_DEFAULTS}
+        if self._client is None:
+            overrides: dict[str, Any] = {}
+            if "base_url" in extra:
+                overrides["base_url"] = extra.pop("base_url")
+            headers = {_HEADER_KEYS[k]: str(extra.pop(k)) for k in list(extra) if k in _HEADER_KEYS}
+            if headers:
+                overrides["headers"] = headers
+            if extra:
+                overrides["options"] = extra
+            name = self.config.provider_type
+            self._client = Client(api_keys={name: self.config.api_key} if self.config.api_key else None,
+                                  timeout=self.config.timeout, max_retries=self.config.max_retries,
+                                  providers={name: overrides} if overrides else None)
+        spec = self._client.catalog.provider(self.config.provider_type)
+        self._client.check_credentials(spec.name)  # fail here, not at the first call (as the SDKs do)
+        if self.config.model is None:
+            self.config.model = self._client.settings.default_model(spec) or _default_model(spec)
+        super().initialize()
+
+    @property
+    def client(self) -> Client:
+        self._check_initialized()
+        assert self._client is not None
+        return self._client
+
+    def _model_name(self, model: str | None, mode: str) -> str:
+        provider = self.config.provider_type
+        name = model or (self.config.model if mode == "chat" else None)
+        if name is None:
+            found = self.client.catalog.models(provider=provider, mode=mode)
+            if not found:
+                raise ConfigurationError(f"provider {provider!r} has no {mode} model in the catalog; "
+                                         f"pass model=...")
+            return found[0].name
+        qualified = name if name.startswith(provider + "/") else f"{provider}/{name}"
+        try:
+            self.client.catalog.resolve(qualified)
+            return qualified
+        except ModelNotFoundError:
+            return name
+
+    def model_spec(self, model: str | None = None) -> ModelSpec:
+        return self.client.model(self._model_name(model, "chat"))
+
+    def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
+                 stream: bool = False, model: str | None = None, **kwargs: Any) -> str | Iterator[str]:
+        name = self._model_name(model, "chat")
+        defaults = self._defaults
+        if defaults:  # sampling settings given to create_provider apply unless the call sets them
+            temperature = defaults.get("temperature") if temperature is None else temperature
+            max_tokens = defaults.get("max_tokens") if max_tokens is None else max_tokens
+            kwargs = {**{k: v for k, v in defaults.items() if k not in ("temperature", "max_tokens")}, **kwargs}
+        if stream:
+            return TextPieces(self.client.stream(prompt, model=name, temperature=temperature,
+                                                 max_tokens=max_tokens, **kwargs))
+        return self.client.complete(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
+                                    **kwargs).text
+
+    def embed(self, text: str, *, model: str | None = None, **kwargs: Any) -> list[float]:
+        return self.client.embed(text, model=self._model_name(model, "embedding"), **kwargs).vectors[0]
+
+    def cleanup(self) -> None:
+        if self._client is not None and self._owns_client:
+            self._client.close()
+        super().cleanup()
+
+
+def _default_model(spec: ProviderSpec) -> str | None:
+    """The catalog's ``options.default_model``, else the provider's cheapest current chat model."""
+    chosen = spec.options.get("default_model")
+    if chosen:
+        return str(chosen)
+    chat = [m for m in spec.models if m.mode == "chat" and m.deprecated is None] or \
+        [m for m in spec.models if m.mode == "chat"]
+    priced = sorted(chat, key=lambda m: (m.pricing.input + m.pricing.output) if m.pricing else float("inf"))
+    return priced[0].id if priced else None
+
+
+def create_provider(provider_type: str, api_key: str | None = None, model: str | None = None,
+                    timeout: float | None = None, max_retries: int | None = None,
+                    extra_config: dict[str, Any] | None = None, **kwargs: Any) -> Provider:
+    """Build and initialize a provider: a registered custom class, else the catalog provider of that name.
+
+    ``timeout`` and ``max_retries`` default to a Client's (the catalog's timeout, else 60 s; 2 retries).
+    The key comes from ``api_key`` or the usual environment variables (a missing one raises
+    ConfigurationError here); the model from ``model``, else ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the
+    catalog's ``options.default_model``, else the provider's cheapest current chat model. Sampling settings
+    (``temperature=``, ``max_tokens=``, ``top_p=``, ``stop=``, ``seed=``) become defaults of every call.
+    """
+    extra = dict(extra_config or {}, **kwargs)
+    config = ProviderConfig(provider_type, api_key, model, timeout, max_retries, extra)
+    custom = ProviderEngine.get(provider_type)
+    provider = custom(config) if custom is not None else CatalogProvider(config)
+    provider.initialize()
+    return provider
