@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._redact import safe_url
 from ..audit import get_logger
-from ..errors import ConfigurationError, safe_url
+from ..errors import ConfigurationError
 from .scripts import Script
 
 DEFAULT_NAMESPACE = "pepperpy"
