@@ -1,7 +1,17 @@
-"""HTTP for one provider: a pooled ``requests.Session``, explicit timeouts, and the SSE / NDJSON readers.
+"""HTTP for one provider: a pooled ``requests.Session``, explicit timeouts, uploads streamed from disk,
+bounded downloads, and the SSE / NDJSON readers.
 
 This is the only module that touches requests and urllib3; their exceptions and non-2xx answers leave it
-as pepperpy errors (built by ``errors``), always raised ``from`` the original.
+as pepperpy errors (built by ``_translate``), always raised ``from`` the original.
+
+Files both ways (media, batch jobs, videos):
+
+- ``Request(upload=Multipart(...))`` or ``Request(upload=Upload.of(path))`` sends a form or a raw body
+  streamed block by block from its source (``pepperpy._files``), a fresh reader per attempt, so a retry
+  resends it whole;
+- ``Transport.download(url, max_bytes=..., into=file)`` fetches a URL the provider answered with (an image,
+  a video's content): bounded in size, with the provider's timeouts, the key sent only to the provider's own
+  origin, and redirects followed by a session that carries no key at all.
 """
 
 from __future__ import annotations
@@ -9,25 +19,30 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 
 from . import _translate, errors
+from ._files import BLOCK_SIZE, Multipart, Upload
 from ._redact import redact, safe_url
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "USER_AGENT", "Request", "Transport",
-    "interrupt", "iter_body", "iter_lines", "iter_ndjson", "iter_sse",
+    "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "MAX_REDIRECTS",
+    "USER_AGENT", "Request", "Transport", "interrupt", "iter_body", "iter_lines", "iter_ndjson", "iter_sse",
 ]
 
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
+DEFAULT_MAX_DOWNLOAD = 100_000_000  # bytes a download may bring unless the caller says otherwise
+MAX_REDIRECTS = 5               # hops a download follows (without the key)
 USER_AGENT = "pepperpy/0.1"
 
 
@@ -42,6 +57,15 @@ class Request:
     params: Mapping[str, str] | None = None
     data: Mapping[str, str] | None = None  # form body (OAuth token requests)
     stream: bool = False
+    upload: Multipart | Upload | None = None  # a multipart form or a raw file body, streamed from its source
+
+    @property
+    def upload_bytes(self) -> int:
+        """The size of the files this request sends (0 without an upload)."""
+        upload = self.upload
+        if upload is None:
+            return 0
+        return upload.upload_bytes if isinstance(upload, Multipart) else upload.size
 
 
 class Transport:
@@ -75,6 +99,8 @@ class Transport:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self.session = session
+        self._adapter = adapter
+        self._bare: requests.Session | None = None  # downloads away from the provider: no key, ever
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
@@ -84,16 +110,67 @@ class Transport:
         """Send one request; return the 2xx response or raise the typed error."""
         url = self.url(request.path)
         headers = request.headers
-        body: bytes | Mapping[str, str] | None = request.data
+        body: Any = request.data
         if request.json is not None:
             body = self._encode(request.json)
             headers = {"Content-Type": "application/json", **(headers or {})}
+        elif request.upload is not None:  # a fresh reader per attempt: a retry resends the whole body
+            upload = request.upload
+            content_type = upload.content_type if isinstance(upload, Multipart) else upload.mime_type
+            body = upload.open()
+            headers = {"Content-Type": content_type, "Content-Length": str(len(upload) if isinstance(
+                upload, Multipart) else upload.size), **(headers or {})}
         try:
             # Redirects are not followed: requests would carry x-api-key / x-goog-api-key to the new host.
-            response = self.session.request(
-                request.method, url, data=body, params=request.params, headers=headers or None,
-                stream=request.stream, timeout=timeout if timeout is not None else self.timeout,
-                allow_redirects=False)
+            response = self._request(self.session, request.method, url, model, data=body, params=request.params,
+                                     headers=headers or None, stream=request.stream,
+                                     timeout=timeout if timeout is not None else self.timeout)
+        finally:
+            if request.upload is not None:
+                body.close()
+        if response.status_code >= 300:
+            raise self._failure(response, model, url)
+        return response
+
+    def download(self, url: str, *, max_bytes: int = DEFAULT_MAX_DOWNLOAD, into: IO[bytes] | None = None,
+                 model: str | None = None, timeout: float | tuple[float, float] | None = None) -> bytes | int:
+        """The body at ``url``: returned as bytes, or written to the binary file ``into`` (its size returned).
+
+        ``url`` is one the provider answered with (an image URL, a video's content URL) or a path under the
+        base URL. The provider's key goes only to the provider's own origin (scheme, host and port of its base
+        URL); any other URL, and every redirect, is fetched by a session that carries no key, following at
+        most MAX_REDIRECTS redirects. The provider's timeouts apply to each hop. A body over ``max_bytes``
+        (by its Content-Length, or counted as it arrives) raises ProviderAPIError without reading on.
+
+        Batch jobs and videos use it as is::
+
+            with open("video.mp4", "wb") as out:     # 302 to a CDN: followed without the key
+                transport.download(f"/videos/{video_id}/content", max_bytes=2_000_000_000, into=out)
+        """
+        target = self.url(url)
+        session = self.session if self._same_origin(target) else self._keyless()
+        timeout = timeout if timeout is not None else self.timeout
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._request(session, "GET", target, model, stream=True, timeout=timeout,
+                                     proxies=None if session is self.session else _proxies(target))
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECTS or not location:
+                break
+            response.close()
+            target = urllib.parse.urljoin(target, location)
+            session = self._keyless()  # never the key after a redirect, even back to the provider's host
+        else:
+            raise errors.ProviderAPIError(f"the download from {self.provider} was redirected more than "
+                                          f"{MAX_REDIRECTS} times; last to {safe_url(target)}",
+                                          provider=self.provider, model=model, status_code=response.status_code)
+        if response.status_code >= 300:
+            raise self._failure(response, model, target)
+        return self._read_bounded(response, target, max_bytes, into, model)
+
+    def _request(self, session: requests.Session, method: str, url: str, model: str | None,
+                 **options: Any) -> requests.Response:
+        try:
+            return session.request(method, url, allow_redirects=False, **options)
         except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
             raise errors.ConfigurationError(
                 f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}"
@@ -102,16 +179,66 @@ class Transport:
         except requests.RequestException as exc:
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                               secrets=self._secrets) from exc
-        if response.status_code >= 300:
-            try:
-                content = response.content
-            except requests.RequestException:
-                content = b""
-            finally:
-                response.close()
-            raise _translate.from_response(response.status_code, content, response.headers, provider=self.provider,
-                                       model=model, secrets=self._secrets, key_vars=self._key_vars, url=url)
-        return response
+
+    def _failure(self, response: requests.Response, model: str | None, url: str) -> errors.ProviderError:
+        try:  # a streamed answer (a download) is read only so far: an error page may be anything
+            streamed = not getattr(response, "_content_consumed", True) and response.raw is not None
+            content = response.raw.read(_MAX_ERROR_BODY, decode_content=True) if streamed else response.content
+        except (requests.RequestException, OSError, ValueError, urllib3.exceptions.HTTPError):
+            content = b""
+        finally:
+            response.close()
+        return _translate.from_response(response.status_code, content or b"", response.headers,
+                                        provider=self.provider, model=model, secrets=self._secrets,
+                                        key_vars=self._key_vars, url=url)
+
+    def _read_bounded(self, response: requests.Response, url: str, max_bytes: int, into: IO[bytes] | None,
+                      model: str | None) -> bytes | int:
+        def too_large(size: str) -> errors.ProviderAPIError:
+            return errors.ProviderAPIError(
+                f"the download from {safe_url(url)} is {size}over its limit of {max_bytes:,} bytes; nothing more "
+                f"was read", provider=self.provider, model=model, status_code=response.status_code)
+
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            response.close()
+            raise too_large(f"{int(declared):,} bytes, ")
+        parts: list[bytes] = []
+        received = 0
+        try:
+            for block in response.iter_content(BLOCK_SIZE):
+                received += len(block)
+                if received > max_bytes:
+                    raise too_large("")
+                if into is not None:
+                    into.write(block)
+                else:
+                    parts.append(block)
+        except requests.RequestException as exc:
+            raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url, streaming=True,
+                                                  secrets=self._secrets) from exc
+        finally:
+            response.close()
+        return received if into is not None else b"".join(parts)
+
+    def _same_origin(self, url: str) -> bool:
+        return _origin(url) == _origin(self.base_url)
+
+    def _keyless(self) -> requests.Session:
+        """A session with none of the provider's headers (no key), on the same adapter (fakes see it too)."""
+        bare = self._bare
+        if bare is None:
+            with _BARE_LOCK:
+                bare = self._bare
+                if bare is None:
+                    bare = requests.Session()
+                    bare.trust_env = False
+                    bare.verify = self.session.verify
+                    bare.headers.update({"User-Agent": USER_AGENT})
+                    bare.mount("https://", self._adapter)
+                    bare.mount("http://", self._adapter)
+                    self._bare = bare
+        return bare
 
     def _encode(self, body: Any) -> bytes:
         try:
@@ -131,9 +258,31 @@ class Transport:
         if close_auth is not None:
             close_auth()
         self.session.close()
+        if self._bare is not None:
+            self._bare.close()
 
     def __repr__(self) -> str:
         return f"<Transport {self.provider} {safe_url(self.base_url)}>"
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_ERROR_BODY = 1_000_000  # bytes of an error answer read for its message
+_BARE_LOCK = threading.Lock()  # building a Transport's key-less session (once, rarely contended)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _proxies(url: str) -> dict[str, str]:
+    return dict(requests.utils.get_environ_proxies(url))
 
 
 # requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)

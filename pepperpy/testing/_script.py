@@ -149,11 +149,55 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of a ``multipart/form-data`` body: a form field, or a file when it has a ``filename``."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+
+_DISPOSITION = re.compile(r'\b(name|filename)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_multipart(body: bytes, content_type: str) -> list[Part]:
+    """The parts of a ``multipart/form-data`` body, in order ([] when ``content_type`` is not multipart).
+
+    >>> body = b'--b\\r\\nContent-Disposition: form-data; name="model"\\r\\n\\r\\nwhisper-1\\r\\n--b--\\r\\n'
+    >>> parse_multipart(body, "multipart/form-data; boundary=b")[0].text
+    'whisper-1'
+    """
+    kind, _, rest = content_type.partition(";")
+    match = re.search(r'boundary="?([^";]+)"?', rest)
+    if kind.strip().lower() != "multipart/form-data" or match is None:
+        return []
+    mark = b"--" + match.group(1).encode()
+    parts: list[Part] = []
+    for chunk in body.split(mark)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        headers = dict(line.split(":", 1) for line in head.decode("utf-8", "replace").split("\r\n") if ":" in line)
+        headers = {key.strip().lower(): value.strip() for key, value in headers.items()}
+        names = {key: value.replace('\\"', '"') for key, value in
+                 _DISPOSITION.findall(headers.get("content-disposition", ""))}
+        parts.append(Part(names.get("name", ""), data.removesuffix(b"\r\n"), names.get("filename"),
+                          headers.get("content-type")))
+    return parts
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     """One request as the server received it.
 
     ``headers`` has lower-cased names; ``query`` keeps the last value of each parameter;
-    ``json`` is the decoded body or ``None``; ``client_port`` tells connections apart.
+    ``json`` is the decoded body or ``None``; ``client_port`` tells connections apart. A multipart
+    upload's fields are in ``form`` and all its parts, files included, in ``parts``.
 
     >>> RecordedRequest("POST", "/t", {}, {}, None, 5000, b"a=1&b=2").form
     {'a': '1', 'b': '2'}
@@ -169,8 +213,21 @@ class RecordedRequest:
 
     @property
     def form(self) -> dict[str, str]:
-        """The body decoded as ``application/x-www-form-urlencoded``."""
+        """The form fields: a multipart body's text fields (the last of a repeated name), else the body
+        decoded as ``application/x-www-form-urlencoded``."""
+        parts = self.parts
+        if parts:
+            return {part.name: part.text for part in parts if part.filename is None}
         return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+
+    @property
+    def parts(self) -> list[Part]:
+        """The parts of a ``multipart/form-data`` body, files included ([] for any other body)."""
+        return parse_multipart(self.body, self.headers.get("content-type", ""))
+
+    def files(self, name: str) -> list[Part]:
+        """The file parts named ``name`` (``image[]`` repeats), in order."""
+        return [part for part in self.parts if part.name == name and part.filename is not None]
 
 
 def split_words(text: str) -> tuple[str, ...]:

@@ -1,0 +1,341 @@
+"""Files sent to providers: an ``Upload`` (a path, bytes or a binary file object, never read up front) and a
+``Multipart`` form body that streams its files from disk.
+
+Nothing here reads a whole file into memory. ``Upload.of`` checks what it can without reading (the path
+exists and is a readable file, its size), so a missing, unreadable or oversized file fails before anything
+is sent. ``Multipart.open()`` returns a fresh reader for every attempt: each path is opened again, a caller's
+file object is seeked back to where it started, bytes are re-read from memory. That is what lets the retry
+policy resend an upload correctly. ``Transport.send`` streams a ``Request(upload=...)`` body in blocks, with
+its Content-Length known before the first byte (no chunked upload, which some providers refuse).
+
+How other features use it (batch jobs, file APIs)::
+
+    body = Multipart(fields=[("purpose", "batch")], files=[("file", Upload.of("requests.jsonl"))])
+    transport.send(Request("POST", "/files", upload=body))          # OpenAI /v1/files
+    transport.send(Request("POST", url, upload=Upload.of(path), headers={...}))   # a raw body (Gemini resumable)
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+from .errors import ValidationError
+
+__all__ = ["BLOCK_SIZE", "Multipart", "Upload", "UploadSource", "sniff_type"]
+
+BLOCK_SIZE = 64 * 1024  # bytes per read when streaming a body
+
+UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
+"""What callers may pass as a file: a path, the bytes themselves, or a binary file object."""
+
+# Extensions whose MIME type must not depend on the machine's mime.types (providers read the format from it).
+_TYPES = {
+    ".mp3": "audio/mpeg", ".mpga": "audio/mpeg", ".mpeg": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
+    ".wav": "audio/wav", ".webm": "audio/webm", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
+    ".flac": "audio/flac", ".aac": "audio/aac", ".aiff": "audio/aiff", ".aif": "audio/aiff", ".pcm": "audio/pcm",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",
+    ".jsonl": "application/jsonl", ".json": "application/json", ".txt": "text/plain",
+}
+# Leading bytes of the formats providers take, for bytes or file objects without a name.
+_MAGIC: tuple[tuple[bytes, int, str, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, ".png", "image/png"),
+    (b"\xff\xd8\xff", 0, ".jpg", "image/jpeg"),
+    (b"WEBP", 8, ".webp", "image/webp"),
+    (b"GIF8", 0, ".gif", "image/gif"),
+    (b"WAVE", 8, ".wav", "audio/wav"),
+    (b"ID3", 0, ".mp3", "audio/mpeg"),
+    (b"\xff\xfb", 0, ".mp3", "audio/mpeg"),
+    (b"\xff\xf3", 0, ".mp3", "audio/mpeg"),
+    (b"fLaC", 0, ".flac", "audio/flac"),
+    (b"OggS", 0, ".ogg", "audio/ogg"),
+    (b"\x1a\x45\xdf\xa3", 0, ".webm", "audio/webm"),
+    (b"ftyp", 4, ".m4a", "audio/mp4"),
+)
+
+
+def sniff_type(head: bytes) -> tuple[str, str] | None:
+    """(extension, MIME type) of a file from its first bytes, for the formats providers accept.
+
+    >>> sniff_type(b"\\x89PNG\\r\\n\\x1a\\n....")
+    ('.png', 'image/png')
+    """
+    for magic, offset, extension, mime in _MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return extension, mime
+    return None
+
+
+def _type_of(name: str) -> str | None:
+    suffix = os.path.splitext(name)[1].lower()
+    return _TYPES.get(suffix) or mimetypes.guess_type(name, strict=False)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class Upload:
+    """One file to send: where its bytes come from, the file name and MIME type on the wire, and its size.
+
+    Build it with ``Upload.of(value)``. ``open()`` gives a reader at the start of the content, as many
+    times as needed (one per attempt).
+
+    >>> Upload.of(b"RIFF\\x00\\x00\\x00\\x00WAVEfmt ", param="audio").name
+    'audio.wav'
+    """
+
+    name: str
+    mime_type: str
+    size: int
+    path: Path | None = None
+    data: bytes | memoryview | None = None
+    file: IO[bytes] | None = None
+    start: int = 0  # where the content begins in ``file``
+
+    @classmethod
+    def of(cls, value: UploadSource, *, param: str = "file", name: str | None = None,
+           mime_type: str | None = None, max_bytes: int | None = None, limit_name: str = "") -> Upload:
+        """An Upload of a path, bytes or binary file object, checked without reading it.
+
+        ValidationError (naming ``param``) for a missing or unreadable file, a text-mode file object, an empty
+        file, or one larger than ``max_bytes`` (``limit_name`` says whose limit it is in the message).
+        A file object that cannot seek is read into memory once, so a retry can send it again.
+        """
+        if isinstance(value, (str, os.PathLike)):
+            upload = cls._of_path(Path(value), param, name, mime_type)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            data = bytes(value) if isinstance(value, bytearray) else value
+            upload = cls._named(name, mime_type, param, bytes(data[:16]), size=len(data), data=data)
+        elif hasattr(value, "read"):
+            upload = cls._of_file(value, param, name, mime_type)
+        else:
+            raise ValidationError(f"{param} must be a path, bytes or a binary file object, not "
+                                  f"{type(value).__name__}", param=param, value=type(value).__name__)
+        if upload.size == 0:
+            raise ValidationError(f"{param} is empty ({upload.name}): nothing to send", param=param, value=upload.name)
+        if max_bytes is not None and upload.size > max_bytes:
+            whose = f" {limit_name}" if limit_name else ""
+            raise ValidationError(
+                f"{param} {upload.name} is {_megabytes(upload.size)}, over the{whose} upload limit of "
+                f"{_megabytes(max_bytes)}; send a shorter or more compressed file", param=param, value=upload.size)
+        return upload
+
+    @classmethod
+    def _of_path(cls, path: Path, param: str, name: str | None, mime_type: str | None) -> Upload:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or type(exc).__name__
+            raise ValidationError(f"{param} {str(path)!r}: {reason}", param=param, value=str(path)) from None
+        if not path.is_file():
+            raise ValidationError(f"{param} {str(path)!r} is not a file", param=param, value=str(path))
+        try:
+            with path.open("rb") as handle:  # readable now, not only on the first attempt
+                head = handle.read(16)
+        except OSError as exc:
+            raise ValidationError(f"{param} {str(path)!r} cannot be read: {exc.strerror or exc}", param=param,
+                                  value=str(path)) from None
+        return cls._named(name or path.name, mime_type, param, head, size=stat.st_size, path=path)
+
+    @classmethod
+    def _of_file(cls, handle: IO[bytes], param: str, name: str | None, mime_type: str | None) -> Upload:
+        if isinstance(cast(object, handle), io.TextIOBase):
+            raise ValidationError(f"{param} is a text-mode file; open it with open(path, 'rb')", param=param,
+                                  value=type(handle).__name__)
+        own_name = getattr(handle, "name", None)
+        name = name or (os.path.basename(own_name) if isinstance(own_name, str) else None)
+        try:
+            seekable = handle.seekable()
+        except (AttributeError, ValueError, OSError):
+            seekable = False
+        if not seekable:  # a pipe or socket: kept in memory once, so a retry can send it again
+            data = handle.read()
+            if not isinstance(data, bytes):
+                raise ValidationError(f"{param} must be opened in binary mode ('rb')", param=param)
+            return cls._named(name, mime_type, param, data[:16], size=len(data), data=data)
+        start = handle.tell()
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(start)
+        head = handle.read(16)
+        handle.seek(start)
+        if not isinstance(head, bytes):
+            raise ValidationError(f"{param} must be opened in binary mode ('rb')", param=param)
+        return cls._named(name, mime_type, param, head, size=end - start, file=handle, start=start)
+
+    @classmethod
+    def _named(cls, name: str | None, mime_type: str | None, param: str, head: bytes, **where: Any) -> Upload:
+        sniffed = sniff_type(head)
+        if name is None or not os.path.splitext(name)[1]:  # providers tell the format by the extension
+            name = (name or param) + (sniffed[0] if sniffed else "")
+        mime = mime_type or _type_of(name) or (sniffed[1] if sniffed else None) or "application/octet-stream"
+        return cls(name=name, mime_type=mime, **where)
+
+    def open(self) -> io.BufferedIOBase | io.RawIOBase:
+        """A reader at the start of the content; close it when done (it never closes a caller's file)."""
+        if self.path is not None:
+            return self.path.open("rb")
+        if self.file is not None:
+            self.file.seek(self.start)
+            return _Borrowed(self.file, self.size)
+        return io.BytesIO(self.data or b"")
+
+    def read(self) -> bytes:
+        """All the content at once, for formats that embed it (base64 in JSON): bounded by the caller's check."""
+        if self.data is not None:
+            return bytes(self.data)
+        with self.open() as reader:
+            return reader.read()
+
+    def __repr__(self) -> str:
+        return f"<Upload {self.name} {self.mime_type} {self.size} bytes>"
+
+
+class _Borrowed(io.RawIOBase):
+    """A caller's file object read up to ``size`` bytes from where it was; closing it leaves theirs open."""
+
+    def __init__(self, file: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._file, self._left = file, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._file.read(min(len(view), self._left))
+        view[:len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+class Multipart:
+    """A ``multipart/form-data`` body: text fields, then files streamed from their sources.
+
+    Field names follow the providers' conventions as given (``image[]`` for a list, ``image`` for one
+    file). ``len()`` is the exact body size; ``open()`` a fresh reader for one attempt.
+
+    >>> body = Multipart([("model", "whisper-1")], [("file", Upload.of(b"ID3....", name="a.mp3"))], boundary="B")
+    >>> reader = body.open(); data = reader.read(); reader.close()
+    >>> len(data) == len(body), data.splitlines()[:4]
+    (True, [b'--B', b'Content-Disposition: form-data; name="model"', b'', b'whisper-1'])
+    """
+
+    def __init__(self, fields: Sequence[tuple[str, str]] = (), files: Sequence[tuple[str, Upload]] = (), *,
+                 boundary: str | None = None) -> None:
+        self.fields = tuple((str(name), str(value)) for name, value in fields)
+        self.files = tuple(files)
+        self.boundary = boundary or secrets.token_hex(16)
+        mark = self.boundary.encode()
+        self._heads = [b"--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                       b"Content-Type: %s\r\n\r\n" % (mark, _quote(name), _quote(upload.name),
+                                                      upload.mime_type.encode())
+                       for name, upload in self.files]
+        self._text = b"".join(b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                              % (mark, _quote(name), value.encode()) for name, value in self.fields)
+        self._tail = b"--%s--\r\n" % mark
+        sent = sum(len(head) + upload.size + 2 for head, (_, upload) in zip(self._heads, self.files, strict=True))
+        self._size = len(self._text) + sent + len(self._tail)
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    @property
+    def upload_bytes(self) -> int:
+        """The size of the files in the body (what an audit record reports instead of their content)."""
+        return sum(upload.size for _, upload in self.files)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def open(self) -> _MultipartReader:
+        """A reader of the whole body from its first byte (one per attempt: retries resend it all)."""
+        return _MultipartReader(self)
+
+    def segments(self) -> Iterator[bytes | Upload]:
+        yield self._text
+        for head, (_, upload) in zip(self._heads, self.files, strict=True):
+            yield head
+            yield upload
+            yield b"\r\n"
+        yield self._tail
+
+    def __repr__(self) -> str:
+        return f"<Multipart fields={[n for n, _ in self.fields]} files={[u.name for _, u in self.files]}>"
+
+
+def _quote(text: str) -> bytes:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ").encode()
+
+
+class _MultipartReader(io.RawIOBase):
+    """Reads a Multipart's segments in order, opening each file only when its turn comes.
+
+    It has ``__len__`` (requests sets Content-Length from it) and ``__iter__`` yields blocks, so requests
+    treats it as a streamed body and urllib3 sends it block by block.
+    """
+
+    def __init__(self, body: Multipart) -> None:
+        super().__init__()
+        self._size = len(body)
+        self._segments = body.segments()
+        self._current: io.BufferedIOBase | io.RawIOBase | None = None
+        self._pending = b""
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def tell(self) -> int:
+        # requests sizes a body as len() - tell(); io's tell() would raise (no seek) and make that 0
+        return self._position
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._fill(memoryview(buffer).cast("B"))
+        self._position += count
+        return count
+
+    def _fill(self, view: memoryview) -> int:
+        while True:
+            if self._pending:
+                count = min(len(view), len(self._pending))
+                view[:count] = self._pending[:count]
+                self._pending = self._pending[count:]
+                return count
+            if self._current is not None:
+                count = self._current.readinto(view)
+                if count:
+                    return int(count)
+                self._current.close()
+                self._current = None
+            segment = next(self._segments, None)
+            if segment is None:
+                return 0
+            if isinstance(segment, Upload):
+                self._current = segment.open()
+            else:
+                self._pending = segment
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            block = self.read(BLOCK_SIZE)
+            if not block:
+                return
+            yield block
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
