@@ -35,9 +35,10 @@ from .catalog_files import (
 from .errors import CatalogError, ModelNotFoundError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
-__all__ = ["Catalog", "catalog_files", "check_file", "packaged_catalog_dir"]
+__all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "packaged_catalog_dir"]
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
+DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
 
 # --------------------------------------------------------------------------- specs
 
@@ -46,7 +47,7 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
               for name, value in (raw.get("params") or {}).items()}
     pricing = raw.get("pricing")
     return ModelSpec(
-        id=raw["id"], provider=provider, mode=raw["mode"], api_name=raw.get("api_name", ""),
+        id=raw["id"], provider=provider, mode=raw.get("mode", "chat"), api_name=raw.get("api_name", ""),
         aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
         context_window=raw.get("context_window"),
         max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
@@ -89,10 +90,12 @@ def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file:
 
 
 def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
-    if previous is None and ("dialect" not in data or "base_url" not in data):
-        missing = "dialect" if "dialect" not in data else "base_url"
-        raise CatalogError(f"a new provider needs '{missing}'", file=str(path),
-                           line=line_of(content.decode("utf-8"), []), field=missing)
+    if previous is None:
+        if "base_url" not in data:
+            raise CatalogError("a new provider needs 'base_url' (where its API lives, e.g. "
+                               "http://localhost:8000/v1)", file=str(path), line=line_of(content.decode("utf-8"), []),
+                               field="base_url")
+        data = {"dialect": DEFAULT_DIALECT, **data}
     return _provider_spec(data, previous, str(path))
 
 
@@ -159,7 +162,7 @@ class Catalog:
 
     @staticmethod
     def merge_problems(files: Iterable[Path]) -> list[CatalogError]:
-        """Every problem of merging these files in order (a new provider without ``dialect``...), for
+        """Every problem of merging these files in order (a new provider without ``base_url``...), for
         ``pepperpy catalog validate``; a file with a problem is left out and the merge goes on."""
         problems: list[CatalogError] = []
         _merge(files, problems)

@@ -234,8 +234,6 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
             if name in seen:
                 problem(f"{name!r} is listed twice in this file", where)
             seen.add(name)
-        if model.get("mode") == "chat" and "max_output_tokens" not in model:
-            problem("a chat model needs max_output_tokens", ["models", i])
         output, context = model.get("max_output_tokens"), model.get("context_window")
         if _number(output) and _number(context) and output > context:
             problem("max_output_tokens is larger than context_window", ["models", i, "max_output_tokens"])

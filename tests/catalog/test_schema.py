@@ -37,7 +37,8 @@ def write(tmp_path: Path, text: str, name: str = "acme.yaml") -> Path:
     (GOOD.replace("provider: acme", "provider: Acme Corp"), 1, "provider", "Acme"),
     (GOOD + "    params: {temperature: {min: 0, maxx: 2}}\n", 10, "models[0].params.temperature", "range"),
     (GOOD + "    pricing: {input: -1, output: 2}\n", 10, "models[0].pricing.input", "-1"),
-    (GOOD.replace("    source: https://acme.example/models\n", ""), 5, "models[0]", "source"),
+    (GOOD.replace("    source: https://acme.example/models\n", "    source: nowhere\n"), 9, "models[0].source",
+     "URL"),
     (GOOD.replace("max_output_tokens: 100", "max_output_tokens: 5000"), 8, "models[0].max_output_tokens",
      "larger"),
     (GOOD + "  - id: acme-1\n    mode: chat\n    context_window: 10\n    max_output_tokens: 1\n"
@@ -85,8 +86,7 @@ def test_check_file_collects_every_semantic_problem_and_loading_raises_the_first
     path = write(tmp_path, text)
     problems = check_file(path)
     assert [(p.line, p.field) for p in problems] == [
-        (8, "models[0].max_output_tokens"), (10, "models[0].params.temperature"), (11, "models[1].id"),
-        (11, "models[1]")]
+        (8, "models[0].max_output_tokens"), (10, "models[0].params.temperature"), (11, "models[1].id")]
     with pytest.raises(pepperpy.CatalogError) as info:
         Catalog.from_files([path])
     assert str(info.value) == str(problems[0])
@@ -100,18 +100,22 @@ def test_semantic_checks_survive_files_that_break_the_schema(tmp_path: Path) -> 
 
 
 def test_merge_problems_lists_every_file_that_fails_when_merged(tmp_path: Path) -> None:
-    first = write(tmp_path, GOOD.replace("dialect: openai\n", ""), "a.yaml")
+    first = write(tmp_path, GOOD.replace("base_url: https://acme.example/v1\n", ""), "a.yaml")
     second = write(tmp_path, GOOD.replace("provider: acme", "provider: other").replace("base_url: https://acme."
                                                                                         "example/v1\n", ""), "b.yaml")
     good = write(tmp_path, GOOD.replace("provider: acme", "provider: fine"), "c.yaml")
     problems = Catalog.merge_problems([first, second, good])
-    assert [(p.file, p.field) for p in problems] == [(str(first), "dialect"), (str(second), "base_url")]
+    assert [(p.file, p.field) for p in problems] == [(str(first), "base_url"), (str(second), "base_url")]
     assert Catalog.merge_problems([good]) == []
 
 
-def test_new_provider_needs_dialect_and_base_url(tmp_path: Path) -> None:
-    with pytest.raises(pepperpy.CatalogError, match="dialect"):
-        Catalog.from_files([write(tmp_path, GOOD.replace("dialect: openai\n", ""))])
+def test_new_provider_needs_base_url_and_its_dialect_defaults_to_openai(tmp_path: Path) -> None:
+    with pytest.raises(pepperpy.CatalogError, match="base_url"):
+        Catalog.from_files([write(tmp_path, GOOD.replace("base_url: https://acme.example/v1\n", ""))])
+    catalog = Catalog.from_files([write(tmp_path, GOOD.replace("dialect: openai\n", "dialect: anthropic\n"))])
+    assert catalog.providers["acme"].dialect == "anthropic"
+    catalog = Catalog.from_files([write(tmp_path, GOOD.replace("dialect: openai\n", ""))])
+    assert catalog.providers["acme"].dialect == "openai"
 
 
 def test_check_file_lists_every_problem(tmp_path: Path) -> None:

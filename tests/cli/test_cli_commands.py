@@ -99,9 +99,9 @@ def test_catalog_validate_defaults_and_layering(tmp_path: Path, capsys: pytest.C
     code, out, _ = run(capsys, "catalog", "validate", str(orphan), str(tmp_path / "missing"))
     assert code == 1
     assert out.splitlines() == [f"{tmp_path / 'missing'}: no such catalog file or folder",
-                                f"{orphan}:1: dialect: a new provider needs 'dialect'"]
+                                f"{orphan}:1: base_url: a new provider needs 'base_url' (where its API lives, e.g. http://localhost:8000/v1)"]
     code, out, _ = run(capsys, "catalog", "validate", str(orphan))
-    assert (code, out) == (1, f"{orphan}:1: dialect: a new provider needs 'dialect'\n")
+    assert (code, out) == (1, f"{orphan}:1: base_url: a new provider needs 'base_url' (where its API lives, e.g. http://localhost:8000/v1)\n")
 
 
 def test_verbose_shows_the_traceback_and_unexpected_errors_stay_one_line(
@@ -182,15 +182,15 @@ def test_validate_lists_every_problem_of_every_file(tmp_path: Path, capsys: pyte
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("not a catalog", encoding="utf-8")
-    broken = tmp_path / "house.yaml"  # one schema problem and three semantic ones: all are listed
+    broken = tmp_path / "house.yaml"  # one schema problem and two semantic ones: all are listed
     broken.write_text(HOUSE.replace("requires_api_key: false", "requires_api_key: maybe")
                       + "    params: {temperature: {min: 2, max: 1}}\n"
                       + "  - id: house-qwen\n    mode: chat\n    context_window: 100\n"
                       + "    source: https://example.com\n", encoding="utf-8")
-    no_dialect = tmp_path / "a-no-dialect.yaml"  # fine alone, fails only when merged: a new provider
+    no_dialect = tmp_path / "a-no-dialect.yaml"  # fine: a new provider's dialect defaults to openai
     no_dialect.write_text("provider: newcomer\nbase_url: https://newcomer.example/v1\nmodels: []\n",
                           encoding="utf-8")
-    no_url = tmp_path / "b-no-url.yaml"
+    no_url = tmp_path / "b-no-url.yaml"  # fine alone, fails only when merged: a new provider needs base_url
     no_url.write_text("provider: other\ndialect: openai\nmodels: []\n", encoding="utf-8")
     code, out, err = run(capsys, "catalog", "validate", str(empty), str(broken), str(no_dialect), str(no_url))
     assert code == 1
@@ -199,11 +199,9 @@ def test_validate_lists_every_problem_of_every_file(tmp_path: Path, capsys: pyte
         f"{broken}:4: requires_api_key: 'maybe' is not of type 'boolean'",
         f"{broken}:12: models[0].params.temperature: min is larger than max",
         f"{broken}:13: models[1].id: 'house-qwen' is listed twice in this file",
-        f"{broken}:13: models[1]: a chat model needs max_output_tokens",
-        f"{no_dialect}:1: dialect: a new provider needs 'dialect'",
-        f"{no_url}:1: base_url: a new provider needs 'base_url'",
+        f"{no_url}:1: base_url: a new provider needs 'base_url' (where its API lives, e.g. http://localhost:8000/v1)",
     ]
-    assert err == "7 problems in 3 files\n"
+    assert err == "5 problems in 3 files\n"
     code, out, err = run(capsys, "--catalog", str(empty), "models")  # a Client refuses the empty folder too
     assert (code, out) == (1, "") and err.startswith(f"error: {empty}: no .yaml files")
 

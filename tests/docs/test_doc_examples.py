@@ -142,9 +142,9 @@ def write_file(block: Block, path: Path, server: FakeProviderServer, monkeypatch
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(block.code + "\n", encoding="utf-8")
     data = yaml.safe_load(block.code)
-    if isinstance(data, dict) and data.get("provider") and data.get("dialect"):
-        prefix = "PEPPERPY_PROVIDER_" + str(data["provider"]).upper().replace("-", "_") + "_"
-        monkeypatch.setenv(prefix + "BASE_URL", server.base_url(str(data["dialect"])))
+    if isinstance(data, dict) and data.get("provider") and (data.get("dialect") or data.get("base_url")):
+        prefix = "PEPPERPY_PROVIDER_" + str(data["provider"]).upper().replace("-", "_") + "_"  # a new provider
+        monkeypatch.setenv(prefix + "BASE_URL", server.base_url(str(data.get("dialect", "openai"))))
         monkeypatch.setenv(prefix + "API_KEY", FAKE_API_KEY)
 
 
