@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import _convert
 from ._strict import drop_added_nulls, strict_schema
 from .errors import StructuredOutputError, ValidationError
 from .schema import is_pydantic_model, is_typeddict, json_schema
+from .types import Completion, combine_usage
 
-__all__ = ["DEFAULT_REPAIR_ROUNDS", "ResponseFormat", "repair_prompt", "schema_errors"]
+__all__ = ["DEFAULT_REPAIR_ROUNDS", "ResponseFormat", "ask", "repair_prompt", "schema_errors", "schema_prompt"]
 
 DEFAULT_REPAIR_ROUNDS = 1  # one more request that shows the model its errors; 0 disables
 _NAME = re.compile(r"[^a-zA-Z0-9_-]")
@@ -102,6 +103,46 @@ class ResponseFormat:
             return _convert.to_target(self.target, data)
         except (TypeError, ValueError) as exc:  # e.g. a dataclass's __post_init__ refusing a value
             raise _error(text, [("$", f"{type(exc).__name__}: {exc}")], completion) from exc
+
+
+def ask(send: Callable[[list[dict[str, Any]]], Completion], messages: list[dict[str, Any]], fmt: ResponseFormat,
+        *, repair_rounds: int = DEFAULT_REPAIR_ROUNDS) -> Completion:
+    """Send, check the answer against ``fmt``; when it fails, show the model its errors and ask again, up to
+    ``repair_rounds`` times. Returns the answer with ``parsed`` (usage and cost of every round added up).
+
+    An answer cut at max_tokens or refused is not repaired: asking again would not change it. An answer that
+    calls tools instead is returned as it is (``parsed`` None): the caller is handling the tool calls.
+    """
+    if isinstance(repair_rounds, bool) or not isinstance(repair_rounds, int) or repair_rounds < 0:
+        raise ValidationError(f"repair_rounds must be 0 or more, not {repair_rounds!r}", param="repair_rounds",
+                              value=repair_rounds)
+    answers: list[Completion] = []
+    for attempt in range(repair_rounds + 1):
+        completion = send(messages)
+        answers.append(completion)
+        if completion.tool_calls:
+            return completion
+        if completion.finish_reason in ("length", "content_filter"):
+            why = ("was cut at max_tokens before the JSON ended; raise max_tokens" if completion.finish_reason ==
+                   "length" else f"was refused by the model: {completion.text[:200]!r}")
+            raise _error(completion.text, [("$", f"the answer {why}")], completion)
+        try:
+            value = fmt.parse(completion.text, completion)
+        except StructuredOutputError as error:
+            if attempt == repair_rounds:
+                raise
+            messages = [*messages, {"role": "assistant", "content": completion.text},
+                        {"role": "user", "content": repair_prompt(error)}]
+            continue
+        usage, cost = combine_usage(answers)
+        return replace(completion, parsed=value, usage=usage, cost=cost)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def schema_prompt(fmt: ResponseFormat) -> str:
+    """The instruction for a wire with no JSON answer mode (StackSpot agents): the schema, in words."""
+    return ("Answer with one JSON value and nothing else (no prose, no code fence). It must match this JSON "
+            f"Schema:\n{json.dumps(dict(fmt.schema), ensure_ascii=False)}")
 
 
 def schema_errors(value: Any, schema: Mapping[str, Any]) -> list[tuple[str, str]]:

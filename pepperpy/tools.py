@@ -34,7 +34,7 @@ from . import _convert
 from .errors import MaxTurnsError, ValidationError
 from .schema import function_schema, is_pydantic_model, unwrap
 from .structured import schema_errors
-from .types import Completion, ToolCall, ToolStep
+from .types import Completion, ToolCall, ToolStep, combine_usage
 
 __all__ = ["DEFAULT_MAX_TURNS", "Tool", "ToolSet", "run_loop", "tool_result", "tool_text"]
 
@@ -180,17 +180,21 @@ def run_loop(send: Callable[[list[Message]], Completion], messages: list[Message
     """Ask, run the tools the model calls, hand back their results, until the model answers in text.
 
     ``send`` makes one request with the messages so far; ``messages`` grows with every turn. Returns the
-    final answer with ``steps``; raises MaxTurnsError when ``max_turns`` requests all ended in tool calls.
+    final answer with ``steps``, its usage and cost those of all the turns added up; raises MaxTurnsError when
+    ``max_turns`` requests all ended in tool calls.
     """
     if isinstance(max_turns, bool) or not isinstance(max_turns, int) or max_turns < 1:
         raise ValidationError(f"max_turns must be a positive integer, not {max_turns!r}", param="max_turns",
                               value=max_turns)
     steps: list[ToolStep] = []
+    answers: list[Completion] = []
     completion: Completion | None = None
     for turn in range(1, max_turns + 1):
         completion = send(messages)
+        answers.append(completion)
         if not completion.tool_calls:
-            return dataclasses.replace(completion, steps=tuple(steps))
+            usage, cost = combine_usage(answers)
+            return dataclasses.replace(completion, steps=tuple(steps), usage=usage, cost=cost)
         if turn == max_turns:
             break  # the calls of the last answer are not run: no side effect beyond the limit
         messages.append(completion.message)

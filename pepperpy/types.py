@@ -4,7 +4,7 @@ catalog's ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 from typing import Any
@@ -217,6 +217,16 @@ class Completion:
                 f"{self.usage.input_tokens}→{self.usage.output_tokens} tokens{cost}"
                 f"{' · cached' if self.cached else ''}*")
         return f"{self.text}\n\n{meta}"
+
+
+def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
+    """The usage and cost of several requests made for one answer (a tool loop, a repair round), added up;
+    the cost is None unless every request had one."""
+    usage = Usage(sum(a.usage.input_tokens for a in answers), sum(a.usage.output_tokens for a in answers),
+                  sum(a.usage.total_tokens for a in answers), sum(a.usage.cached_tokens for a in answers),
+                  sum(a.usage.reasoning_tokens for a in answers))
+    costs = [a.cost for a in answers]
+    return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
 
 
 @dataclass(frozen=True, slots=True)

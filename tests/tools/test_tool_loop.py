@@ -209,3 +209,14 @@ def test_steps_are_frozen_records() -> None:
         step.result = 3  # type: ignore[misc]
     callable_check: Callable[..., Any] = get_time
     assert Tool.of(callable_check).fn is get_time
+
+
+def test_the_final_answer_counts_the_usage_and_cost_of_every_turn() -> None:
+    from pepperpy.types import Usage
+
+    first = Completion(text="", model="m", provider="p", usage=Usage(10, 2), cost=0.01,
+                       tool_calls=(ToolCall("c1", "get_time", {"city": "Oslo"}),))
+    last = Completion(text="10:00", model="m", provider="p", usage=Usage(30, 4), cost=0.02)
+    result = run_loop(Script(first, last), [{"role": "user", "content": "time?"}], ToolSet.of([get_time]))
+    assert (result.usage.input_tokens, result.usage.output_tokens, result.usage.total_tokens) == (40, 6, 46)
+    assert result.cost == 0.03
