@@ -36,6 +36,19 @@ _ERRORS: dict[int, tuple[str, str]] = {
 _FINISH = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 
 
+def _structured(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer's schema: ``output_config.format``, or the input schema of a tool ``tool_choice`` forces."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, Mapping) and choice.get("type") == "tool":
+        tool = next((t for t in body.get("tools") or () if isinstance(t, Mapping) and t.get("name") == choice.get(
+            "name")), None)
+        if tool is None:
+            raise BadRequestError(f"tool_choice: tool {choice.get('name')!r} is not in tools")
+        return {"answer_tool": str(tool["name"]), "schema": tool.get("input_schema")}
+    output = (body.get("output_config") or {}).get("format") if isinstance(body.get("output_config"), Mapping) else None
+    return {"schema": output.get("schema")} if isinstance(output, Mapping) else {}
+
+
 class AnthropicDialect(Dialect):
     """``POST /v1/messages`` with named stream events."""
 
@@ -54,6 +67,7 @@ class AnthropicDialect(Dialect):
             prompt=text_of(user[-1].get("content")) if user else "",
             input_words=words_of(contents),
             stream=bool(body.get("stream")),
+            **_structured(body),
         )
 
     def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pepperpy.testing._sample import ANY_OBJECT
 from pepperpy.testing._script import DEFAULT_EMBEDDING_DIMENSIONS, embedding_vector
 from pepperpy.testing._wire import (
     Answer,
@@ -71,6 +72,7 @@ class GeminiDialect(Dialect):
             prompt=text_of(user[-1]) if user else "",
             input_words=words_of([body.get("systemInstruction"), *contents]),
             stream=stream,
+            schema=_schema(body.get("generationConfig")),
         )
 
     def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,6 +155,13 @@ class GeminiDialect(Dialect):
                 for m in models
             ]
         }
+
+
+def _schema(config: Any) -> Any:
+    """The schema of a JSON answer: ``responseJsonSchema`` (or the older ``responseSchema``), else any object."""
+    if not isinstance(config, Mapping) or config.get("responseMimeType") != "application/json":
+        return None
+    return config.get("responseJsonSchema") or config.get("responseSchema") or ANY_OBJECT
 
 
 def _embed_one(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pepperpy.testing._sample import ANY_OBJECT
 from pepperpy.testing._script import DEFAULT_EMBEDDING_DIMENSIONS, count_words, embedding_vector
 from pepperpy.testing._wire import Answer, BadRequestError, Chat, Dialect, Stream, dumps, reason, text_of, words_of
 
@@ -30,6 +31,8 @@ class OllamaDialect(Dialect):
             prompt=text_of(user[-1].get("content")) if user else "",
             input_words=words_of([m.get("content") for m in messages if isinstance(m, Mapping)]),
             stream=bool(body.get("stream", True)),
+            schema=body["format"] if isinstance(body.get("format"), Mapping) else
+            ANY_OBJECT if body.get("format") == "json" else None,
         )
 
     def render_chat(self, chat: Chat, answer: Answer) -> dict[str, Any]:

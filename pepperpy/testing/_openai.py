@@ -7,6 +7,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pepperpy.testing._sample import ANY_OBJECT
 from pepperpy.testing._script import DEFAULT_EMBEDDING_DIMENSIONS, count_words, embedding_vector
 from pepperpy.testing._wire import (
     Answer,
@@ -76,6 +77,7 @@ class OpenAIDialect(Dialect):
             input_words=words_of([m.get("content") for m in messages if isinstance(m, Mapping)]),
             stream=bool(body.get("stream")),
             include_usage=isinstance(options, Mapping) and bool(options.get("include_usage")),
+            schema=_schema(body.get("response_format")),
         )
 
     def render_count(self, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,6 +202,15 @@ def _usage(answer: Answer) -> dict[str, Any]:
 
 def _finish(answer: Answer) -> str:
     return _FINISH.get(answer.finish, answer.finish)
+
+
+def _schema(response_format: Any) -> Any:
+    """The schema a ``response_format`` asks for (``json_object``: any object; ``text`` or none: None)."""
+    if not isinstance(response_format, Mapping):
+        return None
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+    return ANY_OBJECT if response_format.get("type") == "json_object" else None
 
 
 def _inputs(value: Any) -> list[str]:

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from pepperpy.testing._sample import schema_in_prompt
 from pepperpy.testing._script import count_words
 from pepperpy.testing._wire import Answer, BadRequestError, Chat, Dialect, Stream, reason, sse
 
@@ -39,6 +40,7 @@ class StackSpotDialect(Dialect):
             input_words=count_words(prompt),
             stream=bool(body.get("streaming")),
             conversation_id=conversation if isinstance(conversation, str) and conversation else None,
+            schema=schema_in_prompt(prompt),
         )
 
     def render_chat(self, chat: Chat, answer: Answer) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from pepperpy.testing._sample import sample
 from pepperpy.testing._script import Reply, count_words, split_words
 
 
@@ -36,6 +37,8 @@ class Chat:
     include_usage: bool = False
     sse: bool = True
     conversation_id: str | None = None
+    schema: Any = None  # the JSON Schema the request asks the answer to follow (answered by ``sample``)
+    answer_tool: str | None = None  # a tool the request forces (Anthropic's structured answer): called, not echoed
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,12 @@ def halves(text: str) -> tuple[str, ...]:
 
 def resolve_answer(reply: Reply | None, chat: Chat, dialect: Dialect, serial: int, created: int) -> Answer:
     """Turn a scripted reply, or the echo when nothing is queued, into an Answer."""
+    if reply is None and chat.answer_tool is not None:
+        call = ToolCall(f"{dialect.tool_call_prefix}{serial}_0", chat.answer_tool, sample(chat.schema, chat.prompt))
+        return Answer("", (), chat.input_words, count_words(dumps(call.arguments)), "tool_calls", (call,), serial,
+                      created)
     if reply is None:
-        text = "echo: " + chat.prompt
+        text = "echo: " + chat.prompt if chat.schema is None else dumps(sample(chat.schema, "echo: " + chat.prompt))
         return Answer(text, split_words(text), chat.input_words, count_words(text), "stop", (), serial, created)
     calls = tuple(
         ToolCall(
