@@ -1,4 +1,4 @@
-"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` over its blocking methods.
+"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` over its blocking methods.
 
 Each call runs the Client's public blocking method in a worker thread of the Client's ``WorkerPool``; the
 event loop only awaits, so concurrent awaits run concurrently, and retries, breakers and caching behave
@@ -82,6 +82,9 @@ class AsyncClientMixin:
 
         def embed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings: ...
 
+        def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+                ) -> Completion: ...
+
         def close(self) -> None: ...
 
     async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
@@ -102,6 +105,15 @@ class AsyncClientMixin:
         >>> s.completion.usage                                                       # doctest: +SKIP
         """
         return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self.workers.submit)
+
+    async def arun(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+                   ) -> Completion:
+        """``run()`` without blocking the event loop: the tool loop runs in a worker thread (its tools too).
+
+        >>> r = await client.arun("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather])   # doctest: +SKIP
+        """
+        return await wait(self.workers.submit(functools.partial(self.run, prompt, model=model, tools=tools,
+                                                                **kwargs)))
 
     async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
         """``embed()`` without blocking the event loop.

@@ -19,6 +19,8 @@ from requests.adapters import BaseAdapter
 
 from . import errors
 from ._async import AsyncClientMixin, WorkerPool
+from ._chat import ChatOptions
+from ._count import count_tokens
 from ._runtimes import Runtimes, Timeout
 from .cache import CacheInfo
 from .catalog import Catalog
@@ -26,9 +28,11 @@ from .config import DEFAULT_ENV_FILE, Settings
 from .pipeline import Pipeline, Prepared
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
 from .resilience import RetryPolicy
+from .structured import ask
+from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from .transport import DEFAULT_POOL_MAXSIZE
-from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
-from .validation import build_messages, check_embed_input, check_params
+from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
+from .validation import build_messages, check_context, check_embed_input, check_params
 
 __all__ = ["CatalogPaths", "Client"]
 
@@ -226,13 +230,28 @@ class Client(AsyncClientMixin):
         """Send one chat turn and wait for the whole answer. ``fallbacks`` are models tried in order when this
         one is unavailable; ``cache=False`` skips the response cache for this call.
 
+        ``response_format`` takes a JSON Schema dict, a dataclass, a TypedDict or a pydantic model: the answer is
+        checked against it and built into ``r.parsed`` (after ``repair_rounds=1`` more request showing the model
+        its errors, else StructuredOutputError). ``tools`` takes tool dicts or Python functions (their schemas
+        come from their signatures); ``client.run`` also calls them.
+
         >>> client.complete("Explain X", model="gemini-pro", temperature=0.7, max_tokens=200)  # doctest: +SKIP
+        >>> client.complete("Invent a person", model="gpt-4o-mini", response_format=Person).parsed  # doctest: +SKIP
         """
         params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
-        return self._pipeline.call(
-            "complete", self._hops(model, fallbacks),
-            lambda name: self._chat_request(name, prompt, messages, system, params, stream=False),
-            _parse_chat, cache is not False)
+        options = ChatOptions.take(params)
+        hops = self._hops(model, fallbacks)
+        if options.fmt is None:
+            return self._pipeline.call(
+                "complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
+                _parse_chat, cache is not False)
+
+        def send(turns: list[dict[str, Any]]) -> Completion:
+            return self._pipeline.call(
+                "complete", hops, lambda name: self._chat_request(name, None, turns, None, params, options),
+                _parse_chat, cache is not False)
+
+        return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
 
     def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
@@ -241,13 +260,63 @@ class Client(AsyncClientMixin):
         """Send one chat turn and iterate over the answer as it arrives (streams are never cached; retries and
         fallbacks happen only while opening the response, before any chunk reaches you).
 
+        With ``response_format``, ``stream.completion.parsed`` is the checked answer at the end (no repair round:
+        the text has been shown already; ``stream.completion`` raises StructuredOutputError when it fails).
+
         >>> with client.stream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
         ...     for chunk in s: print(chunk.text, end="")
         """
         params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        options = ChatOptions.take(params)
         return self._pipeline.stream(
             self._hops(model, fallbacks),
-            lambda name: self._chat_request(name, prompt, messages, system, params, stream=True))
+            lambda name: self._chat_request(name, prompt, messages, system, params, options, stream=True),
+            finish=options.fmt.check if options.fmt is not None else None)
+
+    def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any],
+            max_turns: int = DEFAULT_MAX_TURNS, raise_tool_errors: bool = False,
+            messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+            **params: Any) -> Completion:
+        """Answer with tools: send, run the Python functions the model calls (several calls of one turn run
+        concurrently on threads), send their results back, until the model answers in text.
+
+        ``r.steps`` lists each call (name, arguments, result or error, seconds); usage and cost add up every
+        turn. A function that raises gives the model its error text, unless ``raise_tool_errors=True``; arguments
+        that fail the function's schema are sent back to the model, never passed. After ``max_turns`` requests
+        still asking for tools: MaxTurnsError, with the transcript. Other params are those of ``complete``.
+
+        >>> client.run("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather]).text   # doctest: +SKIP
+        """
+        toolset = ToolSet.of(tools)
+        if not toolset.runnable():
+            raise errors.ValidationError("run() calls the tools itself: pass Python functions (a tool dict has no "
+                                         "function to call; use complete(tools=[...]) for those)", param="tools",
+                                         value=[t.name for t in toolset.tools.values() if t.fn is None])
+        conversation = build_messages(prompt, messages, system)
+
+        def send(turns: list[dict[str, Any]]) -> Completion:
+            return self.complete(messages=turns, model=model, tools=toolset, **params)
+
+        return run_loop(send, conversation, toolset, max_turns=max_turns, raise_tool_errors=raise_tool_errors)
+
+    def count_tokens(self, prompt_or_messages: str | Sequence[Mapping[str, Any]], *, model: str,
+                     system: str | None = None, **params: Any) -> TokenCount:
+        """The prompt's size in tokens for ``model``: counted by the provider where it has an endpoint
+        (Anthropic, Gemini, OpenAI, llama.cpp; ``exact=True``), else estimated (``exact=False``, see
+        ``pepperpy.tokens``). ``tools`` and ``response_format`` count where the endpoint counts them.
+
+        >>> client.count_tokens("Hello there", model="claude-haiku-4-5")   # doctest: +SKIP
+        TokenCount(tokens=10, exact=True)
+        """
+        text = isinstance(prompt_or_messages, str)
+        params = dict(params)
+        options = ChatOptions.take(params)
+        provider, spec, messages, checked = self._prepare(
+            model, prompt_or_messages if text else None, None if text else prompt_or_messages,  # type: ignore[arg-type]
+            system, params, preflight=False)
+        runtime = self._runtimes.get(provider)
+        messages, checked = options.apply(runtime.dialect, messages, checked)
+        return count_tokens(runtime, provider, spec, messages, checked)
 
     def embed(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
               cache: bool | None = None, **params: Any) -> Embeddings:
@@ -305,9 +374,11 @@ class Client(AsyncClientMixin):
         return (model, *fallbacks) if fallbacks else (model,)
 
     def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
-                      system: str | None, params: dict[str, Any], *, stream: bool) -> Prepared:
+                      system: str | None, params: dict[str, Any], options: ChatOptions, *,
+                      stream: bool = False) -> Prepared:
         provider, spec, body_messages, checked = self._prepare(model, prompt, messages, system, params)
         runtime = self._runtimes.get(provider)
+        body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
         return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
                                                                    stream=stream))
 
@@ -322,7 +393,7 @@ class Client(AsyncClientMixin):
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, check_params(spec, params)))
 
     def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
-                 system: str | None, params: dict[str, Any]
+                 system: str | None, params: dict[str, Any], *, preflight: bool = True
                  ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
         provider, spec = self.catalog.resolve(model)
         if spec.deprecated is not None and spec.name not in self._warned:
@@ -331,7 +402,10 @@ class Client(AsyncClientMixin):
             raise errors.ValidationError(f"{spec.name} is an embedding model; use client.embed(), or a chat model "
                                          f"such as {self._example('chat', provider.name)}", param="model",
                                          value=model)
-        return provider, spec, build_messages(prompt, messages, system), check_params(spec, params)
+        turns = build_messages(prompt, messages, system)
+        if preflight:
+            check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
+        return provider, spec, turns, check_params(spec, params)
 
     def _warn_deprecated(self, spec: ModelSpec) -> None:
         import warnings

@@ -138,8 +138,10 @@ class Pipeline:
             self._audit(op, p, hop, names, trace, result=result)
         return result
 
-    def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Stream:
-        """stream: the first hop whose response opens; its chunks as a Stream."""
+    def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared],
+               finish: Callable[[Completion], Completion] | None = None) -> Stream:
+        """stream: the first hop whose response opens; its chunks as a Stream (``finish`` completes the
+        answer at its end, e.g. with ``parsed``)."""
         trace = _Trace(self.policy.deadline())
         p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         spec = p.model
@@ -156,7 +158,7 @@ class Pipeline:
 
         return Stream(p.runtime.chunks(spec, response), model=spec.id, provider=spec.provider,
                       close=response.close, spec=spec, on_end=ended if trace.audit or settle else None,
-                      interrupt=partial(interrupt, response), request_id=_request_id(response))
+                      interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:

@@ -31,6 +31,7 @@ DEFAULT_REPAIR_ROUNDS = 1  # one more request that shows the model its errors; 0
 _NAME = re.compile(r"[^a-zA-Z0-9_-]")
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```$", re.S)
 _MAX_MESSAGE = 300  # a schema error quotes the value; a huge value would drown the others
+_FINAL = ("length", "content_filter")  # answers a repair round would not change
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,17 @@ class ResponseFormat:
         body["strict"] = self.strict is not None
         return {"type": "json_schema", "json_schema": body}
 
+    def check(self, completion: Completion) -> Completion:
+        """``completion`` with ``parsed`` set, or StructuredOutputError; an answer calling tools is returned
+        as it is (its caller is handling them), and one cut at max_tokens or refused fails at once."""
+        if completion.tool_calls:
+            return completion
+        if completion.finish_reason in _FINAL:
+            why = ("was cut at max_tokens before the JSON ended; raise max_tokens" if completion.finish_reason ==
+                   "length" else f"was refused by the model: {completion.text[:200]!r}")
+            raise _error(completion.text, [("$", f"the answer {why}")], completion)
+        return replace(completion, parsed=self.parse(completion.text, completion))
+
     def parse(self, text: str, completion: Any = None) -> Any:
         """The answer as the user's type, or StructuredOutputError with every problem and its JSON path."""
         try:
@@ -120,22 +132,18 @@ def ask(send: Callable[[list[dict[str, Any]]], Completion], messages: list[dict[
     for attempt in range(repair_rounds + 1):
         completion = send(messages)
         answers.append(completion)
-        if completion.tool_calls:
-            return completion
-        if completion.finish_reason in ("length", "content_filter"):
-            why = ("was cut at max_tokens before the JSON ended; raise max_tokens" if completion.finish_reason ==
-                   "length" else f"was refused by the model: {completion.text[:200]!r}")
-            raise _error(completion.text, [("$", f"the answer {why}")], completion)
         try:
-            value = fmt.parse(completion.text, completion)
+            checked = fmt.check(completion)
         except StructuredOutputError as error:
-            if attempt == repair_rounds:
+            if attempt == repair_rounds or completion.finish_reason in _FINAL:
                 raise
             messages = [*messages, {"role": "assistant", "content": completion.text},
                         {"role": "user", "content": repair_prompt(error)}]
             continue
+        if len(answers) == 1:
+            return checked
         usage, cost = combine_usage(answers)
-        return replace(completion, parsed=value, usage=usage, cost=cost)
+        return replace(checked, usage=usage, cost=cost)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 

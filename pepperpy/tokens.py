@@ -31,7 +31,8 @@ MAX_BYTES_PER_TOKEN = 16   # the lower bound: no common tokenizer packs more tex
 MESSAGE_TOKENS = 4         # role markers and separators around each message, in the estimate
 IMAGE_TOKENS = 1000        # one image, in the estimate (providers charge ~250 to ~1,600 by size)
 
-_RUNS = re.compile(r"(\s)\s+|(.)\2{2,}", re.S)  # whitespace runs, and 3+ of one character
+_SPACES = re.compile(r"\s{2,}")  # a run of whitespace: one token on most tokenizers
+_REPEATS = re.compile(r"(.)\1{2,}", re.S)  # 3 or more of one character ("=====", "....")
 
 
 def estimate_tokens(messages: Sequence[Mapping[str, Any]], *, tools: Sequence[Any] | None = None,
@@ -45,11 +46,20 @@ def estimate_tokens(messages: Sequence[Mapping[str, Any]], *, tools: Sequence[An
             + IMAGE_TOKENS * _count_images(messages))
 
 
-def min_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
-    """A size in tokens the prompt certainly reaches on any tokenizer (see the module docstring)."""
-    size = 0
-    for text in _texts(messages):
-        size += len(_RUNS.sub(lambda m: m.group(1) or m.group(2), text).encode("utf-8"))
+def min_tokens(messages: Sequence[Mapping[str, Any]], *, above: int | None = None) -> int:
+    """A size in tokens the prompt certainly reaches on any tokenizer (see the module docstring).
+
+    With ``above``, a prompt too short to pass it is not measured and 0 is returned: its characters (at most
+    4 bytes each), then its bytes, bound the result from above, so the runs are only collapsed (the slow part,
+    ~100 ms a MB) for a prompt that may be refused.
+    """
+    texts = list(_texts(messages))
+    if above is not None:
+        if math.ceil(sum(len(t) for t in texts) * 4 / MAX_BYTES_PER_TOKEN) <= above:
+            return 0
+        if math.ceil(sum(len(t.encode("utf-8")) for t in texts) / MAX_BYTES_PER_TOKEN) <= above:
+            return 0
+    size = sum(len(_REPEATS.sub(r"\1", _SPACES.sub(" ", text)).encode("utf-8")) for text in texts)
     return math.ceil(size / MAX_BYTES_PER_TOKEN)
 
 

@@ -309,7 +309,8 @@ class Stream(Iterator[Chunk]):
     def __init__(self, chunks: Iterator[Chunk], *, model: str, provider: str,
                  close: Callable[[], None] | None = None, spec: ModelSpec | None = None,
                  on_end: Callable[[Completion | None, BaseException | None], None] | None = None,
-                 interrupt: Callable[[], None] | None = None, request_id: str | None = None) -> None:
+                 interrupt: Callable[[], None] | None = None, request_id: str | None = None,
+                 finish: Callable[[Completion], Completion] | None = None) -> None:
         self.model = model
         self.provider = provider
         self.request_id = request_id
@@ -326,6 +327,8 @@ class Stream(Iterator[Chunk]):
         self._tool_calls: tuple[ToolCall, ...] = ()
         self._last: Any = None
         self._completion: Completion | None = None
+        self._finish_with = finish  # completes the answer (``parsed``); what it raises, ``completion`` raises
+        self._failure: Exception | None = None
         self._closed = False
 
     def __iter__(self) -> Stream:
@@ -370,6 +373,11 @@ class Stream(Iterator[Chunk]):
             text="".join(self._parts), model=self.model, provider=self.provider,
             finish_reason=self._finish, usage=usage, cost=cost, raw=self._last, tool_calls=self._tool_calls,
             request_id=self.request_id)
+        if self._finish_with is not None:
+            try:
+                self._completion = self._finish_with(self._completion)
+            except Exception as exc:  # e.g. StructuredOutputError: the text was streamed; completion raises it
+                self._failure = exc
         self._end(self._completion, None)
         self.close()
 
@@ -392,6 +400,8 @@ class Stream(Iterator[Chunk]):
                                   provider=self.provider, model=self.model)
             for _ in self:
                 pass
+        if self._failure is not None:
+            raise self._failure
         assert self._completion is not None
         return self._completion
 

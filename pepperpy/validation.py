@@ -64,7 +64,7 @@ def check_context(model: ModelSpec, messages: Sequence[Mapping[str, Any]]) -> No
     limit = model.context_window
     if not limit:
         return
-    tokens = min_tokens(messages)
+    tokens = min_tokens(messages, above=limit)
     if tokens > limit:
         raise ContextLengthError(
             f"the prompt is at least {tokens:,} tokens (counted from its size, before sending), over the "

@@ -73,3 +73,10 @@ def test_check_context_refuses_only_what_certainly_cannot_fit() -> None:
     error = info.value
     assert (error.tokens, error.limit, error.provider, error.model) == (225, 100, "p", "tiny")
     assert "at least 225 tokens" in str(error) and "100-token context window of p/tiny" in str(error)
+
+
+def test_a_prompt_too_short_to_pass_the_limit_is_not_measured() -> None:
+    messages = [{"role": "user", "content": "lorem ipsum dolor " * 200}]  # 3,600 characters: bound 225
+    assert min_tokens(messages, above=900) == 0  # 3,600 characters * 4 bytes / 16 = 900 cannot pass 900
+    assert min_tokens(messages, above=225) == 0  # 3,600 bytes / 16 = 225 cannot pass 225
+    assert min_tokens(messages, above=224) == min_tokens(messages) == 225  # measured

@@ -59,7 +59,7 @@ def _wire_calls_and_results(dialect: str, body: Any) -> tuple[list[Any], list[An
                 [p["functionResponse"]["response"].get("result", p["functionResponse"]["response"])
                  for p in results["parts"]])
     assistant, *tools = body["messages"][1:]  # ollama
-    assert [t["tool_name"] for t in tools] == ["get_weather", "get_time"]
+    assert [t["tool_name"] for t in tools] == [c["function"]["name"] for c in assistant["tool_calls"]]
     return ([(c["function"]["name"], c["function"]["arguments"]) for c in assistant["tool_calls"]],
             [_maybe_json(t["content"]) for t in tools])
 
