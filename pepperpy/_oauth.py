@@ -16,7 +16,7 @@ from requests.adapters import BaseAdapter
 from requests.auth import AuthBase
 
 from . import _translate, errors
-from ._redact import redact, safe_url
+from ._redact import header_problem, redact, safe_url
 from .transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT
 
 if TYPE_CHECKING:
@@ -145,6 +145,12 @@ class ClientCredentialsAuth(AuthBase):
                 raise errors.AuthenticationError(
                     f"the token endpoint {safe_url(self.token_url)} of {self.provider} answered without an "
                     f"access_token", provider=self.provider, status_code=response.status_code) from exc
+            if not token or header_problem(token) or not token.isascii():  # it goes into every request's header
+                raise errors.AuthenticationError(
+                    f"the token endpoint {safe_url(self.token_url)} of {self.provider} answered with an "
+                    f"access_token that cannot be sent in an HTTP header (empty, or not plain ASCII); check "
+                    f"that the token URL is the provider's identity server", provider=self.provider,
+                    status_code=response.status_code)
         return token, started + ttl - min(RENEW_MARGIN, ttl / 2)
 
     def _refused(self, response: requests.Response) -> errors.ProviderError:

@@ -1,5 +1,8 @@
 """Keeping credentials out of text: ``redact`` (known secrets and anything shaped like an API key) and
-``safe_url`` (no user info, no query string). Used by every message, log record and repr pepperpy makes."""
+``safe_url`` (no user info, no query string). Used by every message, log record and repr pepperpy makes.
+
+``header_problem`` says why a value (often a credential) cannot travel in an HTTP header without showing it:
+http.client would otherwise raise a UnicodeEncodeError whose repr holds the whole header."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["redact", "redact_any", "safe_url"]
+__all__ = ["describe_char", "header_problem", "paste_hint", "redact", "redact_any", "safe_url"]
 
 _KEY_PATTERNS = re.compile(
     r"(sk-[A-Za-z0-9_\-*]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{8,}"
@@ -40,3 +43,32 @@ def safe_url(url: str) -> str:
     """A URL fit for a message: user info (it may hold a password) shown as ``***@``, no query string (it may
     hold a key). Works on text that is not a valid URL too."""
     return _USER_INFO.sub(r"\1***@", url).split("?", 1)[0].split("#", 1)[0]
+
+
+def describe_char(char: str) -> str:
+    """One character named for a message, e.g. ``U+201D (RIGHT DOUBLE QUOTATION MARK)``: the stray character
+    of a credential is shown this way, never the credential."""
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def paste_hint(char: str) -> str:
+    """A hint for characters that come along when a value is copied from a document (smart quotes, dashes)."""
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    if any(word in name for word in ("QUOTATION", "APOSTROPHE", "DASH", "SPACE", "PRIME")):
+        return " (a typographic quote, dash or space often comes along when a value is copied from a document)"
+    return ""
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an HTTP header value (http.client sends Latin-1, and no control characters), as
+    the end of a sentence that names where the value came from; None when it can be sent."""
+    odd = next((c for c in value if ord(c) > 255 or ord(c) < 32 or ord(c) == 127), None)
+    if odd is None:
+        return None
+    return (f"contains {describe_char(odd)}, which cannot be sent in an HTTP header; set it to plain text"
+            f"{paste_hint(odd)}")

@@ -10,6 +10,7 @@ Transport (a pooled ``requests.Session`` with the credentials) together, and rea
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,8 +19,10 @@ from requests.adapters import BaseAdapter
 
 from . import _decode
 from ._oauth import ClientCredentialsAuth
+from ._redact import describe_char, paste_hint
 from .config import Settings
 from .dialects.base import Dialect, get_dialect
+from .errors import ConfigurationError
 from .transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
 from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
 
@@ -97,14 +100,16 @@ class Runtimes:
         settings = self.settings
         dialect = get_dialect(provider.dialect)
         base_url = provider.base_url if provider.name in self.code_base_urls else settings.base_url(provider)
-        # token-based auth (StackSpot) checks all its credentials first, so its message names every one
+        _check_url_credentials(base_url, self._base_url_source(provider))
+        # token-based auth (StackSpot) checks all its credentials first, so its message names every one;
+        # settings.lookup refuses (naming the variable) a value that cannot be sent in a request
         key = settings.api_key(provider)
-        grant = dialect.token_grant(provider, key, settings.first, base_url)
+        grant = dialect.token_grant(provider, key, settings.lookup, base_url)
         if grant is None and key is None and provider.requires_api_key:
             settings.require_api_key(provider)  # raises, naming every variable that would work
         fix = ([f"Client(api_keys={{{provider.name!r}: ...}})"] if settings.has_explicit_key(provider)
                else list(provider.key_vars))
-        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.first),
+        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.lookup),
                               timeout=self.timeout_of(provider), pool_maxsize=self.pool_maxsize,
                               secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter)
         if grant is not None:
@@ -112,3 +117,23 @@ class Runtimes:
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
                 timeout=grant.timeout, adapter=self.adapter)
         return Runtime(provider, dialect, transport)
+
+    def _base_url_source(self, provider: ProviderSpec) -> str:
+        if provider.name in self.code_base_urls:
+            return f"Client(providers={{{provider.name!r}: {{'base_url': ...}}}})"
+        found = self.settings.find([provider.env_prefix + "BASE_URL"])
+        if found is not None:
+            return found[1]
+        return provider.file or f"the catalog entry of {provider.name!r}"
+
+
+def _check_url_credentials(url: str, source: str) -> None:
+    """A user name or password in the base URL goes out as HTTP basic auth, which requests encodes as Latin-1:
+    refuse what it cannot encode now, naming where the URL came from and never the value."""
+    parts = urllib.parse.urlsplit(url)
+    for label, value in (("user name", parts.username), ("password", parts.password)):
+        odd = next((c for c in urllib.parse.unquote(value or "") if ord(c) > 255), None)
+        if odd is not None:
+            raise ConfigurationError(f"the {label} in the base_url from {source} contains {describe_char(odd)}, "
+                                     f"which HTTP basic authentication cannot send (Latin-1 only); set it to plain "
+                                     f"text{paste_hint(odd)}")

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from ._redact import header_problem
 from .errors import CatalogError
 
 __all__ = [
@@ -206,6 +208,9 @@ def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+
+
 def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
                       prefix: str = "") -> list[CatalogError]:
     """The problems JSON Schema cannot express (duplicate names, max_output_tokens > context_window...).
@@ -219,6 +224,15 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
         problems.append(CatalogError(message, file=file, line=line_of(text, where) if text else None,
                                      field=field_path(where, prefix)))
 
+    headers = data.get("headers")
+    for name, value in (headers.items() if isinstance(headers, dict) else ()):
+        # checked here, not left to http.client: its UnicodeEncodeError would quote the value (maybe a key)
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            problem("is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)", ["headers", name])
+        elif isinstance(value, str):
+            why = header_problem(value) or ("starts or ends with whitespace" if value != value.strip() else None)
+            if why:
+                problem(f"the value {why}", ["headers", name])
     models = data.get("models")
     seen: set[str] = set()
     for i, model in enumerate(models if isinstance(models, list) else ()):
@@ -248,7 +262,7 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
 # --------------------------------------------------------------------------- validated-file cache
 
 CACHE_DIR_ENV = "PEPPERPY_CACHE_DIR"
-_FORMAT = "1"
+_FORMAT = "2"  # bumped when a check is added: files validated before are checked again
 
 
 class _ValidatedFiles:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._redact import safe_url
+from ._redact import describe_char, header_problem, paste_hint, safe_url
 from .errors import ConfigurationError
 from .types import ProviderSpec
 
@@ -30,10 +30,17 @@ MODELS_ENV = "PEPPERPY_MODELS"
 
 
 def _clean_key(value: str, where: str) -> str:
+    """The key without surrounding whitespace; ConfigurationError, naming ``where`` and never the value, for a
+    key that cannot be sent in an HTTP header (API keys are printable ASCII)."""
     key = value.strip()
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
         raise ConfigurationError(f"the API key in {where} contains whitespace or control characters; "
                                  f"set it to the key alone")
+    odd = next((c for c in key if ord(c) > 126), None)
+    if odd is not None:
+        raise ConfigurationError(f"the API key in {where} contains {describe_char(odd)}, which cannot be sent "
+                                 f"in an HTTP header; API keys are plain ASCII: set it to the key alone"
+                                 f"{paste_hint(odd)}")
     return key
 
 
@@ -71,14 +78,32 @@ class Settings:
 
     def first(self, names: Sequence[str]) -> str | None:
         """The first of ``names`` that is set: every name in the environment, then in ``.env``."""
+        found = self.find(names)
+        return found[0] if found else None
+
+    def lookup(self, names: Sequence[str]) -> str | None:
+        """``first``, for values sent in requests (a StackSpot client id, OpenRouter's app title header):
+        ConfigurationError naming the variable, never the value, when the value cannot be sent in an HTTP
+        header. This is the lookup dialects are given."""
+        found = self.find(names)
+        if found is None:
+            return None
+        value, where = found
+        problem = header_problem(value)
+        if problem:
+            raise ConfigurationError(f"{where} {problem}")
+        return value
+
+    def find(self, names: Sequence[str]) -> tuple[str, str] | None:
+        """(value, where it came from) of the first of ``names`` that is set."""
         for name in names:
             value = os.environ.get(name)
             if value:
-                return value
+                return value, name
         for name in names:
             value = self._dotenv.get(name)
             if value:
-                return value
+                return value, f"{name} in {self.env_file}"
         return None
 
     def api_key(self, provider: ProviderSpec) -> str | None:

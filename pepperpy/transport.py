@@ -31,7 +31,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 
 from . import _translate, errors
 from ._files import BLOCK_SIZE, Multipart, Upload
-from ._redact import redact, safe_url
+from ._redact import header_problem, redact, safe_url
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "MAX_REDIRECTS",
@@ -172,10 +172,16 @@ class Transport:
         try:
             return session.request(method, url, allow_redirects=False, **options)
         except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
+            # requests' InvalidHeader quotes the header's value, which may be a credential: name the header only
+            reason = (_header_fault(session, options.get("headers"))
+                      if isinstance(exc, requests.exceptions.InvalidHeader) else redact(str(exc), self._secrets))
             raise errors.ConfigurationError(
-                f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}"
+                f"cannot send to {self.provider} at {safe_url(url)}: {reason}"
                 f"; check its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its "
                 f"headers") from None
+        except UnicodeError:  # http.client's Latin-1 header encoding; the error's repr holds the whole header
+            raise errors.ConfigurationError(
+                f"cannot send to {self.provider}: {_header_fault(session, options.get('headers'))}") from None
         except requests.RequestException as exc:
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                               secrets=self._secrets) from exc
@@ -283,6 +289,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _proxies(url: str) -> dict[str, str]:
     return dict(requests.utils.get_environ_proxies(url))
+
+
+def _header_fault(session: requests.Session, extra: Mapping[str, str] | None) -> str:
+    """Which header cannot be sent, and why, without its value (the checks before sending catch keys, variables
+    and catalog headers by their source; this names what got past them)."""
+    for name, value in {**session.headers, **(extra or {})}.items():
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        problem = header_problem(text) or ("starts or ends with whitespace" if text != text.strip() else None)
+        if problem:
+            return f"the {name} header {problem.split('; ')[0]}; check where its value comes from"
+    return "the user name or password in its base_url cannot be sent in an HTTP header"
 
 
 # requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)

@@ -74,7 +74,11 @@ def list_providers(args: argparse.Namespace) -> int:
 def _credentials(client: Client, settings: Settings, provider: ProviderSpec) -> str:
     """"set", "not needed" or "missing: set X or Y"; never a value."""
     missing = []
-    if not client.has_credentials(provider.name):
+    try:
+        found = client.has_credentials(provider.name)
+    except errors.ConfigurationError as exc:  # a key that cannot be sent: say so on its row, never its value
+        return f"invalid: {exc}"
+    if not found:
         names = key_vars(provider)  # PEPPERPY_PROVIDER_<NAME>_API_KEY first: show it last, as the fallback
         missing.append(" or ".join([*names[1:], names[0]]))
     for option in CREDENTIAL_OPTIONS:
