@@ -32,7 +32,7 @@ from .catalog_files import (
     schema_problems,
     semantic_problems,
 )
-from .errors import CatalogError, ModelNotFoundError
+from .errors import CatalogError, ConfigurationError, ModelNotFoundError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
 __all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "packaged_catalog_dir"]
@@ -229,12 +229,16 @@ class Catalog:
         raise ModelNotFoundError(name, suggestions, hint)
 
     def provider(self, name: str) -> ProviderSpec:
+        """The provider of that name; ConfigurationError naming the known ones (a provider name comes from
+        configuration: ``api_keys=``, ``providers=``, ``create_provider``)."""
         try:
             return self.providers[name]
         except KeyError:
             close = difflib.get_close_matches(name, list(self.providers), n=3)
-            raise ModelNotFoundError(name, close, kind="provider",
-                                     hint=f" Known providers: {', '.join(sorted(self.providers))}.") from None
+            guess = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
+            raise ConfigurationError(f"unknown provider {name!r}{guess} Known providers: "
+                                     f"{', '.join(sorted(self.providers))} (add one with a catalog file, see "
+                                     f"docs/catalog.md)") from None
 
     def models(self, provider: str | None = None, mode: str | None = None,
                capability: str | None = None) -> list[ModelSpec]:

@@ -94,6 +94,37 @@ def _check_timeout(timeout: Timeout | None) -> Timeout | None:
     return timeout
 
 
+# Options other libraries' clients take, and what to write here instead
+_FOREIGN_OPTIONS = {
+    "api_key": "a Client serves every provider: pass api_keys={'openai': ...} (one key per provider), or set the "
+               "provider's variable (OPENAI_API_KEY, ...)",
+    "base_url": "set it per provider: providers={'openai': {'base_url': ...}}",
+    "api_base": "set it per provider: providers={'openai': {'base_url': ...}}",
+    "headers": "set them per provider: providers={'openai': {'headers': {...}}}",
+    "default_headers": "set them per provider: providers={'openai': {'headers': {...}}}",
+    "model": "the model is chosen per call: client.complete(..., model='gpt-4o-mini')",
+    "provider": "the provider comes from the model name: client.complete(..., model='openai/gpt-4o-mini')",
+}
+
+
+def _check_options(cls: Any, options: Mapping[str, Any]) -> None:
+    import difflib
+    import inspect
+
+    parameters = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return  # a subclass that takes options of its own
+    known = [name for name in parameters if name != "self"]
+    for name in options:
+        if name in parameters:
+            continue
+        if name in _FOREIGN_OPTIONS:
+            raise errors.ConfigurationError(f"Client has no option {name}=: {_FOREIGN_OPTIONS[name]}")
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+        hint = f"did you mean {close[0]}=?" if close else f"its options are {', '.join(sorted(known))}"
+        raise errors.ConfigurationError(f"Client has no option {name}=; {hint}")
+
+
 class Client(AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
@@ -102,9 +133,10 @@ class Client(AsyncClientMixin):
     >>> for chunk in client.stream("Tell a story", model="claude-haiku"):   # doctest: +SKIP
     ...     print(chunk.text, end="")
 
-    ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog ``timeout:``, else
-    60 s. ``catalog`` adds YAML files or folders after the packaged ones. ``providers`` overrides provider
-    settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
+    ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
+    None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog
+    ``timeout:``, else 60 s. ``catalog`` adds YAML files or folders after the packaged ones. ``providers``
+    overrides provider settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
 
     Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait`` and
     ``total_timeout``, or all of the retry settings as one ``retry_policy=RetryPolicy(...)`` (not both),
@@ -113,6 +145,13 @@ class Client(AsyncClientMixin):
     ``pepperpy.audit`` records). ``transport`` is a requests adapter every call goes through (a fake in tests).
     Every option but ``catalog`` is keyword-only.
     """
+
+    def __new__(cls, *args: Any, **options: Any) -> Client:
+        # Runs before __init__ sees the options: a misspelt or foreign one (api_key=) gets a message that says
+        # what to write instead of Python's bare "unexpected keyword argument"
+        if options:
+            _check_options(cls, options)
+        return super().__new__(cls)
 
     def __init__(self, catalog: CatalogPaths = None, *, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
                  api_keys: Mapping[str, str] | None = None, timeout: Timeout | None = None,

@@ -4,8 +4,9 @@ A provider's key is the first found of:
 1. ``Client(api_keys={"openai": "..."})`` / ``create_provider(api_key=...)``;
 2. ``PEPPERPY_PROVIDER_<NAME>_API_KEY`` in the environment;
 3. the catalog's ``api_key_env`` names (``OPENAI_API_KEY``, ...) in the environment;
-4. the same names in a ``.env`` file of the current directory (read when the Client is built, never at
-   import, never overriding the real environment; ``env_file=None`` disables it);
+4. the same names in a ``.env`` file of the current directory, if present (read when the Client is built,
+   never at import, never overriding the real environment); ``env_file=PATH`` reads that file instead, which
+   must exist; ``env_file=None`` reads none;
 5. the system keyring (service ``pepperpy``, user = provider name) when the optional ``keyring`` is installed.
 
 ``PEPPERPY_PROVIDER_<NAME>_BASE_URL`` overrides a provider's base URL, ``PEPPERPY_PROVIDER_<NAME>_MODEL`` is the
@@ -59,14 +60,20 @@ class Settings:
                  api_keys: Mapping[str, str] | None = None, use_keyring: bool = True) -> None:
         self._api_keys = {k.lower(): v for k, v in (api_keys or {}).items() if v}
         self._dotenv: dict[str, str] = {}
-        self.env_file: Path | None = None
+        self.env_file: Path | None = None  # the .env file read, if any
+        self._env_checked: Path | None = None  # the .env path looked at, for messages
         if env_file is not None:
             path = Path(env_file)
+            self._env_checked = path.absolute()
             if path.is_file():
                 from dotenv import dotenv_values
 
                 self.env_file = path
                 self._dotenv = {k: v for k, v in dotenv_values(path).items() if v is not None}
+            elif os.fspath(env_file) != DEFAULT_ENV_FILE:  # only the default is "if present"
+                what = "is a folder, not a file" if path.is_dir() else "does not exist"
+                raise ConfigurationError(f"env_file={os.fspath(env_file)!r} {what} (looked at {path.absolute()}); "
+                                         f"give the path of a .env file, or env_file=None to read none")
         self._use_keyring = use_keyring
 
     def get(self, name: str) -> str | None:
@@ -132,7 +139,12 @@ class Settings:
         if key or not provider.requires_api_key:
             return key
         names = key_vars(provider)
-        where = f" or in {self.env_file}" if self.env_file else " (or in a .env file)"
+        if self.env_file is not None:
+            where = f" or in {self.env_file}"
+        elif self._env_checked is not None:
+            where = f" or in a .env file (none at {self._env_checked})"
+        else:
+            where = " (.env files are not read: env_file=None)"
         raise ConfigurationError(
             f"no API key for provider {provider.name!r}: set {' or '.join(names)} in the environment{where}, "
             f"or pass Client(api_keys={{{provider.name!r}: ...}}) (create_provider(..., api_key=...) in the seed API)")

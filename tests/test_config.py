@@ -83,3 +83,26 @@ def test_repr_shows_no_values(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"OPENAI_API_KEY={KEY_D}\n")
     settings = Settings(".env", {"openai": KEY_A})
     assert KEY_A not in repr(settings) and KEY_D not in repr(settings)
+
+
+# --------------------------------------------------------------------------- issue 11 item 3: which .env file
+
+def test_an_explicit_env_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(pepperpy.ConfigurationError, match=r"env_file='\.\./nope\.env' does not exist") as info:
+        pepperpy.Client(env_file="../nope.env")
+    assert str((tmp_path / "../nope.env").absolute()) in str(info.value)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(pepperpy.ConfigurationError, match="is a folder"):
+        Settings(tmp_path / "folder")
+    assert Settings(".env").env_file is None  # the default stays "./.env if present"
+
+
+def test_the_missing_key_message_names_the_env_file_looked_at(tmp_path: Path) -> None:
+    with pytest.raises(pepperpy.ConfigurationError) as info:
+        pepperpy.Client(use_keyring=False).complete("hi", model="gpt-4o")
+    assert f"(none at {tmp_path / '.env'})" in str(info.value)
+    (tmp_path / "keys.env").write_text("OTHER=1\n")
+    with pytest.raises(pepperpy.ConfigurationError, match=r"or in keys\.env"):
+        pepperpy.Client(env_file="keys.env", use_keyring=False).complete("hi", model="gpt-4o")
+    with pytest.raises(pepperpy.ConfigurationError, match=r"env_file=None"):
+        pepperpy.Client(env_file=None, use_keyring=False).complete("hi", model="gpt-4o")

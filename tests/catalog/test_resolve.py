@@ -114,8 +114,9 @@ def test_a_later_file_extends_headers_and_options(tmp_path: Path) -> None:
 
 
 def test_unknown_provider_message() -> None:
-    with pytest.raises(pepperpy.ModelNotFoundError, match=r"unknown provider 'opnai'; did you mean 'openai'"):
+    with pytest.raises(pepperpy.ConfigurationError, match=r"unknown provider 'opnai'; did you mean 'openai'") as info:
         pepperpy.Client(env_file=None).catalog.provider("opnai")
+    assert "Known providers: anthropic, deepseek, gemini" in str(info.value)
 
 
 def test_a_provider_name_where_a_model_was_expected() -> None:

@@ -54,9 +54,9 @@ def test_a_refused_explicit_key_points_at_where_it_came_from(client: pepperpy.Cl
 
 
 def test_misspelt_providers_and_fallbacks_fail_when_the_client_is_built() -> None:
-    with pytest.raises(pepperpy.ModelNotFoundError, match="did you mean 'openai'"):
+    with pytest.raises(pepperpy.ConfigurationError, match="did you mean 'openai'"):
         pepperpy.Client(env_file=None, api_keys={"opnai": KEY})
-    with pytest.raises(pepperpy.ModelNotFoundError, match="did you mean 'openai'"):
+    with pytest.raises(pepperpy.ConfigurationError, match="did you mean 'openai'"):
         pepperpy.Client(env_file=None, rate_limits={"opnai": {"rpm": 10}})
     with pytest.raises(pepperpy.ModelNotFoundError, match="claude-haikoo"):
         pepperpy.Client(env_file=None, fallbacks={"gpt-4o-mini": ["claude-haikoo"]})
@@ -101,3 +101,31 @@ def test_an_answer_of_the_wrong_shape_is_not_an_empty_success(client: pepperpy.C
     server.fail(200, body={"object": "list", "data": []})
     with pytest.raises(pepperpy.ProviderAPIError, match="0 vectors for 2 texts"):
         client.embed(["a", "b"], model="text-embedding-3-small")
+
+
+# --------------------------------------------------------------------------- issue 11 item 12
+
+@pytest.mark.parametrize(("option", "hint"), [
+    ("api_key", "api_keys={'openai': ...}"),
+    ("base_url", "providers={'openai': {'base_url': ...}}"),
+    ("timout", "did you mean timeout=?"),
+    ("max_retry", "did you mean max_retries=?"),
+    ("colour", "its options are api_keys, breaker,"),
+])
+def test_an_unknown_client_option_says_what_to_write(option: str, hint: str) -> None:
+    with pytest.raises(pepperpy.ConfigurationError) as info:
+        pepperpy.Client(env_file=None, **{option: KEY})
+    assert hint in str(info.value) and KEY not in str(info.value)
+
+
+def test_an_unknown_provider_is_a_configuration_error_naming_the_known_ones() -> None:
+    for build in (lambda: pepperpy.Client(env_file=None, api_keys={"opnai": KEY}),
+                  lambda: pepperpy.Client(env_file=None, providers={"opnai": {"timeout": 3}}),
+                  lambda: pepperpy.Client(env_file=None).has_credentials("opnai")):
+        with pytest.raises(pepperpy.ConfigurationError, match="unknown provider 'opnai'; did you mean") as info:
+            build()
+        assert "Known providers: anthropic, deepseek, gemini, groq" in str(info.value)
+    from pepperpy.providers import create_provider
+
+    with pytest.raises(pepperpy.ConfigurationError, match="unknown provider 'antropic'; did you mean 'anthropic'"):
+        create_provider("antropic", api_key=KEY)

@@ -194,7 +194,7 @@ def test_bad_breaker_options_are_configuration_errors(make_client: Any) -> None:
         make_client(breaker={"max_fail": 3})
     with pytest.raises(pepperpy.ConfigurationError):
         make_client(breaker="yes")
-    with pytest.raises(pepperpy.ModelNotFoundError):
+    with pytest.raises(pepperpy.ConfigurationError, match="unknown provider 'nope'"):  # issue 11: not a model
         make_client().breaker_state("nope")
 
 
