@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._overflow import context_numbers
 from ._redact import redact, redact_any, safe_url
 from .errors import (
     AuthenticationError,
@@ -128,7 +129,8 @@ def _describe(body: Any) -> tuple[str, set[str]]:
 def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
     if "api_key_invalid" in codes or "authentication_error" in codes or status in (401, 403):
         return AuthenticationError
-    if "context_length_exceeded" in codes or (status in (400, 413, None) and _CONTEXT.search(message)):
+    if codes & {"context_length_exceeded", "exceed_context_size_error"} or (  # the latter: llama.cpp
+            status in (400, 413, None) and _CONTEXT.search(message)):
         return ContextLengthError
     if status == 429 or codes & {"rate_limit_error", "resource_exhausted", "rate_limit_exceeded",
                                  "toomanyrequests", "insufficient_quota"}:
@@ -212,6 +214,7 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         text += f". Check the key in {' or '.join(key_vars)}."
     elif cls is ContextLengthError:
         text += ". Shorten the prompt or lower max_tokens."
+        kw["tokens"], kw["limit"] = context_numbers(message, _error_object(body))
     elif cls is InvalidRequestError and status == 404:
         text += _not_found_hint(message, model)
     elif cls is InvalidRequestError and (status == 402 or "billing_error" in codes):
