@@ -58,7 +58,7 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
 
 
 _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",
-                  "timeout", "limits", "breaker", "options", "docs")
+                  "timeout", "limits", "breaker", "options", "docs", "checked")
 
 
 def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: str | None) -> ProviderSpec:
@@ -99,9 +99,9 @@ def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: Pr
     return _provider_spec(data, previous, str(path))
 
 
-def _merge(files: Iterable[Path], problems: list[CatalogError] | None) -> dict[str, ProviderSpec]:
-    """Providers by name, each file applied on top of the earlier ones. A problem is raised, or, when
-    ``problems`` is a list, appended to it and its file skipped."""
+def _merge(files: Iterable[Path], problems: list[CatalogError]) -> dict[str, ProviderSpec]:
+    """Providers by name, each file applied on top of the earlier ones. Every problem of every file is
+    appended to ``problems`` (a file with any is left out) and the merge goes on."""
     providers: dict[str, ProviderSpec] = {}
     for path in files:
         try:
@@ -112,9 +112,7 @@ def _merge(files: Iterable[Path], problems: list[CatalogError] | None) -> dict[s
                 raw, data = load_validated(path, use_cache=False)
                 spec = _file_spec(path, raw, data, providers.get(data["provider"]))
         except CatalogError as exc:
-            if problems is None:
-                raise
-            problems.append(exc)
+            problems.extend(exc.problems)
             continue
         providers[spec.name] = spec
     return providers
@@ -153,12 +151,26 @@ class Catalog:
         if include_env and env.get(CATALOG_PATH_ENV):
             paths.extend(p for p in env[CATALOG_PATH_ENV].split(os.pathsep) if p)
         paths.extend(extra)
-        return cls.from_files(catalog_files(paths))
+        problems: list[CatalogError] = []
+        files: list[Path] = []
+        for path in paths:
+            try:
+                files.extend(catalog_files([path]))
+            except CatalogError as exc:  # a missing folder is one problem among the others
+                problems.append(exc)
+        return cls._from_files(files, problems)
 
     @classmethod
     def from_files(cls, files: Iterable[Path]) -> Catalog:
-        """The catalog of these files, merged in order; CatalogError for the first problem."""
-        return cls(_merge(files, None))
+        """The catalog of these files, merged in order; one CatalogError listing every problem of every file."""
+        return cls._from_files(files, [])
+
+    @classmethod
+    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError]) -> Catalog:
+        providers = _merge(files, problems)
+        if problems:
+            raise CatalogError.of(problems)
+        return cls(providers)
 
     @staticmethod
     def merge_problems(files: Iterable[Path]) -> list[CatalogError]:
@@ -176,18 +188,23 @@ class Catalog:
         >>> catalog.with_overrides({"openai": {"base_url": "http://localhost:8000/v1"}})   # doctest: +SKIP
         """
         providers = dict(self.providers)
+        problems: list[CatalogError] = []
         for name, values in overrides.items():
             previous = self.provider(name)
             label = f"providers[{name!r}]"
             if not isinstance(values, Mapping) or "provider" in values:
-                raise CatalogError("takes a mapping of provider settings, e.g. {'base_url': "
-                                   "'http://localhost:8000/v1'} (the provider is the key)", field=label)
+                problems.append(CatalogError("takes a mapping of provider settings, e.g. {'base_url': "
+                                             "'http://localhost:8000/v1'} (the provider is the key)", field=label))
+                continue
             data = {"provider": name, **values}
-            problems = schema_problems(data, file=None, prefix=label) or semantic_problems(data, file=None,
-                                                                                          prefix=label)
-            if problems:
-                raise problems[0]
+            found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None,
+                                                                                      prefix=label)
+            if found:
+                problems.extend(found)
+                continue
             providers[name] = _provider_spec(data, previous, previous.file)
+        if problems:
+            raise CatalogError.of(problems)
         return Catalog(providers)
 
     # ------------------------------------------------------------------ lookups

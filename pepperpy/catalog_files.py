@@ -8,12 +8,14 @@ under ``$PEPPERPY_CACHE_DIR`` (default ``~/.cache/pepperpy``; set it to an empty
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import hashlib
 import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -21,12 +23,14 @@ from ._redact import header_problem
 from .errors import CatalogError
 
 __all__ = [
-    "CACHE_DIR_ENV", "CATALOG_PATH_ENV", "SCHEMA_PATH", "catalog_files", "check_file", "field_path", "line_of",
-    "load_validated", "packaged_catalog_dir", "parse_text", "read_file", "schema_problems", "semantic_problems"
+    "CACHE_DIR_ENV", "CATALOG_PATH_ENV", "SCHEMA_PATH", "age_problems", "catalog_files", "check_file", "field_path",
+    "file_problems", "line_of", "load_validated", "packaged_catalog_dir", "parse_text", "read_file",
+    "schema_problems", "semantic_problems", "unknown_key"
 ]
 
 SCHEMA_PATH = Path(__file__).with_name("catalog.schema.json")
 CATALOG_PATH_ENV = "PEPPERPY_CATALOG_PATH"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def packaged_catalog_dir() -> Path:
@@ -150,16 +154,27 @@ def parse_text(path: Path, raw: bytes) -> tuple[str, Any]:
                            line=mark.line + 1 if mark else None) from exc
 
 
-def check_file(path: Path) -> list[CatalogError]:
-    """Every problem of one file, for ``pepperpy catalog validate``; empty when it is fine."""
+def check_file(path: Path, *, max_age: int | None = None, today: datetime.date | None = None
+               ) -> list[CatalogError]:
+    """Every problem of one file, for ``pepperpy catalog validate``; empty when it is fine. With ``max_age``
+    (days), also a ``checked:`` date older than that (``today``: the date to count from)."""
     try:
         text, data = read_file(path)
     except CatalogError as exc:
         return [exc]
-    problems = schema_problems(data, file=str(path), text=text)
-    if isinstance(data, dict):
-        problems.extend(semantic_problems(data, file=str(path), text=text))
+    problems = file_problems(data, file=str(path), text=text)
+    if max_age is not None:
+        problems.extend(age_problems(data, file=str(path), text=text, max_age=max_age,
+                                     today=today or datetime.date.today()))
     return problems
+
+
+def file_problems(data: Any, *, file: str, text: str) -> list[CatalogError]:
+    """Every schema and semantic problem of one parsed file, in line order."""
+    problems = schema_problems(data, file=file, text=text)
+    if isinstance(data, dict):
+        problems.extend(semantic_problems(data, file=file, text=text))
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 # Schema ``pattern`` failures, said in words: the regular expression itself helps nobody.
@@ -184,24 +199,50 @@ def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str 
                              line=1)]
     errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     problems = []
+
+    def problem(message: str, where: list[str | int]) -> None:
+        problems.append(CatalogError(message, file=file, line=line_of(text, where) if text else None,
+                                     field=field_path(where, prefix) or "(top)"))
+
     for err in errors:
         where = list(err.absolute_path)
         message = err.message
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            if extra:
-                where.append(extra[0])
-                allowed = ", ".join(sorted(err.schema.get("properties", {})))
-                message = f"unknown key {extra[0]!r} (allowed: {allowed})"
-        elif err.validator == "oneOf" and where and "params" in where:
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = sorted(err.schema.get("properties", {}))
+            other = _other_level(where)
+            for extra in sorted(set(err.instance) - set(known), key=str):  # each unknown key, each with its line
+                problem(unknown_key(str(extra), known, other), [*where, extra])
+            continue
+        if err.validator == "oneOf" and where and "params" in where:
             message = f"{err.instance!r} is not a range: use {{min: N, max: N}}, or false when unsupported"
         elif err.validator == "pattern" and err.validator_value in _PATTERN_MESSAGES:
             message = f"{err.instance!r} {_PATTERN_MESSAGES[err.validator_value]}"
             if "propertyNames" in err.schema_path:  # the bad name is a key: point at it, not at its mapping
                 where.append(err.instance)
-        problems.append(CatalogError(message, file=file, line=line_of(text, where) if text else None,
-                                     field=field_path(where, prefix) or "(top)"))
+        problem(message, where)
     return problems
+
+
+def unknown_key(name: str, known: Sequence[str], other: tuple[str, Sequence[str]] | None = None) -> str:
+    """``unknown key 'contxt_window'; did you mean 'context_window'? (allowed: ...)``; ``other`` is the keys of
+    the other level (a model's, for a provider-level key) and what to say about a key found there."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if not close and other is not None:
+        elsewhere = difflib.get_close_matches(name, other[1], n=1, cutoff=0.6)
+        if elsewhere:
+            hint = f"; {elsewhere[0]!r} is {other[0]}"
+    return f"unknown key {name!r}{hint} (allowed: {', '.join(known)})"
+
+
+def _other_level(where: Sequence[str | int]) -> tuple[str, Sequence[str]] | None:
+    """The keys of the other level of a file, for a key put at the wrong one (``context_window`` at the top)."""
+    schema = _Validator.get().schema
+    if not where:
+        return "a model field: put it under a model in models:", sorted(schema["$defs"]["model"]["properties"])
+    if len(where) == 2 and where[0] == "models":
+        return "a provider field: put it at the top of the file, not under a model", sorted(schema["properties"])
+    return None
 
 
 def _number(value: object) -> TypeGuard[float]:
@@ -233,6 +274,7 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
             why = header_problem(value) or ("starts or ends with whitespace" if value != value.strip() else None)
             if why:
                 problem(f"the value {why}", ["headers", name])
+    _check_date(data.get("checked"), ["checked"], problem)
     models = data.get("models")
     seen: set[str] = set()
     for i, model in enumerate(models if isinstance(models, list) else ()):
@@ -251,12 +293,52 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
         output, context = model.get("max_output_tokens"), model.get("context_window")
         if _number(output) and _number(context) and output > context:
             problem("max_output_tokens is larger than context_window", ["models", i, "max_output_tokens"])
+        _check_date(model.get("deprecated"), ["models", i, "deprecated"], problem)
         params = model.get("params")
         for pname, prange in (params.items() if isinstance(params, dict) else ()):
             if isinstance(prange, dict) and _number(prange.get("min")) and _number(prange.get("max")) \
                     and prange["min"] > prange["max"]:
                 problem("min is larger than max", ["models", i, "params", pname])
     return problems
+
+
+def _check_date(value: object, where: list[str | int], problem: Callable[[str, list[str | int]], None]) -> None:
+    """A YYYY-MM-DD string that is no real day (the schema checks only the shape)."""
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            problem(f"{value!r} is not a real date (YYYY-MM-DD)", where)
+
+
+_FIGURES = ("context_window", "max_output_tokens", "dimensions", "pricing")
+
+
+def age_problems(data: Any, *, file: str, text: str, max_age: int, today: datetime.date) -> list[CatalogError]:
+    """``pepperpy catalog validate --max-age DAYS``: a file whose ``checked:`` date is older than that, or that
+    has figures (limits, prices) but no date, so their age is unknown. A file without figures cannot go stale."""
+    if not isinstance(data, dict):
+        return []
+    checked = data.get("checked")
+    try:
+        day = datetime.date.fromisoformat(checked) if isinstance(checked, str) else None
+    except ValueError:
+        return []  # the date problem itself is already reported
+    models = data.get("models")
+    if day is None and not any(isinstance(m, dict) and any(k in m for k in _FIGURES)
+                               for m in (models if isinstance(models, list) else ())):
+        return []
+    if day is None:
+        return [CatalogError(f"no checked: date, so the age of its figures is unknown (over --max-age {max_age}); "
+                             f"add 'checked: YYYY-MM-DD' when you verify them", file=file,
+                             line=line_of(text, ["provider"]), field="checked")]
+    age = (today - day).days
+    if age <= max_age:
+        return []
+    return [CatalogError(f"figures checked {checked}, {age} days ago (over --max-age {max_age}): check them "
+                         f"against the provider (`pepperpy catalog sync {data.get('provider', 'PROVIDER')}` shows "
+                         f"what its listing reports) and update the date", file=file,
+                         line=line_of(text, ["checked"]), field="checked")]
 
 
 # --------------------------------------------------------------------------- validated-file cache
@@ -326,7 +408,7 @@ class _ValidatedFiles:
 
 
 def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
-    """(raw bytes, validated data) of one file; CatalogError for the first problem."""
+    """(raw bytes, validated data) of one file; one CatalogError listing every problem of the file."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -336,10 +418,8 @@ def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     if data is not None:
         return raw, data
     text, data = parse_text(path, raw)
-    problems = schema_problems(data, file=str(path), text=text)
-    if not problems:  # the semantic checks are only worth their time on a file the schema accepts
-        problems = semantic_problems(data, file=str(path), text=text)
+    problems = file_problems(data, file=str(path), text=text)
     if problems:
-        raise problems[0]
+        raise CatalogError.of(problems)
     _ValidatedFiles.put(key, data)
     return raw, data

@@ -62,14 +62,43 @@ class ConfigurationError(PepperpyError):
 
 
 class CatalogError(PepperpyError, ValueError):
-    """A catalog file that cannot be used, with ``.file``, ``.line`` and ``.field`` of the problem."""
+    """A catalog file that cannot be used, with ``.file``, ``.line`` and ``.field`` of the problem.
+
+    Loading reports every problem of every file at once: ``.problems`` lists each one as a CatalogError of its
+    own (a single problem lists itself), the message has one ``file:line: field: message`` line per problem,
+    and ``.file``, ``.line`` and ``.field`` are the first one's.
+
+    >>> err = CatalogError.of([CatalogError("unknown key 'colour'", file="a.yaml", line=3, field="colour"),
+    ...                        CatalogError("'chta' is not one of ['chat']", file="a.yaml", line=7, field="mode")])
+    >>> print(err)
+    2 catalog problems:
+      a.yaml:3: colour: unknown key 'colour'
+      a.yaml:7: mode: 'chta' is not one of ['chat']
+    >>> [p.line for p in err.problems]
+    [3, 7]
+    """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  field: str | None = None) -> None:
         self.file, self.line, self.field = file, line, field
+        self.problems: tuple[CatalogError, ...] = (self,)
         where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
         at = f"{field}: " if field else ""
         super().__init__(f"{where}{at}{message}")
+
+    @classmethod
+    def of(cls, problems: Sequence[CatalogError]) -> CatalogError:
+        """One error for these problems: the problem itself when there is one, else an error listing them all."""
+        flat = [single for problem in problems for single in problem.problems]
+        if len(flat) == 1:
+            return flat[0]
+        if not flat:
+            raise ValueError("CatalogError.of needs at least one problem")
+        lines = "".join(f"\n  {problem}" for problem in flat)
+        error = cls(f"{len(flat)} catalog problems:{lines}")
+        error.file, error.line, error.field = flat[0].file, flat[0].line, flat[0].field
+        error.problems = tuple(flat)
+        return error
 
 
 class ModelNotFoundError(PepperpyError, LookupError):

@@ -161,6 +161,7 @@ class ProviderSpec:
     breaker: Mapping[str, float] = field(default_factory=_empty)
     options: Mapping[str, Any] = field(default_factory=_empty)
     docs: str | None = None
+    checked: str | None = None  # the day its figures were last checked against the provider (YYYY-MM-DD)
     models: tuple[ModelSpec, ...] = ()
     file: str | None = None
 

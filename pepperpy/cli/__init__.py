@@ -132,7 +132,11 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def error_line(exc: BaseException, verbose: bool = False) -> str:
     """The one line ``error: ...`` printed for an exception: whitespace (an HTML error page's newlines)
-    collapsed, and, without ``verbose``, cut after ERROR_LINE_LIMIT characters."""
+    collapsed, and, without ``verbose``, cut after ERROR_LINE_LIMIT characters. Catalog problems found
+    together are listed one per line under it."""
+    if isinstance(exc, errors.CatalogError) and len(exc.problems) > 1:  # one line per problem, each whole
+        lines = [" ".join(str(problem).split()) for problem in exc.problems]
+        return f"error: {len(lines)} catalog problems:" + "".join(f"\n  {line}" for line in lines)
     if isinstance(exc, errors.PepperpyError):
         text, suffix = str(exc), ""
         if isinstance(exc, errors.ModelNotFoundError):
@@ -213,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "file:line: field: message; exit 1 when any.")
     validate.add_argument("paths", nargs="*", metavar="PATH",
                           help="files or folders (default: the packaged catalog and PEPPERPY_CATALOG_PATH)")
+    validate.add_argument("--max-age", type=_days, metavar="DAYS",
+                          help="also flag files whose figures were checked more than DAYS days ago (their "
+                               "'checked:' date), and files with figures but no such date")
     validate.set_defaults(handler=validate_catalog)
     return parser
 
@@ -225,6 +232,16 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     parser.add_argument("--catalog", dest="catalog" + suffix, action="append", metavar="PATH",
                         default=argparse.SUPPRESS if after_command else None,
                         help="an extra catalog file or folder (repeatable; also PEPPERPY_CATALOG_PATH)")
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"takes a whole number of days, e.g. 90, not {text!r}")
+    return days
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -79,7 +79,7 @@ def test_a_folder_without_yaml_files_is_an_error(tmp_path: Path) -> None:
     assert info.value.file == str(tmp_path)
 
 
-def test_check_file_collects_every_semantic_problem_and_loading_raises_the_first(tmp_path: Path) -> None:
+def test_check_file_collects_every_semantic_problem_and_loading_raises_them_all(tmp_path: Path) -> None:
     text = (GOOD.replace("max_output_tokens: 100", "max_output_tokens: 5000")
             + "    params: {temperature: {min: 1, max: 0}}\n"
             + "  - id: acme-1\n    mode: chat\n    context_window: 10\n    source: https://x.example\n")
@@ -89,7 +89,7 @@ def test_check_file_collects_every_semantic_problem_and_loading_raises_the_first
         (8, "models[0].max_output_tokens"), (10, "models[0].params.temperature"), (11, "models[1].id")]
     with pytest.raises(pepperpy.CatalogError) as info:
         Catalog.from_files([path])
-    assert str(info.value) == str(problems[0])
+    assert [str(p) for p in info.value.problems] == [str(p) for p in problems]
 
 
 def test_semantic_checks_survive_files_that_break_the_schema(tmp_path: Path) -> None:
