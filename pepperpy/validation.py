@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import ContextLengthError, ValidationError
-from .tokens import min_tokens
+from .tokens import MAX_BYTES_PER_TOKEN, min_tokens
 from .types import ModelSpec, ToolCall
 
 __all__ = ["CLIENT_OPTIONS", "ROLES", "build_messages", "check_embed_input", "check_params"]
@@ -64,6 +64,15 @@ def check_context(model: ModelSpec, messages: Sequence[Mapping[str, Any]]) -> No
     limit = model.context_window
     if not limit:
         return
+    characters = 0
+    for message in messages:  # the common case, plain text turns, bounded without min_tokens' walk
+        content = message.get("content")
+        if not isinstance(content, str) or "tool_calls" in message:
+            break
+        characters += len(content)
+    else:
+        if characters * 4 <= limit * MAX_BYTES_PER_TOKEN:  # at most 4 bytes a character: cannot pass
+            return
     tokens = min_tokens(messages, above=limit)
     if tokens > limit:
         raise ContextLengthError(

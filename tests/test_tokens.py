@@ -80,3 +80,18 @@ def test_a_prompt_too_short_to_pass_the_limit_is_not_measured() -> None:
     assert min_tokens(messages, above=900) == 0  # 3,600 characters * 4 bytes / 16 = 900 cannot pass 900
     assert min_tokens(messages, above=225) == 0  # 3,600 bytes / 16 = 225 cannot pass 225
     assert min_tokens(messages, above=224) == min_tokens(messages) == 225  # measured
+
+
+def test_check_context_counts_tool_call_arguments_and_parts_too() -> None:
+    from pepperpy.types import ModelSpec
+    from pepperpy.validation import check_context
+
+    small = ModelSpec(id="tiny", provider="p", context_window=100)
+    arguments = '{"q": "' + "lorem ipsum dolor " * 200 + '"}'
+    turn = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "search", "arguments": arguments}}]}
+    with pytest.raises(pepperpy.ContextLengthError):
+        check_context(small, [{"role": "user", "content": "hi"}, turn])
+    parts = {"role": "user", "content": [{"type": "text", "text": "lorem ipsum dolor " * 200}]}
+    with pytest.raises(pepperpy.ContextLengthError):
+        check_context(small, [parts])
