@@ -15,6 +15,8 @@ from .errors import (
     ConfigurationError,
     ContextLengthError,
     InvalidRequestError,
+    JobError,
+    JobTimeoutError,
     MaxTurnsError,
     ModelNotFoundError,
     PepperpyError,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from .api import complete, default_client, embed, reset_default_client, stream
     from .cache import CacheConfig
     from .client import Client
+    from .jobs import BatchJob, JobStatus
     from .resilience import BreakerConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
@@ -56,11 +59,11 @@ _LAZY = {
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
-    "tool_result": "tools",
+    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs",
 }
 
 
-_SUBMODULES = frozenset({"aio", "api", "audit", "cache", "catalog", "cli", "client", "config", "dialects",
+_SUBMODULES = frozenset({"aio", "api", "audit", "cache", "catalog", "cli", "client", "config", "dialects", "jobs",
                          "pipeline", "providers", "ratelimit", "resilience", "schema", "structured", "testing",
                          "tokens", "tools", "transport", "types", "validation", "web"})
 
@@ -85,6 +88,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AuthenticationError",
+    "BatchJob",
     "BreakerConfig",
     "CacheConfig",
     "CatalogError",
@@ -96,6 +100,9 @@ __all__ = [
     "ContextLengthError",
     "Embeddings",
     "InvalidRequestError",
+    "JobError",
+    "JobStatus",
+    "JobTimeoutError",
     "MaxTurnsError",
     "ModelNotFoundError",
     "ModelSpec",

@@ -45,20 +45,29 @@ DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names n
 def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
     params = {name: ParamRange(supported=False) if value is False else ParamRange(value.get("min"), value.get("max"))
               for name, value in (raw.get("params") or {}).items()}
-    pricing = raw.get("pricing")
     return ModelSpec(
         id=raw["id"], provider=provider, mode=raw.get("mode", "chat"), api_name=raw.get("api_name", ""),
         aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
         context_window=raw.get("context_window"),
         max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
         params=MappingProxyType(params),
-        pricing=Pricing(pricing["input"], pricing["output"], pricing.get("cached_input")) if pricing else None,
+        pricing=_pricing(raw.get("pricing")),
         dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
-        notes=raw.get("notes"))
+        notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())))
+
+
+def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
+    if not raw:
+        return None
+    batch = raw.get("batch")
+    per_second = raw.get("per_second")
+    return Pricing(raw.get("input", 0.0), raw.get("output", 0.0), raw.get("cached_input"),
+                   batch=Pricing(batch["input"], batch["output"], batch.get("cached_input")) if batch else None,
+                   per_second=MappingProxyType(dict(per_second)) if isinstance(per_second, Mapping) else per_second)
 
 
 _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",
-                  "timeout", "limits", "breaker", "options", "docs", "checked")
+                  "timeout", "limits", "breaker", "options", "docs", "checked", "batch_discount")
 
 
 def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: str | None) -> ProviderSpec:

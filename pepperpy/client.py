@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import BaseAdapter
@@ -33,6 +33,9 @@ from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from .transport import DEFAULT_POOL_MAXSIZE
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
 from .validation import build_messages, check_context, check_embed_input, check_params
+
+if TYPE_CHECKING:
+    from .jobs import BatchJob, Services
 
 __all__ = ["CatalogPaths", "Client"]
 
@@ -389,6 +392,32 @@ class Client(AsyncClientMixin):
         return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
                                return_exceptions=return_exceptions, **kwargs)
 
+    # ------------------------------------------------------------------ long-running jobs
+
+    def batch(self, items: Iterable[Any], *, model: str, **params: Any) -> BatchJob:
+        """Submit many chat requests to the provider's batch API (about half price, results within hours).
+
+        Each item is a prompt, a message list, or a dict of ``complete`` arguments (its own ``max_tokens``,
+        ``system``...); ``params`` apply to every item. Items are checked against the catalog before anything
+        is uploaded: one that fails is kept as its error in ``results()`` and the others go. See docs/jobs.md.
+
+        >>> job = client.batch(["2+2?", "3+3?"], model="claude-haiku-4-5", max_tokens=20)   # doctest: +SKIP
+        >>> job.id                                        # keep it: client.batch_job(id) resumes the job
+        >>> [str(r) for r in job.wait() and job.results()]                                # doctest: +SKIP
+        """
+        from .jobs import submit_batch
+
+        return submit_batch(self._jobs(), items, model=model, params=params)
+
+    def batch_job(self, id: str) -> BatchJob:
+        """The batch job with this id (``job.id``), from this process or another, today or later.
+
+        >>> client.batch_job("batch:anthropic:eyJ2Ijox...").wait()   # doctest: +SKIP
+        """
+        from .jobs import BatchJob, JobRef
+
+        return BatchJob(self._jobs(), JobRef.decode(id, "batch"))
+
     # ------------------------------------------------------------------ resilience state
 
     def breaker_state(self, provider: str) -> str:
@@ -458,6 +487,11 @@ class Client(AsyncClientMixin):
         instead = f"; consider {' or '.join(replacements)}" if replacements else ""
         warnings.warn(f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}",
                       FutureWarning, stacklevel=_caller_stacklevel())
+
+    def _jobs(self) -> Services:
+        from .jobs import Services
+
+        return Services(self.catalog, self._pipeline, self._runtimes.get, self._prepare, self.retry_policy)
 
     def _example(self, mode: str, provider: str) -> str:
         found = self.catalog.models(provider=provider, mode=mode) or self.catalog.models(mode=mode)

@@ -8,6 +8,7 @@ PepperpyError
 ├── ValidationError          bad params, caught before any request (also a ValueError)
 │   └── StructuredOutputError   an answer that is not the JSON asked for: .text, .errors [(json_path, message)]
 ├── MaxTurnsError            a tool loop that reached max_turns: .messages (the transcript), .steps
+├── JobTimeoutError          wait(timeout=) ran out while a batch or video job was still running: .job_id
 └── ProviderError            .provider (alias .provider_type), .model, .status_code, .details, .request_id, .retryable
     ├── ProviderAPIError     an HTTP error answer
     │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
@@ -18,7 +19,9 @@ PepperpyError
     ├── ProviderTimeoutError
     ├── ProviderConnectionError
     ├── StreamError                  a stream that broke or ended without its terminator
-    └── CircuitOpenError             raised without touching the network; .retry_after
+    ├── CircuitOpenError             raised without touching the network; .retry_after
+    └── JobError                     a batch or video job (or one batch item) that failed, expired or was
+                                     cancelled at the provider, or is not finished yet; .job_id, .state
 ```
 
 HTTP answers and transport failures become these errors in one place, ``pepperpy._translate``; no message or
@@ -37,6 +40,8 @@ __all__ = [
     "ConfigurationError",
     "ContextLengthError",
     "InvalidRequestError",
+    "JobError",
+    "JobTimeoutError",
     "MaxTurnsError",
     "ModelNotFoundError",
     "PepperpyError",
@@ -252,3 +257,28 @@ class CircuitOpenError(ProviderError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class JobError(ProviderError):
+    """A long-running job (a provider batch, a video) or one item of a batch that did not succeed.
+
+    ``state`` says why: ``failed`` (the provider refused or failed the job), ``expired`` (the provider's window
+    passed before the item ran), ``cancelled``, ``missing`` (the provider returned no result for the item), or
+    ``queued`` / ``running`` when results were asked for before the job finished. ``job_id`` resumes the job
+    (``client.batch_job(job_id)``).
+    """
+
+    def __init__(self, message: str, *, job_id: str | None = None, state: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.job_id = job_id
+        self.state = state
+
+
+class JobTimeoutError(PepperpyError, TimeoutError):
+    """``wait(timeout=...)`` ran out while the job was still running; the job goes on at the provider, and
+    ``job_id`` resumes it later (``client.batch_job(job_id).wait()``)."""
+
+    def __init__(self, message: str, *, job_id: str, status: Any = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.status = status

@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -160,6 +160,28 @@ class Pipeline:
                       close=response.close, spec=spec, on_end=ended if trace.audit or settle else None,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
+    def send(self, op: str, p: Prepared, parse: Callable[[Prepared, requests.Response], X], *,
+             replay: bool = True) -> X:
+        """One request of a long-running job (``batch.create``, ``batch.poll``, ``video.download``...): the
+        provider's rate limiter (one request, no token estimate: batch APIs have limits of their own), its
+        breaker and the retry policy; never cached, no fallback, one audit record.
+
+        ``replay=False`` is for requests that create something (a batch, a video): a timeout or a 5xx may come
+        after the provider acted, and a second create would run and bill the job twice, so only the answers
+        that say nothing was done are retried (429, 503, 529).
+        """
+        trace = _Trace(self.policy.deadline())
+        policy = self.policy if replay else _NoReplay.of(self.policy)
+        try:
+            result = self._guarded(p, parse, trace, policy=policy, estimate=False)
+        except ProviderError as exc:
+            if trace.audit:
+                self._audit(op, p, 0, (p.model.name,), trace, error=exc)
+            raise
+        if trace.audit:
+            self._audit(op, p, 0, (p.model.name,), trace)
+        return result
+
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
         last: tuple[Prepared, int, ProviderError] | None = None
@@ -207,12 +229,14 @@ class Pipeline:
             cache.put(key, result)
         return result
 
-    def _guarded(self, p: Prepared, parse: Callable[[Prepared, requests.Response], X], trace: _Trace) -> X:
+    def _guarded(self, p: Prepared, parse: Callable[[Prepared, requests.Response], X], trace: _Trace, *,
+                 policy: RetryPolicy | None = None, estimate: bool = True) -> X:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
         guard = self._guard(p.runtime.spec)
         limiter, breaker = guard.limiter, guard.breaker
+        policy = policy or self.policy
         if limiter is not None:
-            if limiter.tpm:
+            if limiter.tpm and estimate:
                 trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
             limiter.acquire(trace.estimate, p.model.id, deadline=trace.deadline)
         generation, trial = 0, False
@@ -220,8 +244,8 @@ class Pipeline:
             generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
             trial = breaker.admit(p.model.id)
         try:
-            response = self.policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace,
-                                        trace.deadline)
+            response = policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace,
+                                   trace.deadline)
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
             if breaker is not None:
@@ -299,6 +323,18 @@ class Pipeline:
             fields["prompt"] = p.request.json
             fields["output"] = result.text if isinstance(result, Completion) else None
         audit.emit(fields)
+
+
+@dataclass(frozen=True)
+class _NoReplay(RetryPolicy):
+    """The Client's retry policy for requests that must not run twice: only "nothing was done" is retried."""
+
+    @classmethod
+    def of(cls, policy: RetryPolicy) -> _NoReplay:
+        return cls(**{f.name: getattr(policy, f.name) for f in fields(policy)})
+
+    def should_retry(self, exc: ProviderError) -> bool:
+        return exc.status_code in (429, 503, 529) and super().should_retry(exc)
 
 
 def _request_id(response: requests.Response) -> str | None:

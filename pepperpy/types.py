@@ -85,17 +85,31 @@ class TokenCount:
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """USD per 1M tokens."""
+    """USD per 1M tokens; ``batch`` is the price through the provider's batch API when the catalog names one;
+    ``per_second`` is a video model's price per second of output, one number or one per size/resolution."""
 
     input: float
     output: float
     cached_input: float | None = None
+    batch: Pricing | None = None
+    per_second: float | Mapping[str, float] | None = None
 
     def cost(self, usage: Usage) -> float:
         cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
         uncached = usage.input_tokens - cached
         total = uncached * self.input + cached * (self.cached_input or 0.0) + usage.output_tokens * self.output
         return round(total / 1_000_000, 10)
+
+    def video_cost(self, seconds: float, size: str | None = None) -> float | None:
+        """USD for ``seconds`` of video at ``size``; None when the catalog has no price for that size.
+
+        >>> Pricing(0, 0, per_second={"1280x720": 0.1, "1792x1024": 0.5}).video_cost(8, "1792x1024")
+        4.0
+        """
+        price = self.per_second
+        if isinstance(price, Mapping):
+            price = price.get(size or "") if size in price else price.get("default")
+        return None if price is None else round(float(price) * seconds, 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +146,8 @@ class ModelSpec:
     source: str | None = None
     notes: str | None = None
     open: bool = False  # synthesized for an open_models provider, not listed in its file
+    sizes: tuple[str, ...] = ()   # the size= values the model takes, when they are fixed (video)
+    seconds: tuple[int, ...] = ()  # a video model's allowed durations
 
     @property
     def name(self) -> str:
@@ -143,6 +159,17 @@ class ModelSpec:
 
     def cost(self, usage: Usage) -> float | None:
         return self.pricing.cost(usage) if self.pricing is not None else None
+
+    def batch_cost(self, usage: Usage, discount: float | None) -> float | None:
+        """USD for ``usage`` through the provider's batch API: ``pricing.batch`` when the catalog has it, else
+        the standard price less the provider's ``batch_discount``; None when neither is known."""
+        if self.pricing is None:
+            return None
+        if self.pricing.batch is not None:
+            return self.pricing.batch.cost(usage)
+        if discount is None:
+            return None
+        return round(self.pricing.cost(usage) * (1.0 - discount), 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +189,7 @@ class ProviderSpec:
     options: Mapping[str, Any] = field(default_factory=_empty)
     docs: str | None = None
     checked: str | None = None  # the day its figures were last checked against the provider (YYYY-MM-DD)
+    batch_discount: float | None = None  # 0.5: the batch API costs half the standard price
     models: tuple[ModelSpec, ...] = ()
     file: str | None = None
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from pepperpy.testing._jobs import FakeItem, FakeJobs, JobContext
+from pepperpy.testing._jobs_play import play_job
 from pepperpy.testing._queue import Script
 from pepperpy.testing._routes import Route, find_route
 from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
@@ -57,13 +59,14 @@ class Outcome:
 
 
 class Fake(Protocol):
-    """What ``play`` needs of a fake: its model listing, its token endpoint and its script."""
+    """What ``play`` needs of a fake: its model listing, its token endpoint, its script and its jobs."""
 
     models: list[str]
+    jobs: FakeJobs
 
     def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]: ...
 
-    def _take(self, kind: Literal["chat", "embed"]) -> Script | None: ...
+    def _take(self, kind: Literal["chat", "embed", "job", "item"]) -> Script | None: ...
 
 
 def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial: int) -> Outcome:
@@ -79,6 +82,8 @@ def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial:
         return json_outcome(route, request_id, *fake._token(request.form, serial))
     if route.endpoint == "models":
         return json_outcome(route, request_id, 200, route.dialect.render_models(list(fake.models), int(time.time())))
+    if route.endpoint == "job":
+        return _job(fake, route, request, model, serial)
     if route.endpoint in ("count", "apply_template", "tokenize"):  # answered from the body, the queue untouched
         try:
             if not isinstance(request.json, Mapping):
@@ -129,6 +134,51 @@ def _answer(route: Route, chat: Chat | None, body: Any, model: str, serial: int,
     return json_outcome(route, request_id, 200, body)
 
 
+def _job(fake: Fake, route: Route, request: RecordedRequest, model: str, serial: int) -> Outcome:
+    """A provider job endpoint (batches, videos): a queued Failure or transport fault first, as for chat; else
+    the job's own answer (see ``_jobs``)."""
+    request_id = f"req_{serial}"
+    script = fake._take("job")
+    if isinstance(script, Failure):
+        body = failure_body(script, route.dialect, model, request_id)
+        return json_outcome(route, request_id, script.status, body, script.headers)
+    if isinstance(script, Fault) and script.kind is FaultKind.RESET:
+        return Outcome(reset=True)
+
+    def answer(dialect: Any, custom_id: str, body: Any, item_model: str) -> FakeItem:
+        return answer_item(fake, dialect, custom_id, body, item_model, serial)
+
+    context = JobContext(fake.jobs, request.method, route.action, route.ident, route.model or model, request.json,
+                         request.body, request.headers, request.query, request.origin, request_id, answer)
+    reply = play_job(route.dialect.name, context)
+    headers = reply.headers
+    if isinstance(reply.body, bytes):
+        headers = {"Content-Type": "application/octet-stream", **headers}
+    outcome = json_outcome(route, request_id, reply.status, reply.body, headers)
+    if isinstance(script, Fault) and script.kind is FaultKind.HANG:
+        return dataclasses.replace(outcome, wait=script.seconds, hang=True)
+    return outcome
+
+
+def answer_item(fake: Fake, dialect: Dialect, custom_id: str, body: Any, model: str, serial: int) -> FakeItem:
+    """One batch item answered as a chat request would be: refused when its body is not acceptable or its
+    prompt contains ``jobs.refuse``, else the next queued Reply or Failure, else the echo."""
+    request_id = f"req_{serial}_{custom_id}"
+    try:
+        chat = dialect.parse_chat(body if isinstance(body, Mapping) else {}, model, False)
+    except BadRequestError as exc:
+        return FakeItem(custom_id, exc.status, dialect.error_body(exc.status, exc.message, model, request_id))
+    refuse = fake.jobs.refuse
+    if refuse and refuse in chat.prompt:
+        message = f"The fake provider refuses prompts containing {refuse!r}."
+        return FakeItem(custom_id, 400, dialect.error_body(400, message, model, request_id))
+    script = fake._take("item")
+    if isinstance(script, Failure):
+        return FakeItem(custom_id, script.status, failure_body(script, dialect, model, request_id))
+    answer = resolve_answer(script if isinstance(script, Reply) else None, chat, dialect, serial, int(time.time()))
+    return FakeItem(custom_id, 200, dialect.render_chat(chat, answer))
+
+
 def _cut_end(fault: Fault) -> End:
     return "closed" if fault.clean else "broken"
 
@@ -174,7 +224,9 @@ def read_request(
     payload = decode_json(body)
     route = find_route(method, url.path, lowered)
     named = payload.get("model") if isinstance(payload, Mapping) else None
-    recorded = RecordedRequest(method, url.path, query, lowered, payload, client_port, body)
+    host = lowered.get("host")
+    origin = f"{url.scheme}://{url.netloc}" if url.scheme else (f"http://{host}" if host else "")
+    recorded = RecordedRequest(method, url.path, query, lowered, payload, client_port, body, origin)
     return recorded, route, route.model or (str(named) if named else "")
 
 

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
+from pepperpy.testing._jobs import FakeJobs
 from pepperpy.testing._script import Failure, Fault, RecordedRequest, Reply
 
 Script: TypeAlias = "Reply | Failure | Fault"
@@ -29,6 +30,8 @@ class ScriptQueue:
         self._script: deque[Script] = deque()
         self._requests: list[RecordedRequest] = []
         self._serial = 0
+        self.jobs = FakeJobs()
+        """The provider jobs (batches, videos) this fake holds, and how they play (see ``FakeJobs``)."""
 
     def reply(
         self,
@@ -85,10 +88,11 @@ class ScriptQueue:
             self._script.extend([fault] * times)
 
     def clear(self) -> None:
-        """Drop queued scripts and recorded requests."""
+        """Drop queued scripts, recorded requests and jobs."""
         with self._lock:
             self._script.clear()
             self._requests.clear()
+        self.jobs.clear()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -109,9 +113,15 @@ class ScriptQueue:
             self._requests.append(request)
             return self._serial
 
-    def _take(self, kind: Literal["chat", "embed"]) -> Script | None:
-        # A Reply at the head waits for a chat request; embeddings requests leave it there.
+    def _take(self, kind: Literal["chat", "embed", "job", "item"]) -> Script | None:
+        # A Reply at the head waits for a chat request (or a batch item); embeddings and job requests leave it
+        # there. A batch item takes a Reply or a Failure, never a transport Fault.
         with self._lock:
-            if not self._script or (kind != "chat" and isinstance(self._script[0], Reply)):
+            if not self._script:
+                return None
+            head = self._script[0]
+            if kind == "item" and isinstance(head, Fault):
+                return None
+            if kind not in ("chat", "item") and isinstance(head, Reply):
                 return None
             return self._script.popleft()

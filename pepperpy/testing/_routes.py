@@ -23,6 +23,9 @@ from pepperpy.testing._wire import Dialect
 _TOKEN = re.compile(r"^/(?P<realm>[^/]+)/oidc/oauth/token$")
 _AGENT = re.compile(r"/v1/agent/(?P<agent>[^/]+)/chat$")
 _GEMINI_CALL = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
+_ANTHROPIC_BATCH = re.compile(r"/v1/messages/batches(?:/(?P<id>[^/]+)(?:/(?P<action>cancel|results))?)?$")
+_GEMINI_BATCH = re.compile(r"/v1beta/batches/(?P<id>[^/:]+)(?::(?P<action>cancel))?$")
+_GEMINI_JOBS = {"batchGenerateContent": "create"}
 _GEMINI_METHODS = {
     "generateContent": ("chat", False),
     "streamGenerateContent": ("chat", True),
@@ -34,13 +37,17 @@ _GEMINI_METHODS = {
 
 @dataclass(frozen=True)
 class Route:
-    """``endpoint`` is one of chat, embed, batch_embed, models, token, count, apply_template, tokenize, unknown."""
+    """``endpoint`` is one of chat, embed, batch_embed, models, token, count, apply_template, tokenize, job,
+    unknown. A ``job`` route (a provider batch or video) has an ``action`` (create, get, cancel, results...) and
+    the ``ident`` of the job it acts on."""
 
     endpoint: str
     dialect: Dialect
     model: str = ""
     stream: bool = False
     realm: str = ""
+    action: str = ""
+    ident: str = ""
 
 
 UNKNOWN = Route("unknown", Dialect())
@@ -53,6 +60,9 @@ def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
         return Route("token", STACKSPOT, realm=match["realm"])
     if post and (match := _AGENT.search(path)):
         return Route("chat", STACKSPOT, model=match["agent"])
+    job = _job_route(method, path)
+    if job is not None:
+        return job
     if post and (match := _GEMINI_CALL.search(path)):
         endpoint, stream = _GEMINI_METHODS.get(match["method"], ("unknown", False))
         return Route(endpoint, GEMINI, model=match["model"], stream=stream) if endpoint != "unknown" else UNKNOWN
@@ -76,6 +86,21 @@ def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
     if get and path.rstrip("/").endswith("/models"):
         return Route("models", ANTHROPIC if "anthropic-version" in headers else OPENAI)
     return UNKNOWN
+
+
+def _job_route(method: str, path: str) -> Route | None:
+    """The route of a provider job endpoint (batches, videos), or None."""
+    if (match := _ANTHROPIC_BATCH.search(path)) is not None:
+        action = match["action"] or ("get" if match["id"] else "create")
+        if (method == "POST") == (action in ("create", "cancel")):
+            return Route("job", ANTHROPIC, action=action, ident=match["id"] or "")
+    if (match := _GEMINI_BATCH.search(path)) is not None:
+        action = match["action"] or "get"
+        if (method == "POST") == (action == "cancel"):
+            return Route("job", GEMINI, action=action, ident=f"batches/{match['id']}")
+    if method == "POST" and (match := _GEMINI_CALL.search(path)) and match["method"] in _GEMINI_JOBS:
+        return Route("job", GEMINI, model=match["model"], action=_GEMINI_JOBS[match["method"]])
+    return None
 
 
 def key_rejection(

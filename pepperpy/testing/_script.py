@@ -197,7 +197,8 @@ class RecordedRequest:
 
     ``headers`` has lower-cased names; ``query`` keeps the last value of each parameter;
     ``json`` is the decoded body or ``None``; ``client_port`` tells connections apart. A multipart
-    upload's fields are in ``form`` and all its parts, files included, in ``parts``.
+    upload's fields are in ``form`` and all its parts, files included, in ``parts``. ``origin`` is the
+    ``scheme://host:port`` the request was sent to.
 
     >>> RecordedRequest("POST", "/t", {}, {}, None, 5000, b"a=1&b=2").form
     {'a': '1', 'b': '2'}
@@ -210,6 +211,8 @@ class RecordedRequest:
     json: Any
     client_port: int
     body: bytes = b""
+    origin: str = ""  # scheme://host[:port] the request was sent to
+
 
     @property
     def form(self) -> dict[str, str]:

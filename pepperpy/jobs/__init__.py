@@ -1,0 +1,17 @@
+"""Long-running provider jobs: batches of chat requests at batch price, and video generation.
+
+A job is submitted, then runs at the provider for minutes to hours; its ``id`` is one string that finds it again
+in any process (``client.batch_job(id)``). Every request a job makes (submit, poll, download, cancel) goes
+through the Client's pipeline: the provider's breaker, rate limiter, retries and timeouts, as for chat.
+
+- ``batch``: ``BatchJob`` (``client.batch`` / ``client.batch_job``) over ``_anthropic``, ``_gemini`` and
+  ``_openai``'s batch endpoints.
+- ``_ref``: the job id; ``_wait``: ``JobStatus`` and the polling loop; ``_io``: requests through the pipeline.
+"""
+
+from ._io import Services
+from ._ref import JobRef
+from ._wait import JobStatus
+from .batch import BatchJob, submit_batch
+
+__all__ = ["BatchJob", "JobRef", "JobStatus", "Services", "submit_batch"]

@@ -1,0 +1,158 @@
+"""How a job talks to its provider: every request through the Client's pipeline, and the shared reading.
+
+``Services`` is what a job needs of its Client (the Client builds it: this package sits below the client and
+does not import it). ``JobIO`` sends one job's requests through ``Pipeline.send``, so submits, polls, result
+downloads and cancels get the provider's breaker, rate limiter, retries, timeouts and audit records, as chat
+calls do. ``Items`` turns one batch item's answer (a provider's chat body or error body) into a Completion at
+batch price, or into that item's typed error.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import requests
+import urllib3
+
+from .. import _decode, _translate, errors
+from .._runtimes import Runtime
+from ..catalog import Catalog
+from ..dialects.base import Dialect
+from ..pipeline import Pipeline, Prepared
+from ..resilience import RetryPolicy
+from ..transport import Request, iter_body, iter_lines
+from ..types import Completion, ModelSpec, ProviderSpec
+
+__all__ = ["ERROR_STATUS", "Items", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
+
+Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | None, dict[str, Any]],
+                   tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]]
+"""``Client._prepare``: (model, prompt, messages, system, params) -> (provider, model, messages, checked params)."""
+
+# A provider's error type, when it names one without an HTTP status (Anthropic's batch results)
+ERROR_STATUS = {"invalid_request_error": 400, "authentication_error": 401, "billing_error": 402,
+                "permission_error": 403, "not_found_error": 404, "request_too_large": 413,
+                "rate_limit_error": 429, "api_error": 500, "timeout_error": 504, "overloaded_error": 529}
+_READ_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What jobs need of their Client: its catalog, pipeline, provider runtimes, the validation of one chat
+    call (``Client._prepare``) and its retry policy (whose ``sleep`` and ``clock`` ``wait`` uses)."""
+
+    catalog: Catalog
+    pipeline: Pipeline
+    runtime: Callable[[ProviderSpec], Runtime]
+    prepare: Prepare
+    policy: RetryPolicy
+
+
+@dataclass(frozen=True)
+class PartStatus:
+    """One provider job as last seen: ``state`` in pepperpy's words (queued, running, cancelling, completed,
+    failed, expired, cancelled), item counts when the provider gives them, why it failed, its raw object."""
+
+    state: str
+    raw: Any = None
+    succeeded: int = 0
+    failed: int = 0
+    error: str | None = None
+    percent: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("completed", "failed", "expired", "cancelled")
+
+
+class JobIO:
+    """The requests of one job, each through the pipeline. A failure raises the typed error, as for chat."""
+
+    def __init__(self, services: Services, provider: ProviderSpec, model: ModelSpec) -> None:
+        self.runtime = services.runtime(provider)
+        self.pipeline = services.pipeline
+        self.provider = provider
+        self.model = model
+
+    @property
+    def base_url(self) -> str:
+        return self.runtime.transport.base_url
+
+    def json(self, op: str, request: Request, *, replay: bool = True) -> Any:
+        """The JSON answer of ``request``; ``replay=False`` for requests that create something."""
+        return self.pipeline.send(op, Prepared(self.runtime, self.model, request), _json, replay=replay)
+
+    def open(self, op: str, request: Request) -> requests.Response:
+        """The open, streamed answer of ``request`` (the caller closes it)."""
+        return self.pipeline.send(op, Prepared(self.runtime, self.model, replace(request, stream=True)), _opened)
+
+    def jsonl(self, op: str, request: Request) -> Iterator[Any]:
+        """The JSON values of a JSON Lines answer, read as they arrive (a result file can be large)."""
+        response = self.open(op, request)
+        provider, model = self.provider.name, self.model.id
+        try:
+            for number, line in enumerate(iter_lines(iter_body(response)), 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError as exc:
+                        raise errors.ProviderAPIError(f"{provider} sent a result file whose line {number} is not "
+                                                      f"JSON", provider=provider, model=model) from exc
+        except _READ_FAILURES as exc:
+            raise _translate.from_transport_error(exc, provider=provider, model=model, streaming=True) from exc
+        finally:
+            response.close()
+
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the provider's own host (only there may its key go)."""
+        return same_origin(url, self.base_url)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base_url)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port) and a.scheme in ("http", "https")
+
+
+def _json(p: Prepared, response: requests.Response) -> Any:
+    return _decode.json_body(p.runtime.transport, response, p.model)
+
+
+def _opened(p: Prepared, response: requests.Response) -> requests.Response:
+    return response
+
+
+class Items:
+    """One batch's items: a provider's answer body becomes a Completion at batch price, an error body the
+    item's typed error, a job-level outcome (expired, cancelled...) a JobError."""
+
+    def __init__(self, provider: ProviderSpec, model: ModelSpec, dialect: Dialect, job_id: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.dialect = dialect
+        self.job_id = job_id
+
+    def completion(self, body: Any, request_id: str | None = None) -> Completion | errors.ProviderError:
+        try:
+            result = self.dialect.parse_chat(body, self.model)
+        except errors.ProviderError as exc:  # an error object where the answer should be
+            return exc
+        except _decode.SHAPE_ERRORS as exc:
+            return errors.ProviderAPIError(
+                f"{self.provider.name} returned a batch result in a shape the {self.dialect.name} dialect does not "
+                f"know ({type(exc).__name__}: {exc})", provider=self.provider.name, model=self.model.id)
+        cost = self.model.batch_cost(result.usage, self.provider.batch_discount)
+        return replace(result, cost=cost, request_id=request_id or result.request_id)
+
+    def error(self, body: Any, status: int | None) -> errors.ProviderError:
+        """The typed error of an item the provider refused or failed (``status``: its HTTP status, or the
+        one its error type stands for)."""
+        return _translate.from_error_payload(body, status=status, provider=self.provider.name, model=self.model.id)
+
+    def ended(self, state: str, message: str) -> errors.JobError:
+        """The error of an item the provider never ran (``state``: expired, cancelled, failed, missing)."""
+        return errors.JobError(message, job_id=self.job_id, state=state, provider=self.provider.name,
+                               model=self.model.id)

@@ -1,0 +1,59 @@
+"""Issue 16, must-show 2: a job started in one process is waited for and read in another, by its id alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import pepperpy
+from pepperpy.testing import FakeProviderServer
+from tests.jobs.helpers import KEY, job_client
+
+CHILD = """
+import json, sys
+import pepperpy
+job_id = sys.argv[1]
+with pepperpy.Client(env_file=None) as client:
+    job = client.batch_job(job_id)
+    final = job.wait(poll=0.01)
+    out = [{"text": r.text, "cost": r.cost} if isinstance(r, pepperpy.Completion)
+           else {"error": type(r).__name__, "param": getattr(r, "param", None)} for r in job.results()]
+    print(json.dumps({"state": final.state, "done": final.done, "failed": final.failed, "results": out,
+                      "ids": list(job.provider_ids)}))
+"""
+
+MODELS = {"anthropic": "claude-haiku-4-5", "gemini": "gemini-3.8-flash"}
+
+
+@pytest.mark.parametrize("provider", sorted(MODELS))
+def test_a_job_submitted_here_is_waited_for_and_read_in_another_process(provider: str,
+                                                                        server: FakeProviderServer) -> None:
+    server.jobs.polls = 4
+    limits = {"options": {"batch_max_requests": 3}}  # two provider batches behind the one id
+    with job_client(server, providers={provider: limits}) as client:
+        job = client.batch(["one", "two", {"prompt": "bad", "temperature": 7}, "four", "five"],
+                           model=MODELS[provider])
+        assert job.status().state == "running"
+        submitted = len(server.requests)
+        env = {**os.environ, f"PEPPERPY_PROVIDER_{provider.upper()}_BASE_URL": server.base_url(provider),
+               f"PEPPERPY_PROVIDER_{provider.upper()}_API_KEY": KEY}
+        child = subprocess.run([sys.executable, "-c", CHILD, job.id], capture_output=True, text=True, env=env,
+                               timeout=60)
+        assert child.returncode == 0, child.stderr
+        seen = json.loads(child.stdout)
+        assert seen["state"] == "completed" and (seen["done"], seen["failed"]) == (4, 1)
+        assert seen["ids"] == list(job.provider_ids) and len(seen["ids"]) == 2
+        assert [r.get("text") or r["error"] for r in seen["results"]] == [
+            "echo: one", "echo: two", "ValidationError", "echo: four", "echo: five"]
+        assert seen["results"][2]["param"] == "temperature"
+        child_ports = {r.client_port for r in server.requests[submitted:]}
+        parent_ports = {r.client_port for r in server.requests[:submitted]}
+        assert child_ports and not child_ports & parent_ports  # the child's own connections did the polling
+        # and the first process reads the same results afterwards
+        mine = job.results()
+        assert [r.cost for r in mine if isinstance(r, pepperpy.Completion)] == [
+            r["cost"] for r in seen["results"] if "text" in r]
