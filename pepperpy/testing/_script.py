@@ -213,7 +213,6 @@ class RecordedRequest:
     body: bytes = b""
     origin: str = ""  # scheme://host[:port] the request was sent to
 
-
     @property
     def form(self) -> dict[str, str]:
         """The form fields: a multipart body's text fields (the last of a repeated name), else the body
