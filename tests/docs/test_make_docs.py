@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,8 +21,21 @@ _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$", re.M)
 
 
 def nav_pages() -> list[str]:
+    """Every page of the nav, sections (``- Title: [pages]``) flattened, in order."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    return [page for entry in config["nav"] for page in entry.values()]
+
+    def pages(entries: list[Any]) -> list[str]:
+        found: list[str] = []
+        for entry in entries:
+            for value in entry.values() if isinstance(entry, dict) else [entry]:
+                found.extend(pages(value) if isinstance(value, list) else [value])
+        return found
+
+    return pages(config["nav"])
+
+
+def doc_pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
 
 
 def anchors(page: Path) -> set[str]:
@@ -33,11 +47,11 @@ def anchors(page: Path) -> set[str]:
 
 def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:
     pages = nav_pages()
-    assert sorted(pages) == sorted(p.name for p in DOCS.glob("*.md"))
+    assert sorted(pages) == sorted(p.relative_to(DOCS).as_posix() for p in doc_pages())
     assert pages[0] == "index.md"
 
 
-@pytest.mark.parametrize("page", sorted([*DOCS.glob("*.md"), ROOT / "README.md"]), ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [*doc_pages(), ROOT / "README.md"], ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_links_between_pages_resolve(page: Path) -> None:
     text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
     for match in _LINK.finditer(text):
