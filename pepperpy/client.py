@@ -24,7 +24,7 @@ from ._count import count_tokens
 from ._runtimes import Runtimes, Timeout
 from .cache import CacheInfo
 from .catalog import Catalog
-from .config import DEFAULT_ENV_FILE, Settings
+from .config import DEFAULT_ENV_FILE, SHARED_STATE_ENV, Settings
 from .pipeline import Pipeline, Prepared
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
 from .resilience import RetryPolicy
@@ -88,6 +88,24 @@ def _retry_policy(policy: RetryPolicy | None, **flat: float | None) -> RetryPoli
     return policy
 
 
+def _shared_state(option: Any, namespace: str | None, settings: Settings) -> Any:
+    """``Client(shared_state=...)``, else ``PEPPERPY_SHARED_STATE``; None (off) without either, or with False."""
+    if option is None:
+        option = settings.get(SHARED_STATE_ENV)
+    if option is None or option is False:
+        if namespace is not None:
+            raise errors.ConfigurationError("shared_namespace needs shared_state= (or PEPPERPY_SHARED_STATE)")
+        return None
+    from .shared.store import DEFAULT_NAMESPACE, SharedState
+
+    if isinstance(option, SharedState):
+        if namespace is not None and namespace != option.namespace:
+            raise errors.ConfigurationError(f"shared_namespace={namespace!r} and the SharedState's namespace "
+                                            f"{option.namespace!r} differ: give it once")
+        return option
+    return SharedState(option, namespace=DEFAULT_NAMESPACE if namespace is None else namespace)
+
+
 def _check_timeout(timeout: Timeout | None) -> Timeout | None:
     values = timeout if isinstance(timeout, tuple) else (timeout,)
     if timeout is not None and (len(values) not in (1, 2) or not all(
@@ -146,6 +164,9 @@ class Client(AsyncClientMixin):
     ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or
     ``CacheConfig(...)``, ``fallbacks={"gpt-4o": ["claude-sonnet"]}``, ``log_content`` (prompts in
     ``pepperpy.audit`` records). ``transport`` is a requests adapter every call goes through (a fake in tests).
+    ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
+    ``PEPPERPY_SHARED_STATE`` variable) shares the breakers, rate limits and cache with every worker using the
+    same Redis and ``shared_namespace`` (default ``"pepperpy"``); see docs/web-apps.md.
     Every option but ``catalog`` is keyword-only.
     """
 
@@ -166,17 +187,19 @@ class Client(AsyncClientMixin):
                  total_timeout: float | None = None, breaker: Any = None,
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
-                 transport: BaseAdapter | None = None) -> None:
+                 transport: BaseAdapter | None = None, shared_state: Any = None,
+                 shared_namespace: str | None = None) -> None:
         self.retry_policy = _retry_policy(retry_policy, max_retries=max_retries, max_retry_wait=max_retry_wait,
                                           total_timeout=total_timeout)
+        self.settings = Settings(env_file, api_keys, use_keyring)
         self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
-                                  rate_limit_wait=rate_limit_wait, log_content=log_content)
+                                  rate_limit_wait=rate_limit_wait, log_content=log_content,
+                                  shared=_shared_state(shared_state, shared_namespace, self.settings))
         if isinstance(pool_maxsize, bool) or not isinstance(pool_maxsize, int) or pool_maxsize < 1:
             raise errors.ConfigurationError("pool_maxsize must be a whole number of at least 1")
         if transport is not None and not isinstance(transport, BaseAdapter):
             raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
                                             f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
-        self.settings = Settings(env_file, api_keys, use_keyring)
         extra = [catalog] if isinstance(catalog, (str, os.PathLike)) else list(catalog or ())
         self.catalog = Catalog.load(extra)
         if providers:
@@ -421,11 +444,13 @@ class Client(AsyncClientMixin):
     # ------------------------------------------------------------------ resilience state
 
     def breaker_state(self, provider: str) -> str:
-        """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False)."""
-        return self._pipeline.breaker_state(self.catalog.provider(provider).name)
+        """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False);
+        with ``shared_state``, the state every worker shares."""
+        return self._pipeline.breaker_state(self.catalog.provider(provider))
 
     def cache_info(self) -> CacheInfo:
-        """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one)."""
+        """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one); with
+        ``shared_state``, of the cache every worker shares."""
         return self._pipeline.cache_info()
 
     # ------------------------------------------------------------------ internals
@@ -510,6 +535,7 @@ class Client(AsyncClientMixin):
     def close(self) -> None:
         """Release every pooled connection. The Client stays usable: later calls open new ones."""
         self._runtimes.close()
+        self._pipeline.close()  # the shared state's connections, if any
         self.workers.shutdown()  # the async methods' worker threads; made again on the next await
 
     def __enter__(self) -> Client:

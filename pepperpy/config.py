@@ -11,6 +11,7 @@ A provider's key is the first found of:
 
 ``PEPPERPY_PROVIDER_<NAME>_BASE_URL`` overrides a provider's base URL, ``PEPPERPY_PROVIDER_<NAME>_MODEL`` is the
 default model of ``create_provider``, and ``PEPPERPY_MODELS`` (comma list) names the models an app offers.
+``PEPPERPY_SHARED_STATE`` (a ``redis://`` URL) is ``Client(shared_state=)`` when that is not given.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "Settings", "key
 DEFAULT_ENV_FILE = ".env"
 KEYRING_SERVICE = "pepperpy"
 MODELS_ENV = "PEPPERPY_MODELS"
+SHARED_STATE_ENV = "PEPPERPY_SHARED_STATE"  # a redis:// URL: breakers, limits and cache shared by every worker
 
 
 def _clean_key(value: str, where: str) -> str:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import requests
 
@@ -49,6 +49,9 @@ from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 
 __all__ = ["FALLBACK_ERRORS", "Pipeline", "Prepared"]
 
+if TYPE_CHECKING:
+    from .shared.store import SharedState
+
 FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
                    RateLimitError)
 R = TypeVar("R", Completion, Embeddings)
@@ -67,10 +70,36 @@ class Prepared:
 
 
 class _Guard:
+    """What stands between a call and one provider in this process: its rate limiter and breaker.
+
+    ``shared/guard.py`` has the same four methods over Redis (``Client(shared_state=...)``)."""
+
     __slots__ = ("breaker", "limiter")
 
     def __init__(self, breaker: ProviderBreaker | None, limiter: RateLimiter | None) -> None:
         self.breaker, self.limiter = breaker, limiter
+
+    def enter(self, tokens: int, model: str, deadline: float | None) -> tuple[bool, int] | None:
+        """Wait for the call's rate-limit slot, then admit it through the breaker: ``(trial, generation)``."""
+        if self.limiter is not None:
+            self.limiter.acquire(tokens, model, deadline=deadline)
+        breaker = self.breaker
+        if breaker is None:
+            return None
+        generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
+        return breaker.admit(model), generation
+
+    def succeeded(self, ticket: tuple[bool, int] | None) -> None:
+        if ticket is not None and self.breaker is not None:
+            self.breaker.record_success(*ticket)
+
+    def failed(self, exc: BaseException, ticket: tuple[bool, int] | None) -> None:
+        if ticket is not None and self.breaker is not None:
+            self.breaker.record_failure(exc, *ticket)
+
+    def settle(self, estimated: int, actual: int) -> None:
+        if self.limiter is not None:
+            self.limiter.settle(estimated, actual)
 
 
 class _Trace:
@@ -103,16 +132,18 @@ class Pipeline:
 
     def __init__(self, policy: RetryPolicy, *, cache: Any = False, breaker: Any = None,
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
-                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False) -> None:
+                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
+                 shared: SharedState | None = None) -> None:
         self.policy = policy
-        self.cache = make_cache(cache, policy.clock)
+        self.shared = shared  # Redis, for breakers, limiters and cache shared by every worker (shared/)
+        self.cache = self._make_cache(cache)
         self.breaker_config = _breaker_config(breaker)
         self.rate_limits = {name: dict(_check_limits(name, values)) for name, values in (rate_limits or {}).items()}
         if rate_limit_wait < 0:
             raise ConfigurationError("rate_limit_wait must be 0 or more seconds")
         self.rate_limit_wait = rate_limit_wait
         self.log_content = log_content
-        self._guards: dict[str, _Guard] = {}
+        self._guards: dict[str, Any] = {}  # provider name -> _Guard, or SharedGuard with shared state
         self._lock = threading.Lock()
 
     def after_fork(self) -> None:
@@ -120,8 +151,23 @@ class Pipeline:
         their locks at the fork, and the child must not wait on it forever)."""
         self._lock = threading.Lock()
         self._guards = {}
+        if self.shared is not None:
+            self.shared.after_fork()
         if self.cache is not None:
-            self.cache = make_cache(self.cache.config, self.policy.clock)
+            self.cache = self._make_cache(self.cache.config)
+
+    def _make_cache(self, option: Any) -> Any:
+        local = make_cache(option, self.policy.clock)
+        if local is None or self.shared is None:
+            return local
+        from .shared.cache import SharedCache
+
+        return SharedCache(self.shared, local.config, self.policy.clock)
+
+    def close(self) -> None:
+        """Close the connections to the shared state (they open again on the next call)."""
+        if self.shared is not None:
+            self.shared.close()
 
     # ------------------------------------------------------------------ calls
 
@@ -145,12 +191,12 @@ class Pipeline:
         trace = _Trace(self.policy.deadline())
         p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         spec = p.model
-        limiter = self._guards[p.runtime.spec.name].limiter
-        settle = limiter is not None and bool(trace.estimate)
+        guard = self._guards[p.runtime.spec.name]
+        settle = bool(trace.estimate)
 
         def ended(completion: Completion | None, error: BaseException | None) -> None:
-            if settle and limiter is not None and completion is not None:
-                limiter.settle(trace.estimate, completion.usage.total_tokens)
+            if settle and completion is not None:
+                guard.settle(trace.estimate, completion.usage.total_tokens)
             if trace.audit and (completion is not None or error is None or isinstance(error, ProviderError)):
                 self._audit("stream", p, hop, names, trace, result=completion,
                             error=error if isinstance(error, ProviderError) else None,
@@ -222,9 +268,8 @@ class Pipeline:
                 trace.cached = True
                 return cast(R, hit)
         result = self._guarded(p, parse, trace)
-        limiter = self._guards[p.runtime.spec.name].limiter
-        if limiter is not None and trace.estimate:
-            limiter.settle(trace.estimate, result.usage.total_tokens)
+        if trace.estimate:
+            self._guards[p.runtime.spec.name].settle(trace.estimate, result.usage.total_tokens)
         if key is not None and cache is not None:
             cache.put(key, result)
         return result
@@ -233,26 +278,18 @@ class Pipeline:
                  policy: RetryPolicy | None = None, estimate: bool = True) -> X:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
         guard = self._guard(p.runtime.spec)
-        limiter, breaker = guard.limiter, guard.breaker
         policy = policy or self.policy
-        if limiter is not None:
-            if limiter.tpm and estimate:
-                trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
-            limiter.acquire(trace.estimate, p.model.id, deadline=trace.deadline)
-        generation, trial = 0, False
-        if breaker is not None:
-            generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
-            trial = breaker.admit(p.model.id)
+        if guard.limiter is not None and guard.limiter.tpm and estimate:
+            trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
+        ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
         try:
             response = policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace,
                                    trace.deadline)
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
-            if breaker is not None:
-                breaker.record_failure(exc, trial, generation)
+            guard.failed(exc, ticket)
             raise
-        if breaker is not None:
-            breaker.record_success(trial, generation)
+        guard.succeeded(ticket)
         if trace.audit:
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
@@ -264,7 +301,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ per provider
 
-    def _guard(self, provider: ProviderSpec) -> _Guard:
+    def _guard(self, provider: ProviderSpec) -> Any:
         guard = self._guards.get(provider.name)
         if guard is None:
             with self._lock:
@@ -273,23 +310,35 @@ class Pipeline:
                     guard = self._guards[provider.name] = self._build_guard(provider)
         return guard
 
-    def _build_guard(self, provider: ProviderSpec) -> _Guard:
-        breaker = None
+    def _build_guard(self, provider: ProviderSpec) -> Any:
+        config = None
         if self.breaker_config is not None:
             config = self.breaker_config.merged(provider.breaker) if provider.breaker else self.breaker_config
-            breaker = ProviderBreaker(provider.name, config, self.policy.clock)
         limits = self.rate_limits.get(provider.name) or provider.limits
+        rpm, tpm = limits.get("rpm"), limits.get("tpm")
+        clock, sleep = self.policy.clock, self.policy.sleep
+        if self.shared is not None:
+            from .shared.breaker import SharedBreaker
+            from .shared.guard import SharedGuard
+            from .shared.limiter import SharedRateLimiter
+
+            return SharedGuard(
+                self.shared, provider.name,
+                SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None,
+                SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
+                                  sleep=sleep) if rpm or tpm else None)
+        breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None
         limiter = None
-        if limits.get("rpm") or limits.get("tpm"):
-            limiter = RateLimiter(provider.name, limits.get("rpm"), limits.get("tpm"), max_wait=self.rate_limit_wait,
-                                  clock=self.policy.clock, sleep=self.policy.sleep)
+        if rpm or tpm:
+            limiter = RateLimiter(provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock, sleep=sleep)
         return _Guard(breaker, limiter)
 
-    def breaker_state(self, provider: str) -> str:
-        """``closed``, ``open``, ``half-open``, or ``disabled`` when the Client has no breakers."""
+    def breaker_state(self, provider: ProviderSpec) -> str:
+        """``closed``, ``open``, ``half-open``, or ``disabled`` when the Client has no breakers; with shared
+        state, as every worker sees it."""
         if self.breaker_config is None:
             return "disabled"
-        guard = self._guards.get(provider)
+        guard = self._guard(provider) if self.shared is not None else self._guards.get(provider.name)
         return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
 
     def cache_info(self) -> CacheInfo:
