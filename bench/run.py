@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+import shared_state  # bench/shared_state.py
 
 import pepperpy
 
@@ -89,6 +90,13 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
             lambda: client.complete("hi", model=MODEL), rounds, n)
         rows.append(("call", f"{our_s * 1e6:.0f} µs vs {raw_s * 1e6:.0f} µs", f"{our_s / raw_s:.3f}×",
                      f"≤ {GOALS['call']:.2f}×"))
+
+        # the same call with breakers and limits shared through Redis (skipped when redis-server is missing)
+        rows.extend(shared_state.rows(
+            lambda **options: pepperpy.Client(providers=providers, api_keys={"openai": KEY}, env_file=None,
+                                              max_retries=0, **options),
+            MODEL, lambda: session.post(url + "/v1/chat/completions", json=body, headers=headers).json(), our_s,
+            interleaved, per_call, rounds, n))
 
         # stream: ~2,000 chunks
         prompt = " ".join(["w"] * 1999)
