@@ -22,6 +22,11 @@ HOW_TO_GET_IT = ("run `make test` (it installs redis-server: apt-get install -y 
                  f"redis-server yourself, or point {SERVER_ENV} at its binary")
 
 
+TIMEOUT = 2.0  # seconds per Redis operation in the tests: this 2-core machine may be busy with other suites, and
+               # an operation that times out sends its caller to local state (only the fault tests want that)
+PATIENT = f"?socket_timeout={TIMEOUT:g}&socket_connect_timeout={TIMEOUT:g}"  # the same, in a URL
+
+
 def find_binary() -> str:
     """The redis-server binary, or a test failure saying how to get one."""
     for candidate in (os.environ.get(SERVER_ENV), shutil.which("redis-server"), "/usr/bin/redis-server",
@@ -59,6 +64,11 @@ class RedisServer:
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    @property
+    def patient_url(self) -> str:
+        """``url`` with ``TIMEOUT`` for the socket operations (the Client's default is 50 ms)."""
+        return self.url + PATIENT
 
     def start(self) -> RedisServer:
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

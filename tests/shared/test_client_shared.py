@@ -26,26 +26,26 @@ def shared_client(local_catalog: Path, url: Any, namespace: str, **options: Any)
 
 def test_two_clients_share_one_breaker(local_catalog: Path, server: FakeProviderServer, redis_server: RedisServer,
                                        namespace: str) -> None:
-    a = shared_client(local_catalog, redis_server.url, namespace, max_retries=0, breaker=BREAKER)
-    b = shared_client(local_catalog, redis_server.url, namespace, max_retries=0, breaker=BREAKER)
+    a = shared_client(local_catalog, redis_server.patient_url, namespace, max_retries=0, breaker=BREAKER)
+    b = shared_client(local_catalog, redis_server.patient_url, namespace, max_retries=0, breaker=BREAKER)
     server.fail(500, times=2)
     for client in (a, b):
         with pytest.raises(pepperpy.ProviderUnavailableError):
             client.complete("hi", model="local-chat")
-    fresh = shared_client(local_catalog, redis_server.url, namespace, breaker=BREAKER)
+    fresh = shared_client(local_catalog, redis_server.patient_url, namespace, breaker=BREAKER)
     assert fresh.breaker_state("local") == "open"  # it never called: the state is Redis's
     with pytest.raises(pepperpy.CircuitOpenError):
         fresh.complete("hi", model="local-chat")
     assert len(server.requests) == 2
-    other = shared_client(local_catalog, redis_server.url, namespace + "x", breaker=BREAKER)
+    other = shared_client(local_catalog, redis_server.patient_url, namespace + "x", breaker=BREAKER)
     assert other.breaker_state("local") == "closed"  # another namespace, another app
     assert other.complete("hi", model="local-chat").text == "echo: hi"
 
 
 def test_two_clients_share_one_cache(local_catalog: Path, server: FakeProviderServer, redis_server: RedisServer,
                                      namespace: str) -> None:
-    a = shared_client(local_catalog, redis_server.url, namespace, cache=True)
-    b = shared_client(local_catalog, redis_server.url, namespace, cache={"maxsize": 10, "ttl": 60})
+    a = shared_client(local_catalog, redis_server.patient_url, namespace, cache=True)
+    b = shared_client(local_catalog, redis_server.patient_url, namespace, cache={"maxsize": 10, "ttl": 60})
     assert not a.complete("hello", model="local-chat").cached
     hit = b.complete("hello", model="local-chat")
     assert hit.cached and hit.text == "echo: hello" and len(server.requests) == 1
@@ -57,7 +57,7 @@ def test_two_clients_share_one_cache(local_catalog: Path, server: FakeProviderSe
 def test_a_poisoned_entry_is_a_miss_and_the_call_goes_out(local_catalog: Path, server: FakeProviderServer,
                                                           redis_server: RedisServer, redis_client: Any,
                                                           namespace: str) -> None:
-    client = shared_client(local_catalog, redis_server.url, namespace, cache=True)
+    client = shared_client(local_catalog, redis_server.patient_url, namespace, cache=True)
     client.complete("hello", model="local-chat")
     [key] = [k for k in redis_client.scan_iter(f"{namespace}:cache:*")]
     redis_client.set(key, b"\x80\x04\x95cos\nsystem\n(S'touch /tmp/pwned'\ntR.")
@@ -68,7 +68,7 @@ def test_a_poisoned_entry_is_a_miss_and_the_call_goes_out(local_catalog: Path, s
 def test_the_environment_turns_it_on_and_false_turns_it_off(local_catalog: Path, redis_server: RedisServer,
                                                             redis_client: Any, monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    monkeypatch.setenv("PEPPERPY_SHARED_STATE", redis_server.url)
+    monkeypatch.setenv("PEPPERPY_SHARED_STATE", redis_server.patient_url)  # ?socket_timeout=2 read too
     client = pepperpy.Client(catalog=local_catalog, env_file=None, rate_limits={"local": {"rpm": 6000}})
     client.complete("hi", model="local-chat")
     assert redis_client.exists("pepperpy:limit:local")  # the default namespace
@@ -94,7 +94,7 @@ def test_a_redis_client_instance_is_accepted(local_catalog: Path, server: FakePr
                                              redis_server: RedisServer, namespace: str) -> None:
     import redis
 
-    client = shared_client(local_catalog, redis.Redis.from_url(redis_server.url), namespace, cache=True)
+    client = shared_client(local_catalog, redis.Redis.from_url(redis_server.patient_url), namespace, cache=True)
     client.complete("hi", model="local-chat")
     assert client.complete("hi", model="local-chat").cached
 
@@ -145,7 +145,7 @@ def test_without_shared_state_pepperpy_never_imports_redis(local_catalog: Path) 
 def test_a_forked_child_uses_its_own_connections(local_catalog: Path, server: FakeProviderServer,
                                                  redis_server: RedisServer, redis_client: Any,
                                                  namespace: str) -> None:
-    client = shared_client(local_catalog, redis_server.url, namespace, rate_limits={"local": {"rpm": 60000}})
+    client = shared_client(local_catalog, redis_server.patient_url, namespace, rate_limits={"local": {"rpm": 60000}})
     client.complete("parent", model="local-chat")
     before = {c["id"] for c in redis_client.client_list()}
     read, write = os.pipe()

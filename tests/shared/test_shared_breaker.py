@@ -13,7 +13,7 @@ import pepperpy
 from pepperpy.resilience import BreakerConfig
 from pepperpy.shared import SharedState
 from pepperpy.shared.breaker import SharedBreaker, Ticket
-from tests.shared.redis_server import RedisServer
+from tests.shared.redis_server import TIMEOUT, RedisServer
 
 SERVER_DOWN = pepperpy.ProviderUnavailableError("500", provider="p", status_code=500)
 BAD_REQUEST = pepperpy.InvalidRequestError("400", provider="p", status_code=400)
@@ -32,7 +32,8 @@ class Clock:
 def workers(url: str, namespace: str, n: int = 2, clock: Clock | None = None, **config: Any) -> list[SharedBreaker]:
     """``n`` breakers of one provider, each on its own SharedState (its own connections), as n workers have."""
     cfg = BreakerConfig(**{"fail_max": 3, "reset_timeout": 30.0, **config})
-    return [SharedBreaker(SharedState(url, namespace=namespace, clock=clock), "p", cfg) for _ in range(n)]
+    return [SharedBreaker(SharedState(url, namespace=namespace, clock=clock, timeout=TIMEOUT), "p", cfg)
+            for _ in range(n)]
 
 
 def fail(breaker: SharedBreaker, exc: BaseException = SERVER_DOWN) -> None:

@@ -14,7 +14,7 @@ from pepperpy.cache import CacheConfig, CacheInfo, ResponseCache
 from pepperpy.shared import SharedState
 from pepperpy.shared.cache import SharedCache, decode, encode
 from pepperpy.transport import Request
-from tests.shared.redis_server import RedisServer
+from tests.shared.redis_server import TIMEOUT, RedisServer
 
 ANSWER = Completion("Hi there", "m", "p", "stop", Usage(3, 2, 5, 1, 0), 0.25, {"id": "x", "choices": [1, 2]},
                     tool_calls=(ToolCall("c1", "f", {"a": [1, 2], "b": None}),), request_id="req-1")
@@ -22,7 +22,8 @@ VECTORS = Embeddings([[0.1, 0.2], [0.3, -1e-9]], "e", "p", Usage(4, 0), None, {"
 
 
 def cache(url: str, namespace: str, **config: Any) -> SharedCache:
-    return SharedCache(SharedState(url, namespace=namespace), CacheConfig(**config) if config else None)
+    state = SharedState(url, namespace=namespace, timeout=TIMEOUT)
+    return SharedCache(state, CacheConfig(**config) if config else None)
 
 
 def key(prompt: str) -> str:

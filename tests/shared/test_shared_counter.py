@@ -6,11 +6,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pepperpy.shared import SharedState
 from pepperpy.shared.counter import SharedCounter
-from tests.shared.redis_server import RedisServer
+from tests.shared.redis_server import TIMEOUT, RedisServer
 
 
 def test_never_passes_the_limit_under_concurrent_adds(redis_server: RedisServer, namespace: str) -> None:
-    counters = [SharedCounter(SharedState(redis_server.url, namespace=namespace), "budget") for _ in range(4)]
+    counters = [SharedCounter(SharedState(redis_server.url, namespace=namespace, timeout=TIMEOUT), "budget")
+                for _ in range(4)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda i: counters[i % 4].try_add(0.3, limit=5.0), range(40)))
     added = [r for r in results if r is not None and r[0]]
@@ -20,12 +21,12 @@ def test_never_passes_the_limit_under_concurrent_adds(redis_server: RedisServer,
 
 
 def test_a_period_expires(redis_server: RedisServer, redis_client: object, namespace: str) -> None:
-    counter = SharedCounter(SharedState(redis_server.url, namespace=namespace), "day-1", ttl=60)
+    counter = SharedCounter(SharedState(redis_server.url, namespace=namespace, timeout=TIMEOUT), "day-1", ttl=60)
     assert counter.try_add(2.5) == (True, 2.5)
     assert 0 < redis_client.pttl(counter.key) <= 60_000  # type: ignore[attr-defined]
 
 
 def test_down_is_none(own_redis: RedisServer, namespace: str) -> None:
-    counter = SharedCounter(SharedState(own_redis.url, namespace=namespace), "x")
+    counter = SharedCounter(SharedState(own_redis.url, namespace=namespace, timeout=TIMEOUT), "x")
     own_redis.kill()
     assert counter.try_add(1.0, limit=2.0) is None and counter.add(1.0) is None

@@ -12,7 +12,7 @@ from pepperpy.shared import SharedState
 from pepperpy.shared.breaker import SharedBreaker
 from pepperpy.shared.guard import SharedGuard
 from pepperpy.shared.limiter import SharedRateLimiter
-from tests.shared.redis_server import RedisServer
+from tests.shared.redis_server import TIMEOUT, RedisServer
 from tests.shared.test_shared_limiter import Time
 
 SERVER_DOWN = pepperpy.ProviderUnavailableError("500", provider="p", status_code=500)
@@ -33,7 +33,7 @@ def counting_client(url: str) -> Any:
 
 
 def guard(url: str | Any, namespace: str, t: Time | None = None, breaker: bool = True, **limits: Any) -> SharedGuard:
-    state = SharedState(url, namespace=namespace, clock=t)
+    state = SharedState(url, namespace=namespace, clock=t, timeout=TIMEOUT)
     timing: dict[str, Any] = {"clock": t, "sleep": t.sleep} if t is not None else {}
     b = SharedBreaker(state, "p", BreakerConfig(fail_max=2, reset_timeout=30)) if breaker else None
     lim = SharedRateLimiter(state, "p", limits.get("rpm"), limits.get("tpm"), max_wait=limits.get("max_wait", 10),

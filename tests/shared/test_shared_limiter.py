@@ -11,7 +11,7 @@ import pytest
 import pepperpy
 from pepperpy.shared import SharedState
 from pepperpy.shared.limiter import SharedRateLimiter
-from tests.shared.redis_server import RedisServer
+from tests.shared.redis_server import TIMEOUT, RedisServer
 
 
 class Time:
@@ -30,7 +30,7 @@ class Time:
 
 
 def limiter(url: str, namespace: str, t: Time | None = None, **kw: Any) -> SharedRateLimiter:
-    state = SharedState(url, namespace=namespace, clock=t)
+    state = SharedState(url, namespace=namespace, clock=t, timeout=TIMEOUT)
     if t is not None:
         kw.setdefault("clock", t)
         kw.setdefault("sleep", t.sleep)

@@ -21,7 +21,7 @@ def make_client(catalog: str, shared: dict[str, Any] | None, **options: Any) -> 
 
         # a generous timeout: this 2-core machine runs other tests too, and a Redis operation that times out
         # sends its process to local state (the fault tests kill the server to show that)
-        options["shared_state"] = SharedState(shared["url"], namespace=shared["namespace"], timeout=0.5,
+        options["shared_state"] = SharedState(shared["url"], namespace=shared["namespace"], timeout=2.0,
                                               probe_interval=shared.get("probe_interval", 5.0))
     return pepperpy.Client(catalog=catalog, env_file=None, **options)
 
