@@ -195,11 +195,21 @@ class Upload:
 
 
 class _Borrowed(io.RawIOBase):
-    """A caller's file object read up to ``size`` bytes from where it was; closing it leaves theirs open."""
+    """A caller's file object read up to ``size`` bytes from where it was; closing it leaves theirs open.
+
+    ``__len__`` and ``tell`` let requests size it as a raw body (``len() - tell()``): without them it would send
+    it chunked, while the transport's Content-Length header says otherwise.
+    """
 
     def __init__(self, file: IO[bytes], size: int) -> None:
         super().__init__()
-        self._file, self._left = file, size
+        self._file, self._left, self._size = file, size, size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def tell(self) -> int:
+        return self._size - self._left
 
     def readable(self) -> bool:
         return True

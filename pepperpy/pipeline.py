@@ -206,20 +206,21 @@ class Pipeline:
                       close=response.close, spec=spec, on_end=ended if trace.audit or settle else None,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
-    def send(self, op: str, p: Prepared, parse: Callable[[Prepared, requests.Response], X], *,
-             replay: bool = True) -> X:
+    def send(self, op: str, p: Prepared, parse: Callable[[Prepared, Any], X], *, replay: bool = True,
+             fetch: Callable[[Timeout], Any] | None = None) -> X:
         """One request of a long-running job (``batch.create``, ``batch.poll``, ``video.download``...): the
         provider's rate limiter (one request, no token estimate: batch APIs have limits of their own), its
         breaker and the retry policy; never cached, no fallback, one audit record.
 
         ``replay=False`` is for requests that create something (a batch, a video): a timeout or a 5xx may come
         after the provider acted, and a second create would run and bill the job twice, so only the answers
-        that say nothing was done are retried (429, 503, 529).
+        that say nothing was done are retried (429, 503, 529). ``fetch(timeout)`` replaces sending ``p.request``
+        (a download through ``Transport.download``); ``parse`` then gets what it returned.
         """
         trace = _Trace(self.policy.deadline())
         policy = self.policy if replay else _NoReplay.of(self.policy)
         try:
-            result = self._guarded(p, parse, trace, policy=policy, estimate=False)
+            result = self._guarded(p, parse, trace, policy=policy, estimate=False, fetch=fetch)
         except ProviderError as exc:
             if trace.audit:
                 self._audit(op, p, 0, (p.model.name,), trace, error=exc)
@@ -274,23 +275,24 @@ class Pipeline:
             cache.put(key, result)
         return result
 
-    def _guarded(self, p: Prepared, parse: Callable[[Prepared, requests.Response], X], trace: _Trace, *,
-                 policy: RetryPolicy | None = None, estimate: bool = True) -> X:
+    def _guarded(self, p: Prepared, parse: Callable[[Prepared, Any], X], trace: _Trace, *,
+                 policy: RetryPolicy | None = None, estimate: bool = True,
+                 fetch: Callable[[Timeout], Any] | None = None) -> X:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
         guard = self._guard(p.runtime.spec)
         policy = policy or self.policy
+        send = fetch if fetch is not None else partial(self._send, p)
         if guard.limiter is not None and guard.limiter.tpm and estimate:
             trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
         ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
         try:
-            response = policy.call(lambda timeout: self._send(p, timeout), p.runtime.transport.timeout, trace,
-                                   trace.deadline)
+            response = policy.call(send, p.runtime.transport.timeout, trace, trace.deadline)
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
             guard.failed(exc, ticket)
             raise
         guard.succeeded(ticket)
-        if trace.audit:
+        if trace.audit and isinstance(response, requests.Response):
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
         return result

@@ -182,6 +182,20 @@ def test_send_a_raw_file_body() -> None:
     assert sent.headers["Content-Type"] == "audio/wav" and sent.body == WAV
 
 
+def test_a_raw_file_object_body_goes_with_its_length_not_chunked(server: Any) -> None:
+    handle = io.BytesIO(b"skip" + WAV)
+    handle.seek(4)  # sent from where the caller left it
+    client = Transport("openai", server.base_url("openai"), {})
+    request = Request("POST", "/chat/completions", upload=Upload.of(handle, name="a.wav"))
+    for _ in range(2):  # a retry sends it again, whole (the fake refuses a WAV as a chat body: what it got counts)
+        with pytest.raises(errors.InvalidRequestError):
+            client.send(request)
+    assert len(server.requests) == 2
+    for sent in server.requests:
+        assert sent.headers["content-length"] == str(len(WAV)) and "transfer-encoding" not in sent.headers
+        assert sent.body == WAV
+
+
 # --------------------------------------------------------------------------- Transport: downloads
 
 

@@ -4,17 +4,26 @@
 The state is ``metadata.state``; the live API says ``BATCH_STATE_*``, its guide ``JOB_STATE_*``: both are read.
 ``batchStats`` counts are int64 as JSON strings (``"3"``) and absent when zero. The results sit under
 ``response`` (and the same object under ``metadata.output``), nested as ``inlinedResponses.inlinedResponses``;
-each carries the ``metadata.key`` it was sent with. An inline batch takes at most 20 MB of requests, so a larger
-input becomes several provider batches.
+each carries the ``metadata.key`` it was sent with.
+
+Inline requests take at most 20 MB; a larger input goes as a JSON Lines file (``{"key", "request"}`` per line,
+up to 2 GB) through the Files API's resumable upload: ``POST /upload/v1beta/files`` with ``X-Goog-Upload-Command:
+start`` answers the upload URL in its ``x-goog-upload-url`` header, and ``upload, finalize`` there sends the
+bytes (``x-goog-upload-status: final`` and ``{"file": {"name": "files/..."}}`` back). Its answers then come as
+a ``responsesFile``, downloaded from ``/files/{id}:download?alt=media``, one ``{"key", "response"}`` (or
+``"error"``) per line.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
+from .._files import Upload
 from ..transport import Request
 from ..types import Completion
 from ._io import Items, JobIO, PartStatus
@@ -22,28 +31,38 @@ from ._io import Items, JobIO, PartStatus
 __all__ = ["GeminiBatches", "state_of"]
 
 INLINE_BYTES = 20_000_000
+FILE_BYTES = 2_000_000_000
 _STATES = {"PENDING": "queued", "UNSPECIFIED": "queued", "RUNNING": "running", "SUCCEEDED": "completed",
            "FAILED": "failed", "CANCELLED": "cancelled", "EXPIRED": "expired", "CANCELLING": "cancelling"}
 
 
 class GeminiBatches:
-    """The batch API of the gemini dialect (inlined requests)."""
+    """The batch API of the gemini dialect: requests inlined, or in an uploaded file when they are large."""
 
     max_requests: int | None = None
-    max_bytes = INLINE_BYTES - 100_000  # room for the envelope around the requests
+    max_bytes = FILE_BYTES
+    inline_bytes = INLINE_BYTES - 100_000  # room for the envelope around the requests
 
     def line(self, custom_id: str, request: Request) -> dict[str, Any]:
         return {"request": request.json, "metadata": {"key": custom_id}}
 
     def submit(self, io: JobIO, lines: Sequence[Mapping[str, Any]], size: int) -> str:
-        body = {"batch": {"displayName": f"pepperpy {io.model.id} ({len(lines)} requests)",
-                          "inputConfig": {"requests": {"requests": list(lines)}}}}
+        name = f"pepperpy {io.model.id} ({len(lines)} requests)"
+        inline = io.provider.options.get("batch_inline_bytes", self.inline_bytes)
+        if isinstance(inline, bool) or not isinstance(inline, int) or inline < 0:
+            raise errors.ConfigurationError(f"{io.provider.name} option batch_inline_bytes must be a whole number "
+                                            f"of bytes, not {inline!r}")
+        if size <= inline:
+            source: dict[str, Any] = {"requests": {"requests": list(lines)}}
+        else:
+            source = {"fileName": _upload(io, lines, name)}
+        body = {"batch": {"displayName": name, "inputConfig": source}}
         path = f"/models/{urllib.parse.quote(io.model.wire_name, safe='')}:batchGenerateContent"
         operation = io.json("batch.create", Request("POST", path, json=body), replay=False)
-        name = operation.get("name") if isinstance(operation, Mapping) else None
-        if not isinstance(name, str) or not name.startswith("batches/"):
+        created = operation.get("name") if isinstance(operation, Mapping) else None
+        if not isinstance(created, str) or not created.startswith("batches/"):
             raise _shape(io, "a created batch without a 'batches/...' name")
-        return name
+        return created
 
     def poll(self, io: JobIO, part_id: str) -> PartStatus:
         operation = io.json("batch.poll", Request("GET", "/" + _path(part_id)))
@@ -68,20 +87,60 @@ class GeminiBatches:
                 items: Items) -> Iterator[tuple[str, Completion | errors.ProviderError]]:
         operation = status.raw if isinstance(status.raw, Mapping) else {}
         output = operation.get("response") or (operation.get("metadata") or {}).get("output") or {}
-        inlined = (output.get("inlinedResponses") or {}).get("inlinedResponses") or []
-        for entry in inlined:
+        entries: Iterable[Any] = (output.get("inlinedResponses") or {}).get("inlinedResponses") or []
+        responses = output.get("responsesFile")
+        if isinstance(responses, str) and responses:
+            entries = io.jsonl("batch.results", f"/{_path(responses)}:download?alt=media")
+        for entry in entries:
             if not isinstance(entry, Mapping):
                 continue
-            key = (entry.get("metadata") or {}).get("key")
-            if not isinstance(key, str):
-                continue
-            if entry.get("response") is not None:
-                yield key, items.completion(entry["response"])
-            else:
-                error = entry.get("error") or {}
-                code = error.get("code") if isinstance(error, Mapping) else None
-                status_code = code if isinstance(code, int) and 400 <= code < 600 else 400
-                yield key, items.error({"error": error}, status_code)
+            key = entry.get("key") or (entry.get("metadata") or {}).get("key")
+            if isinstance(key, str):
+                yield key, _outcome(entry, items)
+
+
+def _outcome(entry: Mapping[str, Any], items: Items) -> Completion | errors.ProviderError:
+    if entry.get("response") is not None:
+        return items.completion(entry["response"])
+    error = entry.get("error") or entry.get("status") or {}
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return items.error({"error": error}, code if isinstance(code, int) and 400 <= code < 600 else 400)
+
+
+def _upload(io: JobIO, lines: Sequence[Mapping[str, Any]], name: str) -> str:
+    """Upload the requests as a JSON Lines file (resumable upload, one chunk); its ``files/...`` name."""
+    with tempfile.TemporaryFile() as handle:
+        for line in lines:
+            entry = {"key": (line.get("metadata") or {}).get("key"), "request": line.get("request")}
+            handle.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        size = handle.tell()
+        handle.seek(0)
+        start = Request("POST", _upload_base(io.base_url) + "/files", json={"file": {"displayName": name}},
+                        headers={"X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+                                 "X-Goog-Upload-Header-Content-Length": str(size),
+                                 "X-Goog-Upload-Header-Content-Type": "application/jsonl"})
+        _, headers = io.answer("batch.upload", start)
+        url = headers.get("x-goog-upload-url")
+        if not url:
+            raise _shape(io, "an upload start without the x-goog-upload-url header")
+        if not io.same_origin(url):  # the session carries the key; the upload URL must be the provider's
+            raise errors.ProviderAPIError(f"{io.provider.name} gave an upload URL on another host "
+                                          f"({urllib.parse.urlsplit(url).hostname}); pepperpy does not send the "
+                                          f"key there", provider=io.provider.name, model=io.model.id)
+        upload = Upload.of(handle, param="items", name="pepperpy-batch.jsonl", mime_type="application/jsonl")
+        finish = Request("POST", url, upload=upload,
+                         headers={"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"})
+        answer, headers = io.answer("batch.upload", finish)
+    file = answer.get("file") if isinstance(answer, Mapping) else None
+    if headers.get("x-goog-upload-status") != "final" or not isinstance(file, Mapping) or not file.get("name"):
+        raise _shape(io, "an upload that did not finish (no x-goog-upload-status: final and file name)")
+    return str(file["name"])
+
+
+def _upload_base(base_url: str) -> str:
+    """``https://host/v1beta`` -> ``https://host/upload/v1beta``: the Files API's upload address."""
+    parts = urllib.parse.urlsplit(base_url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/upload" + parts.path, "", ""))
 
 
 def state_of(raw: Any) -> str:

@@ -10,13 +10,14 @@ batch price, or into that item's typed error.
 from __future__ import annotations
 
 import json
+import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
 import requests
-import urllib3
 
 from .. import _decode, _translate, errors
 from .._runtimes import Runtime
@@ -24,10 +25,10 @@ from ..catalog import Catalog
 from ..dialects.base import Dialect
 from ..pipeline import Pipeline, Prepared
 from ..resilience import RetryPolicy
-from ..transport import Request, iter_body, iter_lines
+from ..transport import Request, iter_lines
 from ..types import Completion, ModelSpec, ProviderSpec
 
-__all__ = ["ERROR_STATUS", "Items", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
+__all__ = ["ERROR_STATUS", "RESULT_BYTES", "Items", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
 
 Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | None, dict[str, Any]],
                    tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]]
@@ -37,7 +38,7 @@ Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | N
 ERROR_STATUS = {"invalid_request_error": 400, "authentication_error": 401, "billing_error": 402,
                 "permission_error": 403, "not_found_error": 404, "request_too_large": 413,
                 "rate_limit_error": 429, "api_error": 500, "timeout_error": 504, "overloaded_error": 529}
-_READ_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+RESULT_BYTES = 4_000_000_000  # a result file may be this large (it goes to a temporary file, not memory)
 
 
 @dataclass(frozen=True)
@@ -86,26 +87,54 @@ class JobIO:
         """The JSON answer of ``request``; ``replay=False`` for requests that create something."""
         return self.pipeline.send(op, Prepared(self.runtime, self.model, request), _json, replay=replay)
 
-    def open(self, op: str, request: Request) -> requests.Response:
-        """The open, streamed answer of ``request`` (the caller closes it)."""
-        return self.pipeline.send(op, Prepared(self.runtime, self.model, replace(request, stream=True)), _opened)
+    def answer(self, op: str, request: Request, *, replay: bool = True) -> tuple[Any, Mapping[str, str]]:
+        """The JSON answer of ``request`` and its headers (Gemini's resumable uploads say things there)."""
+        prepared = Prepared(self.runtime, self.model, request)
+        return self.pipeline.send(op, prepared, _json_and_headers, replay=replay)
 
-    def jsonl(self, op: str, request: Request) -> Iterator[Any]:
-        """The JSON values of a JSON Lines answer, read as they arrive (a result file can be large)."""
-        response = self.open(op, request)
-        provider, model = self.provider.name, self.model.id
+    def download(self, op: str, url: str, *, max_bytes: int = RESULT_BYTES) -> IO[bytes]:
+        """The body at ``url`` in a temporary file (at its start; the caller closes it): bounded, the key only
+        to the provider's own host, redirects followed without it, retried from scratch as the policy says."""
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+        transport = self.runtime.transport
+
+        def fetch(timeout: Any) -> int:
+            handle.seek(0)
+            handle.truncate()
+            return int(transport.download(url, max_bytes=max_bytes, into=handle, model=self.model.id,
+                                          timeout=timeout))
+
         try:
-            for number, line in enumerate(iter_lines(iter_body(response)), 1):
+            self.pipeline.send(op, Prepared(self.runtime, self.model, Request("GET", url)), _size, fetch=fetch)
+        except BaseException:
+            handle.close()
+            raise
+        handle.seek(0)
+        return handle
+
+    def content(self, op: str, url: str, *, max_bytes: int) -> bytes:
+        """The body at ``url`` in memory (a video), as ``download`` fetches it."""
+        transport = self.runtime.transport
+
+        def fetch(timeout: Any) -> bytes:
+            data = transport.download(url, max_bytes=max_bytes, model=self.model.id, timeout=timeout)
+            return data if isinstance(data, bytes) else b""
+
+        result = self.pipeline.send(op, Prepared(self.runtime, self.model, Request("GET", url)), _same, fetch=fetch)
+        return bytes(result)
+
+    def jsonl(self, op: str, url: str) -> Iterator[Any]:
+        """The JSON values of a JSON Lines file at ``url`` (a result file: downloaded to disk, then read line by
+        line, since it can be large)."""
+        provider, model = self.provider.name, self.model.id
+        with self.download(op, url) as handle:
+            for number, line in enumerate(iter_lines(iter(partial(handle.read, 1 << 16), b"")), 1):
                 if line.strip():
                     try:
                         yield json.loads(line)
                     except ValueError as exc:
                         raise errors.ProviderAPIError(f"{provider} sent a result file whose line {number} is not "
                                                       f"JSON", provider=provider, model=model) from exc
-        except _READ_FAILURES as exc:
-            raise _translate.from_transport_error(exc, provider=provider, model=model, streaming=True) from exc
-        finally:
-            response.close()
 
     def same_origin(self, url: str) -> bool:
         """Whether ``url`` is on the provider's own host (only there may its key go)."""
@@ -121,8 +150,16 @@ def _json(p: Prepared, response: requests.Response) -> Any:
     return _decode.json_body(p.runtime.transport, response, p.model)
 
 
-def _opened(p: Prepared, response: requests.Response) -> requests.Response:
-    return response
+def _json_and_headers(p: Prepared, response: requests.Response) -> tuple[Any, Mapping[str, str]]:
+    return _decode.json_body(p.runtime.transport, response, p.model), response.headers
+
+
+def _size(p: Prepared, size: int) -> int:
+    return size
+
+
+def _same(p: Prepared, value: bytes) -> bytes:
+    return value
 
 
 class Items:

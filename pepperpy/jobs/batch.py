@@ -25,6 +25,7 @@ from ..validation import check_context
 from ._anthropic import AnthropicBatches
 from ._gemini import GeminiBatches
 from ._io import Items, JobIO, PartStatus, Services
+from ._openai import OpenAIBatches
 from ._ref import JobRef, Part
 from ._wait import FINISHED, JobStatus, Progress, wait_until_finished
 
@@ -59,7 +60,7 @@ class BatchAPI(Protocol):
                 items: Items) -> Iterator[tuple[str, Completion | errors.ProviderError]]: ...
 
 
-_APIS: dict[str, BatchAPI] = {"anthropic": AnthropicBatches(), "gemini": GeminiBatches()}
+_APIS: dict[str, BatchAPI] = {"anthropic": AnthropicBatches(), "gemini": GeminiBatches(), "openai": OpenAIBatches()}
 
 
 def batch_api(provider: ProviderSpec) -> BatchAPI:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["OUTCOMES", "FakeItem", "FakeJob", "FakeJobs", "JobContext", "JobReply"]
+__all__ = ["OUTCOMES", "FakeFile", "FakeItem", "FakeJob", "FakeJobs", "JobContext", "JobReply"]
 
 OUTCOMES = ("completed", "failed", "expired")
 
@@ -60,6 +60,18 @@ class JobContext:
     origin: str
     request_id: str
     answer: Callable[[Any, str, Any, str], FakeItem]
+
+
+@dataclass(frozen=True)
+class FakeFile:
+    """A file the fake holds: uploaded (OpenAI ``/files``) or produced by a job (result files, videos)."""
+
+    id: str
+    purpose: str
+    filename: str
+    data: bytes
+    created: int
+    mime_type: str = "application/octet-stream"
 
 
 @dataclass
@@ -138,14 +150,18 @@ class FakeJobs:
 
     Settings, read when a job is created: ``polls`` (status reads until a job finishes), ``refuse`` (a text
     that makes the provider refuse any batch item whose prompt contains it). ``outcome(...)`` queues how the next
-    jobs end; ``all`` lists the jobs created, oldest first; ``get(id)`` finds one.
+    jobs end; ``all`` lists the jobs created, oldest first; ``get(id)`` finds one; ``files`` lists the files
+    uploaded to it or produced by its jobs.
     """
 
     def __init__(self) -> None:
         self.polls = 2
         self.refuse: str | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # also held by the providers' renderers while they write a job's files
+        self._lock = self.lock
         self._jobs: dict[str, FakeJob] = {}
+        self._files: dict[str, FakeFile] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}  # resumable uploads started, not finished (Gemini)
         self._outcomes: deque[str] = deque()
         self._count = 0
 
@@ -174,7 +190,27 @@ class FakeJobs:
     def clear(self) -> None:
         with self._lock:
             self._jobs.clear()
+            self._files.clear()
+            self.uploads.clear()
             self._outcomes.clear()
+
+    @property
+    def files(self) -> list[FakeFile]:
+        """The files held: uploaded ones and those jobs produced, oldest first."""
+        with self._lock:
+            return list(self._files.values())
+
+    def file(self, file_id: str) -> FakeFile | None:
+        with self._lock:
+            return self._files.get(file_id)
+
+    def add_file(self, purpose: str, filename: str, data: bytes, prefix: str = "file-",
+                 mime_type: str = "application/octet-stream") -> FakeFile:
+        with self._lock:
+            self._count += 1
+            file = FakeFile(f"{prefix}fake{self._count:06d}", purpose, filename, data, int(time.time()), mime_type)
+            self._files[file.id] = file
+            return file
 
     def create(self, provider: str, kind: str, model: str, request: Any, make_id: Callable[[int], str],
                items: Sequence[FakeItem] = ()) -> FakeJob:

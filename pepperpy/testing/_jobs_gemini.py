@@ -9,12 +9,14 @@ state with ``done: true``; ``batchStats`` counts are strings and left out when z
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from pepperpy.testing._gemini import GEMINI
-from pepperpy.testing._jobs import FakeJob, JobContext, JobReply
+from pepperpy.testing._jobs import FakeFile, FakeJob, JobContext, JobReply
+from pepperpy.testing._wire import dumps
 
 __all__ = ["play_gemini_batch"]
 
@@ -23,6 +25,10 @@ _TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContent
 
 
 def play_gemini_batch(ctx: JobContext) -> JobReply:
+    if ctx.action == "upload":
+        return _upload(ctx)
+    if ctx.action == "download":
+        return _download(ctx)
     if ctx.action == "create":
         return _create(ctx)
     job = ctx.jobs.get(ctx.ident)
@@ -30,7 +36,7 @@ def play_gemini_batch(ctx: JobContext) -> JobReply:
         return JobReply(404, GEMINI.error_body(404, f"Batch {ctx.ident} not found.", ctx.model, ctx.request_id))
     if ctx.action == "get":
         ctx.jobs.read(job.id)
-        return JobReply(200, _operation(job))
+        return JobReply(200, _operation(ctx, job))
     if ctx.action == "cancel":
         ctx.jobs.cancel(job.id)
         return JobReply(200, {})
@@ -40,23 +46,82 @@ def play_gemini_batch(ctx: JobContext) -> JobReply:
 def _create(ctx: JobContext) -> JobReply:
     batch = ctx.body.get("batch") if isinstance(ctx.body, Mapping) else None
     source = (batch.get("inputConfig") or batch.get("input_config") or {}) if isinstance(batch, Mapping) else {}
-    inner = source.get("requests") if isinstance(source, Mapping) else None
-    requests = inner.get("requests") if isinstance(inner, Mapping) else None
-    if not isinstance(requests, list) or not requests:
+    file_name = source.get("fileName") or source.get("file_name") if isinstance(source, Mapping) else None
+    entries: Any = None
+    if file_name:
+        entries = _file_requests(ctx, str(file_name))
+        if isinstance(entries, JobReply):
+            return entries
+    elif isinstance(source, Mapping) and isinstance(source.get("requests"), Mapping):
+        entries = source["requests"].get("requests")
+    if not isinstance(entries, list) or not entries:
         return _invalid(ctx, "* BatchGenerateContentRequest.batch.input_config: requests is not specified")
     items = []
-    for index, entry in enumerate(requests):
+    for index, entry in enumerate(entries):
         request = entry.get("request") if isinstance(entry, Mapping) else None
         if not isinstance(request, Mapping):
             return _invalid(ctx, f"* batch.input_config.requests.requests[{index}].request: request is not specified")
-        key = (entry.get("metadata") or {}).get("key", str(index))
+        key = entry.get("key") or (entry.get("metadata") or {}).get("key", str(index))
         items.append(ctx.answer(GEMINI, str(key), request, ctx.model))
     job = ctx.jobs.create("gemini", "batch", ctx.model, ctx.body, lambda n: f"batches/fakebatch{n:06d}", items)
     job.extra["displayName"] = str(batch.get("displayName") or batch.get("display_name") or "") if batch else ""
-    return JobReply(200, _operation(job))
+    job.extra["file_input"] = bool(file_name)
+    return JobReply(200, _operation(ctx, job))
 
 
-def _operation(job: FakeJob) -> dict[str, Any]:
+def _file_requests(ctx: JobContext, name: str) -> list[Any] | JobReply:
+    file = ctx.jobs.file(name)
+    if file is None:
+        return JobReply(404, GEMINI.error_body(404, f"File {name} not found.", ctx.model, ctx.request_id))
+    try:
+        return [json.loads(line) for line in file.data.decode("utf-8").splitlines() if line.strip()]
+    except ValueError:
+        return _invalid(ctx, f"* batch.input_config.file_name: {name} is not a JSON Lines file")
+
+
+def _upload(ctx: JobContext) -> JobReply:
+    """The Files API's resumable upload, both steps: ``start`` answers the upload URL in a header, ``upload,
+    finalize`` takes the bytes and answers the File."""
+    command = ctx.headers.get("x-goog-upload-command", "")
+    if command == "start":
+        if ctx.headers.get("x-goog-upload-protocol") != "resumable":
+            return _invalid(ctx, "Only the resumable upload protocol is supported (X-Goog-Upload-Protocol).")
+        declared = ctx.headers.get("x-goog-upload-header-content-length", "")
+        file = (ctx.body or {}).get("file") if isinstance(ctx.body, Mapping) else None
+        with ctx.jobs.lock:
+            session = f"fakeupload{len(ctx.jobs.uploads) + 1:06d}"
+            ctx.jobs.uploads[session] = {"size": int(declared) if declared.isdigit() else None,
+                                         "mime": ctx.headers.get("x-goog-upload-header-content-type", ""),
+                                         "displayName": (file or {}).get("displayName", "")}
+        url = f"{ctx.origin}/upload/v1beta/files?upload_id={session}&upload_protocol=resumable"
+        return JobReply(200, {}, {"x-goog-upload-url": url, "x-goog-upload-status": "active"})
+    pending = ctx.jobs.uploads.pop(ctx.query.get("upload_id", ""), None)
+    if pending is None or "finalize" not in command or ctx.headers.get("x-goog-upload-offset") != "0":
+        return _invalid(ctx, "Unknown upload session, or not 'upload, finalize' at offset 0.")
+    if pending["size"] is not None and pending["size"] != len(ctx.raw):
+        return _invalid(ctx, f"Declared {pending['size']} bytes, received {len(ctx.raw)}.")
+    stored = ctx.jobs.add_file("upload", str(pending["displayName"]), ctx.raw, prefix="files/",
+                               mime_type=str(pending["mime"]))
+    return JobReply(200, {"file": _file(ctx, stored)}, {"x-goog-upload-status": "final"})
+
+
+def _download(ctx: JobContext) -> JobReply:
+    file = ctx.jobs.file(ctx.ident)
+    if file is None:
+        return JobReply(404, GEMINI.error_body(404, f"File {ctx.ident} not found.", ctx.model, ctx.request_id))
+    if ctx.query.get("alt") != "media":
+        return JobReply(200, _file(ctx, file))
+    return JobReply(200, file.data, {"Content-Type": file.mime_type})
+
+
+def _file(ctx: JobContext, file: FakeFile) -> dict[str, Any]:
+    return {"name": file.id, "displayName": file.filename, "mimeType": file.mime_type,
+            "sizeBytes": str(len(file.data)), "createTime": _time(file.created), "updateTime": _time(file.created),
+            "uri": f"{ctx.origin}/v1beta/{file.id}", "state": "ACTIVE",
+            "source": "GENERATED" if file.purpose != "upload" else "UPLOADED"}
+
+
+def _operation(ctx: JobContext, job: FakeJob) -> dict[str, Any]:
     state = "BATCH_STATE_" + (_STATES[job.end] if job.finished else ("RUNNING" if job.reads else "PENDING"))
     answered = job.answered()
     stats = {"requestCount": len(job.items),
@@ -85,7 +150,16 @@ def _operation(job: FakeJob) -> dict[str, Any]:
         else:
             entry["error"] = (item.body or {}).get("error", {"code": item.status, "message": "error"})
         responses.append(entry)
-    output = {"inlinedResponses": {"inlinedResponses": responses}}
+    output: dict[str, Any] = {"inlinedResponses": {"inlinedResponses": responses}}
+    if job.extra.get("file_input"):  # answers to a file input come as a file too
+        with ctx.jobs.lock:
+            if "responsesFile" not in job.extra:
+                lines = [{"key": entry["metadata"]["key"], **{k: v for k, v in entry.items() if k != "metadata"}}
+                         for entry in responses]
+                data = "".join(dumps(line) + "\n" for line in lines).encode()
+                job.extra["responsesFile"] = ctx.jobs.add_file("batch_output", f"{job.id} responses", data,
+                                                               prefix="files/batch-", mime_type="application/jsonl").id
+        output = {"responsesFile": job.extra["responsesFile"]}
     metadata["output"] = output
     operation["response"] = {"@type": _TYPE + "Output", **output}
     return operation

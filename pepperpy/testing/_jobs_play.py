@@ -5,6 +5,7 @@ from __future__ import annotations
 from pepperpy.testing._jobs import JobContext, JobReply
 from pepperpy.testing._jobs_anthropic import play_anthropic_batch
 from pepperpy.testing._jobs_gemini import play_gemini_batch
+from pepperpy.testing._jobs_openai import play_openai_batch
 
 __all__ = ["play_job"]
 
@@ -14,4 +15,6 @@ def play_job(dialect: str, ctx: JobContext) -> JobReply:
         return play_anthropic_batch(ctx)
     if dialect == "gemini":
         return play_gemini_batch(ctx)
+    if dialect == "openai":
+        return play_openai_batch(ctx)
     return JobReply(404, {"error": {"message": f"no job endpoints for {dialect}", "type": "not_found_error"}})

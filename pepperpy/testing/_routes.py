@@ -25,7 +25,11 @@ _AGENT = re.compile(r"/v1/agent/(?P<agent>[^/]+)/chat$")
 _GEMINI_CALL = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
 _ANTHROPIC_BATCH = re.compile(r"/v1/messages/batches(?:/(?P<id>[^/]+)(?:/(?P<action>cancel|results))?)?$")
 _GEMINI_BATCH = re.compile(r"/v1beta/batches/(?P<id>[^/:]+)(?::(?P<action>cancel))?$")
+_GEMINI_UPLOAD = re.compile(r"/upload/v1beta/files$")
+_GEMINI_FILE = re.compile(r"/v1beta/files/(?P<id>[^/:]+)(?P<download>:download)?$")
 _GEMINI_JOBS = {"batchGenerateContent": "create"}
+_OPENAI_FILES = re.compile(r"/files(?:/(?P<id>[^/]+)(?P<content>/content)?)?$")
+_OPENAI_BATCHES = re.compile(r"/batches(?:/(?P<id>[^/]+)(?:/(?P<action>cancel))?)?$")
 _GEMINI_METHODS = {
     "generateContent": ("chat", False),
     "streamGenerateContent": ("chat", True),
@@ -98,8 +102,22 @@ def _job_route(method: str, path: str) -> Route | None:
         action = match["action"] or "get"
         if (method == "POST") == (action == "cancel"):
             return Route("job", GEMINI, action=action, ident=f"batches/{match['id']}")
+    if method == "POST" and _GEMINI_UPLOAD.search(path):
+        return Route("job", GEMINI, action="upload")
+    if method == "GET" and (match := _GEMINI_FILE.search(path)):  # also /download/v1beta/files/...
+        return Route("job", GEMINI, action="download", ident=f"files/{match['id']}")
     if method == "POST" and (match := _GEMINI_CALL.search(path)) and match["method"] in _GEMINI_JOBS:
         return Route("job", GEMINI, model=match["model"], action=_GEMINI_JOBS[match["method"]])
+    if "/v1beta/" in path:
+        return None
+    if (match := _OPENAI_FILES.search(path)) is not None:
+        action = "file.content" if match["content"] else ("file.get" if match["id"] else "file.create")
+        if (method == "POST") == (action == "file.create"):
+            return Route("job", OPENAI, action=action, ident=match["id"] or "")
+    if (match := _OPENAI_BATCHES.search(path)) is not None:
+        action = match["action"] or ("get" if match["id"] else "create")
+        if (method == "POST") == (action in ("create", "cancel")):
+            return Route("job", OPENAI, action=action, ident=match["id"] or "")
     return None
 
 

@@ -9,7 +9,7 @@ import pepperpy
 from pepperpy.testing import FakeProviderServer
 from tests.jobs.helpers import FakeClock, job_client
 
-MODELS = {"anthropic": "claude-haiku-4-5", "gemini": "gemini-3.8-flash"}
+MODELS = {"anthropic": "claude-haiku-4-5", "gemini": "gemini-3.8-flash", "openai": "gpt-4o-mini"}
 
 
 @pytest.mark.parametrize("provider", sorted(MODELS))

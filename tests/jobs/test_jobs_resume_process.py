@@ -26,7 +26,7 @@ with pepperpy.Client(env_file=None) as client:
                       "ids": list(job.provider_ids)}))
 """
 
-MODELS = {"anthropic": "claude-haiku-4-5", "gemini": "gemini-3.8-flash"}
+MODELS = {"anthropic": "claude-haiku-4-5", "gemini": "gemini-3.8-flash", "openai": "gpt-4o-mini"}
 
 
 @pytest.mark.parametrize("provider", sorted(MODELS))
