@@ -17,6 +17,7 @@ __all__ = [
 ]
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
+_THINKING = ("thinking", "redacted_thinking")
 
 
 def _empty() -> Mapping[str, Any]:
@@ -236,6 +237,10 @@ class Completion:
         message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
         if self.tool_calls:
             message["tool_calls"] = [call.to_message() for call in self.tool_calls]
+            blocks = self.raw.get("content") if isinstance(self.raw, Mapping) else None
+            if isinstance(blocks, list) and any(isinstance(b, Mapping) and b.get("type") in _THINKING
+                                                for b in blocks):
+                message["content"] = list(blocks)  # Anthropic: thinking must come back, signed, before tool_use
         elif message["content"] is None:
             message["content"] = ""
         return message

@@ -71,3 +71,21 @@ def _maybe_json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def test_anthropic_thinking_blocks_come_back_with_the_tool_calls() -> None:
+    from pepperpy.dialects.anthropic import DIALECT
+    from pepperpy.types import ModelSpec, ProviderSpec
+
+    model = ModelSpec(id="claude-test", provider="anthropic")
+    provider = ProviderSpec(name="anthropic", dialect="anthropic", base_url="https://api.anthropic.com")
+    answer = {"id": "msg_1", "type": "message", "role": "assistant", "stop_reason": "tool_use",
+              "content": [{"type": "thinking", "thinking": "Need the weather.", "signature": "sig-1"},
+                          {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}],
+              "usage": {"input_tokens": 5, "output_tokens": 3}}
+    r = DIALECT.parse_chat(answer, model)
+    messages = [{"role": "user", "content": "Weather in Oslo?"}, r.message,
+                pepperpy.tool_result(r.tool_calls[0], "cold")]
+    body = DIALECT.build_chat(provider, model, messages, {}, stream=False).json
+    assert body["messages"][1]["content"] == answer["content"]  # signed thinking first, the tool_use once
+    assert body["messages"][2]["content"][0]["tool_use_id"] == "toolu_1"
