@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import (
     AuthenticationError,
+    BudgetExceededError,
     CatalogError,
     CircuitOpenError,
     ConfigurationError,
@@ -34,6 +35,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .api import complete, default_client, embed, reset_default_client, stream
+    from .budget import Budget
     from .cache import CacheConfig
     from .client import Client
     from .jobs import BatchJob, JobStatus
@@ -55,7 +57,8 @@ if TYPE_CHECKING:
 # The client side (requests, urllib3, the dataclasses) loads on first use, so `import pepperpy` stays cheap
 # for programs that only touch it sometimes, such as a CLI or a Django app at startup.
 _LAZY = {
-    "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience", "CacheConfig": "cache",
+    "Budget": "budget", "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience",
+    "CacheConfig": "cache",
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
@@ -63,9 +66,10 @@ _LAZY = {
 }
 
 
-_SUBMODULES = frozenset({"aio", "api", "audit", "cache", "catalog", "cli", "client", "config", "dialects", "jobs",
-                         "pipeline", "providers", "ratelimit", "resilience", "schema", "structured", "testing",
-                         "tokens", "tools", "transport", "types", "validation", "web"})
+_SUBMODULES = frozenset({"aio", "api", "audit", "budget", "cache", "catalog", "cli", "client", "config", "dialects",
+                         "events", "jobs", "pipeline", "providers", "ratelimit", "resilience", "schema", "structured",
+                         "telemetry", "testing", "tokens", "tools", "transport", "types", "usage", "validation",
+                         "web"})
 
 
 def __getattr__(name: str) -> Any:
@@ -90,6 +94,8 @@ __all__ = [
     "AuthenticationError",
     "BatchJob",
     "BreakerConfig",
+    "Budget",
+    "BudgetExceededError",
     "CacheConfig",
     "CatalogError",
     "Chunk",

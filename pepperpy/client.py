@@ -21,17 +21,21 @@ from . import errors
 from ._async import AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
 from ._count import count_tokens
+from ._observer import Observer
 from ._runtimes import Runtimes, Timeout
+from .budget import Budget
 from .cache import CacheInfo
 from .catalog import Catalog
 from .config import DEFAULT_ENV_FILE, SHARED_STATE_ENV, Settings
+from .events import EventName
 from .pipeline import Pipeline, Prepared
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
-from .resilience import RetryPolicy
+from .resilience import BreakerStats, RetryPolicy
 from .structured import ask
 from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from .transport import DEFAULT_POOL_MAXSIZE
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
+from .usage import UsageReport
 from .validation import build_messages, check_context, check_embed_input, check_params
 
 if TYPE_CHECKING:
@@ -167,6 +171,11 @@ class Client(AsyncClientMixin):
     ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
     ``PEPPERPY_SHARED_STATE`` variable) shares the breakers, rate limits and cache with every worker using the
     same Redis and ``shared_namespace`` (default ``"pepperpy"``); see docs/web-apps.md.
+
+    Observability (docs/observability.md): ``client.usage()`` totals, ``client.on(event, fn)`` hooks,
+    ``budget=5.00`` (USD, or a ``pepperpy.Budget``) refuses a call that could pass it before sending it (with
+    ``shared_state``, one budget for every worker), and ``telemetry=True`` (or ``PEPPERPY_TELEMETRY=1``) records
+    OpenTelemetry spans and metrics.
     Every option but ``catalog`` is keyword-only.
     """
 
@@ -188,9 +197,10 @@ class Client(AsyncClientMixin):
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  transport: BaseAdapter | None = None, shared_state: Any = None,
-                 shared_namespace: str | None = None) -> None:
+                 shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None) -> None:
         self.retry_policy = _retry_policy(retry_policy, max_retries=max_retries, max_retry_wait=max_retry_wait,
                                           total_timeout=total_timeout)
+        budget = Budget.of(budget)
         self.settings = Settings(env_file, api_keys, use_keyring)
         self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
                                   rate_limit_wait=rate_limit_wait, log_content=log_content,
@@ -204,6 +214,7 @@ class Client(AsyncClientMixin):
         self.catalog = Catalog.load(extra)
         if providers:
             self.catalog = self.catalog.with_overrides(providers)
+        self._pipeline.observer = self._observer(budget, telemetry, log_content)
         timeout = _check_timeout(timeout)
         self.max_retries = self.retry_policy.max_retries
         for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
@@ -441,6 +452,61 @@ class Client(AsyncClientMixin):
 
         return BatchJob(self._jobs(), JobRef.decode(id, "batch"))
 
+    # ------------------------------------------------------------------ observability
+
+    def usage(self, *, reset: bool = False) -> UsageReport:
+        """Totals of this Client's calls by ``"provider/model"``: calls, errors, tokens, cost, cache hits.
+
+        ``reset=True`` returns them and starts again from zero. Thread-safe.
+
+        >>> report = client.usage()                         # doctest: +SKIP
+        >>> report.total.cost, report["openai/gpt-4o-mini"].calls   # doctest: +SKIP
+        """
+        return self._pipeline.observer.ledger.report(reset)
+
+    def on(self, event: EventName, fn: Any) -> Any:
+        """Call ``fn(event_object)`` on ``event``: ``"request"``, ``"response"``, ``"retry"``, ``"fallback"``,
+        ``"breaker"`` or ``"cache_hit"`` (see ``pepperpy.events``). Returns ``fn``, so it works as a decorator
+        factory's target too. A hook that raises is logged and never breaks the call.
+
+        >>> client.on("response", lambda e: print(e.model, e.status, e.cost))   # doctest: +SKIP
+        """
+        self._pipeline.observer.hooks.add(event, fn)
+        return fn
+
+    def off(self, event: EventName, fn: Any) -> bool:
+        """Remove a hook added with ``on``; False when it was not there."""
+        return self._pipeline.observer.hooks.remove(event, fn)
+
+    def breaker_stats(self, provider: str) -> BreakerStats:
+        """``BreakerStats(provider, state, failures, last_failure, last_failure_at, opened_at, times_opened)``
+        of ``provider``'s circuit breaker.
+
+        >>> client.breaker_stats("openai").times_opened   # doctest: +SKIP
+        """
+        return self._pipeline.breaker_stats(self.catalog.provider(provider).name)
+
+    def _observer(self, budget: Budget | None, telemetry: bool | None, log_content: bool) -> Observer:
+        from .telemetry import TELEMETRY_ENV, enabled
+
+        instruments = None
+        if enabled(telemetry, self.settings.get(TELEMETRY_ENV)):
+            from .telemetry import Telemetry
+
+            instruments = Telemetry(log_content)
+        for name in (budget.providers if budget is not None else ()):
+            self.catalog.provider(name)  # a misspelt provider would never be limited
+        make_counter = None
+        shared = self._pipeline.shared
+        if budget is not None and shared is not None:  # one budget for every worker on this Redis
+            from .shared.counter import SharedCounter
+
+            def make_counter(name: str, ttl: float | None) -> SharedCounter:
+                return SharedCounter(shared, name, ttl)
+
+        keeper = Observer.keeper(budget, lambda name: self.catalog.resolve(name)[1], make_counter)
+        return Observer(budget=keeper, telemetry=instruments)
+
     # ------------------------------------------------------------------ resilience state
 
     def breaker_state(self, provider: str) -> str:
@@ -473,7 +539,7 @@ class Client(AsyncClientMixin):
         runtime = self._runtimes.get(provider)
         body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
         return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
-                                                                   stream=stream))
+                                                                   stream=stream), checked, body_messages)
 
     def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)
@@ -483,7 +549,9 @@ class Client(AsyncClientMixin):
             raise errors.ValidationError(f"{spec.name} is a chat model; embed() needs an embedding model such as "
                                          f"{self._example('embedding', provider.name)}", param="model", value=model)
         runtime = self._runtimes.get(provider)
-        return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, check_params(spec, params)))
+        checked = check_params(spec, params)
+        return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
+                        texts=texts)
 
     def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                  system: str | None, params: dict[str, Any], *, preflight: bool = True

@@ -9,6 +9,7 @@ PepperpyError
 │   └── StructuredOutputError   an answer that is not the JSON asked for: .text, .errors [(json_path, message)]
 ├── MaxTurnsError            a tool loop that reached max_turns: .messages (the transcript), .steps
 ├── JobTimeoutError          wait(timeout=) ran out while a batch or video job was still running: .job_id
+├── BudgetExceededError      a call whose worst-case cost would pass Client(budget=); nothing was sent
 └── ProviderError            .provider (alias .provider_type), .model, .status_code, .details, .request_id, .retryable
     ├── ProviderAPIError     an HTTP error answer
     │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
@@ -35,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "BudgetExceededError",
     "CatalogError",
     "CircuitOpenError",
     "ConfigurationError",
@@ -159,6 +161,21 @@ class MaxTurnsError(PepperpyError):
         self.steps = list(steps)
         self.completion = completion
         self.max_turns = max_turns
+
+
+class BudgetExceededError(PepperpyError):
+    """A call whose worst-case cost would pass the Client's budget; refused before anything was sent.
+
+    ``scope`` is what the limit applies to (``"total"``, a provider, or ``"provider/model"``), ``period`` its
+    period (None, ``"hour"``, ``"day"``, ``"month"``); ``limit``, ``spent`` (so far in the period, reserved
+    calls included) and ``needed`` (this call's worst case) are USD.
+    """
+
+    def __init__(self, message: str, *, scope: str, limit: float, spent: float, needed: float,
+                 period: str | None = None, model: str | None = None) -> None:
+        super().__init__(message)
+        self.scope, self.limit, self.spent, self.needed = scope, limit, spent, needed
+        self.period, self.model = period, model
 
 
 class ProviderError(PepperpyError):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import requests
 
 from . import audit
+from ._observer import Observer
 from ._runtimes import Runtime
 from .cache import CacheInfo, make_cache
 from .errors import (
@@ -43,7 +44,7 @@ from .errors import (
     RateLimitError,
 )
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
-from .resilience import BreakerConfig, ProviderBreaker, RetryPolicy, Timeout
+from .resilience import BreakerConfig, BreakerStats, ProviderBreaker, RetryPolicy, Timeout
 from .transport import Request, interrupt
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 
@@ -60,11 +61,15 @@ X = TypeVar("X")
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One hop, ready to send: the provider's runtime, the resolved model and the request."""
+    """One hop, ready to send: the provider's runtime, the resolved model and the request; for the budget and
+    telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given."""
 
     runtime: Runtime
     model: ModelSpec
     request: Request
+    params: Mapping[str, Any] | None = None
+    messages: Sequence[Mapping[str, Any]] | None = None
+    texts: Sequence[str] | None = None
 
 
 
@@ -105,10 +110,13 @@ class _Guard:
 class _Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attempts", "audit", "cached", "deadline", "estimate", "failures", "request_id", "start",
-                 "status_code")
+    __slots__ = ("attempts", "audit", "cached", "deadline", "estimate", "failures", "op", "request_id",
+                 "reservation", "span", "start", "status_code")
 
-    def __init__(self, deadline: float | None = None) -> None:
+    def __init__(self, op: str, deadline: float | None = None) -> None:
+        self.op = op
+        self.span: Any = None  # the call's OpenTelemetry span, with telemetry on
+        self.reservation: Any = None  # the hop's hold on the budget, with a budget
         self.attempts = 0
         self.deadline = deadline  # total_timeout: one deadline for every hop, limiter wait and retry
         # Whether an audit record may be logged: failures are WARNING, so at a WARNING level only they are;
@@ -133,9 +141,10 @@ class Pipeline:
     def __init__(self, policy: RetryPolicy, *, cache: Any = False, breaker: Any = None,
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
-                 shared: SharedState | None = None) -> None:
+                 shared: SharedState | None = None, observer: Observer | None = None) -> None:
         self.policy = policy
         self.shared = shared  # Redis, for breakers, limiters and cache shared by every worker (shared/)
+        self.observer = observer if observer is not None else Observer()
         self.cache = self._make_cache(cache)
         self.breaker_config = _breaker_config(breaker)
         self.rate_limits = {name: dict(_check_limits(name, values)) for name, values in (rate_limits or {}).items()}
@@ -153,6 +162,7 @@ class Pipeline:
         self._guards = {}
         if self.shared is not None:
             self.shared.after_fork()
+        self.observer.after_fork()
         if self.cache is not None:
             self.cache = self._make_cache(self.cache.config)
 
@@ -174,22 +184,30 @@ class Pipeline:
     def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              parse: Callable[[Prepared, requests.Response], R], use_cache: bool = True) -> R:
         """complete / embed: the parsed result of the first hop that succeeds."""
-        trace = _Trace(self.policy.deadline())
+        trace = _Trace(op, self.policy.deadline())
 
         def attempt(p: Prepared) -> R:
             return self._once(p, parse, use_cache, trace)
 
-        p, hop, result = self._run(op, names, prepare, attempt, trace)
-        if trace.audit:
-            self._audit(op, p, hop, names, trace, result=result)
+        try:
+            p, hop, result = self._run(op, names, prepare, attempt, trace)
+        finally:
+            if trace.span is not None:
+                self.observer.detach(trace)
+        self._ended(p, hop, names, trace, result=result)
         return result
 
     def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared],
                finish: Callable[[Completion], Completion] | None = None) -> Stream:
         """stream: the first hop whose response opens; its chunks as a Stream (``finish`` completes the
         answer at its end, e.g. with ``parsed``)."""
-        trace = _Trace(self.policy.deadline())
-        p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
+        trace = _Trace("stream", self.policy.deadline())
+        try:
+            p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace),
+                                         trace)
+        finally:
+            if trace.span is not None:
+                self.observer.detach(trace)
         spec = p.model
         guard = self._guards[p.runtime.spec.name]
         settle = bool(trace.estimate)
@@ -197,13 +215,13 @@ class Pipeline:
         def ended(completion: Completion | None, error: BaseException | None) -> None:
             if settle and completion is not None:
                 guard.settle(trace.estimate, completion.usage.total_tokens)
-            if trace.audit and (completion is not None or error is None or isinstance(error, ProviderError)):
-                self._audit("stream", p, hop, names, trace, result=completion,
-                            error=error if isinstance(error, ProviderError) else None,
-                            status=None if completion is not None or error is not None else "closed")
+            if completion is None and isinstance(error, ProviderError):
+                self.observer.ledger.record(p.runtime.spec.name, spec.id, error=True)
+            self._ended(p, hop, names, trace, result=completion, error=error,
+                        status=None if completion is not None or error is not None else "closed")
 
         return Stream(p.runtime.chunks(spec, response), model=spec.id, provider=spec.provider,
-                      close=response.close, spec=spec, on_end=ended if trace.audit or settle else None,
+                      close=response.close, spec=spec, on_end=ended,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
     def send(self, op: str, p: Prepared, parse: Callable[[Prepared, Any], X], *, replay: bool = True,
@@ -217,7 +235,7 @@ class Pipeline:
         that say nothing was done are retried (429, 503, 529). ``fetch(timeout)`` replaces sending ``p.request``
         (a download through ``Transport.download``); ``parse`` then gets what it returned.
         """
-        trace = _Trace(self.policy.deadline())
+        trace = _Trace(op, self.policy.deadline())
         policy = self.policy if replay else _NoReplay.of(self.policy)
         try:
             result = self._guarded(p, parse, trace, policy=policy, estimate=False, fetch=fetch)
@@ -231,6 +249,7 @@ class Pipeline:
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
+        observer = self.observer
         last: tuple[Prepared, int, ProviderError] | None = None
         for hop, name in enumerate(names):
             if last is not None and trace.deadline is not None and self.policy.clock() >= trace.deadline:
@@ -241,21 +260,30 @@ class Pipeline:
                 if hop == 0:
                     raise
                 trace.failed(name, exc)
+                if hop + 1 < len(names):
+                    observer.fallback(trace, name, names[hop + 1], exc)
                 continue
+            if hop == 0 and observer.telemetry is not None:
+                observer.begin(trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
+                               p.messages)
             try:
                 return p, hop, attempt(p)
             except ProviderError as exc:
+                observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
                 if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
                     trace.failed(p.model.name, exc)
+                    observer.fallback(trace, p.model.name, names[hop + 1], exc)
                     last = (p, hop, exc)
                     continue
-                if trace.audit:
-                    self._audit(op, p, hop, names, trace, error=exc)
+                self._ended(p, hop, names, trace, error=exc)
+                raise
+            except BaseException as exc:  # nothing counted: refused by the budget, interrupted, bad input
+                observer.settle(trace, None)
+                observer.abandoned(trace, exc)
                 raise
         assert last is not None  # hop 0 either returned, raised, or fell back
         p, hop, error = last
-        if trace.audit:
-            self._audit(op, p, hop, names, trace, error=error)
+        self._ended(p, hop, names, trace, error=error)
         raise error
 
     def _once(self, p: Prepared, parse: Callable[[Prepared, requests.Response], R], use_cache: bool,
@@ -267,6 +295,8 @@ class Pipeline:
             hit = cache.get(key)
             if hit is not None:  # a private copy, already marked cached
                 trace.cached = True
+                if self.observer.hooks.cache_hit or trace.span is not None:
+                    self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
                 return cast(R, hit)
         result = self._guarded(p, parse, trace)
         if trace.estimate:
@@ -281,12 +311,18 @@ class Pipeline:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
         guard = self._guard(p.runtime.spec)
         policy = policy or self.policy
-        send = fetch if fetch is not None else partial(self._send, p)
+        observer = self.observer
+        if observer.budget is not None and estimate:
+            observer.reserve(trace, p.model, p.params, p.messages, p.texts)
         if guard.limiter is not None and guard.limiter.tpm and estimate:
             trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
         ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
+        send = fetch if fetch is not None else partial(self._send, p)
+        if observer.hooks.request and fetch is None:
+            send = partial(self._send_told, p, trace)
+        on_retry = partial(self._retried, p, trace) if observer.hooks.retry or trace.span is not None else None
         try:
-            response = policy.call(send, p.runtime.transport.timeout, trace, trace.deadline)
+            response = policy.call(send, p.runtime.transport.timeout, trace, trace.deadline, on_retry)
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
             guard.failed(exc, ticket)
@@ -300,6 +336,14 @@ class Pipeline:
     @staticmethod
     def _send(p: Prepared, timeout: Timeout) -> requests.Response:
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
+
+    def _send_told(self, p: Prepared, trace: _Trace, timeout: Timeout) -> requests.Response:
+        """``_send`` with the ``request`` hooks told first."""
+        self.observer.request(trace, p.runtime.spec.name, p.model.id, p.runtime.transport.url(p.request.path))
+        return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
+
+    def _retried(self, p: Prepared, trace: _Trace, error: ProviderError, wait: float, attempt: int) -> None:
+        self.observer.retry(trace, p.runtime.spec.name, p.model.id, error, wait, attempt)
 
     # ------------------------------------------------------------------ per provider
 
@@ -330,6 +374,8 @@ class Pipeline:
                 SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
                                   sleep=sleep) if rpm or tpm else None)
         breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None
+        if breaker is not None:
+            self.observer.watch(breaker)
         limiter = None
         if rpm or tpm:
             limiter = RateLimiter(provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock, sleep=sleep)
@@ -343,8 +389,33 @@ class Pipeline:
         guard = self._guard(provider) if self.shared is not None else self._guards.get(provider.name)
         return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
 
+    def breaker_stats(self, provider: str) -> BreakerStats:
+        """What ``provider``'s breaker has seen (a fresh one's figures before its first call)."""
+        if self.breaker_config is None:
+            return BreakerStats(provider, "disabled")
+        guard = self._guards.get(provider)
+        if guard is None or guard.breaker is None:
+            return BreakerStats(provider, "closed")
+        breaker = guard.breaker
+        if isinstance(breaker, ProviderBreaker):
+            return breaker.stats()
+        local = breaker.local.stats()  # shared: the state every worker sees, and what this process saw
+        return BreakerStats(provider, breaker.state, breaker.fail_counter, local.last_failure, local.last_failure_at,
+                            local.opened_at, local.times_opened)
+
     def cache_info(self) -> CacheInfo:
         return self.cache.info() if self.cache is not None else CacheInfo(0, 0, 0, 0)
+
+    # ------------------------------------------------------------------ the end of a call
+
+    def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
+               result: Completion | Embeddings | None = None, error: BaseException | None = None,
+               status: str | None = None) -> None:
+        """One call is over: the observer (totals, budget, hooks, span), then the audit record."""
+        self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
+        if trace.audit and (result is not None or error is None or isinstance(error, ProviderError)):
+            self._audit(trace.op, p, hop, names, trace, result=result,
+                        error=error if isinstance(error, ProviderError) else None, status=status)
 
     # ------------------------------------------------------------------ audit
 

@@ -61,7 +61,8 @@ from .errors import (
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE", "DEFAULT_BACKOFF_MAX", "DEFAULT_FAIL_MAX", "DEFAULT_JITTER", "DEFAULT_MAX_RETRIES",
-    "DEFAULT_MAX_RETRY_WAIT", "DEFAULT_RESET_TIMEOUT", "RETRY_STATUSES", "BreakerConfig", "ProviderBreaker",
+    "DEFAULT_MAX_RETRY_WAIT", "DEFAULT_RESET_TIMEOUT", "RETRY_STATUSES", "BreakerConfig", "BreakerStats",
+    "ProviderBreaker",
     "RetryPolicy", "is_server_failure",
 ]
 
@@ -161,11 +162,13 @@ class RetryPolicy:
         return None if self.total_timeout is None else self.clock() + self.total_timeout
 
     def call(self, send: Callable[[Timeout], T], timeout: Timeout, trace: Attempts,
-             deadline: float | None = None) -> T:
+             deadline: float | None = None,
+             on_retry: Callable[[ProviderError, float, int], None] | None = None) -> T:
         """``send(timeout)`` until it succeeds or the policy gives up; counts attempts on ``trace``.
 
         ``deadline`` is the call's, started once by the pipeline and shared by its limiter wait and every
-        fallback hop; without one, a deadline of ``total_timeout`` starts here.
+        fallback hop; without one, a deadline of ``total_timeout`` starts here. ``on_retry(error, wait,
+        attempt)`` is told of each failed attempt that will be sent again, before the wait.
         """
         if deadline is None:
             deadline = self.deadline()
@@ -182,6 +185,8 @@ class RetryPolicy:
                 wait = self.wait_before_retry(exc, retry)
                 if wait is None or (deadline is not None and self.clock() + wait >= deadline):
                     raise
+                if on_retry is not None:
+                    on_retry(exc, wait, trace.attempts)
             self.sleep(wait)
             retry += 1
 
@@ -206,6 +211,24 @@ class BreakerConfig:
             raise ConfigurationError(f"unknown breaker setting {sorted(unknown)[0]!r} (use fail_max, reset_timeout)")
         return BreakerConfig(int(values.get("fail_max", self.fail_max)),
                              float(values.get("reset_timeout", self.reset_timeout)))
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerStats:
+    """``client.breaker_stats(provider)``: what its circuit breaker has seen.
+
+    ``failures`` are the consecutive failures counted now; ``last_failure`` is the last server-side failure
+    reported (``"ProviderUnavailableError: ..."``), ``last_failure_at`` and ``opened_at`` are Unix times
+    (None: never), ``times_opened`` counts the openings since the Client was made.
+    """
+
+    provider: str
+    state: str
+    failures: int = 0
+    last_failure: str | None = None
+    last_failure_at: float | None = None
+    opened_at: float | None = None
+    times_opened: int = 0
 
 
 class _ReplayedError(Exception):
@@ -240,12 +263,15 @@ class _StateListener:
         name = new.name
         if name == OPEN:
             owner.opened_at = owner.clock()
+            owner.opened_wall = time.time()
             owner.generation += 1  # under pybreaker's lock, inside a replay that holds the gate
             log.warning("circuit for %s opened: calls fail fast for %g s", owner.provider,
                         owner.config.reset_timeout, extra={"provider": owner.provider, "breaker_state": name})
         else:
             log.info("circuit for %s is %s", owner.provider, name,
                      extra={"provider": owner.provider, "breaker_state": name})
+        if owner.on_change is not None:
+            owner.on_change(old.name if old is not None else CLOSED, name)
 
 
 class ProviderBreaker:
@@ -259,6 +285,9 @@ class ProviderBreaker:
         self.clock = clock
         self.opened_at = -math.inf
         self.generation = 0  # how many times the circuit opened; outcomes of calls admitted earlier are stale
+        self.opened_wall: float | None = None
+        self.last_failure: tuple[str, float] | None = None  # (what, Unix time) of the last server-side failure
+        self.on_change: Callable[[str, str], None] | None = None  # (old state, new state), e.g. the hooks
         self._trial = False
         self._gate = threading.Lock()
         self._tripped = pybreaker.CircuitBreakerError
@@ -274,6 +303,12 @@ class ProviderBreaker:
     @property
     def fail_counter(self) -> int:
         return int(self._cb.fail_counter)
+
+    def stats(self) -> BreakerStats:
+        """State, counted failures, the last failure, when it last opened and how many times (no lock)."""
+        last = self.last_failure
+        return BreakerStats(self.provider, self.state, self.fail_counter, last[0] if last else None,
+                            last[1] if last else None, self.opened_wall, self.generation)
 
     def _remaining(self) -> float:
         return self.opened_at + self.config.reset_timeout - self.clock()
@@ -311,6 +346,7 @@ class ProviderBreaker:
     def record_failure(self, exc: BaseException, trial: bool, generation: int | None = None) -> None:
         """Report a call that failed; only server-side failures count (see ``is_server_failure``)."""
         if is_server_failure(exc):
+            self.last_failure = (f"{type(exc).__name__}: {exc}", time.time())
             self._replay(_fail, trial, generation)
         elif trial:
             self.release()

@@ -38,6 +38,33 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, catalog_cache_dir
     pepperpy.reset_default_client()
 
 
+@pytest.fixture(autouse=True)
+def no_opentelemetry_providers() -> Iterator[None]:
+    """Every test starts with no global OpenTelemetry providers set, as a fresh process does: OpenTelemetry
+    lets a process set them once, and tests (and documentation examples) each set their own."""
+    reset_opentelemetry()
+    yield
+    reset_opentelemetry()
+
+
+def reset_opentelemetry() -> None:
+    import sys
+
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is not None:
+        from opentelemetry.util._once import Once
+
+        trace._TRACER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+        trace._TRACER_PROVIDER = None  # type: ignore[attr-defined]
+    metrics = sys.modules.get("opentelemetry.metrics._internal")
+    if metrics is not None:
+        from opentelemetry.util._once import Once
+
+        metrics._METER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+        metrics._METER_PROVIDER = None  # type: ignore[attr-defined]
+        metrics._PROXY_METER_PROVIDER = metrics._ProxyMeterProvider()  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def server() -> Iterator[pepperpy.testing.FakeProviderServer]:
     from pepperpy.testing import FakeProviderServer

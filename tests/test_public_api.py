@@ -8,9 +8,9 @@ import sys
 import pepperpy
 
 EXPECTED_ALL = [
-    "AuthenticationError", "BatchJob", "BreakerConfig", "CacheConfig", "CatalogError", "Chunk", "CircuitOpenError",
-    "Client", "Completion", "ConfigurationError", "ContextLengthError", "Embeddings", "InvalidRequestError",
-    "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError",
+    "AuthenticationError", "BatchJob", "BreakerConfig", "Budget", "BudgetExceededError", "CacheConfig",
+    "CatalogError", "Chunk", "CircuitOpenError", "Client", "Completion", "ConfigurationError", "ContextLengthError",
+    "Embeddings", "InvalidRequestError", "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError",
     "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError",
     "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
     "RateLimitError", "RetryPolicy", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall",

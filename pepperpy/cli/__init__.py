@@ -4,6 +4,7 @@
     echo "Explain X" | pepperpy complete -m claude-haiku --json -    # the prompt from stdin, JSON out
     pepperpy complete -m gpt-4o-mini -o seed 42 "Say hi"             # any call parameter (VALUE: JSON or text)
     pepperpy embed -m text-embedding-3-small "first text" "second"  # one JSON vector per line
+    pepperpy map -m gpt-4o-mini prompts.txt > answers.jsonl        # many prompts; usage totals on stderr
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
@@ -28,6 +29,7 @@ from .. import errors
 from .._redact import redact
 from ..types import Completion
 from .catalog import list_models, list_providers, make_client, validate_catalog
+from .fanout import add_map_command
 
 __all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
 
@@ -197,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="print the whole answer as JSON (text, model, provider, finish_reason, usage, cost)")
     complete.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     complete.add_argument("prompt", nargs="+", metavar="PROMPT", help="the prompt; - reads it from stdin")
+
+    add_map_command(command)
 
     embed = command("embed", _embed, "embed texts; prints one JSON vector per line")
     embed.add_argument("-m", "--model", required=True, help="an embedding model")

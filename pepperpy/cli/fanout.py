@@ -1,0 +1,103 @@
+"""``pepperpy map``: many prompts at once, one JSON line per answer in input order, the usage totals at the end.
+
+    pepperpy map -m gpt-4o-mini prompts.txt > answers.jsonl      # one prompt per line
+    pepperpy map -m gpt-4o-mini --budget 0.50 questions.jsonl     # {"prompt": ...} or {"messages": [...]} lines
+
+Each output line is ``{"index": i, "text": ..., "finish_reason": ..., "usage": {...}, "cost": ...}``, or
+``{"index": i, "error": "..."}`` for a prompt that failed (the others go on; the exit status is then 1).
+The totals (calls, errors, tokens, cost per model) go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from .. import errors
+from ..client import Client
+
+__all__ = ["add_map_command", "read_prompts", "run_map"]
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def add_map_command(command: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+                    ) -> None:
+    """Add ``map`` to the ``pepperpy`` parser (``command`` makes a sub-parser with the common options)."""
+    sub = command("map", run_map, "answer many prompts at once: one JSON line each, usage totals at the end")
+    sub.add_argument("-m", "--model", required=True, help="model id, alias or provider/id")
+    sub.add_argument("--system", metavar="S", help="system prompt for every item")
+    sub.add_argument("-t", "--temperature", type=float, metavar="TEMP")
+    sub.add_argument("--max-tokens", type=int, metavar="N")
+    sub.add_argument("-o", "--option", dest="options", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                     help="another call parameter (repeatable), as for complete")
+    sub.add_argument("--concurrency", type=int, metavar="N", help="calls in flight at once (default: all, up to "
+                                                                  "the Client's max_concurrency)")
+    sub.add_argument("--budget", type=float, metavar="USD", help="refuse calls that could take the total past USD")
+    sub.add_argument("file", metavar="FILE", help="one prompt per line, or JSON lines with \"prompt\" or "
+                                                  "\"messages\"; - reads stdin")
+
+
+def read_prompts(text: str) -> list[Any]:
+    """The items of a prompts file: plain lines, or JSON objects with ``prompt`` or ``messages``."""
+    items: list[Any] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise errors.ValidationError(f"line {number}: not valid JSON ({exc.msg})", param="file") from None
+            if not isinstance(item, dict):
+                item = {}
+            if isinstance(item.get("messages"), list):
+                items.append(item["messages"])
+            elif isinstance(item.get("prompt"), str):
+                items.append(item["prompt"])
+            else:
+                raise errors.ValidationError(f"line {number}: a JSON line needs \"prompt\" (text) or \"messages\" "
+                                             f"(a list)", param="file")
+        else:
+            items.append(line)
+    if not items:
+        raise errors.ValidationError("no prompts: the file has no non-empty line", param="file")
+    return items
+
+
+def run_map(args: argparse.Namespace) -> int:
+    from . import call_params
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as exc:
+            raise errors.ConfigurationError(f"cannot read {args.file}: {exc.strerror}") from None
+    items = read_prompts(text)
+    params = call_params(args)
+    if args.concurrency is not None:
+        params["max_workers"] = args.concurrency
+    options: dict[str, Any] = {"budget": args.budget} if args.budget is not None else {}
+    failed = False
+    with Client(catalog=args.catalog or None, **options) as client:
+        try:
+            results = client.map(items, model=args.model, return_exceptions=True, **params)
+            for index, result in enumerate(results):
+                if isinstance(result, Exception):
+                    failed = True
+                    line: dict[str, Any] = {"index": index, "error": f"{type(result).__name__}: {result}"}
+                else:
+                    line = {"index": index, "text": result.text, "model": result.model,
+                            "finish_reason": result.finish_reason, "usage": asdict(result.usage),
+                            "cost": result.cost}
+                print(json.dumps(line, ensure_ascii=False))
+        finally:
+            print(client.usage(), file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_OK
