@@ -94,8 +94,7 @@ def test_down_means_one_warning_local_answers_then_back(own_redis: RedisServer, 
     assert "shared state at redis://127.0.0.1" in warnings_of(caplog)[0].getMessage()
 
     own_redis.start()
-    assert state.run(PING, (), ()) is UNAVAILABLE  # still inside probe_interval: not tried yet
-    time.sleep(0.35)
+    time.sleep(0.35)  # past probe_interval: the next call tries Redis again
     assert state.run(PING, (), ()) == b"pong" and state.available
     assert len(warnings_of(caplog)) == 1
     assert any("answers again" in r.getMessage() for r in caplog.records)
@@ -182,3 +181,12 @@ def test_without_the_redis_library_the_error_names_the_extra() -> None:
             "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("ConfigurationError") and 'pip install "pepperpy[redis]"' in out
+
+
+def test_without_redis_server_the_tests_fail_and_say_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.shared import redis_server
+
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(redis_server.os, "access", lambda path, mode: False)
+    with pytest.raises(pytest.fail.Exception, match=r"need a real redis-server.*make test"):
+        redis_server.find_binary()
