@@ -368,9 +368,12 @@ class Pipeline:
             from .shared.guard import SharedGuard
             from .shared.limiter import SharedRateLimiter
 
+            shared = SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None
+            if shared is not None:  # the hooks hear of the changes this process makes, shared or local
+                self.observer.watch(cast(Any, shared))
+                self.observer.watch(shared.local)
             return SharedGuard(
-                self.shared, provider.name,
-                SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None,
+                self.shared, provider.name, shared,
                 SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
                                   sleep=sleep) if rpm or tpm else None)
         breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None

@@ -53,6 +53,8 @@ class SharedBreaker:
         self.config = config
         self.local = ProviderBreaker(provider, config, clock)
         self.key = state.key("breaker", provider)
+        # (old state, new state) of the changes this process makes (the hooks); the local breaker has its own
+        self.on_change: Callable[[str, str], None] | None = None
 
     def admit(self, model: str | None = None) -> Ticket:
         """Let a call through (its ticket) or raise CircuitOpenError without sending anything."""
@@ -77,6 +79,8 @@ class SharedBreaker:
         if kind == "trial":
             log.info("circuit for %s is half-open: one trial call, shared by every worker", self.provider,
                      extra={"provider": self.provider, "breaker_state": "half-open"})
+            if self.on_change is not None:
+                self.on_change(OPEN, "half-open")
         return Ticket(True, trial, generation, failures)
 
     def record_success(self, ticket: Ticket) -> None:
@@ -126,6 +130,8 @@ class SharedBreaker:
         elif change and change != "stale":
             log.info("circuit for %s is %s", self.provider, change,
                      extra={"provider": self.provider, "breaker_state": change})
+        if change in (OPEN, "closed") and self.on_change is not None:
+            self.on_change("half-open" if ticket.trial else "closed", change)
 
     def _rejection(self, model: str | None, retry_after: float, why: str) -> CircuitOpenError:
         return CircuitOpenError(

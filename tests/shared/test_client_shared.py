@@ -162,3 +162,20 @@ def test_a_forked_child_uses_its_own_connections(local_catalog: Path, server: Fa
     assert os.read(read, 100).decode() == "echo: child|2"  # the child's own Client connection (+ its probe's)
     os.close(read)
     assert client.complete("parent again", model="local-chat").text == "echo: parent again"
+
+
+def test_breaker_hooks_hear_the_changes_this_process_makes(local_catalog: Path, server: FakeProviderServer,
+                                                           redis_server: RedisServer, namespace: str) -> None:
+    import time
+
+    client = shared_client(local_catalog, redis_server.patient_url, namespace, max_retries=0,
+                           breaker={"fail_max": 2, "reset_timeout": 0.2})
+    changes: list[tuple[str, str, str]] = []
+    client.on("breaker", lambda e: changes.append((e.provider, e.old_state, e.new_state)))
+    server.fail(500, times=2)
+    for _ in range(2):
+        with pytest.raises(pepperpy.ProviderUnavailableError):
+            client.complete("hi", model="local-chat")
+    time.sleep(0.25)
+    assert client.complete("trial", model="local-chat").text == "echo: trial"
+    assert changes == [("local", "closed", "open"), ("local", "open", "half-open"), ("local", "half-open", "closed")]
