@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .budget import Budget
     from .cache import CacheConfig
     from .client import Client
-    from .jobs import BatchJob, JobStatus
+    from .jobs import BatchJob, JobStatus, Video, VideoJob
     from .resilience import BreakerConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
@@ -62,7 +62,8 @@ _LAZY = {
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
-    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs",
+    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "jobs",
+    "VideoJob": "jobs",
 }
 
 
@@ -130,6 +131,8 @@ __all__ = [
     "ToolStep",
     "Usage",
     "ValidationError",
+    "Video",
+    "VideoJob",
     "__version__",
     "complete",
     "default_client",

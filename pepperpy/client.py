@@ -39,7 +39,8 @@ from .usage import UsageReport
 from .validation import build_messages, check_context, check_embed_input, check_params
 
 if TYPE_CHECKING:
-    from .jobs import BatchJob, Services
+    from ._files import UploadSource
+    from .jobs import BatchJob, Services, VideoJob
 
 __all__ = ["CatalogPaths", "Client"]
 
@@ -451,6 +452,32 @@ class Client(AsyncClientMixin):
         from .jobs import BatchJob, JobRef
 
         return BatchJob(self._jobs(), JobRef.decode(id, "batch"))
+
+    def generate_video(self, prompt: str, *, model: str, seconds: int | None = None, size: str | None = None,
+                       image: UploadSource | None = None, **params: Any) -> VideoJob:
+        """Start generating a video; returns at once with a ``VideoJob`` (``wait()``, then ``result()``).
+
+        ``seconds`` and ``size`` (``"1280x720"``...) are checked against the model's catalog entry; ``image`` (a
+        path, bytes or a binary file) is the first frame to start from; ``params`` go to the provider as given
+        (Veo's ``negativePrompt``, ``personGeneration``...). See docs/jobs.md.
+
+        >>> job = client.generate_video("A red kite over the sea", model="veo-3.1-fast-generate-preview",
+        ...                             seconds=8, size="1280x720")                           # doctest: +SKIP
+        >>> job.wait(); job.result().save("kite.mp4")                                        # doctest: +SKIP
+        """
+        from .jobs import submit_video
+
+        return submit_video(self._jobs(), prompt, model=model, seconds=seconds, size=size, image=image,
+                            params=params)
+
+    def video_job(self, id: str) -> VideoJob:
+        """The video job with this id (``job.id``), from this process or another.
+
+        >>> client.video_job("video:gemini:eyJ2Ijox...").result().save("clip.mp4")   # doctest: +SKIP
+        """
+        from .jobs import JobRef, VideoJob
+
+        return VideoJob(self._jobs(), JobRef.decode(id, "video"))
 
     # ------------------------------------------------------------------ observability
 

@@ -14,7 +14,7 @@ EXPECTED_ALL = [
     "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError",
     "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
     "RateLimitError", "RetryPolicy", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall",
-    "ToolStep", "Usage", "ValidationError", "__version__", "complete", "default_client", "embed",
+    "ToolStep", "Usage", "ValidationError", "Video", "VideoJob", "__version__", "complete", "default_client", "embed",
     "reset_default_client", "stream", "tool_result",
 ]
 

@@ -8,6 +8,8 @@
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
+    pepperpy batch submit prompts.jsonl -m claude-haiku-4-5         # a provider batch; prints its id (cli/jobs.py)
+    pepperpy video "A red kite" -m veo-3.1-fast-generate-preview -o kite.mp4
 
 ``-v``/``--verbose`` and ``--catalog`` go before or after the command. Errors print one line, ``error: ...``,
 on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and the message uncut.
@@ -30,6 +32,7 @@ from .._redact import redact
 from ..types import Completion
 from .catalog import list_models, list_providers, make_client, validate_catalog
 from .fanout import add_map_command
+from .jobs import add_job_commands
 
 __all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
 
@@ -206,9 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("-m", "--model", required=True, help="an embedding model")
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
 
+    add_job_commands(commands, common, command)
+
     models = command("models", list_models, "list catalog models")
     models.add_argument("--provider", metavar="P")
-    models.add_argument("--mode", choices=("chat", "embedding"))
+    models.add_argument("--mode", choices=("chat", "embedding", "video"))
     models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
     models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
 

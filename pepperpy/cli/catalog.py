@@ -46,8 +46,11 @@ def list_models(args: argparse.Namespace) -> int:
 
 def _model_row(model: ModelSpec) -> tuple[str, ...]:
     pricing = model.pricing
+    per_second = pricing.video_cost(1) if pricing is not None and pricing.per_second is not None else None
     if pricing is None:
         price = "-"
+    elif per_second is not None:
+        price = f"{per_second:g}/s"
     elif pricing.input == 0 and pricing.output == 0:
         price = "free"
     else:

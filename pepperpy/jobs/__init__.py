@@ -6,6 +6,8 @@ through the Client's pipeline: the provider's breaker, rate limiter, retries and
 
 - ``batch``: ``BatchJob`` (``client.batch`` / ``client.batch_job``) over ``_anthropic``, ``_gemini`` and
   ``_openai``'s batch endpoints.
+- ``video``: ``VideoJob`` and ``Video`` (``client.generate_video`` / ``client.video_job``) over ``_videos``
+  (OpenAI's Videos API, Gemini's Veo).
 - ``_ref``: the job id; ``_wait``: ``JobStatus`` and the polling loop; ``_io``: requests through the pipeline.
 """
 
@@ -13,5 +15,6 @@ from ._io import Services
 from ._ref import JobRef
 from ._wait import JobStatus
 from .batch import BatchJob, submit_batch
+from .video import Video, VideoJob, submit_video
 
-__all__ = ["BatchJob", "JobRef", "JobStatus", "Services", "submit_batch"]
+__all__ = ["BatchJob", "JobRef", "JobStatus", "Services", "Video", "VideoJob", "submit_batch", "submit_video"]

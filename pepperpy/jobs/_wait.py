@@ -67,7 +67,7 @@ class Pollable(Protocol):
 
 def wait_until_finished(job: Pollable, *, poll: float | None, timeout: float | None, progress: Progress,
                         clock: Callable[[], float], sleep: Callable[[float], None], first: float, cap: float,
-                        resume: str, unit: str) -> JobStatus:
+                        resume: str, unit: str, label: str = "job") -> JobStatus:
     """Poll ``job`` until it has finished; its last status. JobTimeoutError when ``timeout`` passes first."""
     if poll is not None and (isinstance(poll, bool) or not isinstance(poll, (int, float)) or poll < 0):
         raise errors.ValidationError(f"poll takes seconds between two status checks (0 or more), not {poll!r}",
@@ -75,7 +75,7 @@ def wait_until_finished(job: Pollable, *, poll: float | None, timeout: float | N
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise errors.ValidationError(f"timeout takes seconds (more than 0) or None to wait as long as it takes, "
                                      f"not {timeout!r}", param="timeout", value=timeout)
-    show = _Display(progress, unit)
+    show = _Display(progress, unit, label)
     deadline = None if timeout is None else clock() + timeout
     delays = _delays(poll, first, cap)
     failures = 0
@@ -127,10 +127,11 @@ def _noted(exc: errors.ProviderError, resume: str) -> errors.ProviderError:
 class _Display:
     """The progress of one wait: a tqdm bar, a callable, or nothing."""
 
-    def __init__(self, progress: Progress, unit: str) -> None:
+    def __init__(self, progress: Progress, unit: str, label: str) -> None:
         self.call = progress if callable(progress) else None
         self.option = None if callable(progress) else progress
         self.unit = unit
+        self.label = label
         self.bar: Any = None
         self.shown = 0
         self.opened = False
@@ -142,7 +143,7 @@ class _Display:
         if not self.opened:
             self.opened = True
             total = 100 if self.unit == "%" else status.total
-            self.bar = _progress_bar(self.option, total, "job") if self.option is not False else None
+            self.bar = _progress_bar(self.option, total, self.label) if self.option is not False else None
         if self.bar is None:
             return
         value = int(status.percent or 0) if self.unit == "%" else status.done + status.failed

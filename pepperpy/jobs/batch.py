@@ -121,6 +121,11 @@ class BatchJob:
         """The provider's own batch ids (several when its limits split the input)."""
         return tuple(part.id for part in self._ref.parts)
 
+    @property
+    def refused(self) -> dict[int, errors.PepperpyError]:
+        """The items refused before upload, by input index: each one's error (also its place in ``results()``)."""
+        return dict(self._refused)
+
     def __len__(self) -> int:
         return self._ref.total
 
@@ -135,7 +140,7 @@ class BatchJob:
         policy = self._services.policy
         return wait_until_finished(self, poll=poll, timeout=timeout, progress=progress, clock=policy.clock,
                                    sleep=policy.sleep, first=FIRST_POLL, cap=MAX_POLL,
-                                   resume=f"client.batch_job({self.id!r})", unit="item")
+                                   resume=f"client.batch_job({self.id!r})", unit="item", label=self.model)
 
     def results(self) -> list[Outcome]:
         """One value per input item, in input order: a Completion (``cost`` at batch price), or the item's error:

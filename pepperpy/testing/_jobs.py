@@ -162,6 +162,7 @@ class FakeJobs:
         self._jobs: dict[str, FakeJob] = {}
         self._files: dict[str, FakeFile] = {}
         self.uploads: dict[str, dict[str, Any]] = {}  # resumable uploads started, not finished (Gemini)
+        self.storage: dict[str, str] = {}  # redirect token -> file id (Veo downloads)
         self._outcomes: deque[str] = deque()
         self._count = 0
 
@@ -192,6 +193,7 @@ class FakeJobs:
             self._jobs.clear()
             self._files.clear()
             self.uploads.clear()
+            self.storage.clear()
             self._outcomes.clear()
 
     @property

@@ -16,6 +16,7 @@ from typing import Any
 
 from pepperpy.testing._gemini import GEMINI
 from pepperpy.testing._jobs import FakeFile, FakeJob, JobContext, JobReply
+from pepperpy.testing._jobs_videos import storage_redirect
 from pepperpy.testing._wire import dumps
 
 __all__ = ["play_gemini_batch"]
@@ -111,6 +112,8 @@ def _download(ctx: JobContext) -> JobReply:
         return JobReply(404, GEMINI.error_body(404, f"File {ctx.ident} not found.", ctx.model, ctx.request_id))
     if ctx.query.get("alt") != "media":
         return JobReply(200, _file(ctx, file))
+    if file.purpose == "video":  # generated videos are served from storage, on another host
+        return storage_redirect(ctx, file.id)
     return JobReply(200, file.data, {"Content-Type": file.mime_type})
 
 

@@ -27,7 +27,10 @@ _ANTHROPIC_BATCH = re.compile(r"/v1/messages/batches(?:/(?P<id>[^/]+)(?:/(?P<act
 _GEMINI_BATCH = re.compile(r"/v1beta/batches/(?P<id>[^/:]+)(?::(?P<action>cancel))?$")
 _GEMINI_UPLOAD = re.compile(r"/upload/v1beta/files$")
 _GEMINI_FILE = re.compile(r"/v1beta/files/(?P<id>[^/:]+)(?P<download>:download)?$")
-_GEMINI_JOBS = {"batchGenerateContent": "create"}
+_GEMINI_JOBS = {"batchGenerateContent": "create", "predictLongRunning": "video.create"}
+_GEMINI_OPERATION = re.compile(r"/v1beta/(?P<name>models/[^/]+/operations/[^/:]+)$")
+_STORAGE = re.compile(r"^/storage/(?P<token>[^/]+)$")
+_OPENAI_VIDEOS = re.compile(r"/videos(?:/(?P<id>[^/]+)(?P<content>/content)?)?$")
 _OPENAI_FILES = re.compile(r"/files(?:/(?P<id>[^/]+)(?P<content>/content)?)?$")
 _OPENAI_BATCHES = re.compile(r"/batches(?:/(?P<id>[^/]+)(?:/(?P<action>cancel))?)?$")
 _GEMINI_METHODS = {
@@ -102,6 +105,10 @@ def _job_route(method: str, path: str) -> Route | None:
         action = match["action"] or "get"
         if (method == "POST") == (action == "cancel"):
             return Route("job", GEMINI, action=action, ident=f"batches/{match['id']}")
+    if method == "GET" and (match := _STORAGE.match(path)):
+        return Route("job", GEMINI, action="storage", ident=match["token"])
+    if method == "GET" and (match := _GEMINI_OPERATION.search(path)):
+        return Route("job", GEMINI, action="video.get", ident=match["name"])
     if method == "POST" and _GEMINI_UPLOAD.search(path):
         return Route("job", GEMINI, action="upload")
     if method == "GET" and (match := _GEMINI_FILE.search(path)):  # also /download/v1beta/files/...
@@ -113,6 +120,10 @@ def _job_route(method: str, path: str) -> Route | None:
     if (match := _OPENAI_FILES.search(path)) is not None:
         action = "file.content" if match["content"] else ("file.get" if match["id"] else "file.create")
         if (method == "POST") == (action == "file.create"):
+            return Route("job", OPENAI, action=action, ident=match["id"] or "")
+    if (match := _OPENAI_VIDEOS.search(path)) is not None:
+        action = "video.content" if match["content"] else ("video.get" if match["id"] else "video.create")
+        if (method == "POST") == (action == "video.create"):
             return Route("job", OPENAI, action=action, ident=match["id"] or "")
     if (match := _OPENAI_BATCHES.search(path)) is not None:
         action = match["action"] or ("get" if match["id"] else "create")

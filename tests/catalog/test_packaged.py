@@ -41,6 +41,11 @@ def test_bare_ids_and_aliases_are_unambiguous() -> None:
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 def test_model_figures(model: pepperpy.ModelSpec) -> None:
+    if model.mode == "video":  # no tokens: durations, sizes and a price per second instead
+        assert model.seconds and model.sizes and model.source and model.source.startswith("https://")
+        assert model.pricing is not None and model.pricing.per_second is not None
+        assert model.pricing.video_cost(min(model.seconds)) is not None  # a default price for an unset size
+        return
     assert model.context_window and model.context_window > 0
     if model.mode == "chat":
         assert model.max_output_tokens is not None and 0 < model.max_output_tokens <= model.context_window

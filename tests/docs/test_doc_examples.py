@@ -10,7 +10,8 @@ Marking blocks (an HTML comment on the line just before the fence; mkdocs and Gi
   framework that is not installed...). Keep these few.
 - A block whose imports are not installed (django, flask...) is skipped, with that reason.
 - A ```yaml block whose first line is a comment naming a file (``# my-catalog/house.yaml``) is written to
-  that path before the next blocks run; a provider it declares is pointed at the fake server too.
+  that path before the next blocks run; a provider it declares is pointed at the fake server too. Any other
+  block is written to a file when ``<!-- file: prompts.jsonl -->`` precedes it (formats without comments).
 Every ``pepperpy ...`` command line in ```bash / ```console / ```sh blocks must parse with the CLI's parser, and
 runs (``cli.main``, in-process) in the same offline world, after the page's named ```yaml files are written; it
 must exit 0. A command on the right of a pipe (``git diff | pepperpy complete ... -``) reads two lines of sample
@@ -47,6 +48,7 @@ PAGE_SECONDS = 30  # a page that runs longer is stuck (a real network call, an e
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\s`]*)")
 _NO_RUN = re.compile(r"^\s*<!--\s*no-run\b\s*:?\s*(?P<why>.*?)\s*-->\s*$")
+_FILE = re.compile(r"^\s*<!--\s*file:\s*(?P<name>\S+)\s*-->\s*$")
 _SHELL = {"bash", "sh", "shell", "console", "zsh"}
 
 
@@ -57,6 +59,7 @@ class Block:
     language: str
     code: str
     no_run: str | None  # the reason, "" when none was given; None when the block runs
+    file: str | None = None  # the file a <!-- file: NAME --> marker writes the block to
 
     @property
     def where(self) -> str:
@@ -80,9 +83,11 @@ def blocks(page: Path) -> list[Block]:
             end += 1
         previous = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
         marker = _NO_RUN.match(previous)
+        named = _FILE.match(previous)
         code = textwrap.dedent("\n".join(line[indent:] if line[:indent].isspace() else line
                                          for line in lines[start:end]))
-        found.append(Block(page, start + 1, match["info"].lower(), code, marker["why"] if marker else None))
+        found.append(Block(page, start + 1, match["info"].lower(), code, marker["why"] if marker else None,
+                           named["name"] if named else None))
         i = end + 1
     return found
 
@@ -125,7 +130,10 @@ def commands(block: Block) -> list[Command]:
 
 
 def file_of(block: Block) -> Path | None:
-    """The relative path a ```yaml block names in its first-line comment, if any."""
+    """The relative path a ```yaml block names in its first-line comment, or a ``<!-- file: -->`` marker."""
+    if block.file is not None:
+        path = Path(block.file)
+        return None if path.is_absolute() or ".." in path.parts else path
     first = block.code.lstrip().splitlines()[0] if block.code.strip() else ""
     words = first.removeprefix("#").split()
     if block.language not in ("yaml", "yml") or not first.startswith("#") or not words:
@@ -141,6 +149,8 @@ def write_file(block: Block, path: Path, server: FakeProviderServer, monkeypatch
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(block.code + "\n", encoding="utf-8")
+    if block.language not in ("yaml", "yml"):
+        return
     data = yaml.safe_load(block.code)
     if isinstance(data, dict) and data.get("provider") and (data.get("dialect") or data.get("base_url")):
         prefix = "PEPPERPY_PROVIDER_" + str(data["provider"]).upper().replace("-", "_") + "_"  # a new provider
@@ -286,6 +296,14 @@ def test_the_harness_finds_shell_commands(tmp_path: Path) -> None:
     assert [(c.line, c.words, c.piped) for c in commands(block)] == [
         (2, ["pepperpy", "models"], False), (3, ["pepperpy", "complete", "-m", "m", "-"], True),
         (4, ["pepperpy", "complete", "-m", "m", "two lines"], False)]
+
+
+def test_the_harness_writes_marked_blocks_to_files(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('<!-- file: data/prompts.jsonl -->\n```jsonl\n"a"\n"b"\n```\n\n```jsonl\n"c"\n```\n'
+                    '<!-- file: ../escape.txt -->\n```text\nx\n```\n', encoding="utf-8")
+    named, plain, escaping = blocks(page)
+    assert (file_of(named), file_of(plain), file_of(escaping)) == (Path("data/prompts.jsonl"), None, None)
 
 
 def test_the_harness_finds_and_marks_blocks(tmp_path: Path) -> None:

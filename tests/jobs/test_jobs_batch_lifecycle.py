@@ -3,6 +3,10 @@ limits, failed polls, waits that time out; each played fast by the fake server."
 
 from __future__ import annotations
 
+import io
+import sys
+import types
+
 import pytest
 
 import pepperpy
@@ -134,3 +138,60 @@ def test_progress_takes_a_callable(client: pepperpy.Client, server: FakeProvider
     seen: list[pepperpy.jobs.JobStatus] = []
     client.batch(["a", "b"], model="claude-haiku-4-5").wait(poll=0, progress=seen.append)
     assert [s.state for s in seen] == ["running", "completed"] and seen[-1].done == 2
+
+
+class FakeBar:
+    instances: list[FakeBar] = []
+
+    def __init__(self, total: int, desc: str, unit: str) -> None:
+        self.total, self.desc, self.count, self.closed, self.postfix = total, desc, 0, False, ""
+        FakeBar.instances.append(self)
+
+    def update(self, n: int = 1) -> None:
+        self.count += n
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        self.postfix = text
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def fake_tqdm(monkeypatch: pytest.MonkeyPatch) -> type[FakeBar]:
+    package, auto = types.ModuleType("tqdm"), types.ModuleType("tqdm.auto")
+    auto.tqdm = FakeBar  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm", package)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    FakeBar.instances = []
+    return FakeBar
+
+
+def test_wait_shows_a_tqdm_bar_of_items_or_percent(fake_tqdm: type[FakeBar], client: pepperpy.Client,
+                                                   server: FakeProviderServer,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    client.batch(["a", "b", {"prompt": "c", "temperature": 9}], model="claude-haiku-4-5").wait(poll=0, progress=True)
+    client.generate_video("waves", model="veo-3.1-lite-generate-preview").wait(poll=0, progress=True)
+    items, percent = fake_tqdm.instances
+    assert (items.total, items.desc, items.count, items.postfix, items.closed) == (
+        3, "anthropic/claude-haiku-4-5", 3, "completed", True)
+    assert (percent.total, percent.count, percent.postfix, percent.closed) == (100, 100, "completed", True)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # progress=None: a bar only on a terminal
+    client.batch(["a"], model="claude-haiku-4-5").wait(poll=0)
+    assert len(fake_tqdm.instances) == 2
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    client.batch(["a"], model="claude-haiku-4-5").wait(poll=0)
+    assert len(fake_tqdm.instances) == 3
+
+
+def test_progress_true_without_tqdm_says_how_to_install_it(client: pepperpy.Client,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(pepperpy.ConfigurationError, match=r"pepperpy\[progress\]"):
+        client.batch(["a"], model="claude-haiku-4-5").wait(poll=0, progress=True)

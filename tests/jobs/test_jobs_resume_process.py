@@ -57,3 +57,31 @@ def test_a_job_submitted_here_is_waited_for_and_read_in_another_process(provider
         mine = job.results()
         assert [r.cost for r in mine if isinstance(r, pepperpy.Completion)] == [
             r["cost"] for r in seen["results"] if "text" in r]
+
+
+VIDEO_CHILD = """
+import sys
+import pepperpy
+with pepperpy.Client(env_file=None) as client:
+    job = client.video_job(sys.argv[1])
+    print(job.wait(poll=0.01).state, job.result().save(sys.argv[2]).stat().st_size)
+"""
+
+
+def test_a_video_started_here_is_saved_by_another_process(server: FakeProviderServer, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from pepperpy.testing._jobs_videos import fake_video
+
+    with job_client(server) as client:
+        job = client.generate_video("Waves at dusk", model="veo-3.1-fast-generate-preview", seconds=6)
+    env = {**os.environ, "PEPPERPY_PROVIDER_GEMINI_BASE_URL": server.base_url("gemini"),
+           "PEPPERPY_PROVIDER_GEMINI_API_KEY": KEY}
+    target = Path(str(tmp_path)) / "waves.mp4"
+    child = subprocess.run([sys.executable, "-c", VIDEO_CHILD, job.id, str(target)], capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["completed", str(len(fake_video("Waves at dusk", 6)))]
+    assert target.read_bytes() == fake_video("Waves at dusk", 6)
+    storage = server.requests[-1]
+    assert storage.path.startswith("/storage/") and "x-goog-api-key" not in storage.headers
