@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from ._cancel import CancelScope
 from .errors import StreamError
 
 if TYPE_CHECKING:
@@ -15,18 +17,32 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Submit = Callable[[Callable[[], Any]], "Future[Any]"]
-__all__ = ["AsyncStream", "Submit", "wait"]
+__all__ = ["AsyncStream", "Submit", "call", "wait"]
 
 _DONE: Any = object()  # what a worker returns at the end of a blocking iterator (StopIteration cannot cross)
 
 
-async def wait(future: Future[T]) -> T:
-    """Await a worker's Future from the event loop."""
+async def wait(future: Future[T], scope: CancelScope | None = None) -> T:
+    """Await a worker's Future from the event loop.
+
+    Cancelling the awaiting task cancels the job if it has not started; a job already running in ``scope``
+    is aborted: the scope shuts its request's socket down and the job stops at once (no retry, no fallback),
+    its result dropped. Without a scope a running job finishes in its thread.
+    """
     import asyncio
 
-    # Cancelling the awaiting task cancels the job if it has not started; a job already running cannot be
-    # interrupted: it finishes in its thread and its result is dropped.
-    return await asyncio.wrap_future(future)
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        if scope is not None and not future.done():
+            scope.cancel()
+        raise
+
+
+async def call(submit: Submit, fn: Callable[[], T]) -> T:
+    """``fn()`` in a worker (``submit``), awaited; cancelling the awaiting task aborts its request in flight."""
+    scope = CancelScope()
+    return await wait(submit(functools.partial(scope.run, fn)), scope)
 
 
 class AsyncStream(AsyncIterator[T]):
@@ -46,6 +62,7 @@ class AsyncStream(AsyncIterator[T]):
         self._pending: Future[Any] | None = None
         self._closed = False
         self._finished = False
+        self._scope = CancelScope()  # the opening request, aborted if the stream is left while it opens
 
     def __aiter__(self) -> AsyncStream[T]:
         return self
@@ -69,7 +86,7 @@ class AsyncStream(AsyncIterator[T]):
         return self
 
     def _start(self) -> None:  # in a worker
-        self._opened = self._iterator = iter(self._open())
+        self._opened = self._iterator = iter(self._scope.run(self._open))
 
     def _pull(self) -> Any:  # in a worker
         iterator = self._iterator
@@ -92,6 +109,8 @@ class AsyncStream(AsyncIterator[T]):
         """Close now, or right after the job under way in a worker returns (never under its feet)."""
         self._closed = True
         pending, self._pending = self._pending, None
+        if self._opened is None:
+            self._scope.cancel()  # still opening: abort the request (a no-op when nothing is in flight)
         if pending is not None and not pending.cancel():
             abort = getattr(self._opened, "abort", None)
             if abort is not None:  # wake the worker blocked on the socket instead of waiting for a chunk

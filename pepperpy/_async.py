@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._aio_stream import AsyncStream, wait
+from ._aio_stream import AsyncStream, call
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -92,7 +92,7 @@ class AsyncClientMixin:
 
         >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
         """
-        return await wait(self.workers.submit(functools.partial(self.complete, prompt, model=model, **kwargs)))
+        return await call(self.workers.submit, functools.partial(self.complete, prompt, model=model, **kwargs))
 
     def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
         """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
@@ -112,15 +112,15 @@ class AsyncClientMixin:
 
         >>> r = await client.arun("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather])   # doctest: +SKIP
         """
-        return await wait(self.workers.submit(functools.partial(self.run, prompt, model=model, tools=tools,
-                                                                **kwargs)))
+        return await call(self.workers.submit, functools.partial(self.run, prompt, model=model, tools=tools,
+                                                                 **kwargs))
 
     async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
         """``embed()`` without blocking the event loop.
 
         >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
         """
-        return await wait(self.workers.submit(functools.partial(self.embed, input, model=model, **kwargs)))
+        return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
 
     async def aclose(self) -> None:
         """``close()`` from a coroutine."""

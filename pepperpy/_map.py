@@ -13,8 +13,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, Literal, Protocol, overload
 
+from ._cancel import CancelScope
 from .errors import ConfigurationError, ValidationError
 from .types import Completion
 
@@ -60,9 +62,11 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
 
     ``progress``: None shows a tqdm bar when tqdm is installed and stderr is a terminal; True always shows
     one (and needs tqdm: ``pip install 'pepperpy[progress]'``); False never does.
-    ``return_exceptions``: False raises the first error (calls not yet started are cancelled, running ones
-    finish in their threads); True puts each failure's exception in its place and keeps going. Ctrl-C
-    (KeyboardInterrupt) is raised at once either way, and cancels the calls not yet started.
+    ``return_exceptions``: False raises the first error; True puts each failure's exception in its place and
+    keeps going. Ctrl-C (KeyboardInterrupt) is raised at once either way. Whenever ``map`` stops early (an
+    error, Ctrl-C) the calls not yet started never start and the requests in flight are aborted: their
+    connections are closed (the provider sees the client go), no retry or fallback follows, and their threads
+    end at once, so the process can exit instead of waiting for answers it would be billed for and never read.
 
     >>> map_completions(client, ["a", "b"], model="gpt-4o-mini", max_tokens=50)   # doctest: +SKIP
     """
@@ -78,9 +82,10 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
         if not items:
             return []
         call = _caller(client, model, kwargs)
+        scope = CancelScope()  # every item's requests, to abort when map stops early
         pool = ThreadPoolExecutor(max_workers=min(max_workers, len(items)), thread_name_prefix="pepperpy-map")
         try:
-            futures = [pool.submit(call, item) for item in items]
+            futures = [pool.submit(scope.run, partial(call, item)) for item in items]
             if bar is not None:
                 for future in futures:
                     future.add_done_callback(lambda _: bar.update(1))
@@ -95,9 +100,10 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
                 results = [f.result() for f in futures]
         except BaseException:
             # An item's error, Ctrl-C, SystemExit: queued items never start, and this thread does not wait
-            # for them (a `with` block would). Calls already running end in their threads, bounded by their
-            # timeouts; their results are dropped.
+            # for them (a `with` block would). Calls already running are aborted: their sockets shut down,
+            # they raise Cancelled in their threads at once, and their results are dropped.
             pool.shutdown(wait=False, cancel_futures=True)
+            scope.cancel()
             raise
         pool.shutdown()
         return results

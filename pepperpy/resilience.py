@@ -48,6 +48,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
+from . import _cancel
 from .audit import get_logger
 from .errors import (
     CircuitOpenError,
@@ -120,7 +121,7 @@ class RetryPolicy:
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
     total_timeout: float | None = None
     retry_statuses: frozenset[int] = RETRY_STATUSES
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    sleep: Callable[[float], None] = field(default=_cancel.sleep, repr=False, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 

@@ -27,9 +27,10 @@ from typing import IO, Any
 
 import requests
 import urllib3
-from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.adapters import BaseAdapter
 
-from . import _translate, errors
+from . import _cancel, _translate, errors
+from ._connections import CancellableAdapter
 from ._files import BLOCK_SIZE, Multipart, Upload
 from ._redact import header_problem, redact, safe_url
 
@@ -95,7 +96,7 @@ class Transport:
         session.trust_env = False
         session.headers.update({"User-Agent": USER_AGENT, **headers})
         if adapter is None:
-            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+            adapter = CancellableAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self.session = session
@@ -169,6 +170,9 @@ class Transport:
 
     def _request(self, session: requests.Session, method: str, url: str, model: str | None,
                  **options: Any) -> requests.Response:
+        scope = _cancel.current()  # a batch or an awaited call that may be cancelled (see _cancel)
+        if scope is not None:
+            scope.check()
         try:
             return session.request(method, url, allow_redirects=False, **options)
         except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
@@ -183,6 +187,8 @@ class Transport:
             raise errors.ConfigurationError(
                 f"cannot send to {self.provider}: {_header_fault(session, options.get('headers'))}") from None
         except requests.RequestException as exc:
+            if scope is not None and scope.cancelled:  # the scope shut this request's socket down
+                raise _cancel.Cancelled from exc
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                               secrets=self._secrets) from exc
 

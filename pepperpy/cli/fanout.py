@@ -5,7 +5,8 @@
 
 Each output line is ``{"index": i, "text": ..., "finish_reason": ..., "usage": {...}, "cost": ...}``, or
 ``{"index": i, "error": "..."}`` for a prompt that failed (the others go on; the exit status is then 1).
-The totals (calls, errors, tokens, cost per model) go to stderr.
+The totals (calls, errors, tokens, cost per model) go to stderr. Ctrl-C stops at once: requests in flight are
+aborted (their connections closed), and the command exits 130.
 """
 
 from __future__ import annotations

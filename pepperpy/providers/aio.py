@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from .._aio_stream import AsyncStream, wait
+from .._aio_stream import AsyncStream
+from .._aio_stream import call as call_in_worker
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -67,7 +68,7 @@ class AsyncProvider:
         if stream:
             pieces = AsyncStream(functools.partial(_text_pieces, call), self._submit)
             return await pieces.start()
-        text = await wait(self._submit(functools.partial(call, stream=False)))
+        text = await call_in_worker(self._submit, functools.partial(call, stream=False))
         if not isinstance(text, str):
             raise TypeError(f"{type(self.sync).__name__}.complete(stream=False) returned {type(text).__name__}, "
                             f"not str")
@@ -75,7 +76,7 @@ class AsyncProvider:
 
     async def embed(self, text: str, **kwargs: Any) -> list[float]:
         """The vector of one text."""
-        return await wait(self._submit(functools.partial(self.sync.embed, text, **kwargs)))
+        return await call_in_worker(self._submit, functools.partial(self.sync.embed, text, **kwargs))
 
     async def cleanup(self) -> None:
         """Release resources; the provider cannot be used afterwards."""
