@@ -444,14 +444,19 @@ class Client(AsyncClientMixin):
 
         return submit_batch(self._jobs(), items, model=model, params=params)
 
-    def batch_job(self, id: str) -> BatchJob:
+    def batch_job(self, id: str, *, response_format: Any = None) -> BatchJob:
         """The batch job with this id (``job.id``), from this process or another, today or later.
+
+        ``response_format``: the one the batch was submitted with, for ``results()`` to parse the answers into
+        it again (a Python type cannot travel in the id).
 
         >>> client.batch_job("batch:anthropic:eyJ2Ijox...").wait()   # doctest: +SKIP
         """
         from .jobs import BatchJob, JobRef
+        from .structured import ResponseFormat
 
-        return BatchJob(self._jobs(), JobRef.decode(id, "batch"))
+        fmt = ResponseFormat.of(response_format) if response_format is not None else None
+        return BatchJob(self._jobs(), JobRef.decode(id, "batch"), response_format=fmt)
 
     def generate_video(self, prompt: str, *, model: str, seconds: int | None = None, size: str | None = None,
                        image: UploadSource | None = None, **params: Any) -> VideoJob:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from .. import errors
 from ..dialects.base import get_dialect
+from ..structured import ResponseFormat
+from ..tools import ToolSet
 from ..transport import Request
 from ..types import Completion, ModelSpec, ProviderSpec
 from ..validation import check_context
@@ -86,8 +88,8 @@ class BatchJob:
     'completed'
     """
 
-    def __init__(self, services: Services, ref: JobRef,
-                 refused: Mapping[int, errors.PepperpyError] | None = None) -> None:
+    def __init__(self, services: Services, ref: JobRef, refused: Mapping[int, errors.PepperpyError] | None = None,
+                 response_format: ResponseFormat | None = None) -> None:
         provider, model = services.catalog.resolve(ref.model)
         if provider.name != ref.provider:
             raise errors.ValidationError(f"the job id says provider {ref.provider!r} but its model {ref.model!r} "
@@ -99,6 +101,7 @@ class BatchJob:
         self._api = batch_api(provider)
         self._refused = {index: (refused or {}).get(index) or _refusal(index, param, model)
                          for index, param in ref.rejected.items()}
+        self._format = response_format  # answers are checked and parsed against it (no repair round)
         self._seen: dict[str, PartStatus] = {}  # finished parts never change: polled once
         self._results: list[Outcome] | None = None
 
@@ -168,7 +171,7 @@ class BatchJob:
                 if out[index] is None:
                     out[index] = _missing(status, items)
         missing = items.ended("missing", f"{self.provider} returned no result for this item")
-        self._results = [value if value is not None else missing for value in out]
+        self._results = [self._checked(value) if value is not None else missing for value in out]
         return list(self._results)
 
     @property
@@ -193,6 +196,15 @@ class BatchJob:
         return f"<BatchJob {self.model} {self._ref.total} items {self.id[:40]}...>"
 
     # ------------------------------------------------------------------ internals
+
+    def _checked(self, result: Outcome) -> Outcome:
+        """With a ``response_format``: the answer with ``parsed`` set, or its StructuredOutputError."""
+        if self._format is None or not isinstance(result, Completion):
+            return result
+        try:
+            return self._format.check(result)
+        except errors.StructuredOutputError as exc:
+            return exc
 
     def _poll(self) -> list[PartStatus]:
         io = JobIO(self._services, self._provider, self._model)
@@ -281,6 +293,7 @@ def submit_batch(services: Services, items: Iterable[Any], *, model: str, params
     runtime = services.runtime(provider)  # missing credentials fail here, before any work
     limits = _limits(provider, api)
     system = params.pop("system", None)
+    fmt = _format(params)
     refused: dict[int, errors.PepperpyError] = {}
     lines: list[tuple[int, dict[str, Any], int]] = []
     for index, item in enumerate(items):
@@ -301,7 +314,7 @@ def submit_batch(services: Services, items: Iterable[Any], *, model: str, params
         first = min(refused)
         raise errors.ValidationError(f"every item was refused before upload; item {first}: {refused[first]}",
                                      param=getattr(refused[first], "param", None))
-    return _submit(services, provider, spec, api, len(items), _split(lines, *limits), refused)
+    return _submit(services, provider, spec, api, len(items), _split(lines, *limits), refused, fmt)
 
 
 def _limits(provider: ProviderSpec, api: BatchAPI) -> tuple[int | None, int]:
@@ -317,9 +330,24 @@ def _limits(provider: ProviderSpec, api: BatchAPI) -> tuple[int | None, int]:
     return requests, int(size)
 
 
+def _format(params: dict[str, Any]) -> ResponseFormat | None:
+    """A batch-wide ``response_format`` (schema dict, dataclass, TypedDict, pydantic model) put on the wire as
+    OpenAI's json_schema form, which each dialect converts; ``tools`` given as functions become definitions
+    (they are not run: a batch answer that calls tools comes back with its ``tool_calls``)."""
+    fmt = None
+    if params.get("response_format") is not None:
+        fmt = ResponseFormat.of(params["response_format"])
+        if fmt is not None:
+            params["response_format"] = fmt.wire()
+    tools = params.get("tools")
+    if tools is not None and not (isinstance(tools, Sequence) and all(isinstance(t, Mapping) for t in tools)):
+        params["tools"] = ToolSet.of(tools).definitions()
+    return fmt
+
+
 def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: BatchAPI, total: int,
-            groups: Sequence[Sequence[tuple[int, dict[str, Any], int]]],
-            refused: dict[int, errors.PepperpyError]) -> BatchJob:
+            groups: Sequence[Sequence[tuple[int, dict[str, Any], int]]], refused: dict[int, errors.PepperpyError],
+            fmt: ResponseFormat | None) -> BatchJob:
     io = JobIO(services, provider, spec)
     parts: list[Part] = []
     for number, group in enumerate(groups):
@@ -340,7 +368,7 @@ def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: Ba
                 f"and after are not in it)", job_id=partial.encode(), state="failed", provider=provider.name,
                 model=spec.id) from exc
         parts.append(Part(part_id, start, stop))
-    return BatchJob(services, _ref(provider, spec, parts, total, refused), refused)
+    return BatchJob(services, _ref(provider, spec, parts, total, refused), refused, fmt)
 
 
 def _ref(provider: ProviderSpec, spec: ModelSpec, parts: Sequence[Part], total: int,
@@ -383,12 +411,24 @@ def _item(index: int, item: Any, params: Mapping[str, Any]
             if key in values:
                 raise errors.ValidationError(f"item {index} sets {key!r}: {why}", param=key)
         prompt, messages, system = values.pop("prompt", None), values.pop("messages", None), values.pop("system", None)
+        for key in ("response_format", "tools"):
+            if key in values and not _plain_json(values[key]):
+                raise errors.ValidationError(f"item {index} sets {key} as a Python object; give it to batch() for "
+                                             f"every item, or as plain JSON (a dict) here", param=key)
         return prompt, messages, system, {**params, **values}
     if isinstance(item, (list, tuple)):
         return None, item, None, dict(params)
     raise errors.ValidationError(f"item {index} is a {type(item).__name__}; give a prompt string, a list of "
                                  f"messages or a dict of complete() arguments", param="items",
                                  value=type(item).__name__)
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return all(_plain_json(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_plain_json(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _encode(index: int, line: Mapping[str, Any]) -> bytes:

@@ -13,6 +13,7 @@ carrying an API key: a client that forwards its key there fails, as it should.
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -127,10 +128,22 @@ def storage_redirect(ctx: JobContext, file_id: str) -> JobReply:
     with ctx.jobs.lock:
         ctx.jobs.storage[token] = file_id
     parts = urlsplit(ctx.origin or "https://generativelanguage.googleapis.com")
-    host = "localhost" if parts.hostname == "127.0.0.1" else "storage.fake-provider.test"
+    host = _other_name(parts.hostname or "")
     netloc = f"{host}:{parts.port}" if parts.port else host
     location = urlunsplit((parts.scheme, netloc, f"/storage/{token}", "", ""))
     return JobReply(302, b"", {"Location": location, "Content-Type": "text/html"})
+
+
+def _other_name(host: str) -> str:
+    """Another host name for storage: ``localhost`` for the loopback server (when it resolves to 127.0.0.1,
+    else the same address), a made-up host for FakeAdapter, which answers every host."""
+    if host != "127.0.0.1":
+        return "storage.fake-provider.test"
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo("localhost", None, socket.AF_INET)}
+    except OSError:
+        found = set()
+    return "localhost" if "127.0.0.1" in found else host
 
 
 def _storage(ctx: JobContext) -> JobReply:

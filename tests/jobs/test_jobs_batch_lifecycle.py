@@ -195,3 +195,18 @@ def test_progress_true_without_tqdm_says_how_to_install_it(client: pepperpy.Clie
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with pytest.raises(pepperpy.ConfigurationError, match=r"pepperpy\[progress\]"):
         client.batch(["a"], model="claude-haiku-4-5").wait(poll=0, progress=True)
+
+
+@pytest.mark.parametrize("state, expected", [
+    ("BATCH_STATE_PENDING", "queued"), ("JOB_STATE_PENDING", "queued"), ("BATCH_STATE_RUNNING", "running"),
+    ("JOB_STATE_SUCCEEDED", "completed"), ("BATCH_STATE_EXPIRED", "expired"), ("JOB_STATE_CANCELLED", "cancelled"),
+])
+def test_gemini_states_with_either_prefix_and_counts_as_strings(state: str, expected: str, client: pepperpy.Client,
+                                                                server: FakeProviderServer) -> None:
+    job = client.batch(["a", "b", "c"], model="gemini-3.8-flash")
+    name = job.provider_ids[0]
+    done = expected in ("completed", "expired", "cancelled")
+    stats = {"requestCount": "3", "successfulRequestCount": "2", "failedRequestCount": "1"}
+    server.fail(200, body={"name": name, "done": done, "metadata": {"state": state, "batchStats": stats}})
+    status = job.status()
+    assert (status.state, status.done, status.failed, status.total) == (expected, 2, 1, 3)

@@ -4,6 +4,7 @@ typed error, each answer at batch price."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -174,3 +175,41 @@ def test_gemini_a_large_input_goes_as_an_uploaded_file(server: FakeProviderServe
         assert isinstance(results[2], pepperpy.ValidationError)
         download = server.requests[-1]  # the answers came as a file too
         assert (download.path, download.query) == ("/v1beta/files/batch-fake000003:download", {"alt": "media"})
+
+
+@dataclasses.dataclass
+class City:
+    name: str
+    population: int
+
+
+@pytest.mark.parametrize("provider", sorted(CASES))
+def test_a_response_format_parses_every_answer(provider: str, client: pepperpy.Client,
+                                               server: FakeProviderServer) -> None:
+    model = CASES[provider][0]
+    server.jobs.refuse = "Atlantis"
+    job = client.batch(["Paris", "Atlantis"], model=model, response_format=City)
+    job.wait(poll=0)
+    paris, atlantis = job.results()
+    assert isinstance(paris, pepperpy.Completion) and isinstance(paris.parsed, City)
+    assert isinstance(atlantis, pepperpy.InvalidRequestError)
+    again = client.batch_job(job.id, response_format=City).results()[0]  # a type cannot travel in the id
+    assert isinstance(again, pepperpy.Completion) and again.parsed == paris.parsed
+    assert client.batch_job(job.id).results()[0].parsed is None  # type: ignore[union-attr]
+    server.reply("not json at all")
+    job = client.batch(["Lima"], model=model, response_format=City)
+    job.wait(poll=0)
+    (broken,) = job.results()
+    assert isinstance(broken, pepperpy.StructuredOutputError) and broken.text == "not json at all"
+
+
+def test_tools_as_functions_go_as_definitions(client: pepperpy.Client, server: FakeProviderServer) -> None:
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return "sunny"
+
+    client.batch(["Weather in Lima?"], model="claude-haiku-4-5", tools=[get_weather])
+    (tool,) = server.requests[0].json["requests"][0]["params"]["tools"]
+    assert tool["name"] == "get_weather" and tool["input_schema"]["properties"] == {"city": {"type": "string"}}
+    with pytest.raises(pepperpy.ValidationError, match="item 0 sets response_format as a Python object"):
+        client.batch([{"prompt": "x", "response_format": City}], model="claude-haiku-4-5")
