@@ -34,11 +34,21 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .api import complete, default_client, embed, reset_default_client, stream
+    from .api import (
+        complete,
+        default_client,
+        embed,
+        generate_image,
+        reset_default_client,
+        stream,
+        synthesize,
+        transcribe,
+    )
     from .budget import Budget
     from .cache import CacheConfig
     from .client import Client
     from .jobs import BatchJob, JobStatus, Video, VideoJob
+    from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream
     from .resilience import BreakerConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
@@ -62,15 +72,17 @@ _LAZY = {
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
-    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "jobs",
-    "VideoJob": "jobs",
+    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "jobs", "VideoJob": "jobs",
+    "generate_image": "api", "synthesize": "api", "transcribe": "api",
+    "AudioStream": "media", "Image": "media", "Images": "media", "Segment": "media", "Speech": "media",
+    "Transcription": "media", "TranscriptionStream": "media",
 }
 
 
 _SUBMODULES = frozenset({"aio", "api", "audit", "budget", "cache", "catalog", "cli", "client", "config", "dialects",
-                         "events", "jobs", "pipeline", "providers", "ratelimit", "resilience", "schema", "structured",
-                         "telemetry", "testing", "tokens", "tools", "transport", "types", "usage", "validation",
-                         "web"})
+                         "events", "jobs", "media", "pipeline", "providers", "ratelimit", "resilience", "schema",
+                         "structured", "telemetry", "testing", "tokens", "tools", "transport", "types", "usage",
+                         "validation", "web"})
 
 
 def __getattr__(name: str) -> Any:
@@ -92,6 +104,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AudioStream",
     "AuthenticationError",
     "BatchJob",
     "BreakerConfig",
@@ -106,6 +119,8 @@ __all__ = [
     "ConfigurationError",
     "ContextLengthError",
     "Embeddings",
+    "Image",
+    "Images",
     "InvalidRequestError",
     "JobError",
     "JobStatus",
@@ -123,12 +138,16 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitError",
     "RetryPolicy",
+    "Segment",
+    "Speech",
     "Stream",
     "StreamError",
     "StructuredOutputError",
     "TokenCount",
     "ToolCall",
     "ToolStep",
+    "Transcription",
+    "TranscriptionStream",
     "Usage",
     "ValidationError",
     "Video",
@@ -137,7 +156,10 @@ __all__ = [
     "complete",
     "default_client",
     "embed",
+    "generate_image",
     "reset_default_client",
     "stream",
+    "synthesize",
     "tool_result",
+    "transcribe",
 ]

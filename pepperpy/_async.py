@@ -1,4 +1,5 @@
-"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` over its blocking methods.
+"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` (and the media twins
+``agenerate_image`` / ``asynthesize`` / ``atranscribe``) over its blocking methods.
 
 Each call runs the Client's public blocking method in a worker thread of the Client's ``WorkerPool``; the
 event loop only awaits, so concurrent awaits run concurrently, and retries, breakers and caching behave
@@ -20,6 +21,8 @@ from ._aio_stream import AsyncStream, call
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from ._files import UploadSource
+    from .media import Images, Speech, Transcription
     from .types import Chunk, Completion, Embeddings, Stream
 
 __all__ = ["AsyncClientMixin", "WorkerPool"]
@@ -85,6 +88,12 @@ class AsyncClientMixin:
         def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
                 ) -> Completion: ...
 
+        def generate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images: ...
+
+        def synthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech: ...
+
+        def transcribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription: ...
+
         def close(self) -> None: ...
 
     async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
@@ -121,6 +130,27 @@ class AsyncClientMixin:
         >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
         """
         return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
+
+    async def agenerate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images:
+        """``generate_image()`` without blocking the event loop.
+
+        >>> (await client.agenerate_image("a red kite", model="gpt-image-1")).images[0].save("k.png")  # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.generate_image, prompt, model=model, **kwargs))
+
+    async def asynthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech:
+        """``synthesize()`` without blocking the event loop.
+
+        >>> (await client.asynthesize("Hello!", model="tts-1", voice="alloy")).save("hello.mp3")   # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.synthesize, text, model=model, **kwargs))
+
+    async def atranscribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
+        """``transcribe()`` without blocking the event loop (the upload is read in a worker thread).
+
+        >>> (await client.atranscribe("note.m4a", model="whisper-1")).text   # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.transcribe, audio, model=model, **kwargs))
 
     async def aclose(self) -> None:
         """``close()`` from a coroutine."""

@@ -18,22 +18,25 @@ import urllib3
 
 from . import _translate, errors
 from .transport import Transport, iter_body, iter_ndjson, iter_sse
-from .types import Chunk, ModelSpec
+from .types import ModelSpec
 
-__all__ = ["SHAPE_ERRORS", "EventParser", "answer", "events", "json_body"]
+__all__ = ["SHAPE_ERRORS", "EventParser", "answer", "body_answer", "events", "json_body", "raw_pieces"]
 
 R = TypeVar("R")
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 # what a dialect raises on an answer whose JSON has an unexpected shape
 SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 _STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
-class EventParser(Protocol):
-    """A dialect's per-stream parser: one event in, a Chunk (or None) out; ``done`` once the terminator came."""
+class EventParser(Protocol[T_co]):
+    """A dialect's per-stream parser: one event in, a Chunk (or a media piece, or None) out; ``done`` once the
+    terminator came."""
 
     done: bool
 
-    def feed(self, event: str, data: bytes) -> Chunk | None: ...
+    def feed(self, event: str, data: bytes) -> T_co | None: ...
 
 
 def json_body(transport: Transport, response: requests.Response, model: ModelSpec) -> Any:
@@ -62,8 +65,40 @@ def answer(transport: Transport, response: requests.Response, parse: Callable[[A
             provider=transport.provider, model=model.id, status_code=response.status_code) from exc
 
 
-def events(transport: Transport, response: requests.Response, parser: EventParser, model: ModelSpec,
-           stream_format: str) -> Iterator[Chunk]:
+def body_answer(transport: Transport, response: requests.Response, parse: Callable[[bytes, str], R],
+                model: ModelSpec, dialect: str) -> R:
+    """``parse`` (a dialect's) of a 2xx answer's bytes and Content-Type: media answers, JSON or binary."""
+    try:
+        content = response.content
+    except requests.RequestException as exc:
+        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True) from exc
+    try:
+        return parse(content, response.headers.get("content-type", ""))
+    except errors.ProviderError as exc:  # an error object in a 200 answer
+        transport.scrub(exc)
+        raise
+    except SHAPE_ERRORS as exc:
+        what = "a body that is not JSON" if isinstance(exc, json.JSONDecodeError) else (
+            f"a shape the {dialect} dialect does not know ({type(exc).__name__}: {exc})")
+        raise errors.ProviderAPIError(
+            f"{transport.provider} answered {response.status_code} with {what}; does its base_url point at an "
+            f"API of that dialect?", provider=transport.provider, model=model.id,
+            status_code=response.status_code) from exc
+
+
+def raw_pieces(response: requests.Response, model: ModelSpec) -> Iterator[bytes]:
+    """A streamed binary answer's bytes as they arrive (speech); closes the response at the end."""
+    try:
+        yield from iter_body(response)
+    except _STREAM_FAILURES as exc:
+        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
+                                              streaming=True) from exc
+    finally:
+        response.close()
+
+
+def events(transport: Transport, response: requests.Response, parser: EventParser[T], model: ModelSpec,
+           stream_format: str) -> Iterator[T]:
     """The Chunks of a streamed answer (SSE or NDJSON), read as they arrive; closes the response at the end."""
     content_type = response.headers.get("content-type", "")
     if "html" in content_type:  # a proxy's login page or a wrong base_url, not an event stream

@@ -18,7 +18,7 @@ from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
 from .errors import PepperpyError, ProviderError
 from .events import Hooks
 from .resilience import ProviderBreaker
-from .types import Completion, Embeddings, ModelSpec
+from .types import ModelSpec
 from .usage import UsageLedger
 
 if TYPE_CHECKING:
@@ -116,9 +116,11 @@ class Observer:
         self.ledger.record(provider, model, error=True)
 
     def ended(self, trace: CallTrace, provider: str, model: str, hop: int, *,
-              result: Completion | Embeddings | None = None, error: BaseException | None = None) -> None:
+              result: Any = None, error: BaseException | None = None) -> None:
         """The call is over: totals (an answer; a failed hop was counted by ``hop_failed``), the budget
-        settled, the ``response`` hooks, the span and metrics."""
+        settled, the ``response`` hooks, the span and metrics. ``result`` is a Completion or Embeddings, or a
+        media result (Images, Speech, Transcription, a finished audio stream's summary): each has ``usage`` and
+        ``cost``."""
         cost = result.cost if result is not None else None
         if result is not None:
             self.settle(trace, cost)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import requests
 from requests.adapters import BaseAdapter
@@ -29,6 +30,8 @@ from .types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
 __all__ = ["Runtime", "Runtimes", "Timeout"]
 
 Timeout = float | tuple[float, float]
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,19 @@ class Runtime:
     def chunks(self, model: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
         return _decode.events(self.transport, response, self.dialect.stream_parser(model), model,
                               self.dialect.stream_format)
+
+    def read(self, model: ModelSpec, response: requests.Response, parse: Callable[[bytes, str], R]) -> R:
+        """A media answer: ``parse`` gets its bytes and Content-Type (JSON or the audio itself)."""
+        return _decode.body_answer(self.transport, response, parse, model, self.dialect.name)
+
+    def media_events(self, model: ModelSpec, response: requests.Response,
+                     parser: _decode.EventParser[T]) -> Iterator[T]:
+        """A media stream's SSE events through ``parser`` (transcript pieces, audio pieces)."""
+        return _decode.events(self.transport, response, parser, model, "sse")
+
+    def audio_pieces(self, model: ModelSpec, response: requests.Response) -> Iterator[bytes]:
+        """A streamed binary answer's bytes as they arrive."""
+        return _decode.raw_pieces(response, model)
 
 
 class Runtimes:

@@ -1,4 +1,5 @@
-"""Module-level ``complete`` / ``stream`` / ``embed`` over a default Client built on first use.
+"""Module-level ``complete`` / ``stream`` / ``embed`` (and ``generate_image`` / ``synthesize`` / ``transcribe``) over
+a default Client built on first use.
 
 >>> import pepperpy
 >>> pepperpy.complete("Explain X", model="gemini-pro", temperature=0.7, max_tokens=200)   # doctest: +SKIP
@@ -10,10 +11,13 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ._files import UploadSource
 from .client import Client
+from .media import Images, Speech, Transcription
 from .types import Completion, Embeddings, Stream
 
-__all__ = ["complete", "default_client", "embed", "reset_default_client", "stream"]
+__all__ = ["complete", "default_client", "embed", "generate_image", "reset_default_client", "stream", "synthesize",
+           "transcribe"]
 
 
 class _DefaultClient:
@@ -65,3 +69,18 @@ def stream(prompt: str | None = None, *, model: str, **kwargs: Any) -> Stream:
 def embed(input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
     """``Client.embed`` on the default Client."""
     return _default.get().embed(input, model=model, **kwargs)
+
+
+def generate_image(prompt: str, *, model: str, **kwargs: Any) -> Images:
+    """``Client.generate_image`` on the default Client."""
+    return _default.get().generate_image(prompt, model=model, **kwargs)
+
+
+def synthesize(text: str, *, model: str, **kwargs: Any) -> Speech:
+    """``Client.synthesize`` on the default Client."""
+    return _default.get().synthesize(text, model=model, **kwargs)
+
+
+def transcribe(audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
+    """``Client.transcribe`` on the default Client."""
+    return _default.get().transcribe(audio, model=model, **kwargs)

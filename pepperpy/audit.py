@@ -1,11 +1,12 @@
 """The audit log and the redaction filter of every pepperpy logger.
 
-Logger ``pepperpy.audit`` gets one record per call (complete, stream, embed), at INFO when it succeeded
-and WARNING when it failed. Every field is also in ``extra=``, for structured handlers::
+Logger ``pepperpy.audit`` gets one record per call (complete, stream, embed, and the media calls), at INFO
+when it succeeded and WARNING when it failed. Every field is also in ``extra=``, for structured handlers::
 
     op, provider, model, latency_ms, status ("ok" or the error class), status_code, attempts,
     input_tokens, output_tokens, total_tokens, cost, cached, fallback_hop, fallback_from, failures,
-    request_id, and with Client(log_content=True) also prompt (the request body) and output (the text).
+    request_id, for media calls input_bytes and output_bytes (sizes, never the bytes), and with
+    Client(log_content=True) also prompt (the request body, or a media call's text and file sizes) and output.
 
     >>> logging.getLogger("pepperpy.audit").setLevel(logging.INFO)   # doctest: +SKIP
 

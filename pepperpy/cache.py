@@ -1,9 +1,10 @@
 """The response cache: a cachetools LRU with a time-to-live, behind one lock.
 
 Opt-in (``Client(cache=True)`` or ``Client(cache=CacheConfig(maxsize=..., ttl=...))``), for non-stream
-``complete`` and ``embed``. The key is a digest of the canonical JSON of (provider, wire model, method,
-path, request body), so two calls share an entry only when the provider would receive the same request.
-A hit returns a copy of the stored answer with ``cached=True`` and touches neither the network nor the
+``complete`` and ``embed``, and for ``generate_image`` and ``synthesize``; never for uploads (a transcription
+or an image edit: the key would not see the file). The key is a digest of the canonical JSON of (provider,
+wire model, method, path, request body), so two calls share an entry only when the provider would receive
+the same request. A hit returns a copy of the stored answer with ``cached=True`` and touches neither the network nor the
 breaker. cachetools is imported when the first cache is built, never at ``import pepperpy``.
 
 Entries are never shared with callers: a caller may scale ``Embeddings.vectors`` in place or edit
@@ -34,7 +35,8 @@ __all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheIn
 
 DEFAULT_CACHE_MAXSIZE = 1024   # entries; the least recently used goes first
 DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
-_MUTABLE_FIELDS = ("raw", "vectors", "tool_calls")  # fields of a Completion / Embeddings a caller could change
+# fields of a Completion / Embeddings / Images / Transcription a caller could change
+_MUTABLE_FIELDS = ("raw", "vectors", "tool_calls", "images")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names n
 def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
     params = {name: ParamRange(supported=False) if value is False else ParamRange(value.get("min"), value.get("max"))
               for name, value in (raw.get("params") or {}).items()}
+    upload = raw.get("max_upload_mb")
     return ModelSpec(
         id=raw["id"], provider=provider, mode=raw.get("mode", "chat"), api_name=raw.get("api_name", ""),
         aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
@@ -53,7 +54,9 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
         params=MappingProxyType(params),
         pricing=_pricing(raw.get("pricing")),
         dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
-        notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())))
+        notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
+        voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
+        qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None)
 
 
 def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
@@ -61,9 +64,13 @@ def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
         return None
     batch = raw.get("batch")
     per_second = raw.get("per_second")
+    per_image = raw.get("per_image")
     return Pricing(raw.get("input", 0.0), raw.get("output", 0.0), raw.get("cached_input"),
                    batch=Pricing(batch["input"], batch["output"], batch.get("cached_input")) if batch else None,
-                   per_second=MappingProxyType(dict(per_second)) if isinstance(per_second, Mapping) else per_second)
+                   per_second=MappingProxyType(dict(per_second)) if isinstance(per_second, Mapping) else per_second,
+                   audio_input=raw.get("audio_input"), image_input=raw.get("image_input"),
+                   per_image=MappingProxyType(dict(per_image)) if per_image else None,
+                   per_million_characters=raw.get("per_million_characters"), per_minute=raw.get("per_minute"))
 
 
 _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",

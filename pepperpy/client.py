@@ -22,6 +22,8 @@ from ._async import AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
 from ._count import count_tokens
 from ._observer import Observer
+from ._media import MediaClientMixin
+from ._media import article as _a
 from ._runtimes import Runtimes, Timeout
 from .budget import Budget
 from .cache import CacheInfo
@@ -68,6 +70,10 @@ def _caller_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]
     return level
+
+
+_METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesize", "transcription": "transcribe",
+            "video": "generate_video"}
 
 
 def _check_fallbacks(fallbacks: object) -> None:
@@ -151,13 +157,17 @@ def _check_options(cls: Any, options: Mapping[str, Any]) -> None:
         raise errors.ConfigurationError(f"Client has no option {name}=; {hint}")
 
 
-class Client(AsyncClientMixin):
+class Client(MediaClientMixin, AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
     >>> client = pepperpy.Client()                                   # doctest: +SKIP
     >>> client.complete("Say hi", model="gpt-4o-mini").text          # doctest: +SKIP
     >>> for chunk in client.stream("Tell a story", model="claude-haiku"):   # doctest: +SKIP
     ...     print(chunk.text, end="")
+    >>> client.generate_image("a red kite", model="gpt-image-2.6-flare").images[0].save("kite.png")   # doctest: +SKIP
+
+    Media (``generate_image``, ``synthesize``, ``transcribe`` and their streams) live in ``MediaClientMixin``
+    (pepperpy/_media.py); the async twins in ``AsyncClientMixin``.
 
     ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
     None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog
@@ -578,8 +588,9 @@ class Client(AsyncClientMixin):
         if spec.deprecated is not None and spec.name not in self._warned:
             self._warn_deprecated(spec)
         if spec.mode != "embedding" and not spec.open:
-            raise errors.ValidationError(f"{spec.name} is a chat model; embed() needs an embedding model such as "
-                                         f"{self._example('embedding', provider.name)}", param="model", value=model)
+            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; embed() needs an embedding model "
+                                         f"such as {self._example('embedding', provider.name)}", param="model",
+                                         value=model)
         runtime = self._runtimes.get(provider)
         checked = check_params(spec, params)
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
@@ -592,8 +603,9 @@ class Client(AsyncClientMixin):
         if spec.deprecated is not None and spec.name not in self._warned:
             self._warn_deprecated(spec)
         if spec.mode != "chat":
-            raise errors.ValidationError(f"{spec.name} is an embedding model; use client.embed(), or a chat model "
-                                         f"such as {self._example('chat', provider.name)}", param="model",
+            method = _METHODS.get(spec.mode, spec.mode)
+            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; use client.{method}(), or a chat "
+                                         f"model such as {self._example('chat', provider.name)}", param="model",
                                          value=model)
         turns = build_messages(prompt, messages, system)
         if preflight:

@@ -43,26 +43,33 @@ from .errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
+from .media import Images, Speech, Transcription
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from .resilience import BreakerConfig, BreakerStats, ProviderBreaker, RetryPolicy, Timeout
 from .transport import Request, interrupt
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 
-__all__ = ["FALLBACK_ERRORS", "Pipeline", "Prepared"]
+__all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]
 
 if TYPE_CHECKING:
     from .shared.store import SharedState
 
 FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
                    RateLimitError)
-R = TypeVar("R", Completion, Embeddings)
+R = TypeVar("R", Completion, Embeddings, Images, Speech, Transcription)
 X = TypeVar("X")
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One hop, ready to send: the provider's runtime, the resolved model and the request; for the budget and
-    telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given."""
+    telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given.
+
+    Media calls say more: ``input_bytes`` is the size of what they upload (audit records carry sizes, never
+    bytes; a multipart request's files count by themselves), ``estimate`` the tokens the rate limiter reserves
+    (None: a quarter of the JSON body's length), ``content`` what ``log_content`` records as the prompt (None:
+    the request body; media calls give their text, without base64 data).
+    """
 
     runtime: Runtime
     model: ModelSpec
@@ -70,6 +77,19 @@ class Prepared:
     params: Mapping[str, Any] | None = None
     messages: Sequence[Mapping[str, Any]] | None = None
     texts: Sequence[str] | None = None
+    input_bytes: int = 0
+    estimate: int | None = None
+    content: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A streamed media answer, open: the hop that opened it, its response, and ``ended(result, error)``,
+    to call once when it is done (the audit record)."""
+
+    prepared: Prepared
+    response: requests.Response
+    ended: Callable[[Any, BaseException | None], None]
 
 
 
@@ -247,6 +267,24 @@ class Pipeline:
             self._audit(op, p, 0, (p.model.name,), trace)
         return result
 
+    def open(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Opened:
+        """A media stream (speech audio, transcript events): the first hop whose response opens. As for chat
+        streams, only opening is retried or handed to a fallback."""
+        trace = _Trace(op, self.policy.deadline())
+        try:
+            p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
+        finally:
+            if trace.span is not None:
+                self.observer.detach(trace)
+
+        def ended(result: Any, error: BaseException | None) -> None:
+            if result is None and isinstance(error, ProviderError):
+                self.observer.ledger.record(p.runtime.spec.name, p.model.id, error=True)
+            self._ended(p, hop, names, trace, result=result, error=error,
+                        status=None if result is not None or error is not None else "closed")
+
+        return Opened(p, response, ended)
+
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
         observer = self.observer
@@ -288,7 +326,7 @@ class Pipeline:
 
     def _once(self, p: Prepared, parse: Callable[[Prepared, requests.Response], R], use_cache: bool,
               trace: _Trace) -> R:
-        cache = self.cache if use_cache else None
+        cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
         key = None
         if cache is not None:
             key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
@@ -315,7 +353,8 @@ class Pipeline:
         if observer.budget is not None and estimate:
             observer.reserve(trace, p.model, p.params, p.messages, p.texts)
         if guard.limiter is not None and guard.limiter.tpm and estimate:
-            trace.estimate = len(json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
+            trace.estimate = p.estimate if p.estimate is not None else len(
+                json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
         ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
         send = fetch if fetch is not None else partial(self._send, p)
         if observer.hooks.request and fetch is None:
@@ -411,9 +450,8 @@ class Pipeline:
 
     # ------------------------------------------------------------------ the end of a call
 
-    def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
-               result: Completion | Embeddings | None = None, error: BaseException | None = None,
-               status: str | None = None) -> None:
+    def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *, result: Any = None,
+               error: BaseException | None = None, status: str | None = None) -> None:
         """One call is over: the observer (totals, budget, hooks, span), then the audit record."""
         self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
         if trace.audit and (result is not None or error is None or isinstance(error, ProviderError)):
@@ -423,8 +461,7 @@ class Pipeline:
     # ------------------------------------------------------------------ audit
 
     def _audit(self, op: str, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
-               result: Completion | Embeddings | None = None, error: ProviderError | None = None,
-               status: str | None = None) -> None:
+               result: Any = None, error: ProviderError | None = None, status: str | None = None) -> None:
         status = status or ("ok" if error is None else type(error).__name__)
         if not audit.logger.isEnabledFor(audit.level_of(status)):
             return  # successes are INFO records, failures WARNING: the check needs the outcome
@@ -444,9 +481,14 @@ class Pipeline:
             "request_id": error.request_id if error is not None else (
                 trace.request_id or getattr(result, "request_id", None)),
         }
+        input_bytes = p.input_bytes or p.request.upload_bytes
+        output_bytes = getattr(result, "size_bytes", None)
+        if input_bytes or output_bytes is not None:  # media: sizes only, never the bytes
+            fields["input_bytes"] = input_bytes or None
+            fields["output_bytes"] = output_bytes
         if self.log_content:
-            fields["prompt"] = p.request.json
-            fields["output"] = result.text if isinstance(result, Completion) else None
+            fields["prompt"] = p.request.json if p.content is None else p.content
+            fields["output"] = result.text if isinstance(result, (Completion, Transcription)) else None
         audit.emit(fields)
 
 

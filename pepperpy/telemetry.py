@@ -34,7 +34,7 @@ from typing import Any
 
 from ._version import __version__
 from .errors import ConfigurationError
-from .types import Completion, Embeddings
+from .types import Completion
 
 __all__ = ["OPERATIONS", "PROVIDER_NAMES", "TELEMETRY_ENV", "Telemetry", "enabled", "error_type"]
 
@@ -127,9 +127,9 @@ class Telemetry:
             span.add_event(name, dict(attributes))
 
     def end(self, handle: Any, duration: float, *, provider: str, model: str,
-            result: Completion | Embeddings | None = None, error: BaseException | None = None,
-            cached: bool = False) -> None:
-        """End the call's span and record its metrics; ``provider`` / ``model`` are the hop's that answered."""
+            result: Any = None, error: BaseException | None = None, cached: bool = False) -> None:
+        """End the call's span and record its metrics; ``provider`` / ``model`` are the hop's that answered.
+        ``result`` is a Completion, Embeddings or a media result (with ``usage``; ``raw`` when it has one)."""
         span, _, attributes = handle
         metric = {key: attributes[key] for key in ("gen_ai.operation.name", "gen_ai.provider.name",
                                                    "gen_ai.request.model", "server.address", "server.port")
@@ -141,7 +141,8 @@ class Telemetry:
             if cached:
                 span.set_attribute("pepperpy.cache_hit", True)
         if result is not None:
-            raw = result.raw if isinstance(result.raw, Mapping) else {}
+            raw = getattr(result, "raw", None)
+            raw = raw if isinstance(raw, Mapping) else {}
             response_model = raw.get("model") or raw.get("modelVersion") or model
             metric["gen_ai.response.model"] = str(response_model)
             usage = result.usage

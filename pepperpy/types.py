@@ -26,13 +26,19 @@ def _empty() -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts of one call. ``total_tokens`` defaults to input + output."""
+    """Token counts of one call. ``total_tokens`` defaults to input + output.
+
+    ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
+    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = -1
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    input_audio_tokens: int = 0
+    input_image_tokens: int = 0
 
     def __post_init__(self) -> None:
         if self.total_tokens < 0:
@@ -86,19 +92,35 @@ class TokenCount:
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """USD per 1M tokens; ``batch`` is the price through the provider's batch API when the catalog names one;
-    ``per_second`` is a video model's price per second of output, one number or one per size/resolution."""
+    """USD per 1M tokens (``input``, ``output``, ``cached_input``, and ``audio_input`` / ``image_input`` for
+    input tokens of those kinds when they cost another price); ``batch`` is the price through the provider's
+    batch API when the catalog names one; and the units other outputs are sold in: ``per_second`` of video
+    (one number or one per size/resolution), ``per_image`` (USD per image by ``{quality: {size: usd}}`` or
+    ``{size: usd}``), ``per_million_characters`` (speech) and ``per_minute`` (audio transcribed)."""
 
-    input: float
-    output: float
+    input: float = 0.0
+    output: float = 0.0
     cached_input: float | None = None
     batch: Pricing | None = None
     per_second: float | Mapping[str, float] | None = None
+    audio_input: float | None = None
+    image_input: float | None = None
+    per_image: Mapping[str, Any] | None = None
+    per_million_characters: float | None = None
+    per_minute: float | None = None
+
+    @property
+    def per_token(self) -> bool:
+        """Whether token prices are known (media models may list only their own units)."""
+        return bool(self.input or self.output)
 
     def cost(self, usage: Usage) -> float:
         cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
-        uncached = usage.input_tokens - cached
-        total = uncached * self.input + cached * (self.cached_input or 0.0) + usage.output_tokens * self.output
+        audio = usage.input_audio_tokens if self.audio_input is not None else 0
+        image = usage.input_image_tokens if self.image_input is not None else 0
+        text = max(usage.input_tokens - cached - audio - image, 0)
+        total = (text * self.input + cached * (self.cached_input or 0.0) + audio * (self.audio_input or 0.0)
+                 + image * (self.image_input or 0.0) + usage.output_tokens * self.output)
         return round(total / 1_000_000, 10)
 
     def video_cost(self, seconds: float, size: str | None = None) -> float | None:
@@ -111,6 +133,23 @@ class Pricing:
         if isinstance(price, Mapping):
             price = price.get(size or "") if size in price else price.get("default")
         return None if price is None else round(float(price) * seconds, 10)
+
+    def image_price(self, size: str | None, quality: str | None) -> float | None:
+        """USD for one image of this size and quality from ``per_image``; None when the table has no entry
+        (``"*"`` stands for any size or quality; a size given alone must be unambiguous)."""
+        table = self.per_image
+        if not table:
+            return None
+        nested = any(isinstance(value, Mapping) for value in table.values())
+        if nested:
+            row = table.get(quality or "") or table.get("*")
+            if row is None and quality is None and len(table) == 1:
+                row = next(iter(table.values()))
+            table = row if isinstance(row, Mapping) else {}
+        price = table.get(size or "") or table.get("*")
+        if price is None and size is None and len(table) == 1:
+            price = next(iter(table.values()))
+        return float(price) if isinstance(price, (int, float)) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +186,13 @@ class ModelSpec:
     source: str | None = None
     notes: str | None = None
     open: bool = False  # synthesized for an open_models provider, not listed in its file
-    sizes: tuple[str, ...] = ()   # the size= values the model takes, when they are fixed (video)
+    # media models: the values a call may use where the provider fixes them (empty: not checked)
+    sizes: tuple[str, ...] = ()   # the size= values the model takes, when they are fixed (images, video)
     seconds: tuple[int, ...] = ()  # a video model's allowed durations
+    voices: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
+    max_upload_bytes: int | None = None  # the provider's limit on an uploaded file (audio, input image)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,8 @@ from .errors import ContextLengthError, ValidationError
 from .tokens import MAX_BYTES_PER_TOKEN, min_tokens
 from .types import ModelSpec, ToolCall
 
-__all__ = ["CLIENT_OPTIONS", "ROLES", "build_messages", "check_embed_input", "check_params"]
+__all__ = ["CLIENT_OPTIONS", "ROLES", "build_messages", "check_choice", "check_count", "check_embed_input",
+           "check_params", "check_text"]
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
@@ -156,3 +157,29 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return "∞"
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def check_text(value: Any, param: str) -> str:
+    """A non-empty string (a media prompt, the text to speak)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{param} must be a non-empty string, not {value!r}", param=param,
+                              value=type(value).__name__)
+    return value
+
+
+def check_count(value: Any, param: str = "n") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"{param} must be a whole number of at least 1, not {value!r}", param=param, value=value)
+    return value
+
+
+def check_choice(model: ModelSpec, param: str, value: Any, allowed: Sequence[str]) -> None:
+    """Refuse a value outside the ones the model's catalog entry fixes (``voices``, ``sizes``, ``formats``...),
+    naming them all, before anything is sent or uploaded. An empty list fixes nothing."""
+    if value is None or not allowed or not isinstance(value, str):
+        return
+    if value not in allowed:
+        close = [a for a in allowed if a.lower() == value.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValidationError(f"{param}={value!r} is not available for {model.name}{hint}; allowed: "
+                              f"{', '.join(allowed)}", param=param, value=value)

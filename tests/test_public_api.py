@@ -8,14 +8,15 @@ import sys
 import pepperpy
 
 EXPECTED_ALL = [
-    "AuthenticationError", "BatchJob", "BreakerConfig", "Budget", "BudgetExceededError", "CacheConfig",
+    "AudioStream", "AuthenticationError", "BatchJob", "BreakerConfig", "Budget", "BudgetExceededError", "CacheConfig",
     "CatalogError", "Chunk", "CircuitOpenError", "Client", "Completion", "ConfigurationError", "ContextLengthError",
-    "Embeddings", "InvalidRequestError", "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError",
-    "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError",
-    "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError",
-    "RateLimitError", "RetryPolicy", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall",
-    "ToolStep", "Usage", "ValidationError", "Video", "VideoJob", "__version__", "complete", "default_client", "embed",
-    "reset_default_client", "stream", "tool_result",
+    "Embeddings", "Image", "Images", "InvalidRequestError", "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError",
+    "ModelNotFoundError", "ModelSpec", "PepperpyError", "ProviderAPIError", "ProviderConnectionError", "ProviderError",
+    "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError", "RateLimitError",
+    "RetryPolicy", "Segment", "Speech", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall",
+    "ToolStep", "Transcription", "TranscriptionStream", "Usage", "ValidationError", "Video", "VideoJob", "__version__",
+    "complete", "default_client", "embed", "generate_image", "reset_default_client", "stream", "synthesize",
+    "tool_result", "transcribe",
 ]
 
 

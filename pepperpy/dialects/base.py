@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _translate, errors
+from .._files import Upload
+from ..media import Images, Speech, Transcription
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from ._media import MediaCall
 
-__all__ = ["DIALECTS", "Dialect", "Lookup", "Message", "StreamParser", "TokenGrant", "completion", "decode_json",
-           "get_dialect", "normalize_finish", "parse_arguments", "raise_error_event", "text_of", "tool_call_names"]
+__all__ = ["DIALECTS", "Dialect", "Lookup", "MediaCall", "MediaParser", "Message", "StreamParser", "TokenGrant",
+           "completion", "decode_json", "get_dialect", "normalize_finish", "parse_arguments", "raise_error_event",
+           "text_of", "tool_call_names"]
 
 Message = dict[str, Any]
 Lookup = Callable[[Sequence[str]], "str | None"]
@@ -116,6 +120,15 @@ class StreamParser:
         raise NotImplementedError
 
 
+class MediaParser:
+    """Turns one media stream's events into audio bytes or transcript pieces (the last one a Transcription)."""
+
+    done = False
+
+    def feed(self, event: str, data: bytes) -> bytes | str | Transcription | None:  # pragma: no cover
+        raise NotImplementedError
+
+
 class Dialect:
     """One wire format. Subclasses override what differs; every method is pure."""
 
@@ -163,6 +176,46 @@ class Dialect:
     def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
         """The token count in the counting endpoint's answer, or the next request of a two-step count."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ media (images, speech, transcription)
+    # Parsers get the answer's bytes and Content-Type (speech is binary on some wires, JSON on others).
+
+    upload_limit: int | None = None  # bytes per uploaded file when the model's catalog entry names none
+    speech_formats: tuple[str, ...] = ()  # the formats synthesize() can hand back on this wire (first: default)
+    transcribes_with_chat = False  # True: transcribe() also takes chat models with the ``audio`` capability
+
+    def build_image(self, provider: ProviderSpec, model: ModelSpec, prompt: str, params: Mapping[str, Any], *,
+                    images: Sequence[Upload] = (), mask: Upload | None = None) -> Request:
+        raise self._no_media(provider, model, "image generation")
+
+    def parse_image(self, body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Images:
+        raise NotImplementedError
+
+    def build_speech(self, provider: ProviderSpec, model: ModelSpec, text: str, params: Mapping[str, Any],
+                     call: MediaCall, *, stream: bool) -> Request:
+        raise self._no_media(provider, model, "speech")
+
+    def parse_speech(self, body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
+        raise NotImplementedError
+
+    def speech_stream_parser(self, model: ModelSpec, call: MediaCall) -> MediaParser | None:
+        """The parser of a speech stream's events; None when the streamed body is the audio itself."""
+        return None
+
+    def build_transcription(self, provider: ProviderSpec, model: ModelSpec, audio: Upload,
+                            params: Mapping[str, Any], *, stream: bool) -> Request:
+        raise self._no_media(provider, model, "transcription")
+
+    def parse_transcription(self, body: bytes, content_type: str, model: ModelSpec,
+                            call: MediaCall) -> Transcription:
+        raise NotImplementedError
+
+    def transcription_stream_parser(self, model: ModelSpec, call: MediaCall) -> MediaParser:
+        raise NotImplementedError
+
+    def _no_media(self, provider: ProviderSpec, model: ModelSpec, what: str) -> errors.ValidationError:
+        return errors.ValidationError(f"{model.name}: the {self.name} dialect of provider {provider.name!r} has no "
+                                      f"{what} API", param="model", value=model.name)
 
 
 def completion(model: ModelSpec, text: str, finish: Any, usage: Usage, raw: Any, *,

@@ -1,4 +1,4 @@
-"""The Gemini Developer API wire format: ``models/{model}:generateContent`` and friends.
+"""The Gemini Developer API wire format: ``models/{model}:generateContent`` and friends (media: ``_gemini_media``).
 
 Callers speak OpenAI-shaped messages, params and tools; this module converts them: system turns become
 ``systemInstruction``, ``assistant`` is ``model``, sampling params go under ``generationConfig`` in camelCase,
@@ -15,8 +15,8 @@ from typing import Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from . import _gemini_media
 from .base import (
-    Dialect,
     Lookup,
     Message,
     StreamParser,
@@ -56,6 +56,9 @@ def parse_usage(raw: Mapping[str, Any] | None) -> Usage:
     thoughts = raw.get("thoughtsTokenCount") or 0
     output = (raw.get("candidatesTokenCount") or 0) + thoughts
     total = raw.get("totalTokenCount")
+    details = raw.get("promptTokensDetails")
+    if details:  # audio and images in the prompt (priced apart when the catalog says so)
+        return _gemini_media.parse_usage(raw) or Usage()
     return Usage(prompt, output, total if total is not None else prompt + output,
                  raw.get("cachedContentTokenCount") or 0, thoughts)
 
@@ -224,7 +227,7 @@ class GeminiStreamParser(StreamParser):
         return Chunk(text, finish, usage, tuple(self._tools) if finish else (), raw=obj)
 
 
-class GeminiDialect(Dialect):
+class GeminiDialect(_gemini_media.GeminiMedia):
     """Google's Gemini Developer API (``v1beta``)."""
 
     name = "gemini"

@@ -1,4 +1,4 @@
-"""The OpenAI wire format: ``/chat/completions`` and ``/embeddings``.
+"""The OpenAI wire format: ``/chat/completions`` and ``/embeddings`` (media endpoints: ``_openai_media``).
 
 Spoken by OpenAI and by every OpenAI-compatible vendor in the catalog (Groq, Mistral, DeepSeek, Together,
 xAI, OpenRouter, vLLM, llama.cpp, LM Studio). Provider ``options`` tune the few places they differ:
@@ -18,9 +18,8 @@ from typing import Any
 
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
-from . import _openai_count
+from . import _openai_count, _openai_media
 from .base import (
-    Dialect,
     Lookup,
     Message,
     StreamParser,
@@ -128,7 +127,7 @@ class OpenAIStreamParser(StreamParser):
             slot["arguments"] += function.get("arguments") or ""
 
 
-class OpenAIDialect(Dialect):
+class OpenAIDialect(_openai_media.OpenAIMedia):
     name = "openai"
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:

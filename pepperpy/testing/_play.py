@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pepperpy.testing._jobs import FakeItem, FakeJobs, JobContext
 from pepperpy.testing._jobs_play import play_job
+from pepperpy.testing._media import MediaAnswer, gemini_media, media_kind, openai_media
 from pepperpy.testing._queue import Script
 from pepperpy.testing._routes import Route, find_route
 from pepperpy.testing._script import Failure, Fault, FaultKind, RecordedRequest, Reply
@@ -68,6 +69,10 @@ class Fake(Protocol):
 
     def _take(self, kind: Literal["chat", "embed", "job", "item"]) -> Script | None: ...
 
+    def _store_file(self, name: str, data: bytes) -> None: ...
+
+    def _file(self, name: str) -> bytes | None: ...
+
 
 def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial: int) -> Outcome:
     """The Outcome of request number ``serial``: its endpoint's own answer, or the next script played.
@@ -92,6 +97,14 @@ def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial:
         except BadRequestError as exc:
             return json_outcome(route, request_id, exc.status,
                                 route.dialect.error_body(exc.status, exc.message, model, request_id))
+    if route.endpoint == "file":
+        data = fake._file(route.model)
+        if data is None:
+            return json_outcome(route, request_id, 404, unknown_route_body(request.method, request.path))
+        return Outcome(200, _headers(route, request_id, {"Content-Type": "image/png"}), (data,), length=len(data))
+    kind = media_kind(route.endpoint, request.json)
+    if kind is not None:
+        return _media(fake, route, request, model, serial, kind)
     try:
         chat, body = parse_request(route, request)
     except BadRequestError as exc:
@@ -177,6 +190,54 @@ def answer_item(fake: Fake, dialect: Dialect, custom_id: str, body: Any, model: 
         return FakeItem(custom_id, script.status, failure_body(script, dialect, model, request_id))
     answer = resolve_answer(script if isinstance(script, Reply) else None, chat, dialect, serial, int(time.time()))
     return FakeItem(custom_id, 200, dialect.render_chat(chat, answer))
+
+
+def _media(fake: Fake, route: Route, request: RecordedRequest, model: str, serial: int, kind: str) -> Outcome:
+    """An image, speech or transcription request: checked first (a bad one gets the native 400 and leaves the
+    queue alone), then the next script played on it. A Reply gives a transcript its text, a speech answer its
+    pace (``chunk_delay`` between audio frames) and either one its ``delay``."""
+    request_id = f"req_{serial}"
+
+    def answer(reply: Reply | None) -> MediaAnswer:
+        if route.dialect.name == "gemini":
+            return gemini_media(kind, request.json, model, route.stream, request.query.get("alt") == "sse", reply,
+                                serial)
+        return openai_media(route.endpoint, request, reply, serial, int(time.time()), fake._store_file)
+
+    try:
+        answer(None)
+    except BadRequestError as exc:
+        return json_outcome(route, request_id, exc.status, route.dialect.error_body(exc.status, exc.message, model,
+                                                                                    request_id))
+    script = fake._take("chat" if kind in ("transcription", "speech") else "embed")
+    if isinstance(script, Failure):
+        return json_outcome(route, request_id, script.status, failure_body(script, route.dialect, model, request_id),
+                            script.headers)
+    if script is not None and not isinstance(script, Reply) and script.kind is FaultKind.RESET:
+        return Outcome(reset=True)
+    reply = script if isinstance(script, Reply) else None
+    media = answer(reply) if reply is not None else answer(None)
+    headers = _headers(route, request_id, {"Content-Type": media.content_type})
+    outcome = Outcome(media.status, headers, media.frames, stream=media.stream,
+                      length=sum(len(frame) for frame in media.frames))
+    if reply is not None:
+        return dataclasses.replace(outcome, wait=reply.delay, chunk_delay=reply.chunk_delay)
+    if script is None:
+        return outcome
+    assert isinstance(script, Fault)
+    if script.kind is FaultKind.HANG:
+        return dataclasses.replace(outcome, wait=script.seconds, hang=True)
+    if script.kind is FaultKind.STREAM_ERROR and not media.stream:
+        return json_outcome(route, request_id, 500, route.dialect.error_body(500, script.message, model, request_id))
+    if media.stream:
+        kept = media.frames[:script.after]
+        error = (route.dialect.stream_error(script.message),) if script.kind is FaultKind.STREAM_ERROR else ()
+        end: End = _cut_end(script) if script.kind is FaultKind.CUT_STREAM else "whole"
+        return dataclasses.replace(outcome, frames=(*kept, *error), end=end)
+    data = b"".join(media.frames)
+    half = data[: len(data) // 2]
+    end = _cut_end(script)
+    return dataclasses.replace(outcome, frames=(half,), length=len(half if end == "closed" else data), end=end)
 
 
 def _cut_end(fault: Fault) -> End:

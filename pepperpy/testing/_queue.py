@@ -32,6 +32,7 @@ class ScriptQueue:
         self._serial = 0
         self.jobs = FakeJobs()
         """The provider jobs (batches, videos) this fake holds, and how they play (see ``FakeJobs``)."""
+        self._files: dict[str, bytes] = {}  # images answered as URLs, served back at /fake-files/<name>
 
     def reply(
         self,
@@ -112,6 +113,16 @@ class ScriptQueue:
             self._serial += 1
             self._requests.append(request)
             return self._serial
+
+    def _store_file(self, name: str, data: bytes) -> None:
+        with self._lock:
+            if len(self._files) > 256:  # bounded: a long test run keeps only recent files
+                self._files.clear()
+            self._files[name] = data
+
+    def _file(self, name: str) -> bytes | None:
+        with self._lock:
+            return self._files.get(name)
 
     def _take(self, kind: Literal["chat", "embed", "job", "item"]) -> Script | None:
         # A Reply at the head waits for a chat request (or a batch item); embeddings and job requests leave it

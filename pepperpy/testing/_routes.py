@@ -21,6 +21,9 @@ from pepperpy.testing._stackspot import STACKSPOT
 from pepperpy.testing._wire import Dialect
 
 _TOKEN = re.compile(r"^/(?P<realm>[^/]+)/oidc/oauth/token$")
+_FILE = re.compile(r"/fake-files/(?P<name>[^/]+)$")
+_OPENAI_MEDIA = {"/images/generations": "image", "/images/edits": "image_edit", "/audio/speech": "speech",
+                 "/audio/transcriptions": "transcription"}
 _AGENT = re.compile(r"/v1/agent/(?P<agent>[^/]+)/chat$")
 _GEMINI_CALL = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
 _ANTHROPIC_BATCH = re.compile(r"/v1/messages/batches(?:/(?P<id>[^/]+)(?:/(?P<action>cancel|results))?)?$")
@@ -44,9 +47,9 @@ _GEMINI_METHODS = {
 
 @dataclass(frozen=True)
 class Route:
-    """``endpoint`` is one of chat, embed, batch_embed, models, token, count, apply_template, tokenize, job,
-    unknown. A ``job`` route (a provider batch or video) has an ``action`` (create, get, cancel, results...) and
-    the ``ident`` of the job it acts on."""
+    """``endpoint`` is one of chat, embed, batch_embed, models, token, count, apply_template, tokenize, image,
+    image_edit, speech, transcription, file (an image the fake stored), job, unknown. A ``job`` route (a provider
+    batch or video) has an ``action`` (create, get, cancel, results...) and the ``ident`` of the job it acts on."""
 
     endpoint: str
     dialect: Dialect
@@ -88,6 +91,10 @@ def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
         return Route(path[1:].replace("-", "_"), OPENAI)
     if post and path.endswith("/chat/completions"):
         return Route("chat", OPENAI)
+    if post and (media := next((kind for suffix, kind in _OPENAI_MEDIA.items() if path.endswith(suffix)), None)):
+        return Route(media, OPENAI)
+    if get and (match := _FILE.search(path)):
+        return Route("file", OPENAI, model=match["name"])
     if post and path.endswith("/embeddings"):
         return Route("embed", OPENAI)
     if get and path.rstrip("/").endswith("/models"):

@@ -39,6 +39,9 @@ def test_bare_ids_and_aliases_are_unambiguous() -> None:
             assert spec is qualified.get(name, model), name
 
 
+MEDIA_MODES = ("image", "speech", "transcription")
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 def test_model_figures(model: pepperpy.ModelSpec) -> None:
     if model.mode == "video":  # no tokens: durations, sizes and a price per second instead
@@ -46,14 +49,35 @@ def test_model_figures(model: pepperpy.ModelSpec) -> None:
         assert model.pricing is not None and model.pricing.per_second is not None
         assert model.pricing.video_cost(min(model.seconds)) is not None  # a default price for an unset size
         return
-    assert model.context_window and model.context_window > 0
+    if model.mode not in MEDIA_MODES:
+        assert model.context_window and model.context_window > 0
     if model.mode == "chat":
         assert model.max_output_tokens is not None and 0 < model.max_output_tokens <= model.context_window
     assert model.pricing is not None and model.pricing.input >= 0 and model.pricing.output >= 0
+    if model.mode in MEDIA_MODES:  # priced in its own unit, or per token: never without a price
+        pricing = model.pricing
+        units = {"image": pricing.per_image, "speech": pricing.per_million_characters,
+                 "transcription": pricing.per_minute}
+        assert pricing.per_token or units[model.mode], model.name
     assert model.source and model.source.startswith("https://")
     for name, allowed in model.params.items():
         if allowed.supported and allowed.min is not None and allowed.max is not None:
             assert allowed.min <= allowed.max, name
+
+
+def test_media_models_fix_what_their_provider_fixes() -> None:
+    by_mode = {mode: [m for m in MODELS if m.mode == mode] for mode in MEDIA_MODES}
+    assert {m.provider for m in by_mode["image"]} >= {"openai", "gemini", "xai"}
+    assert {m.provider for m in by_mode["speech"]} >= {"openai", "gemini"}
+    assert {m.provider for m in by_mode["transcription"]} >= {"openai", "groq"}
+    for model in by_mode["speech"]:
+        assert model.voices and model.formats, model.name
+    for model in by_mode["transcription"]:
+        assert model.max_upload_bytes == 25_000_000, model.name  # OpenAI's and Groq's documented limit
+    gemini_images = [m for m in by_mode["image"] if m.provider == "gemini"]
+    assert gemini_images and all(m.sizes == ("1K", "2K", "4K") for m in gemini_images)
+    current = [m.name for m in MODELS if m.mode in MEDIA_MODES and m.deprecated is None]
+    assert {"openai/gpt-image-2.6-flare", "openai/gpt-transcribe", "gemini/gemini-3.8-flash-tts"} <= set(current)
 
 
 def test_every_provider_has_a_known_dialect_and_sane_urls() -> None:

@@ -1,0 +1,192 @@
+"""The OpenAI wire format for media: ``/images/generations`` and ``/images/edits``, ``/audio/speech`` and
+``/audio/transcriptions`` (fixtures in tests/dialects/test_openai_media.py, from openai-python's sources).
+
+- Images: GPT image models always answer base64 (``b64_json``) with token usage; dall-e-style and other
+  compatible servers (xAI) may answer ``url``s, which the client downloads. Edits are multipart: one input
+  image is the part ``image``, several are ``image[]`` each, the mask is ``mask``.
+- Speech: JSON in, the audio's bytes out (``response_format``, mp3 by default).
+- Transcription: multipart (``file`` plus the fields); JSON answers (``json``, ``verbose_json``,
+  ``diarized_json``) or plain text (``text``, ``srt``, ``vtt``); ``stream=true`` answers SSE events
+  ``transcript.text.delta`` / ``transcript.text.done``. Usage is tokens or ``{"type": "duration", "seconds"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._files import Multipart, Upload, sniff_type
+from ..media import Image, Images, Segment, Speech, Transcription
+from ..transport import Request
+from ..types import ModelSpec, ProviderSpec, Usage
+from ._media import MIME_TYPES, MediaCall, b64decode, form_fields, image_cost, speech_cost, transcription_cost
+from .base import Dialect, MediaParser, raise_error_event
+
+__all__ = ["SPEECH_FORMATS", "OpenAIMedia", "TranscriptParser", "build_image", "build_speech", "build_transcription",
+           "parse_image", "parse_speech", "parse_transcription", "transcription_usage"]
+
+SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+_TEXT_FORMATS = ("text", "srt", "vtt")
+
+
+def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images: Sequence[Upload],
+                mask: Upload | None) -> Request:
+    body = {"model": model.wire_name, "prompt": prompt, **params}
+    if not images:
+        return Request("POST", "/images/generations", json=body)
+    name = "image" if len(images) == 1 else "image[]"  # as the SDK names one file, or a list of them
+    files = [(name, image) for image in images] + ([("mask", mask)] if mask is not None else [])
+    return Request("POST", "/images/edits", upload=Multipart(list(form_fields(body)), files))
+
+
+def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
+    payload = json.loads(body)
+    if payload.get("error"):
+        raise_error_event(payload, model)
+    usage_raw = payload.get("usage")
+    usage = _image_usage(usage_raw)
+    default = MIME_TYPES.get(str(payload.get("output_format") or call.params.get("output_format") or ""))
+    images: list[Image] = []
+    raw_items: list[Any] = []
+    for item in payload["data"]:
+        b64 = item.get("b64_json")
+        data = b64decode(b64) if b64 else b""
+        sniffed = sniff_type(data[:16]) if data else None
+        mime = item.get("mime_type") or (sniffed[1] if sniffed else None) or default or "image/png"
+        images.append(Image(data, mime, item.get("url"), item.get("revised_prompt")))
+        raw_items.append({**item, "b64_json": f"<{len(data)} bytes in images[{len(raw_items)}].data>"} if b64
+                         else item)
+    if not images:
+        raise ValueError("an images answer without images")
+    size = call.params.get("size") or payload.get("size")
+    quality = call.params.get("quality") or payload.get("quality")
+    return Images(images, model.id, model.provider, usage or Usage(),
+                  image_cost(model, usage, len(images), size, quality), raw={**payload, "data": raw_items})
+
+
+def _image_usage(raw: Mapping[str, Any] | None) -> Usage | None:
+    """Images usage: ``input_tokens_details`` (plural "tokens", unlike transcription's) splits text/image input."""
+    if not raw:
+        return None
+    details = raw.get("input_tokens_details") or {}
+    return Usage(raw.get("input_tokens") or 0, raw.get("output_tokens") or 0, raw.get("total_tokens") or -1,
+                 input_image_tokens=details.get("image_tokens") or 0)
+
+
+def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: MediaCall, *,
+                 stream: bool) -> Request:
+    body: dict[str, Any] = {"model": model.wire_name, "input": text}
+    if call.voice is not None:
+        body["voice"] = call.voice
+    if call.format is not None:
+        body["response_format"] = call.format
+    body.update(params)
+    return Request("POST", "/audio/speech", json=body, headers={"Accept": "application/octet-stream"},
+                   stream=stream)
+
+
+def parse_speech(body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
+    if content_type.startswith("application/json"):  # a 200 answer that is an error object, not audio
+        raise_error_event(json.loads(body), model)
+    fmt = call.format or SPEECH_FORMATS[0]
+    return Speech(body, MIME_TYPES.get(fmt, "application/octet-stream"), fmt, model.id, model.provider,
+                  cost=speech_cost(model, None, call.characters), voice=call.voice)
+
+
+def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, Any], *, stream: bool) -> Request:
+    fields = [("model", model.wire_name), *form_fields(params)]
+    if stream:
+        fields.append(("stream", "true"))
+    return Request("POST", "/audio/transcriptions", upload=Multipart(fields, [("file", audio)]), stream=stream)
+
+
+def transcription_usage(raw: Mapping[str, Any] | None) -> tuple[Usage | None, float | None]:
+    """(token usage, seconds of audio): ``{"type": "tokens", ...}`` or ``{"type": "duration", "seconds"}``
+    (the stream's done event may omit ``type``). ``input_token_details`` is singular here."""
+    if not raw:
+        return None, None
+    if raw.get("type") == "duration" or ("seconds" in raw and "input_tokens" not in raw):
+        return None, float(raw.get("seconds") or 0.0)
+    details = raw.get("input_token_details") or {}
+    return Usage(raw.get("input_tokens") or 0, raw.get("output_tokens") or 0, raw.get("total_tokens") or -1,
+                 input_audio_tokens=details.get("audio_tokens") or 0), None
+
+
+def parse_transcription(body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Transcription:
+    asked = str(call.params.get("response_format") or "json")
+    if asked in _TEXT_FORMATS or not (content_type.startswith("application/json") or body.lstrip()[:1] == b"{"):
+        text = body.decode("utf-8", "replace")  # subtitles (srt, vtt) as they came; plain text without its newline
+        return Transcription(text.strip() if asked == "text" else text, model.id, model.provider, raw=text)
+    payload = json.loads(body)
+    if payload.get("error"):
+        raise_error_event(payload, model)
+    return _transcription(payload, model)
+
+
+def _transcription(payload: Mapping[str, Any], model: ModelSpec) -> Transcription:
+    usage, seconds = transcription_usage(payload.get("usage"))
+    duration = payload.get("duration")
+    duration = float(duration) if isinstance(duration, (int, float)) else seconds
+    language = payload.get("language")
+    if language is None and payload.get("languages"):  # gpt-transcribe: the detected codes
+        language = ",".join(str(item.get("code")) for item in payload["languages"])
+    segments = tuple(Segment(float(s.get("start") or 0.0), float(s.get("end") or 0.0), str(s.get("text", "")),
+                             s.get("speaker")) for s in payload.get("segments") or ())
+    billed = seconds if seconds is not None else duration  # usage seconds are what the provider bills
+    return Transcription(str(payload["text"]), model.id, model.provider, language, duration, segments,
+                         usage or Usage(), transcription_cost(model, usage, billed), raw=payload)
+
+
+class TranscriptParser(MediaParser):
+    """``transcript.text.delta`` pieces, then the ``transcript.text.done`` event as the whole Transcription."""
+
+    def __init__(self, model: ModelSpec) -> None:
+        self.done = False
+        self.model = model
+
+    def feed(self, event: str, data: bytes) -> str | Transcription | None:
+        if data == b"[DONE]":
+            self.done = True
+            return None
+        obj = json.loads(data)
+        if obj.get("error"):
+            raise_error_event(obj, self.model)
+        kind = obj.get("type")
+        if kind == "transcript.text.delta":
+            return str(obj.get("delta") or "") or None
+        if kind == "transcript.text.done":
+            self.done = True
+            return _transcription(obj, self.model)
+        return None  # transcript.text.segment (diarization) and future events
+
+
+class OpenAIMedia(Dialect):
+    """The media methods of the OpenAI dialect (``OpenAIDialect`` inherits them)."""
+
+    speech_formats = SPEECH_FORMATS
+
+    def build_image(self, provider: ProviderSpec, model: ModelSpec, prompt: str, params: Mapping[str, Any], *,
+                    images: Sequence[Upload] = (), mask: Upload | None = None) -> Request:
+        return build_image(model, prompt, params, images, mask)
+
+    def parse_image(self, body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Images:
+        return parse_image(body, model, call)
+
+    def build_speech(self, provider: ProviderSpec, model: ModelSpec, text: str, params: Mapping[str, Any],
+                     call: MediaCall, *, stream: bool) -> Request:
+        return build_speech(model, text, params, call, stream=stream)
+
+    def parse_speech(self, body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
+        return parse_speech(body, content_type, model, call)
+
+    def build_transcription(self, provider: ProviderSpec, model: ModelSpec, audio: Upload,
+                            params: Mapping[str, Any], *, stream: bool) -> Request:
+        return build_transcription(model, audio, params, stream=stream)
+
+    def parse_transcription(self, body: bytes, content_type: str, model: ModelSpec,
+                            call: MediaCall) -> Transcription:
+        return parse_transcription(body, content_type, model, call)
+
+    def transcription_stream_parser(self, model: ModelSpec, call: MediaCall) -> MediaParser:
+        return TranscriptParser(model)
