@@ -21,9 +21,9 @@ from . import errors
 from ._async import AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
 from ._count import count_tokens
-from ._observer import Observer
 from ._media import MediaClientMixin
 from ._media import article as _a
+from ._observer import Observer
 from ._runtimes import Runtimes, Timeout
 from .budget import Budget
 from .cache import CacheInfo

@@ -5,6 +5,9 @@
     pepperpy complete -m gpt-4o-mini -o seed 42 "Say hi"             # any call parameter (VALUE: JSON or text)
     pepperpy embed -m text-embedding-3-small "first text" "second"  # one JSON vector per line
     pepperpy map -m gpt-4o-mini prompts.txt > answers.jsonl        # many prompts; usage totals on stderr
+    pepperpy image "a red kite" -m gpt-image-2.6-flare -o kite.png  # images, speech, transcripts: cli/media.py
+    pepperpy speak "hello" -m tts-1 -o hi.mp3
+    pepperpy transcribe note.m4a -m whisper-1
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
@@ -33,6 +36,7 @@ from ..types import Completion
 from .catalog import list_models, list_providers, make_client, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
+from .media import add_media_commands
 
 __all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
 
@@ -174,8 +178,8 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``pepperpy`` command."""
-    parser = argparse.ArgumentParser(prog="pepperpy",
-                                     description="Call LLM providers from the catalog: complete, embed, list.")
+    parser = argparse.ArgumentParser(prog="pepperpy", description="Call LLM providers from the catalog: complete, "
+                                     "embed, draw, speak, transcribe, list.")
     _add_global_options(parser, after_command=False)
     parser.add_argument("--version", action=_Version)
     # The options also after the command. Separate actions with other dests: a subparser fills a fresh
@@ -210,10 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
 
     add_job_commands(commands, common, command)
+    add_media_commands(command)
 
     models = command("models", list_models, "list catalog models")
     models.add_argument("--provider", metavar="P")
-    models.add_argument("--mode", choices=("chat", "embedding", "video"))
+    models.add_argument("--mode", choices=("chat", "embedding", "image", "speech", "transcription", "video"))
     models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
     models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
 

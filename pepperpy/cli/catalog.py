@@ -51,10 +51,16 @@ def _model_row(model: ModelSpec) -> tuple[str, ...]:
         price = "-"
     elif per_second is not None:
         price = f"{per_second:g}/s"
-    elif pricing.input == 0 and pricing.output == 0:
-        price = "free"
-    else:
+    elif pricing.per_token:
         price = f"{pricing.input:g}/{pricing.output:g}"
+    elif pricing.per_million_characters is not None:
+        price = f"{pricing.per_million_characters:g}/1M chars"
+    elif pricing.per_minute is not None:
+        price = f"{pricing.per_minute:g}/min"
+    elif pricing.per_image:
+        price = "per image"
+    else:
+        price = "free"
     return (model.id + (" (deprecated)" if model.deprecated else ""), model.provider,
             _count(model.context_window), _count(model.max_output_tokens), price,
             ",".join(sorted(model.capabilities)))

@@ -124,7 +124,7 @@ def test_verbose_shows_the_traceback_and_unexpected_errors_stay_one_line(
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in ([], ["catalog"], ["complete", "hi"], ["models", "--mode", "image"]):
+    for argv in ([], ["catalog"], ["complete", "hi"], ["models", "--mode", "painting"]):
         with pytest.raises(SystemExit) as exited:
             cli.main(argv)
         assert exited.value.code == 2
