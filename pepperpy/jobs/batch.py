@@ -159,6 +159,7 @@ class BatchJob:
                                   job_id=self.id, state=summary.state, provider=self.provider, model=self._model.id)
         io = JobIO(self._services, self._provider, self._model)
         items = Items(self._provider, self._model, get_dialect(self._provider.dialect), self.id)
+        scrub = io.runtime.transport.scrub
         out: list[Outcome | None] = [None] * self._ref.total
         for index, error in self._refused.items():
             out[index] = error
@@ -171,7 +172,9 @@ class BatchJob:
                 if out[index] is None:
                     out[index] = _missing(status, items)
         missing = items.ended("missing", f"{self.provider} returned no result for this item")
-        self._results = [self._checked(value) if value is not None else missing for value in out]
+        # a provider's text may echo a key (OpenAI's "Incorrect API key provided: ..."): never kept
+        self._results = [self._checked(scrub(value) if isinstance(value, errors.ProviderError) else value)
+                         if value is not None else missing for value in out]
         return list(self._results)
 
     @property

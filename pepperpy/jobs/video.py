@@ -125,8 +125,9 @@ class VideoJob:
         status = self._poll()
         if status.state != "completed":
             if status.state == "failed":
-                raise errors.JobError(f"{self.provider} could not make the video: {status.error or 'no reason'}",
-                                      job_id=self.id, state="failed", provider=self.provider, model=self._model.id)
+                failure = errors.JobError(f"{self.provider} could not make the video: {status.error or 'no reason'}",
+                                          job_id=self.id, state="failed", provider=self.provider, model=self._model.id)
+                raise JobIO(self._services, self._provider, self._model).runtime.transport.scrub(failure)
             raise errors.JobError(f"the video is still {_summary(status)}; call job.wait() before job.result()",
                                   job_id=self.id, state=status.state, provider=self.provider, model=self._model.id)
         io = JobIO(self._services, self._provider, self._model)

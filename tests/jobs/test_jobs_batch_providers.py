@@ -213,3 +213,17 @@ def test_tools_as_functions_go_as_definitions(client: pepperpy.Client, server: F
     assert tool["name"] == "get_weather" and tool["input_schema"]["properties"] == {"city": {"type": "string"}}
     with pytest.raises(pepperpy.ValidationError, match="item 0 sets response_format as a Python object"):
         client.batch([{"prompt": "x", "response_format": City}], model="claude-haiku-4-5")
+
+
+def test_an_item_error_echoing_the_key_is_redacted(server: FakeProviderServer) -> None:
+    secret = "plainly-not-a-known-key-shape-42"  # no sk- prefix: only the Client's own key list can catch it
+    client = pepperpy.Client(env_file=None, api_keys={"anthropic": secret},
+                             providers={"anthropic": {"base_url": server.base_url("anthropic")}})
+    server.fault(Fault.hang(0))  # the create passes; the item takes the failure
+    server.fail(401, body={"type": "error", "error": {"type": "authentication_error",
+                                                      "message": f"invalid x-api-key: {secret}"}})
+    job = client.batch(["a"], model="claude-haiku-4-5")
+    job.wait(poll=0)
+    (error,) = job.results()
+    assert isinstance(error, pepperpy.AuthenticationError)
+    assert secret not in str(error) and secret not in repr(error.details) and "invalid x-api-key" in str(error)
