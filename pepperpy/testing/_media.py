@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import socket
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
@@ -144,12 +145,23 @@ def _openai_images(endpoint: str, request: RecordedRequest, form: Mapping[str, A
 
 
 def _other_host(request: RecordedRequest) -> str:
-    """A base URL for the fake's files under another host name than the request's (so no key goes there)."""
+    """A base URL for the fake's files under another host name than the request's (so no key goes there):
+    ``localhost`` for the loopback server when it resolves to 127.0.0.1 (else the same address), a made-up
+    host for FakeAdapter, which answers every host."""
     host = request.headers.get("host", "")
     name, _, port = host.partition(":")
-    if name in ("127.0.0.1", "localhost"):
-        return f"http://{'localhost' if name == '127.0.0.1' else '127.0.0.1'}:{port}"
+    if name == "127.0.0.1":
+        return f"http://{'localhost' if _localhost_is_loopback() else name}:{port}"
+    if name == "localhost":
+        return f"http://127.0.0.1:{port}"
     return "https://files.fake-provider.invalid"
+
+
+def _localhost_is_loopback() -> bool:
+    try:
+        return "127.0.0.1" in {info[4][0] for info in socket.getaddrinfo("localhost", None, socket.AF_INET)}
+    except OSError:
+        return False
 
 
 def _openai_speech(body: Any) -> MediaAnswer:
