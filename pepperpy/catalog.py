@@ -6,15 +6,22 @@ override, its models add or replace ``(provider, id)`` pairs), or redirect a bar
 
 Name resolution, in order:
 1. ``"<provider>/<id-or-alias>"`` for a listed model;
-2. a bare id or alias (when several providers list it, the one loaded last wins: user files override);
+2. a bare id or alias (when several providers list it, the one loaded last wins: user files override), then a
+   model's ``api_name`` (the name the provider itself uses);
 3. ``"<provider>/<anything>"`` when the provider has ``open_models: true`` (``<anything>`` goes on the wire);
-4. the same, case-insensitively; otherwise ModelNotFoundError with close matches.
+4. the same, case-insensitively;
+5. a dated snapshot (``gpt-4o-2024-11-20``, ``claude-x-20250101``, ``gemini-y-001``) or a fine-tune
+   (``ft:gpt-4o-mini:org::id``) of a listed model: that model's entry (limits, capabilities, prices), sent as typed;
+6. any other ``"<provider>/<name>"``: sent as typed with no pre-flight checks and no price (the Client warns
+   once per name); otherwise ModelNotFoundError with close matches and how to call an unlisted model.
+``strict=True`` stops after step 4: only what the catalog lists resolves (open_models providers stay open).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -134,6 +141,24 @@ def _merge(files: Iterable[Path], problems: list[CatalogError]) -> dict[str, Pro
     return providers
 
 
+_FINE_TUNE = re.compile(r"^ft:(?P<base>[^:]+):")  # OpenAI's ft:<base model>:<org>:<suffix>:<id>
+# a date or version after a model name: -2024-11-20, -20241022, -0613 / -2411, -001, @20240620
+_DATED = re.compile(r"^(?P<base>.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3,4}|@\d{8})$")
+
+
+def _base_names(name: str) -> list[str]:
+    """The listed names a fine-tune or dated snapshot called ``name`` may inherit from, closest first."""
+    bases = []
+    tuned = _FINE_TUNE.match(name)
+    if tuned:
+        name = tuned["base"]
+        bases.append(name)
+    dated = _DATED.match(name)
+    if dated:  # Mistral's dated names stand for its "-latest" ids
+        bases += [dated["base"], dated["base"] + "-latest"]
+    return bases
+
+
 class Catalog:
     """Every provider and model known to one Client, and the name index over them.
 
@@ -141,8 +166,9 @@ class Catalog:
     >>> provider, model = catalog.resolve("gpt-4o")    # doctest: +SKIP
     """
 
-    def __init__(self, providers: Mapping[str, ProviderSpec]) -> None:
+    def __init__(self, providers: Mapping[str, ProviderSpec], *, strict: bool = False) -> None:
         self.providers: Mapping[str, ProviderSpec] = MappingProxyType(dict(providers))
+        self.strict = strict
         index: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
         qualified: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
         for provider in self.providers.values():
@@ -152,6 +178,12 @@ class Catalog:
                     qualified[f"{provider.name}/{name}"] = (provider, model)
                 for name in model.snapshots:  # a dated name goes on the wire as typed
                     index[name] = qualified[f"{provider.name}/{name}"] = (provider, replace(model, api_name=name))
+        for provider in self.providers.values():  # the provider's own name of a model, when no id took it
+            for model in provider.models:
+                if model.api_name:
+                    qualified.setdefault(f"{provider.name}/{model.api_name}", (provider, model))
+                    if model.api_name.partition("/")[0] not in self.providers:  # "openai/x" keeps meaning openai
+                        index.setdefault(model.api_name, (provider, model))
         index.update(qualified)  # "<provider>/<id>" beats a bare id that happens to contain a slash
         self._index = index
         self._lower = {name.lower(): entry for name, entry in index.items()}
@@ -160,7 +192,7 @@ class Catalog:
 
     @classmethod
     def load(cls, extra: Iterable[str | os.PathLike[str]] = (), *, include_env: bool = True,
-             environ: Mapping[str, str] | None = None) -> Catalog:
+             environ: Mapping[str, str] | None = None, strict: bool = False) -> Catalog:
         """Load the packaged catalog, then ``PEPPERPY_CATALOG_PATH``, then ``extra``."""
         env = os.environ if environ is None else environ
         paths: list[str | os.PathLike[str]] = [packaged_catalog_dir()]
@@ -174,19 +206,19 @@ class Catalog:
                 files.extend(catalog_files([path]))
             except CatalogError as exc:  # a missing folder is one problem among the others
                 problems.append(exc)
-        return cls._from_files(files, problems)
+        return cls._from_files(files, problems, strict)
 
     @classmethod
-    def from_files(cls, files: Iterable[Path]) -> Catalog:
+    def from_files(cls, files: Iterable[Path], *, strict: bool = False) -> Catalog:
         """The catalog of these files, merged in order; one CatalogError listing every problem of every file."""
-        return cls._from_files(files, [])
+        return cls._from_files(files, [], strict)
 
     @classmethod
-    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError]) -> Catalog:
+    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError], strict: bool) -> Catalog:
         providers = _merge(files, problems)
         if problems:
             raise CatalogError.of(problems)
-        return cls(providers)
+        return cls(providers, strict=strict)
 
     @staticmethod
     def merge_problems(files: Iterable[Path]) -> list[CatalogError]:
@@ -221,27 +253,29 @@ class Catalog:
             providers[name] = _provider_spec(data, previous, previous.file)
         if problems:
             raise CatalogError.of(problems)
-        return Catalog(providers)
+        return Catalog(providers, strict=self.strict)
 
     # ------------------------------------------------------------------ lookups
 
     def resolve(self, name: str) -> tuple[ProviderSpec, ModelSpec]:
-        """(provider, model) for a model name; raises ModelNotFoundError with suggestions."""
+        """(provider, model) for a model name (the order is in the module docstring); ModelNotFoundError with
+        suggestions and how to call a model the catalog does not list."""
         entry = self._index.get(name) or self._open.get(name)
         if entry is not None:
             return entry
         prefix, _, rest = name.partition("/")
         provider = self.providers.get(prefix)
-        if provider is not None and provider.open_models and rest:
-            model = ModelSpec(id=rest, provider=prefix, capabilities=_OPEN_CAPABILITIES, open=True)
-            with self._open_lock:
-                if len(self._open) > 4096:  # bounded: open names come from callers
-                    self._open.clear()
-                self._open[name] = (provider, model)
-            return provider, model
         entry = self._lower.get(name.lower())
-        if entry is not None:
+        if entry is not None and (provider is None or not provider.open_models):
             return entry
+        if not self.strict:
+            entry = self._inherited(provider, rest) if provider is not None else self._inherited(None, name)
+            if entry is not None:
+                return self._remember(name, entry)
+        if provider is not None and rest and (provider.open_models or not self.strict):
+            # open_models, or a hosted provider's unlisted name: sent as typed, nothing checked, no price
+            return self._remember(name, (provider, ModelSpec(id=rest, provider=prefix, capabilities=_OPEN_CAPABILITIES,
+                                                             open=True)))
         if provider is not None and not rest:  # "openai": a provider where a model was expected
             default = provider.options.get("default_model")
             chat = [m.name for m in provider.models if m.mode == "chat" and m.deprecated is None]
@@ -250,16 +284,44 @@ class Catalog:
             chat = list(dict.fromkeys(chat))[:3]
             raise ModelNotFoundError(name, chat, f" {name!r} is a provider; name one of its models "
                                                  f"(`pepperpy models --provider {name}`).")
-        # suggest current models only: a retiring one is no fix for a typo
+        suggestions = self.close_matches(name)
+        if provider is not None:  # strict: a hosted provider's unlisted name
+            hint = (f" Provider {prefix!r} lists no model {rest!r}: add it to a catalog YAML file (see "
+                    f"docs/catalog.md), or leave strict_models off to send unlisted names as typed.")
+        elif self.strict:
+            hint = " strict_models refuses names the catalog does not list: add it to a catalog YAML file."
+        else:
+            bare = [key for key in self._index if "/" not in key]  # a looser match only guesses the provider
+            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.4)
+            where = self._index[like[0]][0].name if like else "<provider>"
+            hint = (f" See client.models() for every model; to call one the catalog does not list, name its "
+                    f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "
+                    f"docs/catalog.md).")
+        raise ModelNotFoundError(name, suggestions, hint)
+
+    def close_matches(self, name: str) -> list[str]:
+        """Up to three listed names close to ``name``, current models only (a retiring one is no fix for a typo)."""
         candidates = [key for key, (_, model) in self._index.items() if model.deprecated is None]
         suggestions = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
         if not suggestions and "/" not in name:
             suggestions = [c for c in candidates if "/" not in c and name.lower() in c.lower()][:3]
-        hint = ""
-        if provider is not None and not provider.open_models:
-            hint = (f" Provider {prefix!r} lists no model {rest!r}; add it to a catalog YAML file "
-                    f"(see docs/catalog.md).")
-        raise ModelNotFoundError(name, suggestions, hint)
+        return suggestions
+
+    def _inherited(self, provider: ProviderSpec | None, name: str) -> tuple[ProviderSpec, ModelSpec] | None:
+        """The entry a dated snapshot or a fine-tune of a listed model inherits, sent as ``name`` (step 5)."""
+        for base in _base_names(name):
+            entry = self._index.get(f"{provider.name}/{base}" if provider is not None else base)
+            if entry is not None:
+                owner, model = entry
+                return owner, replace(model, api_name=name, aliases=(), snapshots=())
+        return None
+
+    def _remember(self, name: str, entry: tuple[ProviderSpec, ModelSpec]) -> tuple[ProviderSpec, ModelSpec]:
+        with self._open_lock:
+            if len(self._open) > 4096:  # bounded: these names come from callers
+                self._open.clear()
+            self._open[name] = entry
+        return entry
 
     def provider(self, name: str) -> ProviderSpec:
         """The provider of that name; ConfigurationError naming the known ones (a provider name comes from

@@ -182,6 +182,8 @@ class Client(MediaClientMixin, AsyncClientMixin):
     ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
     ``PEPPERPY_SHARED_STATE`` variable) shares the breakers, rate limits and cache with every worker using the
     same Redis and ``shared_namespace`` (default ``"pepperpy"``); see docs/web-apps.md.
+    ``strict_models=True`` refuses model names the catalog does not list (by default ``"openai/<name>"`` is sent
+    as typed, with one warning, and a dated snapshot or fine-tune of a listed model inherits its entry).
 
     Observability (docs/observability.md): ``client.usage()`` totals, ``client.on(event, fn)`` hooks,
     ``budget=5.00`` (USD, or a ``pepperpy.Budget``) refuses a call that could pass it before sending it (with
@@ -208,7 +210,8 @@ class Client(MediaClientMixin, AsyncClientMixin):
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  transport: BaseAdapter | None = None, shared_state: Any = None,
-                 shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None) -> None:
+                 shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None,
+                 strict_models: bool = False) -> None:
         self.retry_policy = _retry_policy(retry_policy, max_retries=max_retries, max_retry_wait=max_retry_wait,
                                           total_timeout=total_timeout)
         budget = Budget.of(budget)
@@ -222,7 +225,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
             raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
                                             f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
         extra = [catalog] if isinstance(catalog, (str, os.PathLike)) else list(catalog or ())
-        self.catalog = Catalog.load(extra)
+        self.catalog = Catalog.load(extra, strict=strict_models)
         if providers:
             self.catalog = self.catalog.with_overrides(providers)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
@@ -242,7 +245,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
                                                            if "base_url" in values))
-        self._warned: set[str] = set()  # deprecated models already warned about
+        self._warned: set[str] = set()  # deprecated models and unlisted names already warned about
         self._lock = threading.Lock()
         _LIVE_CLIENTS.add(self)
 
@@ -585,8 +588,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
     def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)
-        if spec.deprecated is not None and spec.name not in self._warned:
-            self._warn_deprecated(spec)
+        self._warn_once(provider, spec)
         if spec.mode != "embedding" and not spec.open:
             raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; embed() needs an embedding model "
                                          f"such as {self._example('embedding', provider.name)}", param="model",
@@ -600,8 +602,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
                  system: str | None, params: dict[str, Any], *, preflight: bool = True
                  ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
         provider, spec = self.catalog.resolve(model)
-        if spec.deprecated is not None and spec.name not in self._warned:
-            self._warn_deprecated(spec)
+        self._warn_once(provider, spec)
         if spec.mode != "chat":
             method = _METHODS.get(spec.mode, spec.mode)
             raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; use client.{method}(), or a chat "
@@ -612,13 +613,25 @@ class Client(MediaClientMixin, AsyncClientMixin):
             check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
         return provider, spec, turns, check_params(spec, params)
 
-    def _warn_deprecated(self, spec: ModelSpec) -> None:
+    def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
+        """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""
+        unlisted = spec.open and not provider.open_models
+        if (spec.deprecated is None and not unlisted) or spec.name in self._warned:
+            return
         import warnings
 
         with self._lock:  # once per Client, even when threads make their first calls together
             if spec.name in self._warned:
                 return
             self._warned.add(spec.name)
+        if spec.deprecated is None:  # an unlisted name on a hosted provider
+            close = [name for name in self.catalog.close_matches(spec.name) if "/" in name][:1]
+            typo = f" (did you mean {close[0]!r}?)" if close else ""
+            warnings.warn(f"{spec.name} is not in the catalog{typo}: sent to {provider.name} as typed, with no "
+                          f"pre-flight checks and cost None. List it in a catalog file to give it limits and "
+                          f"prices (docs/catalog.md), or pass strict_models=True to refuse unlisted names",
+                          UserWarning, stacklevel=_caller_stacklevel())
+            return
         replacements = [m.name for m in self.catalog.models(provider=spec.provider, mode=spec.mode)
                         if m.deprecated is None][:2]
         instead = f"; consider {' or '.join(replacements)}" if replacements else ""

@@ -117,6 +117,8 @@ class ModelNotFoundError(PepperpyError, LookupError):
         text = f"unknown {kind} {name!r}"
         if self.suggestions:
             text += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+        elif hint.startswith(" "):  # a sentence follows the name: end the first one
+            text += "."
         text += hint or " See client.models() for every model, or add one to a catalog YAML file."
         super().__init__(text)
 

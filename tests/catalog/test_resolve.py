@@ -35,9 +35,9 @@ def test_unknown_model_suggests_close_matches() -> None:
     assert "did you mean" in str(info.value)
 
 
-def test_unknown_model_of_a_closed_provider_says_how_to_add_it() -> None:
+def test_unknown_model_of_a_closed_provider_in_strict_mode_says_how_to_add_it() -> None:
     with pytest.raises(pepperpy.ModelNotFoundError, match="add it to a catalog YAML"):
-        pepperpy.Client(env_file=None).model("openai/not-a-model")
+        pepperpy.Client(env_file=None, strict_models=True).model("openai/not-a-model")
 
 
 def test_user_folder_replaces_a_provider_model_and_adds_providers(tmp_path: Path) -> None:

@@ -255,7 +255,7 @@ def pepperpy_error(message: str) -> Exception:
     return errors.ConfigurationError(message)
 
 
-@pytest.mark.parametrize("model", ["house-qwn-zzz", "openai/no-such-model-zzz", "qqqqqqqq"])
+@pytest.mark.parametrize("model", ["house-qwn-zzz", "no-provider/no-such-model-zzz", "qqqqqqqq"])
 def test_unknown_model_hints_are_punctuated(model: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "complete", "-m", model, "hi")
     assert code == 1

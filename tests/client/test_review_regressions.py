@@ -71,7 +71,7 @@ def test_refused_client_options_do_not_keep_the_credential(server, name, value):
 
 def test_deprecated_embedding_model_warns_too(server, tmp_path):
     # docs/quickstart.md: a model its provider will retire "still works, with one FutureWarning per Client";
-    # _warn_deprecated is only called from _prepare (chat/stream), never from embed
+    # (the warning once came only from chat/stream, never from embed)
     (tmp_path / "local.yaml").write_text(textwrap.dedent(f"""\
         provider: local
         dialect: openai
@@ -123,19 +123,19 @@ def test_seed_stackspot_fails_early_when_client_id_is_missing(monkeypatch):
 
 
 def test_deprecated_model_warns_once_per_client_under_threads(server, monkeypatch):
-    # Widen the window between `spec.name not in self._warned` (_prepare) and `self._warned.add` (inside
-    # _warn_deprecated) deterministically: both threads meet at a barrier on their way in.
+    # Both threads pass the unlocked `spec.name in self._warned` check before either adds the name (both meet at
+    # a barrier on their way into _warn_once): only the check under the lock keeps it to one warning.
     barrier = threading.Barrier(2, timeout=1.0)
-    original = pepperpy.Client._warn_deprecated
+    original = pepperpy.Client._warn_once
 
-    def gated(self, spec):
+    def gated(self, provider, spec):
         try:
             barrier.wait()
         except threading.BrokenBarrierError:
             pass  # a correct Client lets only one thread get here
-        return original(self, spec)
+        return original(self, provider, spec)
 
-    monkeypatch.setattr(pepperpy.Client, "_warn_deprecated", gated)
+    monkeypatch.setattr(pepperpy.Client, "_warn_once", gated)
     with openai_client(server) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         threads = [threading.Thread(target=client.complete, args=("hi",), kwargs={"model": "gpt-5"})
