@@ -42,8 +42,8 @@ def test_an_id_of_the_other_kind_says_which_method_resumes_it() -> None:
 
 def test_an_id_whose_model_the_catalog_lacks_is_model_not_found() -> None:
     text = JobRef("batch", "anthropic", "anthropic/claude-nonexistent-9", (Part("msgbatch_1", 0, 1),), 1).encode()
-    with pytest.raises(pepperpy.ModelNotFoundError):
-        pepperpy.Client(env_file=None).batch_job(text)
+    with pytest.raises(pepperpy.ModelNotFoundError):  # strict: by default an unlisted "<provider>/<name>" is
+        pepperpy.Client(env_file=None, strict_models=True).batch_job(text)  # sent as typed (docs/catalog.md)
 
 
 @pytest.fixture
