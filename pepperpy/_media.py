@@ -56,11 +56,10 @@ class MediaClientMixin:
         catalog: Catalog
         _runtimes: Runtimes
         _pipeline: Pipeline
-        _warned: set[str]
 
         def _hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]: ...
 
-        def _warn_deprecated(self, spec: ModelSpec) -> None: ...
+        def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None: ...
 
         def _example(self, mode: str, provider: str) -> str: ...
 
@@ -238,8 +237,7 @@ class MediaClientMixin:
         """The provider, model and runtime for a media call; ValidationError when the model's mode is not
         ``mode`` (naming one that is), before credentials are looked at."""
         provider, spec = self.catalog.resolve(name)
-        if spec.deprecated is not None and spec.name not in self._warned:
-            self._warn_deprecated(spec)
+        self._warn_once(provider, spec)  # a deprecated model, or a name the catalog does not list
         hears = mode == "transcription" and spec.mode == "chat" and "audio" in spec.capabilities \
             and get_dialect(provider.dialect).transcribes_with_chat
         if spec.mode != mode and not spec.open and not hears:
