@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench bench-smoke docs clean redis-server
+.PHONY: test lint demo bench bench-smoke docs clean redis-server catalog
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check pepperpy tests examples bench
 	$(VENV)/bin/mypy --strict pepperpy
 	$(VENV)/bin/lint-imports  # the layer order and no cycles (setup.cfg [importlinter]); docs/architecture.md
+
+catalog: $(STAMP)  ## after editing catalog/*.yaml: regenerate pepperpy/catalog.packed.json (a test fails while it is stale)
+	$(PY) -m pepperpy._catalog_cache
 
 demo: $(STAMP)  ## stream an answer: real provider when keys are in .env, else the bundled offline server
 	$(PY) -m pepperpy.demo

@@ -31,7 +31,8 @@ import pepperpy
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4o-mini"
 KEY = "sk-bench-0000000000"
-GOALS = {"call": 1.10, "stream": 1.10, "cache_us": 20.0, "import": 1.15, "client_ms": 50.0, "rss_growth_mb": 5.0}
+GOALS = {"call": 1.10, "stream": 1.10, "cache_us": 20.0, "import": 1.15, "client_ms": 50.0, "cold_client_ms": 25.0,
+         "rss_growth_mb": 5.0}
 
 
 def per_call(fn: Callable[[], object], n: int) -> float:
@@ -131,14 +132,18 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
                 "pepperpy.Client(env_file=None); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
         load_s, first = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                                   check=True, cwd="/").stdout.split())
-        # no validated-file cache at all: YAML parsing and JSON Schema validation of every packaged file
-        cold = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/",
-                                    env={**os.environ, "PEPPERPY_CACHE_DIR": ""}).stdout.split()[1])
+        # cold: a fresh process with no validated-file cache (first run, CI, a container, a read-only home); the
+        # packaged catalog comes from its packed form, no YAML or JSON Schema
+        colds = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                      cwd="/", env={**os.environ, "PEPPERPY_CACHE_DIR": ""}).stdout.split()[1])
+                 for _ in range(2 if smoke else 9)]
         resolve = per_call(lambda: client.catalog.resolve("claude-sonnet"), 20000)
         rows.append(("Client() from packaged catalog", f"{statistics.median(builds) * 1e3:.1f} ms "
                      f"(first in a fresh process: {first * 1e3:.1f} ms, after {load_s * 1e3:.0f} ms "
-                     f"importing the client side; with no validated-file cache: {cold * 1e3:.0f} ms)", "",
-                     f"≤ {GOALS['client_ms']:.0f} ms"))
+                     f"importing the client side)", "", f"≤ {GOALS['client_ms']:.0f} ms"))
+        rows.append(("cold Client(): fresh process, no cache", f"{statistics.median(colds) * 1e3:.1f} ms (median of "
+                     f"{len(colds)} processes, after importing the client side)", "",
+                     f"≤ {GOALS['cold_client_ms']:.0f} ms"))
         rows.append(("resolve a model name", f"{resolve * 1e6:.2f} µs", "", "dict lookup"))
 
         # import

@@ -29,12 +29,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ._catalog_cache import load_validated
 from .catalog_files import (
     CATALOG_PATH_ENV,
     catalog_files,
     check_file,
     line_of,
-    load_validated,
     packaged_catalog_dir,
     schema_problems,
     semantic_problems,

@@ -1,16 +1,14 @@
-"""Catalog files: YAML parsing, JSON Schema validation, problems with file/line/field, and a cache of
-validated files so building a Client does not re-parse and re-validate unchanged YAML.
+"""Catalog files: YAML parsing, JSON Schema validation, and every problem with its file, line and field.
 
-The cache key is the SHA-256 of (pepperpy version, the schema, the file's bytes): a changed file, schema or
-version can never be served stale. Validated data is kept in memory per process and as JSON (never pickle)
-under ``$PEPPERPY_CACHE_DIR`` (default ``~/.cache/pepperpy``; set it to an empty string to disable).
+Only user files come through here when a Client is built: the packaged catalog loads from its packed form
+(``pepperpy._catalog_cache``), so ``yaml`` and ``jsonschema`` are imported only for files people wrote,
+``pepperpy catalog validate`` and ``make catalog``.
 """
 
 from __future__ import annotations
 
 import datetime
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -23,8 +21,8 @@ from ._redact import header_problem
 from .errors import CatalogError
 
 __all__ = [
-    "CACHE_DIR_ENV", "CATALOG_PATH_ENV", "SCHEMA_PATH", "age_problems", "catalog_files", "check_file", "field_path",
-    "file_problems", "line_of", "load_validated", "packaged_catalog_dir", "parse_text", "read_file",
+    "CATALOG_PATH_ENV", "SCHEMA_PATH", "age_problems", "catalog_files", "check_file", "field_path",
+    "file_problems", "line_of", "packaged_catalog_dir", "parse_text", "read_file",
     "schema_problems", "semantic_problems", "unknown_key"
 ]
 
@@ -339,87 +337,3 @@ def age_problems(data: Any, *, file: str, text: str, max_age: int, today: dateti
                          f"against the provider (`pepperpy catalog sync {data.get('provider', 'PROVIDER')}` shows "
                          f"what its listing reports) and update the date", file=file,
                          line=line_of(text, ["checked"]), field="checked")]
-
-
-# --------------------------------------------------------------------------- validated-file cache
-
-CACHE_DIR_ENV = "PEPPERPY_CACHE_DIR"
-_FORMAT = "2"  # bumped when a check is added: files validated before are checked again
-
-
-class _ValidatedFiles:
-    """Validated file data by content hash: in memory, then on disk as JSON."""
-
-    _lock = threading.Lock()
-    _memory: dict[str, Any] = {}
-    _schema_digest: bytes | None = None
-
-    @classmethod
-    def key(cls, raw: bytes) -> str:
-        if cls._schema_digest is None:
-            from ._version import __version__
-
-            salt = SCHEMA_PATH.read_bytes() + __version__.encode() + _FORMAT.encode()
-            cls._schema_digest = hashlib.sha256(salt).digest()
-        return hashlib.sha256(cls._schema_digest + raw).hexdigest()
-
-    @staticmethod
-    def folder() -> Path | None:
-        value = os.environ.get(CACHE_DIR_ENV)
-        if value == "":
-            return None
-        base = Path(value) if value else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pepperpy"
-        return base / "catalog"
-
-    @classmethod
-    def get(cls, key: str) -> Any:
-        data = cls._memory.get(key)
-        if data is not None:
-            return data
-        folder = cls.folder()
-        if folder is None:
-            return None
-        try:
-            data = json.loads((folder / f"{key}.json").read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or "provider" not in data:
-            return None
-        with cls._lock:
-            cls._memory[key] = data
-        return data
-
-    @classmethod
-    def put(cls, key: str, data: Any) -> None:
-        with cls._lock:
-            if len(cls._memory) > 256:
-                cls._memory.clear()
-            cls._memory[key] = data
-        folder = cls.folder()
-        if folder is None:
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(tmp, folder / f"{key}.json")
-        except OSError:  # a read-only home only costs speed
-            pass
-
-
-def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
-    """(raw bytes, validated data) of one file; one CatalogError listing every problem of the file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    key = _ValidatedFiles.key(raw)
-    data = _ValidatedFiles.get(key) if use_cache else None
-    if data is not None:
-        return raw, data
-    text, data = parse_text(path, raw)
-    problems = file_problems(data, file=str(path), text=text)
-    if problems:
-        raise CatalogError.of(problems)
-    _ValidatedFiles.put(key, data)
-    return raw, data

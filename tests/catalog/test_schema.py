@@ -132,16 +132,16 @@ def test_dates_stay_strings(tmp_path: Path) -> None:
 
 
 def test_validated_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pepperpy import catalog_files
+    from pepperpy import _catalog_cache
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
-    catalog_files._ValidatedFiles._memory.clear()
+    _catalog_cache._ValidatedFiles._memory.clear()
     path = write(tmp_path, GOOD)
     Catalog.from_files([path])
     stored = list((cache / "catalog").glob("*.json"))
     assert len(stored) == 1
-    catalog_files._ValidatedFiles._memory.clear()
+    _catalog_cache._ValidatedFiles._memory.clear()
     assert Catalog.from_files([path]).resolve("acme-1")[1].context_window == 1000  # from the disk cache
     # an edit changes the key: a broken file is never served from the cache
     write(tmp_path, GOOD.replace("mode: chat", "mode: chta"))
@@ -157,14 +157,14 @@ def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_damaged_cache_entry_is_validated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pepperpy import catalog_files
+    from pepperpy import _catalog_cache
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
-    catalog_files._ValidatedFiles._memory.clear()
+    _catalog_cache._ValidatedFiles._memory.clear()
     path = write(tmp_path, GOOD)
     Catalog.from_files([path])
     (entry,) = (cache / "catalog").glob("*.json")
     entry.write_text('{"provider": "acme", "models": [{"id": 1}]}')
-    catalog_files._ValidatedFiles._memory.clear()
+    _catalog_cache._ValidatedFiles._memory.clear()
     assert Catalog.from_files([path]).resolve("acme-1")[1].context_window == 1000
