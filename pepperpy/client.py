@@ -29,6 +29,7 @@ from .budget import Budget
 from .cache import CacheInfo
 from .catalog import Catalog
 from .config import DEFAULT_ENV_FILE, SHARED_STATE_ENV, Settings
+from .dialects.base import get_dialect
 from .events import EventName
 from .pipeline import Pipeline, Prepared
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
@@ -594,7 +595,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
                                          f"such as {self._example('embedding', provider.name)}", param="model",
                                          value=model)
         runtime = self._runtimes.get(provider)
-        checked = check_params(spec, params)
+        checked = check_params(spec, params, runtime.dialect.params | runtime.dialect.embed_params)
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
                         texts=texts)
 
@@ -611,7 +612,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         turns = build_messages(prompt, messages, system)
         if preflight:
             check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
-        return provider, spec, turns, check_params(spec, params)
+        return provider, spec, turns, check_params(spec, params, get_dialect(provider.dialect).params)
 
     def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
         """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""

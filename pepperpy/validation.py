@@ -3,15 +3,15 @@ the prompt can fit the model's context window."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .errors import ContextLengthError, ValidationError
 from .tokens import MAX_BYTES_PER_TOKEN, min_tokens
 from .types import ModelSpec, ToolCall
 
-__all__ = ["CLIENT_OPTIONS", "ROLES", "build_messages", "check_choice", "check_count", "check_embed_input",
-           "check_params", "check_text"]
+__all__ = ["CALL_ARGUMENTS", "CLIENT_OPTIONS", "ROLES", "build_messages", "check_choice", "check_count",
+           "check_embed_input", "check_name", "check_params", "check_text"]
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
@@ -96,8 +96,18 @@ CLIENT_OPTIONS = {
 }
 
 
-def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
-    """Drop None values and check each param against the model's ranges; returns the params to send."""
+# pepperpy's own call arguments (complete, stream, run, embed, create_provider): names a typo may be close to
+CALL_ARGUMENTS = frozenset({"prompt", "model", "messages", "system", "temperature", "max_tokens", "top_p", "stop",
+                            "fallbacks", "cache", "response_format", "tools", "repair_rounds", "max_turns",
+                            "raise_tool_errors", "input"})
+
+
+def check_params(model: ModelSpec, params: dict[str, Any], known: Collection[str] = ()) -> dict[str, Any]:
+    """Drop None values and check each param against the model's ranges; returns the params to send.
+
+    ``known`` are the params the dialect knows (``Dialect.params``). A name nobody knows passes through to the
+    provider, unless it is a near miss of a known one (``temprature``): ValidationError with the suggestion.
+    """
     checked: dict[str, Any] = {}
     ranges = model.params
     for name, value in params.items():
@@ -107,6 +117,8 @@ def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"{name} is not a request parameter in pepperpy: {CLIENT_OPTIONS[name]}",
                                   param=name, value=type(value).__name__)  # never the value: it may be a key
         allowed = ranges.get(name)
+        if allowed is None and name not in known and name not in CALL_ARGUMENTS:
+            check_name(name, [*ranges, *known, *CALL_ARGUMENTS, *CLIENT_OPTIONS], model.name)
         if allowed is not None and not allowed.supported:
             raise ValidationError(f"{model.name} does not accept {name}; remove it from the call",
                                   param=name, value=value)
@@ -125,6 +137,42 @@ def check_params(model: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
                                       f"{_fmt(allowed.min)}..{_fmt(allowed.max)}", param=name, value=value)
         checked[name] = value
     return checked
+
+
+def check_name(name: str, known: Collection[str], where: str) -> None:
+    """ValidationError when ``name`` is not in ``known`` but one typo away from a name that is (a letter missing,
+    added, changed or two swapped; two for names longer than five letters; case, ``-`` and ``_`` aside)."""
+    if name in known or len(name) < 4:
+        return
+    allowed = 1 if len(name) <= 5 else 2
+    plain = _plain(name)
+    best = min(((_distance(plain, _plain(k)), k) for k in set(known) if len(k) >= 3), default=None)
+    if best is not None and best[0] <= allowed:
+        raise ValidationError(f"{name!r} is not a parameter of {where}; did you mean {best[1]!r}? (a name pepperpy "
+                              f"does not know is passed on as it is, but this one looks like a typo)",
+                              param=name, value=None)
+
+
+def _plain(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of two neighbours as one edit (optimal string alignment)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            row.append(value)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def _check_max_tokens(model: ModelSpec, value: Any) -> None:

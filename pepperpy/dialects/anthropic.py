@@ -17,6 +17,7 @@ from ..transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema
 from .base import (
+    COMMON_PARAMS,
     Dialect,
     Lookup,
     Message,
@@ -247,6 +248,8 @@ class AnthropicDialect(Dialect):
     """Claude's Messages API. The key goes in ``x-api-key``; ``anthropic-version`` is always sent."""
 
     name = "anthropic"
+    params = COMMON_PARAMS | {"top_k", "metadata", "thinking", "service_tier", "output_config", "container",
+                              "mcp_servers", "context_management"}
     supports_embeddings = False
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:

@@ -20,9 +20,9 @@ from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from ._media import MediaCall
 
-__all__ = ["DIALECTS", "Dialect", "Lookup", "MediaCall", "MediaParser", "Message", "StreamParser", "TokenGrant",
-           "completion", "decode_json", "get_dialect", "normalize_finish", "parse_arguments", "raise_error_event",
-           "text_of", "tool_call_names"]
+__all__ = ["COMMON_PARAMS", "DIALECTS", "Dialect", "Lookup", "MediaCall", "MediaParser", "Message", "StreamParser",
+           "TokenGrant", "completion", "decode_json", "get_dialect", "normalize_finish", "parse_arguments",
+           "raise_error_event", "text_of", "tool_call_names"]
 
 Message = dict[str, Any]
 Lookup = Callable[[Sequence[str]], "str | None"]
@@ -40,6 +40,9 @@ class TokenGrant:
     timeout: tuple[float, float] = (10.0, 60.0)
 
 DIALECTS = ("openai", "anthropic", "gemini", "ollama", "stackspot")
+# Call params every dialect knows by these names; each dialect adds its own in ``Dialect.params``
+COMMON_PARAMS = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "tools", "tool_choice",
+                           "response_format", "parallel_tool_calls"})
 
 _FINISH = {
     "stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "pause_turn": "stop", "eos": "stop",
@@ -136,6 +139,10 @@ class Dialect:
     stream_format = "sse"  # or "ndjson"
     supports_embeddings = True
     supports_tools = True
+    # Call params this wire (and the servers that speak it) knows: they pass through without a question, and a
+    # name one typo away from one of them is refused with the suggestion (pepperpy.validation.check_params)
+    params: frozenset[str] = COMMON_PARAMS
+    embed_params: frozenset[str] = frozenset({"dimensions"})  # the same, for embed()
     # "native": the wire has a JSON-schema answer mode (response_format converted by build_chat); "prompt": it
     # has none, so the client states the schema in the prompt and only checks the answer
     structured_output = "native"

@@ -17,6 +17,7 @@ from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from . import _gemini_media
 from .base import (
+    COMMON_PARAMS,
     Lookup,
     Message,
     StreamParser,
@@ -231,6 +232,10 @@ class GeminiDialect(_gemini_media.GeminiMedia):
     """Google's Gemini Developer API (``v1beta``)."""
 
     name = "gemini"
+    params = COMMON_PARAMS | set(_GENERATION) | _GENERATION_FIELDS | {
+        "generation_config", "generationConfig", "safetySettings", "safety_settings", "toolConfig",
+        "cachedContent", "cached_content", "labels"}
+    embed_params = frozenset({*_EMBED, *_EMBED.values(), "title"})
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)

@@ -24,6 +24,7 @@ from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from .base import (
+    COMMON_PARAMS,
     Dialect,
     Lookup,
     Message,
@@ -148,6 +149,11 @@ class OllamaStreamParser(StreamParser):
 
 class OllamaDialect(Dialect):
     name = "ollama"
+    params = COMMON_PARAMS | _TOP_LEVEL | {
+        "options", "top_k", "num_ctx", "num_predict", "min_p", "repeat_penalty", "repeat_last_n", "mirostat",
+        "mirostat_eta", "mirostat_tau", "num_keep", "typical_p", "presence_penalty", "frequency_penalty", "num_gpu",
+        "num_thread", "truncate", "shift"}
+    embed_params = frozenset({"dimensions", "truncate", "keep_alive", "options"})
     stream_format = "ndjson"
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:

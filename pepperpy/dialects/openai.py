@@ -20,6 +20,7 @@ from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
 from . import _openai_count, _openai_media
 from .base import (
+    COMMON_PARAMS,
     Lookup,
     Message,
     StreamParser,
@@ -129,6 +130,20 @@ class OpenAIStreamParser(StreamParser):
 
 class OpenAIDialect(_openai_media.OpenAIMedia):
     name = "openai"
+    params = COMMON_PARAMS | {
+        "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "n", "user",
+        "max_completion_tokens", "reasoning_effort", "service_tier", "store", "metadata", "modalities", "audio",
+        "prediction", "web_search_options", "verbosity", "stream_options", "safety_identifier", "prompt_cache_key",
+        "functions", "function_call",
+        # what OpenAI-compatible servers add: vLLM, llama.cpp, OpenRouter, Groq, Mistral, Together, xAI, DeepSeek
+        "top_k", "min_p", "top_a", "repetition_penalty", "typical_p", "min_tokens", "ignore_eos",
+        "skip_special_tokens", "include_stop_str_in_output", "guided_json", "guided_choice", "guided_regex",
+        "guided_grammar", "structured_outputs", "chat_template_kwargs", "n_probs", "mirostat", "mirostat_tau",
+        "mirostat_eta", "grammar", "json_schema", "cache_prompt", "repeat_penalty", "repeat_last_n",
+        "dry_multiplier", "xtc_probability", "transforms", "models", "route", "provider", "reasoning", "usage",
+        "plugins", "include_reasoning", "reasoning_format", "safe_prompt", "random_seed", "search_parameters",
+        "thinking", "enable_thinking"}
+    embed_params = frozenset({"dimensions", "encoding_format", "user"})
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)

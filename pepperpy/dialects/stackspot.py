@@ -104,6 +104,8 @@ class StackSpotStreamParser(StreamParser):
 
 class StackSpotDialect(Dialect):
     name = "stackspot"
+    params = REFUSED_PARAMS | {"conversation_id", "stackspot_knowledge", "return_ks_in_response", "upload_ids",
+                               "use_conversation"}
     supports_embeddings = False
     supports_tools = False  # an agent's tools are configured on the agent, not sent per call
     structured_output = "prompt"  # no JSON mode on the wire: the schema travels in the prompt

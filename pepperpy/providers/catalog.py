@@ -14,14 +14,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..client import Client
+from ..dialects.base import get_dialect
 from ..errors import ConfigurationError, ModelNotFoundError
 from ..types import ModelSpec, ProviderSpec
+from ..validation import CALL_ARGUMENTS, check_name, check_params
 from .base import Provider, ProviderConfig, TextPieces
 from .engine import ProviderEngine
 
-__all__ = ["SAMPLING_DEFAULTS", "CatalogProvider", "create_provider"]
+__all__ = ["PROVIDER_OPTIONS", "SAMPLING_DEFAULTS", "CatalogProvider", "create_provider"]
 
 SAMPLING_DEFAULTS = frozenset({"temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
+# catalog provider options a keyword argument of create_provider may set (create_provider("openai",
+# max_tokens_param="max_completion_tokens")); any option the provider's catalog entry has counts too
+PROVIDER_OPTIONS = frozenset({"default_model", "max_tokens_param", "stream_usage", "referer_env", "title_env",
+                              "auth_url", "client_id_env", "realm_env", "count_tokens", "structured_output"})
+_ARGUMENTS = ("provider_type", "api_key", "model", "timeout", "max_retries", "extra_config", "base_url")
 
 # extra_config keys that become provider settings or headers
 _HEADER_KEYS = {"organization": "OpenAI-Organization", "project": "OpenAI-Project", "referer": "HTTP-Referer",
@@ -37,11 +44,13 @@ class CatalogProvider(Provider):
         self._client = client
         self._owns_client = client is None
         self._defaults: dict[str, Any] = {}
+        self._embed_defaults: dict[str, Any] = {}
 
     def initialize(self) -> None:
+        """Build the Client and check everything a call would check, so a mistake fails here, not at the first
+        call: the credentials, the model name, and the default params (names and catalog ranges)."""
+        name = self.config.provider_type
         extra = dict(self.config.extra_config)
-        # sampling settings (create_provider(..., temperature=0.3)) are defaults of every call, not options
-        self._defaults = {k: extra.pop(k) for k in list(extra) if k in SAMPLING_DEFAULTS}
         if self._client is None:
             overrides: dict[str, Any] = {}
             if "base_url" in extra:
@@ -49,16 +58,27 @@ class CatalogProvider(Provider):
             headers = {_HEADER_KEYS[k]: str(extra.pop(k)) for k in list(extra) if k in _HEADER_KEYS}
             if headers:
                 overrides["headers"] = headers
-            if extra:
-                overrides["options"] = extra
-            name = self.config.provider_type
             self._client = Client(api_keys={name: self.config.api_key} if self.config.api_key else None,
                                   timeout=self.config.timeout, max_retries=self.config.max_retries,
                                   providers={name: overrides} if overrides else None)
-        spec = self._client.catalog.provider(self.config.provider_type)
+        spec = self._client.catalog.provider(name)
+        dialect = get_dialect(spec.dialect)
+        options = PROVIDER_OPTIONS | set(spec.options)
+        # call params (create_provider(..., temperature=0.3)) are defaults of every call, not options
+        self._defaults = {k: extra.pop(k) for k in list(extra) if k in SAMPLING_DEFAULTS or k in dialect.params}
+        self._embed_defaults = {k: extra.pop(k) for k in list(extra) if k in dialect.embed_params}
+        known = {*_ARGUMENTS, *_HEADER_KEYS, *options, *dialect.params, *dialect.embed_params, *CALL_ARGUMENTS}
+        for key in extra:
+            if key not in options:  # a typo (modle=, temprature=) would otherwise become an ignored option
+                check_name(key, known, f"create_provider({name!r})")
+        if extra:
+            self._client.catalog = self._client.catalog.with_overrides({name: {"options": extra}})
         self._client.check_credentials(spec.name)  # fail here, not at the first call (as the SDKs do)
         if self.config.model is None:
             self.config.model = self._client.settings.default_model(spec) or _default_model(spec)
+        if self.config.model is not None:
+            model = self._client.model(self._model_name_of(self.config.model))  # ModelNotFoundError, suggestions
+            check_params(model, dict(self._defaults), dialect.params)  # temperature=9: ValidationError now
         super().initialize()
 
     @property
@@ -76,9 +96,15 @@ class CatalogProvider(Provider):
                 raise ConfigurationError(f"provider {provider!r} has no {mode} model in the catalog; "
                                          f"pass model=...")
             return found[0].name
+        return self._model_name_of(name)
+
+    def _model_name_of(self, name: str) -> str:
+        """``name`` under this provider when the catalog has it there, else as given."""
+        provider = self.config.provider_type
         qualified = name if name.startswith(provider + "/") else f"{provider}/{name}"
+        assert self._client is not None
         try:
-            self.client.catalog.resolve(qualified)
+            self._client.catalog.resolve(qualified)
             return qualified
         except ModelNotFoundError:
             return name
@@ -101,6 +127,7 @@ class CatalogProvider(Provider):
                                     **kwargs).text
 
     def embed(self, text: str, *, model: str | None = None, **kwargs: Any) -> list[float]:
+        kwargs = {**self._embed_defaults, **kwargs}
         return self.client.embed(text, model=self._model_name(model, "embedding"), **kwargs).vectors[0]
 
     def cleanup(self) -> None:

@@ -117,3 +117,32 @@ def test_create_provider_has_the_clients_defaults(openai_on_loopback: FakeProvid
     with create_provider("openai", api_key="sk-test-123456789", timeout=5, max_retries=4) as p:
         assert isinstance(p, CatalogProvider)
         assert (p.client.timeout, p.client.retry_policy.max_retries) == (5, 4)
+
+
+# --------------------------------------------------------------------------- issue 11 items 2 and 4
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [
+    ({"modle": "gpt-4o"}, pepperpy.ValidationError, "'modle' is not a parameter of create_provider('openai'); "
+                                                    "did you mean 'model'?"),
+    ({"temprature": 0.2}, pepperpy.ValidationError, "did you mean 'temperature'?"),
+    ({"model": "gpt-4o-mino"}, pepperpy.ModelNotFoundError, "did you mean 'gpt-4o-mini'"),
+    ({"temperature": 9}, pepperpy.ValidationError, "temperature=9 is out of range for openai/gpt-4o-mini"),
+    ({"model": "gpt-4o", "max_tokens": 10**7}, pepperpy.ValidationError, "max_tokens=10000000 is out of range"),
+])
+def test_create_provider_checks_what_a_call_would_check(openai_on_loopback: FakeProviderServer,
+                                                        kwargs: dict[str, Any], error: type[Exception],
+                                                        words: str) -> None:
+    with pytest.raises(error) as info:
+        create_provider("openai", api_key="sk-seed-test-123456", **kwargs)
+    assert words in str(info.value)
+    assert openai_on_loopback.requests == []
+
+
+def test_call_params_given_to_create_provider_are_sent_not_dropped(openai_on_loopback: FakeProviderServer) -> None:
+    with create_provider("openai", api_key="sk-seed-test-123456", presence_penalty=0.5, user="u-1",
+                         dimensions=64) as p:
+        p.complete("a")
+        p.embed("b")
+    chat, embed = (r.json for r in openai_on_loopback.requests)
+    assert (chat["presence_penalty"], chat["user"]) == (0.5, "u-1") and "dimensions" not in chat
+    assert embed["dimensions"] == 64
