@@ -92,6 +92,15 @@ _CONTEXT = re.compile(
     r"exceeds? context limit", re.I)  # Anthropic: "input length and `max_tokens` exceed context limit"
 
 
+# A model asked for an input type it does not take (llama.cpp: 500 "image input is not supported - hint: ...
+# mmproj"; Ollama: 400 "... does not support tools"; OpenAI: "... is only supported by certain models"). Whatever
+# the status, retrying sends the same input again: not retryable.
+_UNSUPPORTED_INPUT = re.compile(
+    r"\b(image|audio|video|vision|file|pdf|multimodal)s?\b[\w ]{0,20}?\b(is|are) not supported"
+    r"|does not support (images?|vision|audio|video|tools|multimodal|thinking)"
+    r"|is not a multimodal model|only supported by certain models", re.I)
+
+
 def _error_object(body: Any) -> dict[str, Any]:
     if isinstance(body, dict):
         err = body.get("error")
@@ -192,7 +201,8 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     else:
         cls = _classify(status, message, codes)
     moderated = _flagged_by_moderation(status, body)
-    if moderated:
+    unsupported = cls is not ContextLengthError and bool(_UNSUPPORTED_INPUT.search(message))
+    if moderated or unsupported:
         cls = InvalidRequestError
     message = redact(message, secrets)
     request_id = None
@@ -210,6 +220,9 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         why = f" ({', '.join(map(str, reasons))})" if isinstance(reasons, list) and reasons else ""
         text += (f". The input was flagged by content moderation{why}; rephrase it, or pick a model whose "
                  f"provider does not moderate")
+    elif unsupported:
+        text += (". The model does not take this kind of input (retrying would not help); pick one that does: "
+                 "client.models(capability='vision'), 'audio' or 'tools'")
     elif cls is AuthenticationError and key_vars:
         text += f". Check the key in {' or '.join(key_vars)}."
     elif cls is ContextLengthError:

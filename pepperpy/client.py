@@ -39,7 +39,7 @@ from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from .transport import DEFAULT_POOL_MAXSIZE
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
 from .usage import UsageReport
-from .validation import build_messages, check_context, check_embed_input, check_params
+from .validation import build_messages, check_context, check_embed_input, check_params, missing_capability
 
 if TYPE_CHECKING:
     from ._files import UploadSource
@@ -612,7 +612,15 @@ class Client(MediaClientMixin, AsyncClientMixin):
         turns = build_messages(prompt, messages, system)
         if preflight:
             check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
-        return provider, spec, turns, check_params(spec, params, get_dialect(provider.dialect).params)
+        checked = check_params(spec, params, get_dialect(provider.dialect).params)
+        missing = missing_capability(spec, turns, checked)
+        if missing is not None:  # refused here rather than failing (or being retried) at the provider
+            what = _CAPABILITY_WORDS.get(missing, f"what needs {missing!r}")
+            raise errors.ValidationError(
+                f"{spec.name} does not take {what}: its catalog entry lists no {missing!r} capability; use a model "
+                f"that does, such as {self._example('chat', provider.name, missing)}",
+                param="tools" if missing == "tools" else "messages", value=missing)
+        return provider, spec, turns, checked
 
     def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
         """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""
@@ -644,9 +652,26 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
         return Services(self.catalog, self._pipeline, self._runtimes.get, self._prepare, self.retry_policy)
 
-    def _example(self, mode: str, provider: str) -> str:
-        found = self.catalog.models(provider=provider, mode=mode) or self.catalog.models(mode=mode)
-        return repr(found[0].name) if found else "one from client.models()"
+    def _example(self, mode: str, provider: str, capability: str | None = None) -> str:
+        """A model to suggest: the provider's default when it fits, else its cheapest current one that does,
+        else the cheapest of any provider (never a flagship picked by list order)."""
+        def fits(m: ModelSpec) -> bool:
+            return m.mode == mode and m.deprecated is None and (capability is None or capability in m.capabilities)
+
+        spec = self.catalog.providers.get(provider)
+        default = spec.options.get("default_model") if spec is not None else None
+        if default:
+            try:
+                chosen = self.catalog.resolve(f"{provider}/{default}")[1]
+            except errors.ModelNotFoundError:
+                chosen = None
+            if chosen is not None and fits(chosen):
+                return repr(chosen.name)
+        for scope in (provider, None):
+            found = [m for m in self.catalog.models(provider=scope) if fits(m)]
+            if found:
+                return repr(min(found, key=_price).name)
+        return f"one from client.models(capability={capability!r})" if capability else "one from client.models()"
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -672,6 +697,13 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
     def __repr__(self) -> str:
         return f"<pepperpy.Client providers={len(self.catalog.providers)} models={len(self.catalog)}>"
+
+
+_CAPABILITY_WORDS = {"tools": "tools", "vision": "images", "audio": "audio input"}
+
+
+def _price(model: ModelSpec) -> float:
+    return model.pricing.input + model.pricing.output if model.pricing is not None else float("inf")
 
 
 def _parse_chat(p: Prepared, response: requests.Response) -> Completion:

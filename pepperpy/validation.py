@@ -11,7 +11,7 @@ from .tokens import MAX_BYTES_PER_TOKEN, min_tokens
 from .types import ModelSpec, ToolCall
 
 __all__ = ["CALL_ARGUMENTS", "CLIENT_OPTIONS", "ROLES", "build_messages", "check_choice", "check_count",
-           "check_embed_input", "check_name", "check_params", "check_text"]
+           "check_embed_input", "check_name", "check_params", "check_text", "missing_capability", "needed_capabilities"]
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
@@ -81,6 +81,32 @@ def check_context(model: ModelSpec, messages: Sequence[Mapping[str, Any]]) -> No
             f"{limit:,}-token context window of {model.name}; shorten it, or pick a model with a larger "
             f"context_window (client.models())", provider=model.provider, model=model.id, tokens=tokens,
             limit=limit)
+
+
+_IMAGE_PARTS = frozenset({"image_url", "image", "input_image"})
+_AUDIO_PARTS = frozenset({"input_audio", "audio"})
+
+
+def needed_capabilities(messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> list[str]:
+    """The catalog capabilities a request needs: ``tools`` when it sends tools, ``vision`` for image parts,
+    ``audio`` for audio parts (read from the built, OpenAI-shaped messages and params)."""
+    needed = ["tools"] if params.get("tools") or params.get("functions") else []
+    kinds = {part.get("type") for message in messages if isinstance(message.get("content"), list)
+             for part in message["content"] if isinstance(part, Mapping)}
+    if kinds & _IMAGE_PARTS:
+        needed.append("vision")
+    if kinds & _AUDIO_PARTS:
+        needed.append("audio")
+    return needed
+
+
+def missing_capability(model: ModelSpec, messages: Sequence[Mapping[str, Any]],
+                       params: Mapping[str, Any]) -> str | None:
+    """The first capability the request needs that the model's catalog entry does not list; None when it lists
+    them all, or lists none at all (an open model, or a user entry that says nothing: the provider decides)."""
+    if model.open or not model.capabilities:
+        return None
+    return next((c for c in needed_capabilities(messages, params) if c not in model.capabilities), None)
 
 
 # Per-call arguments other libraries take that are Client settings here: refused, never sent to the provider
