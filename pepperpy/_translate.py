@@ -15,7 +15,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._overflow import context_numbers
+from ._error_text import UNSUPPORTED_INPUT, doubled_hint, not_found_hint, undoubled
+from ._overflow import context_numbers, is_overflow
 from ._redact import redact, redact_any, safe_url
 from .errors import (
     AuthenticationError,
@@ -86,30 +87,35 @@ def _looks_like_date(value: str) -> bool:
 
 # --------------------------------------------------------------------------- translation
 
-_CONTEXT = re.compile(
-    r"prompt is too long|context[_ ]length|maximum context|context window|too many tokens|"
-    r"input token count.*exceeds|exceeds the maximum number of tokens|reduce the length|"
-    r"exceeds? context limit", re.I)  # Anthropic: "input length and `max_tokens` exceed context limit"
-
-
-# A model asked for an input type it does not take (llama.cpp: 500 "image input is not supported - hint: ...
-# mmproj"; Ollama: 400 "... does not support tools"; OpenAI: "... is only supported by certain models"). Whatever
-# the status, retrying sends the same input again: not retryable.
-_UNSUPPORTED_INPUT = re.compile(
-    r"\b(image|audio|video|vision|file|pdf|multimodal)s?\b[\w ]{0,20}?\b(is|are) not supported"
-    r"|does not support (images?|vision|audio|video|tools|multimodal|thinking)"
-    r"|is not a multimodal model|only supported by certain models", re.I)
-
-
 def _error_object(body: Any) -> dict[str, Any]:
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict):
             return err
         if isinstance(err, str):
-            return {"message": err}
+            nested = _json_object(err)  # Ollama passes llama.cpp's error body on as a string
+            return _error_object(nested) if nested is not None and "error" in nested else {"message": err}
         return body
     return {}
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _upstream(err: dict[str, Any]) -> Any:
+    """The upstream provider's own error that a router passed on (OpenRouter: ``metadata.raw``), or None."""
+    metadata = err.get("metadata")
+    raw = metadata.get("raw") if isinstance(metadata, dict) else None
+    if isinstance(raw, str):
+        return _json_object(raw) or (raw.strip()[:500] or None)
+    return raw if isinstance(raw, dict) else None
 
 
 def decode_body(content: bytes) -> Any:
@@ -132,14 +138,20 @@ def _describe(body: Any) -> tuple[str, set[str]]:
     for detail in err.get("details") or () if isinstance(err.get("details"), list) else ():
         if isinstance(detail, dict) and detail.get("reason"):
             codes.add(str(detail["reason"]).lower())
+    upstream = _upstream(err)
+    if upstream is not None:  # "Provider returned error" says little: the upstream's words and codes count
+        inner, inner_codes = _describe(upstream)
+        if inner and inner not in message:
+            name = err["metadata"].get("provider_name")
+            message = f"{message} ({f'{name}: ' if name else ''}{inner})" if message else inner
+        codes |= inner_codes
     return message, codes
 
 
 def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
     if "api_key_invalid" in codes or "authentication_error" in codes or status in (401, 403):
         return AuthenticationError
-    if codes & {"context_length_exceeded", "exceed_context_size_error"} or (  # the latter: llama.cpp
-            status in (400, 413, None) and _CONTEXT.search(message)):
+    if is_overflow(status, message, codes):
         return ContextLengthError
     if status == 429 or codes & {"rate_limit_error", "resource_exhausted", "rate_limit_exceeded",
                                  "toomanyrequests", "insufficient_quota"}:
@@ -162,10 +174,6 @@ def _flagged_by_moderation(status: int | None, body: Any) -> bool:
     return isinstance(metadata, dict) and ("reasons" in metadata or "flagged_input" in metadata)
 
 
-# Ollama's 404 for a model that is not downloaded: 'model "x" not found, try pulling it first'
-_PULL = re.compile(r"""model(?:\s+["']?([^"'\s]+)["']?)?\s+not found,?\s+try pulling""", re.I)
-
-
 def _display_code(body: Any, status: int | None) -> str | None:
     """The most telling code of an error body: a Gemini reason (API_KEY_INVALID), else the type or status,
     else the code, never a bare repeat of the HTTP status."""
@@ -181,18 +189,11 @@ def _display_code(body: Any, status: int | None) -> str | None:
     return None
 
 
-def _not_found_hint(message: str, model: str | None) -> str:
-    """How to fix a 404: the pull command when the server says to pull the model, else check the name."""
-    pull = _PULL.search(message)
-    if pull:
-        return f"; download it with `ollama pull {pull.group(1) or model}`"
-    return f". Check the model name {model!r}."
-
-
 def from_error_payload(body: Any, *, status: int | None, provider: str, model: str | None,
                        headers: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
-                       key_vars: Sequence[str] = ()) -> ProviderError:
-    """Build the typed error for an error body (an HTTP error answer, or an error event mid-stream)."""
+                       key_vars: Sequence[str] = (), url: str = "", base_url: str = "") -> ProviderError:
+    """Build the typed error for an error body (an HTTP error answer, or an error event mid-stream).
+    ``url`` is the address requested and ``base_url`` the provider's, for the hint of a 404."""
     message, codes = _describe(body)
     if status is None:  # a mid-stream error: Gemini carries the HTTP code inside
         inner = _error_object(body).get("code")
@@ -201,7 +202,7 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     else:
         cls = _classify(status, message, codes)
     moderated = _flagged_by_moderation(status, body)
-    unsupported = cls is not ContextLengthError and bool(_UNSUPPORTED_INPUT.search(message))
+    unsupported = cls is not ContextLengthError and bool(UNSUPPORTED_INPUT.search(message))
     if moderated or unsupported:
         cls = InvalidRequestError
     message = redact(message, secrets)
@@ -227,9 +228,10 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
         text += f". Check the key in {' or '.join(key_vars)}."
     elif cls is ContextLengthError:
         text += ". Shorten the prompt or lower max_tokens."
-        kw["tokens"], kw["limit"] = context_numbers(message, _error_object(body))
-    elif cls is InvalidRequestError and status == 404:
-        text += _not_found_hint(message, model)
+        inner = _upstream(_error_object(body))  # OpenRouter: the upstream's body holds the fields
+        kw["tokens"], kw["limit"] = context_numbers(message, _error_object(inner) or _error_object(body))
+    elif cls is InvalidRequestError and status in (404, 405):
+        text += not_found_hint(message, model, url, base_url)
     elif cls is InvalidRequestError and (status == 402 or "billing_error" in codes):
         text += f". Add credits or check the billing settings of your {provider} account."
     if cls in (RateLimitError, ProviderUnavailableError):
@@ -249,16 +251,18 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
 
 def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,
                   model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
-                  url: str = "") -> ProviderError:
+                  url: str = "", base_url: str = "") -> ProviderError:
     """Build the typed error for a non-2xx HTTP answer (a 3xx too: redirects are not followed)."""
     content_type = headers.get("content-type", "")
     if "html" in content_type and status in (404, 405):  # a web page: the path is wrong, not the model
         where = f" at {safe_url(url)}" if url else ""
+        fixed = undoubled(url, base_url)
+        hint = (doubled_hint(url, base_url, fixed) if fixed is not None else
+                "check the provider's base_url (OpenAI-compatible APIs usually end in /v1)")
         return InvalidRequestError(
-            f"the server{where} answered {status} with an HTML page, not a {provider} API error; check the "
-            f"provider's base_url (OpenAI-compatible APIs usually end in /v1)", provider=provider, model=model,
-            status_code=status, details=redact(content.decode("utf-8", "replace")[:500], secrets),
-            request_id=headers.get("x-request-id"))
+            f"the server{where} answered {status} with an HTML page, not a {provider} API error; {hint}",
+            provider=provider, model=model, status_code=status,
+            details=redact(content.decode("utf-8", "replace")[:500], secrets), request_id=headers.get("x-request-id"))
     if 300 <= status < 400:
         target = safe_url(headers.get("location", "")) or "elsewhere"
         return InvalidRequestError(
@@ -266,7 +270,7 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
             f"would carry the API key to another host); set the provider's base_url to the final address",
             provider=provider, model=model, status_code=status, request_id=headers.get("x-request-id"))
     return from_error_payload(decode_body(content), status=status, provider=provider, model=model,
-                              headers=headers, secrets=secrets, key_vars=key_vars)
+                              headers=headers, secrets=secrets, key_vars=key_vars, url=url, base_url=base_url)
 
 
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",

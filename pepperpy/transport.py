@@ -202,7 +202,7 @@ class Transport:
             response.close()
         return _translate.from_response(response.status_code, content or b"", response.headers,
                                         provider=self.provider, model=model, secrets=self._secrets,
-                                        key_vars=self._key_vars, url=url)
+                                        key_vars=self._key_vars, url=url, base_url=self.base_url)
 
     def _read_bounded(self, response: requests.Response, url: str, max_bytes: int, into: IO[bytes] | None,
                       model: str | None) -> bytes | int:
