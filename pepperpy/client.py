@@ -653,24 +653,26 @@ class Client(MediaClientMixin, AsyncClientMixin):
         return Services(self.catalog, self._pipeline, self._runtimes.get, self._prepare, self.retry_policy)
 
     def _example(self, mode: str, provider: str, capability: str | None = None) -> str:
-        """A model to suggest: the provider's default when it fits, else its cheapest current one that does,
-        else the cheapest of any provider (never a flagship picked by list order)."""
+        """A model to suggest: the provider's default when it fits; else, of the provider's models that fit,
+        a current one before a retiring one: the cheapest chat model (catalogs list flagships first), the first
+        listed of other modes; else the same among every provider's."""
         def fits(m: ModelSpec) -> bool:
-            return m.mode == mode and m.deprecated is None and (capability is None or capability in m.capabilities)
+            return m.mode == mode and (capability is None or capability in m.capabilities)
 
         spec = self.catalog.providers.get(provider)
         default = spec.options.get("default_model") if spec is not None else None
         if default:
             try:
-                chosen = self.catalog.resolve(f"{provider}/{default}")[1]
+                chosen: ModelSpec | None = self.catalog.resolve(f"{provider}/{default}")[1]
             except errors.ModelNotFoundError:
                 chosen = None
-            if chosen is not None and fits(chosen):
+            if chosen is not None and fits(chosen) and chosen.deprecated is None:
                 return repr(chosen.name)
         for scope in (provider, None):
             found = [m for m in self.catalog.models(provider=scope) if fits(m)]
-            if found:
-                return repr(min(found, key=_price).name)
+            current = [m for m in found if m.deprecated is None] or found
+            if current:
+                return repr((min(current, key=_price) if mode == "chat" else current[0]).name)
         return f"one from client.models(capability={capability!r})" if capability else "one from client.models()"
 
     # ------------------------------------------------------------------ lifecycle
