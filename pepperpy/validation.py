@@ -11,7 +11,8 @@ from .tokens import MAX_BYTES_PER_TOKEN, min_tokens
 from .types import ModelSpec, ToolCall
 
 __all__ = ["CALL_ARGUMENTS", "CLIENT_OPTIONS", "ROLES", "build_messages", "check_choice", "check_count",
-           "check_embed_input", "check_name", "check_params", "check_text", "missing_capability", "needed_capabilities"]
+           "check_embed_input", "check_name", "check_params", "check_text", "missing_capability", "near_miss",
+           "needed_capabilities"]
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _NUMERIC = ("temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "seed")
@@ -166,17 +167,24 @@ def check_params(model: ModelSpec, params: dict[str, Any], known: Collection[str
 
 
 def check_name(name: str, known: Collection[str], where: str) -> None:
-    """ValidationError when ``name`` is not in ``known`` but one typo away from a name that is (a letter missing,
-    added, changed or two swapped; two for names longer than five letters; case, ``-`` and ``_`` aside)."""
+    """ValidationError when ``name`` is not in ``known`` but a near miss of a name that is (``near_miss``)."""
+    best = near_miss(name, known)
+    if best is not None:
+        raise ValidationError(f"{name!r} is not a parameter of {where}; did you mean {best!r}? (a name pepperpy "
+                              f"does not know is passed on as it is, but this one looks like a typo)",
+                              param=name, value=None)
+
+
+def near_miss(name: str, known: Collection[str]) -> str | None:
+    """The name of ``known`` that ``name`` is one typo away from (a letter missing, added, changed or two
+    swapped; two such edits for names longer than five letters; case, ``-`` and ``_`` aside), or None when it
+    is one of them, or near none."""
     if name in known or len(name) < 4:
-        return
+        return None
     allowed = 1 if len(name) <= 5 else 2
     plain = _plain(name)
     best = min(((_distance(plain, _plain(k)), k) for k in set(known) if len(k) >= 3), default=None)
-    if best is not None and best[0] <= allowed:
-        raise ValidationError(f"{name!r} is not a parameter of {where}; did you mean {best[1]!r}? (a name pepperpy "
-                              f"does not know is passed on as it is, but this one looks like a typo)",
-                              param=name, value=None)
+    return best[1] if best is not None and best[0] <= allowed else None
 
 
 def _plain(name: str) -> str:

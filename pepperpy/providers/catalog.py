@@ -17,7 +17,7 @@ from ..client import Client
 from ..dialects.base import get_dialect
 from ..errors import ConfigurationError, ModelNotFoundError
 from ..types import ModelSpec, ProviderSpec
-from ..validation import CALL_ARGUMENTS, check_name, check_params
+from ..validation import CALL_ARGUMENTS, check_name, check_params, near_miss
 from .base import Provider, ProviderConfig, TextPieces
 from .engine import ProviderEngine
 
@@ -78,8 +78,21 @@ class CatalogProvider(Provider):
             self.config.model = self._client.settings.default_model(spec) or _default_model(spec)
         if self.config.model is not None:
             model = self._client.model(self._model_name_of(self.config.model))  # ModelNotFoundError, suggestions
+            if model.open and not spec.open_models and "/" not in self.config.model:
+                self._refuse_near_miss(spec, self.config.model)
             check_params(model, dict(self._defaults), dialect.params)  # temperature=9: ValidationError now
         super().initialize()
+
+    @staticmethod
+    def _refuse_near_miss(spec: ProviderSpec, name: str) -> None:
+        """A bare name the catalog does not list is sent as typed (a model newer than the catalog), unless it is
+        one typo away from a listed one (``gpt-4o-mino``): ModelNotFoundError now, not a 404 at the first call."""
+        listed = [n for m in spec.models if m.deprecated is None for n in (m.id, *m.aliases)]
+        close = near_miss(name, listed)
+        if close is not None:
+            raise ModelNotFoundError(name, [close], f" {spec.name!r} lists no model {name!r}; to call a model the "
+                                                    f"catalog does not list, name it with its provider: "
+                                                    f"model={spec.name + '/' + name!r} (sent as typed).")
 
     @property
     def client(self) -> Client:

@@ -146,3 +146,11 @@ def test_call_params_given_to_create_provider_are_sent_not_dropped(openai_on_loo
     chat, embed = (r.json for r in openai_on_loopback.requests)
     assert (chat["presence_penalty"], chat["user"]) == (0.5, "u-1") and "dimensions" not in chat
     assert embed["dimensions"] == 64
+
+
+def test_a_bare_name_newer_than_the_catalog_is_still_accepted(openai_on_loopback: FakeProviderServer) -> None:
+    """Only a near miss of a listed name is refused at creation; another unlisted name goes out as typed."""
+    with create_provider("openai", api_key="sk-seed-test-123456", model="gpt-7-preview") as p, \
+            pytest.warns(UserWarning, match="gpt-7-preview"):
+        p.complete("hi")
+    assert openai_on_loopback.requests[-1].json["model"] == "gpt-7-preview"
