@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import html
 import os
+import secrets
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +25,7 @@ from .errors import StreamError
 from .types import Usage
 
 __all__ = ["EXTENSIONS", "AudioStream", "Image", "Images", "Segment", "Speech", "Transcription",
-           "TranscriptionStream", "pcm_rate", "wav_from_pcm"]
+           "TranscriptionStream", "pcm_rate", "wav_from_pcm", "write_whole"]
 
 EXTENSIONS = {
     "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif",
@@ -33,19 +34,43 @@ EXTENSIONS = {
 }
 
 
-def _save(data: bytes, path: str | os.PathLike[str], mime_type: str) -> Path:
-    """Write ``data`` to ``path`` (its extension added from the MIME type when it has none), whole or not at
-    all: a temporary file in the same folder is renamed over the target."""
+def write_whole(path: str | os.PathLike[str], pieces: Iterable[bytes]) -> Path:
+    """Write ``pieces`` to ``path`` whole or not at all: they go to a temporary file in the same folder, which
+    is renamed over ``path`` only once the last piece is written. If writing fails (a full disk) or the pieces
+    stop with an error (a stream cut short, Ctrl-C), ``path`` is left as it was and the temporary file is
+    removed. Returns ``path`` as a Path.
+
+    >>> write_whole("answer.wav", audio_stream)   # doctest: +SKIP
+    PosixPath('answer.wav')
+    """
     target = Path(path)
-    if not target.suffix:
-        target = target.with_suffix(EXTENSIONS.get(mime_type.split(";")[0], ".bin"))
-    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")  # unique: threads may save alike
     try:
-        partial.write_bytes(data)
+        try:
+            out = partial.open("xb")  # the usual permissions, as writing path itself would give
+        except OSError as exc:  # a missing folder, no permission: said of the path the caller gave
+            raise type(exc)(exc.errno, exc.strerror, str(target)) from None
+        with out:
+            for piece in pieces:
+                out.write(piece)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def _with_extension(path: str | os.PathLike[str], mime_type: str) -> Path:
+    """``path``, its extension added from the MIME type when it has none."""
+    target = Path(path)
+    if not target.suffix:
+        target = target.with_suffix(EXTENSIONS.get(mime_type.split(";")[0], ".bin"))
+    return target
+
+
+def _save(data: bytes, path: str | os.PathLike[str], mime_type: str) -> Path:
+    """Write ``data`` to ``path`` (its extension added from the MIME type when it has none), whole or not at
+    all (``write_whole``)."""
+    return write_whole(_with_extension(path, mime_type), (data,))
 
 
 def _size(count: int) -> str:
@@ -301,14 +326,9 @@ class AudioStream(_ClosingIterator, Iterator[bytes]):
             on_end(self.bytes_received, finished, error)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Read the rest of the stream into ``path`` as it arrives (never all in memory); returns the path."""
-        target = Path(path)
-        if not target.suffix:
-            target = target.with_suffix(EXTENSIONS.get(self.mime_type.split(";")[0], ".bin"))
-        with target.open("wb") as out:
-            for piece in self:
-                out.write(piece)
-        return target
+        """Read the rest of the stream into ``path`` as it arrives (never all in memory); returns the path.
+        The file appears only once the stream has ended: a stream cut short raises and leaves no file."""
+        return write_whole(_with_extension(path, self.mime_type), self)
 
     def close(self) -> None:
         if not self._closed and not self._done:

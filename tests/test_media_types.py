@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy.media import AudioStream, pcm_rate, wav_from_pcm
+from pepperpy.media import AudioStream, Image, pcm_rate, wav_from_pcm
 from pepperpy.types import Pricing, Usage
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(20)
@@ -81,3 +81,13 @@ def test_usage_splits_audio_and_image_input_for_pricing() -> None:
     pricing = Pricing(input=0.3, output=2.5, audio_input=1.0)
     usage = Usage(100, 10, input_audio_tokens=60, input_image_tokens=20)
     assert pricing.cost(usage) == pytest.approx((40 * 0.3 + 60 * 1.0 + 10 * 2.5) / 1e6)  # images at the text rate
+
+
+def test_a_save_that_cannot_write_names_the_path_given_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory: '.*/missing/kite\.png'$"):
+        Image(PNG).save(tmp_path / "missing" / "kite.png")  # not the name of a temporary file
+    occupied = tmp_path / "kite.png"
+    occupied.mkdir()  # the bytes are written, then the rename over the target fails
+    with pytest.raises(OSError):
+        Image(PNG).save(occupied)
+    assert list(tmp_path.iterdir()) == [occupied] and list(occupied.iterdir()) == []

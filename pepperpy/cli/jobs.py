@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import errors
+from ..media import write_whole
 from ..types import Completion
 from .catalog import make_client
 
@@ -102,11 +103,7 @@ def batch_results(args: argparse.Namespace) -> int:
         results = job.results()
     lines = (json.dumps(result_json(index, result), ensure_ascii=False) + "\n" for index, result in enumerate(results))
     if args.output:
-        target = Path(args.output)
-        partial = target.with_name(f".{target.name}.part")
-        with partial.open("w", encoding="utf-8") as out:
-            out.writelines(lines)
-        partial.replace(target)  # whole or not at all
+        write_whole(args.output, (line.encode("utf-8") for line in lines))  # whole or not at all
     else:
         sys.stdout.writelines(lines)
     failed = sum(1 for r in results if not isinstance(r, Completion))

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import errors
 from .._files import Upload, UploadSource
+from ..media import write_whole
 from ._io import JobIO, PartStatus, Services
 from ._ref import JobRef, Part
 from ._videos import GeminiVideos, OpenAIVideos, VideoAPI, veo_shape
@@ -51,11 +52,7 @@ class Video:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the video to ``path`` (a new file, or replacing one); the Path written."""
-        target = Path(path).expanduser()
-        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-        partial.write_bytes(self.data)  # whole or not at all: a half-written video is never left at path
-        os.replace(partial, target)
-        return target
+        return write_whole(Path(path).expanduser(), (self.data,))  # whole or not at all, nothing left behind
 
     def __len__(self) -> int:
         return len(self.data)

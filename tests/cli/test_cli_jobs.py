@@ -106,3 +106,16 @@ def test_video_resumes_a_job_by_id(offline: FakeProviderServer, capsys: pytest.C
     assert (tmp_path / "dusk.mp4").read_bytes() == fake_video("dusk", 8)
     code, _, err = run(capsys, "video", "-o", "x.mp4")
     assert code == 1 and "needs a PROMPT and -m MODEL" in err
+
+
+def test_results_that_cannot_be_written_leave_no_partial_file(offline: FakeProviderServer,
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    (tmp_path / "prompts.jsonl").write_text('"one"\n"two"\n', encoding="utf-8")
+    job_id = run(capsys, "batch", "submit", "prompts.jsonl", "-m", "claude-haiku-4-5")[1].strip()
+    (tmp_path / "answers.jsonl").mkdir()  # written whole, the rename over it then fails
+    code, _, err = run(capsys, "batch", "results", job_id, "-o", "answers.jsonl")
+    assert code == 1 and "answers.jsonl" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.jsonl", "prompts.jsonl"]  # no .part left
+    code, _, err = run(capsys, "batch", "results", job_id, "-o", "missing/answers.jsonl")
+    assert code == 1 and "missing/answers.jsonl" in err

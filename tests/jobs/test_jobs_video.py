@@ -159,3 +159,15 @@ def test_bad_video_requests_fail_before_anything_is_sent(kwargs: dict[str, Any],
     with pytest.raises(pepperpy.ValidationError, match="needs a prompt"):
         client.generate_video("  ", model="sora-2")
     assert server.requests == []
+
+
+def test_a_video_save_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    video = pepperpy.Video(b"\x00\x00\x00\x18ftypmp42" + bytes(1000), "video/mp4", "veo-3.1-generate-preview",
+                           "gemini")
+    occupied = tmp_path / "clip.mp4"
+    occupied.mkdir()  # the rename over the target fails once the bytes are written
+    with pytest.raises(OSError):
+        video.save(occupied)
+    assert list(tmp_path.iterdir()) == [occupied] and list(occupied.iterdir()) == []  # no .part file left
+    saved = video.save(tmp_path / "other.mp4")
+    assert saved.read_bytes() == video.data and sorted(tmp_path.iterdir()) == [occupied, saved]

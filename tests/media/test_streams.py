@@ -72,3 +72,17 @@ def test_streams_need_a_model_that_streams(media: pepperpy.Client, server: FakeP
     with pytest.raises(pepperpy.ValidationError, match=r"does not stream transcripts.*'openai/gpt-transcribe'"):
         retiring(lambda: media.transcribe_stream(audio_file, model="whisper-1"))
     assert server.requests == []
+
+
+def test_a_speech_stream_cut_midway_leaves_no_file_behind(media: pepperpy.Client, server: FakeProviderServer,
+                                                           tmp_path: Path) -> None:
+    server.fault(Fault.cut_stream(2))  # two frames of audio, then the connection drops
+    target = tmp_path / "answer.wav"
+    with media.synthesize_stream("a longer answer read aloud", model="gemini-3.8-flash-tts") as audio, \
+            pytest.raises(pepperpy.StreamError):
+        audio.save(target)
+    assert audio.bytes_received > 0  # some audio had arrived: it must not stand as the whole answer
+    assert list(tmp_path.iterdir()) == []  # neither a truncated answer.wav nor a partial file left behind
+    with media.synthesize_stream("a short answer", model="gemini-3.8-flash-tts") as audio:
+        saved = audio.save(target)
+    assert saved == target and target.read_bytes()[:4] == b"RIFF" and list(tmp_path.iterdir()) == [target]
