@@ -111,18 +111,23 @@ class Upload:
             data = bytes(value) if isinstance(value, bytearray) else value
             upload = cls._named(name, mime_type, param, bytes(data[:16]), size=len(data), data=data)
         elif hasattr(value, "read"):
-            upload = cls._of_file(value, param, name, mime_type)
+            upload = cls._of_file(value, param, name, mime_type, max_bytes)
         else:
             raise ValidationError(f"{param} must be a path, bytes or a binary file object, not "
                                   f"{type(value).__name__}", param=param, value=type(value).__name__)
         if upload.size == 0:
             raise ValidationError(f"{param} is empty ({upload.name}): nothing to send", param=param, value=upload.name)
-        if max_bytes is not None and upload.size > max_bytes:
+        return upload.within(max_bytes, param=param, limit_name=limit_name)
+
+    def within(self, max_bytes: int | None, *, param: str = "file", limit_name: str = "") -> Upload:
+        """This upload, or ValidationError when it is over ``max_bytes`` (a fallback model's limit may be lower
+        than the one the Upload was made under)."""
+        if max_bytes is not None and self.size > max_bytes:
             whose = f" {limit_name}" if limit_name else ""
             raise ValidationError(
-                f"{param} {upload.name} is {_megabytes(upload.size)}, over the{whose} upload limit of "
-                f"{_megabytes(max_bytes)}; send a shorter or more compressed file", param=param, value=upload.size)
-        return upload
+                f"{param} {self.name} is {_megabytes(self.size)}, over the{whose} upload limit of "
+                f"{_megabytes(max_bytes)}; send a shorter or more compressed file", param=param, value=self.size)
+        return self
 
     @classmethod
     def _of_path(cls, path: Path, param: str, name: str | None, mime_type: str | None) -> Upload:
@@ -142,7 +147,8 @@ class Upload:
         return cls._named(name or path.name, mime_type, param, head, size=stat.st_size, path=path)
 
     @classmethod
-    def _of_file(cls, handle: IO[bytes], param: str, name: str | None, mime_type: str | None) -> Upload:
+    def _of_file(cls, handle: IO[bytes], param: str, name: str | None, mime_type: str | None,
+                 max_bytes: int | None) -> Upload:
         if isinstance(cast(object, handle), io.TextIOBase):
             raise ValidationError(f"{param} is a text-mode file; open it with open(path, 'rb')", param=param,
                                   value=type(handle).__name__)
@@ -153,7 +159,7 @@ class Upload:
         except (AttributeError, ValueError, OSError):
             seekable = False
         if not seekable:  # a pipe or socket: kept in memory once, so a retry can send it again
-            data = handle.read()
+            data = handle.read() if max_bytes is None else _read_at_most(handle, max_bytes + 1)
             if not isinstance(data, bytes):
                 raise ValidationError(f"{param} must be opened in binary mode ('rb')", param=param)
             return cls._named(name, mime_type, param, data[:16], size=len(data), data=data)
@@ -192,6 +198,21 @@ class Upload:
 
     def __repr__(self) -> str:
         return f"<Upload {self.name} {self.mime_type} {self.size} bytes>"
+
+
+def _read_at_most(handle: IO[bytes], limit: int) -> bytes | Any:
+    """Up to ``limit`` bytes of a stream: enough to tell it is over a limit without reading it all."""
+    blocks: list[bytes] = []
+    left = limit
+    while left > 0:
+        block: Any = handle.read(min(left, BLOCK_SIZE))
+        if not isinstance(block, bytes):
+            return block  # a text stream: the caller names the mistake
+        if not block:
+            break
+        blocks.append(block)
+        left -= len(block)
+    return b"".join(blocks)
 
 
 class _Borrowed(io.RawIOBase):

@@ -81,6 +81,7 @@ class MediaClientMixin:
         sources: list[UploadSource] = ([] if image is None else list(image) if isinstance(image, (list, tuple))
                                        else [cast(UploadSource, image)])
         calls: dict[str, MediaCall] = {}
+        uploads = _Uploads()
 
         def prepare(name: str) -> Prepared:
             provider, spec, runtime = self._media_model(name, "image", "generate_image")
@@ -88,9 +89,9 @@ class MediaClientMixin:
             check_choice(spec, "quality", quality, spec.qualities)
             checked = check_params(spec, {"n": n if n != 1 else None, "size": size, "quality": quality, **params})
             limit = spec.max_upload_bytes or runtime.dialect.upload_limit
-            images = [Upload.of(source, param="image", max_bytes=limit, limit_name=provider.name)
-                      for source in sources]
-            masked = Upload.of(mask, param="mask", max_bytes=limit, limit_name=provider.name) if mask else None
+            images = [uploads.get(index, source, "image", limit, provider.name)
+                      for index, source in enumerate(sources)]
+            masked = uploads.get("mask", mask, "mask", limit, provider.name) if mask else None
             request = runtime.dialect.build_image(provider, spec, prompt, checked, images=images, mask=masked)
             calls[spec.name] = MediaCall(params=checked)
             sizes = [upload.size for upload in images]
@@ -179,6 +180,7 @@ class MediaClientMixin:
         >>> client.transcribe("note.m4a", model="whisper-1", language="en").text   # doctest: +SKIP
         """
         calls: dict[str, MediaCall] = {}
+        uploads = _Uploads()
 
         def parse(p: Prepared, response: requests.Response) -> Transcription:
             call = calls[p.model.name]
@@ -187,7 +189,8 @@ class MediaClientMixin:
 
         return self._pipeline.call(
             "transcribe", self._hops(model, fallbacks),
-            lambda name: self._transcription_request(name, audio, language, prompt, params, calls, stream=False),
+            lambda name: self._transcription_request(name, audio, language, prompt, params, calls, uploads,
+                                                     stream=False),
             parse, False)
 
     def transcribe_stream(self, audio: UploadSource, *, model: str, language: str | None = None,
@@ -201,9 +204,11 @@ class MediaClientMixin:
         ...         print(text, end="")
         """
         calls: dict[str, MediaCall] = {}
+        uploads = _Uploads()
         opened = self._pipeline.open(
             "transcribe_stream", self._hops(model, fallbacks),
-            lambda name: self._transcription_request(name, audio, language, prompt, params, calls, stream=True))
+            lambda name: self._transcription_request(name, audio, language, prompt, params, calls, uploads,
+                                                     stream=True))
         p, response = opened.prepared, opened.response
         parser = p.runtime.dialect.transcription_stream_parser(p.model, calls[p.model.name])
         events = cast(Iterator["str | Transcription"], p.runtime.media_events(p.model, response, parser))
@@ -211,7 +216,8 @@ class MediaClientMixin:
                                    on_end=opened.ended)
 
     def _transcription_request(self, name: str, audio: UploadSource, language: str | None, prompt: str | None,
-                               params: dict[str, Any], calls: dict[str, MediaCall], *, stream: bool) -> Prepared:
+                               params: dict[str, Any], calls: dict[str, MediaCall], uploads: _Uploads, *,
+                               stream: bool) -> Prepared:
         method = "transcribe_stream" if stream else "transcribe"
         provider, spec, runtime = self._media_model(name, "transcription", method)
         if stream and "streaming" not in spec.capabilities and not spec.open:
@@ -223,8 +229,8 @@ class MediaClientMixin:
         if prompt is not None:
             check_text(prompt, "prompt")
         checked = check_params(spec, {"language": language, "prompt": prompt, **params})
-        upload = Upload.of(audio, param="audio", max_bytes=spec.max_upload_bytes or runtime.dialect.upload_limit,
-                           limit_name=provider.name)
+        upload = uploads.get("audio", audio, "audio", spec.max_upload_bytes or runtime.dialect.upload_limit,
+                             provider.name)
         call = MediaCall(params=checked, filename=upload.name, upload_bytes=upload.size)
         calls[spec.name] = call
         request = runtime.dialect.build_transcription(provider, spec, upload, checked, stream=stream)
@@ -245,6 +251,21 @@ class MediaClientMixin:
                                          f"{article(mode)} model such as {self._example(mode, provider.name)}",
                                          param="model", value=name)
         return provider, spec, self._runtimes.get(provider)
+
+
+class _Uploads:
+    """The caller's files of one call as Uploads, made on the first hop that needs them and reused by the
+    fallbacks: a file object is read from where the caller left it (a pipe is read once), so every hop sends
+    the same content; each hop checks the size against its own provider's limit."""
+
+    def __init__(self) -> None:
+        self._made: dict[object, Upload] = {}
+
+    def get(self, key: object, source: UploadSource, param: str, limit: int | None, whose: str) -> Upload:
+        upload = self._made.get(key)
+        if upload is None:
+            upload = self._made[key] = Upload.of(source, param=param, max_bytes=limit, limit_name=whose)
+        return upload.within(limit, param=param, limit_name=whose)
 
 
 def _fetch_urls(p: Prepared, result: Images) -> Images:

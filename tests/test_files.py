@@ -245,3 +245,29 @@ def test_redirect_loops_and_error_answers() -> None:
     with pytest.raises(errors.InvalidRequestError) as info:
         transport().download("https://cdn.example.net/gone")
     assert info.value.status_code == 404 and KEY not in str(info.value)
+
+
+def test_a_pipe_over_the_limit_is_refused_without_reading_it_all() -> None:
+    class Endless(io.RawIOBase):
+        """A pipe that never ends (a stream piped in): only a bounded read can refuse it."""
+
+        def __init__(self) -> None:
+            self.given = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def readinto(self, buffer: Any) -> int:
+            assert self.given < 10_000_000, "read far past the limit"
+            view = memoryview(buffer).cast("B")
+            view[:] = b"\x00" * len(view)
+            self.given += len(view)
+            return len(view)
+
+    pipe = Endless()
+    with pytest.raises(errors.ValidationError, match=r"audio .* over the OpenAI upload limit of 1.0 MB") as caught:
+        Upload.of(pipe, param="audio", max_bytes=1_000_000, limit_name="OpenAI")
+    assert caught.value.param == "audio" and pipe.given <= 1_000_000 + 128 * 1024

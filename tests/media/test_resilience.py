@@ -3,6 +3,7 @@ the same mode, total_timeout, the response cache, and audit records with sizes, 
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import time
@@ -69,6 +70,45 @@ def test_fallbacks_go_to_a_model_of_the_same_mode(make_client: MakeClient, serve
     server.fail(503)
     speech = client.synthesize("hi", model="gemini-3.8-flash-tts", fallbacks=["gemini-3.8-flash-lite-tts"])
     assert speech.model == "gemini-3.8-flash-lite-tts" and speech.audio[:4] == b"RIFF"
+
+
+class _Pipe(io.RawIOBase):
+    """Audio piped in (not seekable): it can be read once only."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+@pytest.mark.parametrize("kind", ["path", "file object", "pipe", "bytes"])
+def test_a_fallback_sends_the_same_upload(make_client: MakeClient, server: FakeProviderServer, audio_file: Path,
+                                          kind: str) -> None:
+    data = audio_file.read_bytes()
+    source: Any = {"path": audio_file, "file object": audio_file.open("rb"), "pipe": _Pipe(data),
+                   "bytes": data}[kind]
+    server.fail(503)  # the first model's provider is down: the file goes to the fallback, whole
+    result = make_client(max_retries=0).transcribe(source, model="gpt-transcribe",
+                                                   fallbacks=["groq/whisper-large-v3-turbo"])
+    assert result.provider == "groq" and result.text.startswith("fake transcript")
+    assert [r.files("file")[0].data for r in server.requests] == [data, data]
+    image = audio_file.with_name("in.png")
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3000))
+    source = {"path": image, "file object": image.open("rb"), "pipe": _Pipe(image.read_bytes()),
+              "bytes": image.read_bytes()}[kind]
+    server.fail(503)
+    edited = make_client(max_retries=0).generate_image("edit", model="gpt-image-2.6-flare", image=source,
+                                                       fallbacks=["gemini-nano-banana-2.1"])
+    assert edited.provider == "gemini"
+    sent = server.requests[-1].json["contents"][0]["parts"][1]["inlineData"]["data"]
+    assert base64.b64decode(sent) == image.read_bytes()
 
 
 def test_total_timeout_bounds_a_media_call(make_client: MakeClient, server: FakeProviderServer) -> None:
