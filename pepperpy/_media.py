@@ -147,10 +147,11 @@ class MediaClientMixin:
         pieces = (p.runtime.audio_pieces(p.model, response) if parser is None
                   else cast(Iterator[bytes], p.runtime.media_events(p.model, response, parser)))
         fmt = call.format or p.runtime.dialect.speech_formats[0]
-        cost = speech_cost(p.model, None, call.characters)
 
         def ended(count: int, finished: bool, error: BaseException | None) -> None:
-            opened.ended(_Streamed(count, cost) if finished else None, error)
+            usage = parser.usage if parser is not None else None  # reported at the end, when the wire does
+            streamed = _Streamed(count, speech_cost(p.model, usage, call.characters), usage or Usage())
+            opened.ended(streamed if finished else None, error)
 
         return AudioStream(pieces, model=p.model.id, provider=p.model.provider, format=fmt,
                            mime_type="audio/wav" if fmt == "wav" else MIME_TYPES.get(fmt, "application/octet-stream"),

@@ -4,7 +4,8 @@
 - Images: GPT image models always answer base64 (``b64_json``) with token usage; dall-e-style and other
   compatible servers (xAI) may answer ``url``s, which the client downloads. Edits are multipart: one input
   image is the part ``image``, several are ``image[]`` each, the mask is ``mask``.
-- Speech: JSON in, the audio's bytes out (``response_format``, mp3 by default).
+- Speech: JSON in, the audio's bytes out (``response_format``, mp3 by default); with ``stream_format="sse"``
+  (not on tts-1) SSE events instead: ``speech.audio.delta`` (base64 audio) and ``speech.audio.done`` (token usage).
 - Transcription: multipart (``file`` plus the fields); JSON answers (``json``, ``verbose_json``,
   ``diarized_json``) or plain text (``text``, ``srt``, ``vtt``); ``stream=true`` answers SSE events
   ``transcript.text.delta`` / ``transcript.text.done``. Usage is tokens or ``{"type": "duration", "seconds"}``.
@@ -18,13 +19,13 @@ from typing import Any
 
 from .._files import Multipart, Upload, sniff_type
 from ..media import Image, Images, Segment, Speech, Transcription
-from ..transport import Request
+from ..transport import Request, iter_sse
 from ..types import ModelSpec, ProviderSpec, Usage
 from ._media import MIME_TYPES, MediaCall, b64decode, form_fields, image_cost, speech_cost, transcription_cost
 from .base import Dialect, MediaParser, raise_error_event
 
-__all__ = ["SPEECH_FORMATS", "OpenAIMedia", "TranscriptParser", "build_image", "build_speech", "build_transcription",
-           "parse_image", "parse_speech", "parse_transcription", "transcription_usage"]
+__all__ = ["SPEECH_FORMATS", "OpenAIMedia", "SpeechEvents", "TranscriptParser", "build_image", "build_speech",
+           "build_transcription", "parse_image", "parse_speech", "parse_transcription", "transcription_usage"]
 
 SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 _TEXT_FORMATS = ("text", "srt", "vtt")
@@ -89,9 +90,40 @@ def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: M
 def parse_speech(body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
     if content_type.startswith("application/json"):  # a 200 answer that is an error object, not audio
         raise_error_event(json.loads(body), model)
+    usage = None
+    if content_type.startswith("text/event-stream"):  # stream_format="sse": the audio is in the events
+        parser = SpeechEvents(model)
+        body = b"".join(piece for event, data in iter_sse((body,)) if (piece := parser.feed(event, data)))
+        usage = parser.usage
     fmt = call.format or SPEECH_FORMATS[0]
     return Speech(body, MIME_TYPES.get(fmt, "application/octet-stream"), fmt, model.id, model.provider,
-                  cost=speech_cost(model, None, call.characters), voice=call.voice)
+                  usage or Usage(), speech_cost(model, usage, call.characters), voice=call.voice)
+
+
+class SpeechEvents(MediaParser):
+    """``stream_format="sse"``: each ``speech.audio.delta`` event's audio bytes; ``speech.audio.done`` ends the
+    stream with the token usage (kept in ``usage``)."""
+
+    def __init__(self, model: ModelSpec) -> None:
+        self.done = False
+        self.model = model
+
+    def feed(self, event: str, data: bytes) -> bytes | None:
+        if data == b"[DONE]":
+            self.done = True
+            return None
+        obj = json.loads(data)
+        if obj.get("error"):
+            raise_error_event(obj, self.model)
+        kind = obj.get("type")
+        if kind == "speech.audio.delta":
+            return b64decode(str(obj.get("audio") or "")) or None
+        if kind == "speech.audio.done":
+            self.done = True
+            raw = obj.get("usage") or {}
+            self.usage = Usage(raw.get("input_tokens") or 0, raw.get("output_tokens") or 0,
+                               raw.get("total_tokens") or -1)
+        return None
 
 
 def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, Any], *, stream: bool) -> Request:
@@ -179,6 +211,9 @@ class OpenAIMedia(Dialect):
 
     def parse_speech(self, body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
         return parse_speech(body, content_type, model, call)
+
+    def speech_stream_parser(self, model: ModelSpec, call: MediaCall) -> MediaParser | None:
+        return SpeechEvents(model) if call.params.get("stream_format") == "sse" else None
 
     def build_transcription(self, provider: ProviderSpec, model: ModelSpec, audio: Upload,
                             params: Mapping[str, Any], *, stream: bool) -> Request:

@@ -127,6 +127,7 @@ class MediaParser:
     """Turns one media stream's events into audio bytes or transcript pieces (the last one a Transcription)."""
 
     done = False
+    usage: Usage | None = None  # token usage the stream reported, when it does (OpenAI's speech events)
 
     def feed(self, event: str, data: bytes) -> bytes | str | Transcription | None:  # pragma: no cover
         raise NotImplementedError

@@ -26,6 +26,7 @@ AUDIO_FRAME = 4096           # bytes per streamed audio frame
 BYTES_PER_SECOND = 16_000    # how long the fake thinks an uploaded audio file is: its size / this
 PCM_PER_WORD = 4_800         # Gemini TTS: 0.1 s of 24 kHz 16-bit mono per word spoken
 IMAGE_OUTPUT_TOKENS = 272    # gpt-image-1, low quality, 1024x1024
+SPEECH_TOKENS_PER_WORD = 25  # audio output tokens per word spoken (OpenAI's stream_format="sse" reports them)
 GEMINI_IMAGE_TOKENS = 1290
 _SPEECH_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
                  "wav": "audio/wav", "pcm": "audio/pcm"}
@@ -173,7 +174,21 @@ def _openai_speech(body: Any) -> MediaAnswer:
     fmt = str(body.get("response_format") or "mp3")
     if fmt not in _SPEECH_TYPES:
         raise BadRequestError(f"Invalid value: '{fmt}'. Supported values are: {', '.join(_SPEECH_TYPES)}.")
-    return MediaAnswer(_SPEECH_TYPES[fmt], frames(speech_audio(str(body["input"]), fmt)), stream=True)
+    text = str(body["input"])
+    audio = frames(speech_audio(text, fmt))
+    mode = str(body.get("stream_format") or "audio")
+    if mode == "audio":
+        return MediaAnswer(_SPEECH_TYPES[fmt], audio, stream=True)
+    if mode != "sse":
+        raise BadRequestError(f"Invalid value: '{mode}'. Supported values are: 'sse' and 'audio'.")
+    if str(body["model"]).startswith("tts-1"):
+        raise BadRequestError("stream_format 'sse' is not supported for tts-1 or tts-1-hd.")
+    words = count_words(text)
+    events = [sse({"type": "speech.audio.delta", "audio": base64.b64encode(frame).decode()}) for frame in audio]
+    events.append(sse({"type": "speech.audio.done", "usage": {
+        "input_tokens": words, "output_tokens": words * SPEECH_TOKENS_PER_WORD,
+        "total_tokens": words + words * SPEECH_TOKENS_PER_WORD}}))
+    return MediaAnswer("text/event-stream", tuple(events), stream=True)
 
 
 def transcription_usage(model: str, seconds: float, prompt: str, text: str) -> dict[str, Any]:

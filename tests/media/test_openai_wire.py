@@ -11,7 +11,7 @@ import pytest
 
 import pepperpy
 from pepperpy.testing import FakeProviderServer
-from pepperpy.testing._media import IMAGE_OUTPUT_TOKENS, png, speech_audio
+from pepperpy.testing._media import IMAGE_OUTPUT_TOKENS, SPEECH_TOKENS_PER_WORD, png, speech_audio
 from tests.media.conftest import KEY, retiring
 
 
@@ -86,6 +86,23 @@ def test_synthesize_stream_yields_the_audio_as_it_comes(media: pepperpy.Client, 
     assert len(pieces) > 1 and b"".join(pieces) == speech_audio(text, "wav")
     assert audio.bytes_received == sum(map(len, pieces)) and (audio.format, audio.mime_type) == ("wav", "audio/wav")
     assert server.requests[-1].json["response_format"] == "wav"
+
+
+def test_stream_format_sse_answers_are_decoded_into_the_audio(media: pepperpy.Client,
+                                                               server: FakeProviderServer) -> None:
+    text = "one two three four"
+    speech = retiring(lambda: media.synthesize(text, model="gpt-4o-mini-tts", voice="coral", stream_format="sse"))
+    assert server.requests[-1].json == {"model": "gpt-4o-mini-tts", "input": text, "voice": "coral",
+                                        "stream_format": "sse"}
+    assert speech.audio == speech_audio(text, "mp3")  # the audio itself, never the event stream's text
+    assert (speech.usage.input_tokens, speech.usage.output_tokens) == (4, 4 * SPEECH_TOKENS_PER_WORD)
+    assert speech.cost == pytest.approx((4 * 0.6 + 4 * SPEECH_TOKENS_PER_WORD * 12.0) / 1e6)  # tokens reported
+    with retiring(lambda: media.synthesize_stream(text, model="gpt-4o-mini-tts", format="wav",
+                                                  stream_format="sse")) as audio:
+        pieces = list(audio)
+    assert len(pieces) > 1 and b"".join(pieces) == speech_audio(text, "wav") and audio.format == "wav"
+    with pytest.raises(pepperpy.ValidationError, match="tts-1 does not accept stream_format"):
+        retiring(lambda: media.synthesize(text, model="tts-1", stream_format="sse"))  # OpenAI: not on tts-1
 
 
 def test_transcribe_uploads_the_file_as_multipart(media: pepperpy.Client, server: FakeProviderServer,
