@@ -257,8 +257,15 @@ def check_count(value: Any, param: str = "n") -> int:
 
 def check_choice(model: ModelSpec, param: str, value: Any, allowed: Sequence[str]) -> None:
     """Refuse a value outside the ones the model's catalog entry fixes (``voices``, ``sizes``, ``formats``...),
-    naming them all, before anything is sent or uploaded. An empty list fixes nothing."""
-    if value is None or not allowed or not isinstance(value, str):
+    naming them all, before anything is sent or uploaded. An empty list fixes nothing, but the value must still
+    be a string (a voice may also be a provider's custom-voice object, ``{"id": "voice_..."}``)."""
+    if value is None or (param == "voice" and isinstance(value, Mapping)):
+        return
+    if not isinstance(value, str):
+        example = f" such as {allowed[0]!r}" if allowed else ""
+        raise ValidationError(f"{param} must be a string{example}, not {value!r}", param=param,
+                              value=type(value).__name__)
+    if not allowed:
         return
     if value not in allowed:
         close = [a for a in allowed if a.lower() == value.lower()]

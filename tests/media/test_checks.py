@@ -68,6 +68,25 @@ def test_image_sizes_qualities_and_counts(media: pepperpy.Client, server: FakePr
     assert server.requests == []
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda c: c.synthesize("x", model="gemini-3.8-flash-tts", format=["wav"]),
+     r"format must be a string such as 'wav'"),
+    (lambda c: c.synthesize("x", model="tts-1", voice=3), r"voice must be a string such as 'alloy'"),
+    (lambda c: c.generate_image("x", model="gpt-image-1-mini", size=1024), r"size must be a string such as 'auto'"),
+    (lambda c: c.generate_image("x", model="gpt-image-1-mini", quality=1), r"quality must be a string such as 'auto'"),
+])
+def test_values_that_are_not_strings_are_refused(media: pepperpy.Client, server: FakeProviderServer, call: object,
+                                                 message: str) -> None:
+    with pytest.raises(pepperpy.ValidationError, match=message):
+        retiring(lambda: call(media))  # type: ignore[operator]
+    assert server.requests == []  # once sent as they were, a list format even came back as a broken Speech
+
+
+def test_a_custom_voice_object_still_goes_through(media: pepperpy.Client, server: FakeProviderServer) -> None:
+    retiring(lambda: media.synthesize("x", model="gpt-4o-mini-tts", voice={"id": "voice_1234"}))  # OpenAI's VoiceID
+    assert server.requests[-1].json["voice"] == {"id": "voice_1234"}
+
+
 def test_files_are_checked_before_anything_is_sent(media: pepperpy.Client, server: FakeProviderServer,
                                                    tmp_path: Path) -> None:
     with pytest.raises(pepperpy.ValidationError, match=r"audio '.*missing.m4a': no such file"):
