@@ -31,7 +31,8 @@ class AnthropicBatches:
         return {"custom_id": custom_id, "params": request.json}
 
     def submit(self, io: JobIO, lines: Sequence[Mapping[str, Any]], size: int) -> str:
-        batch = io.json("batch.create", Request("POST", _PATH, json={"requests": list(lines)}), replay=False)
+        batch = io.json("batch.create", Request("POST", _PATH, json={"requests": list(lines)}), replay=False,
+                        content={"requests": len(lines), "bytes": size}, input_bytes=size)
         return _id_of(batch, io)
 
     def poll(self, io: JobIO, part_id: str) -> PartStatus:

@@ -58,7 +58,9 @@ class GeminiBatches:
             source = {"fileName": _upload(io, lines, name)}
         body = {"batch": {"displayName": name, "inputConfig": source}}
         path = f"/models/{urllib.parse.quote(io.model.wire_name, safe='')}:batchGenerateContent"
-        operation = io.json("batch.create", Request("POST", path, json=body), replay=False)
+        operation = io.json("batch.create", Request("POST", path, json=body), replay=False,
+                            content={"requests": len(lines), "bytes": size},
+                            input_bytes=size if "requests" in source else 0)  # else uploaded before
         created = operation.get("name") if isinstance(operation, Mapping) else None
         if not isinstance(created, str) or not created.startswith("batches/"):
             raise _shape(io, "a created batch without a 'batches/...' name")

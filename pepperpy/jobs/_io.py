@@ -83,9 +83,13 @@ class JobIO:
     def base_url(self) -> str:
         return self.runtime.transport.base_url
 
-    def json(self, op: str, request: Request, *, replay: bool = True) -> Any:
-        """The JSON answer of ``request``; ``replay=False`` for requests that create something."""
-        return self.pipeline.send(op, Prepared(self.runtime, self.model, request), _json, replay=replay)
+    def json(self, op: str, request: Request, *, replay: bool = True, content: Any = None,
+             input_bytes: int = 0) -> Any:
+        """The JSON answer of ``request``; ``replay=False`` for requests that create something. ``content`` is
+        what ``log_content`` records instead of the body (which may hold every prompt of a batch, or an image
+        as base64), ``input_bytes`` the size of the files it carries."""
+        prepared = Prepared(self.runtime, self.model, request, input_bytes=input_bytes, content=content)
+        return self.pipeline.send(op, prepared, _json, replay=replay)
 
     def answer(self, op: str, request: Request, *, replay: bool = True) -> tuple[Any, Mapping[str, str]]:
         """The JSON answer of ``request`` and its headers (Gemini's resumable uploads say things there)."""

@@ -47,7 +47,8 @@ class OpenAIBatches:
             handle.seek(0)
             upload = Upload.of(handle, param="items", name="pepperpy-batch.jsonl", mime_type="application/jsonl")
             body = Multipart([("purpose", "batch")], [("file", upload)])
-            uploaded = io.json("batch.upload", Request("POST", "/files", upload=body))
+            uploaded = io.json("batch.upload", Request("POST", "/files", upload=body),
+                               content={"requests": len(lines), "bytes": upload.size})
         file_id = uploaded.get("id") if isinstance(uploaded, Mapping) else None
         if not isinstance(file_id, str):
             raise _shape(io, "an uploaded file without an id")

@@ -69,7 +69,8 @@ class OpenAIVideos:
             fields.append(("size", size))
         fields.extend((name, value if isinstance(value, str) else json.dumps(value)) for name, value in params.items())
         body = Multipart(fields, [("input_reference", image)] if image is not None else [])
-        video = io.json("video.create", Request("POST", "/videos", upload=body), replay=False)
+        video = io.json("video.create", Request("POST", "/videos", upload=body), replay=False,
+                        **_audited(prompt, image))
         if not isinstance(video, Mapping) or not isinstance(video.get("id"), str):
             raise _shape(io, "a created video without an id")
         return str(video["id"])
@@ -111,7 +112,8 @@ class GeminiVideos:
         if parameters:
             body["parameters"] = parameters
         path = f"/models/{urllib.parse.quote(io.model.wire_name, safe='')}:predictLongRunning"
-        operation = io.json("video.create", Request("POST", path, json=body), replay=False)
+        operation = io.json("video.create", Request("POST", path, json=body), replay=False,
+                            **_audited(prompt, image))
         name = operation.get("name") if isinstance(operation, Mapping) else None
         if not isinstance(name, str) or not name:
             raise _shape(io, "a video operation without a name")
@@ -150,6 +152,12 @@ class GeminiVideos:
         if not isinstance(uri, str) or not uri:
             raise _shape(io, "a finished video without its uri")
         return io.content("video.download", uri, max_bytes=VIDEO_BYTES), mime
+
+
+def _audited(prompt: str, image: Upload | None) -> dict[str, Any]:
+    """What the audit record of a video's creation says: the prompt and the image's size, never its bytes."""
+    size = image.size if image is not None else 0
+    return {"content": {"prompt": prompt, "image_bytes": size}, "input_bytes": size}
 
 
 def _samples(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -4,6 +4,7 @@ another host that never sees the key; and every way a video job goes wrong."""
 from __future__ import annotations
 
 import base64
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,20 @@ def test_a_video_save_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [occupied] and list(occupied.iterdir()) == []  # no .part file left
     saved = video.save(tmp_path / "other.mp4")
     assert saved.read_bytes() == video.data and sorted(tmp_path.iterdir()) == [occupied, saved]
+
+
+def test_audit_records_of_jobs_carry_sizes_never_the_image_or_every_prompt(
+        server: FakeProviderServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pepperpy")
+    server.jobs.polls = 0
+    with job_client(server, log_content=True) as client:
+        job = client.generate_video(PROMPT, model="veo-3.1-generate-preview", image=PNG)
+        client.batch(["first prompt", "second prompt"], model="claude-haiku-4-5").wait(poll=0)
+        job.wait(poll=0)
+    audited = {r.op: r for r in caplog.records if r.name == "pepperpy.audit"}
+    create = audited["video.create"]
+    assert create.prompt == {"prompt": PROMPT, "image_bytes": len(PNG)} and create.input_bytes == len(PNG)
+    batch = audited["batch.create"]
+    assert batch.prompt == {"requests": 2, "bytes": batch.input_bytes} and batch.input_bytes > 0
+    text = " ".join(str(vars(r)) for r in caplog.records)
+    assert base64.b64encode(PNG).decode() not in text and "second prompt" not in text  # sizes, never content
