@@ -171,9 +171,9 @@ class Client(MediaClientMixin, AsyncClientMixin):
     (pepperpy/_media.py); the async twins in ``AsyncClientMixin``.
 
     ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
-    None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is the provider's catalog
-    ``timeout:``, else 60 s. ``catalog`` adds YAML files or folders after the packaged ones. ``providers``
-    overrides provider settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
+    None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is ``PEPPERPY_TIMEOUT``, else
+    the provider's catalog ``timeout:``, else 60 s. ``catalog`` adds YAML files or folders after the packaged ones.
+    ``providers`` overrides provider settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
 
     Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait`` and
     ``total_timeout``, or all of the retry settings as one ``retry_policy=RetryPolicy(...)`` (not both),
@@ -231,6 +231,8 @@ class Client(MediaClientMixin, AsyncClientMixin):
             self.catalog = self.catalog.with_overrides(providers)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
         timeout = _check_timeout(timeout)
+        if timeout is None:
+            timeout = self.settings.timeout()  # PEPPERPY_TIMEOUT: explicit > environment > the catalog's
         self.max_retries = self.retry_policy.max_retries
         for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
             for name in names or ():  # a misspelt provider here would silently do nothing

@@ -10,7 +10,8 @@ A provider's key is the first found of:
 5. the system keyring (service ``pepperpy``, user = provider name) when the optional ``keyring`` is installed.
 
 ``PEPPERPY_PROVIDER_<NAME>_BASE_URL`` overrides a provider's base URL, ``PEPPERPY_PROVIDER_<NAME>_MODEL`` is the
-default model of ``create_provider``, and ``PEPPERPY_MODELS`` (comma list) names the models an app offers.
+default model of ``create_provider``, ``PEPPERPY_MODELS`` (comma list) names the models an app offers, and
+``PEPPERPY_TIMEOUT`` is the timeout of every Client not given one.
 ``PEPPERPY_SHARED_STATE`` (a ``redis://`` URL) is ``Client(shared_state=)`` when that is not given.
 """
 
@@ -24,11 +25,12 @@ from ._redact import describe_char, header_problem, paste_hint, safe_url
 from .errors import ConfigurationError
 from .types import ProviderSpec
 
-__all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "Settings", "key_vars"]
+__all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "TIMEOUT_ENV", "Settings", "key_vars"]
 
 DEFAULT_ENV_FILE = ".env"
 KEYRING_SERVICE = "pepperpy"
 MODELS_ENV = "PEPPERPY_MODELS"
+TIMEOUT_ENV = "PEPPERPY_TIMEOUT"  # seconds (30), or connect,read seconds (5,60), for every Client
 SHARED_STATE_ENV = "PEPPERPY_SHARED_STATE"  # a redis:// URL: breakers, limits and cache shared by every worker
 
 
@@ -166,6 +168,22 @@ class Settings:
             hint = f"; did you mean {safe_url(guess)!r}?" if guess else ""
             raise ConfigurationError(f"{name}={safe_url(value)!r} is not an http(s) URL{hint}")
         return url
+
+    def timeout(self) -> float | tuple[float, float] | None:
+        """``PEPPERPY_TIMEOUT``: seconds (``30``) or ``connect,read`` seconds (``5,60``); None when unset. A
+        ``timeout=`` given to the Client wins over it."""
+        found = self.find([TIMEOUT_ENV])
+        if found is None:
+            return None
+        value, where = found
+        try:
+            numbers = [float(part) for part in value.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) not in (1, 2) or not all(0 < n < float("inf") for n in numbers):
+            raise ConfigurationError(f"{where}={value.strip()!r} is not a timeout: give seconds above 0 (30), or "
+                                     f"connect,read seconds (5,60)")
+        return numbers[0] if len(numbers) == 1 else (numbers[0], numbers[1])
 
     def default_model(self, provider: ProviderSpec) -> str | None:
         return self.get(provider.env_prefix + "MODEL")

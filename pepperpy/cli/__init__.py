@@ -14,8 +14,10 @@
     pepperpy batch submit prompts.jsonl -m claude-haiku-4-5         # a provider batch; prints its id (cli/jobs.py)
     pepperpy video "A red kite" -m veo-3.1-fast-generate-preview -o kite.mp4
 
-``-v``/``--verbose`` and ``--catalog`` go before or after the command. Errors print one line, ``error: ...``,
-on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and the message uncut.
+``-v``/``--verbose``, ``--catalog``, ``--timeout SECONDS`` and ``--max-retries N`` go before or after the
+command; after a few seconds without an answer, one line on stderr (a terminal) says the CLI is waiting. Errors
+print one line, ``error: ...``, on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and
+the message uncut.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .catalog import list_models, list_providers, make_client, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
 from .media import add_media_commands
+from .notice import waiting
 
 __all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
 
@@ -54,16 +57,19 @@ def _complete(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt)
     params = call_params(args)
     with make_client(args) as client:
-        streaming = "streaming" in client.model(args.model).capabilities
+        spec = client.model(args.model)
+        streaming = "streaming" in spec.capabilities
         if args.json or args.no_stream or not streaming:
-            result = client.complete(prompt, model=args.model, **params)
+            with waiting(spec.provider):
+                result = client.complete(prompt, model=args.model, **params)
             if args.json:
                 print(json.dumps(completion_json(result), ensure_ascii=False, indent=2))
             else:
                 print(result.text)
         else:
-            with client.stream(prompt, model=args.model, **params) as stream:
+            with waiting(spec.provider) as wait, client.stream(prompt, model=args.model, **params) as stream:
                 for chunk in stream:
+                    wait.answered()
                     sys.stdout.write(chunk.text)
                     sys.stdout.flush()
             result = stream.completion
@@ -110,7 +116,7 @@ def _embed(args: argparse.Namespace) -> int:
         texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
         if not texts:
             raise errors.ValidationError("no text on stdin: send one text per line", param="texts")
-    with make_client(args) as client:
+    with make_client(args) as client, waiting(client.model(args.model).provider):
         result = client.embed(texts, model=args.model)
     for vector in result.vectors:
         print(json.dumps(vector))
@@ -246,6 +252,29 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     parser.add_argument("--catalog", dest="catalog" + suffix, action="append", metavar="PATH",
                         default=argparse.SUPPRESS if after_command else None,
                         help="an extra catalog file or folder (repeatable; also PEPPERPY_CATALOG_PATH)")
+    parser.add_argument("--timeout", dest="timeout" + suffix, type=_seconds, metavar="SECONDS",
+                        default=argparse.SUPPRESS if after_command else None,
+                        help="seconds to wait for a provider's answer (default: PEPPERPY_TIMEOUT, else the catalog's "
+                             "timeout, else 60)")
+    parser.add_argument("--max-retries", dest="max_retries" + suffix, type=_retries, metavar="N",
+                        default=argparse.SUPPRESS if after_command else None,
+                        help="retries of a failed call that may succeed later (default 2; 0: none)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"takes seconds above 0, e.g. 30 or 2.5, not {text!r}")
+    return seconds
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"takes a whole number of retries, e.g. 0 or 3, not {text!r}")
+    return int(text)
 
 
 def _days(text: str) -> int:
@@ -259,12 +288,17 @@ def _days(text: str) -> int:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The parsed command line; ``-v`` and ``--catalog`` count wherever they are, before or after the command."""
+    """The parsed command line; ``-v``, ``--catalog``, ``--timeout`` and ``--max-retries`` count wherever they are,
+    before or after the command."""
     args = build_parser().parse_args(argv)  # exits 2 on a usage error
     found = vars(args)
     args.verbose = bool(args.verbose or found.pop("verbose_after_command", False))
     catalogs = [*(args.catalog or ()), *found.pop("catalog_after_command", ())]
     args.catalog = catalogs or None
+    for name in ("timeout", "max_retries"):  # after the command wins: it is written last
+        late = found.pop(name + "_after_command", None)
+        if late is not None:
+            setattr(args, name, late)
     return args
 
 
