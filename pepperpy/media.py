@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import StreamError
-from .types import Usage
+from .types import Usage, short_text
 
 __all__ = ["EXTENSIONS", "AudioStream", "Image", "Images", "Segment", "Speech", "Transcription",
            "TranscriptionStream", "pcm_rate", "wav_from_pcm", "write_whole"]
@@ -221,6 +221,10 @@ class Transcription:
     raw: Any = field(default=None, repr=False)
     cached: bool = False
     request_id: str | None = None
+
+    def __repr__(self) -> str:  # an hour of speech is a long text: its start, its length, the segment count
+        return (f"Transcription(text={short_text(self.text)}, model={self.model!r}, provider={self.provider!r}, "
+                f"language={self.language!r}, duration={self.duration!r}, segments={len(self.segments)})")
 
     def __str__(self) -> str:
         return self.text

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from ._redact import safe_url
 from .errors import StreamError
 
 __all__ = [
@@ -22,6 +23,23 @@ _THINKING = ("thinking", "redacted_thinking")
 
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
+
+
+REPR_TEXT = 60  # characters of a text shown by a repr; the whole text stays in the attribute
+
+
+def short_text(text: str, limit: int = REPR_TEXT) -> str:
+    """``text`` for a repr: quoted, cut at ``limit`` characters with its length said (reprs show shapes, not
+    contents, as numpy and pandas do; the data stays in the attributes)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} chars)"
+
+
+def short_value(value: Any, limit: int = REPR_TEXT) -> str:
+    """Any value for a repr, its own repr cut at ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,11 @@ class ToolStep:
     error: str | None = None
     seconds: float = 0.0
     id: str = ""
+
+    def __repr__(self) -> str:
+        outcome = f"error={short_text(self.error)}" if self.error is not None else f"result={short_value(self.result)}"
+        return f"ToolStep({self.name!r}, arguments={short_value(dict(self.arguments))}, {outcome}, " \
+               f"seconds={self.seconds:.3f})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +239,22 @@ class ModelSpec:
             return None
         return round(self.pricing.cost(usage) * (1.0 - discount), 10)
 
+    def __repr__(self) -> str:
+        parts = [repr(self.name), f"mode={self.mode!r}"]
+        if self.context_window is not None:
+            parts.append(f"context_window={self.context_window}")
+        if self.max_output_tokens is not None:
+            parts.append(f"max_output_tokens={self.max_output_tokens}")
+        if self.capabilities:
+            parts.append(f"capabilities={sorted(self.capabilities)}")
+        if self.pricing is not None:
+            parts.append(f"pricing=({self.pricing.input:g}, {self.pricing.output:g})")
+        if self.deprecated:
+            parts.append(f"deprecated={self.deprecated!r}")
+        if self.open:
+            parts.append("open=True")
+        return f"ModelSpec({', '.join(parts)})"
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
@@ -246,6 +285,10 @@ class ProviderSpec:
     def key_vars(self) -> tuple[str, ...]:
         """Every environment variable that may hold the key, in the order they are tried."""
         return (self.env_prefix + "API_KEY", *self.api_key_env)
+
+    def __repr__(self) -> str:  # short, and never a header value or a password in base_url
+        return (f"ProviderSpec({self.name!r}, dialect={self.dialect!r}, base_url={safe_url(self.base_url)!r}, "
+                f"models={len(self.models)})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +332,21 @@ class Completion:
             message["content"] = ""
         return message
 
+    def __repr__(self) -> str:
+        parts = [f"text={short_text(self.text)}", f"model={self.model!r}", f"provider={self.provider!r}",
+                 f"finish_reason={self.finish_reason!r}", f"usage={self.usage!r}", f"cost={self.cost!r}"]
+        if self.tool_calls:
+            parts.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
+        if self.parsed is not None:
+            parts.append(f"parsed={short_value(self.parsed)}")
+        if self.steps:
+            parts.append(f"steps={len(self.steps)}")
+        if self.cached:
+            parts.append("cached=True")
+        if self.request_id is not None:
+            parts.append(f"request_id={self.request_id!r}")
+        return f"Completion({', '.join(parts)})"
+
     def _repr_markdown_(self) -> str:
         cost = f" · ${self.cost:.6f}" if self.cost is not None else ""
         meta = (f"*{self.provider}/{self.model} · {self.finish_reason} · "
@@ -320,6 +378,14 @@ class Chunk:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        parts = [f"text={short_text(self.text)}"]
+        parts += [f"{name}={value!r}" for name, value in (("finish_reason", self.finish_reason), ("usage", self.usage),
+                                                          ("cost", self.cost)) if value is not None]
+        if self.tool_calls:
+            parts.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
+        return f"Chunk({', '.join(parts)})"
 
 
 def _text_chunk_maker() -> Callable[[str, Any], Chunk]:
@@ -370,6 +436,12 @@ class Embeddings:
     def _repr_markdown_(self) -> str:
         dims = len(self.vectors[0]) if self.vectors else 0
         return f"*{len(self.vectors)} vectors × {dims} dims from {self.provider}/{self.model}*"
+
+    def __repr__(self) -> str:
+        dims = len(self.vectors[0]) if self.vectors else 0
+        return (f"Embeddings({len(self.vectors)} vectors × {dims} dims, model={self.model!r}, "
+                f"provider={self.provider!r}, usage={self.usage!r}, cost={self.cost!r}"
+                f"{', cached=True' if self.cached else ''})")
 
 
 class Stream(Iterator[Chunk]):

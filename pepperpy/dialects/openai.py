@@ -65,15 +65,21 @@ class OpenAIStreamParser(StreamParser):
 
     Only choice 0 is read (a stream asked with ``n`` > 1 interleaves the others). A ``refusal`` streams as
     text and ends the answer with ``content_filter``.
+
+    The events are also gathered into the ``chat.completion`` a non-stream call returns (as openai-python's
+    ``ChatCompletionStreamState`` does): the ``raw`` of the chunks that carry the finish reason or the usage is
+    that one object, kept up to date, so the stream's ``completion.raw`` is the whole answer, not its last event.
     """
 
-    __slots__ = ("_refused", "_tools", "done", "model")
+    __slots__ = ("_message", "_parts", "_refused", "_tools", "done", "model")
 
     def __init__(self, model: ModelSpec) -> None:
         self.done = False
         self.model = model
         self._refused = False
         self._tools: dict[int, dict[str, Any]] = {}
+        self._parts: list[str] = []  # the text so far, for the gathered answer
+        self._message: dict[str, Any] | None = None  # the gathered chat.completion, made at the finish
 
     def feed(self, event: str, data: bytes) -> Chunk | None:
         if data == b"[DONE]":
@@ -90,6 +96,7 @@ class OpenAIStreamParser(StreamParser):
             finish = choice.get("finish_reason")
             if text and finish is None and not obj.get("usage") and not obj.get("error") \
                     and "tool_calls" not in delta:
+                self._parts.append(text)
                 return text_chunk(text, obj)  # the common event: a piece of text
             if delta.get("tool_calls"):
                 self._add_tool_deltas(delta["tool_calls"])
@@ -105,12 +112,37 @@ class OpenAIStreamParser(StreamParser):
         usage = parse_usage(usage_raw) if usage_raw else None
         if not text and finish is None and usage is None:
             return None
+        if text:
+            self._parts.append(text)
         tools: tuple[ToolCall, ...] = ()
         if finish is not None and self._tools:
             tools = tuple(ToolCall(t["id"], t["name"], parse_arguments(t["arguments"]))
                           for _, t in sorted(self._tools.items()))
         cost = usage_raw.get("cost") if usage_raw else None
-        return Chunk(text or "", normalize_finish(finish), usage, tools, cost, obj)
+        raw = self._gather(obj, finish, usage_raw) if finish is not None or usage_raw else obj
+        return Chunk(text or "", normalize_finish(finish), usage, tools, cost, raw)
+
+    def _gather(self, event: Mapping[str, Any], finish: Any, usage: Any) -> dict[str, Any]:
+        """The chat.completion so far, shaped as a non-stream answer (updated in place by later events)."""
+        gathered = self._message
+        if gathered is None:
+            gathered = self._message = {
+                "id": event.get("id"), "object": "chat.completion", "created": event.get("created"),
+                "model": event.get("model"), "system_fingerprint": event.get("system_fingerprint"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": None}, "finish_reason": None}]}
+        choice = gathered["choices"][0]
+        message = choice["message"]
+        content = "".join(self._parts) or None
+        message["refusal" if self._refused else "content"] = content
+        if self._tools:
+            message["tool_calls"] = [{"id": t["id"], "type": "function",
+                                      "function": {"name": t["name"], "arguments": t["arguments"]}}
+                                     for _, t in sorted(self._tools.items())]
+        if finish is not None:
+            choice["finish_reason"] = "content_filter" if self._refused else finish
+        if usage:
+            gathered["usage"] = usage
+        return gathered
 
     def _add_tool_deltas(self, deltas: Sequence[Mapping[str, Any]]) -> None:
         tools = self._tools
