@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import fanout  # bench/fanout.py
 import requests
 import shared_state  # bench/shared_state.py
 
@@ -91,6 +92,19 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
             lambda: client.complete("hi", model=MODEL), rounds, n)
         rows.append(("call", f"{our_s * 1e6:.0f} µs vs {raw_s * 1e6:.0f} µs", f"{our_s / raw_s:.3f}×",
                      f"≤ {GOALS['call']:.2f}×"))
+
+        # the same call with telemetry on and no OpenTelemetry provider set (the API's no-op tracer and meter)
+        try:
+            traced = pepperpy.Client(providers=providers, api_keys={"openai": KEY}, env_file=None, max_retries=0,
+                                     telemetry=True)
+        except pepperpy.ConfigurationError:
+            rows.append(("call, telemetry=True, no provider set", "opentelemetry-api not installed", "", "skipped"))
+        else:
+            raw_s, traced_s = interleaved(
+                lambda: session.post(url + "/v1/chat/completions", json=body, headers=headers).json(),
+                lambda: traced.complete("hi", model=MODEL), rounds, n)
+            rows.append(("call, telemetry=True, no provider set", f"{traced_s * 1e6:.0f} µs vs {raw_s * 1e6:.0f} µs",
+                         f"{traced_s / raw_s:.3f}×", f"≤ {GOALS['call']:.2f}×"))
 
         # the same call with breakers and limits shared through Redis (skipped when redis-server is missing)
         rows.extend(shared_state.rows(
@@ -250,6 +264,9 @@ def main() -> int:
     rows = bench(args.smoke)
     text = table(rows)
     print(text)
+    # fan-out: N calls at once against a server answering after 0.5 s, with the peers (bench/fanout.py)
+    fan, _ = fanout.table(sizes=(50,), rounds=1, peers=False) if args.smoke else fanout.table()
+    print(fan)
     if not args.smoke:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         out = ROOT / "docs" / "performance.md"
@@ -257,8 +274,10 @@ def main() -> int:
             "<!-- notes -->" in out.read_text(encoding="utf-8") else "\n"
         out.write_text(f"# Performance\n\nMeasured by `make bench` ({Path(__file__).name}) on {stamp}, "
                        f"{machine()}.\nEach ratio is pepperpy's median over raw `requests` doing the same work on "
-                       f"the same loopback server, interleaved in one process.\n\n{text}\n\n<!-- notes -->"
-                       f"{notes}", encoding="utf-8")
+                       f"the same loopback server, interleaved in one process.\n\n{text}\n\n## Fan-out\n\n"
+                       f"N chat calls at once against a loopback server (`bench/slow_server.py`) that answers each "
+                       f"after 0.5 s; each line is a fresh process, 3 rounds ({Path(fanout.__file__).name}).\n\n"
+                       f"{fan}\n\n<!-- notes -->{notes}", encoding="utf-8")
         print(f"\nwritten to {out.relative_to(ROOT)}")
     return 0
 

@@ -1,11 +1,14 @@
 """The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` (and the media twins
-``agenerate_image`` / ``asynthesize`` / ``atranscribe``) over its blocking methods.
+``agenerate_image`` / ``asynthesize`` / ``atranscribe``).
 
-Each call runs the Client's public blocking method in a worker thread of the Client's ``WorkerPool``; the
-event loop only awaits, so concurrent awaits run concurrently, and retries, breakers and caching behave
-exactly as in the blocking calls. ``asyncio`` and ``concurrent.futures`` are imported on first use:
-importing them with pepperpy would triple the cost of ``import pepperpy`` for the many programs that never
-await anything.
+``acomplete`` and ``aembed`` run the Client's pipeline on the event loop itself (``_apipeline``, over
+``_aio_http``): no thread per call, so a thousand calls can be in flight at once (``max_concurrency``, 1,024 by
+default, bounds them per loop). ``astream``, ``arun``, the media calls, calls with shared state and the hops the loop cannot send
+(a custom ``transport=``, a proxy, token-based auth) run the blocking methods in a worker thread of the Client's
+``WorkerPool`` (as many threads as ``max_concurrency``), where retries, breakers and caching behave exactly as
+in blocking calls. Cancelling the awaiting task aborts the request in flight either way.
+``asyncio`` and ``concurrent.futures`` are imported on first use: importing them with pepperpy would triple the
+cost of ``import pepperpy`` for the many programs that never await anything.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from ._aio_stream import AsyncStream, call
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from ._apipeline import AsyncPipeline
     from ._files import UploadSource
     from .media import Images, Speech, Transcription
+    from .pipeline import Pipeline
     from .types import Chunk, Completion, Embeddings, Stream
 
-__all__ = ["AsyncClientMixin", "WorkerPool"]
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "AsyncClientMixin", "WorkerPool"]
+
+DEFAULT_MAX_CONCURRENCY = 1024
+"""Calls one Client has in flight at once (per event loop for the async calls; ``map``'s default too)."""
 
 T = TypeVar("T")
 _C = TypeVar("_C", bound="AsyncClientMixin")
@@ -78,6 +86,13 @@ class AsyncClientMixin:
 
     if TYPE_CHECKING:
         workers: WorkerPool
+        _pipeline: Pipeline
+        _apipeline: AsyncPipeline
+
+        def _complete_plan(self, prompt: str | None = None, *, model: str, **kwargs: Any
+                           ) -> tuple[Any, ...] | None: ...
+
+        def _embed_plan(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> tuple[Any, ...]: ...
 
         def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
 
@@ -101,7 +116,11 @@ class AsyncClientMixin:
 
         >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.complete, prompt, model=model, **kwargs))
+        plan = None if self._pipeline.shared is not None else self._complete_plan(prompt, model=model, **kwargs)
+        if plan is None:  # the shared state's round trips block, and so do the rounds of a structured answer
+            return await call(self.workers.submit, functools.partial(self.complete, prompt, model=model, **kwargs))
+        result: Completion = await self._apipeline.call(*plan)
+        return result
 
     def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
         """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
@@ -129,7 +148,10 @@ class AsyncClientMixin:
 
         >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
+        if self._pipeline.shared is not None:
+            return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
+        result: Embeddings = await self._apipeline.call(*self._embed_plan(input, model=model, **kwargs))
+        return result
 
     async def agenerate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images:
         """``generate_image()`` without blocking the event loop.

@@ -1,10 +1,12 @@
-"""Many completions at once: ``Client.map`` runs them on a thread pool and keeps the input order.
+"""Many completions at once: ``Client.map`` runs them together and keeps the input order.
 
 >>> results = client.map(["Capital of France?", "Capital of Peru?"], model="gpt-4o-mini")   # doctest: +SKIP
 >>> [r.text for r in results]                                                               # doctest: +SKIP
 
-Threads suit pepperpy: every call blocks on the network, the Client is thread-safe and each provider keeps a
-connection pool (``Client(pool_maxsize=32)`` by default; keep ``max_workers`` at or below it).
+A pepperpy Client's items run as ``acomplete`` calls on a private event loop in one helper thread: all of them
+in flight at once by default (up to ``max_concurrency``), without a thread each (a thousand threads cannot fan
+out on a small machine: see docs/performance.md, "Fan-out"). Anything else with a blocking ``complete`` (and a
+Client with shared state, whose Redis round trips block) runs on a thread pool of ``max_workers`` threads.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, Literal, Protocol, overload
 
+from ._aio_http import concurrency_limit
 from ._cancel import CancelScope
 from .errors import ConfigurationError, ValidationError
 from .types import Completion
@@ -37,6 +40,12 @@ class Client(Protocol):
     def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
 
 
+def _on_event_loop(client: Any) -> bool:
+    """Whether ``client`` can run a batch as ``acomplete`` calls on an event loop (see the module docstring)."""
+    pipeline = getattr(client, "_pipeline", None)
+    return hasattr(client, "_apipeline") and pipeline is not None and pipeline.shared is None
+
+
 class _Bar(Protocol):
     def update(self, n: int = 1) -> Any: ...
 
@@ -44,19 +53,19 @@ class _Bar(Protocol):
 
 
 @overload
-def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int = ...,
+def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int | None = ...,
                     progress: bool | None = ..., return_exceptions: Literal[False] = ...,
                     **kwargs: Any) -> list[Completion]: ...
 
 
 @overload
-def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int = ...,
+def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str, max_workers: int | None = ...,
                     progress: bool | None = ..., return_exceptions: bool,
                     **kwargs: Any) -> list[Completion | Exception]: ...
 
 
 def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
-                    max_workers: int = DEFAULT_MAX_WORKERS, progress: bool | None = None,
+                    max_workers: int | None = None, progress: bool | None = None,
                     return_exceptions: bool = False, **kwargs: Any) -> list[Completion] | list[Completion | Exception]:
     """Complete every prompt with ``client.complete(..., model=model, **kwargs)``; results in input order.
 
@@ -70,7 +79,8 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
 
     >>> map_completions(client, ["a", "b"], model="gpt-4o-mini", max_tokens=50)   # doctest: +SKIP
     """
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+    if max_workers is not None and (isinstance(max_workers, bool) or not isinstance(max_workers, int)
+                                    or max_workers < 1):
         raise ValidationError(f"max_workers must be a whole number of at least 1, got {max_workers!r}",
                               param="max_workers", value=max_workers)
     if isinstance(prompts, (str, bytes)):
@@ -82,6 +92,11 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
         if not items:
             return []
         call = _caller(client, model, kwargs)
+        if _on_event_loop(client):
+            limit = max_workers or min(len(items), getattr(client, "max_concurrency", DEFAULT_MAX_WORKERS))
+            return _run_on_loop(client, items, model, kwargs, concurrency_limit(limit), return_exceptions, bar)
+        if max_workers is None:
+            max_workers = min(len(items), getattr(client, "max_concurrency", DEFAULT_MAX_WORKERS))
         scope = CancelScope()  # every item's requests, to abort when map stops early
         pool = ThreadPoolExecutor(max_workers=min(max_workers, len(items)), thread_name_prefix="pepperpy-map")
         try:
@@ -110,6 +125,81 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
     finally:
         if bar is not None:
             bar.close()
+
+
+def _run_on_loop(client: Any, items: list[Prompt], model: str, kwargs: dict[str, Any], limit: int,
+                 return_exceptions: bool, bar: _Bar | None) -> list[Any]:
+    """The items as ``acomplete`` calls, ``limit`` at a time, on an event loop in a helper thread (with the
+    caller's context variables). The calling thread waits, waking for Ctrl-C; when ``map`` stops early the
+    loop's tasks are cancelled, which closes the connections of the requests in flight."""
+    import asyncio
+    import contextvars
+
+    started: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()
+
+    async def one(item: Prompt, slots: asyncio.Semaphore) -> Completion:
+        async with slots:
+            try:
+                if isinstance(item, str):
+                    result: Completion = await client.acomplete(item, model=model, **kwargs)
+                else:
+                    result = await client.acomplete(model=model, messages=item, **kwargs)
+                return result
+            finally:
+                if bar is not None:
+                    bar.update(1)
+
+    async def main() -> list[asyncio.Task[Completion]]:
+        started.append((asyncio.get_running_loop(), asyncio.current_task()))  # type: ignore[arg-type]
+        slots = asyncio.Semaphore(limit)
+        tasks = [asyncio.ensure_future(one(item, slots)) for item in items]
+        try:
+            _, pending = await asyncio.wait(tasks, return_when=asyncio.ALL_COMPLETED if return_exceptions
+                                            else asyncio.FIRST_EXCEPTION)
+            for task in pending:  # an item failed: the others stop, their connections closed
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        finally:
+            release = getattr(client, "_release_loop", None)
+            if release is not None:  # this loop ends here: its kept connections with it
+                release()
+        return tasks
+
+    def run() -> None:
+        try:
+            outcome["tasks"] = contextvars.copy_context().run(asyncio.run, main())
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    context = contextvars.copy_context()
+    helper = threading.Thread(target=context.run, args=(run,), name="pepperpy-map", daemon=True)
+    helper.start()
+    try:
+        while not finished.wait(_WAKE_INTERVAL):
+            pass
+    except BaseException:  # Ctrl-C, SystemExit: cancel everything; in-flight requests close their connections
+        if started:
+            loop, task = started[0]
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop has just closed
+                pass
+        helper.join(timeout=5)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    tasks: list[asyncio.Task[Completion]] = outcome["tasks"]
+    if return_exceptions:
+        return [task.exception() or task.result() for task in tasks]
+    for task in tasks:  # in input order: the first failed item's error is raised
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+    return [task.result() for task in tasks]
 
 
 def _wait(futures: Sequence[Future[Completion]], *, first_exception: bool) -> None:

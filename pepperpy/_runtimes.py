@@ -98,6 +98,11 @@ class Runtimes:
         for runtime in built.values():
             runtime.transport.close()
 
+    def release_loop(self) -> None:
+        """Close the running event loop's idle async connections to every provider (the loop is ending)."""
+        for runtime in list(self._built.values()):
+            runtime.transport.release_loop()
+
     def close(self) -> None:
         self.use_adapter(self.adapter)
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import BaseAdapter
 
 from . import errors
-from ._async import AsyncClientMixin, WorkerPool
+from ._apipeline import AsyncPipeline
+from ._async import DEFAULT_MAX_CONCURRENCY, AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
 from ._count import count_tokens
 from ._media import MediaClientMixin
@@ -36,7 +37,6 @@ from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
 from .resilience import BreakerStats, RetryPolicy
 from .structured import ask
 from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
-from .transport import DEFAULT_POOL_MAXSIZE
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
 from .usage import UsageReport
 from .validation import build_messages, check_context, check_embed_input, check_params, missing_capability
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["CatalogPaths", "Client"]
 
 CatalogPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeline.call's arguments
 
 
 _LIVE_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()  # for the fork hook below, not configuration
@@ -205,7 +206,8 @@ class Client(MediaClientMixin, AsyncClientMixin):
                  max_retries: int | None = None, cache: Any = False,
                  fallbacks: Mapping[str, Sequence[str]] | None = None,
                  providers: Mapping[str, Mapping[str, Any]] | None = None,
-                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, use_keyring: bool = True,
+                 pool_maxsize: int | None = None, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+                 use_keyring: bool = True,
                  retry_policy: RetryPolicy | None = None, max_retry_wait: float | None = None,
                  total_timeout: float | None = None, breaker: Any = None,
                  rate_limits: Mapping[str, Mapping[str, float]] | None = None,
@@ -220,8 +222,10 @@ class Client(MediaClientMixin, AsyncClientMixin):
         self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
                                   rate_limit_wait=rate_limit_wait, log_content=log_content,
                                   shared=_shared_state(shared_state, shared_namespace, self.settings))
-        if isinstance(pool_maxsize, bool) or not isinstance(pool_maxsize, int) or pool_maxsize < 1:
-            raise errors.ConfigurationError("pool_maxsize must be a whole number of at least 1")
+        for option, given in (("max_concurrency", max_concurrency), ("pool_maxsize", pool_maxsize)):
+            if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
+                raise errors.ConfigurationError(f"{option} must be a whole number of at least 1, not {given!r}")
+        pool_maxsize = pool_maxsize or max_concurrency  # the connection pool grows with the concurrency
         if transport is not None and not isinstance(transport, BaseAdapter):
             raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
                                             f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
@@ -243,7 +247,11 @@ class Client(MediaClientMixin, AsyncClientMixin):
         for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
             self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
         self.pool_maxsize = pool_maxsize
-        self.workers = WorkerPool(pool_maxsize)  # the threads of acomplete / astream / aembed
+        self.max_concurrency = max_concurrency
+        # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
+        # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
+        self.workers = WorkerPool(max_concurrency)
+        self._apipeline = AsyncPipeline(self._pipeline, max_concurrency, self.workers.submit)
         # a base_url given in code beats PEPPERPY_PROVIDER_<NAME>_BASE_URL (explicit > environment)
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
@@ -335,9 +343,9 @@ class Client(MediaClientMixin, AsyncClientMixin):
         options = ChatOptions.take(params)
         hops = self._hops(model, fallbacks)
         if options.fmt is None:
-            return self._pipeline.call(
-                "complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
-                _parse_chat, cache is not False)
+            answer: Completion = self._pipeline.call(*self._chat_plan(hops, prompt, messages, system, params, options,
+                                                                      cache))
+            return answer
 
         def send(turns: list[dict[str, Any]]) -> Completion:
             return self._pipeline.call(
@@ -345,6 +353,42 @@ class Client(MediaClientMixin, AsyncClientMixin):
                 _parse_chat, cache is not False)
 
         return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
+
+    def _chat_plan(self, hops: Sequence[str], prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                   system: str | None, params: dict[str, Any], options: ChatOptions, cache: bool | None
+                   ) -> Plan:
+        """What ``Pipeline.call`` (or its async twin) takes for one plain chat call."""
+        return ("complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
+                _parse_chat, cache is not False)
+
+    def _complete_plan(self, prompt: str | None = None, *, model: str,
+                       messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+                       temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
+                       stop: str | Sequence[str] | None = None, fallbacks: Sequence[str] | None = None,
+                       cache: bool | None = None, **params: Any) -> Plan | None:
+        """``complete``'s arguments as a pipeline call, for ``acomplete`` on the event loop; None when the call
+        may need more than one (``response_format``'s repair round)."""
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        options = ChatOptions.take(params)
+        if options.fmt is not None:
+            return None
+        return self._chat_plan(self._hops(model, fallbacks), prompt, messages, system, params, options, cache)
+
+    def _embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+                    cache: bool | None = None, **params: Any) -> Plan:
+        """``embed``'s arguments as a pipeline call."""
+        texts = check_embed_input(input)
+
+        def parse(p: Prepared, response: requests.Response) -> Embeddings:
+            result = p.runtime.parse_embed(p.model, response)
+            if len(result.vectors) != len(texts):  # a vector per text, or a caller's zip() silently misaligns
+                raise errors.ProviderAPIError(
+                    f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
+                    provider=result.provider, model=result.model, status_code=response.status_code)
+            return result
+
+        return ("embed", self._hops(model, fallbacks), lambda name: self._embed_request(name, texts, params), parse,
+                cache is not False)
 
     def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
@@ -417,21 +461,18 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
         >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
         """
-        texts = check_embed_input(input)
-        def parse(p: Prepared, response: requests.Response) -> Embeddings:
-            result = p.runtime.parse_embed(p.model, response)
-            if len(result.vectors) != len(texts):  # a vector per text, or a caller's zip() silently misaligns
-                raise errors.ProviderAPIError(
-                    f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
-                    provider=result.provider, model=result.model, status_code=response.status_code)
-            return result
+        result: Embeddings = self._pipeline.call(*self._embed_plan(input, model=model, fallbacks=fallbacks,
+                                                                    cache=cache, **params))
+        return result
 
-        return self._pipeline.call("embed", self._hops(model, fallbacks),
-                                   lambda name: self._embed_request(name, texts, params), parse, cache is not False)
-
-    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int = 8,
+    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int | None = None,
             progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
-        """Complete many prompts (strings or message lists) on a thread pool; results in input order.
+        """Complete many prompts (strings or message lists) at once; results in input order.
+
+        All of them are in flight together (``max_workers``: at most that many; default: up to the Client's
+        ``max_concurrency``), as ``acomplete`` calls on a private event loop, so a thousand prompts cost no
+        thousand threads. Ctrl-C or an item's error (without ``return_exceptions``) stops the batch at once:
+        the requests in flight are aborted and their connections closed.
 
         Each item is a Completion, or with ``return_exceptions=True`` the exception that item raised.
         ``progress`` shows a tqdm bar (None: when tqdm is installed and stderr is a terminal). See ``batch``.
@@ -686,6 +727,10 @@ class Client(MediaClientMixin, AsyncClientMixin):
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()
+
+    def _release_loop(self) -> None:
+        """Close the running event loop's idle connections (``map`` runs its own loop, then ends it)."""
+        self._runtimes.release_loop()
 
     def close(self) -> None:
         """Release every pooled connection. The Client stays usable: later calls open new ones."""

@@ -347,30 +347,40 @@ class Pipeline:
                  policy: RetryPolicy | None = None, estimate: bool = True,
                  fetch: Callable[[Timeout], Any] | None = None) -> X:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
-        guard = self._guard(p.runtime.spec)
-        policy = policy or self.policy
-        observer = self.observer
-        if observer.budget is not None and estimate:
-            observer.reserve(trace, p.model, p.params, p.messages, p.texts)
-        if guard.limiter is not None and guard.limiter.tpm and estimate:
-            trace.estimate = p.estimate if p.estimate is not None else len(
-                json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
+        guard = self._admit(p, trace, estimate)
         ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
         send = fetch if fetch is not None else partial(self._send, p)
-        if observer.hooks.request and fetch is None:
+        if self.observer.hooks.request and fetch is None:
             send = partial(self._send_told, p, trace)
-        on_retry = partial(self._retried, p, trace) if observer.hooks.retry or trace.span is not None else None
         try:
-            response = policy.call(send, p.runtime.transport.timeout, trace, trace.deadline, on_retry)
+            response = (policy or self.policy).call(send, p.runtime.transport.timeout, trace, trace.deadline,
+                                                    self._on_retry(p, trace))
             result = parse(p, response)
         except BaseException as exc:  # the breaker decides what counts; a trial slot is always released
             guard.failed(exc, ticket)
             raise
         guard.succeeded(ticket)
+        self._answered(response, trace)
+        return result
+
+    def _admit(self, p: Prepared, trace: _Trace, estimate: bool = True) -> Any:
+        """The hop's guard, once its worst case is held on the budget and its tokens estimated for the limiter."""
+        guard = self._guard(p.runtime.spec)
+        if self.observer.budget is not None and estimate:
+            self.observer.reserve(trace, p.model, p.params, p.messages, p.texts)
+        if guard.limiter is not None and guard.limiter.tpm and estimate:
+            trace.estimate = p.estimate if p.estimate is not None else len(
+                json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
+        return guard
+
+    def _on_retry(self, p: Prepared, trace: _Trace) -> Callable[[ProviderError, float, int], None] | None:
+        return partial(self._retried, p, trace) if self.observer.hooks.retry or trace.span is not None else None
+
+    @staticmethod
+    def _answered(response: Any, trace: _Trace) -> None:
         if trace.audit and isinstance(response, requests.Response):
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
-        return result
 
     @staticmethod
     def _send(p: Prepared, timeout: Timeout) -> requests.Response:

@@ -30,6 +30,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 
 from . import _cancel, _translate, errors
+from ._aio_http import AsyncSide
 from ._connections import CancellableAdapter
 from ._files import BLOCK_SIZE, Multipart, Upload
 from ._redact import header_problem, redact, safe_url
@@ -102,6 +103,50 @@ class Transport:
         self.session = session
         self._adapter = adapter
         self._bare: requests.Session | None = None  # downloads away from the provider: no key, ever
+        # acomplete / aembed speak HTTP/1.1 on the event loop (``_aio_http``) when nothing needs requests:
+        # no custom adapter, no proxy; token-based auth (set on the session later) is checked per request
+        self._pool_maxsize = pool_maxsize
+        self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
+            urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
+        self._async: AsyncSide | None = None
+
+    def async_ready(self, request: Request) -> bool:
+        """Whether ``asend`` can send ``request`` (else ``send`` runs in a worker thread): a plain JSON request
+        to this provider, directly (no proxy, no token-based auth, no custom adapter)."""
+        return (self._native and self.session.auth is None and not request.stream and request.upload is None
+                and request.data is None and not request.path.startswith(("http://", "https://")))
+
+    async def asend(self, request: Request, *, model: str | None = None,
+                    timeout: float | tuple[float, float] | None = None) -> requests.Response:
+        """``send`` on the running event loop (``async_ready`` requests only): the 2xx response or the error."""
+        side = self._async
+        if side is None:
+            verify = self.session.verify
+            side = self._async = AsyncSide(
+                self.provider, self.base_url,
+                {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
+                verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
+                secrets=self._secrets, key_vars=self._key_vars)
+        target = urllib.parse.urlsplit(self.base_url).path + request.path
+        if request.params:
+            target += "?" + urllib.parse.urlencode(request.params)
+        headers = dict(request.headers or {})
+        body = None
+        if request.json is not None:
+            body = self._encode(request.json)
+            headers.setdefault("Content-Type", "application/json")
+        if timeout is None:
+            timeout = self.timeout
+        elif not isinstance(timeout, tuple):
+            timeout = (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
+        response: requests.Response = await side.send(request.method, self.base_url + request.path, target,
+                                                       headers, body, model=model, timeout=timeout)
+        return response
+
+    def release_loop(self) -> None:
+        """Close the running event loop's idle async connections (it is about to end)."""
+        if self._async is not None:
+            self._async.release()
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
@@ -272,6 +317,8 @@ class Transport:
         self.session.close()
         if self._bare is not None:
             self._bare.close()
+        if self._async is not None:
+            self._async.close()
 
     def __repr__(self) -> str:
         return f"<Transport {self.provider} {safe_url(self.base_url)}>"

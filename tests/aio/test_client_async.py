@@ -93,32 +93,40 @@ def test_errors_come_out_typed_and_validation_needs_no_request(client: pepperpy.
     assert len(server.requests) == 1
 
 
-def test_async_methods_call_the_public_blocking_methods_with_the_callers_context(
-        client: pepperpy.Client, server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever the blocking call path does (retries, breakers, cache), the async one inherits."""
+def test_acomplete_runs_on_the_event_loop_with_the_callers_context(
+        client: pepperpy.Client, server: FakeProviderServer) -> None:
+    """acomplete runs the pipeline on the loop (no worker thread); hooks see the awaiting task's context."""
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-    seen: list[tuple[str, str, bool]] = []
-    blocking_complete = client.complete
-
-    def spy(*args: Any, **kwargs: Any) -> pepperpy.Completion:
-        seen.append((request_id.get(), threading.current_thread().name, kwargs["model"] == "local-chat"))
-        return blocking_complete(*args, **kwargs)
-
-    monkeypatch.setattr(client, "complete", spy)
+    seen: list[tuple[str, str]] = []
+    client.on("request", lambda e: seen.append((request_id.get(), threading.current_thread().name)))
 
     async def main() -> str:
         request_id.set("req-42")
         return (await client.acomplete("hi", model="local-chat")).text
 
     assert asyncio.run(main()) == "echo: hi"
-    assert seen == [("req-42", seen[0][1], True)]
-    assert seen[0][1].startswith("pepperpy-aio") and seen[0][1] != threading.main_thread().name
+    assert seen == [("req-42", threading.main_thread().name)]  # sent from the loop's thread, in the task
 
 
-def test_the_worker_pool_is_bounded_by_pool_maxsize_and_closed_with_the_client(
+def test_astream_uses_the_callers_context_in_its_worker(client: pepperpy.Client, server: FakeProviderServer) -> None:
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+    seen: list[tuple[str, str]] = []
+    client.on("request", lambda e: seen.append((request_id.get(), threading.current_thread().name)))
+
+    async def main() -> str:
+        request_id.set("req-7")
+        async with client.astream("hi", model="local-chat") as s:
+            return "".join([chunk.text async for chunk in s])
+
+    assert asyncio.run(main()) == "echo: hi"
+    assert seen[0][0] == "req-7" and seen[0][1].startswith("pepperpy-aio")
+
+
+def test_max_concurrency_bounds_the_calls_in_flight_and_the_workers(
         local_catalog: Any, server: FakeProviderServer) -> None:
     others = frozenset(_aio_threads())
-    client = pepperpy.Client(catalog=local_catalog, env_file=None, pool_maxsize=2)
+    client = pepperpy.Client(catalog=local_catalog, env_file=None, max_concurrency=2)
+    assert (client.max_concurrency, client.pool_maxsize, client.workers.max_workers) == (2, 2, 2)
     server.default_delay = 0.15
 
     async def main() -> float:
@@ -126,10 +134,19 @@ def test_the_worker_pool_is_bounded_by_pool_maxsize_and_closed_with_the_client(
         await asyncio.gather(*(client.acomplete(f"q{i}", model="local-chat") for i in range(4)))
         return time.perf_counter() - started
 
+    async def streams() -> None:
+        async def one(i: int) -> None:
+            async with client.astream(f"s{i}", model="local-chat") as s:
+                async for _ in s:
+                    pass
+
+        await asyncio.gather(*(one(i) for i in range(4)))
+
     try:
         elapsed = asyncio.run(main())
         assert elapsed >= 0.29  # two waves of two: the bound holds
-        assert len(_aio_threads(others)) == 2
+        asyncio.run(streams())
+        assert len(_aio_threads(others)) == 2  # the streams' workers: no more than max_concurrency
     finally:
         client.close()
     assert wait_until(lambda: not _aio_threads(others))
@@ -137,6 +154,9 @@ def test_the_worker_pool_is_bounded_by_pool_maxsize_and_closed_with_the_client(
     # a closed Client stays usable: the next await makes a new pool
     assert asyncio.run(client.acomplete("again", model="local-chat")).text == "echo: again"
     client.close()
+    assert pepperpy.Client(catalog=local_catalog, env_file=None, max_concurrency=8, pool_maxsize=3).pool_maxsize == 3
+    with pytest.raises(pepperpy.ConfigurationError, match="max_concurrency must be a whole number"):
+        pepperpy.Client(catalog=local_catalog, env_file=None, max_concurrency=0)
 
 
 def test_async_with_closes_the_client(local_catalog: Any, server: FakeProviderServer) -> None:
@@ -155,7 +175,8 @@ def test_cancelling_an_await_leaves_the_client_working(client: pepperpy.Client, 
 
     async def main() -> str:
         task = asyncio.create_task(client.acomplete("hi", model="local-chat"))
-        await asyncio.sleep(0.05)
+        while not server.requests:  # the request is out; its answer is 0.3 s away
+            await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

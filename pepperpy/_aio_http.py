@@ -1,0 +1,382 @@
+"""HTTP/1.1 on the event loop: what ``acomplete`` / ``aembed`` send through, without a thread per call.
+
+A thread per call in flight cannot fan out: on this project's 2-core test machine, 1,000 concurrent 0.5 s
+calls took 2.5 s or more on 1,000 threads (each ``requests`` call costs ~1 ms of CPU under the GIL, and the
+event loop stalled for seconds while threads started), against 0.6 s here (docs/performance.md, "Fan-out").
+So the async calls speak HTTP/1.1 themselves, on ``asyncio`` streams, for the common case: a JSON request to a
+provider reached directly (no proxy, no token-based auth, no custom ``transport=``); everything else runs the
+blocking transport in a worker thread (``Transport.async_ready`` decides).
+
+What it does: keep-alive connections per (loop, host) up to ``max_connections`` (LIFO reuse; a connection the
+server closed while idle is dropped, and a request that fails on a reused connection before any answer byte is
+sent again once on a fresh one), TLS with the same CA bundle ``requests`` uses, ``Content-Length`` and chunked
+bodies, gzip / deflate, the connect timeout and a read timeout for the answer's head and for its body. A call
+cancelled while its request is in flight closes that connection at once (the provider sees the client go).
+What it does not do (the blocking transport does): proxies, redirects, uploads, streaming bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import sys
+import zlib
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["RESERVED_FDS", "AsyncSide", "ConnectionPool", "HTTPError", "Reply", "concurrency_limit", "fd_budget"]
+
+_LIMIT = 2 ** 20  # longest head or chunk-size line accepted
+
+
+RESERVED_FDS = 64  # file descriptors left for the rest of the process when connections are counted
+
+
+def fd_budget(reserved: int = RESERVED_FDS) -> int | None:
+    """File descriptors still free under the soft ``RLIMIT_NOFILE``, minus ``reserved``; None when unknown.
+
+    A connection is a descriptor: past the limit, opening one fails with "Too many open files", which reads as
+    a provider failure and can open its circuit. The limit is never raised here (past 1024, descriptors no
+    longer fit ``select()``, which other code in the process may use)."""
+    try:
+        import resource
+    except ImportError:  # Windows: sockets are not counted against a small limit there
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    import os
+
+    try:
+        in_use = len(os.listdir("/proc/self/fd")) - 1  # Linux; minus the listing's own descriptor
+    except OSError:
+        in_use = 16  # macOS, BSD: a guess
+    return max(1, soft - in_use - reserved)
+
+
+def concurrency_limit(wanted: int) -> int:
+    """``wanted`` connections at once, or fewer when the process has fewer file descriptors to spare."""
+    budget = fd_budget()
+    return wanted if budget is None else max(1, min(wanted, budget))
+
+
+class HTTPError(Exception):
+    """A transport failure: ``kind`` is ``"connect"``, ``"timeout"`` or ``"broken"``."""
+
+    def __init__(self, kind: str, reason: str, *, tls: bool = False) -> None:
+        super().__init__(reason)
+        self.kind, self.reason, self.tls = kind, reason, tls
+
+
+class Reply:
+    """An answer: status, headers (lower-case names; repeated ones joined with ``", "``) and the body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+class _Connection:
+    __slots__ = ("reader", "reused", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer, self.reused = reader, writer, False
+
+    def usable(self) -> bool:
+        return not self.writer.is_closing() and not self.reader.at_eof()
+
+    def close(self) -> None:
+        self.writer.close()  # sends FIN at once; nothing awaits it, so a cancelled call closes too
+
+
+if sys.version_info >= (3, 11):
+    _deadline = asyncio.timeout
+else:  # pragma: no cover - Python 3.10
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def _deadline(seconds: float) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        fired = False
+
+        def fire() -> None:
+            nonlocal fired
+            fired = True
+            task.cancel()
+
+        handle = asyncio.get_running_loop().call_later(seconds, fire)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not fired:
+                raise
+            raise TimeoutError from None
+        finally:
+            handle.cancel()
+
+
+class ConnectionPool:
+    """Keep-alive connections to one origin, for the event loop that made the pool."""
+
+    def __init__(self, scheme: str, host: str, port: int | None, *, max_connections: int,
+                 verify: bool | str = True) -> None:
+        self.host = host
+        self.tls = scheme == "https"
+        self.port = port or (443 if self.tls else 80)
+        self.authority = host if port is None else f"{host}:{port}"
+        self._ssl = _ssl_context(verify) if self.tls else None
+        self._idle: deque[_Connection] = deque()
+        self._slots = asyncio.Semaphore(max_connections)
+
+    async def request(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None,
+                      timeout: tuple[float, float]) -> Reply:
+        """Send one request and read its whole answer (HTTPError on a transport failure)."""
+        head = _head(method, target, self.authority, headers, body)
+        async with self._slots:
+            while True:
+                connection = await self._connection(timeout[0])
+                try:
+                    reply, reusable = await self._exchange(connection, head, body, timeout[1])
+                except _StaleConnectionError:
+                    connection.close()
+                    continue  # the server had closed this idle connection: once more on a fresh one
+                except BaseException:
+                    connection.close()
+                    raise
+                if reusable:
+                    connection.reused = True
+                    self._idle.append(connection)
+                else:
+                    connection.close()
+                return reply
+
+    async def _connection(self, connect_timeout: float) -> _Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.usable():
+                return connection
+            connection.close()
+        try:
+            async with _deadline(connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None,
+                    limit=_LIMIT)
+        except TimeoutError:
+            raise HTTPError("timeout", f"connect timeout={connect_timeout:g} s") from None
+        except ssl.SSLError as exc:
+            raise HTTPError("connect", f"TLS: {exc.reason or exc}", tls=True) from None
+        except OSError as exc:
+            raise HTTPError("connect", exc.strerror or str(exc) or type(exc).__name__) from None
+        return _Connection(reader, writer)
+
+    async def _exchange(self, connection: _Connection, head: bytes, body: bytes | None,
+                        read_timeout: float) -> tuple[Reply, bool]:
+        reader, writer = connection.reader, connection.writer
+        answered = False  # whether the head came: a failure after it is a body cut short
+        try:
+            writer.write(head + body if body else head)
+            await writer.drain()
+            async with _deadline(read_timeout):  # one timer for the answer's head and body (timers cost)
+                while True:
+                    raw = await reader.readuntil(b"\r\n\r\n")
+                    status, headers, keep = _parse_head(raw)
+                    if status >= 200 or status == 101:
+                        break  # 1xx (100 Continue, 103 Early Hints) come before the answer
+                answered = True
+                content, delimited = await _read_body(reader, headers)
+        except TimeoutError:
+            raise HTTPError("timeout", f"read timeout={read_timeout:g} s") from None
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError,
+                OSError) as exc:
+            if answered:
+                raise HTTPError("broken", "the connection closed before the answer was complete") from None
+            if isinstance(exc, (asyncio.IncompleteReadError, ConnectionError)):
+                if connection.reused and not getattr(exc, "partial", b""):
+                    raise _StaleConnectionError from None
+                raise HTTPError("broken", "the connection closed before the answer came") from None
+            if isinstance(exc, OSError):
+                raise HTTPError("broken", exc.strerror or str(exc)) from None
+            raise HTTPError("broken", f"not an HTTP/1.1 answer ({exc})") from None
+        encoding = headers.get("content-encoding", "").lower()
+        if encoding in ("gzip", "x-gzip"):
+            content = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content)
+        elif encoding == "deflate":
+            try:
+                content = zlib.decompress(content)
+            except zlib.error:
+                content = zlib.decompress(content, -zlib.MAX_WBITS)
+        return Reply(status, headers, content), keep and delimited
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+    def abandon(self) -> None:
+        """The pool's loop has closed (an ``asyncio.run`` that ended): shut its sockets down without it."""
+        while self._idle:
+            sock = self._idle.pop().writer.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _StaleConnectionError(Exception):
+    """A reused connection that the server had already closed."""
+
+
+def _head(method: str, target: str, authority: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _parse_head(raw: bytes) -> tuple[int, dict[str, str], bool]:
+    lines = raw.decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    if not version.startswith("HTTP/"):
+        raise ValueError(f"status line {lines[0][:40]!r}")
+    status = int(rest[:3])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, _, value = line.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
+    return status, headers, keep
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> tuple[bytes, bool]:
+    """The body, and whether its end was delimited (else it ran to the connection's end)."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        parts: list[bytes] = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                    pass
+                return b"".join(parts), True
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+    length = headers.get("content-length")
+    if length is not None:
+        return await reader.readexactly(int(length)), True
+    return await reader.read(), False
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH  # the bundle requests verifies against (certifi's)
+
+    return ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
+
+
+class AsyncSide:
+    """One provider's async transport: a ConnectionPool per event loop, errors as pepperpy's, answers as
+    ``requests.Response`` objects (so the dialects read them as they read the blocking transport's)."""
+
+    def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *, verify: bool | str,
+                 max_connections: int, secrets: tuple[str, ...], key_vars: tuple[str, ...]) -> None:
+        import urllib.parse
+        import weakref
+
+        parts = urllib.parse.urlsplit(base_url)
+        self.provider = provider
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
+        self._headers = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
+        self._verify = verify
+        self._max = max_connections
+        self._secrets, self._key_vars = secrets, key_vars
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionPool] = \
+            weakref.WeakKeyDictionary()
+        self._last: tuple[asyncio.AbstractEventLoop, ConnectionPool] | None = None  # no strong ref kept beyond it
+
+    def pool(self) -> ConnectionPool:
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:  # the common case: one loop (a WeakKeyDictionary look-up is slow)
+            return last[1]
+        pool = self._pools.get(loop)
+        if pool is None:  # only this loop's thread gets here for this loop: no lock needed
+            for old in [old for old in self._pools if old.is_closed()]:  # asyncio.run() calls that ended
+                self._pools.pop(old).abandon()
+            pool = self._pools[loop] = ConnectionPool(self._scheme, self._host, self._port,
+                                                      max_connections=self._max, verify=self._verify)
+        self._last = (loop, pool)
+        return pool
+
+    def release(self) -> None:
+        """Close the running loop's idle connections now (before that loop ends: ``client.map``, ``aclose``)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pools.pop(loop, None)
+        if self._last is not None and self._last[0] is loop:
+            self._last = None
+        if pool is not None:
+            pool.close()
+
+    async def send(self, method: str, url: str, target: str, headers: Mapping[str, str] | None,
+                   body: bytes | None, *, model: str | None, timeout: tuple[float, float]) -> Any:
+        import requests
+        from requests.structures import CaseInsensitiveDict
+
+        from . import _translate, errors
+        from ._redact import redact, safe_url
+
+        sent = {**self._headers, **headers} if headers else self._headers
+        try:
+            reply = await self.pool().request(method, target, sent, body, timeout)
+        except HTTPError as exc:
+            where = f"{self.provider} at {safe_url(url)}"
+            reason = redact(exc.reason, self._secrets)
+            if exc.kind == "timeout":
+                raise errors.ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or "
+                                                  f"retry later", provider=self.provider, model=model) from None
+            if exc.kind == "broken":
+                raise errors.ProviderConnectionError(f"could not reach {where}: {reason}", provider=self.provider,
+                                                     model=model) from None
+            raise errors.ProviderConnectionError(f"could not reach {where}: {reason}", provider=self.provider,
+                                                 model=model, retryable=not exc.tls) from None
+        if reply.status >= 300:
+            raise _translate.from_response(reply.status, reply.body, reply.headers, provider=self.provider,
+                                           model=model, secrets=self._secrets, key_vars=self._key_vars, url=url)
+        response = requests.Response()
+        response.status_code = reply.status
+        response.headers = CaseInsensitiveDict(reply.headers)
+        response._content = reply.body
+        response.url = url
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        """Close idle connections: at once for the running loop, soon (thread-safe) for the others."""
+        pools, self._pools, self._last = list(self._pools.items()), type(self._pools)(), None
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, pool in pools:
+            if loop is running:
+                pool.close()
+            elif loop.is_closed():
+                pool.abandon()
+            else:
+                try:
+                    loop.call_soon_threadsafe(pool.close)
+                except RuntimeError:  # closed in the meantime: its sockets went with it
+                    pass

@@ -1,0 +1,195 @@
+"""The pipeline on the event loop: ``acomplete`` / ``aembed`` without a thread per call in flight.
+
+The same road as ``Pipeline.call`` (see pipeline.py) with its own state, bookkeeping and decisions, taken from
+the Pipeline itself (its cache, guards, retry policy, observer and audit record); only the waiting differs:
+requests go through ``Transport.asend`` (``_aio_http``), retry waits are ``asyncio.sleep``, and the calls in
+flight are bounded by ``max_concurrency`` per event loop. A hop the event loop cannot send itself (a custom
+``transport=``, a proxy, token-based auth) runs its blocking half in a worker thread, cancellable as any
+``acomplete`` is; a provider with a client-side rate limit waits for its slot in a worker too (the limiter
+sleeps). Cancelling the awaiting task closes the request's connection at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import requests
+
+from . import _cancel
+from ._aio_http import concurrency_limit
+from ._aio_stream import Submit, call
+from .errors import PepperpyError, ProviderError
+from .pipeline import FALLBACK_ERRORS, Pipeline, Prepared, _Trace
+from .resilience import RetryPolicy, Timeout
+from .types import Completion, Embeddings
+
+__all__ = ["AsyncPipeline"]
+
+R = TypeVar("R", Completion, Embeddings)
+Parse = Callable[[Prepared, requests.Response], R]
+
+
+class AsyncPipeline:
+    """A Client's calls on the event loop: at most ``max_concurrency`` in flight per loop."""
+
+    def __init__(self, pipeline: Pipeline, max_concurrency: int, submit: Submit) -> None:
+        self.pipeline = pipeline
+        self.max_concurrency = max_concurrency
+        self.submit = submit
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+            weakref.WeakKeyDictionary()
+        self._last: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._prepared: set[str] = set()  # model names prepared once already (their first time runs in a worker)
+
+    async def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
+                   use_cache: bool = True) -> R:
+        """``Pipeline.call`` on the running event loop."""
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:
+            slots = last[1]
+        else:
+            found = self._slots.get(loop)
+            if found is None:
+                found = self._slots[loop] = asyncio.Semaphore(concurrency_limit(self.max_concurrency))
+            slots = found
+            self._last = (loop, slots)
+        async with slots:
+            pipe = self.pipeline
+            trace = _Trace(op, pipe.policy.deadline())
+            try:
+                p, hop, result = await self._run(names, prepare, parse, use_cache, trace)
+            finally:
+                if trace.span is not None:
+                    pipe.observer.detach(trace)
+            pipe._ended(p, hop, names, trace, result=result)
+            return result
+
+    async def _run(self, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
+                   use_cache: bool, trace: _Trace) -> tuple[Prepared, int, R]:
+        pipe = self.pipeline
+        observer = pipe.observer
+        last: tuple[Prepared, int, ProviderError] | None = None
+        for hop, name in enumerate(names):
+            if last is not None and trace.deadline is not None and pipe.policy.clock() >= trace.deadline:
+                break
+            try:
+                p = await self._prepare(prepare, name)
+            except PepperpyError as exc:
+                if hop == 0:
+                    raise
+                trace.failed(name, exc)
+                if hop + 1 < len(names):
+                    observer.fallback(trace, name, names[hop + 1], exc)
+                continue
+            if hop == 0 and observer.telemetry is not None:
+                observer.begin(trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
+                               p.messages)
+            try:
+                return p, hop, await self._once(p, parse, use_cache, trace)
+            except ProviderError as exc:
+                observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
+                if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
+                    trace.failed(p.model.name, exc)
+                    observer.fallback(trace, p.model.name, names[hop + 1], exc)
+                    last = (p, hop, exc)
+                    continue
+                pipe._ended(p, hop, names, trace, error=exc)
+                raise
+            except BaseException as exc:  # cancelled, refused by the budget, bad input: nothing counted
+                observer.settle(trace, None)
+                observer.abandoned(trace, exc)
+                raise
+        assert last is not None
+        p, hop, error = last
+        pipe._ended(p, hop, names, trace, error=error)
+        raise error
+
+    async def _prepare(self, prepare: Callable[[str], Prepared], name: str) -> Prepared:
+        """``prepare(name)``; in a worker the first time a name is seen, as the first call to a provider imports
+        modules and may read credentials from a keyring: work that must not stall the event loop."""
+        if name in self._prepared:
+            return prepare(name)
+        p = await call(self.submit, functools.partial(prepare, name))
+        await call(self.submit, functools.partial(self.pipeline._guard, p.runtime.spec))  # the breaker's import
+        self._prepared.add(name)
+        return p
+
+    async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: _Trace) -> R:
+        pipe = self.pipeline
+        cache = pipe.cache if use_cache else None
+        key = None
+        if cache is not None:
+            key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
+            hit = cache.get(key)
+            if hit is not None:
+                trace.cached = True
+                if pipe.observer.hooks.cache_hit or trace.span is not None:
+                    pipe.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
+                return hit  # type: ignore[no-any-return]
+        if p.runtime.transport.async_ready(p.request):
+            result = await self._guarded(p, parse, trace)
+        else:  # the blocking transport, in a worker thread
+            result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace))
+        if trace.estimate:
+            pipe._guard(p.runtime.spec).settle(trace.estimate, result.usage.total_tokens)
+        if key is not None and cache is not None:
+            cache.put(key, result)
+        return result
+
+    async def _guarded(self, p: Prepared, parse: Parse[R], trace: _Trace) -> R:
+        pipe = self.pipeline
+        guard = pipe._admit(p, trace)
+        if guard.limiter is not None:  # the limiter sleeps until the call's slot: not on the event loop
+            ticket = await call(self.submit, functools.partial(guard.enter, trace.estimate, p.model.id,
+                                                               trace.deadline))
+        else:
+            ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
+        told = pipe.observer.hooks.request
+        transport = p.runtime.transport
+
+        async def send(timeout: Timeout) -> requests.Response:
+            if told:
+                pipe.observer.request(trace, p.runtime.spec.name, p.model.id, transport.url(p.request.path))
+            return await transport.asend(p.request, model=p.model.id, timeout=timeout)
+
+        try:
+            response = await _retrying(pipe.policy, send, transport.timeout, trace, pipe._on_retry(p, trace))
+            result = parse(p, response)
+        except BaseException as exc:
+            guard.failed(exc, ticket)
+            raise
+        guard.succeeded(ticket)
+        pipe._answered(response, trace)
+        return result
+
+
+async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: _Trace,
+                    on_retry: Callable[[ProviderError, float, int], None] | None) -> requests.Response:
+    """``RetryPolicy.call`` with awaits: the same decisions (``wait_before_retry``, the deadline)."""
+    deadline = trace.deadline
+    retry = 0
+    while True:
+        attempt_timeout = timeout
+        if deadline is not None:
+            left = max(deadline - policy.clock(), 0.01)
+            attempt_timeout = (min(timeout[0], left), min(timeout[1], left))
+        trace.attempts += 1
+        try:
+            response: requests.Response = await send(attempt_timeout)
+            return response
+        except ProviderError as exc:
+            wait = policy.wait_before_retry(exc, retry)
+            if wait is None or (deadline is not None and policy.clock() + wait >= deadline):
+                raise
+            if on_retry is not None:
+                on_retry(exc, wait, trace.attempts)
+        if policy.sleep is _cancel.sleep:
+            await asyncio.sleep(wait)
+        else:  # an injected sleep (a test's fake clock)
+            policy.sleep(wait)
+        retry += 1
