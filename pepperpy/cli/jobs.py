@@ -106,9 +106,12 @@ def batch_results(args: argparse.Namespace) -> int:
         write_whole(args.output, (line.encode("utf-8") for line in lines))  # whole or not at all
     else:
         sys.stdout.writelines(lines)
-    failed = sum(1 for r in results if not isinstance(r, Completion))
+    answers = [r for r in results if isinstance(r, Completion)]
+    failed = len(results) - len(answers)
+    tokens = (f" · {sum(r.usage.input_tokens for r in answers)} in → {sum(r.usage.output_tokens for r in answers)} "
+              f"out")
     cost = f" · ${job.cost:.6f}" if job.cost is not None else ""
-    print(f"[{len(results) - failed} answers, {failed} error{'' if failed == 1 else 's'}{cost}]", file=sys.stderr)
+    print(f"[{len(answers)} answers, {failed} error{'' if failed == 1 else 's'}{tokens}{cost}]", file=sys.stderr)
     return EXIT_OK
 
 

@@ -280,3 +280,18 @@ def test_telemetry_spans_of_async_calls(local_catalog: Path, server: FakeProvide
     spans = {span.name: span for span in exporter.get_finished_spans()}
     assert spans["chat local-chat"].attributes["gen_ai.usage.output_tokens"] > 0
     assert spans["chat local-chat"].parent is None and spans["embeddings local-embed"].parent is None
+
+
+def test_rate_limits_hold_on_the_event_loop(local_catalog: Path, server: FakeProviderServer) -> None:
+    """rpm=60: one call a second after the first (a bucket of one): of five concurrent awaits, four wait for
+    their slots in the limiter (on the fake clock, in workers, off the loop), the last 4 s after the first."""
+    clock = FakeClock()
+    client = make(local_catalog, clock, rate_limits={"local": {"rpm": 60}}, rate_limit_wait=10)
+
+    async def main() -> list[str]:
+        results = await asyncio.gather(*(client.acomplete(f"q{i}", model="local-chat") for i in range(5)))
+        return [r.text for r in results]
+
+    assert asyncio.run(main()) == [f"echo: q{i}" for i in range(5)]
+    assert len(clock.sleeps) == 4 and clock.now - 1000.0 >= 4.0
+    assert len(server.requests) == 5

@@ -47,7 +47,7 @@ def test_submit_status_and_results(offline: FakeProviderServer, capsys: pytest.C
     assert code == 0 and out.startswith("completed 3/4 done, 1 failed") and "msgbatch_fake" in out
 
     code, out, err = run(capsys, "batch", "results", job_id, "-o", "answers.jsonl")
-    assert (code, out) == (0, "") and "3 answers, 1 error · $" in err
+    assert (code, out) == (0, "") and "3 answers, 1 error · " in err and " out · $" in err  # totals: tokens, cost
     lines = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
     assert [line.get("text") for line in lines] == ["echo: What is the capital of France?", "echo: And of Peru?",
                                                     "echo: And of Japan?", None]
