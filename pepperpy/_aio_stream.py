@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Submit = Callable[[Callable[[], Any]], "Future[Any]"]
-__all__ = ["AsyncStream", "Submit", "call", "wait"]
+__all__ = ["AsyncStream", "BackgroundLoop", "Submit", "call", "wait"]
 
 _DONE: Any = object()  # what a worker returns at the end of a blocking iterator (StopIteration cannot cross)
 
@@ -43,6 +43,64 @@ async def call(submit: Submit, fn: Callable[[], T]) -> T:
     """``fn()`` in a worker (``submit``), awaited; cancelling the awaiting task aborts its request in flight."""
     scope = CancelScope()
     return await wait(submit(functools.partial(scope.run, fn)), scope)
+
+
+class BackgroundLoop:
+    """An event loop in a daemon thread of its own, started on first use: where ``client.map`` runs its items,
+    so that its connections stay pooled from one batch to the next. ``close()`` stops it (the next use starts a
+    new one); a forked child forgets it (the thread is the parent's)."""
+
+    def __init__(self, name: str = "pepperpy-map") -> None:
+        import threading
+
+        self.name = name
+        self._loop: Any = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> Any:
+        """The running loop, started if need be."""
+        import asyncio
+        import threading
+
+        with self._lock:
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                loop = self._loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                    loop.close()
+
+                threading.Thread(target=run, name=self.name, daemon=True).start()
+                ready.wait()
+            return loop
+
+    def close(self, before: Callable[[], Any] | None = None) -> None:
+        """Stop the loop (after running ``before`` on it, e.g. closing its connections)."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            def stop() -> None:
+                try:
+                    if before is not None:
+                        before()
+                finally:
+                    loop.stop()
+
+            try:
+                loop.call_soon_threadsafe(stop)
+            except RuntimeError:  # closed meanwhile
+                pass
+
+    def after_fork(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._loop = None
 
 
 class AsyncStream(AsyncIterator[T]):

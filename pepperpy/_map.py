@@ -3,7 +3,7 @@
 >>> results = client.map(["Capital of France?", "Capital of Peru?"], model="gpt-4o-mini")   # doctest: +SKIP
 >>> [r.text for r in results]                                                               # doctest: +SKIP
 
-A pepperpy Client's items run as ``acomplete`` calls on a private event loop in one helper thread: all of them
+A pepperpy Client's items run as ``acomplete`` calls on the Client's background event loop (one thread): all of them
 in flight at once by default (up to ``max_concurrency``), without a thread each (a thousand threads cannot fan
 out on a small machine: see docs/performance.md, "Fan-out"). Anything else with a blocking ``complete`` (and a
 Client with shared state, whose Redis round trips block) runs on a thread pool of ``max_workers`` threads.
@@ -43,7 +43,7 @@ class Client(Protocol):
 def _on_event_loop(client: Any) -> bool:
     """Whether ``client`` can run a batch as ``acomplete`` calls on an event loop (see the module docstring)."""
     pipeline = getattr(client, "_pipeline", None)
-    return hasattr(client, "_apipeline") and pipeline is not None and pipeline.shared is None
+    return hasattr(client, "_map_loop") and pipeline is not None and pipeline.shared is None
 
 
 class _Bar(Protocol):
@@ -129,15 +129,12 @@ def map_completions(client: Client, prompts: Iterable[Prompt], *, model: str,
 
 def _run_on_loop(client: Any, items: list[Prompt], model: str, kwargs: dict[str, Any], limit: int,
                  return_exceptions: bool, bar: _Bar | None) -> list[Any]:
-    """The items as ``acomplete`` calls, ``limit`` at a time, on an event loop in a helper thread (with the
-    caller's context variables). The calling thread waits, waking for Ctrl-C; when ``map`` stops early the
-    loop's tasks are cancelled, which closes the connections of the requests in flight."""
+    """The items as ``acomplete`` calls, ``limit`` at a time, on the Client's background event loop (with the
+    caller's context variables; its connections stay pooled for the next batch). The calling thread waits,
+    waking for Ctrl-C; when ``map`` stops early the batch's tasks are cancelled, which closes the connections
+    of the requests in flight."""
     import asyncio
     import contextvars
-
-    started: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
-    outcome: dict[str, Any] = {}
-    finished = threading.Event()
 
     async def one(item: Prompt, slots: asyncio.Semaphore) -> Completion:
         async with slots:
@@ -151,49 +148,39 @@ def _run_on_loop(client: Any, items: list[Prompt], model: str, kwargs: dict[str,
                 if bar is not None:
                     bar.update(1)
 
-    async def main() -> list[asyncio.Task[Completion]]:
-        started.append((asyncio.get_running_loop(), asyncio.current_task()))  # type: ignore[arg-type]
+    async def batch() -> list[asyncio.Task[Completion]]:
         slots = asyncio.Semaphore(limit)
         tasks = [asyncio.ensure_future(one(item, slots)) for item in items]
         try:
             _, pending = await asyncio.wait(tasks, return_when=asyncio.ALL_COMPLETED if return_exceptions
                                             else asyncio.FIRST_EXCEPTION)
-            for task in pending:  # an item failed: the others stop, their connections closed
+        except BaseException:  # cancelled (Ctrl-C in the caller): every call stops, its connection closed
+            pending = {task for task in tasks if not task.done()}
+            for task in pending:
                 task.cancel()
-            if pending:
-                await asyncio.wait(pending)
-        finally:
-            release = getattr(client, "_release_loop", None)
-            if release is not None:  # this loop ends here: its kept connections with it
-                release()
+            await asyncio.wait(pending)
+            raise
+        for task in pending:  # an item failed: the others stop, their connections closed
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
         return tasks
 
-    def run() -> None:
-        try:
-            outcome["tasks"] = contextvars.copy_context().run(asyncio.run, main())
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            finished.set()
-
-    context = contextvars.copy_context()
-    helper = threading.Thread(target=context.run, args=(run,), name="pepperpy-map", daemon=True)
-    helper.start()
+    loop = client._map_loop.loop()
+    future = contextvars.copy_context().run(asyncio.run_coroutine_threadsafe, batch(), loop)
+    finished = threading.Event()
+    future.add_done_callback(lambda _: finished.set())
     try:
         while not finished.wait(_WAKE_INTERVAL):
             pass
-    except BaseException:  # Ctrl-C, SystemExit: cancel everything; in-flight requests close their connections
-        if started:
-            loop, task = started[0]
-            try:
-                loop.call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # the loop has just closed
-                pass
-        helper.join(timeout=5)
+    except BaseException:  # Ctrl-C, SystemExit: cancel the batch; in-flight requests close their connections
+        future.cancel()
+        try:
+            future.exception(timeout=5)  # the cancellation has run: the connections are closed
+        except BaseException:
+            pass
         raise
-    if "error" in outcome:
-        raise outcome["error"]
-    tasks: list[asyncio.Task[Completion]] = outcome["tasks"]
+    tasks: list[asyncio.Task[Completion]] = future.result()
     if return_exceptions:
         return [task.exception() or task.result() for task in tasks]
     for task in tasks:  # in input order: the first failed item's error is raised

@@ -18,6 +18,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from . import errors
+from ._aio_stream import BackgroundLoop
 from ._apipeline import AsyncPipeline
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
@@ -252,6 +253,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
         self.workers = WorkerPool(max_concurrency)
         self._apipeline = AsyncPipeline(self._pipeline, max_concurrency, self.workers.submit)
+        self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
         # a base_url given in code beats PEPPERPY_PROVIDER_<NAME>_BASE_URL (explicit > environment)
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
@@ -727,13 +729,11 @@ class Client(MediaClientMixin, AsyncClientMixin):
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()
-
-    def _release_loop(self) -> None:
-        """Close the running event loop's idle connections (``map`` runs its own loop, then ends it)."""
-        self._runtimes.release_loop()
+        self._map_loop.after_fork()
 
     def close(self) -> None:
         """Release every pooled connection. The Client stays usable: later calls open new ones."""
+        self._map_loop.close(before=self._runtimes.release_loop)  # map's loop, its connections first
         self._runtimes.close()
         self._pipeline.close()  # the shared state's connections, if any
         self.workers.shutdown()  # the async methods' worker threads; made again on the next await

@@ -378,7 +378,7 @@ class Pipeline:
 
     @staticmethod
     def _answered(response: Any, trace: _Trace) -> None:
-        if trace.audit and isinstance(response, requests.Response):
+        if trace.audit and hasattr(response, "status_code"):  # a response (requests', or the event loop's)
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
 
