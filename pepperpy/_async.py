@@ -3,10 +3,10 @@
 
 ``acomplete`` and ``aembed`` run the Client's pipeline on the event loop itself (``_apipeline``, over
 ``_aio_http``): no thread per call, so a thousand calls can be in flight at once (``max_concurrency``, 1,024 by
-default, bounds them per loop). ``astream``, ``arun``, the media calls, calls with shared state and the hops the loop cannot send
-(a custom ``transport=``, a proxy, token-based auth) run the blocking methods in a worker thread of the Client's
-``WorkerPool`` (as many threads as ``max_concurrency``), where retries, breakers and caching behave exactly as
-in blocking calls. Cancelling the awaiting task aborts the request in flight either way.
+default, bounds them per loop). ``astream``, ``arun``, the media calls, calls with shared state and the hops the
+loop cannot send (a custom ``transport=``, a proxy, token auth) run the blocking methods in a worker thread of the
+Client's ``WorkerPool`` (as many threads as ``max_concurrency``), where retries, breakers and caching behave
+exactly as in blocking calls. Cancelling the awaiting task aborts the request in flight either way.
 ``asyncio`` and ``concurrent.futures`` are imported on first use: importing them with pepperpy would triple the
 cost of ``import pepperpy`` for the many programs that never await anything.
 """
