@@ -44,6 +44,7 @@ class AsyncPipeline:
             weakref.WeakKeyDictionary()
         self._last: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._prepared: set[str] = set()  # model names prepared once already (their first time runs in a worker)
+        self._preparing: dict[tuple[int, str], asyncio.Event] = {}  # (loop, name) being prepared for the first time
 
     async def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
                    use_cache: bool = True) -> R:
@@ -114,10 +115,21 @@ class AsyncPipeline:
         modules and may read credentials from a keyring: work that must not stall the event loop."""
         if name in self._prepared:
             return prepare(name)
-        p = await call(self.submit, functools.partial(prepare, name))
-        await call(self.submit, functools.partial(self.pipeline._guard, p.runtime.spec))  # the breaker's import
-        self._prepared.add(name)
-        return p
+        key = (id(asyncio.get_running_loop()), name)
+        first = self._preparing.get(key)
+        if first is not None:  # another task is preparing it: wait for that, rather than start a thread each
+            await first.wait()
+            if name in self._prepared:
+                return prepare(name)
+        done = self._preparing[key] = asyncio.Event()
+        try:
+            p = await call(self.submit, functools.partial(prepare, name))
+            await call(self.submit, functools.partial(self.pipeline._guard, p.runtime.spec))  # the breaker's import
+            self._prepared.add(name)
+            return p
+        finally:
+            del self._preparing[key]
+            done.set()
 
     async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: _Trace) -> R:
         pipe = self.pipeline
