@@ -686,11 +686,16 @@ class Client(MediaClientMixin, AsyncClientMixin):
                           f"prices (docs/catalog.md), or pass strict_models=True to refuse unlisted names",
                           UserWarning, stacklevel=_caller_stacklevel())
             return
-        replacements = [m.name for m in self.catalog.models(provider=spec.provider, mode=spec.mode)
-                        if m.deprecated is None][:2]
+        current = [m for m in self.catalog.models(provider=spec.provider, mode=spec.mode) if m.deprecated is None]
+        if spec.pricing is not None:  # the nearest in price first: a like-for-like successor, not the flagship
+            current.sort(key=lambda m: abs(_price(m) - _price(spec)))
+        replacements = [m.name for m in current[:2]]
         instead = f"; consider {' or '.join(replacements)}" if replacements else ""
-        warnings.warn(f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}",
-                      FutureWarning, stacklevel=_caller_stacklevel())
+        if _is_past(spec.deprecated):
+            text = f"{spec.name} was retired on {spec.deprecated} by its provider: calls to it may fail{instead}"
+        else:
+            text = f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}"
+        warnings.warn(text, FutureWarning, stacklevel=_caller_stacklevel())
 
     def _jobs(self) -> Services:
         from .jobs import Services
@@ -749,6 +754,16 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
 
 _CAPABILITY_WORDS = {"tools": "tools", "vision": "images", "audio": "audio input"}
+
+
+def _is_past(day: str) -> bool:
+    """Whether a catalog date (``YYYY-MM-DD``) is today or earlier."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(str(day)) <= datetime.date.today()
+    except ValueError:
+        return False
 
 
 def _price(model: ModelSpec) -> float:

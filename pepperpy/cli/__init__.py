@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
@@ -41,12 +42,27 @@ from .jobs import add_job_commands
 from .media import add_media_commands
 from .notice import waiting
 
-__all__ = ["build_parser", "call_params", "completion_json", "error_line", "main", "option_value", "parse_args"]
+__all__ = ["build_parser", "call_params", "cli_wording", "completion_json", "error_line", "main", "option_value",
+           "parse_args"]
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
 RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the last argument",
                     "messages": "give the prompt as the last argument (- reads it from stdin)",
-                    "stream": "answers stream by default; --no-stream waits for the whole answer"}
+                    "stream": "answers stream by default; --no-stream waits for the whole answer",
+                    "timeout": "use --timeout SECONDS", "max_retries": "use --max-retries N",
+                    "api_key": "keys are never given on the command line: set the provider's variable in the "
+                               "environment or in ./.env (`pepperpy providers` names it)"}
+# What the library's messages advise in Python, and what the command line offers instead
+_CLI_WORDING = (
+    (re.compile(r",? or pass Client\(api_keys=\{'[\w-]+': \.\.\.\}\) \(create_provider\(\.\.\., api_key=\.\.\.\) "
+                r"in the seed API\)"), " (`pepperpy providers` shows what each provider needs)"),
+    (re.compile(r"use client\.embed\(\)"), "use `pepperpy embed`"),
+    (re.compile(r"\bembed\(\) needs an embedding model"), "`pepperpy embed` needs an embedding model"),
+    (re.compile(r"client\.models\(capability='(\w+)'\)"), r"`pepperpy models --capability \1`"),
+    (re.compile(r"See client\.models\(\) for every model"), "Run `pepperpy models` to list them"),
+    (re.compile(r"\(client\.models\(\)\)|client\.models\(\)"), "`pepperpy models`"),
+    (re.compile(r",? or pass strict_models=True to refuse unlisted names"), ""),
+)
 ERROR_LINE_LIMIT = 300  # characters of an error message shown without --verbose
 Handler = Callable[[argparse.Namespace], int]
 
@@ -153,9 +169,8 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
         lines = [" ".join(str(problem).split()) for problem in exc.problems]
         return f"error: {len(lines)} catalog problems:" + "".join(f"\n  {line}" for line in lines)
     if isinstance(exc, errors.PepperpyError):
-        text, suffix = str(exc), ""
+        text, suffix = cli_wording(str(exc)), ""
         if isinstance(exc, errors.ModelNotFoundError):
-            text = text.replace("See client.models() for every model", "Run `pepperpy models` to list them")
             # With no suggestion the hint follows the name directly: "unknown model 'x' Run ..."
             text = re.sub(rf"^(unknown \w+ {re.escape(repr(exc.name))}) (?=\S)", r"\1. ", text)
     else:
@@ -166,6 +181,19 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
         text = text[:ERROR_LINE_LIMIT - 1].rstrip() + "…"
         suffix = suffix or " (--verbose shows all of it)"
     return f"error: {text}{suffix}"
+
+
+def cli_wording(text: str) -> str:
+    """A library message as the command line says it: a command or flag where the library advises Python."""
+    for pattern, replacement in _CLI_WORDING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings on the command line: one plain line, not Python's ``file:line: Category`` and a source line."""
+    print(f"warning: {cli_wording(str(message))}", file=file if file is not None else sys.stderr)
 
 
 # --------------------------------------------------------------------------- parser and entry point
@@ -211,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true",
                           help="print the whole answer as JSON (text, model, provider, finish_reason, usage, cost)")
     complete.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
-    complete.add_argument("prompt", nargs="+", metavar="PROMPT", help="the prompt; - reads it from stdin")
+    complete.add_argument("prompt", nargs="*", metavar="PROMPT",
+                          help="the prompt; - reads it from stdin; put -- before a prompt that starts with -")
+    complete.set_defaults(usage_error=complete.error)
 
     add_map_command(command)
 
@@ -299,14 +329,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         late = found.pop(name + "_after_command", None)
         if late is not None:
             setattr(args, name, late)
+    if getattr(args, "handler", None) is _complete and not args.prompt:
+        _no_prompt(args)
     return args
+
+
+def _no_prompt(args: argparse.Namespace) -> None:
+    """``complete`` without a prompt: most often ``-o KEY`` took the prompt as its VALUE (``-o seed "Say hi"``)."""
+    if args.options:
+        key, value = args.options[-1]
+        args.usage_error(f"no prompt: -o {key} took {value!r} as its VALUE (-o takes KEY and VALUE); give both, "
+                         f"then the prompt: -o {key} VALUE \"...\" (or put -- before the prompt)")
+    args.usage_error("the prompt is missing: give it as the last argument, or - to read it from stdin")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script passes it to ``sys.exit``)."""
     args = parse_args(argv)
     try:
-        return int(args.handler(args))
+        with warnings.catch_warnings():  # restores Python's own display afterwards (main runs in tests too)
+            warnings.showwarning = _show_warning
+            return int(args.handler(args))
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

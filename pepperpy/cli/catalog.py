@@ -72,7 +72,7 @@ def list_providers(args: argparse.Namespace) -> int:
     settings = Settings(use_keyring=False)  # for base URLs only; credentials come from the Client
     with make_client(args) as client:
         rows = [("provider", "dialect", "base URL", "credentials")]
-        for provider in client.catalog.providers.values():
+        for provider in sorted(client.catalog.providers.values(), key=lambda p: p.name):
             try:
                 url = safe_url(settings.base_url(provider))
             except errors.ConfigurationError as exc:  # a bad PEPPERPY_PROVIDER_<NAME>_BASE_URL
@@ -108,11 +108,13 @@ def validate_catalog(args: argparse.Namespace) -> int:
         paths = [packaged_catalog_dir(), *(p for p in extra if p)]
     problems: list[errors.CatalogError] = []
     files: list[Path] = []
+    unreadable = 0
     for path in paths:
         try:
             files.extend(catalog_files([path]))
         except errors.CatalogError as exc:
             problems.append(exc)
+            unreadable += 1
     passed: list[Path] = []
     for file in files:
         found = check_file(file)
@@ -129,11 +131,26 @@ def validate_catalog(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {len(files)} file"
-              f"{'s' if len(files) != 1 else ''}", file=sys.stderr)
+        print(_summary(problems, files, unreadable), file=sys.stderr)
         return EXIT_ERROR
-    print(f"ok: {len(files)} file{'s' if len(files) != 1 else ''}, no problems", file=sys.stderr)
+    print(f"ok: {_count_of(len(files), 'file')}, no problems", file=sys.stderr)
     return EXIT_OK
+
+
+def _summary(problems: Sequence[errors.CatalogError], files: Sequence[Path], unreadable: int) -> str:
+    """``3 problems in 1 of 5 files``; paths that are no catalog file or folder are counted apart."""
+    checked = {str(file) for file in files}
+    with_problems = {problem.file for problem in problems if problem.file in checked}
+    text = _count_of(len(problems), "problem")
+    if files:
+        text += f" in {len(with_problems)} of {_count_of(len(files), 'file')}"
+    if unreadable:
+        text += f"{', ' if files else ': '}{_count_of(unreadable, 'path')} with no catalog file"
+    return text
+
+
+def _count_of(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _unknown(kind: str, name: str, known: Iterable[str], hint: str) -> str:

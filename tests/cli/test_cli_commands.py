@@ -201,7 +201,7 @@ def test_validate_lists_every_problem_of_every_file(tmp_path: Path, capsys: pyte
         f"{broken}:13: models[1].id: 'house-qwen' is listed twice in this file",
         f"{no_url}:1: base_url: a new provider needs 'base_url' (where its API lives, e.g. http://localhost:8000/v1)",
     ]
-    assert err == "5 problems in 3 files\n"
+    assert err == "5 problems in 2 of 3 files, 1 path with no catalog file\n"  # issue 11: counted right
     code, out, err = run(capsys, "--catalog", str(empty), "models")  # a Client refuses the empty folder too
     assert (code, out) == (1, "") and err.startswith(f"error: {empty}: no .yaml files")
 
