@@ -11,6 +11,10 @@ Run it (any provider with a key in the environment or ./.env):
 ``/stream`` answers with server-sent events: ``data: {"text": ...}`` per chunk, then ``event: done`` with the
 usage, or ``event: error`` when the provider fails after the first byte (the status line is sent by then).
 Errors before that become HTTP answers (see ``http_error``). docs/web-apps.md explains the choices.
+
+The browser picks among the models the app offers, never any model: ``PEPPERPY_MODELS`` (comma list) names
+them, ``client.offered_models()`` keeps those whose providers have credentials, and ``GET /models`` lists them.
+Without ``PEPPERPY_MODELS`` only ``PEPPERPY_MODEL`` (the default) is offered. Any other model is a 400.
 """
 
 from __future__ import annotations
@@ -69,12 +73,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     llm = app.extensions["pepperpy"] = ClientPerProcess(**app.config["PEPPERPY_CLIENT"])
 
+    def offered() -> dict[str, pepperpy.ModelSpec]:
+        """The models a browser may ask for, by every name that reaches them (id, alias, provider/id)."""
+        client = llm.get()
+        specs = client.offered_models() or [client.model(app.config["PEPPERPY_MODEL"])]
+        return {name: spec for spec in specs for name in (spec.name, spec.id, *spec.aliases)}
+
     def prompt_and_model() -> tuple[str, str]:
         body = request.get_json(silent=True) or {}
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise pepperpy.ValidationError('send JSON like {"prompt": "...", "model": "..."}', param="prompt")
-        return prompt, str(body.get("model") or app.config["PEPPERPY_MODEL"])
+        names = offered()
+        asked = body.get("model")
+        if asked is None:  # the default, when it is offered; else the first model offered
+            default = app.config["PEPPERPY_MODEL"]
+            return prompt, names[default].name if default in names else next(iter(names.values())).name
+        if not isinstance(asked, str) or asked not in names:  # never a model the app does not offer
+            choices = sorted({spec.name for spec in names.values()})
+            raise pepperpy.ValidationError(f"model {str(asked)[:80]!r} is not offered here; choose one of "
+                                           f"{', '.join(choices)} (GET /models)", param="model")
+        return prompt, names[asked].name
+
+    @app.get("/models")
+    def models() -> Response:
+        specs = {spec.name: spec for spec in offered().values()}
+        return jsonify(models=[{"name": spec.name, "id": spec.id, "provider": spec.provider}
+                               for spec in specs.values()])
 
     @app.errorhandler(pepperpy.PepperpyError)
     def pepperpy_error(exc: pepperpy.PepperpyError) -> tuple[Response, int, dict[str, str]]:

@@ -131,3 +131,38 @@ def test_one_client_per_process_shared_by_threads(app: flask.Flask, server: Fake
     worker = [r for r in server.requests if r.json and r.json["messages"][-1]["content"] == "from a worker"]
     assert len(worker) == 1 and worker[0].client_port not in parent_ports
     first.close()
+
+
+# --------------------------------------------------------------------------- issue 11 item 13: offered models only
+
+def test_only_the_default_model_is_offered_without_pepperpy_models(app: flask.Flask,
+                                                                  server: FakeProviderServer) -> None:
+    web = app.test_client()
+    assert web.get("/models").json == {"models": [{"name": "local/local-chat", "id": "local-chat",
+                                                    "provider": "local"}]}
+    answer = web.post("/complete", json={"prompt": "hi", "model": "gpt-6-astra"})  # the priciest, with no key
+    assert answer.status_code == 400 and answer.json["type"] == "ValidationError"
+    assert "'gpt-6-astra' is not offered here; choose one of local/local-chat" in answer.json["error"]
+    answer = web.post("/stream", json={"prompt": "hi", "model": "openai/gpt-6-astra"})
+    assert answer.status_code == 400
+    assert server.requests == []
+    assert web.post("/complete", json={"prompt": "hi", "model": "lc"}).status_code == 200  # an alias of it
+
+
+def test_pepperpy_models_names_what_the_browser_may_pick(client_options: dict[str, Any], server: FakeProviderServer,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPERPY_MODELS", "local-chat,openai/gpt-4o-mini,local/local-embed")  # openai: no key
+    app = flask_app.create_app({"TESTING": True, "PEPPERPY_MODEL": "gpt-4o-mini", "PEPPERPY_CLIENT": client_options})
+    try:
+        web = app.test_client()
+        names = [m["name"] for m in web.get("/models").json["models"]]
+        assert names == ["local/local-chat", "local/local-embed"]  # in order, with credentials only
+        answer = web.post("/complete", json={"prompt": "hi", "model": "gpt-4o-mini"})
+        assert answer.status_code == 400 and "choose one of local/local-chat, local/local-embed" in answer.json["error"]
+        assert server.requests == []
+        answer = web.post("/complete", json={"prompt": "hi"})  # the default is not offered: the first one is used
+        assert answer.status_code == 200 and answer.json["model"] == "local-chat"
+        answer = web.post("/complete", json={"prompt": "hi", "model": ["local-chat"]})
+        assert answer.status_code == 400
+    finally:
+        app.extensions["pepperpy"].close()
