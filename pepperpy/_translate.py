@@ -31,7 +31,7 @@ from .errors import (
 )
 
 __all__ = ["decode_body", "from_error_payload", "from_response", "from_transport_error", "parse_retry_after",
-           "scrub"]
+           "provider_message", "scrub"]
 
 
 def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
@@ -124,6 +124,11 @@ def decode_body(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         return content.decode("utf-8", "replace")[:1000]
+
+
+def provider_message(body: Any) -> str:
+    """What a provider's error body says, in its own words (no hint of pepperpy's), on one line."""
+    return " ".join(_describe(body)[0].split()).rstrip(".")
 
 
 def _describe(body: Any) -> tuple[str, set[str]]:

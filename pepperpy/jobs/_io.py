@@ -89,7 +89,22 @@ class JobIO:
         what ``log_content`` records instead of the body (which may hold every prompt of a batch, or an image
         as base64), ``input_bytes`` the size of the files it carries."""
         prepared = Prepared(self.runtime, self.model, request, input_bytes=input_bytes, content=content)
-        return self.pipeline.send(op, prepared, _json, replay=replay)
+        try:
+            return self.pipeline.send(op, prepared, _json, replay=replay)
+        except errors.InvalidRequestError as exc:
+            if exc.status_code == 404 and op.endswith((".poll", ".cancel")):
+                raise self._unknown(exc) from None
+            raise
+
+    def _unknown(self, exc: errors.InvalidRequestError) -> errors.InvalidRequestError:
+        """A 404 on a job's own address: the provider does not know the job (not a model name to check)."""
+        name = self.provider.name
+        said = _translate.provider_message(exc.details)
+        return errors.InvalidRequestError(
+            f"{name} does not know this job{f' ({said})' if said else ''}: it was made with another API key or "
+            f"account, or at another base_url, or {name} has deleted it; a job id resumes a job only where it was "
+            f"made", provider=name, model=self.model.id, status_code=404, details=exc.details,
+            request_id=exc.request_id)
 
     def answer(self, op: str, request: Request, *, replay: bool = True) -> tuple[Any, Mapping[str, str]]:
         """The JSON answer of ``request`` and its headers (Gemini's resumable uploads say things there)."""

@@ -118,7 +118,9 @@ def _delays(poll: float | None, first: float, cap: float) -> Iterator[float]:
 
 
 def _noted(exc: errors.ProviderError, resume: str) -> errors.ProviderError:
-    """The poll's error, saying that the job itself is not lost."""
+    """The poll's error, saying that the job itself is not lost (unless the provider does not know it)."""
+    if exc.status_code == 404:
+        return exc
     exc.message = f"{exc.message} (the job goes on at the provider: {resume} resumes it)"
     exc.args = (exc.message, *exc.args[1:])
     return exc

@@ -8,6 +8,7 @@ import pepperpy
 from pepperpy.jobs import JobRef
 from pepperpy.jobs._ref import Part
 from pepperpy.testing import FakeProviderServer
+from tests.jobs.helpers import job_client
 
 
 def test_a_job_id_round_trips_everything_a_resume_needs() -> None:
@@ -97,3 +98,25 @@ def test_bad_limits_in_the_catalog_are_a_configuration_error(server: FakeProvide
                                                       "options": {"batch_max_requests": 0}}})
     with pytest.raises(pepperpy.ConfigurationError, match="batch_max_requests"):
         client.batch(["a"], model="claude-haiku-4-5")
+
+
+@pytest.mark.parametrize("kind, model, provider_id", [
+    ("batch", "gpt-5-mini", "batch_gone"),
+    ("batch", "claude-haiku-4-5", "msgbatch_gone"),
+    ("batch", "gemini-flash", "batches/gone"),
+    ("video", "veo-3.1-fast-generate-preview", "models/veo-3.1-fast-generate-preview/operations/gone"),
+])
+def test_a_job_the_provider_does_not_know_says_so(server: FakeProviderServer, kind: str, model: str,
+                                                  provider_id: str) -> None:
+    with job_client(server, max_retries=0) as client:
+        provider, spec = client.catalog.resolve(model)
+        text = JobRef(kind, provider.name, spec.name, (Part(provider_id),), 1).encode()
+        job = client.batch_job(text) if kind == "batch" else client.video_job(text)
+        with pytest.raises(pepperpy.InvalidRequestError) as info:
+            job.status()
+        message = str(info.value)
+        assert info.value.status_code == 404 and f"{provider.name} does not know this job" in message
+        assert "another API key or account" in message and "model name" not in message  # not a model problem
+        with pytest.raises(pepperpy.InvalidRequestError) as info:
+            job.wait(poll=0)
+        assert "does not know this job" in str(info.value) and "goes on at the provider" not in str(info.value)
