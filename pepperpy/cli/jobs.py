@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from .. import errors
 from ..media import write_whole
 from ..types import Completion
+from ._output import check_output
 from .catalog import make_client
 
 __all__ = ["add_job_commands", "batch_results", "batch_status", "batch_submit", "read_items", "video"]
@@ -96,6 +97,8 @@ def batch_status(args: argparse.Namespace) -> int:
 
 
 def batch_results(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(args.output)
     with make_client(args) as client:
         job = client.batch_job(_job_id(args.id))
         if args.wait:
@@ -154,6 +157,7 @@ def read_items(stream: TextIO | None, file: str, *, text: bool = False) -> Itera
 
 
 def video(args: argparse.Namespace) -> int:
+    check_output(args.output)
     with make_client(args) as client:
         if args.job:
             job = client.video_job(_job_id(args.job))

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import errors
 from ..media import Transcription
+from ._output import check_output
 from .catalog import make_client
 
 __all__ = ["add_media_commands", "transcription_json"]
@@ -62,6 +63,7 @@ def _cost(value: float | None) -> str:
 def _image(args: argparse.Namespace) -> int:
     params = _params(args, n=args.n, size=args.size, quality=args.quality)
     inputs = [Path(path) for path in args.image or ()]
+    check_output(args.output)
     with make_client(args) as client:
         result = client.generate_image(" ".join(args.prompt), model=args.model, image=inputs or None, **params)
     for path in result.save(args.output):
@@ -73,6 +75,8 @@ def _image(args: argparse.Namespace) -> int:
 def _speak(args: argparse.Namespace) -> int:
     params = _params(args)
     text = sys.stdin.read().strip() if args.text == ["-"] else " ".join(args.text)
+    if args.output != "-":
+        check_output(args.output)
     with make_client(args) as client:
         if args.output == "-":  # to a player: the audio as it arrives
             with client.synthesize_stream(text, model=args.model, voice=args.voice, format=args.format,

@@ -119,3 +119,11 @@ def test_results_that_cannot_be_written_leave_no_partial_file(offline: FakeProvi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.jsonl", "prompts.jsonl"]  # no .part left
     code, _, err = run(capsys, "batch", "results", job_id, "-o", "missing/answers.jsonl")
     assert code == 1 and "missing/answers.jsonl" in err
+
+
+def test_a_video_output_that_cannot_be_written_fails_before_the_job(offline: FakeProviderServer,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "video", "Waves at dusk", "-m", "veo-3.1-fast-generate-preview", "-o",
+                         "missing/clip.mp4")
+    assert (code, out) == (1, "") and "the folder missing does not exist" in err and "unexpected" not in err
+    assert offline.requests == []  # no video made, billed and then lost

@@ -86,3 +86,17 @@ def test_media_mistakes_are_one_line_errors(fake: FakeProviderServer, capsys: py
     code, _, err = run(capsys, "image", "x", "-m", "gpt-image-2.6-flare", "-p", "model", "other")
     assert code == 1 and "use -m/--model" in err
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("args", [
+    ("image", "a red kite", "-m", "gpt-image-2.6-flare"),
+    ("speak", "hello there", "-m", "gemini-3.8-flash-tts"),
+])
+def test_an_output_that_cannot_be_written_fails_before_the_paid_call(args: tuple[str, ...], fake: FakeProviderServer,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *args, "-o", "missing/out.png")
+    assert (code, out) == (1, "") and "the folder missing does not exist" in err and "unexpected" not in err
+    Path("taken.png").mkdir()
+    code, out, err = run(capsys, *args, "-o", "taken.png")
+    assert (code, out) == (1, "") and "taken.png is a folder" in err
+    assert fake.requests == []  # nothing generated (and billed) only to be lost
