@@ -9,8 +9,9 @@ servers that keep serving these endpoints (OpenAI-compatible gateways) use this 
 Gemini (python-genai's ``generate_videos``): ``POST /models/{m}:predictLongRunning`` with
 ``{"instances": [{"prompt", "image"}], "parameters": {"durationSeconds", "aspectRatio", "resolution"...}}``,
 answered with an operation name polled at ``GET /{name}`` until ``done``; the video is at
-``response.generateVideoResponse.generatedSamples[0].video.uri``, a Files API download that redirects to
-storage: ``Transport.download`` sends the key to the provider's host only and follows the redirect without it.
+``response.generateVideoResponse.generatedSamples[0].video.uri``, a Files API download (fetched, as the SDK does,
+at ``/files/{id}:download`` under the provider's base URL) that redirects to storage: ``Transport.download``
+sends the key to the provider's host only and follows the redirect without it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -151,13 +153,25 @@ class GeminiVideos:
         uri = video.get("uri")
         if not isinstance(uri, str) or not uri:
             raise _shape(io, "a finished video without its uri")
-        return io.content("video.download", uri, max_bytes=VIDEO_BYTES), mime
+        return io.content("video.download", _download_path(uri), max_bytes=VIDEO_BYTES), mime
 
 
 def _audited(prompt: str, image: Upload | None) -> dict[str, Any]:
     """What the audit record of a video's creation says: the prompt and the image's size, never its bytes."""
     size = image.size if image is not None else 0
     return {"content": {"prompt": prompt, "image_bytes": size}, "input_bytes": size}
+
+
+def _download_path(uri: str) -> str:
+    """Where to download a Veo video from: ``/files/{id}:download?alt=media`` under the provider's base URL, the
+    id taken from the uri as python-genai's ``t_file_name`` takes it. The uri names the public API's host even
+    when a gateway was used, so fetching it as named would skip the gateway (and its key); a uri of another shape
+    is fetched as named, without the key unless it is on the provider's own host."""
+    match = _FILE_ID.search(uri)
+    return f"/files/{match.group(1)}:download?alt=media" if match else uri
+
+
+_FILE_ID = re.compile(r"/files/([a-z0-9]+)")
 
 
 def _samples(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:

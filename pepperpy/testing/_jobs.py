@@ -149,7 +149,9 @@ class FakeJobs:
     """The jobs of one fake (``server.jobs`` / ``adapter.jobs``), thread-safe.
 
     Settings, read when a job is created: ``polls`` (status reads until a job finishes), ``refuse`` (a text
-    that makes the provider refuse any batch item whose prompt contains it). ``outcome(...)`` queues how the next
+    that makes the provider refuse any batch item whose prompt contains it). ``file_origin`` is the origin Veo's
+    answers name their files under (None: the request's own; the live API always names
+    ``https://generativelanguage.googleapis.com``, however it was reached). ``outcome(...)`` queues how the next
     jobs end; ``all`` lists the jobs created, oldest first; ``get(id)`` finds one; ``files`` lists the files
     uploaded to it or produced by its jobs.
     """
@@ -157,6 +159,7 @@ class FakeJobs:
     def __init__(self) -> None:
         self.polls = 2
         self.refuse: str | None = None
+        self.file_origin: str | None = None
         self.lock = threading.RLock()  # also held by the providers' renderers while they write a job's files
         self._lock = self.lock
         self._jobs: dict[str, FakeJob] = {}

@@ -115,7 +115,7 @@ def _veo(ctx: JobContext) -> JobReply:
             data = fake_video(str(job.extra["prompt"]), int(job.extra["seconds"]))
             job.extra["file"] = ctx.jobs.add_file("video", f"{job.id}.mp4", data, prefix="files/",
                                                   mime_type="video/mp4").id
-    uri = f"{ctx.origin}/v1beta/{job.extra['file']}:download?alt=media"
+    uri = f"{ctx.jobs.file_origin or ctx.origin}/v1beta/{job.extra['file']}:download?alt=media"
     operation["response"] = {
         "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
         "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}

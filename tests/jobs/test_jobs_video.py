@@ -189,3 +189,18 @@ def test_audit_records_of_jobs_carry_sizes_never_the_image_or_every_prompt(
     assert batch.prompt == {"requests": 2, "bytes": batch.input_bytes} and batch.input_bytes > 0
     text = " ".join(str(vars(r)) for r in caplog.records)
     assert base64.b64encode(PNG).decode() not in text and "second prompt" not in text  # sizes, never content
+
+
+def test_veo_downloads_through_the_configured_base_url_whatever_host_the_uri_names(
+        client: pepperpy.Client, server: FakeProviderServer, tmp_path: Path) -> None:
+    # The live API names its files on generativelanguage.googleapis.com even when it was reached through a
+    # gateway; like python-genai, pepperpy takes the file id from the uri and downloads from its own base_url.
+    server.jobs.file_origin = "https://files.gemini.invalid"
+    job = client.generate_video(PROMPT, model="veo-3.1-generate-preview", seconds=4)
+    job.wait(poll=0)
+    video = job.result()  # fetching the uri as named would fail: that host does not exist
+    assert video.data == fake_video(PROMPT, 4)
+    download, storage = server.requests[-2:]
+    assert download.path.startswith("/v1beta/files/") and download.path.endswith(":download")
+    assert download.query == {"alt": "media"} and download.headers["x-goog-api-key"] == KEY
+    assert storage.path.startswith("/storage/") and "x-goog-api-key" not in storage.headers
