@@ -27,8 +27,9 @@ from ..pipeline import Pipeline, Prepared
 from ..resilience import RetryPolicy
 from ..transport import Request, iter_lines
 from ..types import Completion, ModelSpec, ProviderSpec
+from ._ref import JobRef
 
-__all__ = ["ERROR_STATUS", "RESULT_BYTES", "Items", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
+__all__ = ["ERROR_STATUS", "RESULT_BYTES", "Items", "Job", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
 
 Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | None, dict[str, Any]],
                    tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]]
@@ -158,6 +159,39 @@ class JobIO:
     def same_origin(self, url: str) -> bool:
         """Whether ``url`` is on the provider's own host (only there may its key go)."""
         return same_origin(url, self.base_url)
+
+
+class Job:
+    """What a batch job and a video job share: the id's ``JobRef`` resolved against the catalog (the provider
+    it names must be the model's), ``id`` / ``model`` / ``provider``, and the JobIO their requests go through."""
+
+    def __init__(self, services: Services, ref: JobRef) -> None:
+        provider, model = services.catalog.resolve(ref.model)
+        if provider.name != ref.provider:
+            raise errors.ValidationError(f"the job id says provider {ref.provider!r} but its model {ref.model!r} "
+                                         f"is {provider.name}'s in this catalog", param="id", value=ref.provider)
+        self._services = services
+        self._ref = ref
+        self._provider = provider
+        self._model = model
+
+    @property
+    def id(self) -> str:
+        """The one string that resumes this job in any process: ``client.batch_job(id)`` for a batch,
+        ``client.video_job(id)`` for a video."""
+        return self._ref.encode()
+
+    @property
+    def model(self) -> str:
+        """The model's catalog name, ``provider/id``."""
+        return self._model.name
+
+    @property
+    def provider(self) -> str:
+        return self._provider.name
+
+    def _io(self) -> JobIO:
+        return JobIO(self._services, self._provider, self._model)
 
 
 def same_origin(url: str, base_url: str) -> bool:

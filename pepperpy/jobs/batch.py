@@ -1,9 +1,8 @@
 """Provider batch jobs: many chat requests at batch price, run by the provider within hours.
 
-``client.batch(items, model=...)`` validates every item against the catalog (an item that fails is refused
-and kept as its error; the others go), builds the provider's batch input, splits it where the provider's limits
-say (requests or bytes per batch) and submits each part: one ``BatchJob`` stands for all of them. Its ``id`` is
-one string that resumes it anywhere (``client.batch_job(id)``). Results are matched to inputs by ``custom_id``
+``client.batch(items, model=...)`` submits them (``_submit``: every item checked against the catalog, split where
+the provider's limits say): one ``BatchJob`` stands for all the provider batches. Its ``id`` is one string that
+resumes it anywhere (``client.batch_job(id)``). Results are matched to inputs by ``custom_id``
 (``item-<input index>``), never by position: providers return them in any order.
 
 >>> job = client.batch(["2+2?", {"prompt": "3+3?", "max_tokens": 5}], model="claude-haiku-4-5")  # doctest: +SKIP
@@ -13,33 +12,27 @@ one string that resumes it anywhere (``client.batch_job(id)``). Results are matc
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from .. import errors
 from ..dialects.base import get_dialect
 from ..structured import ResponseFormat
-from ..tools import ToolSet
 from ..transport import Request
 from ..types import Completion, ModelSpec, ProviderSpec
-from ..validation import check_context
 from ._anthropic import AnthropicBatches
 from ._gemini import GeminiBatches
-from ._io import Items, JobIO, PartStatus, Services
+from ._io import Items, Job, JobIO, PartStatus, Services
 from ._openai import OpenAIBatches
-from ._ref import JobRef, Part
+from ._ref import JobRef
 from ._wait import FINISHED, JobStatus, Progress, wait_until_finished
 
-__all__ = ["BatchJob", "batch_api", "submit_batch"]
+__all__ = ["CONTEXT", "NOT_SENT", "BatchAPI", "BatchJob", "batch_api", "refusal"]
 
 FIRST_POLL = 1.0   # seconds before the second status check of wait(); doubled each time...
 MAX_POLL = 60.0    # ...up to this: batches take minutes to hours
 NOT_SENT = "-"     # JobRef.rejected: the item's part could not be submitted
-_CONTEXT = "context_window"  # JobRef.rejected: the item is over the model's context window
-_REFUSED_KEYS = {"model": "every item of a batch uses the batch's model (model=...)",
-                 "stream": "batch answers are never streamed", "fallbacks": "batches have no fallbacks",
-                 "cache": "batch answers are not cached"}
+CONTEXT = "context_window"   # JobRef.rejected: the item is over the model's context window
 
 Outcome = Completion | errors.PepperpyError
 
@@ -75,7 +68,7 @@ def batch_api(provider: ProviderSpec) -> BatchAPI:
     return api
 
 
-class BatchJob:
+class BatchJob(Job):
     """Many chat requests run by the provider's batch API, possibly as several provider batches.
 
     ``id`` resumes it in any process (``client.batch_job(id)``); ``status()`` polls the provider once;
@@ -90,34 +83,13 @@ class BatchJob:
 
     def __init__(self, services: Services, ref: JobRef, refused: Mapping[int, errors.PepperpyError] | None = None,
                  response_format: ResponseFormat | None = None) -> None:
-        provider, model = services.catalog.resolve(ref.model)
-        if provider.name != ref.provider:
-            raise errors.ValidationError(f"the job id says provider {ref.provider!r} but its model {ref.model!r} "
-                                         f"is {provider.name}'s in this catalog", param="id", value=ref.provider)
-        self._services = services
-        self._ref = ref
-        self._provider = provider
-        self._model = model
-        self._api = batch_api(provider)
-        self._refused = {index: (refused or {}).get(index) or _refusal(index, param, model)
+        super().__init__(services, ref)
+        self._api = batch_api(self._provider)
+        self._refused = {index: (refused or {}).get(index) or refusal(index, param, self._model)
                          for index, param in ref.rejected.items()}
         self._format = response_format  # answers are checked and parsed against it (no repair round)
         self._seen: dict[str, PartStatus] = {}  # finished parts never change: polled once
         self._results: list[Outcome] | None = None
-
-    @property
-    def id(self) -> str:
-        """The one string that resumes this job: ``client.batch_job(job.id)``."""
-        return self._ref.encode()
-
-    @property
-    def model(self) -> str:
-        """The model's catalog name, ``provider/id``."""
-        return self._model.name
-
-    @property
-    def provider(self) -> str:
-        return self._provider.name
 
     @property
     def provider_ids(self) -> tuple[str, ...]:
@@ -157,7 +129,7 @@ class BatchJob:
         if not summary.finished:
             raise errors.JobError(f"the batch is still {summary}; call job.wait() before job.results()",
                                   job_id=self.id, state=summary.state, provider=self.provider, model=self._model.id)
-        io = JobIO(self._services, self._provider, self._model)
+        io = self._io()
         items = Items(self._provider, self._model, get_dialect(self._provider.dialect), self.id)
         scrub = io.runtime.transport.scrub
         out: list[Outcome | None] = [None] * self._ref.total
@@ -189,7 +161,7 @@ class BatchJob:
     def cancel(self) -> JobStatus:
         """Ask the provider to stop every unfinished part. Items already answered keep their results; the rest
         become JobError(state='cancelled') once the provider has stopped (``wait()`` for it)."""
-        io = JobIO(self._services, self._provider, self._model)
+        io = self._io()
         for part in self._ref.parts:
             if part.id not in self._seen:
                 self._api.cancel(io, part.id)
@@ -210,7 +182,7 @@ class BatchJob:
             return exc
 
     def _poll(self) -> list[PartStatus]:
-        io = JobIO(self._services, self._provider, self._model)
+        io = self._io()
         statuses = []
         for part in self._ref.parts:
             status = self._seen.get(part.id) or self._api.poll(io, part.id)
@@ -256,187 +228,14 @@ def _index(custom_id: str) -> int | None:
     return int(number) if prefix == "item" and number.isdigit() else None
 
 
-def _refusal(index: int, param: str, model: ModelSpec) -> errors.PepperpyError:
+def refusal(index: int, param: str, model: ModelSpec) -> errors.PepperpyError:
     """The error of an item refused before upload, as a job resumed elsewhere can tell it."""
     if param == NOT_SENT:
         return errors.JobError(f"item {index} was not submitted: the provider batch that was to carry it could not "
                                f"be created", state="failed", provider=model.provider, model=model.id)
-    if param == _CONTEXT:
+    if param == CONTEXT:
         return errors.ContextLengthError(f"item {index} was refused before upload: it does not fit the "
                                          f"context window of {model.name}", provider=model.provider, model=model.id)
     what = f" (its {param})" if param else ""
     return errors.ValidationError(f"item {index} was refused before upload{what}; the process that submitted the "
                                   f"batch raised the details", param=param or None)
-
-
-# --------------------------------------------------------------------------- submitting
-
-def submit_batch(services: Services, items: Iterable[Any], *, model: str, params: dict[str, Any]) -> BatchJob:
-    """Validate ``items``, build the provider's batch input, submit it in as many parts as its limits need."""
-    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
-        raise errors.ValidationError("batch() takes a list of items (prompts, message lists or dicts of complete() "
-                                     "arguments); for one prompt use complete()", param="items",
-                                     value=type(items).__name__)
-    items = list(items)
-    if not items:
-        raise errors.ValidationError("batch() needs at least one item", param="items", value=0)
-    for key, why in _REFUSED_KEYS.items():
-        if key in params:
-            raise errors.ValidationError(f"batch() does not take {key}=: {why}", param=key)
-    provider, spec = services.catalog.resolve(model)
-    api = batch_api(provider)
-    if spec.mode != "chat":
-        raise errors.ValidationError(f"{spec.name} is a {spec.mode} model; batches carry chat requests", param="model",
-                                     value=model)
-    if "batch" not in spec.capabilities:
-        able = [m.name for m in services.catalog.models(provider=provider.name, capability="batch")][:3]
-        raise errors.ValidationError(
-            f"{spec.name} does not take batch requests (its catalog capabilities lack 'batch')"
-            + (f"; {provider.name} models that do: {', '.join(able)}" if able else ""), param="model", value=model)
-    runtime = services.runtime(provider)  # missing credentials fail here, before any work
-    limits = _limits(provider, api)
-    system = params.pop("system", None)
-    fmt = _format(params)
-    refused: dict[int, errors.PepperpyError] = {}
-    lines: list[tuple[int, dict[str, Any], int]] = []
-    for index, item in enumerate(items):
-        try:
-            prompt, messages, item_system, item_params = _item(index, item, params)
-            p, s, turns, checked = services.prepare(spec.name, prompt, messages, item_system or system, item_params)
-            check_context(s, turns)
-            line = api.line(f"item-{index}", runtime.dialect.build_chat(p, s, turns, checked, stream=False))
-            size = len(_encode(index, line)) + 1
-            if size > limits[1]:
-                raise errors.ValidationError(f"item {index} is {size:,} bytes, over the {limits[1]:,} bytes a "
-                                             f"{provider.name} batch takes", param="items", value=size)
-        except (errors.ValidationError, errors.ContextLengthError) as exc:
-            refused[index] = exc
-            continue
-        lines.append((index, line, size))
-    if not lines:
-        first = min(refused)
-        raise errors.ValidationError(f"every item was refused before upload; item {first}: {refused[first]}",
-                                     param=getattr(refused[first], "param", None))
-    return _submit(services, provider, spec, api, len(items), _split(lines, *limits), refused, fmt)
-
-
-def _limits(provider: ProviderSpec, api: BatchAPI) -> tuple[int | None, int]:
-    """Requests and bytes per provider batch: the API's, or the catalog's ``options: {batch_max_requests: N,
-    batch_max_bytes: N}`` (a provider's own lower limits, or a test's)."""
-    options = provider.options
-    requests: Any = options.get("batch_max_requests", api.max_requests)
-    size: Any = options.get("batch_max_bytes", api.max_bytes)
-    for name, value in (("batch_max_requests", requests), ("batch_max_bytes", size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise errors.ConfigurationError(f"{provider.name} option {name} must be a whole number of at least 1, "
-                                            f"not {value!r}")
-    return requests, int(size)
-
-
-def _format(params: dict[str, Any]) -> ResponseFormat | None:
-    """A batch-wide ``response_format`` (schema dict, dataclass, TypedDict, pydantic model) put on the wire as
-    OpenAI's json_schema form, which each dialect converts; ``tools`` given as functions become definitions
-    (they are not run: a batch answer that calls tools comes back with its ``tool_calls``)."""
-    fmt = None
-    if params.get("response_format") is not None:
-        fmt = ResponseFormat.of(params["response_format"])
-        if fmt is not None:
-            params["response_format"] = fmt.wire()
-    tools = params.get("tools")
-    if tools is not None and not (isinstance(tools, Sequence) and all(isinstance(t, Mapping) for t in tools)):
-        params["tools"] = ToolSet.of(tools).definitions()
-    return fmt
-
-
-def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: BatchAPI, total: int,
-            groups: Sequence[Sequence[tuple[int, dict[str, Any], int]]], refused: dict[int, errors.PepperpyError],
-            fmt: ResponseFormat | None) -> BatchJob:
-    io = JobIO(services, provider, spec)
-    parts: list[Part] = []
-    for number, group in enumerate(groups):
-        start = parts[-1].stop if parts else 0
-        stop = groups[number + 1][0][0] if number + 1 < len(groups) else total
-        try:
-            part_id = api.submit(io, [line for _, line, _ in group], sum(size for _, _, size in group))
-        except errors.ProviderError as exc:
-            if not parts:
-                raise
-            for index in range(start, total):  # what was not submitted is refused, the rest goes on
-                if index not in refused:
-                    refused[index] = _refusal(index, NOT_SENT, spec)
-            partial = _ref(provider, spec, parts, total, refused)
-            raise errors.JobError(
-                f"part {number + 1} of {len(groups)} of the batch could not be submitted ({exc}); the parts "
-                f"submitted before it run on: client.batch_job({partial.encode()!r}) resumes them (items {start} "
-                f"and after are not in it)", job_id=partial.encode(), state="failed", provider=provider.name,
-                model=spec.id) from exc
-        parts.append(Part(part_id, start, stop))
-    return BatchJob(services, _ref(provider, spec, parts, total, refused), refused, fmt)
-
-
-def _ref(provider: ProviderSpec, spec: ModelSpec, parts: Sequence[Part], total: int,
-         refused: Mapping[int, errors.PepperpyError]) -> JobRef:
-    rejected = {index: _param_of(error) for index, error in refused.items()}
-    return JobRef("batch", provider.name, spec.name, tuple(parts), total, rejected)
-
-
-def _param_of(error: errors.PepperpyError) -> str:
-    if isinstance(error, errors.ContextLengthError):
-        return _CONTEXT
-    if isinstance(error, errors.JobError):
-        return NOT_SENT
-    return str(getattr(error, "param", None) or "")
-
-
-def _split(lines: Sequence[tuple[int, dict[str, Any], int]], max_requests: int | None,
-           max_bytes: int) -> list[list[tuple[int, dict[str, Any], int]]]:
-    """Consecutive groups within the provider's requests and bytes per batch, in input order."""
-    groups: list[list[tuple[int, dict[str, Any], int]]] = [[]]
-    size = 0
-    for entry in lines:
-        group = groups[-1]
-        if group and ((max_requests is not None and len(group) >= max_requests) or size + entry[2] > max_bytes):
-            groups.append([])
-            size = 0
-        groups[-1].append(entry)
-        size += entry[2]
-    return groups
-
-
-def _item(index: int, item: Any, params: Mapping[str, Any]
-          ) -> tuple[str | None, Sequence[Mapping[str, Any]] | None, str | None, dict[str, Any]]:
-    """(prompt, messages, system, params) of one item: a prompt, a message list, or a dict of complete() args."""
-    if isinstance(item, str):
-        return item, None, None, dict(params)
-    if isinstance(item, Mapping):
-        values = dict(item)
-        for key, why in _REFUSED_KEYS.items():
-            if key in values:
-                raise errors.ValidationError(f"item {index} sets {key!r}: {why}", param=key)
-        prompt, messages, system = values.pop("prompt", None), values.pop("messages", None), values.pop("system", None)
-        for key in ("response_format", "tools"):
-            if key in values and not _plain_json(values[key]):
-                raise errors.ValidationError(f"item {index} sets {key} as a Python object; give it to batch() for "
-                                             f"every item, or as plain JSON (a dict) here", param=key)
-        return prompt, messages, system, {**params, **values}
-    if isinstance(item, (list, tuple)):
-        return None, item, None, dict(params)
-    raise errors.ValidationError(f"item {index} is a {type(item).__name__}; give a prompt string, a list of "
-                                 f"messages or a dict of complete() arguments", param="items",
-                                 value=type(item).__name__)
-
-
-def _plain_json(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return all(_plain_json(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(_plain_json(v) for v in value)
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _encode(index: int, line: Mapping[str, Any]) -> bytes:
-    try:
-        return json.dumps(line, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode()
-    except (TypeError, ValueError) as exc:
-        raise errors.ValidationError(f"item {index} cannot be sent as JSON ({exc}); pass only JSON values",
-                                     param="items", value=type(exc).__name__) from exc

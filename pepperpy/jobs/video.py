@@ -20,7 +20,7 @@ from typing import Any
 from .. import errors
 from .._files import Upload, UploadSource
 from ..media import write_whole
-from ._io import JobIO, PartStatus, Services
+from ._io import Job, JobIO, PartStatus, Services
 from ._ref import JobRef, Part
 from ._videos import GeminiVideos, OpenAIVideos, VideoAPI, veo_shape
 from ._wait import JobStatus, Progress, wait_until_finished
@@ -62,7 +62,7 @@ class Video:
                 f"{f' {self.seconds:g}s' if self.seconds else ''}{f' {self.size}' if self.size else ''}>")
 
 
-class VideoJob:
+class VideoJob(Job):
     """One video being generated at the provider.
 
     ``id`` resumes it anywhere (``client.video_job(id)``); ``status()`` polls once (``percent`` when the
@@ -71,30 +71,10 @@ class VideoJob:
     """
 
     def __init__(self, services: Services, ref: JobRef) -> None:
-        provider, model = services.catalog.resolve(ref.model)
-        if provider.name != ref.provider:
-            raise errors.ValidationError(f"the job id says provider {ref.provider!r} but its model {ref.model!r} "
-                                         f"is {provider.name}'s in this catalog", param="id", value=ref.provider)
-        self._services = services
-        self._ref = ref
-        self._provider = provider
-        self._model = model
-        self._api = video_api(provider.dialect, provider.name)
+        super().__init__(services, ref)
+        self._api = video_api(self._provider.dialect, self._provider.name)
         self._last: PartStatus | None = None
         self._video: Video | None = None
-
-    @property
-    def id(self) -> str:
-        """The one string that resumes this job: ``client.video_job(job.id)``."""
-        return self._ref.encode()
-
-    @property
-    def model(self) -> str:
-        return self._model.name
-
-    @property
-    def provider(self) -> str:
-        return self._provider.name
 
     @property
     def provider_id(self) -> str:
@@ -124,10 +104,10 @@ class VideoJob:
             if status.state == "failed":
                 failure = errors.JobError(f"{self.provider} could not make the video: {status.error or 'no reason'}",
                                           job_id=self.id, state="failed", provider=self.provider, model=self._model.id)
-                raise JobIO(self._services, self._provider, self._model).runtime.transport.scrub(failure)
+                raise self._io().runtime.transport.scrub(failure)
             raise errors.JobError(f"the video is still {_summary(status)}; call job.wait() before job.result()",
                                   job_id=self.id, state=status.state, provider=self.provider, model=self._model.id)
-        io = JobIO(self._services, self._provider, self._model)
+        io = self._io()
         data, mime = self._api.content(io, self.provider_id, status)
         seconds = self._ref.extra.get("s") or _reported_seconds(status.raw)
         size = self._ref.extra.get("z")
@@ -149,7 +129,7 @@ class VideoJob:
     def _poll(self) -> PartStatus:
         if self._last is not None and self._last.finished:
             return self._last
-        self._last = self._api.poll(JobIO(self._services, self._provider, self._model), self.provider_id)
+        self._last = self._api.poll(self._io(), self.provider_id)
         return self._last
 
     def _cost(self, seconds: float | None, size: str | None) -> float | None:
