@@ -130,11 +130,19 @@ class ClientCredentialsAuth(AuthBase):
     def _fetch(self) -> tuple[str, float]:
         started = self.clock()
         try:
+            # No redirects: requests resends the form (the client secret in it) to the new host on a 307 or 308
             response = self._session.post(self.token_url, data=self._form, timeout=self.timeout,
-                                          headers={"Accept": "application/json"})
+                                          headers={"Accept": "application/json"}, allow_redirects=False)
         except requests.RequestException as exc:
             raise _translate.from_transport_error(exc, provider=self.provider, model=None, url=self.token_url) from exc
         with response:
+            if 300 <= response.status_code < 400:
+                target = safe_url(response.headers.get("location", "")) or "elsewhere"
+                raise errors.InvalidRequestError(
+                    f"the token endpoint {safe_url(self.token_url)} of {self.provider} answered "
+                    f"{response.status_code}, a redirect to {target}: pepperpy does not follow redirects (they would "
+                    f"carry the client secret to another host); set its auth_url to the final address",
+                    provider=self.provider, status_code=response.status_code)
             if response.status_code >= 400:
                 raise self._refused(response)
             try:

@@ -279,11 +279,16 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
 
 
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
-                         streaming: bool = False, secrets: Sequence[str] = ()) -> ProviderError:
-    """Build the typed error for a requests/urllib3 exception (never includes headers or query strings)."""
+                         streaming: bool = False, secrets: Sequence[str] = (), proxy: str | None = None
+                         ) -> ProviderError:
+    """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
+    ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed)."""
+    import urllib.parse
+
     import requests  # already imported by the transport; local to keep this module light
 
-    reason = redact(_root_reason(exc), secrets)
+    proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
+    reason = redact(_root_reason(exc), (*secrets, proxy_password) if proxy_password else secrets)
     where = f"{provider} at {safe_url(url)}" if url else provider
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
         return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
@@ -293,7 +298,14 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
             reason = "the connection closed before the answer was complete"
         return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
     retryable = not isinstance(exc, requests.exceptions.SSLError)
-    return ProviderConnectionError(f"could not reach {where}: {reason}", provider=provider, model=model,
+    hint = ""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        where += f" through the proxy {safe_url(proxy)}" if proxy else " through a proxy"
+        hint = "; check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for the hosts to reach directly"
+    elif not retryable and "certificate verify failed" in reason.lower():
+        hint = ("; if a company proxy or a private CA signs this server's certificate, set REQUESTS_CA_BUNDLE to a "
+                "PEM file holding that CA")
+    return ProviderConnectionError(f"could not reach {where}: {reason}{hint}", provider=provider, model=model,
                                    retryable=retryable)
 
 

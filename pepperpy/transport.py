@@ -91,7 +91,7 @@ class Transport:
         # Environment proxies and CA bundles are read once here, not on every call (trust_env costs a
         # netrc lookup and several getenv calls per request).
         session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        bundle = _environ_ca_bundle()
+        bundle = _environ_ca_bundle(self.base_url)
         if bundle:
             session.verify = bundle
         session.trust_env = False
@@ -234,8 +234,9 @@ class Transport:
         except requests.RequestException as exc:
             if scope is not None and scope.cancelled:  # the scope shut this request's socket down
                 raise _cancel.Cancelled from exc
+            proxy = requests.utils.select_proxy(url, options.get("proxies") or session.proxies)
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
-                                              secrets=self._secrets) from exc
+                                                  secrets=self._secrets, proxy=proxy) from exc
 
     def _failure(self, response: requests.Response, model: str | None, url: str) -> errors.ProviderError:
         try:  # a streamed answer (a download) is read only so far: an error page may be anything
@@ -360,10 +361,22 @@ _SETUP_ERRORS = (requests.exceptions.MissingSchema, requests.exceptions.InvalidS
                  requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader)
 
 
-def _environ_ca_bundle() -> str | None:
+def _environ_ca_bundle(base_url: str) -> str | None:
+    """The CA bundle requests would take from the environment. For an https provider, ConfigurationError when
+    that path does not exist (requests would raise a bare OSError on every call); plain http needs none."""
     import os
 
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value:
+            if not os.path.exists(value):
+                if not base_url.lower().startswith("https://"):
+                    return None
+                raise errors.ConfigurationError(
+                    f"{name}={value!r} does not exist; point it at a PEM file (or a folder) of the CA certificates "
+                    f"to trust, such as your company's bundle, or unset it to use the certifi bundle")
+            return value
+    return None
 
 
 # --------------------------------------------------------------------------- stream readers

@@ -161,6 +161,20 @@ def test_missing_credentials_name_the_variables(creds: None, monkeypatch: pytest
 
 
 @responses.activate
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirected_token_request_is_not_followed(client: pepperpy.Client, status: int) -> None:
+    # requests would resend the form, client secret included, to the new host on a 307 or 308
+    add_token(status=status, headers={"location": "https://idm.example.net/steal?x=1"}, body=b"")
+    responses.post("https://idm.example.net/steal", json=TOKEN)
+    with pytest.raises(pepperpy.InvalidRequestError) as info:
+        client.complete("hi", model=MODEL)
+    assert "a redirect to https://idm.example.net/steal: pepperpy does not follow redirects" in str(info.value)
+    assert [call.request.url for call in responses.calls] == [TOKEN_URL]
+    assert info.value.status_code == status and "auth_url" in str(info.value)
+    assert_secret_hidden(info.value)
+
+
+@responses.activate
 @pytest.mark.parametrize("status", [400, 401])
 def test_refused_credentials(client: pepperpy.Client, status: int) -> None:
     add_token(status=status, json={"error": "invalid_client", "error_description": f"bad secret {SECRET}"})
