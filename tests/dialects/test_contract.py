@@ -6,12 +6,15 @@ in that provider's native wire format.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import pepperpy
+from pepperpy.catalog_files import SCHEMA_PATH
+from pepperpy.dialects import base
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 from tests.conftest import LOCAL_MODELS, write_provider
 
@@ -19,6 +22,14 @@ DIALECTS = ["openai", "anthropic", "gemini", "ollama", "stackspot"]
 EMBEDS = {"openai", "gemini", "ollama"}
 STACKSPOT_ENV = {"STACKSPOT_CLIENT_ID": "contract-client", "STACKSPOT_CLIENT_SECRET": "contract-secret-123456",
                  "STACKSPOT_REALM": "contract"}
+
+
+def test_the_contract_covers_every_dialect() -> None:
+    """A dialect added to pepperpy (docs/contributing-a-provider.md) is added here too, and catalog files may name
+    it: the three lists agree."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert DIALECTS == list(base.DIALECTS) == schema["properties"]["dialect"]["enum"]
+    assert {name for name in DIALECTS if base.get_dialect(name).supports_embeddings} == EMBEDS
 
 
 @pytest.fixture(params=DIALECTS)
