@@ -48,7 +48,12 @@ class SharedGuard:
         ticket = breaker.verdict(reply, model) if breaker is not None else None
         wait = float(reply[5])
         if wait > 0 and limiter is not None:
-            limiter.wait(0, wait, model, deadline)
+            try:
+                limiter.wait(0, wait, model, deadline)
+            except BaseException:  # interrupted before sending: a trial must not hold every worker off
+                if ticket is not None and breaker is not None:
+                    breaker.release(ticket)
+                raise
         return ticket
 
     def succeeded(self, ticket: Ticket | None) -> None:

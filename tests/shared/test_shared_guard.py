@@ -96,3 +96,27 @@ def test_redis_down_uses_the_local_breaker_and_limiter(own_redis: RedisServer, n
         g.failed(SERVER_DOWN, tk)
     with pytest.raises(pepperpy.CircuitOpenError):
         g.enter(0, "m", None)
+
+
+def test_a_trial_interrupted_while_waiting_for_its_slot_is_released(redis_server: RedisServer,
+                                                                    namespace: str) -> None:
+    # The trial is admitted in the same script that reserves its slot; a caller interrupted while it sleeps
+    # until that slot (Ctrl-C, a cancelled task) must not leave every worker refused until the lease runs out.
+    t = Time()
+    g = guard(redis_server.url, namespace, t, rpm=6, max_wait=15)
+    for _ in range(2):
+        g.failed(SERVER_DOWN, g.enter(0, "m", None))
+    t.now += 30
+    guard(redis_server.url, namespace, t, breaker=False, rpm=6, max_wait=15).enter(0, "m", None)  # the free slot
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    assert g.limiter is not None
+    g.limiter._sleep = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        g.enter(0, "m", None)  # admitted as the trial, then interrupted before its slot was due
+    g.limiter._sleep = t.sleep
+    t.now += 10
+    trial = g.enter(0, "m", None)
+    assert trial is not None and trial.trial > 0  # not "busy" for the rest of the 30 s lease
