@@ -22,9 +22,17 @@ local function now_of(arg)
   local t = redis.call('TIME')
   return tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
+-- A stored value that is not a finite number (another app's, a hand edit) reads as the default: a shared
+-- Redis is a trust boundary, and a garbled field must not break a call nor a script.
 local function num(value, default)
-  if value then return tonumber(value) end
-  return default
+  local n = tonumber(value)
+  if n == nil or n ~= n or n == math.huge or n == -math.huge then return default end
+  return n
+end
+local function incr(key, field, by)
+  local n = num(redis.call('HGET', key, field), 0) + by
+  redis.call('HSET', key, field, tostring(n))
+  return n
 end
 """
 
@@ -32,9 +40,14 @@ end
 # gen (how many times it opened: outcomes of calls admitted earlier are stale), trial (id of the latest trial
 # call), lease (time until which that trial is in flight; after it, the next call is a trial).
 _BREAKER = """
+local function state_of(value)
+  if value == 'open' or value == 'half-open' then return value end
+  return 'closed'
+end
+
 local function breaker_admit(key, now, reset)
   local b = redis.call('HMGET', key, 'state', 'failures', 'opened', 'gen', 'lease')
-  local state = b[1] or 'closed'
+  local state = state_of(b[1])
   local gen = num(b[4], 0)
   if state == 'closed' then return {'closed', gen, num(b[2], 0), 0, '0'} end
   if state == 'open' then
@@ -44,14 +57,14 @@ local function breaker_admit(key, now, reset)
   end
   local lease = num(b[5], 0)
   if lease > now then return {'busy', gen, 0, 0, tostring(lease - now)} end
-  local trial = redis.call('HINCRBY', key, 'trial', 1)
+  local trial = incr(key, 'trial', 1)
   redis.call('HSET', key, 'lease', tostring(now + reset))
   return {'trial', gen, 0, trial, '0'}
 end
 
 local function breaker_record(key, now, outcome, trial, gen, fail_max)
   local b = redis.call('HMGET', key, 'state', 'gen', 'trial')
-  local state = b[1] or 'closed'
+  local state = state_of(b[1])
   if trial > 0 then
     if state ~= 'half-open' or num(b[3], 0) ~= trial then return 'stale' end
     if outcome == 'release' then
@@ -63,7 +76,7 @@ local function breaker_record(key, now, outcome, trial, gen, fail_max)
       return 'closed'
     end
     redis.call('HSET', key, 'state', 'open', 'opened', tostring(now), 'lease', '0')
-    redis.call('HINCRBY', key, 'gen', 1)
+    incr(key, 'gen', 1)
     return 'open'
   end
   if state ~= 'closed' or num(b[2], 0) ~= gen then return 'stale' end
@@ -71,10 +84,10 @@ local function breaker_record(key, now, outcome, trial, gen, fail_max)
     redis.call('HSET', key, 'failures', '0')
     return ''
   end
-  local failures = redis.call('HINCRBY', key, 'failures', 1)
+  local failures = incr(key, 'failures', 1)
   if failures >= fail_max then
     redis.call('HSET', key, 'state', 'open', 'opened', tostring(now))
-    redis.call('HINCRBY', key, 'gen', 1)
+    incr(key, 'gen', 1)
     return 'open'
   end
   return ''
@@ -82,7 +95,7 @@ end
 
 local function breaker_peek(key, now, reset)
   local b = redis.call('HMGET', key, 'state', 'failures', 'opened')
-  local state = b[1] or 'closed'
+  local state = state_of(b[1])
   if state == 'open' and num(b[3], 0) + reset - now <= 0 then state = 'half-open' end
   return {state, num(b[2], 0)}
 end
@@ -93,7 +106,7 @@ end
 _LIMITER = """
 local function limit_take(key, now, rr, rc, tr, tc, cost, max_wait, left, settle)
   local v = redis.call('HMGET', key, 'req', 'tok', 'stamp')
-  if settle ~= 0 and v[2] then v[2] = tostring(math.min(tc, tonumber(v[2]) + settle)) end
+  if settle ~= 0 and v[2] then v[2] = tostring(math.min(tc, num(v[2], tc) + settle)) end
   local elapsed = math.max(0, now - num(v[3], now))
   local wait, req, tok = 0, 0, 0
   if rr > 0 then
@@ -124,7 +137,7 @@ end
 local function limit_settle(key, tc, delta)
   local tok = redis.call('HGET', key, 'tok')
   if not tok then return 0 end
-  redis.call('HSET', key, 'tok', tostring(math.min(tc, tonumber(tok) + delta)))
+  redis.call('HSET', key, 'tok', tostring(math.min(tc, num(tok, tc) + delta)))
   return 1
 end
 """
@@ -136,9 +149,9 @@ local function cache_get(entry, index, stats, now, member)
   local value = redis.call('GET', entry)
   if value then
     redis.call('ZADD', index, 'XX', now, member)
-    redis.call('HINCRBY', stats, 'hits', 1)
+    incr(stats, 'hits', 1)
   else
-    redis.call('HINCRBY', stats, 'misses', 1)
+    incr(stats, 'misses', 1)
   end
   return value
 end
@@ -202,7 +215,7 @@ local breaker = ARGV[2] == '1'
 local reset = tonumber(ARGV[3])
 if breaker then
   local b = redis.call('HMGET', KEYS[1], 'state', 'opened', 'gen', 'lease')
-  local state = b[1] or 'closed'
+  local state = state_of(b[1])
   if state == 'open' and num(b[2], 0) + reset - now > 0 then
     return {'open', num(b[3], 0), 0, 0, tostring(num(b[2], 0) + reset - now), '0'}
   end
@@ -242,8 +255,8 @@ CACHE_DROP = Script("cache_drop", _PRELUDE + """
 -- an entry that did not decode: gone, and its hit counted as the miss it was
 if redis.call('DEL', KEYS[1]) == 1 then
   redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('HINCRBY', KEYS[3], 'hits', -1)
-  redis.call('HINCRBY', KEYS[3], 'misses', 1)
+  incr(KEYS[3], 'hits', -1)
+  incr(KEYS[3], 'misses', 1)
 end
 return 1
 """)

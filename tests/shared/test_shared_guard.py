@@ -120,3 +120,27 @@ def test_a_trial_interrupted_while_waiting_for_its_slot_is_released(redis_server
     t.now += 10
     trial = g.enter(0, "m", None)
     assert trial is not None and trial.trial > 0  # not "busy" for the rest of the 30 s lease
+
+
+@pytest.mark.parametrize("field", ["state", "failures", "opened", "gen", "trial", "lease"])
+def test_garbage_in_the_breaker_never_breaks_a_call(redis_server: RedisServer, namespace: str, redis_client: Any,
+                                                    field: str) -> None:
+    # A shared Redis is a trust boundary (another app, another version, a hand edit): a value that is not what
+    # the scripts wrote reads as its default, and the breaker keeps working from there.
+    t = Time()
+    g = guard(redis_server.url, namespace, t, rpm=6000, max_wait=15)
+    g.succeeded(g.enter(0, "m", None))
+    redis_client.hset(f"{namespace}:breaker:p", field, "garbage")
+    redis_client.hset(f"{namespace}:limit:p", mapping={"req": "x", "tok": "nan", "stamp": "inf"})
+    for _ in range(2):  # fail_max=2: counted from a clean start
+        ticket = g.enter(0, "m", None)
+        assert ticket is not None and ticket.shared
+        g.failed(SERVER_DOWN, ticket)
+    assert g.breaker is not None and g.breaker.state == "open"
+    with pytest.raises(pepperpy.CircuitOpenError):
+        g.enter(0, "m", None)
+    t.now += 30
+    trial = g.enter(0, "m", None)
+    assert trial is not None and trial.trial > 0 and trial.shared
+    g.succeeded(trial)
+    assert g.breaker.state == "closed"
