@@ -7,7 +7,8 @@ Client's, one chat request) and the tools until the model answers in text or ``m
 What the model gets back for each call, as the ``role: tool`` message's content:
 
 - the function's return value, as text (strings as they are, anything else as JSON);
-- when the arguments fail the tool's schema: the errors with their JSON paths (the function is not called);
+- when the arguments fail the tool's schema, or cannot become its parameter types: the errors with their JSON
+  paths (the function is not called, whatever ``raise_tool_errors`` says);
 - when the function raises: ``"<ExceptionType>: <message>"``, so the model can recover, unless
   ``raise_tool_errors=True``, which lets the exception out of ``run``;
 - for a tool name that does not exist: the names that do.
@@ -128,13 +129,18 @@ class ToolSet:
             return ToolStep(call.name, arguments, error=f"the arguments are not valid JSON: {arguments['_raw']!r}; "
                             f"call {call.name} again with a JSON object", id=call.id)
         problems = schema_errors(dict(arguments), tool.parameters)
+        if not problems:
+            try:
+                converted = _python_arguments(tool.fn, arguments)
+            except _UnconvertibleError as exc:  # a value the schema let through that the type refuses
+                problems = [(f"$.{exc.name}", exc.reason)]
         if problems:
             listed = "; ".join(f"{path}: {message}" for path, message in problems)
             return ToolStep(call.name, arguments, error=f"invalid arguments for {call.name}: {listed}. Call it "
                             f"again with arguments that match its schema", id=call.id)
         start = time.perf_counter()
         try:
-            result = tool.fn(**_python_arguments(tool.fn, arguments))
+            result = tool.fn(**converted)
         except Exception as exc:
             if raise_tool_errors:
                 raise
@@ -143,11 +149,24 @@ class ToolSet:
         return ToolStep(call.name, arguments, result=result, seconds=time.perf_counter() - start, id=call.id)
 
 
+class _UnconvertibleError(Exception):
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name, reason)
+        self.name, self.reason = name, reason
+
+
 def _python_arguments(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON arguments as the function's parameter types (dataclasses, enums, datetimes...)."""
+    """JSON arguments as the function's parameter types (dataclasses, enums, datetimes...); _UnconvertibleError
+    when a value passed the schema but its type refuses it (a date-time jsonschema could not check, a
+    dataclass's ``__post_init__``)."""
     hints = typing.get_type_hints(unwrap(fn), include_extras=True)
-    return {name: _convert.to_target(hints[name], value) if name in hints else value
-            for name, value in arguments.items()}
+    converted: dict[str, Any] = {}
+    for name, value in arguments.items():
+        try:
+            converted[name] = _convert.to_target(hints[name], value) if name in hints else value
+        except (TypeError, ValueError) as exc:
+            raise _UnconvertibleError(name, f"{type(exc).__name__}: {exc}") from exc
+    return converted
 
 
 def tool_text(value: Any) -> str:

@@ -1,5 +1,6 @@
 """The tool loop without HTTP: a scripted `send` plays the model; the tools are plain Python functions."""
 
+import datetime
 import enum
 import json
 import threading
@@ -144,6 +145,40 @@ def test_arguments_become_the_parameter_types() -> None:
                     answer("sunny"))
     run_loop(script, [{"role": "user", "content": "x"}], ToolSet.of([forecast]))
     assert seen == [(Place("Oslo", "NO"), Unit.F)]
+
+
+def test_arguments_that_cannot_become_the_parameter_types_are_reported_even_with_raise_tool_errors() -> None:
+    # "next tuesday" passes the schema where jsonschema cannot check date-time (no rfc3339 checker installed),
+    # and a dataclass may refuse a value in __post_init__: the model's arguments are wrong, the tool is not
+    # called, and the model is told so, even with raise_tool_errors (which is about the tool's own errors).
+    @dataclass
+    class Span:
+        first: int
+        last: int
+
+        def __post_init__(self) -> None:
+            if self.first > self.last:
+                raise ValueError("first must not be after last")
+
+    called: list[Any] = []
+
+    def remind(at: datetime.datetime, span: Span) -> str:
+        called.append((at, span))
+        return "set"
+
+    remind.__annotations__.update(at=datetime.datetime, span=Span)
+    at = "2026-01-02T10:00:00"
+    script = Script(answer("", ToolCall("c1", "remind", {"at": "next tuesday", "span": {"first": 1, "last": 2}})),
+                    answer("", ToolCall("c2", "remind", {"at": at, "span": {"first": 5, "last": 1}})),
+                    answer("", ToolCall("c3", "remind", {"at": at, "span": {"first": 1, "last": 2}})),
+                    answer("done"))
+    result = run_loop(script, [{"role": "user", "content": "x"}], ToolSet.of([remind]), raise_tool_errors=True)
+    assert called == [(datetime.datetime(2026, 1, 2, 10), Span(1, 2))]
+    first, second = result.steps[0].error, result.steps[1].error
+    assert first is not None and first.startswith("invalid arguments for remind: ")
+    assert "next tuesday" in first and first.endswith("Call it again with arguments that match its schema")
+    assert second is not None and "first must not be after last" in second
+    assert script.requests[1][-1]["content"] == first and result.steps[2].result == "set"
 
 
 def test_max_turns_raises_with_the_transcript_and_runs_no_call_past_the_limit() -> None:
