@@ -2,7 +2,9 @@
 
 - ``responses`` (OpenAI): ``POST /responses/input_tokens`` takes a Responses API body, not a chat one, so the
   chat messages and tools are converted: system turns become ``instructions``, tool calls ``function_call``
-  items and tool results ``function_call_output`` items. Answer: ``{"input_tokens": N}``.
+  items and tool results ``function_call_output`` items, tools the flat shape with ``strict`` stated (a
+  required key there; chat tools are not strict unless they say so), ``response_format`` ``text.format``.
+  Answer: ``{"input_tokens": N}``.
 - ``llamacpp`` (llama.cpp server): ``POST /apply-template`` renders the messages with the model's chat
   template (``{"prompt": ...}``), then ``POST /tokenize`` counts that text (``{"tokens": [...]}``). Both live at
   the server's root, not under ``/v1``. Tools are not part of the template, so a prompt with tools is estimated.
@@ -72,7 +74,20 @@ def responses_body(model: str, messages: Sequence[Message], params: Mapping[str,
     tools = [_tool(t) for t in params.get("tools") or ()]
     if tools:
         body["tools"] = tools
+    text_format = _text_format(params.get("response_format"))
+    if text_format is not None:
+        body["text"] = {"format": text_format}
     return body
+
+
+def _text_format(response_format: Any) -> dict[str, Any] | None:
+    """Chat's ``response_format`` as the Responses API's ``text.format`` (flat: no ``json_schema`` wrapper)."""
+    if not isinstance(response_format, Mapping):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema" and isinstance(response_format.get("json_schema"), Mapping):
+        return {"type": "json_schema", **response_format["json_schema"]}
+    return {"type": "json_object"} if kind == "json_object" else None
 
 
 def _parts(content: Any, role: Any) -> Any:
@@ -91,6 +106,6 @@ def _parts(content: Any, role: Any) -> Any:
 def _tool(tool: Mapping[str, Any]) -> Mapping[str, Any]:
     """A chat tool ``{type: function, function: {...}}`` in the Responses API's flat shape."""
     function = tool.get("function")
-    if tool.get("type") == "function" and isinstance(function, Mapping):
-        return {"type": "function", **function}
+    if tool.get("type") == "function" and isinstance(function, Mapping):  # chat tools are not strict by default
+        return {"type": "function", **function, "strict": bool(function.get("strict"))}
     return tool

@@ -157,5 +157,20 @@ def test_chat_messages_as_a_responses_body() -> None:
             {"type": "function_call_output", "call_id": "c1", "output": "a cat"},
             {"role": "assistant", "content": "A cat."},
         ],
-        "tools": [{"type": "function", "name": "look", "parameters": {"type": "object"}}],
+        "tools": [{"type": "function", "name": "look", "parameters": {"type": "object"}, "strict": False}],
     }
+
+
+def test_a_responses_count_carries_the_response_format_and_the_tools_as_the_chat_sent_them() -> None:
+    # The count must see what the chat request sends: the schema goes in text.format (the Responses API's
+    # flat shape), and tools keep Chat Completions' default, non-strict (strict is a required key of a
+    # Responses function tool; openai-python converts a chat tool with strict False likewise).
+    tool = {"type": "function", "function": {"name": "look", "parameters": {"type": "object"}}}
+    body = responses_body("gpt", USER, {"response_format": FORMAT, "tools": [tool]})
+    assert body["text"] == {"format": {"type": "json_schema", **FORMAT["json_schema"]}}
+    assert body["tools"] == [{"type": "function", "name": "look", "parameters": {"type": "object"}, "strict": False}]
+    strict_tool = {"type": "function", "function": {"name": "look", "parameters": {"type": "object"}, "strict": True}}
+    assert responses_body("gpt", USER, {"tools": [strict_tool]})["tools"][0]["strict"] is True
+    assert responses_body("gpt", USER, {"response_format": {"type": "json_object"}})["text"] == {
+        "format": {"type": "json_object"}}
+    assert "text" not in responses_body("gpt", USER, {"response_format": {"type": "text"}})
