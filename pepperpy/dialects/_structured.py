@@ -6,7 +6,9 @@ anthropic-sdk-python's ``transform_schema`` does: what is not supported moves in
 the model still reads it (pepperpy validates the answer against the full schema afterwards).
 
 Models without a JSON answer mode but with tools get the schema as a forced tool, `ANSWER_TOOL`: its input is
-the answer, which the dialect hands back as the text.
+the answer, which the dialect hands back as the text. So does a schema with free-form objects (``dict[str, X]``,
+a bare ``object``; `has_free_form_object`), which ``additionalProperties: false`` would turn into "always
+``{}``": a tool's input schema is not restricted that way.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from ..types import ModelSpec, ProviderSpec
 
-__all__ = ["ANSWER_TOOL", "ANSWER_TOOL_DESCRIPTION", "answer_tool", "answers_with_tool", "anthropic_schema"]
+__all__ = ["ANSWER_TOOL", "ANSWER_TOOL_DESCRIPTION", "answer_tool", "answers_with_tool", "anthropic_schema",
+           "has_free_form_object"]
 
 ANSWER_TOOL = "json_answer"
 ANSWER_TOOL_DESCRIPTION = "Give your answer with this tool: its input is the whole answer, as the schema says."
@@ -87,3 +90,24 @@ def answers_with_tool(provider: ProviderSpec, model: ModelSpec) -> bool:
     if option is not None:
         return bool(option == "tool")
     return "tools" in model.capabilities and "json_output" not in model.capabilities
+
+
+def has_free_form_object(schema: Any, depth: int = 0) -> bool:
+    """Whether an object in ``schema`` takes keys it does not list: ``additionalProperties`` other than false,
+    or no ``properties`` at all. (Listed properties with ``additionalProperties`` left out are not free-form:
+    closing such an object keeps everything the schema describes.)"""
+    if not isinstance(schema, Mapping) or depth > 64:
+        return False
+    kinds = schema.get("type")
+    extra = schema.get("additionalProperties")
+    if (kinds == "object" or (isinstance(kinds, list) and "object" in kinds) or "additionalProperties" in schema) \
+            and (extra not in (None, False) or (extra is None and not schema.get("properties"))):
+        return True
+    subs: list[Any] = [schema.get("items"), extra]
+    for key in ("properties", "$defs", "definitions"):
+        if isinstance(schema.get(key), Mapping):
+            subs.extend(schema[key].values())
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if isinstance(schema.get(key), list):
+            subs.extend(schema[key])
+    return any(has_free_form_object(sub, depth + 1) for sub in subs)

@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
-from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema
+from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema, has_free_form_object
 from .base import (
     COMMON_PARAMS,
     Dialect,
@@ -160,6 +160,19 @@ def convert_response_format(response_format: Any) -> dict[str, Any] | None:
         "'additionalProperties': False on every object", param="response_format", value=response_format)
 
 
+def _free_form_schema(params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The schema of a ``response_format`` with free-form objects, when a forced answer tool can carry it: an
+    object at the root, and no extended thinking (which refuses a forced tool_choice)."""
+    response_format = params.get("response_format")
+    schema = (response_format.get("json_schema") or {}).get("schema") if isinstance(response_format, Mapping) else None
+    thinking = params.get("thinking")
+    if not isinstance(schema, Mapping) or schema.get("type") != "object" or not has_free_form_object(schema):
+        return None
+    if isinstance(thinking, Mapping) and thinking.get("type", "disabled") != "disabled":
+        return None
+    return schema
+
+
 class AnthropicStreamParser(StreamParser):
     """Named events: message_start (input usage), content_block_* (text, thinking, tool input), message_delta
     (stop_reason, cumulative output usage), message_stop (the terminator), ping, error.
@@ -280,8 +293,12 @@ class AnthropicDialect(Dialect):
             else:
                 body[key] = value
         output_format = convert_response_format(params.get("response_format"))
+        free_form = _free_form_schema(params) if output_format is not None and "tools" not in body else None
         if output_format is not None and answers_with_tool(provider, model):
             body["tools"] = [*body.get("tools", ()), answer_tool(output_format["schema"])]
+            body["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
+        elif free_form is not None:  # the format would empty its free-form objects; the tool takes them as they are
+            body["tools"] = [answer_tool(free_form)]
             body["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
         elif output_format is not None:  # merged with an output_config passed as is (effort)
             body["output_config"] = {**(body.get("output_config") or {}), "format": output_format}

@@ -174,3 +174,29 @@ def test_a_responses_count_carries_the_response_format_and_the_tools_as_the_chat
     assert responses_body("gpt", USER, {"response_format": {"type": "json_object"}})["text"] == {
         "format": {"type": "json_object"}}
     assert "text" not in responses_body("gpt", USER, {"response_format": {"type": "text"}})
+
+
+def test_anthropic_answers_a_schema_with_free_form_objects_through_the_tool_not_an_emptied_format() -> None:
+    # output_config.format wants additionalProperties: false on every object, so dict[str, int] would become
+    # "always {}": the answer would validate and silently lose its data. The forced answer tool takes the
+    # schema as it is (a tool's input_schema is not restricted that way).
+    by_name = {"type": "object", "additionalProperties": {"type": "integer"}}
+    properties = {"name": {"type": "string"}, "scores": by_name, "extra": {"type": "object"}}
+    scores = {"type": "object", "properties": properties,
+              "required": ["name", "scores"], "additionalProperties": False}
+    fmt = ResponseFormat.of(scores).wire()  # type: ignore[union-attr]
+    provider, model = spec("anthropic", "tools", "json_output")
+    body = anthropic.DIALECT.build_chat(provider, model, USER, {"response_format": fmt}, stream=False).json
+    assert "output_config" not in body
+    assert body["tools"] == [{"name": ANSWER_TOOL, "description": body["tools"][0]["description"],
+                              "input_schema": scores}]
+    assert body["tool_choice"] == {"type": "tool", "name": ANSWER_TOOL}
+    # Where a forced tool cannot go (the caller's own tools, extended thinking), the format stays as before.
+    weather = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
+    for extra in ({"tools": [weather]}, {"thinking": {"type": "enabled", "budget_tokens": 1024}}):
+        body = anthropic.DIALECT.build_chat(provider, model, USER, {"response_format": fmt, **extra},
+                                            stream=False).json
+        assert body["output_config"]["format"]["schema"] == anthropic_schema(scores)
+    # Objects with their properties listed are not free-form: the format as before.
+    body = anthropic.DIALECT.build_chat(provider, model, USER, {"response_format": FORMAT}, stream=False).json
+    assert "output_config" in body and "tools" not in body
