@@ -36,7 +36,8 @@ def redact_any(value: Any, secrets: Sequence[str]) -> Any:
     return value
 
 
-_USER_INFO = re.compile(r"^([A-Za-z][\w+.-]*://)?[^/@\s]*@")
+# user info ends at the LAST "@" before the path, as urllib and redis-py read it ("p@ss" is one password)
+_USER_INFO = re.compile(r"^([A-Za-z][\w+.-]*://)?[^/?#]*@")
 
 
 def safe_url(url: str) -> str:

@@ -87,7 +87,10 @@ class SharedState:
                                          f"(e.g. redis://localhost:6379/0)")
             self._url = url
             self.location = safe_url(url)
-            password = urlsplit(url).password
+            try:
+                password = urlsplit(url).password
+            except ValueError as exc:  # "Invalid IPv6 URL", a port that is not a number
+                raise ConfigurationError(f"shared_state={self.location!r} is not a usable Redis URL: {exc}") from None
             if password:
                 self._secrets = tuple({password, unquote(password)})
         elif callable(getattr(target, "evalsha", None)):

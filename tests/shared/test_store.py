@@ -46,6 +46,21 @@ def test_a_bad_url_names_no_password() -> None:
     assert "hunter2secret" not in str(info.value) and "***" in str(info.value)
 
 
+@pytest.mark.parametrize("url", ["redis://:hunter2@secret@localhost:1/0", "redis://u:hunter2 secret@localhost:1/0",
+                                 "rediss://:hunter2secret@[::1:6379/0"])
+def test_a_password_with_an_at_sign_or_a_space_is_never_shown(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    # redis-py splits user info at the last "@" (as urllib does): "hunter2@secret" is one password, and all of it
+    # must stay hidden; a URL urllib cannot split is a ConfigurationError, not a bare ValueError.
+    try:
+        state = SharedState(url, timeout=TIMEOUT, probe_interval=60)
+    except pepperpy.ConfigurationError as exc:
+        shown = str(exc)
+    else:
+        state.run(PING, (), ())  # nothing listens on port 1 / 6379 here: one warning naming the location
+        shown = f"{state!r} {state.location} " + " ".join(r.getMessage() for r in caplog.records)
+    assert "hunter2" not in shown and "secret" not in shown and "***" in shown
+
+
 def test_runs_scripts_and_loads_them_again_after_a_flush(redis_server: RedisServer, redis_client: Any,
                                                           namespace: str) -> None:
     state = SharedState(redis_server.url, namespace=namespace, timeout=TIMEOUT)
