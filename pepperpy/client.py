@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import BaseAdapter
 
+from . import _client_options as _options
 from . import errors
 from ._aio_stream import BackgroundLoop
 from ._apipeline import AsyncPipeline
@@ -30,7 +31,7 @@ from ._runtimes import Runtimes, Timeout
 from .budget import Budget
 from .cache import CacheInfo
 from .catalog import Catalog
-from .config import DEFAULT_ENV_FILE, SHARED_STATE_ENV, Settings
+from .config import DEFAULT_ENV_FILE, Settings
 from .dialects.base import get_dialect
 from .events import EventName
 from .pipeline import Pipeline, Prepared
@@ -79,87 +80,6 @@ _METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesi
             "video": "generate_video"}
 
 
-def _check_fallbacks(fallbacks: object) -> None:
-    if isinstance(fallbacks, str) or not isinstance(fallbacks, (list, tuple)):
-        raise errors.ValidationError(f"fallbacks takes a list of model names, e.g. [{fallbacks!r}], not "
-                                     f"{type(fallbacks).__name__}", param="fallbacks", value=fallbacks)
-
-
-def _retry_policy(policy: RetryPolicy | None, **flat: float | None) -> RetryPolicy:
-    """The one retry policy: ``retry_policy=`` as given, or one built from the flat options, never a mix (a
-    flat option would silently override what the object says)."""
-    given = {name: value for name, value in flat.items() if value is not None}
-    if policy is None:
-        return RetryPolicy(**given)  # type: ignore[arg-type]
-    if not isinstance(policy, RetryPolicy):
-        raise errors.ConfigurationError(f"retry_policy takes a pepperpy.RetryPolicy, not {type(policy).__name__}")
-    if given:
-        names = ", ".join(f"{name}={value!r}" for name, value in given.items())
-        raise errors.ConfigurationError(
-            f"Client({names}) and retry_policy= both set the retry policy; say each setting once: "
-            f"RetryPolicy({names}, ...) alone, or the flat option{'s' if len(given) > 1 else ''} without "
-            f"retry_policy=")
-    return policy
-
-
-def _shared_state(option: Any, namespace: str | None, settings: Settings) -> Any:
-    """``Client(shared_state=...)``, else ``PEPPERPY_SHARED_STATE``; None (off) without either, or with False."""
-    if option is None:
-        option = settings.get(SHARED_STATE_ENV)
-    if option is None or option is False:
-        if namespace is not None:
-            raise errors.ConfigurationError("shared_namespace needs shared_state= (or PEPPERPY_SHARED_STATE)")
-        return None
-    from .shared.store import DEFAULT_NAMESPACE, SharedState
-
-    if isinstance(option, SharedState):
-        if namespace is not None and namespace != option.namespace:
-            raise errors.ConfigurationError(f"shared_namespace={namespace!r} and the SharedState's namespace "
-                                            f"{option.namespace!r} differ: give it once")
-        return option
-    return SharedState(option, namespace=DEFAULT_NAMESPACE if namespace is None else namespace)
-
-
-def _check_timeout(timeout: Timeout | None) -> Timeout | None:
-    values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if timeout is not None and (len(values) not in (1, 2) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)):
-        raise errors.ConfigurationError(f"timeout must be a number of seconds > 0 or a (connect, read) pair of "
-                                        f"them, not {timeout!r}")
-    return timeout
-
-
-# Options other libraries' clients take, and what to write here instead
-_FOREIGN_OPTIONS = {
-    "api_key": "a Client serves every provider: pass api_keys={'openai': ...} (one key per provider), or set the "
-               "provider's variable (OPENAI_API_KEY, ...)",
-    "base_url": "set it per provider: providers={'openai': {'base_url': ...}}",
-    "api_base": "set it per provider: providers={'openai': {'base_url': ...}}",
-    "headers": "set them per provider: providers={'openai': {'headers': {...}}}",
-    "default_headers": "set them per provider: providers={'openai': {'headers': {...}}}",
-    "model": "the model is chosen per call: client.complete(..., model='gpt-4o-mini')",
-    "provider": "the provider comes from the model name: client.complete(..., model='openai/gpt-4o-mini')",
-}
-
-
-def _check_options(cls: Any, options: Mapping[str, Any]) -> None:
-    import difflib
-    import inspect
-
-    parameters = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return  # a subclass that takes options of its own
-    known = [name for name in parameters if name != "self"]
-    for name in options:
-        if name in parameters:
-            continue
-        if name in _FOREIGN_OPTIONS:
-            raise errors.ConfigurationError(f"Client has no option {name}=: {_FOREIGN_OPTIONS[name]}")
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-        hint = f"did you mean {close[0]}=?" if close else f"its options are {', '.join(sorted(known))}"
-        raise errors.ConfigurationError(f"Client has no option {name}=; {hint}")
-
-
 class Client(MediaClientMixin, AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
@@ -199,7 +119,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         # Runs before __init__ sees the options: a misspelt or foreign one (api_key=) gets a message that says
         # what to write instead of Python's bare "unexpected keyword argument"
         if options:
-            _check_options(cls, options)
+            _options.check_options(cls, options)
         return super().__new__(cls)
 
     def __init__(self, catalog: CatalogPaths = None, *, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
@@ -216,13 +136,13 @@ class Client(MediaClientMixin, AsyncClientMixin):
                  transport: BaseAdapter | None = None, shared_state: Any = None,
                  shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None,
                  strict_models: bool = False) -> None:
-        self.retry_policy = _retry_policy(retry_policy, max_retries=max_retries, max_retry_wait=max_retry_wait,
-                                          total_timeout=total_timeout)
+        self.retry_policy = _options.retry_policy(retry_policy, max_retries=max_retries,
+                                                  max_retry_wait=max_retry_wait, total_timeout=total_timeout)
         budget = Budget.of(budget)
         self.settings = Settings(env_file, api_keys, use_keyring)
         self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
                                   rate_limit_wait=rate_limit_wait, log_content=log_content,
-                                  shared=_shared_state(shared_state, shared_namespace, self.settings))
+                                  shared=_options.shared_state(shared_state, shared_namespace, self.settings))
         for option, given in (("max_concurrency", max_concurrency), ("pool_maxsize", pool_maxsize)):
             if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
                 raise errors.ConfigurationError(f"{option} must be a whole number of at least 1, not {given!r}")
@@ -235,7 +155,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         if providers:
             self.catalog = self.catalog.with_overrides(providers)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
-        timeout = _check_timeout(timeout)
+        timeout = _options.check_timeout(timeout)
         if timeout is None:
             timeout = self.settings.timeout()  # PEPPERPY_TIMEOUT: explicit > environment > the catalog's
         self.max_retries = self.retry_policy.max_retries
@@ -243,7 +163,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
             for name in names or ():  # a misspelt provider here would silently do nothing
                 self.catalog.provider(name.lower() if option == "api_keys" else name)
         for value in (fallbacks or {}).values():
-            _check_fallbacks(value)
+            _options.check_fallbacks(value)
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
         for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
             self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
@@ -270,7 +190,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
 
     @timeout.setter
     def timeout(self, value: Timeout | None) -> None:
-        self._runtimes.timeout = _check_timeout(value)
+        self._runtimes.timeout = _options.check_timeout(value)
 
     @property
     def transport(self) -> BaseAdapter | None:
@@ -618,7 +538,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
             spec = self.catalog.resolve(model)[1]
             fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
         elif fallbacks:
-            _check_fallbacks(fallbacks)
+            _options.check_fallbacks(fallbacks)
             for name in fallbacks:
                 self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
         return (model, *fallbacks) if fallbacks else (model,)
