@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from .budget import Budget
     from .cache import CacheConfig
+    from .catalog_sync import CatalogDiff, ModelChange
     from .client import Client
     from .jobs import BatchJob, JobStatus, Video, VideoJob
     from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 # for programs that only touch it sometimes, such as a CLI or a Django app at startup.
 _LAZY = {
     "Budget": "budget", "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience",
+    "CatalogDiff": "catalog_sync", "ModelChange": "catalog_sync",
     "CacheConfig": "cache",
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
@@ -111,6 +113,7 @@ __all__ = [
     "Budget",
     "BudgetExceededError",
     "CacheConfig",
+    "CatalogDiff",
     "CatalogError",
     "Chunk",
     "CircuitOpenError",
@@ -126,6 +129,7 @@ __all__ = [
     "JobStatus",
     "JobTimeoutError",
     "MaxTurnsError",
+    "ModelChange",
     "ModelNotFoundError",
     "ModelSpec",
     "PepperpyError",

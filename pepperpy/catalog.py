@@ -42,7 +42,7 @@ from .catalog_files import (
 from .errors import CatalogError, ConfigurationError, ModelNotFoundError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
-__all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "packaged_catalog_dir"]
+__all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "model_spec", "packaged_catalog_dir"]
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
 DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
@@ -64,6 +64,11 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
         notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
         voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
         qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None)
+
+
+def model_spec(provider: str, entry: Mapping[str, Any]) -> ModelSpec:
+    """The ModelSpec of one model entry as a catalog file gives it (already validated)."""
+    return _model_spec(provider, entry)
 
 
 def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:

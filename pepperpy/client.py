@@ -31,6 +31,7 @@ from ._runtimes import Runtimes, Timeout
 from .budget import Budget
 from .cache import CacheInfo
 from .catalog import Catalog
+from .catalog_sync import CatalogDiff, require_listing, sync_catalog
 from .config import DEFAULT_ENV_FILE, Settings
 from .dialects.base import get_dialect
 from .events import EventName
@@ -243,6 +244,19 @@ class Client(MediaClientMixin, AsyncClientMixin):
             if self.settings.has_credentials(provider):
                 result.append(spec)
         return result
+
+    def sync_catalog(self, provider: str) -> CatalogDiff:
+        """Ask the provider's own model-listing API what it offers (every page) and compare it with this
+        Client's catalog: ``added`` (the catalog lacks them), ``removed`` (no longer listed), ``changed`` (limits
+        and prices the listing reports differently). ``diff.write(folder)`` writes the new models as a catalog
+        file. ValidationError for a provider without a listing API (StackSpot).
+
+        >>> diff = client.sync_catalog("anthropic")             # doctest: +SKIP
+        >>> print("\n".join(diff.lines()))                      # doctest: +SKIP
+        """
+        spec = self.catalog.provider(provider)
+        require_listing(spec)  # before credentials: StackSpot has nothing to list, whatever its keys
+        return sync_catalog(self._runtimes.get(spec), self.catalog)
 
     # ------------------------------------------------------------------ calls
 

@@ -11,6 +11,7 @@
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
+    pepperpy catalog sync openai --write my-catalog/                # what the provider lists that the catalog lacks
     pepperpy batch submit prompts.jsonl -m claude-haiku-4-5         # a provider batch; prints its id (cli/jobs.py)
     pepperpy video "A red kite" -m veo-3.1-fast-generate-preview -o kite.mp4
 
@@ -36,7 +37,7 @@ from typing import Any, TextIO
 from .. import errors
 from .._redact import redact
 from ..types import Completion
-from .catalog import list_models, list_providers, make_client, validate_catalog
+from .catalog import list_models, list_providers, make_client, sync_catalog, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
 from .media import add_media_commands
@@ -271,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also flag files whose figures were checked more than DAYS days ago (their "
                                "'checked:' date), and files with figures but no such date")
     validate.set_defaults(handler=validate_catalog)
+    sync = catalog_commands.add_parser(
+        "sync", parents=[common], help="compare the catalog with a provider's own model listing",
+        description="Ask the provider's model-listing API (every page) and print what differs from the catalog: "
+                    "+ models the catalog lacks, - models the provider no longer lists, ~ limits and prices that "
+                    "changed. Uses the provider's credentials.")
+    sync.add_argument("provider", metavar="PROVIDER", help="a catalog provider, e.g. openai (pepperpy providers)")
+    sync.add_argument("--write", metavar="DIR", help="write the new models to DIR/PROVIDER-synced.yaml, a catalog "
+                                                     "file (only the figures the listing gives)")
+    sync.set_defaults(handler=sync_catalog)
     return parser
 
 

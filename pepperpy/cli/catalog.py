@@ -16,7 +16,7 @@ from ..client import Client
 from ..config import Settings, key_vars
 from ..types import ModelSpec, ProviderSpec
 
-__all__ = ["list_models", "list_providers", "make_client", "print_table", "validate_catalog"]
+__all__ = ["list_models", "list_providers", "make_client", "print_table", "sync_catalog", "validate_catalog"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
@@ -151,6 +151,21 @@ def _summary(problems: Sequence[errors.CatalogError], files: Sequence[Path], unr
 
 def _count_of(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def sync_catalog(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
+        diff = client.sync_catalog(args.provider)
+    for line in diff.lines():
+        print(line)
+    if args.write:
+        path = diff.write(args.write)
+        if path is None:
+            print(f"nothing to write: the catalog lists every model {diff.provider} offers")
+        else:
+            print(f"wrote {path}; check it with `pepperpy catalog validate {args.write}`, use it with "
+                  f"`--catalog {args.write}`")
+    return EXIT_OK
 
 
 def _unknown(kind: str, name: str, known: Iterable[str], hint: str) -> str:

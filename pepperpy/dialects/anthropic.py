@@ -15,6 +15,7 @@ from typing import Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
+from . import _listing
 from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema, has_free_form_object
 from .base import (
     COMMON_PARAMS,
@@ -342,6 +343,12 @@ class AnthropicDialect(Dialect):
             f"Anthropic has no embeddings API ({provider.name!r} speaks the anthropic dialect); use an "
             f"embedding model of another provider, e.g. 'text-embedding-3-small' (openai) or "
             f"'gemini-embedding-001' (gemini)", provider=provider.name, model=model.id)
+
+    def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        return _listing.anthropic_request(cursor)
+
+    def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        return _listing.anthropic_page(payload)
 
 
 DIALECT = AnthropicDialect()

@@ -185,6 +185,24 @@ class Dialect:
         """The token count in the counting endpoint's answer, or the next request of a two-step count."""
         raise NotImplementedError
 
+    def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        """The request of one page of the provider's model listing (``cursor``: where the previous page said
+        the next one starts; None for the first); None where the provider has no listing API."""
+        return None
+
+    def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """One listing page as catalog entries (``dialects._listing``), and the next page's cursor or None."""
+        raise NotImplementedError
+
+    def build_model_details(self, provider: ProviderSpec, entry: Mapping[str, Any]) -> Request | None:
+        """The request that tells more about one listed model (Ollama's ``/api/show``); None when the listing
+        says all there is."""
+        return None
+
+    def parse_model_details(self, payload: Any, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """``entry`` completed with the details answer."""
+        return dict(entry)
+
     # ------------------------------------------------------------------ media (images, speech, transcription)
     # Parsers get the answer's bytes and Content-Type (speech is binary on some wires, JSON on others).
 

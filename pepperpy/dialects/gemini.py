@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _gemini_media
+from . import _gemini_media, _listing
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -314,6 +314,12 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         usage = parse_usage(raw_usage) if raw_usage else Usage()
         return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage,
                           cost=model.cost(usage) if raw_usage else None, raw=payload)
+
+    def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        return _listing.gemini_request(cursor)
+
+    def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        return _listing.gemini_page(payload)
 
 
 DIALECT = GeminiDialect()

@@ -23,6 +23,7 @@ from typing import Any
 from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from . import _listing
 from .base import (
     COMMON_PARAMS,
     Dialect,
@@ -205,6 +206,18 @@ class OllamaDialect(Dialect):
         usage = Usage(payload.get("prompt_eval_count") or 0, 0)
         return Embeddings(vectors=list(payload.get("embeddings") or []), model=model.id, provider=model.provider,
                           usage=usage, cost=model.cost(usage), raw=payload)
+
+    def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        return Request("GET", "/api/tags")  # the pulled models, one page
+
+    def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        return _listing.ollama_tags(payload), None
+
+    def build_model_details(self, provider: ProviderSpec, entry: Mapping[str, Any]) -> Request | None:
+        return _listing.ollama_show_request(entry)
+
+    def parse_model_details(self, payload: Any, entry: Mapping[str, Any]) -> dict[str, Any]:
+        return _listing.ollama_show(payload, entry)
 
 
 DIALECT = OllamaDialect()

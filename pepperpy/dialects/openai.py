@@ -18,7 +18,7 @@ from typing import Any
 
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
-from . import _openai_count, _openai_media
+from . import _listing, _openai_count, _openai_media
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -241,6 +241,12 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         usage = parse_usage(payload.get("usage")) or Usage()
         return Embeddings(vectors=[row["embedding"] for row in rows], model=model.id, provider=model.provider,
                           usage=usage, cost=model.cost(usage), raw=payload)
+
+    def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        return Request("GET", "/models")  # one page, at OpenAI and every compatible server
+
+    def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        return _listing.openai_page(payload), None
 
 
 DIALECT = OpenAIDialect()

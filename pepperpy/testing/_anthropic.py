@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pepperpy.testing._wire import (
@@ -129,16 +129,6 @@ class AnthropicDialect(Dialect):
         )
         text = message or template.format(model=model or "claude-fake")
         return {"type": "error", "error": {"type": kind, "message": text}, "request_id": request_id}
-
-    def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
-        data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"} for m in models]
-        return {
-            "data": data,
-            "has_more": False,
-            "first_id": models[0] if models else None,
-            "last_id": models[-1] if models else None,
-        }
-
 
 def _message(chat: Chat, answer: Answer) -> dict[str, Any]:
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pepperpy.testing._sample import ANY_OBJECT
@@ -140,22 +140,6 @@ class GeminiDialect(Dialect):
         if not isinstance(requests, list) or not requests:
             raise BadRequestError("* BatchEmbedContentsRequest.requests: requests is not specified")
         return {"embeddings": [_embed_one(item) for item in requests if isinstance(item, Mapping)]}
-
-    def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
-        return {
-            "models": [
-                {
-                    "name": f"models/{m}",
-                    "version": "001",
-                    "displayName": m,
-                    "inputTokenLimit": 1048576,
-                    "outputTokenLimit": 8192,
-                    "supportedGenerationMethods": ["generateContent", "countTokens", "embedContent"],
-                }
-                for m in models
-            ]
-        }
-
 
 def _schema(config: Any) -> Any:
     """The schema of a JSON answer: ``responseJsonSchema`` (or the older ``responseSchema``), else any object."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pepperpy.testing._sample import ANY_OBJECT
@@ -74,27 +74,6 @@ class OllamaDialect(Dialect):
             "load_duration": 1_000_000,
             "prompt_eval_count": words,
         }
-
-    def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
-        return {
-            "models": [
-                {
-                    "name": m if ":" in m else f"{m}:latest",
-                    "model": m if ":" in m else f"{m}:latest",
-                    "modified_at": _timestamp(created),
-                    "size": 1_000_000,
-                    "digest": "0" * 64,
-                    "details": {
-                        "format": "gguf",
-                        "family": "fake",
-                        "parameter_size": "1B",
-                        "quantization_level": "Q4_0",
-                    },
-                }
-                for m in models
-            ]
-        }
-
 
 def _head(chat: Chat, answer: Answer) -> dict[str, Any]:
     return {"model": chat.model, "created_at": _timestamp(answer.created)}

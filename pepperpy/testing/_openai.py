@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pepperpy.testing._sample import ANY_OBJECT
@@ -172,13 +172,6 @@ class OpenAIDialect(Dialect):
             "model": str(body["model"]),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
-
-    def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
-        return {
-            "object": "list",
-            "data": [{"id": m, "object": "model", "created": created, "owned_by": "fake"} for m in models],
-        }
-
 
 def _envelope(chat: Chat, answer: Answer, kind: str) -> dict[str, Any]:
     return {

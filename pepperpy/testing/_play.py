@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pepperpy.testing._jobs import FakeItem, FakeJobs, JobContext
 from pepperpy.testing._jobs_play import play_job
+from pepperpy.testing._listing import ListingModel, render_listing, render_show
 from pepperpy.testing._media import MediaAnswer, gemini_media, media_kind, openai_media
 from pepperpy.testing._queue import Script
 from pepperpy.testing._routes import Route, find_route
@@ -60,9 +61,11 @@ class Outcome:
 
 
 class Fake(Protocol):
-    """What ``play`` needs of a fake: its model listing, its token endpoint, its script and its jobs."""
+    """What ``play`` needs of a fake: its model listing (and its page size), its token endpoint, its script and
+    its jobs."""
 
-    models: list[str]
+    models: list[ListingModel]
+    page_size: int | None
     jobs: FakeJobs
 
     def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]: ...
@@ -86,7 +89,10 @@ def play(fake: Fake, route: Route, request: RecordedRequest, model: str, serial:
     if route.endpoint == "token":
         return json_outcome(route, request_id, *fake._token(request.form, serial))
     if route.endpoint == "models":
-        return json_outcome(route, request_id, 200, route.dialect.render_models(list(fake.models), int(time.time())))
+        return json_outcome(route, request_id, *render_listing(route.dialect.name, list(fake.models), request.query,
+                                                               fake.page_size, int(time.time())))
+    if route.endpoint == "show":
+        return json_outcome(route, request_id, *render_show(list(fake.models), request.json))
     if route.endpoint == "job":
         return _job(fake, route, request, model, serial)
     if route.endpoint in ("count", "apply_template", "tokenize"):  # answered from the body, the queue untouched

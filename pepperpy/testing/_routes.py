@@ -78,7 +78,8 @@ def find_route(method: str, path: str, headers: Mapping[str, str]) -> Route:
         return Route(endpoint, GEMINI, model=match["model"], stream=stream) if endpoint != "unknown" else UNKNOWN
     if get and path.rstrip("/").endswith("/v1beta/models"):
         return Route("models", GEMINI)
-    ollama = {("POST", "/api/chat"): "chat", ("POST", "/api/embed"): "embed", ("GET", "/api/tags"): "models"}
+    ollama = {("POST", "/api/chat"): "chat", ("POST", "/api/embed"): "embed", ("GET", "/api/tags"): "models",
+              ("POST", "/api/show"): "show"}
     if (method, path) in ollama:
         return Route(ollama[method, path], OLLAMA)
     if post and path.endswith("/v1/messages"):

@@ -112,11 +112,6 @@ class Dialect:
         """Answer a token-counting request (``endpoint`` names which); the fake tokenizer counts words."""
         raise BadRequestError(f"{self.name} has no token-counting endpoint", 404)
 
-    def render_models(self, models: Sequence[str], created: int) -> dict[str, Any]:
-        """Answer a model listing."""
-        return {"object": "list", "data": [{"id": m, "object": "model", "created": created} for m in models]}
-
-
 def dumps(value: Any) -> str:
     """Compact JSON, as the providers send it."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

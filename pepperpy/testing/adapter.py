@@ -29,6 +29,7 @@ import urllib3
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 
+from pepperpy.testing._listing import ListingModel
 from pepperpy.testing._play import play, read_request
 from pepperpy.testing._queue import ScriptQueue
 from pepperpy.testing._response import body_bytes, response
@@ -74,7 +75,8 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
 
     def __init__(self) -> None:
         super().__init__()  # ScriptQueue, then BaseAdapter
-        self.models: list[str] = list(DEFAULT_MODELS)
+        self.models: list[ListingModel] = list(DEFAULT_MODELS)
+        self.page_size: int | None = None
 
     # -- the requests adapter interface ---------------------------------------------------------
 

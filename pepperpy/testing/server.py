@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from pepperpy.testing._handler import HTTPServer
+from pepperpy.testing._listing import ListingModel
 from pepperpy.testing._queue import Script as Script  # kept importable from here, where it used to live
 from pepperpy.testing._queue import ScriptQueue
 from pepperpy.testing._stackspot import oidc_error
@@ -59,7 +60,9 @@ class FakeProviderServer(ScriptQueue):
     - ``token_ttl``: StackSpot token lifetime in seconds; expired tokens get 401.
     - ``stackspot_credentials``: ``(client_id, client_secret)`` the token endpoint accepts;
       None accepts any non-empty pair.
-    - ``models``: names the model listings return.
+    - ``models``: what the model listings return: names, or entries in catalog terms (``{"id": ...,
+      "context_window": ..., "pricing": {...}}``), each listing in its provider's format (``_listing``).
+    - ``page_size``: the largest page a paged listing (Anthropic, Gemini) returns; None: the provider's own.
 
     >>> with FakeProviderServer() as server:
     ...     server.base_url("gemini") == server.url + "/v1beta"
@@ -74,7 +77,8 @@ class FakeProviderServer(ScriptQueue):
         self.api_key: str | None = None
         self.token_ttl = DEFAULT_TOKEN_TTL
         self.stackspot_credentials: tuple[str, str] | None = None
-        self.models: list[str] = list(DEFAULT_MODELS)
+        self.models: list[ListingModel] = list(DEFAULT_MODELS)
+        self.page_size: int | None = None
         self._requested_port = port
         self._errors: list[BaseException] = []
         self._connections = 0

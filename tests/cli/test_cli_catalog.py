@@ -1,4 +1,4 @@
-"""``pepperpy catalog ...``: every problem at once, --max-age."""
+"""``pepperpy catalog ...``: every problem at once, --max-age, sync against the fake server."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from pepperpy import cli
 from pepperpy.catalog import Catalog
+from pepperpy.testing import FakeProviderServer
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -67,3 +68,38 @@ def test_max_age_takes_whole_days(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["catalog", "validate", "--max-age", "soon"])
     assert exited.value.code == 2
     assert "takes a whole number of days" in capsys.readouterr().err
+
+
+def test_sync_prints_the_diff_and_writes_a_file_that_validate_accepts_and_a_client_uses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "my-catalog"
+    catalog = Catalog.load(include_env=False)
+    kept, *gone = [m.id for m in catalog.models(provider="anthropic")]
+    with FakeProviderServer() as server:
+        server.page_size = 1  # the listing comes in pages of one
+        server.models = [kept, {"id": "claude-new-9", "context_window": 300000, "max_output_tokens": 64000,
+                                "capabilities": ["vision"]}]
+        monkeypatch.setenv("PEPPERPY_PROVIDER_ANTHROPIC_BASE_URL", server.base_url("anthropic"))
+        monkeypatch.setenv("PEPPERPY_PROVIDER_ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
+        code, out, _ = run(capsys, "catalog", "sync", "anthropic", "--write", str(folder))
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[0] == f"anthropic: 2 models listed by the provider; 1 new, {len(gone)} no longer listed, " \
+                           "0 figures changed"
+        assert lines[1] == "  + claude-new-9 (context 300,000, max output 64,000)"
+        assert lines[2:2 + len(gone)] == [f"  - {name} (in the catalog, no longer listed)" for name in gone]
+        assert lines[-1].startswith(f"wrote {folder / 'anthropic-synced.yaml'}; check it with `pepperpy catalog "
+                                    f"validate {folder}`")
+        assert [r.query.get("after_id") for r in server.requests] == [None, kept]  # every page was read
+        assert run(capsys, "catalog", "validate", str(folder))[:2] == (0, "")
+        server.reply("hi from the synced model")
+        code, out, _ = run(capsys, "--catalog", str(folder), "complete", "-m", "claude-new-9", "--no-stream", "hi")
+        assert (code, out) == (0, "hi from the synced model\n")
+        assert server.requests[-1].json["model"] == "claude-new-9"
+
+
+def test_sync_of_a_provider_without_a_listing_api_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "catalog", "sync", "stackspot")
+    assert (code, out) == (1, "")
+    assert err == ("error: stackspot has no model-listing API (stackspot dialect), so there is nothing to sync: its "
+                   "catalog entries are kept by hand\n")

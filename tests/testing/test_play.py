@@ -17,11 +17,12 @@ MESSAGES = [{"role": "user", "content": "one two three"}]
 
 
 class Stage(ScriptQueue):
-    """The least a fake needs for play(): a queue, a model list and a token endpoint."""
+    """The least a fake needs for play(): a queue, a model list (and its page size) and a token endpoint."""
 
     def __init__(self) -> None:
         super().__init__()
         self.models = ["m-1", "m-2"]
+        self.page_size = None
         self.token_calls: list[tuple[dict[str, str], int]] = []
 
     def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]:
