@@ -181,13 +181,25 @@ class Upload:
         return cls(name=name, mime_type=mime, **where)
 
     def open(self) -> io.BufferedIOBase | io.RawIOBase:
-        """A reader at the start of the content; close it when done (it never closes a caller's file)."""
+        """A reader at the start of the content, of exactly ``size`` bytes; close it when done (it never closes a
+        caller's file). ValidationError when the file no longer has the size it was checked at (a recording
+        still being written, a file cut short): its body would not match the Content-Length sent."""
         if self.path is not None:
-            return self.path.open("rb")
+            handle = self.path.open("rb")
+            now = os.fstat(handle.fileno()).st_size
+            if now != self.size:
+                handle.close()
+                raise self._changed(now)
+            return _Borrowed(handle, self.size, self, owned=True)
         if self.file is not None:
             self.file.seek(self.start)
-            return _Borrowed(self.file, self.size)
+            return _Borrowed(self.file, self.size, self)
         return io.BytesIO(self.data or b"")
+
+    def _changed(self, now: int | None = None) -> ValidationError:
+        size = f"{self.size:,} bytes" + (f", now {now:,}" if now is not None else ", now fewer")
+        return ValidationError(f"{self.name} changed after it was checked ({size}): is it still being written? "
+                               f"Send it once it is complete", param="file", value=self.name)
 
     def read(self) -> bytes:
         """All the content at once, for formats that embed it (base64 in JSON): bounded by the caller's check."""
@@ -216,15 +228,23 @@ def _read_at_most(handle: IO[bytes], limit: int) -> bytes | Any:
 
 
 class _Borrowed(io.RawIOBase):
-    """A caller's file object read up to ``size`` bytes from where it was; closing it leaves theirs open.
+    """A file read for ``size`` bytes from where it is: never more (the Content-Length is sent first), and a
+    ValidationError if it ends sooner (the server would wait for the rest). A caller's file object is left open
+    when this closes; one opened here (``owned``) is closed with it.
 
     ``__len__`` and ``tell`` let requests size it as a raw body (``len() - tell()``): without them it would send
     it chunked, while the transport's Content-Length header says otherwise.
     """
 
-    def __init__(self, file: IO[bytes], size: int) -> None:
+    def __init__(self, file: IO[bytes], size: int, upload: Upload, *, owned: bool = False) -> None:
         super().__init__()
         self._file, self._left, self._size = file, size, size
+        self._upload, self._owned = upload, owned
+
+    def close(self) -> None:
+        if self._owned and not self.closed:
+            self._file.close()
+        super().close()
 
     def __len__(self) -> int:
         return self._size
@@ -237,7 +257,11 @@ class _Borrowed(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
+        if not self._left or not len(view):
+            return 0
         data = self._file.read(min(len(view), self._left))
+        if not data:
+            raise self._upload._changed()
         view[:len(data)] = data
         self._left -= len(data)
         return len(data)

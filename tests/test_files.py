@@ -4,6 +4,7 @@ carrying the key away from the provider."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,34 @@ def test_a_pipe_over_the_limit_is_refused_without_reading_it_all() -> None:
     with pytest.raises(errors.ValidationError, match=r"audio .* over the OpenAI upload limit of 1.0 MB") as caught:
         Upload.of(pipe, param="audio", max_bytes=1_000_000, limit_name="OpenAI")
     assert caught.value.param == "audio" and pipe.given <= 1_000_000 + 128 * 1024
+
+
+def test_a_file_that_changes_after_its_check_is_refused_not_sent_wrong(tmp_path: Path, server: Any) -> None:
+    path = tmp_path / "recording.wav"
+    path.write_bytes(WAV)
+    grown = Upload.of(path, param="audio")
+    with path.open("ab") as more:  # the recording goes on: its body would run past the Content-Length sent
+        more.write(bytes(3000))
+    with pytest.raises(errors.ValidationError, match=r"recording\.wav changed after it was checked \(216 bytes, "
+                                                     r"now 3,216\)"):
+        Multipart([("model", "whisper-1")], [("file", grown)]).open().read()
+    shrunk = Upload.of(path, param="audio")
+    path.write_bytes(WAV)  # cut shorter: the server would wait for bytes that never come
+    client = Transport("openai", server.base_url("openai"), {})
+    started = time.monotonic()
+    with pytest.raises(errors.ValidationError, match=r"recording\.wav changed after it was checked"):
+        client.send(Request("POST", "/audio/transcriptions",
+                            upload=Multipart([("model", "whisper-1")], [("file", shrunk)])), timeout=(5, 5))
+    assert time.monotonic() - started < 2  # refused at once, not a read timeout (then retried) later
+
+
+def test_a_file_cut_while_it_is_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.wav"
+    path.write_bytes(WAV + bytes(100_000))
+    upload = Upload.of(path)
+    reader = upload.open()
+    assert reader.read(10) == WAV[:10]
+    path.write_bytes(WAV[:20])  # truncated under the open reader (past what it has buffered)
+    with pytest.raises(errors.ValidationError, match=r"a\.wav changed after it was checked"):
+        reader.read()
+    reader.close()
