@@ -9,6 +9,9 @@ python-genai's converters; fixtures in tests/dialects/test_gemini_media.py):
 - Transcription: the audio goes as an ``inlineData`` part next to an instruction, to a chat model that
   hears audio; the answer is text. The whole request must stay under 20 MB, so an inline upload is limited
   to 15 MB of audio (base64 grows it by a third).
+
+Sampling parameters (``temperature``, ``max_tokens``, ``seed``...) go in ``generationConfig``, as for chat
+(``_gemini_config``): the API refuses them at the top level of the body.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .._files import Upload, sniff_type
 from ..media import Image, Images, Speech, Transcription, pcm_rate, wav_from_pcm
 from ..transport import Request
 from ..types import ModelSpec, ProviderSpec, Usage
+from ._gemini_config import generation_field
 from ._media import MediaCall, b64decode, image_cost, speech_cost, transcription_cost
 from .base import Dialect, MediaParser, normalize_finish, raise_error_event
 
@@ -67,6 +71,23 @@ def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
                  thoughts, input_audio_tokens=by_kind.get("AUDIO", 0), input_image_tokens=by_kind.get("IMAGE", 0))
 
 
+def _place(params: Mapping[str, Any], config: dict[str, Any], body: dict[str, Any], *, skip: set[str]) -> None:
+    """Put each call parameter where Gemini takes it: sampling parameters (``temperature``, ``max_tokens``...)
+    in ``generationConfig`` under their camelCase names, a ``generationConfig`` given whole merged into it, and
+    Gemini's own top-level fields (``safetySettings``, ``cachedContent``...) at the top; ``skip`` are the ones
+    the caller placed already."""
+    for key, value in params.items():
+        if key in skip:
+            continue
+        field = generation_field(key, value)
+        if field is not None:
+            config[field[0]] = field[1]
+        elif key in ("generationConfig", "generation_config") and isinstance(value, Mapping):
+            config.update(value)
+        else:
+            body[key] = value
+
+
 def _parts(payload: Mapping[str, Any], model: ModelSpec) -> tuple[list[Mapping[str, Any]], Any]:
     """The first candidate's answer parts (thought parts skipped) and its finishReason."""
     if payload.get("error"):
@@ -98,11 +119,7 @@ def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images
         config["imageConfig"] = image_config
     body: dict[str, Any] = {"contents": [{"role": "user",
                                           "parts": [{"text": prompt}, *(_inline(image) for image in images)]}]}
-    for key, value in params.items():
-        if key in ("generationConfig", "generation_config") and isinstance(value, Mapping):
-            config.update(value)
-        elif key not in _IMAGE_CONFIG and key != "n":
-            body[key] = value  # safetySettings and other top-level fields
+    _place(params, config, body, skip={*_IMAGE_CONFIG, "n"})
     body["generationConfig"] = config
     return Request("POST", f"/{_model_path(model)}:generateContent", json=body)
 
@@ -149,11 +166,7 @@ def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: M
     if speech:
         config["speechConfig"] = speech
     body: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": text}]}], "generationConfig": config}
-    for key, value in params.items():
-        if key in ("generationConfig", "generation_config") and isinstance(value, Mapping):
-            config.update(value)
-        elif key not in ("speakers", "language"):
-            body[key] = value
+    _place(params, config, body, skip={"speakers", "language"})
     method = "streamGenerateContent" if stream else "generateContent"
     return Request("POST", f"/{_model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
                    stream=stream)
@@ -226,9 +239,10 @@ def _instruction(params: Mapping[str, Any]) -> str:
 
 def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, Any], *, stream: bool) -> Request:
     body: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": _instruction(params)}, _inline(audio)]}]}
-    for key, value in params.items():
-        if key not in ("language", "prompt"):
-            body[key] = value  # generationConfig, safetySettings...
+    config: dict[str, Any] = {}
+    _place(params, config, body, skip={"language", "prompt"})
+    if config:
+        body["generationConfig"] = config
     method = "streamGenerateContent" if stream else "generateContent"
     return Request("POST", f"/{_model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
                    stream=stream)

@@ -16,6 +16,7 @@ from .. import errors
 from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from . import _gemini_media, _listing
+from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -31,16 +32,6 @@ from .base import (
 
 __all__ = ["DIALECT", "GeminiDialect", "GeminiStreamParser", "convert_messages", "convert_tools", "parse_usage"]
 
-# pepperpy / OpenAI param name -> generationConfig field; camelCase spellings are accepted as they are.
-_GENERATION = {
-    "temperature": "temperature", "top_p": "topP", "top_k": "topK", "max_tokens": "maxOutputTokens",
-    "stop": "stopSequences", "seed": "seed", "presence_penalty": "presencePenalty",
-    "frequency_penalty": "frequencyPenalty", "candidate_count": "candidateCount",
-    "response_mime_type": "responseMimeType", "response_schema": "responseSchema",
-    "response_json_schema": "responseJsonSchema", "thinking_config": "thinkingConfig",
-    "response_modalities": "responseModalities", "response_logprobs": "responseLogprobs", "logprobs": "logprobs",
-}
-_GENERATION_FIELDS = frozenset(_GENERATION.values())
 _TOOL_MODES = {"auto": "AUTO", "required": "ANY", "any": "ANY", "none": "NONE"}
 _EMBED = {"dimensions": "outputDimensionality", "task_type": "taskType"}
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's documented stand-in for a lost signature
@@ -232,7 +223,7 @@ class GeminiDialect(_gemini_media.GeminiMedia):
     """Google's Gemini Developer API (``v1beta``)."""
 
     name = "gemini"
-    params = COMMON_PARAMS | set(_GENERATION) | _GENERATION_FIELDS | {
+    params = COMMON_PARAMS | set(GENERATION) | GENERATION_FIELDS | {
         "generation_config", "generationConfig", "safetySettings", "safety_settings", "toolConfig",
         "cachedContent", "cached_content", "labels"}
     embed_params = frozenset({*_EMBED, *_EMBED.values(), "title"})
@@ -251,8 +242,9 @@ class GeminiDialect(_gemini_media.GeminiMedia):
             body["systemInstruction"] = system
         config: dict[str, Any] = {}
         for key, value in params.items():
-            if key in _GENERATION or key in _GENERATION_FIELDS:
-                config[_GENERATION.get(key, key)] = [value] if key == "stop" and isinstance(value, str) else value
+            field = generation_field(key, value)
+            if field is not None:
+                config[field[0]] = field[1]
             elif key == "response_format" and isinstance(value, Mapping):
                 if value.get("type") == "text":  # plain text is Gemini's default: no JSON mode
                     continue

@@ -245,6 +245,12 @@ def _words(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- Gemini
 
+# The fields of a GenerateContentRequest body (proto JSON takes either spelling); any other is a 400.
+_GEMINI_FIELDS = frozenset({
+    "contents", "tools", "toolConfig", "tool_config", "safetySettings", "safety_settings", "systemInstruction",
+    "system_instruction", "generationConfig", "generation_config", "cachedContent", "cached_content", "model"})
+
+
 def _audio_parts(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     found = []
     for content in body.get("contents") or ():
@@ -281,6 +287,9 @@ def _gemini_response(model: str, serial: int, parts: list[Any], usage: dict[str,
 def gemini_media(kind: str, body: Mapping[str, Any], model: str, stream: bool, sse_mode: bool, reply: Reply | None,
                  serial: int) -> MediaAnswer:
     """generateContent (or streamGenerateContent with ``alt=sse``) of an image, TTS or transcription request."""
+    unknown = [key for key in body if key not in _GEMINI_FIELDS]
+    if unknown:  # as the API says it: a sampling parameter belongs in generationConfig
+        raise BadRequestError(f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find field.')
     prompt = text_of(body.get("contents"))
     words = count_words(prompt)
     if kind == "image":

@@ -121,3 +121,30 @@ def test_xai_answers_a_url_that_is_downloaded_without_the_key(media: pepperpy.Cl
     if image.url.startswith("http://localhost:"):  # another host than the API's (when localhost resolves here)
         assert "authorization" not in download.headers  # so the key stays home
     assert image.revised_prompt == "A picture of a red kite" and result.cost == pytest.approx(0.02)
+
+
+def test_gemini_sampling_params_go_into_generation_config(media: pepperpy.Client, server: FakeProviderServer,
+                                                          audio_file: Path) -> None:
+    # Gemini refuses unknown top-level fields ("Unknown name \"temperature\""), as the fake now does too
+    media.transcribe(audio_file, model="gemini-3.8-flash", temperature=0, max_tokens=100)
+    sent = server.requests[-1].json
+    assert set(sent) == {"contents", "generationConfig"}
+    assert sent["generationConfig"] == {"temperature": 0, "maxOutputTokens": 100}
+    media.synthesize("hi", model="gemini-3.8-flash-tts", voice="Puck", temperature=0.5,
+                     safetySettings=[{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}])
+    sent = server.requests[-1].json
+    assert set(sent) == {"contents", "generationConfig", "safetySettings"}  # Gemini's own fields stay on top
+    assert sent["generationConfig"]["temperature"] == 0.5 and sent["generationConfig"]["responseModalities"] == [
+        "AUDIO"]
+    media.generate_image("a kite", model="gemini-nano-banana-2.1", seed=7, top_p=0.9)
+    config = server.requests[-1].json["generationConfig"]
+    assert (config["seed"], config["topP"], config["responseModalities"]) == (7, 0.9, ["TEXT", "IMAGE"])
+
+
+def test_the_fake_refuses_unknown_top_level_fields_as_gemini_does(server: FakeProviderServer) -> None:
+    import requests
+
+    answer = requests.post(f"{server.base_url('gemini')}/models/gemini-3.8-flash-tts:generateContent",
+                           json={"contents": [{"parts": [{"text": "hi"}]}], "temperature": 0,
+                                 "generationConfig": {"responseModalities": ["AUDIO"]}}, timeout=5)
+    assert answer.status_code == 400 and 'Unknown name "temperature"' in answer.json()["error"]["message"]
