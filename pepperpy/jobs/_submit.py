@@ -7,6 +7,7 @@ them; when a later part cannot be created, the parts already submitted run on (t
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -113,18 +114,22 @@ def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: Ba
         stop = groups[number + 1][0][0] if number + 1 < len(groups) else total
         try:
             part_id = api.submit(io, [line for _, line, _ in group], sum(size for _, _, size in group))
-        except errors.ProviderError as exc:
+        except BaseException as exc:  # a provider error, or Ctrl-C: the parts already submitted run on
             if not parts:
                 raise
             for index in range(start, total):  # what was not submitted is refused, the rest goes on
                 if index not in refused:
                     refused[index] = refusal(index, NOT_SENT, spec)
-            partial = _ref(provider, spec, parts, total, refused)
-            raise errors.JobError(
-                f"part {number + 1} of {len(groups)} of the batch could not be submitted ({exc}); the parts "
-                f"submitted before it run on: client.batch_job({partial.encode()!r}) resumes them (items {start} "
-                f"and after are not in it)", job_id=partial.encode(), state="failed", provider=provider.name,
-                model=spec.id) from exc
+            partial = _ref(provider, spec, parts, total, refused).encode()
+            resume = (f"the parts submitted before it run on at the provider: client.batch_job({partial!r}) resumes "
+                      f"them (items {start} and after are not in it)")
+            if not isinstance(exc, errors.ProviderError):  # nothing to raise the id with: say it before going
+                warnings.warn(f"batch submission interrupted after part {number} of {len(groups)} "
+                              f"({type(exc).__name__}); {resume}", RuntimeWarning, stacklevel=4)
+                raise
+            raise errors.JobError(f"part {number + 1} of {len(groups)} of the batch could not be submitted ({exc}); "
+                                  f"{resume}", job_id=partial, state="failed", provider=provider.name,
+                                  model=spec.id) from exc
         parts.append(Part(part_id, start, stop))
     return BatchJob(services, _ref(provider, spec, parts, total, refused), refused, fmt)
 

@@ -4,8 +4,10 @@ limits, failed polls, waits that time out; each played fast by the fake server."
 from __future__ import annotations
 
 import io
+import re
 import sys
 import types
+from typing import Any
 
 import pytest
 
@@ -210,3 +212,31 @@ def test_gemini_states_with_either_prefix_and_counts_as_strings(state: str, expe
     server.fail(200, body={"name": name, "done": done, "metadata": {"state": state, "batchStats": stats}})
     status = job.status()
     assert (status.state, status.done, status.failed, status.total) == (expected, 2, 1, 3)
+
+
+def test_ctrl_c_between_parts_tells_the_id_that_resumes_the_parts_submitted(
+        server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pepperpy.jobs._anthropic import AnthropicBatches
+
+    submitted: list[int] = []
+    original = AnthropicBatches.submit
+
+    def submit(self: AnthropicBatches, io: Any, lines: Any, size: int) -> str:
+        if submitted:
+            raise KeyboardInterrupt  # Ctrl-C while the second part goes up
+        submitted.append(len(lines))
+        return original(self, io, lines, size)
+
+    monkeypatch.setattr(AnthropicBatches, "submit", submit)
+    with job_client(server, providers={"anthropic": {"options": {"batch_max_requests": 2}}}) as client:
+        with pytest.raises(KeyboardInterrupt), pytest.warns(RuntimeWarning) as warned:
+            client.batch(["a", "b", "c", "d"], model="claude-haiku-4-5")
+        told = [str(w.message) for w in warned]
+        assert len(told) == 1 and "interrupted after part 1 of 2" in told[0], told  # shown without logging set up
+        found = re.search(r"client\.batch_job\('([^']+)'\)", told[0])
+        assert found is not None
+        resumed = client.batch_job(found.group(1))
+        assert resumed.provider_ids == (server.jobs.all[0].id,) and resumed.wait(poll=0).state == "completed"
+        results = resumed.results()
+    assert [r.text for r in results[:2]] == ["echo: a", "echo: b"]  # answered: billed, not lost
+    assert all(isinstance(r, pepperpy.JobError) for r in results[2:])
