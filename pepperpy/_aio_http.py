@@ -14,6 +14,8 @@ server closed while idle is dropped, and a request that fails on a reused connec
 sent again once on a fresh one), TLS with the same CA bundle ``requests`` uses, ``Content-Length`` and chunked
 bodies, gzip / deflate, the connect timeout and a read timeout for the answer's head and for its body. A call
 cancelled while its request is in flight closes that connection at once (the provider sees the client go).
+The messages themselves (head, body, decoding, TLS settings) are ``_http1``'s; failures become the same pepperpy
+errors as the blocking transport's (``_translate.transport_failure``).
 What it does not do (the blocking transport does): proxies, redirects, uploads, streaming bodies.
 """
 
@@ -28,11 +30,10 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from . import _http1
+
 __all__ = ["RESERVED_FDS", "Answer", "AsyncSide", "ConnectionPool", "HTTPError", "Reply", "concurrency_limit",
            "fd_budget"]
-
-_LIMIT = 2 ** 20  # longest head or chunk-size line accepted
-
 
 RESERVED_FDS = 64  # file descriptors left for the rest of the process when connections are counted
 
@@ -66,11 +67,12 @@ def concurrency_limit(wanted: int) -> int:
 
 
 class HTTPError(Exception):
-    """A transport failure: ``kind`` is ``"connect"``, ``"timeout"`` or ``"broken"``."""
+    """A transport failure, of a ``kind`` ``_translate.transport_failure`` knows: ``"connect"`` (no answer),
+    ``"tls"`` (the handshake failed), ``"timeout"`` or ``"cut"`` (the answer began and broke off)."""
 
-    def __init__(self, kind: str, reason: str, *, tls: bool = False) -> None:
+    def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
-        self.kind, self.reason, self.tls = kind, reason, tls
+        self.kind, self.reason = kind, reason
 
 
 class Reply:
@@ -145,19 +147,18 @@ class ConnectionPool:
     """Keep-alive connections to one origin, for the event loop that made the pool."""
 
     def __init__(self, scheme: str, host: str, port: int | None, *, max_connections: int,
-                 verify: bool | str = True) -> None:
+                 tls: ssl.SSLContext | None = None) -> None:
         self.host = host
-        self.tls = scheme == "https"
-        self.port = port or (443 if self.tls else 80)
-        self.authority = host if port is None else f"{host}:{port}"
-        self._ssl = _ssl_context(verify) if self.tls else None
+        self.port = port or (443 if scheme == "https" else 80)
+        self.authority = _http1.authority(host, port)
+        self._ssl = tls if scheme == "https" else None
         self._idle: deque[_Connection] = deque()
         self._slots = asyncio.Semaphore(max_connections)
 
     async def request(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None,
                       timeout: tuple[float, float]) -> Reply:
         """Send one request and read its whole answer (HTTPError on a transport failure)."""
-        head = _head(method, target, self.authority, headers, body)
+        head = _http1.request_head(method, target, self.authority, headers, body)
         async with self._slots:
             while True:
                 connection = await self._connection(timeout[0])
@@ -186,13 +187,13 @@ class ConnectionPool:
             async with _deadline(connect_timeout):
                 reader, writer = await asyncio.open_connection(
                     self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None,
-                    limit=_LIMIT)
+                    limit=_http1.HEAD_LIMIT)
         except TimeoutError:
             raise HTTPError("timeout", f"connect timeout={connect_timeout:g} s") from None
-        except ssl.SSLError as exc:
-            raise HTTPError("connect", f"TLS: {exc.reason or exc}", tls=True) from None
+        except ssl.SSLError as exc:  # the words requests shows too: "[SSL: CERTIFICATE_VERIFY_FAILED] ..."
+            raise HTTPError("tls", str(exc) or type(exc).__name__) from None
         except OSError as exc:
-            raise HTTPError("connect", exc.strerror or str(exc) or type(exc).__name__) from None
+            raise HTTPError("connect", _os_reason(exc)) from None
         return _Connection(reader, writer)
 
     async def _exchange(self, connection: _Connection, head: bytes, body: bytes | None,
@@ -205,32 +206,31 @@ class ConnectionPool:
             async with _deadline(read_timeout):  # one timer for the answer's head and body (timers cost)
                 while True:
                     raw = await reader.readuntil(b"\r\n\r\n")
-                    status, headers, keep = _parse_head(raw)
+                    status, headers, keep = _http1.parse_head(raw)
                     if status >= 200 or status == 101:
                         break  # 1xx (100 Continue, 103 Early Hints) come before the answer
                 answered = True
-                content, delimited = await _read_body(reader, headers)
+                content, delimited = await _http1.read_body(reader, status, headers)
         except TimeoutError:
             raise HTTPError("timeout", f"read timeout={read_timeout:g} s") from None
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError,
                 OSError) as exc:
-            if answered:
-                raise HTTPError("broken", "the connection closed before the answer was complete") from None
+            if answered:  # as requests says of a body cut short (a StreamError)
+                raise HTTPError("cut", "the connection closed before the answer was complete") from None
             if isinstance(exc, (asyncio.IncompleteReadError, ConnectionError)):
                 if connection.reused and not getattr(exc, "partial", b""):
                     raise _StaleConnectionError from None
-                raise HTTPError("broken", "the connection closed before the answer came") from None
             if isinstance(exc, OSError):
-                raise HTTPError("broken", exc.strerror or str(exc)) from None
-            raise HTTPError("broken", f"not an HTTP/1.1 answer ({exc})") from None
-        encoding = headers.get("content-encoding", "").lower()
-        if encoding in ("gzip", "x-gzip"):
-            content = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content)
-        elif encoding == "deflate":
+                raise HTTPError("connect", _os_reason(exc)) from None
+            if isinstance(exc, asyncio.IncompleteReadError):  # http.client's words, which requests shows
+                raise HTTPError("connect", "Remote end closed connection without response") from None
+            raise HTTPError("connect", f"not an HTTP/1.1 answer ({exc})") from None
+        encoding = headers.get("content-encoding")
+        if encoding:
             try:
-                content = zlib.decompress(content)
-            except zlib.error:
-                content = zlib.decompress(content, -zlib.MAX_WBITS)
+                content = _http1.decode(content, encoding)
+            except zlib.error as exc:  # requests: ContentDecodingError, a ProviderConnectionError
+                raise HTTPError("connect", f"the answer could not be decoded ({exc})") from None
         return Reply(status, headers, content), keep and delimited
 
     def close(self) -> None:
@@ -248,69 +248,23 @@ class ConnectionPool:
                     pass
 
 
+def _os_reason(exc: OSError) -> str:
+    """An OSError in the words requests shows for it (``[Errno 111] Connection refused``); asyncio's own
+    (``Connect call failed ('127.0.0.1', 9)``) would make the two roads' messages differ."""
+    if isinstance(exc, socket.gaierror) or not isinstance(exc.errno, int):
+        return str(exc) or type(exc).__name__
+    import os
+
+    return f"[Errno {exc.errno}] {os.strerror(exc.errno)}"
+
+
 class _StaleConnectionError(Exception):
     """A reused connection that the server had already closed."""
 
 
-def _head(method: str, target: str, authority: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
-    if body is not None:
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _parse_head(raw: bytes) -> tuple[int, dict[str, str], bool]:
-    lines = raw.decode("latin-1").split("\r\n")
-    version, _, rest = lines[0].partition(" ")
-    if not version.startswith("HTTP/"):
-        raise ValueError(f"status line {lines[0][:40]!r}")
-    status = int(rest[:3])
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(":")
-        name, value = name.strip().lower(), value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    return status, headers, keep
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> tuple[bytes, bool]:
-    """The body, and whether its end was delimited (else it ran to the connection's end)."""
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        parts: list[bytes] = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
-                    pass
-                return b"".join(parts), True
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-    length = headers.get("content-length")
-    if length is not None:
-        return await reader.readexactly(int(length)), True
-    return await reader.read(), False
-
-
-def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    if verify is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    from requests.utils import DEFAULT_CA_BUNDLE_PATH  # the bundle requests verifies against (certifi's)
-
-    return ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
-
-
 class AsyncSide:
-    """One provider's async transport: a ConnectionPool per event loop, errors as pepperpy's, answers as
-    ``requests.Response`` objects (so the dialects read them as they read the blocking transport's)."""
+    """One provider's async transport: a ConnectionPool per event loop, errors as pepperpy's (the blocking
+    transport's classes and words), 2xx answers as ``Answer`` objects the dialects read like requests'."""
 
     def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *, verify: bool | str,
                  max_connections: int, secrets: tuple[str, ...], key_vars: tuple[str, ...]) -> None:
@@ -319,27 +273,28 @@ class AsyncSide:
 
         parts = urllib.parse.urlsplit(base_url)
         self.provider = provider
-        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.base_url = base_url
         self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
         self._headers = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
-        self._verify = verify
+        self._auth = _http1.basic_auth(parts)
+        self._tls = _http1.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
         self._max = max_connections
         self._secrets, self._key_vars = secrets, key_vars
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionPool] = \
             weakref.WeakKeyDictionary()
-        self._last: tuple[asyncio.AbstractEventLoop, ConnectionPool] | None = None  # no strong ref kept beyond it
+        self._last: tuple[asyncio.AbstractEventLoop, ConnectionPool] | None = None  # the common case: one loop
 
     def pool(self) -> ConnectionPool:
         loop = asyncio.get_running_loop()
         last = self._last
-        if last is not None and last[0] is loop:  # the common case: one loop (a WeakKeyDictionary look-up is slow)
+        if last is not None and last[0] is loop:  # a WeakKeyDictionary look-up is slow
             return last[1]
         pool = self._pools.get(loop)
         if pool is None:  # only this loop's thread gets here for this loop: no lock needed
             for old in [old for old in self._pools if old.is_closed()]:  # asyncio.run() calls that ended
                 self._pools.pop(old).abandon()
             pool = self._pools[loop] = ConnectionPool(self._scheme, self._host, self._port,
-                                                      max_connections=self._max, verify=self._verify)
+                                                      max_connections=self._max, tls=self._tls)
         self._last = (loop, pool)
         return pool
 
@@ -354,26 +309,20 @@ class AsyncSide:
 
     async def send(self, method: str, url: str, target: str, headers: Mapping[str, str] | None,
                    body: bytes | None, *, model: str | None, timeout: tuple[float, float]) -> Any:
-        from . import _translate, errors
-        from ._redact import redact, safe_url
+        from . import _translate
 
         sent = {**self._headers, **headers} if headers else self._headers
+        if self._auth is not None:
+            sent = {**sent, "Authorization": self._auth}
         try:
             reply = await self.pool().request(method, target, sent, body, timeout)
         except HTTPError as exc:
-            where = f"{self.provider} at {safe_url(url)}"
-            reason = redact(exc.reason, self._secrets)
-            if exc.kind == "timeout":
-                raise errors.ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or "
-                                                  f"retry later", provider=self.provider, model=model) from None
-            if exc.kind == "broken":
-                raise errors.ProviderConnectionError(f"could not reach {where}: {reason}", provider=self.provider,
-                                                     model=model) from None
-            raise errors.ProviderConnectionError(f"could not reach {where}: {reason}", provider=self.provider,
-                                                 model=model, retryable=not exc.tls) from None
+            raise _translate.transport_failure(exc.kind, exc.reason, provider=self.provider, model=model, url=url,
+                                               secrets=self._secrets) from None
         if reply.status >= 300:
             raise _translate.from_response(reply.status, reply.body, reply.headers, provider=self.provider,
-                                           model=model, secrets=self._secrets, key_vars=self._key_vars, url=url)
+                                           model=model, secrets=self._secrets, key_vars=self._key_vars, url=url,
+                                           base_url=self.base_url)
         return Answer(reply.status, reply.headers, reply.body, url)
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from .errors import (
 )
 
 __all__ = ["decode_body", "from_error_payload", "from_response", "from_transport_error", "parse_retry_after",
-           "provider_message", "scrub"]
+           "provider_message", "scrub", "transport_failure"]
 
 
 def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
@@ -288,32 +288,66 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
     import requests  # already imported by the transport; local to keep this module light
 
     proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
-    reason = redact(_root_reason(exc), (*secrets, proxy_password) if proxy_password else secrets)
-    where = f"{provider} at {safe_url(url)}" if url else provider
+    if proxy_password:
+        secrets = (*secrets, proxy_password)
+    reason = _root_reason(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
+        kind = "timeout"
+    elif streaming or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        kind = "cut"
+    elif isinstance(exc, requests.exceptions.ProxyError):
+        where = f"{provider} at {safe_url(url)}" if url else provider
+        where += f" through the proxy {safe_url(proxy)}" if proxy else " through a proxy"
+        return ProviderConnectionError(f"could not reach {where}: {redact(reason, secrets)}; check HTTPS_PROXY / "
+                                       f"HTTP_PROXY, and NO_PROXY for the hosts to reach directly",
+                                       provider=provider, model=model)
+    else:
+        kind = "tls" if isinstance(exc, requests.exceptions.SSLError) else "connect"
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            reason = f"the answer could not be decoded ({reason})"
+    return transport_failure(kind, reason, provider=provider, model=model, url=url, secrets=secrets)
+
+
+def transport_failure(kind: str, reason: str, *, provider: str, model: str | None, url: str = "",
+                      secrets: Sequence[str] = ()) -> ProviderError:
+    """The typed error for a failure below HTTP, whichever client met it (requests, or the event loop's):
+    ``kind`` is ``"timeout"``, ``"cut"`` (the answer began and broke off), ``"tls"`` (the TLS handshake failed:
+    never retried, the certificate will not change) or ``"connect"`` (no answer)."""
+    reason = redact(reason, secrets)[:300]
+    where = f"{provider} at {safe_url(url)}" if url else provider
+    if kind == "timeout":
         return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
                                     provider=provider, model=model)
-    if streaming or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if kind == "cut":
         if _CRYPTIC_CUT.search(reason):  # urllib3's words for a body cut short
             reason = "the connection closed before the answer was complete"
         return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
-    retryable = not isinstance(exc, requests.exceptions.SSLError)
-    hint = ""
-    if isinstance(exc, requests.exceptions.ProxyError):
-        where += f" through the proxy {safe_url(proxy)}" if proxy else " through a proxy"
-        hint = "; check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for the hosts to reach directly"
-    elif not retryable and "certificate verify failed" in reason.lower():
-        hint = ("; if a company proxy or a private CA signs this server's certificate, set REQUESTS_CA_BUNDLE to a "
+    advice = _tls_advice(reason) if kind == "tls" else ""
+    return ProviderConnectionError(f"could not reach {where}: {reason}{advice}", provider=provider, model=model,
+                                   retryable=kind != "tls")
+
+
+def _tls_advice(reason: str) -> str:
+    """What to do about a failed TLS handshake, from OpenSSL's words."""
+    lowered = reason.lower()
+    if "mismatch" in lowered:  # "Hostname mismatch", "IP address mismatch"
+        return "; the server's certificate was issued for another name: use the host name it names in base_url"
+    if "expired" in lowered:
+        return "; the server's certificate has expired: its operator must renew it"
+    if "certificate verify failed" in lowered:  # unable to get local issuer certificate, self-signed (in chain)
+        return ("; if a company proxy or a private CA signs this server's certificate, set REQUESTS_CA_BUNDLE to a "
                 "PEM file holding that CA")
-    return ProviderConnectionError(f"could not reach {where}: {reason}{hint}", provider=provider, model=model,
-                                   retryable=retryable)
+    if "wrong_version_number" in lowered or "record layer" in lowered or "packet length" in lowered:
+        return "; the server does not speak TLS at this address: check http:// or https:// and the port in base_url"
+    return ""
 
 
 _CRYPTIC_CUT = re.compile(r"invalid literal for int|InvalidChunkLength|IncompleteRead|Response ended prematurely|"
                           r"Connection broken|Remote end closed", re.I)
 
 
-def _root_reason(exc: BaseException) -> str:
+def _root(exc: BaseException) -> BaseException:
+    """The exception at the bottom of requests' and urllib3's wrappers."""
     seen: set[int] = set()
     current: BaseException | None = exc
     last = exc
@@ -324,6 +358,16 @@ def _root_reason(exc: BaseException) -> str:
         current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
         if current is None and last.args and isinstance(last.args[0], BaseException):
             current = last.args[0]
+    return last
+
+
+def _root_reason(exc: BaseException) -> str:
+    import http.client
+
+    last = _root(exc)
+    if isinstance(last, http.client.BadStatusLine) and not isinstance(last, http.client.RemoteDisconnected):
+        line = str(last.args[0] if last.args else "").strip()  # http.client quotes nothing: the raw line
+        return f"not an HTTP/1.1 answer (status line {line[:40]!r})"
     text = str(last) or type(last).__name__
     # urllib3 prefixes reasons with an object repr; keep the human part
     text = re.sub(r"<[^>]+>:\s*", "", text)

@@ -363,20 +363,39 @@ _SETUP_ERRORS = (requests.exceptions.MissingSchema, requests.exceptions.InvalidS
 
 def _environ_ca_bundle(base_url: str) -> str | None:
     """The CA bundle requests would take from the environment. For an https provider, ConfigurationError when
-    that path does not exist (requests would raise a bare OSError on every call); plain http needs none."""
+    that path does not exist or holds no certificate that can be read (requests would raise a bare OSError on
+    every call, and the event loop's TLS could not start); plain http needs none."""
     import os
 
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         value = os.environ.get(name)
         if value:
+            https = base_url.lower().startswith("https://")
             if not os.path.exists(value):
-                if not base_url.lower().startswith("https://"):
+                if not https:
                     return None
                 raise errors.ConfigurationError(
                     f"{name}={value!r} does not exist; point it at a PEM file (or a folder) of the CA certificates "
                     f"to trust, such as your company's bundle, or unset it to use the certifi bundle")
+            if https:
+                _check_ca_bundle(name, value)
             return value
     return None
+
+
+def _check_ca_bundle(name: str, value: str) -> None:
+    import ssl
+
+    from ._http1 import ssl_context
+
+    try:
+        ssl_context(value)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise errors.ConfigurationError(
+            f"{name}={value!r} holds no CA certificate that can be read ({reason}); point it at a PEM file (or a "
+            f"folder) of the CA certificates to trust, such as your company's bundle, or unset it to use the "
+            f"certifi bundle") from None
 
 
 # --------------------------------------------------------------------------- stream readers

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from raw_server import RawServer, chat_answer
 
 import pepperpy
 from pepperpy.resilience import RetryPolicy
@@ -142,72 +141,6 @@ def test_a_proxy_sends_through_requests(local_catalog: Path, server: FakeProvide
     assert names and names[0].startswith("pepperpy-aio")
 
 
-class RawServer:
-    """A loopback HTTP/1.1 server answering from a script of raw byte answers, counting connections."""
-
-    def __init__(self, answers: list[bytes], *, close_after_first: bool = False) -> None:
-        self.answers = answers
-        self.connections = 0
-        self.requests: list[bytes] = []
-        self.close_after_first = close_after_first
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        data = b""
-        with conn:
-            while self.answers:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, _, rest = data.partition(b"\r\n\r\n")
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length:")))
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                self.requests.append(head + b"\r\n\r\n" + rest[:length])
-                data = rest[length:]
-                conn.sendall(self.answers.pop(0))
-                if self.close_after_first:
-                    time.sleep(0.05)
-                    return  # closes a connection the client keeps as idle
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def chat_answer(text: str) -> bytes:
-    return json.dumps({"id": "c1", "object": "chat.completion", "model": "local-chat", "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-
-
-@pytest.fixture
-def raw(request: pytest.FixtureRequest) -> Iterator[Callable[..., RawServer]]:
-    made: list[RawServer] = []
-
-    def start(answers: list[bytes], **kw: Any) -> RawServer:
-        server = RawServer(answers, **kw)
-        made.append(server)
-        return server
-
-    yield start
-    for server in made:
-        server.close()
-
-
 def raw_client(local_catalog: Path, url: str) -> pepperpy.Client:
     return pepperpy.Client(catalog=local_catalog, env_file=None, max_retries=0, providers={"local": {"base_url": url}})
 
@@ -250,12 +183,15 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(local_catalog: Pa
     assert server.connections == 2
 
 
-def test_a_body_cut_short_is_a_connection_error(local_catalog: Path, raw: Callable[..., RawServer]) -> None:
+def test_a_body_cut_short_is_a_stream_error(mode: str, local_catalog: Path, raw: Callable[..., RawServer]) -> None:
+    """As requests reports it (ChunkedEncodingError, tests/test_errors.py): the answer began and broke off."""
     server = raw([b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"id\""],
                  close_after_first=True)
     client = raw_client(local_catalog, server.url)
-    with pytest.raises(pepperpy.ProviderConnectionError, match="closed before the answer was complete"):
-        asyncio.run(client.acomplete("a", model="local-chat"))
+    with pytest.raises(pepperpy.StreamError, match="broke off: the connection closed before the answer was "
+                                                   "complete") as caught:
+        run(mode, client, "complete", "a", model="local-chat")
+    assert not caught.value.retryable
 
 
 def test_telemetry_spans_of_async_calls(local_catalog: Path, server: FakeProviderServer) -> None:
