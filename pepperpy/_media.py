@@ -23,6 +23,7 @@ from .dialects._media import MIME_TYPES, MediaCall, speech_cost
 from .dialects.base import get_dialect
 from .media import AudioStream, Images, Speech, Transcription, TranscriptionStream
 from .pipeline import Pipeline, Prepared
+from .resilience import RetryPolicy
 from .types import ModelSpec, ProviderSpec, Usage
 from .validation import check_choice, check_count, check_params, check_text
 
@@ -102,7 +103,7 @@ class MediaClientMixin:
             call = calls[p.model.name]
             result = p.runtime.read(p.model, response,
                                     lambda body, kind: p.runtime.dialect.parse_image(body, kind, p.model, call))
-            return _fetch_urls(p, result)
+            return _fetch_urls(p, result, self._pipeline.policy)
 
         return self._pipeline.call("generate_image", self._hops(model, fallbacks), prepare, parse,
                                    cache is not False and not sources)
@@ -269,16 +270,30 @@ class _Uploads:
         return upload.within(limit, param=param, limit_name=whose)
 
 
-def _fetch_urls(p: Prepared, result: Images) -> Images:
-    """Download the images the provider answered with as URLs (bounded; the key only goes to its own host)."""
+def _fetch_urls(p: Prepared, result: Images, policy: RetryPolicy) -> Images:
+    """Download the images the provider answered with as URLs (bounded; the key only goes to its own host),
+    each retried as the Client's policy says: the image is made and billed already, so a passing failure of
+    its download must not hand the call to a fallback model that would draw (and bill) another."""
     if all(image.data for image in result.images):
         return result
+    transport = p.runtime.transport
     images = []
     for image in result.images:
         if not image.data and image.url:
-            data = p.runtime.transport.download(image.url, max_bytes=MAX_IMAGE_DOWNLOAD, model=p.model.id)
+            url = image.url
+
+            def fetch(timeout: Any, url: str = url) -> bytes | int:
+                return transport.download(url, max_bytes=MAX_IMAGE_DOWNLOAD, model=p.model.id, timeout=timeout)
+
+            data = policy.call(fetch, transport.timeout, _Attempts())
             assert isinstance(data, bytes)
             sniffed = sniff_type(data[:16])
             image = dataclasses.replace(image, data=data, mime_type=sniffed[1] if sniffed else image.mime_type)
         images.append(image)
     return dataclasses.replace(result, images=images)
+
+
+class _Attempts:
+    """The attempt counter RetryPolicy.call keeps (the call's own trace counts the request that drew)."""
+
+    attempts = 0

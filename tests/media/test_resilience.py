@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 
 import pepperpy
 from pepperpy.resilience import RetryPolicy
 from pepperpy.testing import FakeProviderServer, Fault
+from pepperpy.testing._media import png
 from tests.media.conftest import retiring
 
 MakeClient = Callable[..., pepperpy.Client]
@@ -206,3 +208,17 @@ def test_usage_totals_hooks_and_a_budget_see_media_calls(make_client: MakeClient
     assert report["gemini/gemini-3.8-flash-tts"].calls == 1
     assert [(model, status) for model, status, _ in seen] == [
         ("gpt-image-2.6-flare", "ok"), ("gpt-transcribe", "ok"), ("gemini-3.8-flash-tts", "ok")]
+
+
+@responses.activate
+def test_an_image_url_whose_download_fails_once_is_fetched_again_not_drawn_again() -> None:
+    url = "https://imgen.x.ai/xai-imgen/kite.png"  # xAI answers URLs; the download is a request of its own
+    responses.post("https://api.x.ai/v1/images/generations", json={"data": [{"url": url}]})
+    responses.get(url, status=503)
+    responses.get(url, body=png("kite"), content_type="image/png")
+    with pepperpy.Client(env_file=None, api_keys={"xai": "xai-test-key", "gemini": "g-test-key"},
+                         retry_policy=no_wait(max_retries=2)) as client:
+        result = client.generate_image("a kite", model="grok-imagine-image", fallbacks=["gemini-nano-banana-2.1"])
+    assert (result.provider, result.images[0].data) == ("xai", png("kite"))  # not a second image, billed again
+    assert [call.request.url for call in responses.calls] == ["https://api.x.ai/v1/images/generations", url, url]
+    assert all("xai-test-key" not in str(call.request.headers) for call in responses.calls[1:])
