@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import requests
 
 from . import _cancel
-from ._aio_http import concurrency_limit
+from ._aio_pool import concurrency_limit
 from ._aio_stream import Submit, call
 from .errors import PepperpyError, ProviderError
 from .pipeline import FALLBACK_ERRORS, Pipeline, Prepared, _Trace

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, Literal, Protocol, overload
 
-from ._aio_http import concurrency_limit
+from ._aio_pool import concurrency_limit
 from ._cancel import CancelScope
 from .errors import ConfigurationError, ValidationError
 from .types import Completion

@@ -19,6 +19,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from . import _decode
+from ._aio_pool import ConnectionLimits
 from ._oauth import ClientCredentialsAuth
 from ._redact import describe_char, paste_hint
 from .config import Settings
@@ -79,6 +80,8 @@ class Runtimes:
         self.code_base_urls = code_base_urls  # base URLs given in code beat PEPPERPY_PROVIDER_<NAME>_BASE_URL
         self._built: dict[str, Runtime] = {}
         self._lock = threading.Lock()
+        self._connections = ConnectionLimits()  # the event loop's connections, counted across providers
+        self._inherited: list[object] = []  # a forked child's copies of its parents' runtimes (see after_fork)
 
     def get(self, provider: ProviderSpec) -> Runtime:
         runtime = self._built.get(provider.name)
@@ -107,10 +110,15 @@ class Runtimes:
         self.use_adapter(self.adapter)
 
     def after_fork(self) -> None:
-        """In a forked child: the parent's sockets stay the parent's (dropped here, not closed), and a lock a
-        parent thread held at the fork must not be waited on."""
+        """In a forked child: the parent's sockets stay the parent's (set aside here, never closed), and a lock
+        a parent thread held at the fork must not be waited on."""
         self._lock = threading.Lock()
+        # Kept, never closed nor collected: closing an inherited event-loop socket here (as StreamWriter.__del__
+        # would) unregisters it from the parent's epoll, one instance shared across the fork, and the parent's
+        # loop would no longer hear that connection. Every generation's, for a child that forks in turn.
+        self._inherited.append((self._built, self._connections))
         self._built = {}
+        self._connections = ConnectionLimits()
 
     def timeout_of(self, provider: ProviderSpec) -> Timeout:
         if self.timeout is not None:
@@ -132,7 +140,8 @@ class Runtimes:
                else list(provider.key_vars))
         transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.lookup),
                               timeout=self.timeout_of(provider), pool_maxsize=self.pool_maxsize,
-                              secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter)
+                              secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter,
+                              connections=self._connections)
         if grant is not None:
             transport.session.auth = ClientCredentialsAuth(
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,

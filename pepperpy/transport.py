@@ -31,6 +31,7 @@ from requests.adapters import BaseAdapter
 
 from . import _cancel, _translate, errors
 from ._aio_http import AsyncSide
+from ._aio_pool import ConnectionLimits
 from ._connections import CancellableAdapter
 from ._files import BLOCK_SIZE, Multipart, Upload
 from ._redact import header_problem, redact, safe_url
@@ -80,7 +81,7 @@ class Transport:
     def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *,
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
                  secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
-                 adapter: BaseAdapter | None = None) -> None:
+                 adapter: BaseAdapter | None = None, connections: ConnectionLimits | None = None) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
@@ -109,6 +110,7 @@ class Transport:
         self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
             urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
         self._async: AsyncSide | None = None
+        self._connections = connections  # shared with the Client's other providers (``_aio_pool``)
 
     def async_ready(self, request: Request) -> bool:
         """Whether ``asend`` can send ``request`` (else ``send`` runs in a worker thread): a plain JSON request
@@ -126,7 +128,7 @@ class Transport:
                 self.provider, self.base_url,
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
-                secrets=self._secrets, key_vars=self._key_vars)
+                secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
         target = urllib.parse.urlsplit(self.base_url).path + request.path
         if request.params:
             target += "?" + urllib.parse.urlencode(request.params)
