@@ -265,7 +265,7 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
         hint = (doubled_hint(url, base_url, fixed) if fixed is not None else
                 "check the provider's base_url (OpenAI-compatible APIs usually end in /v1)")
         return InvalidRequestError(
-            f"the server{where} answered {status} with an HTML page, not a {provider} API error; {hint}",
+            f"the server{where} answered {status} with an HTML page, not an API error from {provider}; {hint}",
             provider=provider, model=model, status_code=status,
             details=redact(content.decode("utf-8", "replace")[:500], secrets), request_id=headers.get("x-request-id"))
     if 300 <= status < 400:
