@@ -65,7 +65,7 @@ class AsyncPipeline:
             try:
                 p, hop, result = await self._run(names, prepare, parse, use_cache, trace)
             finally:
-                if trace.span is not None:
+                if trace.attached is not None:
                     pipe.observer.detach(trace)
             pipe._ended(p, hop, names, trace, result=result)
             return result

@@ -36,6 +36,7 @@ class CallTrace(Protocol):
     cached: bool
     request_id: str | None
     span: Any
+    attached: Any
     reservation: Reservation | None
 
 
@@ -60,11 +61,15 @@ class Observer:
               params: Mapping[str, Any] | None, messages: Sequence[Mapping[str, Any]] | None) -> None:
         """The call's first hop is prepared: its span starts (with telemetry)."""
         if self.telemetry is not None and trace.span is None:
-            trace.span = self.telemetry.start(trace.op, provider, spec.wire_name, base_url, params, messages)
+            trace.span = trace.attached = self.telemetry.start(trace.op, provider, spec.wire_name, base_url, params,
+                                                               messages)
 
     def detach(self, trace: CallTrace) -> None:
-        if trace.span is not None and self.telemetry is not None:
-            self.telemetry.detach(trace.span)
+        """The call's span stops being the current one (kept apart from ``span``, which ``ended`` clears: a call
+        that failed has ended its span before it returns, and its context must still be restored)."""
+        if trace.attached is not None and self.telemetry is not None:
+            self.telemetry.detach(trace.attached)
+            trace.attached = None
 
     def reserve(self, trace: CallTrace, spec: ModelSpec, params: Mapping[str, Any] | None,
                 messages: Sequence[Mapping[str, Any]] | None, texts: Sequence[str] | None) -> None:

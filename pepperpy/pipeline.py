@@ -130,12 +130,13 @@ class _Guard:
 class _Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attempts", "audit", "cached", "deadline", "estimate", "failures", "op", "request_id",
+    __slots__ = ("attached", "attempts", "audit", "cached", "deadline", "estimate", "failures", "op", "request_id",
                  "reservation", "span", "start", "status_code")
 
     def __init__(self, op: str, deadline: float | None = None) -> None:
         self.op = op
-        self.span: Any = None  # the call's OpenTelemetry span, with telemetry on
+        self.span: Any = None  # the call's OpenTelemetry span, with telemetry on, until it ends
+        self.attached: Any = None  # that span while it is the current one (the caller's context to restore)
         self.reservation: Any = None  # the hop's hold on the budget, with a budget
         self.attempts = 0
         self.deadline = deadline  # total_timeout: one deadline for every hop, limiter wait and retry
@@ -212,7 +213,7 @@ class Pipeline:
         try:
             p, hop, result = self._run(op, names, prepare, attempt, trace)
         finally:
-            if trace.span is not None:
+            if trace.attached is not None:
                 self.observer.detach(trace)
         self._ended(p, hop, names, trace, result=result)
         return result
@@ -226,7 +227,7 @@ class Pipeline:
             p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace),
                                          trace)
         finally:
-            if trace.span is not None:
+            if trace.attached is not None:
                 self.observer.detach(trace)
         spec = p.model
         guard = self._guards[p.runtime.spec.name]
@@ -274,7 +275,7 @@ class Pipeline:
         try:
             p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         finally:
-            if trace.span is not None:
+            if trace.attached is not None:
                 self.observer.detach(trace)
 
         def ended(result: Any, error: BaseException | None) -> None:

@@ -12,7 +12,8 @@ https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/ :
   ``embeddings text-embedding-3-small``), with ``gen_ai.operation.name``, ``gen_ai.provider.name`` (the
   registry's well-known value where there is one: ``gcp.gemini``, ``mistral_ai``, ``x_ai``...; else the
   catalog's provider name), ``gen_ai.request.model``, ``gen_ai.request.*`` parameters (max_tokens,
-  temperature, top_p, top_k, stop_sequences, seed, frequency_penalty, presence_penalty, choice.count),
+  temperature, top_p, top_k, stop_sequences, seed, frequency_penalty, presence_penalty, choice.count; for
+  embeddings ``gen_ai.embeddings.dimension.count`` and ``gen_ai.request.encoding_formats`` when asked for),
   ``gen_ai.response.model``, ``gen_ai.response.id``, ``gen_ai.response.finish_reasons``,
   ``gen_ai.usage.input_tokens`` / ``output_tokens``, ``server.address`` / ``server.port``, and on failure
   ``error.type`` (the exception's qualified class name) with the span status ERROR;
@@ -107,6 +108,12 @@ class Telemetry:
             n = params.get("n")
             if isinstance(n, int) and n != 1:
                 attributes["gen_ai.request.choice.count"] = n
+            if operation == "embeddings":  # as opentelemetry-instrumentation-openai sets them
+                dimensions, encoding = params.get("dimensions"), params.get("encoding_format")
+                if isinstance(dimensions, int) and not isinstance(dimensions, bool):
+                    attributes["gen_ai.embeddings.dimension.count"] = dimensions
+                if isinstance(encoding, str):
+                    attributes["gen_ai.request.encoding_formats"] = [encoding]
         if self.log_content and messages is not None:
             system, chat = _messages(messages)
             attributes["gen_ai.input.messages"] = json.dumps(chat, ensure_ascii=False, default=str)

@@ -116,6 +116,17 @@ def test_an_embeddings_span(make_client: Any, server: FakeProviderServer, spans:
     assert span.attributes["gen_ai.operation.name"] == "embeddings"
     assert span.attributes["gen_ai.usage.input_tokens"] == result.usage.input_tokens
     assert "gen_ai.usage.output_tokens" not in span.attributes
+    assert "gen_ai.embeddings.dimension.count" not in span.attributes  # not asked for
+
+
+def test_an_embeddings_span_names_the_dimensions_and_format_asked_for(make_client: Any, server: FakeProviderServer,
+                                                                      spans: Any) -> None:
+    """As the conventions' embeddings span recommends (and opentelemetry-instrumentation-openai sets)."""
+    client = make_client(telemetry=True)
+    client.embed(["a"], model="local-embed", dimensions=8, encoding_format="float")
+    (span,) = spans.get_finished_spans()
+    assert span.attributes["gen_ai.embeddings.dimension.count"] == 8
+    assert list(span.attributes["gen_ai.request.encoding_formats"]) == ["float"]
 
 
 def test_retries_are_span_events(make_client: Any, server: FakeProviderServer, spans: Any) -> None:
@@ -211,3 +222,42 @@ def test_off_by_default_and_never_imported(local_catalog: Any) -> None:
             "print('opentelemetry' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("mode", ["blocking", "async"])
+def test_a_call_that_failed_leaves_no_span_current(mode: str, make_client: Any, server: FakeProviderServer,
+                                                    spans: Any) -> None:
+    """A failed call ends its span before it returns; it must still restore the caller's context, or every
+    later call of that thread (or task) becomes a child of the finished, failed span."""
+    client = make_client(telemetry=True, max_retries=0, budget=0.001)
+
+    def attempts() -> list[str]:
+        outcomes = []
+        server.fail(400)
+        for kwargs in ({"max_tokens": 10}, {"max_tokens": 1000}):  # a provider's 400; a refusal by the budget
+            try:
+                client.complete("hi", model="local-chat", **kwargs)
+            except pepperpy.PepperpyError as exc:
+                outcomes.append(type(exc).__name__)
+        assert not otel_trace.get_current_span().get_span_context().is_valid
+        client.complete("hi", model="local-chat", max_tokens=10)
+        return outcomes
+
+    async def attempts_awaited() -> list[str]:
+        outcomes = []
+        server.fail(400)
+        for kwargs in ({"max_tokens": 10}, {"max_tokens": 1000}):
+            try:
+                await client.acomplete("hi", model="local-chat", **kwargs)
+            except pepperpy.PepperpyError as exc:
+                outcomes.append(type(exc).__name__)
+        assert not otel_trace.get_current_span().get_span_context().is_valid
+        await client.acomplete("hi", model="local-chat", max_tokens=10)
+        return outcomes
+
+    import asyncio
+
+    outcomes = attempts() if mode == "blocking" else asyncio.run(attempts_awaited())
+    assert outcomes == ["InvalidRequestError", "BudgetExceededError"]
+    finished = spans.get_finished_spans()
+    assert len(finished) == 3 and all(span.parent is None for span in finished)
