@@ -145,8 +145,10 @@ class AsyncPipeline:
                 return hit  # type: ignore[no-any-return]
         if p.runtime.transport.async_ready(p.request):
             result = await self._guarded(p, parse, trace)
-        else:  # the blocking transport, in a worker thread
-            result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace))
+        else:  # the blocking transport, in a worker thread, once the budget's hold is taken here: a call cancelled
+            # before its worker started must not leave a hold taken later that nobody gives back
+            guard = pipe._admit(p, trace)
+            result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace, admitted=guard))
         if trace.estimate:
             pipe._guard(p.runtime.spec).settle(trace.estimate, result.usage.total_tokens)
         if key is not None and cache is not None:

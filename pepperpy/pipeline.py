@@ -346,9 +346,10 @@ class Pipeline:
 
     def _guarded(self, p: Prepared, parse: Callable[[Prepared, Any], X], trace: _Trace, *,
                  policy: RetryPolicy | None = None, estimate: bool = True,
-                 fetch: Callable[[Timeout], Any] | None = None) -> X:
-        """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop."""
-        guard = self._admit(p, trace, estimate)
+                 fetch: Callable[[Timeout], Any] | None = None, admitted: Any = None) -> X:
+        """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop.
+        ``admitted``: the guard ``_admit`` already gave (the event loop admits a hop it sends from a worker)."""
+        guard = admitted if admitted is not None else self._admit(p, trace, estimate)
         ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
         send = fetch if fetch is not None else partial(self._send, p)
         if self.observer.hooks.request and fetch is None:
