@@ -148,14 +148,25 @@ def test_a_call_cancelled_as_its_worker_starts_holds_nothing_on_the_budget(
     from pepperpy._observer import Observer
     from pepperpy.testing import FakeAdapter
 
-    adapter = FakeAdapter()
+    class SlowAdapter(FakeAdapter):  # FakeAdapter does not sleep a Reply's delay: this one takes its time
+        slow = False
+
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            if self.slow:
+                import time
+
+                time.sleep(1.0)
+            return super().send(request, **kwargs)
+
+    adapter = SlowAdapter()
     client = make_client(budget=1.0, transport=adapter)
     adapter.reply("warm", usage=(1, 1))
     asyncio.run(client.acomplete("hi", model="local-chat", max_tokens=100))  # the model is prepared
     keeper = client._pipeline.observer.budget
     assert keeper is not None
     warm = keeper.spent()
-    adapter.reply("late", delay=1.0)
+    adapter.reply("late")
+    adapter.slow = True
     reserve = Observer.reserve
 
     def slow_reserve(self: Observer, *args: Any, **kwargs: Any) -> None:
