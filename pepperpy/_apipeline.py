@@ -23,7 +23,7 @@ from . import _cancel
 from ._aio_pool import concurrency_limit
 from ._aio_stream import Submit, call
 from .errors import PepperpyError, ProviderError
-from .pipeline import FALLBACK_ERRORS, Pipeline, Prepared, _Trace
+from .pipeline import Hops, Pipeline, Prepared, _Trace
 from .resilience import RetryPolicy, Timeout
 from .types import Completion, Embeddings
 
@@ -72,43 +72,22 @@ class AsyncPipeline:
 
     async def _run(self, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
                    use_cache: bool, trace: _Trace) -> tuple[Prepared, int, R]:
-        pipe = self.pipeline
-        observer = pipe.observer
-        last: tuple[Prepared, int, ProviderError] | None = None
-        for hop, name in enumerate(names):
-            if last is not None and trace.deadline is not None and pipe.policy.clock() >= trace.deadline:
-                break
+        hops = Hops(self.pipeline, names, trace)  # the decisions are Pipeline._run's; the waits are awaits
+        for hop, name in hops:
             try:
                 p = await self._prepare(prepare, name)
             except PepperpyError as exc:
-                if hop == 0:
-                    raise
-                trace.failed(name, exc)
-                if hop + 1 < len(names):
-                    observer.fallback(trace, name, names[hop + 1], exc)
+                hops.unprepared(name, exc)
                 continue
-            if hop == 0 and observer.telemetry is not None:
-                observer.begin(trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
-                               p.messages)
+            hops.began(p)
             try:
                 return p, hop, await self._once(p, parse, use_cache, trace)
             except ProviderError as exc:
-                observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
-                if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
-                    trace.failed(p.model.name, exc)
-                    observer.fallback(trace, p.model.name, names[hop + 1], exc)
-                    last = (p, hop, exc)
-                    continue
-                pipe._ended(p, hop, names, trace, error=exc)
+                hops.failed(exc)
+            except BaseException as exc:  # cancelled, refused by the budget, bad input
+                hops.interrupted(exc)
                 raise
-            except BaseException as exc:  # cancelled, refused by the budget, bad input: nothing counted
-                observer.settle(trace, None)
-                observer.abandoned(trace, exc)
-                raise
-        assert last is not None
-        p, hop, error = last
-        pipe._ended(p, hop, names, trace, error=error)
-        raise error
+        raise hops.exhausted()
 
     async def _prepare(self, prepare: Callable[[str], Prepared], name: str) -> Prepared:
         """``prepare(name)``; in a worker the first time a name is seen, as the first call to a provider imports
@@ -133,26 +112,16 @@ class AsyncPipeline:
 
     async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: _Trace) -> R:
         pipe = self.pipeline
-        cache = pipe.cache if use_cache else None
-        key = None
-        if cache is not None:
-            key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
-            hit = cache.get(key)
-            if hit is not None:
-                trace.cached = True
-                if pipe.observer.hooks.cache_hit or trace.span is not None:
-                    pipe.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
-                return hit  # type: ignore[no-any-return]
+        key, hit = pipe._lookup(p, use_cache, trace)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
         if p.runtime.transport.async_ready(p.request):
             result = await self._guarded(p, parse, trace)
         else:  # the blocking transport, in a worker thread, once the budget's hold is taken here: a call cancelled
             # before its worker started must not leave a hold taken later that nobody gives back
             guard = pipe._admit(p, trace)
             result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace, admitted=guard))
-        if trace.estimate:
-            pipe._guard(p.runtime.spec).settle(trace.estimate, result.usage.total_tokens)
-        if key is not None and cache is not None:
-            cache.put(key, result)
+        pipe._keep(p, key, result, trace)
         return result
 
     async def _guarded(self, p: Prepared, parse: Parse[R], trace: _Trace) -> R:
@@ -184,21 +153,17 @@ class AsyncPipeline:
 
 async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: _Trace,
                     on_retry: Callable[[ProviderError, float, int], None] | None) -> requests.Response:
-    """``RetryPolicy.call`` with awaits: the same decisions (``wait_before_retry``, the deadline)."""
+    """``RetryPolicy.call`` with awaits: the same decisions (``attempt_timeout``, ``retry_wait``)."""
     deadline = trace.deadline
     retry = 0
     while True:
-        attempt_timeout = timeout
-        if deadline is not None:
-            left = max(deadline - policy.clock(), 0.01)
-            attempt_timeout = (min(timeout[0], left), min(timeout[1], left))
         trace.attempts += 1
         try:
-            response: requests.Response = await send(attempt_timeout)
+            response: requests.Response = await send(policy.attempt_timeout(timeout, deadline))
             return response
         except ProviderError as exc:
-            wait = policy.wait_before_retry(exc, retry)
-            if wait is None or (deadline is not None and policy.clock() + wait >= deadline):
+            wait = policy.retry_wait(exc, retry, deadline)
+            if wait is None:
                 raise
             if on_retry is not None:
                 on_retry(exc, wait, trace.attempts)

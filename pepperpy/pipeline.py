@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -30,12 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import requests
 
 from . import audit
+from ._guards import Guards
 from ._observer import Observer
 from ._runtimes import Runtime
 from .cache import CacheInfo, make_cache
 from .errors import (
     CircuitOpenError,
-    ConfigurationError,
     PepperpyError,
     ProviderConnectionError,
     ProviderError,
@@ -44,8 +43,8 @@ from .errors import (
     RateLimitError,
 )
 from .media import Images, Speech, Transcription
-from .ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
-from .resilience import BreakerConfig, BreakerStats, ProviderBreaker, RetryPolicy, Timeout
+from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
+from .resilience import BreakerStats, RetryPolicy, Timeout
 from .transport import Request, interrupt
 from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
 
@@ -94,39 +93,6 @@ class Opened:
 
 
 
-class _Guard:
-    """What stands between a call and one provider in this process: its rate limiter and breaker.
-
-    ``shared/guard.py`` has the same four methods over Redis (``Client(shared_state=...)``)."""
-
-    __slots__ = ("breaker", "limiter")
-
-    def __init__(self, breaker: ProviderBreaker | None, limiter: RateLimiter | None) -> None:
-        self.breaker, self.limiter = breaker, limiter
-
-    def enter(self, tokens: int, model: str, deadline: float | None) -> tuple[bool, int] | None:
-        """Wait for the call's rate-limit slot, then admit it through the breaker: ``(trial, generation)``."""
-        if self.limiter is not None:
-            self.limiter.acquire(tokens, model, deadline=deadline)
-        breaker = self.breaker
-        if breaker is None:
-            return None
-        generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
-        return breaker.admit(model), generation
-
-    def succeeded(self, ticket: tuple[bool, int] | None) -> None:
-        if ticket is not None and self.breaker is not None:
-            self.breaker.record_success(*ticket)
-
-    def failed(self, exc: BaseException, ticket: tuple[bool, int] | None) -> None:
-        if ticket is not None and self.breaker is not None:
-            self.breaker.record_failure(exc, *ticket)
-
-    def settle(self, estimated: int, actual: int) -> None:
-        if self.limiter is not None:
-            self.limiter.settle(estimated, actual)
-
-
 class _Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
@@ -156,6 +122,80 @@ class _Trace:
         self.failures.append((name, exc))
 
 
+class Hops:
+    """A call's walk along its models (the one asked for, then its fallbacks), and every decision on the way:
+    which hops start (none once ``total_timeout`` is spent), what a hop that cannot be prepared or fails at its
+    provider leads to, and which error ends the call. No I/O: ``Pipeline._run`` and the event loop's twin
+    (``_apipeline``) drive it, each preparing and sending in its own way::
+
+        for hop, name in hops:
+            try: p = prepare(name)
+            except PepperpyError as exc: hops.unprepared(name, exc); continue
+            hops.began(p)
+            try: return p, hop, attempt(p)
+            except ProviderError as exc: hops.failed(exc)            # raises, unless a fallback follows
+            except BaseException as exc: hops.interrupted(exc); raise
+        raise hops.exhausted()
+    """
+
+    __slots__ = ("hop", "last", "names", "p", "pipe", "trace")
+
+    def __init__(self, pipe: Pipeline, names: Sequence[str], trace: _Trace) -> None:
+        self.pipe, self.names, self.trace = pipe, names, trace
+        self.hop = -1
+        self.p: Prepared | None = None
+        self.last: tuple[Prepared, int, ProviderError] | None = None  # the failure a fallback hop follows
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        trace, clock = self.trace, self.pipe.policy.clock
+        for hop, name in enumerate(self.names):
+            if self.last is not None and trace.deadline is not None and clock() >= trace.deadline:
+                return  # total_timeout is spent: no fallback hop starts, the last error is raised
+            self.hop = hop
+            yield hop, name
+
+    def unprepared(self, name: str, exc: PepperpyError) -> None:
+        """The hop's model cannot be called (a missing key, params out of its range): a fallback is skipped,
+        the model asked for raises."""
+        if self.hop == 0:
+            raise exc
+        self.trace.failed(name, exc)
+        if self.hop + 1 < len(self.names):
+            self.pipe.observer.fallback(self.trace, name, self.names[self.hop + 1], exc)
+
+    def began(self, p: Prepared) -> None:
+        self.p = p
+        observer = self.pipe.observer
+        if self.hop == 0 and observer.telemetry is not None:
+            observer.begin(self.trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
+                           p.messages)
+
+    def failed(self, exc: ProviderError) -> None:
+        """The hop failed at its provider (or its breaker): on to the next hop, or ``exc`` is raised."""
+        p, hop, names, trace, observer = self.p, self.hop, self.names, self.trace, self.pipe.observer
+        assert p is not None
+        observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
+        if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
+            trace.failed(p.model.name, exc)
+            observer.fallback(trace, p.model.name, names[hop + 1], exc)
+            self.last = (p, hop, exc)
+            return
+        self.pipe._ended(p, hop, names, trace, error=exc)
+        raise exc
+
+    def interrupted(self, exc: BaseException) -> None:
+        """Cancelled, refused by the budget, or a bad input: nothing is counted, the hold is given back."""
+        self.pipe.observer.settle(self.trace, None)
+        self.pipe.observer.abandoned(self.trace, exc)
+
+    def exhausted(self) -> ProviderError:
+        """Every hop failed (or the deadline passed): the last provider error, to raise."""
+        assert self.last is not None  # hop 0 either returned, raised, or fell back
+        p, hop, error = self.last
+        self.pipe._ended(p, hop, self.names, self.trace, error=error)
+        return error
+
+
 class Pipeline:
     """The resilience state of one Client: retry policy, per-provider breakers and limiters, cache, audit."""
 
@@ -167,20 +207,14 @@ class Pipeline:
         self.shared = shared  # Redis, for breakers, limiters and cache shared by every worker (shared/)
         self.observer = observer if observer is not None else Observer()
         self.cache = self._make_cache(cache)
-        self.breaker_config = _breaker_config(breaker)
-        self.rate_limits = {name: dict(_check_limits(name, values)) for name, values in (rate_limits or {}).items()}
-        if rate_limit_wait < 0:
-            raise ConfigurationError("rate_limit_wait must be 0 or more seconds")
-        self.rate_limit_wait = rate_limit_wait
+        self.guards = Guards(policy, breaker=breaker, rate_limits=rate_limits, rate_limit_wait=rate_limit_wait,
+                             shared=shared, watch=lambda breaker: self.observer.watch(breaker))
         self.log_content = log_content
-        self._guards: dict[str, Any] = {}  # provider name -> _Guard, or SharedGuard with shared state
-        self._lock = threading.Lock()
 
     def after_fork(self) -> None:
         """In a forked child: fresh locks, breakers, limiters and cache (a parent thread may have held any of
         their locks at the fork, and the child must not wait on it forever)."""
-        self._lock = threading.Lock()
-        self._guards = {}
+        self.guards.after_fork()
         if self.shared is not None:
             self.shared.after_fork()
         self.observer.after_fork()
@@ -230,7 +264,7 @@ class Pipeline:
             if trace.attached is not None:
                 self.observer.detach(trace)
         spec = p.model
-        guard = self._guards[p.runtime.spec.name]
+        guard = self._guard(p.runtime.spec)
         settle = bool(trace.estimate)
 
         def ended(completion: Completion | None, error: BaseException | None) -> None:
@@ -288,61 +322,51 @@ class Pipeline:
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
-        observer = self.observer
-        last: tuple[Prepared, int, ProviderError] | None = None
-        for hop, name in enumerate(names):
-            if last is not None and trace.deadline is not None and self.policy.clock() >= trace.deadline:
-                break  # total_timeout is spent: no fallback hop starts, the last error is raised
+        hops = Hops(self, names, trace)
+        for hop, name in hops:
             try:
                 p = prepare(name)
             except PepperpyError as exc:
-                if hop == 0:
-                    raise
-                trace.failed(name, exc)
-                if hop + 1 < len(names):
-                    observer.fallback(trace, name, names[hop + 1], exc)
+                hops.unprepared(name, exc)
                 continue
-            if hop == 0 and observer.telemetry is not None:
-                observer.begin(trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
-                               p.messages)
+            hops.began(p)
             try:
                 return p, hop, attempt(p)
             except ProviderError as exc:
-                observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
-                if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
-                    trace.failed(p.model.name, exc)
-                    observer.fallback(trace, p.model.name, names[hop + 1], exc)
-                    last = (p, hop, exc)
-                    continue
-                self._ended(p, hop, names, trace, error=exc)
+                hops.failed(exc)
+            except BaseException as exc:  # refused by the budget, interrupted, bad input
+                hops.interrupted(exc)
                 raise
-            except BaseException as exc:  # nothing counted: refused by the budget, interrupted, bad input
-                observer.settle(trace, None)
-                observer.abandoned(trace, exc)
-                raise
-        assert last is not None  # hop 0 either returned, raised, or fell back
-        p, hop, error = last
-        self._ended(p, hop, names, trace, error=error)
-        raise error
+        raise hops.exhausted()
 
     def _once(self, p: Prepared, parse: Callable[[Prepared, requests.Response], R], use_cache: bool,
               trace: _Trace) -> R:
-        cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
-        key = None
-        if cache is not None:
-            key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
-            hit = cache.get(key)
-            if hit is not None:  # a private copy, already marked cached
-                trace.cached = True
-                if self.observer.hooks.cache_hit or trace.span is not None:
-                    self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
-                return cast(R, hit)
+        key, hit = self._lookup(p, use_cache, trace)
+        if hit is not None:
+            return cast(R, hit)
         result = self._guarded(p, parse, trace)
-        if trace.estimate:
-            self._guards[p.runtime.spec.name].settle(trace.estimate, result.usage.total_tokens)
-        if key is not None and cache is not None:
-            cache.put(key, result)
+        self._keep(p, key, result, trace)
         return result
+
+    def _lookup(self, p: Prepared, use_cache: bool, trace: _Trace) -> tuple[Any, Any]:
+        """``(cache key, the cached answer or None)``; the key is None without a cache."""
+        cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
+        if cache is None:
+            return None, None
+        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
+        hit = cache.get(key)
+        if hit is not None:  # a private copy, already marked cached
+            trace.cached = True
+            if self.observer.hooks.cache_hit or trace.span is not None:
+                self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
+        return key, hit
+
+    def _keep(self, p: Prepared, key: Any, result: Any, trace: _Trace) -> None:
+        """An answer came: the rate limiter's token estimate settled, the answer cached."""
+        if trace.estimate:
+            self._guard(p.runtime.spec).settle(trace.estimate, result.usage.total_tokens)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, result)
 
     def _guarded(self, p: Prepared, parse: Callable[[Prepared, Any], X], trace: _Trace, *,
                  policy: RetryPolicy | None = None, estimate: bool = True,
@@ -399,63 +423,13 @@ class Pipeline:
     # ------------------------------------------------------------------ per provider
 
     def _guard(self, provider: ProviderSpec) -> Any:
-        guard = self._guards.get(provider.name)
-        if guard is None:
-            with self._lock:
-                guard = self._guards.get(provider.name)
-                if guard is None:
-                    guard = self._guards[provider.name] = self._build_guard(provider)
-        return guard
-
-    def _build_guard(self, provider: ProviderSpec) -> Any:
-        config = None
-        if self.breaker_config is not None:
-            config = self.breaker_config.merged(provider.breaker) if provider.breaker else self.breaker_config
-        limits = self.rate_limits.get(provider.name) or provider.limits
-        rpm, tpm = limits.get("rpm"), limits.get("tpm")
-        clock, sleep = self.policy.clock, self.policy.sleep
-        if self.shared is not None:
-            from .shared.breaker import SharedBreaker
-            from .shared.guard import SharedGuard
-            from .shared.limiter import SharedRateLimiter
-
-            shared = SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None
-            if shared is not None:  # the hooks hear of the changes this process makes, shared or local
-                self.observer.watch(cast(Any, shared))
-                self.observer.watch(shared.local)
-            return SharedGuard(
-                self.shared, provider.name, shared,
-                SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
-                                  sleep=sleep) if rpm or tpm else None)
-        breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None
-        if breaker is not None:
-            self.observer.watch(breaker)
-        limiter = None
-        if rpm or tpm:
-            limiter = RateLimiter(provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock, sleep=sleep)
-        return _Guard(breaker, limiter)
+        return self.guards.of(provider)
 
     def breaker_state(self, provider: ProviderSpec) -> str:
-        """``closed``, ``open``, ``half-open``, or ``disabled`` when the Client has no breakers; with shared
-        state, as every worker sees it."""
-        if self.breaker_config is None:
-            return "disabled"
-        guard = self._guard(provider) if self.shared is not None else self._guards.get(provider.name)
-        return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
+        return self.guards.breaker_state(provider)
 
     def breaker_stats(self, provider: str) -> BreakerStats:
-        """What ``provider``'s breaker has seen (a fresh one's figures before its first call)."""
-        if self.breaker_config is None:
-            return BreakerStats(provider, "disabled")
-        guard = self._guards.get(provider)
-        if guard is None or guard.breaker is None:
-            return BreakerStats(provider, "closed")
-        breaker = guard.breaker
-        if isinstance(breaker, ProviderBreaker):
-            return breaker.stats()
-        local = breaker.local.stats()  # shared: the state every worker sees, and what this process saw
-        return BreakerStats(provider, breaker.state, breaker.fail_counter, local.last_failure, local.last_failure_at,
-                            local.opened_at, local.times_opened)
+        return self.guards.breaker_stats(provider)
 
     def cache_info(self) -> CacheInfo:
         return self.cache.info() if self.cache is not None else CacheInfo(0, 0, 0, 0)
@@ -524,22 +498,3 @@ def _request_id(response: requests.Response) -> str | None:
 def _opened(p: Prepared, response: requests.Response) -> requests.Response:
     """A stream's "parse": the open response itself (its chunks are read later, outside the pipeline)."""
     return response
-
-
-def _breaker_config(option: Any) -> BreakerConfig | None:
-    if option is False:
-        return None
-    if option is None or option is True:
-        return BreakerConfig()
-    if isinstance(option, BreakerConfig):
-        return option
-    if isinstance(option, Mapping):
-        return BreakerConfig().merged(option)
-    raise ConfigurationError(f"breaker= takes True, False, a BreakerConfig or "
-                             f"{{'fail_max': ..., 'reset_timeout': ...}}, not {type(option).__name__}")
-
-
-def _check_limits(provider: str, values: Mapping[str, float]) -> Mapping[str, float]:
-    if not isinstance(values, Mapping) or set(values) - {"rpm", "tpm"}:
-        raise ConfigurationError(f"rate_limits[{provider!r}] takes {{'rpm': N, 'tpm': N}}, not {values!r}")
-    return values

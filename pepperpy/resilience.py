@@ -162,6 +162,20 @@ class RetryPolicy:
         """When a call starting now must end (on ``clock``), or None without ``total_timeout``."""
         return None if self.total_timeout is None else self.clock() + self.total_timeout
 
+    def attempt_timeout(self, timeout: Timeout, deadline: float | None) -> Timeout:
+        """``(connect, read)`` for the next attempt: ``timeout``, clipped to what is left before ``deadline``."""
+        if deadline is None:
+            return timeout
+        left = max(deadline - self.clock(), 0.01)
+        return min(timeout[0], left), min(timeout[1], left)
+
+    def retry_wait(self, exc: ProviderError, retry: int, deadline: float | None) -> float | None:
+        """``wait_before_retry``, or None too when that wait would reach past ``deadline``."""
+        wait = self.wait_before_retry(exc, retry)
+        if wait is None or (deadline is not None and self.clock() + wait >= deadline):
+            return None
+        return wait
+
     def call(self, send: Callable[[Timeout], T], timeout: Timeout, trace: Attempts,
              deadline: float | None = None,
              on_retry: Callable[[ProviderError, float, int], None] | None = None) -> T:
@@ -175,16 +189,12 @@ class RetryPolicy:
             deadline = self.deadline()
         retry = 0
         while True:
-            attempt_timeout = timeout
-            if deadline is not None:
-                left = max(deadline - self.clock(), 0.01)
-                attempt_timeout = (min(timeout[0], left), min(timeout[1], left))
             trace.attempts += 1
             try:
-                return send(attempt_timeout)
+                return send(self.attempt_timeout(timeout, deadline))
             except ProviderError as exc:
-                wait = self.wait_before_retry(exc, retry)
-                if wait is None or (deadline is not None and self.clock() + wait >= deadline):
+                wait = self.retry_wait(exc, retry, deadline)
+                if wait is None:
                     raise
                 if on_retry is not None:
                     on_retry(exc, wait, trace.attempts)
