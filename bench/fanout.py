@@ -30,7 +30,7 @@ KEY = "sk-bench-0000000000"
 MODEL = "gpt-4o-mini"
 GOALS = {200: 0.8, 1000: 2.0}  # seconds for N x 0.5 s calls (issue 17)
 PEERS_VENV = ROOT / "bench" / ".peers"
-PEER_PACKAGES = ("openai", "litellm")
+PEER_PACKAGES = ("openai", "litellm", "aisuite")
 APPROACHES = {  # name: (label, needs the peers' python)
     "acomplete": ("pepperpy `acomplete` (asyncio.gather)", False),
     "map": ("pepperpy `client.map` (blocking)", False),

@@ -19,13 +19,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import fanout  # bench/fanout.py
 import requests
 import shared_state  # bench/shared_state.py
+from timing import interleaved, per_call, subprocess_seconds  # bench/timing.py
 
 import pepperpy
 
@@ -36,36 +35,9 @@ GOALS = {"call": 1.10, "stream": 1.10, "cache_us": 20.0, "import": 1.15, "client
          "rss_growth_mb": 5.0}
 
 
-def per_call(fn: Callable[[], object], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
-
-
-def interleaved(raw: Callable[[], object], ours: Callable[[], object], rounds: int, n: int) -> tuple[float, float]:
-    """Median seconds per call of each, alternating which goes first."""
-    raw(), ours()  # warm connections
-    raw_times, our_times = [], []
-    for i in range(rounds):
-        if i % 2:
-            our_times.append(per_call(ours, n))
-            raw_times.append(per_call(raw, n))
-        else:
-            raw_times.append(per_call(raw, n))
-            our_times.append(per_call(ours, n))
-    return statistics.median(raw_times), statistics.median(our_times)
-
-
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-def subprocess_seconds(code: str) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
-    return time.perf_counter() - start
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
@@ -189,7 +161,7 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
         rows.append(("RSS of import + Client()", f"{our_rss:.1f} MB (import requests alone: {base_rss:.1f} MB)", "",
                      "report"))
 
-        rows.extend(peers(url, session, headers, body, rounds, n))
+        rows.extend(peers(url, rounds, n, install=not smoke))
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
@@ -197,45 +169,16 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def peers(url: str, session: requests.Session, headers: dict[str, str], body: dict[str, object], rounds: int,
-          n: int) -> list[tuple[str, str, str, str]]:
-    rows = []
-    raw = lambda: session.post(url + "/v1/chat/completions", json=body, headers=headers).json()  # noqa: E731
-    try:
-        import openai
-
-        sdk = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
-        raw_s, sdk_s = interleaved(raw, lambda: sdk.chat.completions.create(model=MODEL, messages=[
-            {"role": "user", "content": "hi"}]), rounds, n)
-        rows.append(("peer: openai SDK call", f"{sdk_s * 1e6:.0f} µs", f"{sdk_s / raw_s:.3f}×", "comparison"))
-    except ImportError:
-        rows.append(("peer: openai SDK", "not installed", "", "optional"))
-    messages = [{"role": "user", "content": "hi"}]
-    try:
-        import aisuite
-
-        suite = aisuite.Client({"openai": {"api_key": KEY, "base_url": url + "/v1", "max_retries": 0}})
-        raw_s, ai_s = interleaved(raw, lambda: suite.chat.completions.create(model=f"openai:{MODEL}",
-                                                                             messages=messages), rounds, n)
-        rows.append(("peer: aisuite call", f"{ai_s * 1e6:.0f} µs", f"{ai_s / raw_s:.3f}×", "comparison"))
-    except ImportError:
-        rows.append(("peer: aisuite", "not installed", "", "optional"))
-    try:
-        import litellm
-
-        raw_s, lite_s = interleaved(raw, lambda: litellm.completion(
-            model=f"openai/{MODEL}", messages=messages, api_base=url + "/v1", api_key=KEY), rounds, n)
-        rows.append(("peer: LiteLLM call", f"{lite_s * 1e6:.0f} µs", f"{lite_s / raw_s:.3f}×", "comparison"))
-    except ImportError:
-        rows.append(("peer: LiteLLM", "not installed", "", "optional"))
-    for module in ("openai", "litellm"):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        seconds = statistics.median(subprocess_seconds(f"import {module}") for _ in range(3))
-        rows.append((f"peer: import {module}", f"{seconds * 1e3:.0f} ms", "", "comparison"))
-    return rows
+def peers(url: str, rounds: int, n: int, install: bool) -> list[tuple[str, str, str, str]]:
+    """The peers per call, each against raw requests, measured in the peers' own virtualenv (bench/.peers)."""
+    python = fanout.peers_python(install)
+    if python is None:
+        return [("peers (openai SDK, aisuite, LiteLLM)", "not installed", "", "optional")]
+    done = subprocess.run([python, str(ROOT / "bench" / "peers_call.py"), url, str(rounds), str(n)],
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        return [("peers", f"failed: {(done.stderr.strip().splitlines() or ['?'])[-1][:200]}", "", "optional")]
+    return [tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:
