@@ -148,7 +148,10 @@ def _run_on_loop(client: Any, items: list[Prompt], model: str, kwargs: dict[str,
                 if bar is not None:
                     bar.update(1)
 
+    running: list[asyncio.Task[Any]] = []  # the batch's own task, once it runs on the loop
+
     async def batch() -> list[asyncio.Task[Completion]]:
+        running.extend(task for task in (asyncio.current_task(),) if task is not None)
         slots = asyncio.Semaphore(limit)
         tasks = [asyncio.ensure_future(one(item, slots)) for item in items]
         try:
@@ -174,9 +177,17 @@ def _run_on_loop(client: Any, items: list[Prompt], model: str, kwargs: dict[str,
         while not finished.wait(_WAKE_INTERVAL):
             pass
     except BaseException:  # Ctrl-C, SystemExit: cancel the batch; in-flight requests close their connections
-        future.cancel()
+        # Cancelled on the loop, not through ``future.cancel()``: that marks the future done at once, so this
+        # thread would go on (and a close() right after stop the loop) while the requests were still open
+        def cancel() -> None:
+            if running:
+                running[0].cancel()
+            else:  # not started yet: nothing in flight
+                future.cancel()
+
         try:
-            future.exception(timeout=5)  # the cancellation has run: the connections are closed
+            loop.call_soon_threadsafe(cancel)
+            future.exception(timeout=5)  # returns once the batch has stopped: its connections are closed
         except BaseException:
             pass
         raise

@@ -274,3 +274,31 @@ def test_the_scope_stops_retries_and_waits(provider: SilentProvider) -> None:
     assert len(provider.requests) == 1
     with pytest.raises(Cancelled):
         scope.sleep(5)  # a retry or rate-limit wait in a cancelled scope ends at once
+
+
+
+def test_ctrl_c_during_map_in_a_live_process_has_aborted_its_requests_when_it_raises(
+        provider: SilentProvider) -> None:
+    """A notebook (or any program that goes on after Ctrl-C): when map raises KeyboardInterrupt its batch has
+    finished cancelling, so ``client.close()`` right after it cannot stop the loop half-way, leaving requests
+    running (billed) at the provider and "Task was destroyed but it is pending!" on stderr at exit."""
+    import _thread
+
+    client = client_on(provider)
+
+    def press_ctrl_c() -> None:
+        provider.wait_for_requests(4)
+        time.sleep(0.1)
+        _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        client.map(["one", "two", "three", "four"], model="gpt-4o-mini", max_workers=4, progress=False)
+
+    async def still_running() -> list[str]:
+        return [repr(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    left = asyncio.run_coroutine_threadsafe(still_running(), client._map_loop.loop()).result(timeout=5)
+    assert left == []  # nothing left for close() to cut off
+    client.close()
+    assert all(c is not None for c in provider.wait_closed(timeout=2))
