@@ -39,7 +39,7 @@ from .catalog_files import (
     schema_problems,
     semantic_problems,
 )
-from .errors import CatalogError, ConfigurationError, ModelNotFoundError
+from .errors import CatalogError, ConfigurationError, ModelNotFoundError, ValidationError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
 __all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "model_spec", "packaged_catalog_dir"]
@@ -265,9 +265,17 @@ class Catalog:
     def resolve(self, name: str) -> tuple[ProviderSpec, ModelSpec]:
         """(provider, model) for a model name (the order is in the module docstring); ModelNotFoundError with
         suggestions and how to call a model the catalog does not list."""
-        entry = self._index.get(name) or self._open.get(name)
+        entry = self._index.get(name) or self._open.get(name) if isinstance(name, str) else None
         if entry is not None:
             return entry
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"model= takes a catalog model's name (an id, an alias or '<provider>/<id>'), e.g. "
+                                  f"'gpt-4o-mini', not {name!r}", param="model", value=name)
+        if name != name.strip():  # pasted with a space or a newline: not a name the provider would know either
+            stripped = name.strip()
+            known = stripped in self._index or stripped.lower() in self._lower
+            raise ModelNotFoundError(name, [stripped] if known else self.close_matches(stripped),
+                                     " The name has spaces or line breaks around it; remove them.")
         prefix, _, rest = name.partition("/")
         provider = self.providers.get(prefix)
         entry = self._lower.get(name.lower())

@@ -1,0 +1,36 @@
+"""Arguments of the wrong type or value: a typed error that names the argument and says what it takes, before
+anything is sent; never a bare AttributeError or TypeError from deep inside, never an empty answer that hides
+a typo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import pepperpy
+from pepperpy.testing import FakeProviderServer
+
+
+@pytest.fixture
+def client(server: FakeProviderServer) -> pepperpy.Client:
+    return pepperpy.Client(env_file=None, api_keys={"openai": "sk-test-types-0123456789"}, max_retries=0,
+                           providers={"openai": {"base_url": server.base_url("openai")}})
+
+
+@pytest.mark.parametrize("model", [None, 4, ["gpt-4o-mini"], b"gpt-4o-mini", "", "   "])
+def test_a_model_that_is_no_name_is_a_validation_error(client: pepperpy.Client, server: FakeProviderServer,
+                                                       model: Any) -> None:
+    for call in (lambda: client.complete("hi", model=model), lambda: client.model(model),
+                 lambda: client.embed("hi", model=model), lambda: client.complete("hi", model="gpt-4o-mini",
+                                                                                 fallbacks=[model])):
+        with pytest.raises(pepperpy.ValidationError, match=r"model= takes a catalog model.s name.*'gpt-4o-mini'"):
+            call()
+    assert server.requests == []
+
+
+def test_a_model_name_with_spaces_around_it_suggests_it_without(client: pepperpy.Client) -> None:
+    with pytest.raises(pepperpy.ModelNotFoundError) as info:
+        client.complete("hi", model=" gpt-4o-mini\n")
+    assert info.value.suggestions == ["gpt-4o-mini"]
+    assert "spaces" in str(info.value) and "'openai/ gpt-4o-mini" not in str(info.value)
