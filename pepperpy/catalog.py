@@ -42,9 +42,14 @@ from .catalog_files import (
 from .errors import CatalogError, ConfigurationError, ModelNotFoundError, ValidationError
 from .types import ModelSpec, ParamRange, Pricing, ProviderSpec
 
-__all__ = ["DEFAULT_DIALECT", "Catalog", "catalog_files", "check_file", "model_spec", "packaged_catalog_dir"]
+__all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
+           "packaged_catalog_dir"]
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
+# The schema's enums for a model's mode and capabilities (a test keeps them equal), for checking filters
+MODES = ("chat", "embedding", "image", "speech", "transcription", "video")
+CAPABILITIES = ("streaming", "tools", "json_output", "vision", "reasoning", "system_prompt", "audio", "pdf",
+                "prompt_caching", "batch")
 DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
 
 # --------------------------------------------------------------------------- specs
@@ -350,6 +355,16 @@ class Catalog:
 
     def models(self, provider: str | None = None, mode: str | None = None,
                capability: str | None = None) -> list[ModelSpec]:
+        """The models matching every filter given; a filter no model could match (a misspelt provider, mode or
+        capability) is an error, not an empty list."""
+        if provider is not None:
+            self.provider(provider)
+        for label, value, known in (("mode", mode, MODES), ("capability", capability, CAPABILITIES)):
+            if value is not None and value not in known:
+                close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+                guess = f"; did you mean {close[0]!r}?" if close else "."
+                raise ValidationError(f"no {label} {value!r}{guess} Known: {', '.join(known)}", param=label,
+                                      value=value)
         return [m for m in self.iter_models()
                 if (provider is None or m.provider == provider) and (mode is None or m.mode == mode)
                 and (capability is None or capability in m.capabilities)]

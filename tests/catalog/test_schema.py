@@ -168,3 +168,13 @@ def test_a_damaged_cache_entry_is_validated_again(tmp_path: Path, monkeypatch: p
     entry.write_text('{"provider": "acme", "models": [{"id": 1}]}')
     _catalog_cache._ValidatedFiles._memory.clear()
     assert Catalog.from_files([path]).resolve("acme-1")[1].context_window == 1000
+
+
+def test_the_modes_and_capabilities_filters_check_are_the_schemas() -> None:
+    import json
+
+    from pepperpy.catalog import CAPABILITIES, MODES
+
+    model = json.loads((Path(pepperpy.__file__).parent / "catalog.schema.json").read_text())["$defs"]["model"]
+    assert list(MODES) == model["properties"]["mode"]["enum"]
+    assert list(CAPABILITIES) == model["properties"]["capabilities"]["items"]["enum"]

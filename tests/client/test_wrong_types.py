@@ -34,3 +34,25 @@ def test_a_model_name_with_spaces_around_it_suggests_it_without(client: pepperpy
         client.complete("hi", model=" gpt-4o-mini\n")
     assert info.value.suggestions == ["gpt-4o-mini"]
     assert "spaces" in str(info.value) and "'openai/ gpt-4o-mini" not in str(info.value)
+
+
+@pytest.mark.parametrize(("filters", "error", "hint"), [
+    ({"mode": "chta"}, pepperpy.ValidationError, "did you mean 'chat'"),
+    ({"mode": "images"}, pepperpy.ValidationError, "did you mean 'image'"),
+    ({"capability": "visoin"}, pepperpy.ValidationError, "did you mean 'vision'"),
+    ({"capability": "function_calling"}, pepperpy.ValidationError, "tools"),
+    ({"provider": "opneai"}, pepperpy.ConfigurationError, "did you mean 'openai'"),
+])
+def test_a_misspelt_filter_of_models_is_an_error_not_an_empty_list(client: pepperpy.Client, filters: dict[str, Any],
+                                                                  error: type[Exception], hint: str) -> None:
+    with pytest.raises(error, match=hint):
+        client.models(**filters)
+
+
+def test_filters_the_catalog_knows_but_no_model_matches_give_an_empty_list(tmp_path: Any) -> None:
+    (tmp_path / "house.yaml").write_text("provider: house\nbase_url: http://localhost:8000/v1\n"
+                                         "requires_api_key: false\nmodels: [{id: m}]\n")
+    client = pepperpy.Client(tmp_path, env_file=None)
+    assert client.models(provider="house", mode="embedding") == []
+    assert client.models(provider="house", capability="vision") == []
+    assert [m.name for m in client.models(provider="house", mode="chat")] == ["house/m"]
