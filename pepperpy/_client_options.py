@@ -5,6 +5,7 @@ ConfigurationError (or ValidationError) that says what to write instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,13 +14,24 @@ from ._runtimes import Timeout
 from .config import SHARED_STATE_ENV, Settings
 from .resilience import RetryPolicy
 
-__all__ = ["check_fallbacks", "check_options", "check_timeout", "retry_policy", "shared_state"]
+__all__ = ["catalog_paths", "check_fallbacks", "check_options", "check_timeout", "retry_policy", "shared_state"]
 
 
 def check_fallbacks(fallbacks: object) -> None:
     if isinstance(fallbacks, str) or not isinstance(fallbacks, (list, tuple)):
         raise errors.ValidationError(f"fallbacks takes a list of model names, e.g. [{fallbacks!r}], not "
                                      f"{type(fallbacks).__name__}", param="fallbacks", value=fallbacks)
+
+
+def catalog_paths(catalog: object) -> list[str | os.PathLike[str]]:
+    """``Client(catalog=...)`` as a list of paths: one path, or a list (tuple) of them."""
+    paths = [catalog] if isinstance(catalog, (str, os.PathLike)) else catalog or []
+    if not isinstance(paths, (list, tuple)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        wrong = paths if not isinstance(paths, (list, tuple)) else next(
+            p for p in paths if not isinstance(p, (str, os.PathLike)))
+        raise errors.ConfigurationError(f"catalog takes a path to a YAML file or folder, or a list of them, not "
+                                        f"{type(wrong).__name__}")
+    return list(paths)
 
 
 def retry_policy(policy: RetryPolicy | None, **flat: float | None) -> RetryPolicy:

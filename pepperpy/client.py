@@ -151,8 +151,7 @@ class Client(MediaClientMixin, AsyncClientMixin):
         if transport is not None and not isinstance(transport, BaseAdapter):
             raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
                                             f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
-        extra = [catalog] if isinstance(catalog, (str, os.PathLike)) else list(catalog or ())
-        self.catalog = Catalog.load(extra, strict=strict_models)
+        self.catalog = Catalog.load(_options.catalog_paths(catalog), strict=strict_models)
         if providers:
             self.catalog = self.catalog.with_overrides(providers)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)

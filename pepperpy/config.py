@@ -54,6 +54,22 @@ def key_vars(provider: ProviderSpec) -> list[str]:
     return list(provider.key_vars)
 
 
+def _checked_keys(api_keys: object) -> Mapping[str, str]:
+    """``api_keys`` as given, once its shape is right; the messages never show a value (it may be a key)."""
+    if api_keys is None:
+        return {}
+    if not isinstance(api_keys, Mapping):
+        raise ConfigurationError(f"api_keys takes a mapping of provider name to key, e.g. api_keys={{'openai': "
+                                 f"...}}, not {type(api_keys).__name__}")
+    for name, key in api_keys.items():
+        if not isinstance(name, str):
+            raise ConfigurationError(f"api_keys takes provider names as keys, e.g. api_keys={{'openai': ...}}, not "
+                                     f"{type(name).__name__}")
+        if key is not None and not isinstance(key, str):
+            raise ConfigurationError(f"api_keys[{name!r}] must be a string (the key), not {type(key).__name__}")
+    return api_keys
+
+
 class Settings:
     """The environment as one Client sees it: the real environment first, then its ``.env`` file.
 
@@ -62,11 +78,14 @@ class Settings:
 
     def __init__(self, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
                  api_keys: Mapping[str, str] | None = None, use_keyring: bool = True) -> None:
-        self._api_keys = {k.lower(): v for k, v in (api_keys or {}).items() if v}
+        self._api_keys = {k.lower(): v for k, v in _checked_keys(api_keys).items() if v}
         self._dotenv: dict[str, str] = {}
         self.env_file: Path | None = None  # the .env file read, if any
         self._env_checked: Path | None = None  # the .env path looked at, for messages
         if env_file is not None:
+            if not isinstance(env_file, (str, os.PathLike)):
+                raise ConfigurationError(f"env_file takes the path of a .env file (a str or a Path), or None to read "
+                                         f"none, not {type(env_file).__name__}")
             path = Path(env_file)
             self._env_checked = path.absolute()
             if path.is_file():

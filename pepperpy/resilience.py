@@ -126,8 +126,14 @@ class RetryPolicy:
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ConfigurationError("max_retries must be 0 or more")
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ConfigurationError(f"max_retries must be a whole number of 0 or more, not {self.max_retries!r}")
+        for name, what in (("backoff_base", "seconds"), ("backoff_max", "seconds"), ("jitter", "between 0 and 1"),
+                           ("max_retry_wait", "seconds"), ("total_timeout", "seconds, or None")):
+            value = getattr(self, name)
+            if (value is not None or name != "total_timeout") and (
+                    isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ConfigurationError(f"{name} must be a number ({what}), not {value!r}")
         if self.backoff_base < 0 or self.backoff_max < 0 or self.max_retry_wait < 0:
             raise ConfigurationError("backoff_base, backoff_max and max_retry_wait must be 0 or more seconds")
         if not 0 <= self.jitter <= 1:

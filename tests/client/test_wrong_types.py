@@ -56,3 +56,25 @@ def test_filters_the_catalog_knows_but_no_model_matches_give_an_empty_list(tmp_p
     assert client.models(provider="house", mode="embedding") == []
     assert client.models(provider="house", capability="vision") == []
     assert [m.name for m in client.models(provider="house", mode="chat")] == ["house/m"]
+
+
+SECRET = "sk-secret-typed-0123456789"
+
+
+@pytest.mark.parametrize(("options", "hint"), [
+    ({"env_file": 3}, r"env_file takes the path of a \.env file"),
+    ({"api_keys": SECRET}, r"api_keys takes a mapping of provider name to key, e\.g\. api_keys=\{'openai': \.\.\.\}"),
+    ({"api_keys": [("openai", SECRET)]}, r"api_keys takes a mapping"),
+    ({"api_keys": {"openai": 123}}, r"api_keys\['openai'\] must be a string \(the key\), not int"),
+    ({"api_keys": {"openai": SECRET.encode()}}, r"api_keys\['openai'\] must be a string \(the key\), not bytes"),
+    ({"catalog": 3}, r"catalog takes a path to a YAML file or folder, or a list of them, not int"),
+    ({"catalog": [Any]}, r"catalog takes a path"),
+    ({"max_retries": "2"}, r"max_retries must be a whole number of 0 or more, not '2'"),
+    ({"max_retries": 1.5}, r"max_retries must be a whole number"),
+    ({"total_timeout": "30"}, r"total_timeout must be"),
+    ({"max_retry_wait": "5"}, r"max_retry_wait must be"),
+])
+def test_a_client_option_of_the_wrong_type_says_what_it_takes(options: dict[str, Any], hint: str) -> None:
+    with pytest.raises(pepperpy.ConfigurationError, match=hint) as info:
+        pepperpy.Client(**options)
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
