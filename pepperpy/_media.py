@@ -35,6 +35,19 @@ __all__ = ["MAX_IMAGE_DOWNLOAD", "MediaClientMixin", "article"]
 
 MAX_IMAGE_DOWNLOAD = 50_000_000  # bytes of one image fetched from a URL the provider answered with
 
+# Each method's own arguments and the parameters the providers' media endpoints take (OpenAI images, speech and
+# transcriptions; Gemini's image and speech options), beside the dialect's chat params: they pass as they are,
+# and a name one typo away from one of them is refused with the suggestion (``voic`` -> ``voice``)
+_KNOWN = {
+    "image": frozenset({"n", "size", "quality", "image", "mask", "background", "output_format", "output_compression",
+                        "moderation", "style", "response_format", "user", "input_fidelity", "partial_images",
+                        "aspect_ratio", "aspectRatio", "negative_prompt"}),
+    "speech": frozenset({"voice", "format", "speed", "instructions", "stream_format", "response_format", "speakers",
+                         "language"}),
+    "transcription": frozenset({"audio", "language", "prompt", "response_format", "timestamp_granularities",
+                                "include", "chunking_strategy", "known_speaker_names", "known_speaker_references"}),
+}
+
 
 def article(mode: str) -> str:
     """``"an image"``, ``"a speech"``: a mode with its article, for messages."""
@@ -88,7 +101,8 @@ class MediaClientMixin:
             provider, spec, runtime = self._media_model(name, "image", "generate_image")
             check_choice(spec, "size", size, spec.sizes)
             check_choice(spec, "quality", quality, spec.qualities)
-            checked = check_params(spec, {"n": n if n != 1 else None, "size": size, "quality": quality, **params})
+            checked = check_params(spec, {"n": n if n != 1 else None, "size": size, "quality": quality, **params},
+                                   _KNOWN["image"] | runtime.dialect.params)
             limit = spec.max_upload_bytes or runtime.dialect.upload_limit
             images = [uploads.get(index, source, "image", limit, provider.name)
                       for index, source in enumerate(sources)]
@@ -166,7 +180,8 @@ class MediaClientMixin:
         fmt = format if format is not None else extra.pop("response_format", None)
         check_choice(spec, "format", fmt, spec.formats or runtime.dialect.speech_formats)
         check_choice(spec, "voice", voice, spec.voices)
-        call = MediaCall(params=check_params(spec, extra), characters=len(text), format=fmt,
+        call = MediaCall(params=check_params(spec, extra, _KNOWN["speech"] | runtime.dialect.params),
+                         characters=len(text), format=fmt,
                          voice=voice if voice is not None else (spec.voices[0] if spec.voices else None))
         calls[spec.name] = call
         request = runtime.dialect.build_speech(provider, spec, text, call.params, call, stream=stream)
@@ -230,7 +245,8 @@ class MediaClientMixin:
                                          param="model", value=name)
         if prompt is not None:
             check_text(prompt, "prompt")
-        checked = check_params(spec, {"language": language, "prompt": prompt, **params})
+        checked = check_params(spec, {"language": language, "prompt": prompt, **params},
+                               _KNOWN["transcription"] | runtime.dialect.params)
         upload = uploads.get("audio", audio, "audio", spec.max_upload_bytes or runtime.dialect.upload_limit,
                              provider.name)
         call = MediaCall(params=checked, filename=upload.name, upload_bytes=upload.size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,36 @@ def test_a_retiring_model_warns_once_naming_current_ones(media: pepperpy.Client)
     with pytest.warns(FutureWarning, match=r"openai/whisper-1 is deprecated: its provider retires it on 2027-02-26; "
                                            r"consider openai/gpt-transcribe"):
         media.transcribe(b"ID3" + bytes(100), model="whisper-1")
+
+
+@pytest.mark.parametrize(("call", "typo", "meant"), [
+    (lambda c, **kw: c.synthesize("hi", model="gemini-3.8-flash-tts", **kw), "voic", "voice"),
+    (lambda c, **kw: c.synthesize("hi", model="gemini-3.8-flash-tts", **kw), "fromat", "format"),
+    (lambda c, **kw: c.synthesize_stream("hi", model="gemini-3.8-flash-tts", **kw), "speakrs", "speakers"),
+    (lambda c, **kw: c.transcribe(b"ID3....", model="gpt-transcribe", **kw), "langauge", "language"),
+    (lambda c, **kw: c.transcribe(b"ID3....", model="gpt-transcribe", **kw), "promt", "prompt"),
+    (lambda c, **kw: c.transcribe(b"ID3....", model="gpt-transcribe", **kw), "respone_format", "response_format"),
+    (lambda c, **kw: c.transcribe_stream(b"ID3....", model="gpt-transcribe", **kw), "langage", "language"),
+    (lambda c, **kw: c.generate_image("kite", model="gpt-image-2.6-flare", **kw), "szie", "size"),
+    (lambda c, **kw: c.generate_image("kite", model="gpt-image-2.6-flare", **kw), "qualty", "quality"),
+    (lambda c, **kw: c.generate_image("kite", model="gpt-image-2.6-flare", **kw), "backgound", "background"),
+    (lambda c, **kw: c.generate_image("kite", model="gemini-nano-banana-2.1", **kw), "aspect_ration", "aspect_ratio"),
+])
+def test_a_misspelt_media_parameter_is_refused_with_the_suggestion(media: pepperpy.Client, server: FakeProviderServer,
+                                                                   call: Any, typo: str, meant: str) -> None:
+    with pytest.raises(pepperpy.ValidationError, match=f"'{typo}' is not a parameter of .*did you mean '{meant}'"):
+        call(media, **{typo: "x"})
+    assert server.requests == []
+
+
+def test_the_media_parameters_providers_take_are_sent_as_they_are(media: pepperpy.Client,
+                                                                  server: FakeProviderServer) -> None:
+    retiring(lambda: media.synthesize("hi", model="gpt-4o-mini-tts", voice="alloy", speed=1.2,
+                                      instructions="calm", stream_format="audio"))
+    media.synthesize("hi", model="gemini-3.8-flash-tts", speakers={"A": "Kore", "B": "Puck"}, seed=3)
+    media.transcribe(b"ID3....", model="gpt-transcribe", response_format="json", temperature=0.2,
+                     include=["logprobs"], chunking_strategy="auto")
+    media.generate_image("kite", model="gpt-image-2.6-flare", background="transparent", output_format="png",
+                         moderation="low", output_compression=80, user="u1")
+    media.generate_image("kite", model="gemini-nano-banana-2.1", aspect_ratio="16:9")
+    assert len(server.requests) == 5
