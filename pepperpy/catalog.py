@@ -310,7 +310,7 @@ class Catalog:
             hint = " strict_models refuses names the catalog does not list: add it to a catalog YAML file."
         else:
             bare = [key for key in self._index if "/" not in key]  # a looser match only guesses the provider
-            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.4)
+            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.5)
             where = self._index[like[0]][0].name if like else "<provider>"
             hint = (f" See client.models() for every model; to call one the catalog does not list, name its "
                     f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "

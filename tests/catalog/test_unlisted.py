@@ -104,3 +104,10 @@ def test_strict_mode_keeps_refusing_every_unlisted_name(tmp_path: Path) -> None:
     assert strict.model("groq/openai/gpt-oss-120b").id == "gpt-oss-120b"  # so is an api_name
     assert strict.model("ollama/anything:7b").open  # open_models providers stay open
     assert pepperpy.Client(env_file=None, strict_models=True, providers={"openai": {"timeout": 5}}).catalog.strict
+
+
+@pytest.mark.parametrize("name", ["sora-2", "dall-e-3", "nope-model"])
+def test_the_provider_of_an_unknown_name_is_not_guessed_from_a_far_match(client: pepperpy.Client, name: str) -> None:
+    """'sora-2' is nearest to Ollama's 'mistral': advising 'ollama/sora-2' sent users to a local server."""
+    with pytest.raises(pepperpy.ModelNotFoundError, match=f"name its provider: '<provider>/{name}'"):
+        client.model(name)
