@@ -95,8 +95,9 @@ class AsyncPipeline:
         if name in self._prepared:
             return prepare(name)
         key = (id(asyncio.get_running_loop()), name)
-        first = self._preparing.get(key)
-        if first is not None:  # another task is preparing it: wait for that, rather than start a thread each
+        while (first := self._preparing.get(key)) is not None:
+            # another task is preparing it: wait for that, rather than start a thread each; when it failed
+            # (bad input, no key), the waiting tasks try in turn, one at a time, and each raises its own error
             await first.wait()
             if name in self._prepared:
                 return prepare(name)
@@ -107,7 +108,8 @@ class AsyncPipeline:
             self._prepared.add(name)
             return p
         finally:
-            del self._preparing[key]
+            if self._preparing.get(key) is done:
+                del self._preparing[key]
             done.set()
 
     async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: _Trace) -> R:

@@ -241,3 +241,22 @@ def test_open_file_descriptors_stay_flat(client: pepperpy.Client, server: FakePr
     before = open_fds()
     asyncio.run(rounds(150))
     assert wait_until(lambda: open_fds() <= before + 5), (before, open_fds())
+
+
+@pytest.mark.parametrize(("model", "error"), [
+    ("gpt-image-2.6-flare", pepperpy.ValidationError),      # a model of another mode
+    ("gpt-4o-mini", pepperpy.ConfigurationError),           # no key for its provider
+])
+def test_concurrent_first_calls_that_cannot_be_prepared_each_raise_the_typed_error(model: str,
+                                                                                    error: type[Exception]) -> None:
+    """Four awaited calls to a model not prepared yet wait for the first one's preparation; when it fails
+    every one of them raises the same typed error (the third and fourth raised KeyError: (loop id, model))."""
+    client = pepperpy.Client(env_file=None, api_keys={"anthropic": "sk-ant-test-0000"})
+
+    async def main() -> list[BaseException | pepperpy.Completion]:
+        return await asyncio.gather(*(client.acomplete("hi", model=model) for _ in range(4)),
+                                    return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert [type(r) for r in results] == [error] * 4, results
+    client.close()
