@@ -4,6 +4,12 @@ One Client owns one catalog, one set of credentials and one connection pool per 
 share between threads: the per-provider runtimes are built under the Client's lock, and the pipeline's
 breakers, limiters and cache guard their own state (never holding a lock during network I/O). After a
 fork the child drops the inherited runtimes and opens its own connections.
+
+This module holds what a Client is made of and its chat and embedding calls; the rest of its methods come
+from mixins, one module each: resolving and checking a call and building its request (``_client_prepare``),
+the catalog and credentials (``_client_catalog``), batches and video jobs (``_client_jobs``), usage, hooks and
+breaker and cache state (``_client_observe``), images, speech and transcription (``_media``) and the async
+twins (``_async``).
 """
 
 from __future__ import annotations
@@ -11,10 +17,9 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import requests
 from requests.adapters import BaseAdapter
 
 from . import _client_options as _options
@@ -23,35 +28,28 @@ from ._aio_stream import BackgroundLoop
 from ._apipeline import AsyncPipeline
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncClientMixin, WorkerPool
 from ._chat import ChatOptions
+from ._client_catalog import CatalogClientMixin
+from ._client_jobs import JobsClientMixin
+from ._client_observe import ObservationClientMixin
+from ._client_prepare import PreparationClientMixin
+from ._client_prepare import parse_chat as _parse_chat
 from ._count import count_tokens
 from ._media import MediaClientMixin
-from ._media import article as _a
-from ._observer import Observer
 from ._runtimes import Runtimes, Timeout
 from .budget import Budget
-from .cache import CacheInfo
 from .catalog import Catalog
-from .catalog_sync import CatalogDiff, require_listing, sync_catalog
 from .config import DEFAULT_ENV_FILE, Settings
-from .dialects.base import get_dialect
-from .events import EventName
-from .pipeline import Pipeline, Prepared
+from .pipeline import Pipeline
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
-from .resilience import BreakerStats, RetryPolicy
+from .resilience import RetryPolicy
 from .structured import ask
 from .tools import DEFAULT_MAX_TURNS, ToolSet, run_loop
-from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
-from .usage import UsageReport
-from .validation import build_messages, check_context, check_embed_input, check_params, missing_capability
-
-if TYPE_CHECKING:
-    from ._files import UploadSource
-    from .jobs import BatchJob, Services, VideoJob
+from .types import Completion, Embeddings, Stream, TokenCount
+from .validation import build_messages
 
 __all__ = ["CatalogPaths", "Client"]
 
 CatalogPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
-Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeline.call's arguments
 
 
 _LIVE_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()  # for the fork hook below, not configuration
@@ -66,22 +64,8 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside pepperpy."""
-    import sys
-
-    package = os.path.dirname(__file__)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
-    return level
-
-
-_METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesize", "transcription": "transcribe",
-            "video": "generate_video"}
-
-
-class Client(MediaClientMixin, AsyncClientMixin):
+class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsClientMixin,
+             ObservationClientMixin, AsyncClientMixin):
     """One blocking interface to every provider in the catalog.
 
     >>> client = pepperpy.Client()                                   # doctest: +SKIP
@@ -211,52 +195,6 @@ class Client(MediaClientMixin, AsyncClientMixin):
                                             f"not {type(transport).__name__}")
         self._runtimes.use_adapter(transport)
 
-    # ------------------------------------------------------------------ catalog
-
-    def model(self, name: str) -> ModelSpec:
-        """The catalog entry for a model name, alias or ``"<provider>/<id>"``."""
-        return self.catalog.resolve(name)[1]
-
-    def models(self, provider: str | None = None, mode: str | None = None, capability: str | None = None,
-               available: bool | None = None) -> list[ModelSpec]:
-        """Catalog models, filtered; ``available=True`` keeps those whose provider has credentials."""
-        found = self.catalog.models(provider, mode, capability)
-        if available is None:
-            return found
-        ok = {p.name for p in self.catalog.providers.values() if self.settings.has_credentials(p)}
-        return [m for m in found if (m.provider in ok) == available]
-
-    def has_credentials(self, provider: str) -> bool:
-        """Whether a call to ``provider`` would find its credentials (or needs none)."""
-        return self.settings.has_credentials(self.catalog.provider(provider))
-
-    def check_credentials(self, provider: str) -> None:
-        """Raise ConfigurationError now, naming what to set, when ``provider``'s credentials are missing
-        (it also opens the provider's connection pool, which later calls reuse)."""
-        self._runtimes.get(self.catalog.provider(provider))
-
-    def offered_models(self) -> list[ModelSpec]:
-        """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
-        result = []
-        for name in self.settings.offered_models():
-            provider, spec = self.catalog.resolve(name)
-            if self.settings.has_credentials(provider):
-                result.append(spec)
-        return result
-
-    def sync_catalog(self, provider: str) -> CatalogDiff:
-        """Ask the provider's own model-listing API what it offers (every page) and compare it with this
-        Client's catalog: ``added`` (the catalog lacks them), ``removed`` (no longer listed), ``changed`` (limits
-        and prices the listing reports differently). ``diff.write(folder)`` writes the new models as a catalog
-        file. ValidationError for a provider without a listing API (StackSpot).
-
-        >>> diff = client.sync_catalog("anthropic")             # doctest: +SKIP
-        >>> print("\n".join(diff.lines()))                      # doctest: +SKIP
-        """
-        spec = self.catalog.provider(provider)
-        require_listing(spec)  # before credentials: StackSpot has nothing to list, whatever its keys
-        return sync_catalog(self._runtimes.get(spec), self.catalog)
-
     # ------------------------------------------------------------------ calls
 
     def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
@@ -288,42 +226,6 @@ class Client(MediaClientMixin, AsyncClientMixin):
                 _parse_chat, cache is not False)
 
         return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
-
-    def _chat_plan(self, hops: Sequence[str], prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
-                   system: str | None, params: dict[str, Any], options: ChatOptions, cache: bool | None
-                   ) -> Plan:
-        """What ``Pipeline.call`` (or its async twin) takes for one plain chat call."""
-        return ("complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
-                _parse_chat, cache is not False)
-
-    def _complete_plan(self, prompt: str | None = None, *, model: str,
-                       messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
-                       temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
-                       stop: str | Sequence[str] | None = None, fallbacks: Sequence[str] | None = None,
-                       cache: bool | None = None, **params: Any) -> Plan | None:
-        """``complete``'s arguments as a pipeline call, for ``acomplete`` on the event loop; None when the call
-        may need more than one (``response_format``'s repair round)."""
-        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
-        options = ChatOptions.take(params)
-        if options.fmt is not None:
-            return None
-        return self._chat_plan(self._hops(model, fallbacks), prompt, messages, system, params, options, cache)
-
-    def _embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
-                    cache: bool | None = None, **params: Any) -> Plan:
-        """``embed``'s arguments as a pipeline call."""
-        texts = check_embed_input(input)
-
-        def parse(p: Prepared, response: requests.Response) -> Embeddings:
-            result = p.runtime.parse_embed(p.model, response)
-            if len(result.vectors) != len(texts):  # a vector per text, or a caller's zip() silently misaligns
-                raise errors.ProviderAPIError(
-                    f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
-                    provider=result.provider, model=result.model, status_code=response.status_code)
-            return result
-
-        return ("embed", self._hops(model, fallbacks), lambda name: self._embed_request(name, texts, params), parse,
-                cache is not False)
 
     def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
@@ -419,245 +321,6 @@ class Client(MediaClientMixin, AsyncClientMixin):
         return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
                                return_exceptions=return_exceptions, **kwargs)
 
-    # ------------------------------------------------------------------ long-running jobs
-
-    def batch(self, items: Iterable[Any], *, model: str, **params: Any) -> BatchJob:
-        """Submit many chat requests to the provider's batch API (about half price, results within hours).
-
-        Each item is a prompt, a message list, or a dict of ``complete`` arguments (its own ``max_tokens``,
-        ``system``...); ``params`` apply to every item. Items are checked against the catalog before anything
-        is uploaded: one that fails is kept as its error in ``results()`` and the others go. See docs/jobs.md.
-
-        >>> job = client.batch(["2+2?", "3+3?"], model="claude-haiku-4-5", max_tokens=20)   # doctest: +SKIP
-        >>> job.id                                        # keep it: client.batch_job(id) resumes the job
-        >>> [str(r) for r in job.wait() and job.results()]                                # doctest: +SKIP
-        """
-        from .jobs import submit_batch
-
-        return submit_batch(self._jobs(), items, model=model, params=params)
-
-    def batch_job(self, id: str, *, response_format: Any = None) -> BatchJob:
-        """The batch job with this id (``job.id``), from this process or another, today or later.
-
-        ``response_format``: the one the batch was submitted with, for ``results()`` to parse the answers into
-        it again (a Python type cannot travel in the id).
-
-        >>> client.batch_job("batch:anthropic:eyJ2Ijox...").wait()   # doctest: +SKIP
-        """
-        from .jobs import BatchJob, JobRef
-        from .structured import ResponseFormat
-
-        fmt = ResponseFormat.of(response_format) if response_format is not None else None
-        return BatchJob(self._jobs(), JobRef.decode(id, "batch"), response_format=fmt)
-
-    def generate_video(self, prompt: str, *, model: str, seconds: int | None = None, size: str | None = None,
-                       image: UploadSource | None = None, **params: Any) -> VideoJob:
-        """Start generating a video; returns at once with a ``VideoJob`` (``wait()``, then ``result()``).
-
-        ``seconds`` and ``size`` (``"1280x720"``...) are checked against the model's catalog entry; ``image`` (a
-        path, bytes or a binary file) is the first frame to start from; ``params`` go to the provider as given
-        (Veo's ``negativePrompt``, ``personGeneration``...). See docs/jobs.md.
-
-        >>> job = client.generate_video("A red kite over the sea", model="veo-3.1-fast-generate-preview",
-        ...                             seconds=8, size="1280x720")                           # doctest: +SKIP
-        >>> job.wait(); job.result().save("kite.mp4")                                        # doctest: +SKIP
-        """
-        from .jobs import submit_video
-
-        return submit_video(self._jobs(), prompt, model=model, seconds=seconds, size=size, image=image,
-                            params=params)
-
-    def video_job(self, id: str) -> VideoJob:
-        """The video job with this id (``job.id``), from this process or another.
-
-        >>> client.video_job("video:gemini:eyJ2Ijox...").result().save("clip.mp4")   # doctest: +SKIP
-        """
-        from .jobs import JobRef, VideoJob
-
-        return VideoJob(self._jobs(), JobRef.decode(id, "video"))
-
-    # ------------------------------------------------------------------ observability
-
-    def usage(self, *, reset: bool = False) -> UsageReport:
-        """Totals of this Client's calls by ``"provider/model"``: calls, errors, tokens, cost, cache hits.
-
-        ``reset=True`` returns them and starts again from zero. Thread-safe.
-
-        >>> report = client.usage()                         # doctest: +SKIP
-        >>> report.total.cost, report["openai/gpt-4o-mini"].calls   # doctest: +SKIP
-        """
-        return self._pipeline.observer.ledger.report(reset)
-
-    def on(self, event: EventName, fn: Any) -> Any:
-        """Call ``fn(event_object)`` on ``event``: ``"request"``, ``"response"``, ``"retry"``, ``"fallback"``,
-        ``"breaker"`` or ``"cache_hit"`` (see ``pepperpy.events``). Returns ``fn``, so it works as a decorator
-        factory's target too. A hook that raises is logged and never breaks the call.
-
-        >>> client.on("response", lambda e: print(e.model, e.status, e.cost))   # doctest: +SKIP
-        """
-        self._pipeline.observer.hooks.add(event, fn)
-        return fn
-
-    def off(self, event: EventName, fn: Any) -> bool:
-        """Remove a hook added with ``on``; False when it was not there."""
-        return self._pipeline.observer.hooks.remove(event, fn)
-
-    def breaker_stats(self, provider: str) -> BreakerStats:
-        """``BreakerStats(provider, state, failures, last_failure, last_failure_at, opened_at, times_opened)``
-        of ``provider``'s circuit breaker.
-
-        >>> client.breaker_stats("openai").times_opened   # doctest: +SKIP
-        """
-        return self._pipeline.breaker_stats(self.catalog.provider(provider).name)
-
-    def _observer(self, budget: Budget | None, telemetry: bool | None, log_content: bool) -> Observer:
-        from .telemetry import TELEMETRY_ENV, enabled
-
-        instruments = None
-        if enabled(telemetry, self.settings.get(TELEMETRY_ENV)):
-            from .telemetry import Telemetry
-
-            instruments = Telemetry(log_content)
-        for name in (budget.providers if budget is not None else ()):
-            self.catalog.provider(name)  # a misspelt provider would never be limited
-        make_counter = None
-        shared = self._pipeline.shared
-        if budget is not None and shared is not None:  # one budget for every worker on this Redis
-            from .shared.counter import SharedCounter
-
-            def make_counter(name: str, ttl: float | None) -> SharedCounter:
-                return SharedCounter(shared, name, ttl)
-
-        keeper = Observer.keeper(budget, lambda name: self.catalog.resolve(name)[1], make_counter)
-        return Observer(budget=keeper, telemetry=instruments)
-
-    # ------------------------------------------------------------------ resilience state
-
-    def breaker_state(self, provider: str) -> str:
-        """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False);
-        with ``shared_state``, the state every worker shares."""
-        return self._pipeline.breaker_state(self.catalog.provider(provider))
-
-    def cache_info(self) -> CacheInfo:
-        """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one); with
-        ``shared_state``, of the cache every worker shares."""
-        return self._pipeline.cache_info()
-
-    # ------------------------------------------------------------------ internals
-
-    def _hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
-        """The model, then its fallbacks: the call's own, else ``Client(fallbacks=)`` by name, id or provider/id."""
-        if fallbacks is None and self.fallbacks:
-            spec = self.catalog.resolve(model)[1]
-            fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
-        elif fallbacks:
-            _options.check_fallbacks(fallbacks)
-            for name in fallbacks:
-                self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
-        return (model, *fallbacks) if fallbacks else (model,)
-
-    def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
-                      system: str | None, params: dict[str, Any], options: ChatOptions, *,
-                      stream: bool = False) -> Prepared:
-        provider, spec, body_messages, checked = self._prepare(model, prompt, messages, system, params)
-        runtime = self._runtimes.get(provider)
-        body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
-        return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
-                                                                   stream=stream), checked, body_messages)
-
-    def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
-        provider, spec = self.catalog.resolve(model)
-        self._warn_once(provider, spec)
-        if spec.mode != "embedding" and not spec.open:
-            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; embed() needs an embedding model "
-                                         f"such as {self._example('embedding', provider.name)}", param="model",
-                                         value=model)
-        runtime = self._runtimes.get(provider)
-        checked = check_params(spec, params, runtime.dialect.params | runtime.dialect.embed_params)
-        return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
-                        texts=texts)
-
-    def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
-                 system: str | None, params: dict[str, Any], *, preflight: bool = True
-                 ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
-        provider, spec = self.catalog.resolve(model)
-        self._warn_once(provider, spec)
-        if spec.mode != "chat":
-            method = _METHODS.get(spec.mode, spec.mode)
-            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; use client.{method}(), or a chat "
-                                         f"model such as {self._example('chat', provider.name)}", param="model",
-                                         value=model)
-        turns = build_messages(prompt, messages, system)
-        if preflight:
-            check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
-        checked = check_params(spec, params, get_dialect(provider.dialect).params)
-        missing = missing_capability(spec, turns, checked)
-        if missing is not None:  # refused here rather than failing (or being retried) at the provider
-            what = _CAPABILITY_WORDS.get(missing, f"what needs {missing!r}")
-            raise errors.ValidationError(
-                f"{spec.name} does not take {what}: its catalog entry lists no {missing!r} capability; use a model "
-                f"that does, such as {self._example('chat', provider.name, missing)}",
-                param="tools" if missing == "tools" else "messages", value=missing)
-        return provider, spec, turns, checked
-
-    def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
-        """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""
-        unlisted = spec.open and not provider.open_models
-        if (spec.deprecated is None and not unlisted) or spec.name in self._warned:
-            return
-        import warnings
-
-        with self._lock:  # once per Client, even when threads make their first calls together
-            if spec.name in self._warned:
-                return
-            self._warned.add(spec.name)
-        if spec.deprecated is None:  # an unlisted name on a hosted provider
-            close = [name for name in self.catalog.close_matches(spec.name) if "/" in name][:1]
-            typo = f" (did you mean {close[0]!r}?)" if close else ""
-            warnings.warn(f"{spec.name} is not in the catalog{typo}: sent to {provider.name} as typed, with no "
-                          f"pre-flight checks and cost None. List it in a catalog file to give it limits and "
-                          f"prices (docs/catalog.md), or pass strict_models=True to refuse unlisted names",
-                          UserWarning, stacklevel=_caller_stacklevel())
-            return
-        current = [m for m in self.catalog.models(provider=spec.provider, mode=spec.mode) if m.deprecated is None]
-        if spec.pricing is not None:  # the nearest in price first: a like-for-like successor, not the flagship
-            current.sort(key=lambda m: abs(_price(m) - _price(spec)))
-        replacements = [m.name for m in current[:2]]
-        instead = f"; consider {' or '.join(replacements)}" if replacements else ""
-        if _is_past(spec.deprecated):
-            text = f"{spec.name} was retired on {spec.deprecated} by its provider: calls to it may fail{instead}"
-        else:
-            text = f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}"
-        warnings.warn(text, FutureWarning, stacklevel=_caller_stacklevel())
-
-    def _jobs(self) -> Services:
-        from .jobs import Services
-
-        return Services(self.catalog, self._pipeline, self._runtimes.get, self._prepare, self.retry_policy)
-
-    def _example(self, mode: str, provider: str, capability: str | None = None) -> str:
-        """A model to suggest: the provider's default when it fits; else, of the provider's models that fit,
-        a current one before a retiring one: the cheapest chat model (catalogs list flagships first), the first
-        listed of other modes; else the same among every provider's."""
-        def fits(m: ModelSpec) -> bool:
-            return m.mode == mode and (capability is None or capability in m.capabilities)
-
-        spec = self.catalog.providers.get(provider)
-        default = spec.options.get("default_model") if spec is not None else None
-        if default:
-            try:
-                chosen: ModelSpec | None = self.catalog.resolve(f"{provider}/{default}")[1]
-            except errors.ModelNotFoundError:
-                chosen = None
-            if chosen is not None and fits(chosen) and chosen.deprecated is None:
-                return repr(chosen.name)
-        for scope in (provider, None):
-            found = [m for m in self.catalog.models(provider=scope) if fits(m)]
-            current = [m for m in found if m.deprecated is None] or found
-            if current:
-                return repr((min(current, key=_price) if mode == "chat" else current[0]).name)
-        return f"one from client.models(capability={capability!r})" if capability else "one from client.models()"
-
     # ------------------------------------------------------------------ lifecycle
 
     def _after_fork(self) -> None:
@@ -685,23 +348,3 @@ class Client(MediaClientMixin, AsyncClientMixin):
     def __repr__(self) -> str:
         return f"<pepperpy.Client providers={len(self.catalog.providers)} models={len(self.catalog)}>"
 
-
-_CAPABILITY_WORDS = {"tools": "tools", "vision": "images", "audio": "audio input"}
-
-
-def _is_past(day: str) -> bool:
-    """Whether a catalog date (``YYYY-MM-DD``) is today or earlier."""
-    import datetime
-
-    try:
-        return datetime.date.fromisoformat(str(day)) <= datetime.date.today()
-    except ValueError:
-        return False
-
-
-def _price(model: ModelSpec) -> float:
-    return model.pricing.input + model.pricing.output if model.pricing is not None else float("inf")
-
-
-def _parse_chat(p: Prepared, response: requests.Response) -> Completion:
-    return p.runtime.parse_chat(p.model, response)
