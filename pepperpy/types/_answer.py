@@ -1,0 +1,256 @@
+"""What a call answers: Completion (with its Usage, ToolCalls and the ToolSteps of ``client.run``), the Chunks
+of a stream, Embeddings and TokenCount; and the short texts their reprs show. All are frozen dataclasses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "Embeddings", "TokenCount", "ToolCall", "ToolStep",
+           "Usage", "combine_usage", "short_text", "short_value", "text_chunk"]
+
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
+_THINKING = ("thinking", "redacted_thinking")
+
+
+REPR_TEXT = 60  # characters of a text shown by a repr; the whole text stays in the attribute
+
+
+def short_text(text: str, limit: int = REPR_TEXT) -> str:
+    """``text`` for a repr: quoted, cut at ``limit`` characters with its length said (reprs show shapes, not
+    contents, as numpy and pandas do; the data stays in the attributes)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} chars)"
+
+
+def short_value(value: Any, limit: int = REPR_TEXT) -> str:
+    """Any value for a repr, its own repr cut at ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call. ``total_tokens`` defaults to input + output.
+
+    ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
+    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``).
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = -1
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    input_audio_tokens: int = 0
+    input_image_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.total_tokens < 0:
+            object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for; ``arguments`` is the parsed JSON object."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any]
+
+    def to_message(self) -> dict[str, Any]:
+        """The call as an assistant message's ``tool_calls`` item (OpenAI shape: arguments as a JSON string)."""
+        return {"id": self.id, "type": "function",
+                "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """One tool call made by ``client.run``: what the model asked for and what the function gave back.
+
+    ``error`` is the text the model was sent instead of a result (the tool raised, or its arguments failed
+    the tool's schema); ``result`` is then None. ``seconds`` is the time the function ran.
+    """
+
+    name: str
+    arguments: Mapping[str, Any]
+    result: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+    id: str = ""
+
+    def __repr__(self) -> str:
+        outcome = f"error={short_text(self.error)}" if self.error is not None else f"result={short_value(self.result)}"
+        return f"ToolStep({self.name!r}, arguments={short_value(dict(self.arguments))}, {outcome}, " \
+               f"seconds={self.seconds:.3f})"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
+
+    >>> client.count_tokens("Hello there", model="claude-haiku")   # doctest: +SKIP
+    TokenCount(tokens=10, exact=True)
+    """
+
+    tokens: int
+    exact: bool
+
+    def __int__(self) -> int:
+        return self.tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The answer of one call. ``str(completion)`` is its text.
+
+    >>> r = client.complete("Say hi", model="gpt-4o-mini")   # doctest: +SKIP
+    >>> r.text, r.finish_reason, r.usage.total_tokens, r.cost  # doctest: +SKIP
+    """
+
+    text: str
+    model: str
+    provider: str
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    raw: Any = None
+    cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
+    request_id: str | None = None
+    parsed: Any = None  # the validated value when the call had a response_format
+    steps: tuple[ToolStep, ...] = ()  # the tool calls client.run made on the way to this answer
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """This answer as the assistant turn of a conversation, ready to append to ``messages``.
+
+        >>> messages.append(r.message)   # then one pepperpy.tool_result(call, value) per r.tool_calls  # doctest: +SKIP
+        """
+        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_message() for call in self.tool_calls]
+            blocks = self.raw.get("content") if isinstance(self.raw, Mapping) else None
+            if isinstance(blocks, list) and any(isinstance(b, Mapping) and b.get("type") in _THINKING
+                                                for b in blocks):
+                message["content"] = list(blocks)  # Anthropic: thinking must come back, signed, before tool_use
+        elif message["content"] is None:
+            message["content"] = ""
+        return message
+
+    def __repr__(self) -> str:
+        parts = [f"text={short_text(self.text)}", f"model={self.model!r}", f"provider={self.provider!r}",
+                 f"finish_reason={self.finish_reason!r}", f"usage={self.usage!r}", f"cost={self.cost!r}"]
+        if self.tool_calls:
+            parts.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
+        if self.parsed is not None:
+            parts.append(f"parsed={short_value(self.parsed)}")
+        if self.steps:
+            parts.append(f"steps={len(self.steps)}")
+        if self.cached:
+            parts.append("cached=True")
+        if self.request_id is not None:
+            parts.append(f"request_id={self.request_id!r}")
+        return f"Completion({', '.join(parts)})"
+
+    def _repr_markdown_(self) -> str:
+        cost = f" · ${self.cost:.6f}" if self.cost is not None else ""
+        meta = (f"*{self.provider}/{self.model} · {self.finish_reason} · "
+                f"{self.usage.input_tokens}→{self.usage.output_tokens} tokens{cost}"
+                f"{' · cached' if self.cached else ''}*")
+        return f"{self.text}\n\n{meta}"
+
+
+def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
+    """The usage and cost of several requests made for one answer (a tool loop, a repair round), added up;
+    the cost is None unless every request had one."""
+    usage = Usage(sum(a.usage.input_tokens for a in answers), sum(a.usage.output_tokens for a in answers),
+                  sum(a.usage.total_tokens for a in answers), sum(a.usage.cached_tokens for a in answers),
+                  sum(a.usage.reasoning_tokens for a in answers))
+    costs = [a.cost for a in answers]
+    return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    cost: float | None = None  # when the provider reports it (OpenRouter)
+    raw: Any = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        parts = [f"text={short_text(self.text)}"]
+        parts += [f"{name}={value!r}" for name, value in (("finish_reason", self.finish_reason), ("usage", self.usage),
+                                                          ("cost", self.cost)) if value is not None]
+        if self.tool_calls:
+            parts.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
+        return f"Chunk({', '.join(parts)})"
+
+
+def _text_chunk_maker() -> Callable[[str, Any], Chunk]:
+    """A constructor for the most common Chunk, a piece of text, at half the cost of ``Chunk(...)``: it fills
+    the slots directly instead of going through the frozen dataclass's ``__init__`` (one per stream event)."""
+    new = object.__new__
+    fields = ("text", "finish_reason", "usage", "tool_calls", "cost", "raw")
+    set_text, set_finish, set_usage, set_tools, set_cost, set_raw = (
+        getattr(Chunk, name).__set__ for name in fields)
+
+    def text_chunk(text: str, raw: Any) -> Chunk:
+        chunk: Chunk = new(Chunk)
+        set_text(chunk, text)
+        set_finish(chunk, None)
+        set_usage(chunk, None)
+        set_tools(chunk, ())
+        set_cost(chunk, None)
+        set_raw(chunk, raw)
+        return chunk
+
+    return text_chunk
+
+
+text_chunk = _text_chunk_maker()
+
+
+@dataclass(frozen=True, slots=True)
+class Embeddings:
+    """Vectors in input order, with usage and cost."""
+
+    vectors: list[list[float]]
+    model: str
+    provider: str
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    raw: Any = None
+    cached: bool = False
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __iter__(self) -> Iterator[list[float]]:
+        return iter(self.vectors)
+
+    def __getitem__(self, index: int) -> list[float]:
+        return self.vectors[index]
+
+    def _repr_markdown_(self) -> str:
+        dims = len(self.vectors[0]) if self.vectors else 0
+        return f"*{len(self.vectors)} vectors × {dims} dims from {self.provider}/{self.model}*"
+
+    def __repr__(self) -> str:
+        dims = len(self.vectors[0]) if self.vectors else 0
+        return (f"Embeddings({len(self.vectors)} vectors × {dims} dims, model={self.model!r}, "
+                f"provider={self.provider!r}, usage={self.usage!r}, cost={self.cost!r}"
+                f"{', cached=True' if self.cached else ''})")
