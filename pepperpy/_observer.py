@@ -128,7 +128,8 @@ class Observer:
         ``cost``."""
         cost = result.cost if result is not None else None
         if result is not None:
-            self.settle(trace, cost)
+            if trace.reservation is not None:
+                self.settle(trace, cost)
             self.ledger.record(provider, model, result.usage, cost, cached=trace.cached)
         elif error is None:  # a stream left before its end: a call whose tokens are unknown
             self.ledger.record(provider, model)

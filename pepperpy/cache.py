@@ -60,6 +60,10 @@ class CacheInfo(NamedTuple):
     maxsize: int
 
 
+# One encoder for every key (json.dumps would build one per call: a tenth of a cache hit's time).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 class _Entry(NamedTuple):
     """A stored answer: its class, its field values (the mutable ones None) and the pickle of those."""
 
@@ -104,8 +108,7 @@ class ResponseCache:
     @staticmethod
     def key(provider: str, model: str, request: Request) -> str:
         """A digest of the canonical JSON of what the provider would receive."""
-        text = json.dumps([provider, model, request.method, request.path, request.json, request.params],
-                          sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        text = _CANONICAL.encode([provider, model, request.method, request.path, request.json, request.params])
         return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
     def get(self, key: str) -> Any:

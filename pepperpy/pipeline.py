@@ -441,8 +441,10 @@ class Pipeline:
         """One call is over: the observer (totals, budget, hooks, span), then the audit record."""
         self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
         if trace.audit and (result is not None or error is None or isinstance(error, ProviderError)):
-            self._audit(trace.op, p, hop, names, trace, result=result,
-                        error=error if isinstance(error, ProviderError) else None, status=status)
+            failure = error if isinstance(error, ProviderError) else None
+            status = status or ("ok" if failure is None else type(failure).__name__)
+            if audit.logger.isEnabledFor(audit.level_of(status)):  # at WARNING, a success costs no more
+                self._audit(trace.op, p, hop, names, trace, result=result, error=failure, status=status)
 
     # ------------------------------------------------------------------ audit
 
