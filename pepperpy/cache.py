@@ -114,8 +114,9 @@ class ResponseCache:
     def get(self, key: str) -> Any:
         """A private copy of the stored answer, with ``cached=True``; None on a miss."""
         with self._lock:
-            entry: _Entry | None = self._data.get(key)
-            if entry is None:
+            try:  # TTLCache's own lookup: .get() would add a membership test and a timer context (~15 % of a hit)
+                entry: _Entry = self._data[key]
+            except KeyError:  # absent or expired
                 self._misses += 1
                 return None
             self._hits += 1
