@@ -75,7 +75,8 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
     >>> client.generate_image("a red kite", model="gpt-image-2.6-flare").images[0].save("kite.png")   # doctest: +SKIP
 
     Media (``generate_image``, ``synthesize``, ``transcribe`` and their streams) live in ``MediaClientMixin``
-    (pepperpy/_media.py); the async twins in ``AsyncClientMixin``.
+    (pepperpy/_media.py); the async twins in ``AsyncClientMixin``; request preparation, the catalog's questions,
+    long-running jobs and observation (usage, hooks, breakers) in the ``pepperpy/_client_*.py`` mixins.
 
     ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
     None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is ``PEPPERPY_TIMEOUT``, else

@@ -6,12 +6,10 @@ catalog's ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, 
   ``_stream``: Stream.
 """
 
-from ._answer import FINISH_REASONS, Chunk, Completion, Embeddings, ToolCall, Usage, text_chunk
+from ._answer import FINISH_REASONS, Chunk, Completion, Embeddings, TokenCount, ToolCall, ToolStep, Usage, text_chunk
 
 # Not in __all__, imported from here by other modules (``as`` marks them re-exported for mypy --strict)
 from ._answer import REPR_TEXT as REPR_TEXT
-from ._answer import TokenCount as TokenCount
-from ._answer import ToolStep as ToolStep
 from ._answer import combine_usage as combine_usage
 from ._answer import short_text as short_text
 from ._answer import short_value as short_value
@@ -20,5 +18,5 @@ from ._stream import Stream
 
 __all__ = [
     "FINISH_REASONS", "Chunk", "Completion", "Embeddings", "ModelSpec", "ParamRange", "Pricing", "ProviderSpec",
-    "Stream", "ToolCall", "Usage", "text_chunk",
+    "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
 ]
