@@ -100,21 +100,32 @@ def parse_speech(body: bytes, content_type: str, model: ModelSpec, call: MediaCa
                   usage or Usage(), speech_cost(model, usage, call.characters), voice=call.voice)
 
 
-class SpeechEvents(MediaParser):
-    """``stream_format="sse"``: each ``speech.audio.delta`` event's audio bytes; ``speech.audio.done`` ends the
-    stream with the token usage (kept in ``usage``)."""
+class _Events(MediaParser):
+    """The SSE events of OpenAI's audio streams: ``[DONE]`` ends them, an ``error`` event raises its error."""
 
     def __init__(self, model: ModelSpec) -> None:
         self.done = False
         self.model = model
 
-    def feed(self, event: str, data: bytes) -> bytes | None:
+    def _event(self, data: bytes) -> dict[str, Any] | None:
+        """The event's object; None at ``[DONE]``."""
         if data == b"[DONE]":
             self.done = True
             return None
-        obj = json.loads(data)
+        obj: dict[str, Any] = json.loads(data)
         if obj.get("error"):
             raise_error_event(obj, self.model)
+        return obj
+
+
+class SpeechEvents(_Events):
+    """``stream_format="sse"``: each ``speech.audio.delta`` event's audio bytes; ``speech.audio.done`` ends the
+    stream with the token usage (kept in ``usage``)."""
+
+    def feed(self, event: str, data: bytes) -> bytes | None:
+        obj = self._event(data)
+        if obj is None:
+            return None
         kind = obj.get("type")
         if kind == "speech.audio.delta":
             return b64decode(str(obj.get("audio") or "")) or None
@@ -170,20 +181,13 @@ def _transcription(payload: Mapping[str, Any], model: ModelSpec) -> Transcriptio
                          usage or Usage(), transcription_cost(model, usage, billed), raw=payload)
 
 
-class TranscriptParser(MediaParser):
+class TranscriptParser(_Events):
     """``transcript.text.delta`` pieces, then the ``transcript.text.done`` event as the whole Transcription."""
 
-    def __init__(self, model: ModelSpec) -> None:
-        self.done = False
-        self.model = model
-
     def feed(self, event: str, data: bytes) -> str | Transcription | None:
-        if data == b"[DONE]":
-            self.done = True
+        obj = self._event(data)
+        if obj is None:
             return None
-        obj = json.loads(data)
-        if obj.get("error"):
-            raise_error_event(obj, self.model)
         kind = obj.get("type")
         if kind == "transcript.text.delta":
             return str(obj.get("delta") or "") or None
