@@ -22,8 +22,10 @@ import requests
 from . import _cancel
 from ._aio_pool import concurrency_limit
 from ._aio_stream import Submit, call
+from ._call import Prepared, Trace
+from ._hops import Hops
 from .errors import PepperpyError, ProviderError
-from .pipeline import Hops, Pipeline, Prepared, _Trace
+from .pipeline import Pipeline
 from .resilience import RetryPolicy, Timeout
 from .types import Completion, Embeddings
 
@@ -61,7 +63,7 @@ class AsyncPipeline:
             self._last = (loop, slots)
         async with slots:
             pipe = self.pipeline
-            trace = _Trace(op, pipe.policy.deadline())
+            trace = Trace(op, pipe.policy.deadline())
             try:
                 p, hop, result = await self._run(names, prepare, parse, use_cache, trace)
             finally:
@@ -71,7 +73,7 @@ class AsyncPipeline:
             return result
 
     async def _run(self, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
-                   use_cache: bool, trace: _Trace) -> tuple[Prepared, int, R]:
+                   use_cache: bool, trace: Trace) -> tuple[Prepared, int, R]:
         hops = Hops(self.pipeline, names, trace)  # the decisions are Pipeline._run's; the waits are awaits
         for hop, name in hops:
             try:
@@ -112,7 +114,7 @@ class AsyncPipeline:
                 del self._preparing[key]
             done.set()
 
-    async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: _Trace) -> R:
+    async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: Trace) -> R:
         pipe = self.pipeline
         key, hit = pipe._lookup(p, use_cache, trace)
         if hit is not None:
@@ -126,7 +128,7 @@ class AsyncPipeline:
         pipe._keep(p, key, result, trace)
         return result
 
-    async def _guarded(self, p: Prepared, parse: Parse[R], trace: _Trace) -> R:
+    async def _guarded(self, p: Prepared, parse: Parse[R], trace: Trace) -> R:
         pipe = self.pipeline
         guard = pipe._admit(p, trace)
         if guard.limiter is not None:  # the limiter sleeps until the call's slot: not on the event loop
@@ -153,7 +155,7 @@ class AsyncPipeline:
         return result
 
 
-async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: _Trace,
+async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: Trace,
                     on_retry: Callable[[ProviderError, float, int], None] | None) -> requests.Response:
     """``RetryPolicy.call`` with awaits: the same decisions (``attempt_timeout``, ``retry_wait``)."""
     deadline = trace.deadline

@@ -2,13 +2,12 @@
 
 For each hop (the model asked for, then each fallback): resolve and validate (the Client's ``prepare``) ->
 cache lookup -> rate limiter -> breaker check -> ``transport.send`` under the retry policy -> parse ->
-breaker outcome -> cache store; then one audit record for the whole call. A hop that fails with an
-unavailable / timeout / connection / circuit-open / rate-limit error passes the call to the next hop;
-any other error (validation, authentication, other 4xx) is raised at once. A fallback model that cannot
-be prepared (missing key, params out of its range, wrong mode) is skipped; unknown names never get here,
-the Client refuses them before the call. When every hop failed, the last provider error is raised.
+breaker outcome -> cache store; then one audit record for the whole call. Which hop comes next, and which
+error ends the call, is ``Hops``'s decision (``_hops``); unknown names never get here, the Client refuses
+them before the call. A call's pieces (``Prepared``, ``Opened``, its ``Trace`` and its audit record) are in
+``_call``.
 
-``total_timeout`` is one deadline per call, started before the first hop and kept on its ``_Trace``: the
+``total_timeout`` is one deadline per call, started before the first hop and kept on its ``Trace``: the
 rate limiter does not wait past it, each hop's retries clip their timeouts to it, and no fallback hop
 starts once it has passed.
 
@@ -19,9 +18,7 @@ response is open the caller may already hold chunks, so a later failure is raise
 from __future__ import annotations
 
 import json
-import logging
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -29,171 +26,25 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import requests
 
 from . import audit
+from ._call import Opened, Prepared, Trace, audit_record
 from ._guards import Guards
+from ._hops import FALLBACK_ERRORS, Hops
 from ._observer import Observer
-from ._runtimes import Runtime
 from .cache import CacheInfo, make_cache
-from .errors import (
-    CircuitOpenError,
-    PepperpyError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeoutError,
-    ProviderUnavailableError,
-    RateLimitError,
-)
+from .errors import PepperpyError, ProviderError
 from .media import Images, Speech, Transcription
 from .ratelimit import DEFAULT_RATE_LIMIT_WAIT
 from .resilience import BreakerStats, RetryPolicy, Timeout
-from .transport import Request, interrupt
-from .types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream
+from .transport import interrupt
+from .types import Completion, Embeddings, ProviderSpec, Stream
 
-__all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]
+__all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]  # all but Pipeline re-exported: _hops's, _call's
 
 if TYPE_CHECKING:
     from .shared.store import SharedState
 
-FALLBACK_ERRORS = (ProviderUnavailableError, ProviderTimeoutError, ProviderConnectionError, CircuitOpenError,
-                   RateLimitError)
 R = TypeVar("R", Completion, Embeddings, Images, Speech, Transcription)
 X = TypeVar("X")
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """One hop, ready to send: the provider's runtime, the resolved model and the request; for the budget and
-    telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given.
-
-    Media calls say more: ``input_bytes`` is the size of what they upload (audit records carry sizes, never
-    bytes; a multipart request's files count by themselves), ``estimate`` the tokens the rate limiter reserves
-    (None: a quarter of the JSON body's length), ``content`` what ``log_content`` records as the prompt (None:
-    the request body; media calls give their text, without base64 data).
-    """
-
-    runtime: Runtime
-    model: ModelSpec
-    request: Request
-    params: Mapping[str, Any] | None = None
-    messages: Sequence[Mapping[str, Any]] | None = None
-    texts: Sequence[str] | None = None
-    input_bytes: int = 0
-    estimate: int | None = None
-    content: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """A streamed media answer, open: the hop that opened it, its response, and ``ended(result, error)``,
-    to call once when it is done (the audit record)."""
-
-    prepared: Prepared
-    response: requests.Response
-    ended: Callable[[Any, BaseException | None], None]
-
-
-
-
-class _Trace:
-    """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
-
-    __slots__ = ("attached", "attempts", "audit", "cached", "deadline", "estimate", "failures", "op", "request_id",
-                 "reservation", "span", "start", "status_code")
-
-    def __init__(self, op: str, deadline: float | None = None) -> None:
-        self.op = op
-        self.span: Any = None  # the call's OpenTelemetry span, with telemetry on, until it ends
-        self.attached: Any = None  # that span while it is the current one (the caller's context to restore)
-        self.reservation: Any = None  # the hop's hold on the budget, with a budget
-        self.attempts = 0
-        self.deadline = deadline  # total_timeout: one deadline for every hop, limiter wait and retry
-        # Whether an audit record may be logged: failures are WARNING, so at a WARNING level only they are;
-        # _audit decides per record, once it knows the outcome.
-        self.audit = audit.logger.isEnabledFor(logging.WARNING)
-        self.cached = False
-        self.estimate = 0
-        self.failures: list[tuple[str, BaseException]] | None = None
-        self.request_id: str | None = None
-        self.start = time.perf_counter()
-        self.status_code: int | None = None
-
-    def failed(self, name: str, exc: BaseException) -> None:
-        if self.failures is None:
-            self.failures = []
-        self.failures.append((name, exc))
-
-
-class Hops:
-    """A call's walk along its models (the one asked for, then its fallbacks), and every decision on the way:
-    which hops start (none once ``total_timeout`` is spent), what a hop that cannot be prepared or fails at its
-    provider leads to, and which error ends the call. No I/O: ``Pipeline._run`` and the event loop's twin
-    (``_apipeline``) drive it, each preparing and sending in its own way::
-
-        for hop, name in hops:
-            try: p = prepare(name)
-            except PepperpyError as exc: hops.unprepared(name, exc); continue
-            hops.began(p)
-            try: return p, hop, attempt(p)
-            except ProviderError as exc: hops.failed(exc)            # raises, unless a fallback follows
-            except BaseException as exc: hops.interrupted(exc); raise
-        raise hops.exhausted()
-    """
-
-    __slots__ = ("hop", "last", "names", "p", "pipe", "trace")
-
-    def __init__(self, pipe: Pipeline, names: Sequence[str], trace: _Trace) -> None:
-        self.pipe, self.names, self.trace = pipe, names, trace
-        self.hop = -1
-        self.p: Prepared | None = None
-        self.last: tuple[Prepared, int, ProviderError] | None = None  # the failure a fallback hop follows
-
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        trace, clock = self.trace, self.pipe.policy.clock
-        for hop, name in enumerate(self.names):
-            if self.last is not None and trace.deadline is not None and clock() >= trace.deadline:
-                return  # total_timeout is spent: no fallback hop starts, the last error is raised
-            self.hop = hop
-            yield hop, name
-
-    def unprepared(self, name: str, exc: PepperpyError) -> None:
-        """The hop's model cannot be called (a missing key, params out of its range): a fallback is skipped,
-        the model asked for raises."""
-        if self.hop == 0:
-            raise exc
-        self.trace.failed(name, exc)
-        if self.hop + 1 < len(self.names):
-            self.pipe.observer.fallback(self.trace, name, self.names[self.hop + 1], exc)
-
-    def began(self, p: Prepared) -> None:
-        self.p = p
-        observer = self.pipe.observer
-        if self.hop == 0 and observer.telemetry is not None:
-            observer.begin(self.trace, p.runtime.spec.name, p.model, p.runtime.transport.base_url, p.params,
-                           p.messages)
-
-    def failed(self, exc: ProviderError) -> None:
-        """The hop failed at its provider (or its breaker): on to the next hop, or ``exc`` is raised."""
-        p, hop, names, trace, observer = self.p, self.hop, self.names, self.trace, self.pipe.observer
-        assert p is not None
-        observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
-        if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
-            trace.failed(p.model.name, exc)
-            observer.fallback(trace, p.model.name, names[hop + 1], exc)
-            self.last = (p, hop, exc)
-            return
-        self.pipe._ended(p, hop, names, trace, error=exc)
-        raise exc
-
-    def interrupted(self, exc: BaseException) -> None:
-        """Cancelled, refused by the budget, or a bad input: nothing is counted, the hold is given back."""
-        self.pipe.observer.settle(self.trace, None)
-        self.pipe.observer.abandoned(self.trace, exc)
-
-    def exhausted(self) -> ProviderError:
-        """Every hop failed (or the deadline passed): the last provider error, to raise."""
-        assert self.last is not None  # hop 0 either returned, raised, or fell back
-        p, hop, error = self.last
-        self.pipe._ended(p, hop, self.names, self.trace, error=error)
-        return error
 
 
 class Pipeline:
@@ -239,7 +90,7 @@ class Pipeline:
     def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              parse: Callable[[Prepared, requests.Response], R], use_cache: bool = True) -> R:
         """complete / embed: the parsed result of the first hop that succeeds."""
-        trace = _Trace(op, self.policy.deadline())
+        trace = Trace(op, self.policy.deadline())
 
         def attempt(p: Prepared) -> R:
             return self._once(p, parse, use_cache, trace)
@@ -256,7 +107,7 @@ class Pipeline:
                finish: Callable[[Completion], Completion] | None = None) -> Stream:
         """stream: the first hop whose response opens; its chunks as a Stream (``finish`` completes the
         answer at its end, e.g. with ``parsed``)."""
-        trace = _Trace("stream", self.policy.deadline())
+        trace = Trace("stream", self.policy.deadline())
         try:
             p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace),
                                          trace)
@@ -290,22 +141,22 @@ class Pipeline:
         that say nothing was done are retried (429, 503, 529). ``fetch(timeout)`` replaces sending ``p.request``
         (a download through ``Transport.download``); ``parse`` then gets what it returned.
         """
-        trace = _Trace(op, self.policy.deadline())
+        trace = Trace(op, self.policy.deadline())
         policy = self.policy if replay else _NoReplay.of(self.policy)
         try:
             result = self._guarded(p, parse, trace, policy=policy, estimate=False, fetch=fetch)
         except ProviderError as exc:
             if trace.audit:
-                self._audit(op, p, 0, (p.model.name,), trace, error=exc)
+                audit_record(op, p, 0, (p.model.name,), trace, log_content=self.log_content, error=exc)
             raise
         if trace.audit:
-            self._audit(op, p, 0, (p.model.name,), trace)
+            audit_record(op, p, 0, (p.model.name,), trace, log_content=self.log_content)
         return result
 
     def open(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Opened:
         """A media stream (speech audio, transcript events): the first hop whose response opens. As for chat
         streams, only opening is retried or handed to a fallback."""
-        trace = _Trace(op, self.policy.deadline())
+        trace = Trace(op, self.policy.deadline())
         try:
             p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         finally:
@@ -321,7 +172,7 @@ class Pipeline:
         return Opened(p, response, ended)
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
-             attempt: Callable[[Prepared], X], trace: _Trace) -> tuple[Prepared, int, X]:
+             attempt: Callable[[Prepared], X], trace: Trace) -> tuple[Prepared, int, X]:
         hops = Hops(self, names, trace)
         for hop, name in hops:
             try:
@@ -340,7 +191,7 @@ class Pipeline:
         raise hops.exhausted()
 
     def _once(self, p: Prepared, parse: Callable[[Prepared, requests.Response], R], use_cache: bool,
-              trace: _Trace) -> R:
+              trace: Trace) -> R:
         key, hit = self._lookup(p, use_cache, trace)
         if hit is not None:
             return cast(R, hit)
@@ -348,7 +199,7 @@ class Pipeline:
         self._keep(p, key, result, trace)
         return result
 
-    def _lookup(self, p: Prepared, use_cache: bool, trace: _Trace) -> tuple[Any, Any]:
+    def _lookup(self, p: Prepared, use_cache: bool, trace: Trace) -> tuple[Any, Any]:
         """``(cache key, the cached answer or None)``; the key is None without a cache."""
         cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
         if cache is None:
@@ -361,14 +212,14 @@ class Pipeline:
                 self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
         return key, hit
 
-    def _keep(self, p: Prepared, key: Any, result: Any, trace: _Trace) -> None:
+    def _keep(self, p: Prepared, key: Any, result: Any, trace: Trace) -> None:
         """An answer came: the rate limiter's token estimate settled, the answer cached."""
         if trace.estimate:
             self._guard(p.runtime.spec).settle(trace.estimate, result.usage.total_tokens)
         if key is not None and self.cache is not None:
             self.cache.put(key, result)
 
-    def _guarded(self, p: Prepared, parse: Callable[[Prepared, Any], X], trace: _Trace, *,
+    def _guarded(self, p: Prepared, parse: Callable[[Prepared, Any], X], trace: Trace, *,
                  policy: RetryPolicy | None = None, estimate: bool = True,
                  fetch: Callable[[Timeout], Any] | None = None, admitted: Any = None) -> X:
         """Rate limiter, breaker check, send with retries, parse, breaker outcome: one provider hop.
@@ -389,7 +240,7 @@ class Pipeline:
         self._answered(response, trace)
         return result
 
-    def _admit(self, p: Prepared, trace: _Trace, estimate: bool = True) -> Any:
+    def _admit(self, p: Prepared, trace: Trace, estimate: bool = True) -> Any:
         """The hop's guard, once its worst case is held on the budget and its tokens estimated for the limiter."""
         guard = self._guard(p.runtime.spec)
         if self.observer.budget is not None and estimate:
@@ -399,11 +250,11 @@ class Pipeline:
                 json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
         return guard
 
-    def _on_retry(self, p: Prepared, trace: _Trace) -> Callable[[ProviderError, float, int], None] | None:
+    def _on_retry(self, p: Prepared, trace: Trace) -> Callable[[ProviderError, float, int], None] | None:
         return partial(self._retried, p, trace) if self.observer.hooks.retry or trace.span is not None else None
 
     @staticmethod
-    def _answered(response: Any, trace: _Trace) -> None:
+    def _answered(response: Any, trace: Trace) -> None:
         if trace.audit and hasattr(response, "status_code"):  # a response (requests', or the event loop's)
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
@@ -412,12 +263,12 @@ class Pipeline:
     def _send(p: Prepared, timeout: Timeout) -> requests.Response:
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
 
-    def _send_told(self, p: Prepared, trace: _Trace, timeout: Timeout) -> requests.Response:
+    def _send_told(self, p: Prepared, trace: Trace, timeout: Timeout) -> requests.Response:
         """``_send`` with the ``request`` hooks told first."""
         self.observer.request(trace, p.runtime.spec.name, p.model.id, p.runtime.transport.url(p.request.path))
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
 
-    def _retried(self, p: Prepared, trace: _Trace, error: ProviderError, wait: float, attempt: int) -> None:
+    def _retried(self, p: Prepared, trace: Trace, error: ProviderError, wait: float, attempt: int) -> None:
         self.observer.retry(trace, p.runtime.spec.name, p.model.id, error, wait, attempt)
 
     # ------------------------------------------------------------------ per provider
@@ -436,7 +287,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ the end of a call
 
-    def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *, result: Any = None,
+    def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: Trace, *, result: Any = None,
                error: BaseException | None = None, status: str | None = None) -> None:
         """One call is over: the observer (totals, budget, hooks, span), then the audit record."""
         self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
@@ -444,40 +295,8 @@ class Pipeline:
             failure = error if isinstance(error, ProviderError) else None
             status = status or ("ok" if failure is None else type(failure).__name__)
             if audit.logger.isEnabledFor(audit.level_of(status)):  # at WARNING, a success costs no more
-                self._audit(trace.op, p, hop, names, trace, result=result, error=failure, status=status)
-
-    # ------------------------------------------------------------------ audit
-
-    def _audit(self, op: str, p: Prepared, hop: int, names: Sequence[str], trace: _Trace, *,
-               result: Any = None, error: ProviderError | None = None, status: str | None = None) -> None:
-        status = status or ("ok" if error is None else type(error).__name__)
-        if not audit.logger.isEnabledFor(audit.level_of(status)):
-            return  # successes are INFO records, failures WARNING: the check needs the outcome
-        usage = result.usage if result is not None else None
-        fields: dict[str, Any] = {
-            "op": op, "provider": p.runtime.spec.name, "model": p.model.id,
-            "latency_ms": round((time.perf_counter() - trace.start) * 1000.0, 3),
-            "status": status,
-            "status_code": error.status_code if error is not None else trace.status_code,
-            "attempts": trace.attempts,
-            "input_tokens": usage.input_tokens if usage else None,
-            "output_tokens": usage.output_tokens if usage else None,
-            "total_tokens": usage.total_tokens if usage else None,
-            "cost": result.cost if result is not None else None,
-            "cached": trace.cached, "fallback_hop": hop, "fallback_from": names[0] if hop else None,
-            "failures": [f"{name}: {type(exc).__name__}: {exc}" for name, exc in trace.failures or ()],
-            "request_id": error.request_id if error is not None else (
-                trace.request_id or getattr(result, "request_id", None)),
-        }
-        input_bytes = p.input_bytes or p.request.upload_bytes
-        output_bytes = getattr(result, "size_bytes", None)
-        if input_bytes or output_bytes is not None:  # media: sizes only, never the bytes
-            fields["input_bytes"] = input_bytes or None
-            fields["output_bytes"] = output_bytes
-        if self.log_content:
-            fields["prompt"] = p.request.json if p.content is None else p.content
-            fields["output"] = result.text if isinstance(result, (Completion, Transcription)) else None
-        audit.emit(fields)
+                audit_record(trace.op, p, hop, names, trace, log_content=self.log_content, result=result,
+                             error=failure, status=status)
 
 
 @dataclass(frozen=True)
