@@ -2,8 +2,10 @@
 bounded downloads, and a response's bytes as they arrive (the SSE / NDJSON readers over them are ``_sse``'s,
 re-exported here).
 
-This is the only module that touches requests and urllib3; their exceptions and non-2xx answers leave it
-as pepperpy errors (built by ``_translate``), always raised ``from`` the original.
+This module and its two halves are where a provider's calls touch requests and urllib3: ``_session`` builds
+the sessions (the environment's proxies and CA bundle read once), ``_download`` is ``Transport.download``.
+Their exceptions and non-2xx answers leave as pepperpy errors (built by ``_translate``), always raised
+``from`` the original.
 
 Files both ways (media, batch jobs, videos):
 
@@ -19,11 +21,10 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import requests
 import urllib3
@@ -33,8 +34,10 @@ from . import _cancel, _translate, errors
 from ._aio_http import AsyncSide
 from ._aio_pool import ConnectionLimits
 from ._connections import CancellableAdapter
-from ._files import BLOCK_SIZE, Multipart, Upload
+from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
+from ._files import Multipart, Upload
 from ._redact import header_problem, redact, safe_url
+from ._session import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
 
 __all__ = [
@@ -45,9 +48,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
-DEFAULT_MAX_DOWNLOAD = 100_000_000  # bytes a download may bring unless the caller says otherwise
-MAX_REDIRECTS = 5               # hops a download follows (without the key)
-USER_AGENT = "pepperpy/0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class Request:
         return upload.upload_bytes if isinstance(upload, Multipart) else upload.size
 
 
-class Transport:
+class Transport(DownloadMixin):
     """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are.
 
     ``adapter`` replaces the pooled HTTP adapter for both schemes (the seam ``Client(transport=...)`` uses,
@@ -89,15 +89,7 @@ class Transport:
         password = urllib.parse.urlsplit(self.base_url).password
         self._secrets = (*secrets, password) if password else tuple(secrets)  # a password in base_url is one too
         self._key_vars = tuple(key_vars)
-        session = requests.Session()
-        # Environment proxies and CA bundles are read once here, not on every call (trust_env costs a
-        # netrc lookup and several getenv calls per request).
-        session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        bundle = _environ_ca_bundle(self.base_url)
-        if bundle:
-            session.verify = bundle
-        session.trust_env = False
-        session.headers.update({"User-Agent": USER_AGENT, **headers})
+        session = provider_session(self.base_url, headers)  # the environment's proxies and CA bundle, read once
         if adapter is None:
             adapter = CancellableAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
         session.mount("https://", adapter)
@@ -181,41 +173,6 @@ class Transport:
             raise self._failure(response, model, url)
         return response
 
-    def download(self, url: str, *, max_bytes: int = DEFAULT_MAX_DOWNLOAD, into: IO[bytes] | None = None,
-                 model: str | None = None, timeout: float | tuple[float, float] | None = None) -> bytes | int:
-        """The body at ``url``: returned as bytes, or written to the binary file ``into`` (its size returned).
-
-        ``url`` is one the provider answered with (an image URL, a video's content URL) or a path under the
-        base URL. The provider's key goes only to the provider's own origin (scheme, host and port of its base
-        URL); any other URL, and every redirect, is fetched by a session that carries no key, following at
-        most MAX_REDIRECTS redirects. The provider's timeouts apply to each hop. A body over ``max_bytes``
-        (by its Content-Length, or counted as it arrives) raises ProviderAPIError without reading on.
-
-        Batch jobs and videos use it as is::
-
-            with open("video.mp4", "wb") as out:     # 302 to a CDN: followed without the key
-                transport.download(f"/videos/{video_id}/content", max_bytes=2_000_000_000, into=out)
-        """
-        target = self.url(url)
-        session = self.session if self._same_origin(target) else self._keyless()
-        timeout = timeout if timeout is not None else self.timeout
-        for _ in range(MAX_REDIRECTS + 1):
-            response = self._request(session, "GET", target, model, stream=True, timeout=timeout,
-                                     proxies=None if session is self.session else _proxies(target))
-            location = response.headers.get("location")
-            if response.status_code not in _REDIRECTS or not location:
-                break
-            response.close()
-            target = urllib.parse.urljoin(target, location)
-            session = self._keyless()  # never the key after a redirect, even back to the provider's host
-        else:
-            raise errors.ProviderAPIError(f"the download from {self.provider} was redirected more than "
-                                          f"{MAX_REDIRECTS} times; last to {safe_url(target)}",
-                                          provider=self.provider, model=model, status_code=response.status_code)
-        if response.status_code >= 300:
-            raise self._failure(response, model, target)
-        return self._read_bounded(response, target, max_bytes, into, model)
-
     def _request(self, session: requests.Session, method: str, url: str, model: str | None,
                  **options: Any) -> requests.Response:
         scope = _cancel.current()  # a batch or an awaited call that may be cancelled (see _cancel)
@@ -253,54 +210,6 @@ class Transport:
                                         provider=self.provider, model=model, secrets=self._secrets,
                                         key_vars=self._key_vars, url=url, base_url=self.base_url)
 
-    def _read_bounded(self, response: requests.Response, url: str, max_bytes: int, into: IO[bytes] | None,
-                      model: str | None) -> bytes | int:
-        def too_large(size: str) -> errors.ProviderAPIError:
-            return errors.ProviderAPIError(
-                f"the download from {safe_url(url)} is {size}over its limit of {max_bytes:,} bytes; nothing more "
-                f"was read", provider=self.provider, model=model, status_code=response.status_code)
-
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            response.close()
-            raise too_large(f"{int(declared):,} bytes, ")
-        parts: list[bytes] = []
-        received = 0
-        try:
-            for block in response.iter_content(BLOCK_SIZE):
-                received += len(block)
-                if received > max_bytes:
-                    raise too_large("")
-                if into is not None:
-                    into.write(block)
-                else:
-                    parts.append(block)
-        except requests.RequestException as exc:
-            raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url, streaming=True,
-                                                  secrets=self._secrets) from exc
-        finally:
-            response.close()
-        return received if into is not None else b"".join(parts)
-
-    def _same_origin(self, url: str) -> bool:
-        return _origin(url) == _origin(self.base_url)
-
-    def _keyless(self) -> requests.Session:
-        """A session with none of the provider's headers (no key), on the same adapter (fakes see it too)."""
-        bare = self._bare
-        if bare is None:
-            with _BARE_LOCK:
-                bare = self._bare
-                if bare is None:
-                    bare = requests.Session()
-                    bare.trust_env = False
-                    bare.verify = self.session.verify
-                    bare.headers.update({"User-Agent": USER_AGENT})
-                    bare.mount("https://", self._adapter)
-                    bare.mount("http://", self._adapter)
-                    self._bare = bare
-        return bare
-
     def _encode(self, body: Any) -> bytes:
         try:
             return json.dumps(body, allow_nan=False).encode()
@@ -328,26 +237,6 @@ class Transport:
         return f"<Transport {self.provider} {safe_url(self.base_url)}>"
 
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_ERROR_BODY = 1_000_000  # bytes of an error answer read for its message
-_BARE_LOCK = threading.Lock()  # building a Transport's key-less session (once, rarely contended)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def _proxies(url: str) -> dict[str, str]:
-    return dict(requests.utils.get_environ_proxies(url))
-
-
 def _header_fault(session: requests.Session, extra: Mapping[str, str] | None) -> str:
     """Which header cannot be sent, and why, without its value (the checks before sending catch keys, variables
     and catalog headers by their source; this names what got past them)."""
@@ -359,46 +248,11 @@ def _header_fault(session: requests.Session, extra: Mapping[str, str] | None) ->
     return "the user name or password in its base_url cannot be sent in an HTTP header"
 
 
+_MAX_ERROR_BODY = 1_000_000  # bytes of an error answer read for its message
+
 # requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)
 _SETUP_ERRORS = (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                  requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader)
-
-
-def _environ_ca_bundle(base_url: str) -> str | None:
-    """The CA bundle requests would take from the environment. For an https provider, ConfigurationError when
-    that path does not exist or holds no certificate that can be read (requests would raise a bare OSError on
-    every call, and the event loop's TLS could not start); plain http needs none."""
-    import os
-
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        value = os.environ.get(name)
-        if value:
-            https = base_url.lower().startswith("https://")
-            if not os.path.exists(value):
-                if not https:
-                    return None
-                raise errors.ConfigurationError(
-                    f"{name}={value!r} does not exist; point it at a PEM file (or a folder) of the CA certificates "
-                    f"to trust, such as your company's bundle, or unset it to use the certifi bundle")
-            if https:
-                _check_ca_bundle(name, value)
-            return value
-    return None
-
-
-def _check_ca_bundle(name: str, value: str) -> None:
-    import ssl
-
-    from ._http1 import ssl_context
-
-    try:
-        ssl_context(value)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise errors.ConfigurationError(
-            f"{name}={value!r} holds no CA certificate that can be read ({reason}); point it at a PEM file (or a "
-            f"folder) of the CA certificates to trust, such as your company's bundle, or unset it to use the "
-            f"certifi bundle") from None
 
 
 # --------------------------------------------------------------------------- a response's bytes
