@@ -6,6 +6,7 @@ skipped: CI runs ``make bench-smoke`` before ``make test`` installs redis-server
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import statistics
@@ -21,7 +22,7 @@ GOAL_ROUND_TRIPS = 1.0  # Redis round trips per successful call (issue 14)
 
 def redis_binary() -> str | None:
     for candidate in (shutil.which("redis-server"), "/usr/bin/redis-server", "/usr/sbin/redis-server"):
-        if candidate:
+        if candidate and os.access(candidate, os.X_OK):  # a path that is not there is no binary
             return candidate
     return None
 
