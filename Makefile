@@ -40,8 +40,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --strict pepperpy
 	$(VENV)/bin/lint-imports  # the layer order and no cycles (setup.cfg [importlinter]); docs/architecture.md
 
-catalog: $(STAMP)  ## after editing catalog/*.yaml: regenerate pepperpy/catalog.packed.json (a test fails while it is stale)
-	$(PY) -m pepperpy._catalog_cache
+catalog: $(STAMP)  ## after editing catalog/*.yaml: regenerate pepperpy/catalog/packed.json (a test fails while it is stale)
+	$(PY) -m pepperpy.catalog
 
 demo: $(STAMP)  ## stream an answer: real provider when keys are in .env, else the bundled offline server
 	$(PY) -m pepperpy.demo

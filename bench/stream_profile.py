@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pepperpy
 from pepperpy.dialects.base import decode_json
 from pepperpy.dialects.openai import DIALECT
-from pepperpy.transport import iter_sse
+from pepperpy.http.transport import iter_sse
 from pepperpy.types import Chunk, Stream
 
 EVENT = (b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini",'

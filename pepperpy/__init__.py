@@ -7,6 +7,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from ._moved import MOVED, install
 from ._version import __version__
 from .errors import (
     AuthenticationError,
@@ -33,6 +34,8 @@ from .errors import (
     ValidationError,
 )
 
+install()  # old module paths (pepperpy.transport, pepperpy.budget ...) keep working; see pepperpy/_moved.py
+
 if TYPE_CHECKING:
     from .api import (
         complete,
@@ -44,13 +47,12 @@ if TYPE_CHECKING:
         synthesize,
         transcribe,
     )
-    from .budget import Budget
-    from .cache import CacheConfig
-    from .catalog_sync import CatalogDiff, ModelChange
     from .client import Client
+    from .client._catalog_sync import CatalogDiff, ModelChange
     from .jobs import BatchJob, JobStatus, Video, VideoJob
     from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream
-    from .resilience import BreakerConfig, RetryPolicy
+    from .observe.budget import Budget
+    from .resilience import BreakerConfig, CacheConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
         Chunk,
@@ -68,9 +70,9 @@ if TYPE_CHECKING:
 # The client side (requests, urllib3, the dataclasses) loads on first use, so `import pepperpy` stays cheap
 # for programs that only touch it sometimes, such as a CLI or a Django app at startup.
 _LAZY = {
-    "Budget": "budget", "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience",
-    "CatalogDiff": "catalog_sync", "ModelChange": "catalog_sync",
-    "CacheConfig": "cache",
+    "Budget": "observe.budget", "Client": "client", "RetryPolicy": "resilience", "BreakerConfig": "resilience",
+    "CatalogDiff": "client._catalog_sync", "ModelChange": "client._catalog_sync",
+    "CacheConfig": "resilience",
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
@@ -81,16 +83,17 @@ _LAZY = {
 }
 
 
-_SUBMODULES = frozenset({"aio", "api", "audit", "budget", "cache", "catalog", "cli", "client", "config", "dialects",
-                         "events", "jobs", "media", "pipeline", "providers", "ratelimit", "resilience", "schema",
-                         "structured", "telemetry", "testing", "tokens", "tools", "transport", "types", "usage",
-                         "validation", "web"})
+# `pepperpy.aio.create_provider(...)` after a bare `import pepperpy`: the public packages and modules, and the old
+# paths of those that moved (pepperpy._moved)
+_SUBMODULES = frozenset({"aio", "api", "catalog", "cli", "client", "config", "dialects", "errors", "http", "jobs",
+                         "media", "observe", "pipeline", "providers", "resilience", "shared", "testing", "tools",
+                         "types", "web"}) | {name.rpartition(".")[2] for name in MOVED}
 
 
 def __getattr__(name: str) -> Any:
     import importlib
 
-    if name in _SUBMODULES:  # `pepperpy.aio.create_provider(...)` after a bare `import pepperpy`
+    if name in _SUBMODULES:
         return importlib.import_module(f"pepperpy.{name}")
     module_name = _LAZY.get(name)
     if module_name is None:

@@ -1,16 +1,22 @@
 """Keeping credentials out of text: ``redact`` (known secrets and anything shaped like an API key) and
 ``safe_url`` (no user info, no query string). Used by every message, log record and repr pepperpy makes.
 
+``RedactionFilter`` applies ``redact`` to every record of pepperpy's loggers (``get_logger``).
+
 ``header_problem`` says why a value (often a credential) cannot travel in an HTTP header without showing it:
 http.client would otherwise raise a UnicodeEncodeError whose repr holds the whole header."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["describe_char", "header_problem", "paste_hint", "redact", "redact_any", "safe_url"]
+__all__ = ["RedactionFilter", "describe_char", "get_logger", "header_problem", "paste_hint", "redact", "redact_any",
+           "safe_url"]
+
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 _KEY_PATTERNS = re.compile(
     r"(sk-[A-Za-z0-9_\-*]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{8,}"
@@ -73,3 +79,38 @@ def header_problem(value: str) -> str | None:
         return None
     return (f"contains {describe_char(odd)}, which cannot be sent in an HTTP header; set it to plain text"
             f"{paste_hint(odd)}")
+
+
+class RedactionFilter(logging.Filter):
+    """Scrubs credentials from a record's message and extra fields; never drops a record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.secrets)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        for name, value in list(vars(record).items()):
+            if name not in _RECORD_FIELDS and isinstance(value, (str, list, dict, tuple)):
+                setattr(record, name, self._scrub(value))
+        return True
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, self.secrets)
+        if isinstance(value, dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._scrub(v) for v in value]
+        return value
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A pepperpy logger with the redaction filter on it (added once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactionFilter) for f in logger.filters):
+        logger.addFilter(RedactionFilter())
+    return logger

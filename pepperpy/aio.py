@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ._aio_stream import AsyncStream
-from ._async import AsyncClientMixin, WorkerPool
+from .client._async import AsyncClientMixin, WorkerPool
 from .errors import ConfigurationError
+from .pipeline._bridge import AsyncStream
 from .providers.aio import AsyncProvider, create_provider
 
 __all__ = ["AsyncClientMixin", "AsyncProvider", "AsyncStream", "WorkerPool", "create_provider", "run"]

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ._files import UploadSource
-from .client import Client
+from .client._client import Client
+from .http._upload import UploadSource
 from .media import Images, Speech, Transcription
 from .types import Completion, Embeddings, Stream
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .client import Client
+from .client._client import Client
 from .errors import PepperpyError
 
 __all__ = ["main"]

@@ -9,9 +9,9 @@ import time
 import pytest
 import requests
 
-from pepperpy import _translate as t
 from pepperpy import errors as e
 from pepperpy._redact import redact
+from pepperpy.http import _translate as t
 
 OPENAI_CONTEXT = {"error": {"message": "This model's maximum context length is 128000 tokens.",
                             "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}

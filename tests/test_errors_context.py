@@ -14,7 +14,7 @@ import pytest
 import responses
 
 import pepperpy
-from pepperpy import _translate
+from pepperpy.http import _translate
 from pepperpy.testing import FakeProviderServer
 from pepperpy.web import http_error
 

@@ -13,9 +13,10 @@ import requests
 import responses
 
 from pepperpy import errors
-from pepperpy._files import Multipart, Upload, sniff_type
+from pepperpy.http._multipart import Multipart
+from pepperpy.http._upload import Upload, sniff_type
+from pepperpy.http.transport import Request, Transport
 from pepperpy.testing._script import parse_multipart
-from pepperpy.transport import Request, Transport
 
 KEY = "sk-test-abcdefghijklmnop"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(200)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy._translate import from_response
+from pepperpy.http._translate import from_response
 
 CASES = [
     ("openai", 400, {"error": {"message": "This model's maximum context length is 128000 tokens. However, your "

@@ -17,7 +17,7 @@ def test_the_build_ships_every_module_of_the_source_tree(tmp_path: Path) -> None
                     if "__pycache__" not in p.parts)
     shipped = sorted(p.relative_to(build).as_posix() for p in (build / "pepperpy").rglob("*.py"))
     assert [m for m in source if m not in shipped] == []  # a package missing from pyproject's list is lost
-    for data in ("py.typed", "catalog.schema.json", "catalog.packed.json"):
+    for data in ("py.typed", "catalog/schema.json", "catalog/packed.json"):
         assert (build / "pepperpy" / data).is_file(), data
     assert sorted(p.name for p in (build / "pepperpy" / "_catalog_data").glob("*.yaml")) == \
         sorted(p.name for p in (ROOT / "catalog").glob("*.yaml"))

@@ -29,8 +29,9 @@ def test_all_is_pinned_and_sorted() -> None:
 
 
 def test_the_config_classes_users_need_are_exported() -> None:
-    from pepperpy.cache import CacheConfig
-    from pepperpy.resilience import BreakerConfig, RetryPolicy
+    from pepperpy.resilience.breaker import BreakerConfig
+    from pepperpy.resilience.cache import CacheConfig
+    from pepperpy.resilience.retry import RetryPolicy
 
     assert (pepperpy.RetryPolicy, pepperpy.CacheConfig, pepperpy.BreakerConfig) == (RetryPolicy, CacheConfig,
                                                                                    BreakerConfig)

@@ -3,7 +3,7 @@
 import pytest
 
 import pepperpy
-from pepperpy.tokens import (
+from pepperpy.catalog.tokens import (
     BYTES_PER_TOKEN,
     IMAGE_TOKENS,
     MAX_BYTES_PER_TOKEN,
@@ -60,8 +60,8 @@ def test_nothing_to_count() -> None:
 
 
 def test_check_context_refuses_only_what_certainly_cannot_fit() -> None:
+    from pepperpy.catalog.validation import check_context
     from pepperpy.types import ModelSpec
-    from pepperpy.validation import check_context
 
     small = ModelSpec(id="tiny", provider="p", context_window=100)
     check_context(small, [{"role": "user", "content": "word " * 60}])  # ~60 tokens: fits
@@ -83,8 +83,8 @@ def test_a_prompt_too_short_to_pass_the_limit_is_not_measured() -> None:
 
 
 def test_check_context_counts_tool_call_arguments_and_parts_too() -> None:
+    from pepperpy.catalog.validation import check_context
     from pepperpy.types import ModelSpec
-    from pepperpy.validation import check_context
 
     small = ModelSpec(id="tiny", provider="p", context_window=100)
     arguments = '{"q": "' + "lorem ipsum dolor " * 200 + '"}'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pepperpy.transport import iter_lines, iter_ndjson, iter_sse
+from pepperpy.http.transport import iter_lines, iter_ndjson, iter_sse
 
 OPENAI_SAMPLE = (
     b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n'

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import errors
 from .._redact import safe_url
-from ..catalog import Catalog, catalog_files, check_file, packaged_catalog_dir
-from ..client import Client
+from ..catalog._registry import Catalog, catalog_files, check_file, packaged_catalog_dir
+from ..client._client import Client
 from ..config import Settings, key_vars
 from ..types import ModelSpec, ProviderSpec
 

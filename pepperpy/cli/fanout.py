@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import errors
-from ..client import Client
+from ..client._client import Client
 
 __all__ = ["add_map_command", "read_prompts", "run_map"]
 

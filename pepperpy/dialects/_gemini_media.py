@@ -22,9 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from .._files import Upload, sniff_type
+from ..http._upload import Upload, sniff_type
+from ..http.transport import Request
 from ..media import Image, Images, Speech, Transcription, pcm_rate, wav_from_pcm
-from ..transport import Request
 from ..types import ModelSpec, ProviderSpec, Usage
 from ._gemini_config import generation_field
 from ._media import MediaCall, b64decode, image_cost, speech_cost, transcription_cost

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..transport import Request
+from ..http.transport import Request
 
 __all__ = ["Entry", "anthropic_page", "anthropic_request", "gemini_page", "gemini_request", "ollama_show",
            "ollama_show_request", "ollama_tags", "openai_page", "per_million"]

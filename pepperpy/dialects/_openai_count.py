@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..transport import Request
+from ..http.transport import Request
 from .base import Message, text_of
 
 __all__ = ["count_request", "parse_count"]

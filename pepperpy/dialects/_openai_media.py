@@ -17,9 +17,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._files import Multipart, Upload, sniff_type
+from ..http._multipart import Multipart
+from ..http._upload import Upload, sniff_type
+from ..http.transport import Request, iter_sse
 from ..media import Image, Images, Segment, Speech, Transcription
-from ..transport import Request, iter_sse
 from ..types import ModelSpec, ProviderSpec, Usage
 from ._media import MIME_TYPES, MediaCall, b64decode, form_fields, image_cost, speech_cost, transcription_cost
 from .base import Dialect, MediaParser, raise_error_event

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from ..transport import Request
+from ..http.transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from . import _listing
 from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema, has_free_form_object

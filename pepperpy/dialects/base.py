@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _translate, errors
-from .._files import Upload
+from .. import errors
+from ..http import _translate
+from ..http._upload import Upload
+from ..http.transport import Request
 from ..media import Images, Speech, Transcription
-from ..transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from ._media import MediaCall
 

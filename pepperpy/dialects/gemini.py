@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from ..transport import Request
+from ..http.transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from . import _gemini_media, _listing
 from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import errors
-from ..transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Request
+from ..http.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, Usage
 from .base import (
     Dialect,

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from ..transport import Request
+from ..http.transport import Request
 from ..types import Completion
 from ._io import ERROR_STATUS, Items, JobIO, PartStatus
 

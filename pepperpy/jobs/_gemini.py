@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from .._files import Upload
-from ..transport import Request
+from ..http._upload import Upload
+from ..http.transport import Request
 from ..types import Completion
 from ._io import Items, JobIO, PartStatus
 

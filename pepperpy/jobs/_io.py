@@ -19,13 +19,15 @@ from typing import IO, Any
 
 import requests
 
-from .. import _decode, _translate, errors
-from .._runtimes import Runtime
-from ..catalog import Catalog
+from .. import errors
+from ..catalog._registry import Catalog
 from ..dialects.base import Dialect
-from ..pipeline import Pipeline, Prepared
-from ..resilience import RetryPolicy
-from ..transport import Request, iter_lines
+from ..http import _translate
+from ..http.transport import Request, iter_lines
+from ..pipeline import _decode
+from ..pipeline._blocking import Pipeline, Prepared
+from ..pipeline._runtimes import Runtime
+from ..resilience.retry import RetryPolicy
 from ..types import Completion, ModelSpec, ProviderSpec
 from ._ref import JobRef
 

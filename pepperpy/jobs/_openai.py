@@ -18,8 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from .._files import Multipart, Upload
-from ..transport import Request
+from ..http._multipart import Multipart
+from ..http._upload import Upload
+from ..http.transport import Request
 from ..types import Completion
 from ._io import Items, JobIO, PartStatus
 

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from ..structured import ResponseFormat
-from ..tools import ToolSet
+from ..catalog.validation import check_context
+from ..tools._toolset import ToolSet
+from ..tools.structured import ResponseFormat
 from ..types import ModelSpec, ProviderSpec
-from ..validation import check_context
 from ._io import JobIO, Services
 from ._ref import JobRef, Part
 from .batch import CONTEXT, NOT_SENT, BatchAPI, BatchJob, batch_api, refusal

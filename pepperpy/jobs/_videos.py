@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from .. import errors
-from .._files import Multipart, Upload
-from ..transport import Request
+from ..http._multipart import Multipart
+from ..http._upload import Upload
+from ..http.transport import Request
 from ._io import JobIO, PartStatus
 
 __all__ = ["VIDEO_BYTES", "GeminiVideos", "OpenAIVideos", "VideoAPI", "veo_shape"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .. import errors
-from .._map import _progress_bar
-from ..audit import get_logger
+from .._redact import get_logger
+from ..observe.progress import progress_bar
 
 __all__ = ["MAX_FAILED_POLLS", "JobStatus", "Progress", "wait_until_finished"]
 
@@ -145,7 +145,7 @@ class _Display:
         if not self.opened:
             self.opened = True
             total = 100 if self.unit == "%" else status.total
-            self.bar = _progress_bar(self.option, total, self.label) if self.option is not False else None
+            self.bar = progress_bar(self.option, total, self.label) if self.option is not False else None
         if self.bar is None:
             return
         value = int(status.percent or 0) if self.unit == "%" else status.done + status.failed

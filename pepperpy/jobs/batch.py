@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from .. import errors
 from ..dialects.base import get_dialect
-from ..structured import ResponseFormat
-from ..transport import Request
+from ..http.transport import Request
+from ..tools.structured import ResponseFormat
 from ..types import Completion, ModelSpec, ProviderSpec
 from ._anthropic import AnthropicBatches
 from ._gemini import GeminiBatches

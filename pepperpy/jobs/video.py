@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from .._files import Upload, UploadSource
+from ..http._upload import Upload, UploadSource
 from ..media import write_whole
 from ._io import Job, JobIO, PartStatus, Services
 from ._ref import JobRef, Part

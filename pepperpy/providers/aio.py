@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from .._aio_stream import AsyncStream
-from .._aio_stream import call as call_in_worker
+from ..pipeline._bridge import AsyncStream
+from ..pipeline._bridge import call as call_in_worker
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..client import Client
+from ..catalog.validation import CALL_ARGUMENTS, check_name, check_params, near_miss
+from ..client._client import Client
 from ..dialects.base import get_dialect
 from ..errors import ConfigurationError, ModelNotFoundError
 from ..types import ModelSpec, ProviderSpec
-from ..validation import CALL_ARGUMENTS, check_name, check_params, near_miss
 from .base import Provider, ProviderConfig, TextPieces
 from .engine import ProviderEngine
 

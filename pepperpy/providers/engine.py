@@ -46,7 +46,7 @@ class ProviderEngine:
     @classmethod
     def list_providers(cls) -> list[str]:
         """Every name ``create_provider`` accepts: the catalog's providers and the registered classes."""
-        from ..catalog import Catalog
+        from ..catalog._registry import Catalog
 
         names = set(Catalog.load().providers) | set(cls._registry)
         return sorted(names)

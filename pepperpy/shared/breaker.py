@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CircuitOpenError
-from ..resilience import HALF_OPEN_RETRY_AFTER, OPEN, BreakerConfig, ProviderBreaker, is_server_failure, log
+from ..resilience.breaker import HALF_OPEN_RETRY_AFTER, OPEN, BreakerConfig, ProviderBreaker, log
+from ..resilience.retry import is_server_failure
 from .scripts import BREAKER_ADMIT, BREAKER_PEEK, BREAKER_RECORD
 from .store import UNAVAILABLE, SharedState, as_text
 

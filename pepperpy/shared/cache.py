@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..cache import CacheConfig, CacheInfo, ResponseCache
+from ..resilience.cache import CacheConfig, CacheInfo, ResponseCache
 from ..types import Completion, Embeddings, ToolCall, Usage
 from .scripts import CACHE_CLEAR, CACHE_DROP, CACHE_GET, CACHE_INFO, CACHE_PUT
 from .store import UNAVAILABLE, SharedState

@@ -9,7 +9,7 @@ one round trip to Redis, whatever is configured. While Redis is down, the local 
 
 from __future__ import annotations
 
-from ..resilience import BreakerConfig
+from ..resilience.breaker import BreakerConfig
 from .breaker import SharedBreaker, Ticket
 from .limiter import SharedRateLimiter
 from .scripts import ENTER

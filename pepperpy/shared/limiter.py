@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from ..errors import RateLimitError
-from ..ratelimit import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
+from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from .scripts import LIMIT_SETTLE, LIMIT_TAKE
 from .store import UNAVAILABLE, SharedState
 

@@ -23,8 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .._redact import safe_url
-from ..audit import get_logger
+from .._redact import get_logger, safe_url
 from ..errors import ConfigurationError
 from .scripts import Script
 

@@ -16,7 +16,7 @@ import pytest
 from raw_server import RawServer, chat_answer
 
 import pepperpy
-from pepperpy.resilience import RetryPolicy
+from pepperpy.resilience.retry import RetryPolicy
 from pepperpy.testing import FakeAdapter, FakeProviderServer
 
 Call = Callable[..., Any]

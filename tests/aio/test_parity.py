@@ -22,7 +22,7 @@ import pytest
 from raw_server import RawServer, answer, chat_answer
 
 import pepperpy
-from pepperpy.resilience import RetryPolicy
+from pepperpy.resilience.retry import RetryPolicy
 from pepperpy.testing import FakeProviderServer, Fault
 from tests.conftest import LOCAL_MODELS, write_provider
 from tests.dialects.test_contract import DIALECTS, EMBEDS, STACKSPOT_ENV, chat_model

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy.catalog import Catalog, check_file
+from pepperpy.catalog._registry import Catalog, check_file
 from pepperpy.testing import FakeProviderServer, Reply
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 import pepperpy
-from pepperpy.catalog import Catalog, check_file, packaged_catalog_dir
+from pepperpy.catalog._registry import Catalog, check_file, packaged_catalog_dir
 from pepperpy.dialects.base import DIALECTS
 
 CATALOG = Catalog.load(include_env=False)

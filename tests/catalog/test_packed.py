@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy import _catalog_cache
-from pepperpy._catalog_cache import PACKED_PATH, pack_catalog
-from pepperpy.catalog import Catalog, packaged_catalog_dir
+from pepperpy.catalog import _packed as _catalog_cache
+from pepperpy.catalog._packed import PACKED_PATH, pack_catalog
+from pepperpy.catalog._registry import Catalog, packaged_catalog_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_packed_catalog_is_generated_from_the_current_yaml() -> None:
     assert PACKED_PATH.read_text(encoding="utf-8") == pack_catalog(), (
-        "pepperpy/catalog.packed.json is stale: run `make catalog` after editing catalog/*.yaml")
+        "pepperpy/catalog/packed.json is stale: run `make catalog` after editing catalog/*.yaml")
 
 
 def test_a_fresh_process_with_no_cache_builds_a_client_without_yaml_or_jsonschema(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_packing_refuses_a_broken_folder_listing_every_problem(tmp_path: Path) -
 
 def test_make_catalog_writes_it_and_the_build_ships_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert "$(PY) -m pepperpy._catalog_cache" in (ROOT / "Makefile").read_text()
+    assert "$(PY) -m pepperpy.catalog" in (ROOT / "Makefile").read_text()
     target = tmp_path / "catalog.packed.json"
     monkeypatch.setattr(_catalog_cache, "PACKED_PATH", target)
     assert _catalog_cache.main() == 0 and target.read_text(encoding="utf-8") == pack_catalog()
@@ -106,6 +106,6 @@ def test_make_catalog_writes_it_and_the_build_ships_it(tmp_path: Path, monkeypat
     build = tmp_path / "build"
     subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
                     "--build-lib", str(build)], check=True, capture_output=True, cwd=ROOT)
-    assert (build / "pepperpy" / "catalog.packed.json").read_bytes() == PACKED_PATH.read_bytes()
+    assert (build / "pepperpy" / "catalog" / "packed.json").read_bytes() == PACKED_PATH.read_bytes()
     shipped = sorted(p.name for p in (build / "pepperpy" / "_catalog_data").glob("*.yaml"))
     assert shipped == sorted(p.name for p in packaged_catalog_dir().glob("*.yaml"))

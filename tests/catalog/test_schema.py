@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy.catalog import Catalog, check_file
+from pepperpy.catalog._registry import Catalog, check_file
 
 GOOD = """\
 provider: acme
@@ -132,7 +132,7 @@ def test_dates_stay_strings(tmp_path: Path) -> None:
 
 
 def test_validated_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pepperpy import _catalog_cache
+    from pepperpy.catalog import _packed as _catalog_cache
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
@@ -157,7 +157,7 @@ def test_cache_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_damaged_cache_entry_is_validated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pepperpy import _catalog_cache
+    from pepperpy.catalog import _packed as _catalog_cache
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(cache))
@@ -173,8 +173,8 @@ def test_a_damaged_cache_entry_is_validated_again(tmp_path: Path, monkeypatch: p
 def test_the_modes_and_capabilities_filters_check_are_the_schemas() -> None:
     import json
 
-    from pepperpy.catalog import CAPABILITIES, MODES
+    from pepperpy.catalog._registry import CAPABILITIES, MODES
 
-    model = json.loads((Path(pepperpy.__file__).parent / "catalog.schema.json").read_text())["$defs"]["model"]
+    model = json.loads((Path(pepperpy.__file__).parent / "catalog" / "schema.json").read_text())["$defs"]["model"]
     assert list(MODES) == model["properties"]["mode"]["enum"]
     assert list(CAPABILITIES) == model["properties"]["capabilities"]["items"]["enum"]

@@ -12,8 +12,8 @@ from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 
 import pepperpy
-from pepperpy.catalog import check_file
-from pepperpy.catalog_sync import MAX_PAGES
+from pepperpy.catalog._registry import check_file
+from pepperpy.client._catalog_sync import MAX_PAGES
 from pepperpy.testing import FakeAdapter, FakeProviderServer
 
 KEY = "sk-test-0123456789"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pepperpy import cli
-from pepperpy.catalog import Catalog
+from pepperpy.catalog._registry import Catalog
 from pepperpy.testing import FakeProviderServer
 
 

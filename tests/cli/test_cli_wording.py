@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pepperpy import _translate, cli
+from pepperpy import cli
+from pepperpy.http import _translate
 from pepperpy.testing import FakeProviderServer
 from tests.conftest import write_provider
 

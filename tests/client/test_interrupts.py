@@ -253,7 +253,7 @@ def test_cancelling_astream_while_it_opens_closes_its_connection(provider: Silen
 
 def test_the_scope_stops_retries_and_waits(provider: SilentProvider) -> None:
     """A call whose scope is cancelled raises Cancelled at its next step: no retry, no backoff wait."""
-    from pepperpy._cancel import Cancelled, CancelScope
+    from pepperpy.http._cancel import Cancelled, CancelScope
 
     client = client_on(provider, max_retries=3)
     scope = CancelScope()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy._map import map_completions
+from pepperpy.client._map import map_completions
 from pepperpy.testing import FakeProviderServer
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 import pepperpy
-from pepperpy import _translate
+from pepperpy.http import _translate
 from pepperpy.testing import FakeProviderServer
 
 KEY = "sk-test-network-0123456789"

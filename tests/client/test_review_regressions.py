@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy import _translate
+from pepperpy.http import _translate
 from pepperpy.providers import create_provider
 from pepperpy.testing import FakeProviderServer
 

@@ -13,8 +13,8 @@ import responses
 
 import pepperpy
 from pepperpy import cli
+from pepperpy.http.transport import Request, Transport
 from pepperpy.testing import FakeProviderServer
-from pepperpy.transport import Request, Transport
 from tests.conftest import LOCAL_MODELS, write_provider
 
 SECRET = "0123456789abcdefSECRET"

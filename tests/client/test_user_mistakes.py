@@ -88,7 +88,6 @@ def test_a_stream_answered_with_html_says_to_check_base_url(client: pepperpy.Cli
 
 
 def test_the_library_logger_has_a_null_handler() -> None:
-    import pepperpy.audit  # noqa: F401
 
     assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("pepperpy").handlers)
 

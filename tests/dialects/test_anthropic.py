@@ -14,8 +14,8 @@ import responses
 import pepperpy
 from pepperpy import errors
 from pepperpy.dialects.anthropic import DIALECT, AnthropicStreamParser
+from pepperpy.http.transport import iter_sse
 from pepperpy.testing import FakeProviderServer, Fault
-from pepperpy.transport import iter_sse
 from pepperpy.types import ModelSpec, Pricing, ProviderSpec, Usage
 from tests.conftest import write_provider
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy.catalog_files import SCHEMA_PATH
+from pepperpy.catalog._files import SCHEMA_PATH
 from pepperpy.dialects import base
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 from tests.conftest import LOCAL_MODELS, write_provider

@@ -13,8 +13,8 @@ import responses
 import pepperpy
 from pepperpy import errors
 from pepperpy.dialects.gemini import DIALECT, SKIP_SIGNATURE, GeminiStreamParser
+from pepperpy.http.transport import iter_sse
 from pepperpy.testing import FakeProviderServer, Fault, embedding_vector
-from pepperpy.transport import iter_sse
 from pepperpy.types import ModelSpec, Pricing, ProviderSpec, Usage
 
 KEY = "gm-test-key-7f3a9c2e1d"

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from pepperpy import errors
-from pepperpy._files import Upload
 from pepperpy.dialects._media import MediaCall, b64decode, form_fields
 from pepperpy.dialects.base import get_dialect
+from pepperpy.http._upload import Upload
 from pepperpy.types import ModelSpec, Pricing, ProviderSpec
 
 OPENAI = get_dialect("openai")

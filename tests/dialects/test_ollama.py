@@ -10,8 +10,8 @@ import responses
 
 import pepperpy
 from pepperpy.dialects.ollama import DIALECT
+from pepperpy.http.transport import iter_ndjson
 from pepperpy.testing import FakeProviderServer, Fault, Reply
-from pepperpy.transport import iter_ndjson
 
 BASE = "http://localhost:11434"
 KEY = "ollama-proxy-key-0123456789"

@@ -10,7 +10,7 @@ import responses
 
 import pepperpy
 from pepperpy.dialects.openai import DIALECT
-from pepperpy.transport import iter_sse
+from pepperpy.http.transport import iter_sse
 
 # Verbatim from PROTOCOLS.md (openai-python .inline-snapshot); the elided chunks are filled in.
 SAMPLE = (

@@ -9,8 +9,8 @@ import responses
 
 import pepperpy
 from pepperpy.dialects.openai import DIALECT
+from pepperpy.http.transport import iter_sse
 from pepperpy.providers import create_provider
-from pepperpy.transport import iter_sse
 
 KEY = "sk-or-v1-test-0123456789"
 URL = "https://openrouter.ai/api/v1/chat/completions"

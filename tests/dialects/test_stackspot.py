@@ -14,10 +14,10 @@ import requests
 import responses
 
 import pepperpy
-from pepperpy._oauth import ClientCredentialsAuth as StackSpotAuth
 from pepperpy.dialects.stackspot import DIALECT
+from pepperpy.http._oauth import ClientCredentialsAuth as StackSpotAuth
+from pepperpy.http.transport import iter_sse
 from pepperpy.testing import DEFAULT_TOKEN_TTL, FakeProviderServer, Fault, Reply
-from pepperpy.transport import iter_sse
 
 CLIENT_ID = "pepper-client-7f3a"
 SECRET = "stk-secret-0123456789abcdef"

@@ -8,8 +8,8 @@ from typing import Any
 from pepperpy.dialects import anthropic, gemini, ollama, openai
 from pepperpy.dialects._openai_count import responses_body
 from pepperpy.dialects._structured import ANSWER_TOOL, anthropic_schema
-from pepperpy.structured import ResponseFormat
-from pepperpy.transport import Request, iter_sse
+from pepperpy.http.transport import Request, iter_sse
+from pepperpy.tools.structured import ResponseFormat
 from pepperpy.types import ModelSpec, ProviderSpec
 
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[A-Z]"},

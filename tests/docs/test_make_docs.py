@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pepperpy.catalog import Catalog
+from pepperpy.catalog._registry import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

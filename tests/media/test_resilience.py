@@ -15,7 +15,7 @@ import pytest
 import responses
 
 import pepperpy
-from pepperpy.resilience import RetryPolicy
+from pepperpy.resilience.retry import RetryPolicy
 from pepperpy.testing import FakeProviderServer, Fault
 from pepperpy.testing._media import png
 from tests.media.conftest import retiring

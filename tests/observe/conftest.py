@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.resilience import RetryPolicy
+from pepperpy.resilience.retry import RetryPolicy
 from pepperpy.testing import FakeProviderServer
 
 BACKUP_MODELS = """\

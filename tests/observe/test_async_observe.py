@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.budget import worst_case_tokens
+from pepperpy.observe.budget import worst_case_tokens
 from pepperpy.testing import FakeProviderServer
 
 # local-chat: 1.0 USD per 1M input tokens, 2.0 per 1M output tokens
@@ -145,7 +145,7 @@ def test_a_call_cancelled_as_its_worker_starts_holds_nothing_on_the_budget(
     """A hop the loop cannot send (here a custom transport) runs in a worker. Cancelled before that worker took
     the budget's hold, the await gives back what it holds (nothing yet), and the worker must not take a hold
     afterwards that nobody gives back. A worker slow to start (a busy machine) is played by a slow reserve."""
-    from pepperpy._observer import Observer
+    from pepperpy.observe._observer import Observer
     from pepperpy.testing import FakeAdapter
 
     class SlowAdapter(FakeAdapter):  # FakeAdapter does not sleep a Reply's delay: this one takes its time

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.budget import WORST_OUTPUT_TOKENS, Budget, BudgetKeeper, worst_case_tokens
+from pepperpy.observe.budget import WORST_OUTPUT_TOKENS, Budget, BudgetKeeper, worst_case_tokens
 from pepperpy.testing import FakeProviderServer
 
 # local-chat: 1.0 USD per 1M input tokens, 2.0 per 1M output tokens, max_output_tokens 1024

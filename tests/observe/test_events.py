@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy import events
+from pepperpy.observe import events
 from pepperpy.testing import FakeProviderServer
 
 

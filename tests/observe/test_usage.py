@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import pepperpy
+from pepperpy.observe.usage import UsageTotals
 from pepperpy.testing import FakeProviderServer
-from pepperpy.usage import UsageTotals
 
 LOCAL_PRICE = (1.0, 2.0)   # USD per 1M input / output tokens, tests/conftest.py LOCAL_MODELS
 BACKUP_PRICE = (3.0, 6.0)  # tests/observe/conftest.py BACKUP_MODELS

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy import audit
-from pepperpy.audit import RedactionFilter
+from pepperpy.observe import audit
+from pepperpy.observe.audit import RedactionFilter
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 KEY = "sk-proj-AbCdEf0123456789secret"

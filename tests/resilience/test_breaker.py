@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.resilience import BreakerConfig, ProviderBreaker
+from pepperpy.resilience.breaker import BreakerConfig, ProviderBreaker
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 BREAKER = {"fail_max": 3, "reset_timeout": 30}

@@ -141,7 +141,7 @@ def test_total_timeout_is_one_deadline_for_every_hop(make_client: Any, server: F
 
 def test_no_hop_starts_once_total_timeout_is_spent(server: FakeProviderServer, backup_server: FakeProviderServer,
                                                    catalogs: Any) -> None:
-    from pepperpy.resilience import RetryPolicy
+    from pepperpy.resilience.retry import RetryPolicy
 
     server.fault(Fault.hang(3.0))
     backup_server.fault(Fault.hang(3.0))

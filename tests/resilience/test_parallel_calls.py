@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy.ratelimit import RateLimiter
-from pepperpy.resilience import BreakerConfig, ProviderBreaker
+from pepperpy.resilience.breaker import BreakerConfig, ProviderBreaker
+from pepperpy.resilience.limiter import RateLimiter
 from pepperpy.testing import FakeProviderServer
 
 THREADS = 16

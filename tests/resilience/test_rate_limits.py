@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.ratelimit import RateLimiter
+from pepperpy.resilience.limiter import RateLimiter
 from pepperpy.testing import FakeProviderServer
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.cache import CacheConfig, CacheInfo, ResponseCache
+from pepperpy.http.transport import Request
+from pepperpy.resilience.cache import CacheConfig, CacheInfo, ResponseCache
 from pepperpy.testing import FakeProviderServer
-from pepperpy.transport import Request
 
 
 def test_a_hit_skips_the_network(make_client: Any, server: FakeProviderServer) -> None:

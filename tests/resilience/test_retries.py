@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.resilience import RETRY_STATUSES, RetryPolicy
+from pepperpy.resilience.retry import RETRY_STATUSES, RetryPolicy
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 

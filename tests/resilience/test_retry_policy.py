@@ -8,7 +8,7 @@ import pytest
 
 import pepperpy
 from pepperpy import errors
-from pepperpy.resilience import RETRY_STATUSES, RetryPolicy
+from pepperpy.resilience.retry import RETRY_STATUSES, RetryPolicy
 
 
 def err(cls: type[errors.ProviderError], status: int | None = None, **kw: Any) -> errors.ProviderError:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.resilience import BreakerConfig
+from pepperpy.resilience.breaker import BreakerConfig
 from pepperpy.shared import SharedState
 from pepperpy.shared.breaker import SharedBreaker, Ticket
 from tests.shared.redis_server import TIMEOUT, RedisServer

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.budget import worst_case_tokens
+from pepperpy.observe.budget import worst_case_tokens
 from pepperpy.testing import FakeProviderServer
 from tests.shared.redis_server import RedisServer
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from pepperpy import Completion, Embeddings, ToolCall, Usage
-from pepperpy.cache import CacheConfig, CacheInfo, ResponseCache
+from pepperpy.http.transport import Request
+from pepperpy.resilience.cache import CacheConfig, CacheInfo, ResponseCache
 from pepperpy.shared import SharedState
 from pepperpy.shared.cache import SharedCache, decode, encode
-from pepperpy.transport import Request
 from tests.shared.redis_server import TIMEOUT, RedisServer
 
 ANSWER = Completion("Hi there", "m", "p", "stop", Usage(3, 2, 5, 1, 0), 0.25, {"id": "x", "choices": [1, 2]},

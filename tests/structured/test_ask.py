@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pepperpy.errors import StructuredOutputError, ValidationError
-from pepperpy.structured import ResponseFormat, ask, schema_prompt
+from pepperpy.tools.structured import ResponseFormat, ask, schema_prompt
 from pepperpy.types import Completion, ToolCall, Usage
 
 

@@ -1,6 +1,6 @@
 """Parameter descriptions from Google, NumPy and Sphinx docstrings."""
 
-from pepperpy._docstrings import parse_docstring
+from pepperpy.tools._docstrings import parse_docstring
 
 
 def test_google() -> None:

@@ -14,7 +14,7 @@ import pytest
 from typing_extensions import NotRequired
 
 from pepperpy.errors import StructuredOutputError, ValidationError
-from pepperpy.structured import ResponseFormat, repair_prompt, schema_errors
+from pepperpy.tools.structured import ResponseFormat, repair_prompt, schema_errors
 
 
 class Mood(enum.Enum):

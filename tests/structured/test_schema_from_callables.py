@@ -10,7 +10,7 @@ import pytest
 from typing_extensions import NotRequired
 
 from pepperpy.errors import ValidationError
-from pepperpy.schema import function_schema
+from pepperpy.tools.schema import function_schema
 
 
 class Unit(enum.Enum):

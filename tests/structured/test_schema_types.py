@@ -12,7 +12,7 @@ import pytest
 from typing_extensions import NotRequired, Required
 
 from pepperpy.errors import ValidationError
-from pepperpy.schema import is_pydantic_model, is_typeddict, json_schema
+from pepperpy.tools.schema import is_pydantic_model, is_typeddict, json_schema
 
 
 class Movie(TypedDict):

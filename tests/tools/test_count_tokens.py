@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import pepperpy
+from pepperpy.catalog.tokens import estimate_tokens
 from pepperpy.testing import FakeProviderServer
-from pepperpy.tokens import estimate_tokens
 from tests.conftest import write_provider
 from tests.tools.conftest import MODEL, model_of
 

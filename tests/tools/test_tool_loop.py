@@ -12,7 +12,7 @@ import pytest
 
 import pepperpy
 from pepperpy.errors import MaxTurnsError, ValidationError
-from pepperpy.tools import Tool, ToolSet, run_loop, tool_result, tool_text
+from pepperpy.tools._toolset import Tool, ToolSet, run_loop, tool_result, tool_text
 from pepperpy.types import Completion, ToolCall, ToolStep
 
 

@@ -1,0 +1,20 @@
+"""The catalog: YAML files checked against their JSON Schema (or the packed, already validated packaged catalog)
+into frozen specs and one name index; and the checks of a call against a model's entry (``validation``,
+``tokens``: params, messages, context window).
+
+Uses only ``types`` and the base modules.
+"""
+
+from ._registry import (
+    CAPABILITIES,
+    DEFAULT_DIALECT,
+    MODES,
+    Catalog,
+    catalog_files,
+    check_file,
+    model_spec,
+    packaged_catalog_dir,
+)
+
+__all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
+           "packaged_catalog_dir"]

@@ -1,0 +1,377 @@
+"""The catalog: YAML files -> JSON Schema -> frozen specs -> one name index.
+
+The packaged files load first; extra files or folders (``Client(catalog=...)``, ``PEPPERPY_CATALOG_PATH``)
+load after them, in order. A later file may add a provider, extend an existing one (its provider-level keys
+override, its models add or replace ``(provider, id)`` pairs), or redirect a bare name.
+
+Name resolution, in order:
+1. ``"<provider>/<id-or-alias>"`` for a listed model;
+2. a bare id or alias (when several providers list it, the one loaded last wins: user files override), then a
+   model's ``api_name`` (the name the provider itself uses);
+3. ``"<provider>/<anything>"`` when the provider has ``open_models: true`` (``<anything>`` goes on the wire);
+4. the same, case-insensitively;
+5. a dated snapshot (``gpt-4o-2024-11-20``, ``claude-x-20250101``, ``gemini-y-001``) or a fine-tune
+   (``ft:gpt-4o-mini:org::id``) of a listed model: that model's entry (limits, capabilities, prices), sent as typed;
+6. any other ``"<provider>/<name>"``: sent as typed with no pre-flight checks and no price (the Client warns
+   once per name); otherwise ModelNotFoundError with close matches and how to call an unlisted model.
+``strict=True`` stops after step 4: only what the catalog lists resolves (open_models providers stay open).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ValidationError
+from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec
+from ._files import (
+    CATALOG_PATH_ENV,
+    catalog_files,
+    check_file,
+    line_of,
+    packaged_catalog_dir,
+    schema_problems,
+    semantic_problems,
+)
+from ._packed import load_validated
+
+__all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
+           "packaged_catalog_dir"]
+
+_OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
+# The schema's enums for a model's mode and capabilities (a test keeps them equal), for checking filters
+MODES = ("chat", "embedding", "image", "speech", "transcription", "video")
+CAPABILITIES = ("streaming", "tools", "json_output", "vision", "reasoning", "system_prompt", "audio", "pdf",
+                "prompt_caching", "batch")
+DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
+
+# --------------------------------------------------------------------------- specs
+
+def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
+    params = {name: ParamRange(supported=False) if value is False else ParamRange(value.get("min"), value.get("max"))
+              for name, value in (raw.get("params") or {}).items()}
+    upload = raw.get("max_upload_mb")
+    return ModelSpec(
+        id=raw["id"], provider=provider, mode=raw.get("mode", "chat"), api_name=raw.get("api_name", ""),
+        aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
+        context_window=raw.get("context_window"),
+        max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
+        params=MappingProxyType(params),
+        pricing=_pricing(raw.get("pricing")),
+        dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
+        notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
+        voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
+        qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None)
+
+
+def model_spec(provider: str, entry: Mapping[str, Any]) -> ModelSpec:
+    """The ModelSpec of one model entry as a catalog file gives it (already validated)."""
+    return _model_spec(provider, entry)
+
+
+def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
+    if not raw:
+        return None
+    batch = raw.get("batch")
+    per_second = raw.get("per_second")
+    per_image = raw.get("per_image")
+    return Pricing(raw.get("input", 0.0), raw.get("output", 0.0), raw.get("cached_input"),
+                   batch=Pricing(batch["input"], batch["output"], batch.get("cached_input")) if batch else None,
+                   per_second=MappingProxyType(dict(per_second)) if isinstance(per_second, Mapping) else per_second,
+                   audio_input=raw.get("audio_input"), image_input=raw.get("image_input"),
+                   per_image=MappingProxyType(dict(per_image)) if per_image else None,
+                   per_million_characters=raw.get("per_million_characters"), per_minute=raw.get("per_minute"))
+
+
+_PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",
+                  "timeout", "limits", "breaker", "options", "docs", "checked", "batch_discount")
+
+
+def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: str | None) -> ProviderSpec:
+    """The spec of validated provider data, applied on top of ``previous`` (an earlier file of the same
+    provider, or the catalog's entry for settings given in code): its keys override, ``headers`` and
+    ``options`` merge, its models add or replace ``(provider, id)`` pairs."""
+    name = data["provider"]
+    models = {m.id: m for m in previous.models} if previous else {}
+    for raw in data.get("models") or ():
+        models[raw["id"]] = _model_spec(name, raw)
+    values: dict[str, Any] = {}
+    for key in _PROVIDER_KEYS:
+        if key in data:
+            value = data[key]
+            if key == "api_key_env":
+                value = tuple(value)
+            elif key in ("headers", "options") and previous is not None:  # a later file extends them
+                value = MappingProxyType({**getattr(previous, key), **value})
+            elif key in ("headers", "limits", "breaker", "options"):
+                value = MappingProxyType(dict(value))
+            elif key == "base_url":
+                value = value.rstrip("/")
+            elif key == "timeout":
+                value = float(value)
+            values[key] = value
+    if previous is not None:
+        return replace(previous, models=tuple(models.values()), file=file, **values)
+    return ProviderSpec(name=name, models=tuple(models.values()), file=file, **values)
+
+
+def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
+    if previous is None:
+        if "base_url" not in data:
+            raise CatalogError("a new provider needs 'base_url' (where its API lives, e.g. "
+                               "http://localhost:8000/v1)", file=str(path), line=line_of(content.decode("utf-8"), []),
+                               field="base_url")
+        data = {"dialect": DEFAULT_DIALECT, **data}
+    return _provider_spec(data, previous, str(path))
+
+
+def _merge(files: Iterable[Path], problems: list[CatalogError]) -> dict[str, ProviderSpec]:
+    """Providers by name, each file applied on top of the earlier ones. Every problem of every file is
+    appended to ``problems`` (a file with any is left out) and the merge goes on."""
+    providers: dict[str, ProviderSpec] = {}
+    for path in files:
+        try:
+            raw, data = load_validated(path)
+            try:
+                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
+            except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry? validate again
+                raw, data = load_validated(path, use_cache=False)
+                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+            continue
+        providers[spec.name] = spec
+    return providers
+
+
+_FINE_TUNE = re.compile(r"^ft:(?P<base>[^:]+):")  # OpenAI's ft:<base model>:<org>:<suffix>:<id>
+# a date or version after a model name: -2024-11-20, -20241022, -0613 / -2411, -001, @20240620
+_DATED = re.compile(r"^(?P<base>.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3,4}|@\d{8})$")
+
+
+def _base_names(name: str) -> list[str]:
+    """The listed names a fine-tune or dated snapshot called ``name`` may inherit from, closest first."""
+    bases = []
+    tuned = _FINE_TUNE.match(name)
+    if tuned:
+        name = tuned["base"]
+        bases.append(name)
+    dated = _DATED.match(name)
+    if dated:  # Mistral's dated names stand for its "-latest" ids
+        bases += [dated["base"], dated["base"] + "-latest"]
+    return bases
+
+
+class Catalog:
+    """Every provider and model known to one Client, and the name index over them.
+
+    >>> catalog = Catalog.load()                       # doctest: +SKIP
+    >>> provider, model = catalog.resolve("gpt-4o")    # doctest: +SKIP
+    """
+
+    def __init__(self, providers: Mapping[str, ProviderSpec], *, strict: bool = False) -> None:
+        self.providers: Mapping[str, ProviderSpec] = MappingProxyType(dict(providers))
+        self.strict = strict
+        index: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
+        qualified: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
+        for provider in self.providers.values():
+            for model in provider.models:
+                for name in (model.id, *model.aliases):
+                    index[name] = (provider, model)
+                    qualified[f"{provider.name}/{name}"] = (provider, model)
+                for name in model.snapshots:  # a dated name goes on the wire as typed
+                    index[name] = qualified[f"{provider.name}/{name}"] = (provider, replace(model, api_name=name))
+        for provider in self.providers.values():  # the provider's own name of a model, when no id took it
+            for model in provider.models:
+                if model.api_name:
+                    qualified.setdefault(f"{provider.name}/{model.api_name}", (provider, model))
+                    if model.api_name.partition("/")[0] not in self.providers:  # "openai/x" keeps meaning openai
+                        index.setdefault(model.api_name, (provider, model))
+        index.update(qualified)  # "<provider>/<id>" beats a bare id that happens to contain a slash
+        self._index = index
+        self._lower = {name.lower(): entry for name, entry in index.items()}
+        self._open: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
+        self._open_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, extra: Iterable[str | os.PathLike[str]] = (), *, include_env: bool = True,
+             environ: Mapping[str, str] | None = None, strict: bool = False) -> Catalog:
+        """Load the packaged catalog, then ``PEPPERPY_CATALOG_PATH``, then ``extra``."""
+        env = os.environ if environ is None else environ
+        paths: list[str | os.PathLike[str]] = [packaged_catalog_dir()]
+        if include_env and env.get(CATALOG_PATH_ENV):
+            paths.extend(p for p in env[CATALOG_PATH_ENV].split(os.pathsep) if p)
+        paths.extend(extra)
+        problems: list[CatalogError] = []
+        files: list[Path] = []
+        for path in paths:
+            try:
+                files.extend(catalog_files([path]))
+            except CatalogError as exc:  # a missing folder is one problem among the others
+                problems.append(exc)
+        return cls._from_files(files, problems, strict)
+
+    @classmethod
+    def from_files(cls, files: Iterable[Path], *, strict: bool = False) -> Catalog:
+        """The catalog of these files, merged in order; one CatalogError listing every problem of every file."""
+        return cls._from_files(files, [], strict)
+
+    @classmethod
+    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError], strict: bool) -> Catalog:
+        providers = _merge(files, problems)
+        if problems:
+            raise CatalogError.of(problems)
+        return cls(providers, strict=strict)
+
+    @staticmethod
+    def merge_problems(files: Iterable[Path]) -> list[CatalogError]:
+        """Every problem of merging these files in order (a new provider without ``base_url``...), for
+        ``pepperpy catalog validate``; a file with a problem is left out and the merge goes on."""
+        problems: list[CatalogError] = []
+        _merge(files, problems)
+        return problems
+
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:
+        """A copy with provider settings given in code applied as a later catalog file would apply them:
+        checked by the same schema (a CatalogError names ``providers['openai'].timeout``), merged by the
+        same code (``headers`` and ``options`` merge, ``models`` add or replace).
+
+        >>> catalog.with_overrides({"openai": {"base_url": "http://localhost:8000/v1"}})   # doctest: +SKIP
+        """
+        providers = dict(self.providers)
+        problems: list[CatalogError] = []
+        for name, values in overrides.items():
+            previous = self.provider(name)
+            label = f"providers[{name!r}]"
+            if not isinstance(values, Mapping) or "provider" in values:
+                problems.append(CatalogError("takes a mapping of provider settings, e.g. {'base_url': "
+                                             "'http://localhost:8000/v1'} (the provider is the key)", field=label))
+                continue
+            data = {"provider": name, **values}
+            found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None,
+                                                                                      prefix=label)
+            if found:
+                problems.extend(found)
+                continue
+            providers[name] = _provider_spec(data, previous, previous.file)
+        if problems:
+            raise CatalogError.of(problems)
+        return Catalog(providers, strict=self.strict)
+
+    # ------------------------------------------------------------------ lookups
+
+    def resolve(self, name: str) -> tuple[ProviderSpec, ModelSpec]:
+        """(provider, model) for a model name (the order is in the module docstring); ModelNotFoundError with
+        suggestions and how to call a model the catalog does not list."""
+        entry = self._index.get(name) or self._open.get(name) if isinstance(name, str) else None
+        if entry is not None:
+            return entry
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"model= takes a catalog model's name (an id, an alias or '<provider>/<id>'), e.g. "
+                                  f"'gpt-4o-mini', not {name!r}", param="model", value=name)
+        if name != name.strip():  # pasted with a space or a newline: not a name the provider would know either
+            stripped = name.strip()
+            known = stripped in self._index or stripped.lower() in self._lower
+            raise ModelNotFoundError(name, [stripped] if known else self.close_matches(stripped),
+                                     " The name has spaces or line breaks around it; remove them.")
+        prefix, _, rest = name.partition("/")
+        provider = self.providers.get(prefix)
+        entry = self._lower.get(name.lower())
+        if entry is not None and (provider is None or not provider.open_models):
+            return entry
+        if not self.strict:
+            entry = self._inherited(provider, rest) if provider is not None else self._inherited(None, name)
+            if entry is not None:
+                return self._remember(name, entry)
+        if provider is not None and rest and (provider.open_models or not self.strict):
+            # open_models, or a hosted provider's unlisted name: sent as typed, nothing checked, no price
+            return self._remember(name, (provider, ModelSpec(id=rest, provider=prefix, capabilities=_OPEN_CAPABILITIES,
+                                                             open=True)))
+        if provider is not None and not rest:  # "openai": a provider where a model was expected
+            default = provider.options.get("default_model")
+            chat = [m.name for m in provider.models if m.mode == "chat" and m.deprecated is None]
+            if default:  # the provider's everyday model first (the list starts with its flagships)
+                chat.insert(0, self.resolve(f"{name}/{default}")[1].name)
+            chat = list(dict.fromkeys(chat))[:3]
+            raise ModelNotFoundError(name, chat, f" {name!r} is a provider; name one of its models "
+                                                 f"(`pepperpy models --provider {name}`).")
+        suggestions = self.close_matches(name)
+        if provider is not None:  # strict: a hosted provider's unlisted name
+            hint = (f" Provider {prefix!r} lists no model {rest!r}: add it to a catalog YAML file (see "
+                    f"docs/catalog.md), or leave strict_models off to send unlisted names as typed.")
+        elif self.strict:
+            hint = " strict_models refuses names the catalog does not list: add it to a catalog YAML file."
+        else:
+            bare = [key for key in self._index if "/" not in key]  # a looser match only guesses the provider
+            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.5)
+            where = self._index[like[0]][0].name if like else "<provider>"
+            hint = (f" See client.models() for every model; to call one the catalog does not list, name its "
+                    f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "
+                    f"docs/catalog.md).")
+        raise ModelNotFoundError(name, suggestions, hint)
+
+    def close_matches(self, name: str) -> list[str]:
+        """Up to three listed names close to ``name``, current models only (a retiring one is no fix for a typo)."""
+        candidates = [key for key, (_, model) in self._index.items() if model.deprecated is None]
+        suggestions = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+        if not suggestions and "/" not in name:
+            suggestions = [c for c in candidates if "/" not in c and name.lower() in c.lower()][:3]
+        return suggestions
+
+    def _inherited(self, provider: ProviderSpec | None, name: str) -> tuple[ProviderSpec, ModelSpec] | None:
+        """The entry a dated snapshot or a fine-tune of a listed model inherits, sent as ``name`` (step 5)."""
+        for base in _base_names(name):
+            entry = self._index.get(f"{provider.name}/{base}" if provider is not None else base)
+            if entry is not None:
+                owner, model = entry
+                return owner, replace(model, api_name=name, aliases=(), snapshots=())
+        return None
+
+    def _remember(self, name: str, entry: tuple[ProviderSpec, ModelSpec]) -> tuple[ProviderSpec, ModelSpec]:
+        with self._open_lock:
+            if len(self._open) > 4096:  # bounded: these names come from callers
+                self._open.clear()
+            self._open[name] = entry
+        return entry
+
+    def provider(self, name: str) -> ProviderSpec:
+        """The provider of that name; ConfigurationError naming the known ones (a provider name comes from
+        configuration: ``api_keys=``, ``providers=``, ``create_provider``)."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.providers), n=3)
+            guess = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
+            raise ConfigurationError(f"unknown provider {name!r}{guess} Known providers: "
+                                     f"{', '.join(sorted(self.providers))} (add one with a catalog file, see "
+                                     f"docs/catalog.md)") from None
+
+    def models(self, provider: str | None = None, mode: str | None = None,
+               capability: str | None = None) -> list[ModelSpec]:
+        """The models matching every filter given; a filter no model could match (a misspelt provider, mode or
+        capability) is an error, not an empty list."""
+        if provider is not None:
+            self.provider(provider)
+        for label, value, known in (("mode", mode, MODES), ("capability", capability, CAPABILITIES)):
+            if value is not None and value not in known:
+                close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+                guess = f"; did you mean {close[0]!r}?" if close else "."
+                raise ValidationError(f"no {label} {value!r}{guess} Known: {', '.join(known)}", param=label,
+                                      value=value)
+        return [m for m in self.iter_models()
+                if (provider is None or m.provider == provider) and (mode is None or m.mode == mode)
+                and (capability is None or capability in m.capabilities)]
+
+    def iter_models(self) -> Iterator[ModelSpec]:
+        for provider in self.providers.values():
+            yield from provider.models
+
+    def __len__(self) -> int:
+        return sum(len(p.models) for p in self.providers.values())

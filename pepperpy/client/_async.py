@@ -1,0 +1,186 @@
+"""The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` (and the media twins
+``agenerate_image`` / ``asynthesize`` / ``atranscribe``).
+
+``acomplete`` and ``aembed`` run the Client's pipeline on the event loop itself (``_apipeline``, over
+``_aio_http``): no thread per call, so a thousand calls can be in flight at once (``max_concurrency``, 1,024 by
+default, bounds them per loop). ``astream``, ``arun``, the media calls, calls with shared state and the hops the
+loop cannot send (a custom ``transport=``, a proxy, token auth) run the blocking methods in a worker thread of the
+Client's ``WorkerPool`` (as many threads as ``max_concurrency``), where retries, breakers and caching behave
+exactly as in blocking calls. Cancelling the awaiting task aborts the request in flight either way.
+``asyncio`` and ``concurrent.futures`` are imported on first use: importing them with pepperpy would triple the
+cost of ``import pepperpy`` for the many programs that never await anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..pipeline._bridge import AsyncStream, call
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from ..http._upload import UploadSource
+    from ..media import Images, Speech, Transcription
+    from ..pipeline._async import AsyncPipeline
+    from ..pipeline._blocking import Pipeline
+    from ..types import Chunk, Completion, Embeddings, Stream
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "AsyncClientMixin", "WorkerPool"]
+
+DEFAULT_MAX_CONCURRENCY = 1024
+"""Calls one Client has in flight at once (per event loop for the async calls; ``map``'s default too)."""
+
+T = TypeVar("T")
+_C = TypeVar("_C", bound="AsyncClientMixin")
+
+
+class WorkerPool:
+    """The worker threads of a Client's async methods: ``max_workers`` of them (so each can hold a pooled
+    connection), made on first use, shut down by ``shutdown()`` (a later ``submit`` makes new ones), and
+    forgotten in a forked child, where the parent's threads do not exist."""
+
+    def __init__(self, max_workers: int, name: str = "pepperpy-aio") -> None:
+        self.max_workers = max_workers
+        self.name = name
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], T]) -> Future[T]:
+        """Run ``job`` in a worker (with the caller's contextvars), creating the pool on first use."""
+        import contextvars
+        from concurrent.futures import ThreadPoolExecutor
+
+        context = contextvars.copy_context()
+        with self._lock:  # held for the submit only, so shutdown() cannot stop the pool in between
+            executor = self._executor
+            if executor is None:
+                executor = self._executor = ThreadPoolExecutor(max_workers=self.max_workers,
+                                                               thread_name_prefix=self.name)
+            return executor.submit(context.run, job)
+
+    def shutdown(self) -> None:
+        """Stop the pool without waiting: running jobs finish in their threads."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)  # wait=True would deadlock when close() runs inside a worker
+
+    def after_fork(self) -> None:
+        """In a forked child: a job queued for the parent's workers would wait forever (so would the lock,
+        if one of the parent's threads held it at the fork)."""
+        self._lock = threading.Lock()
+        self._executor = None
+
+    def __repr__(self) -> str:
+        return f"<WorkerPool {self.name} max_workers={self.max_workers} {'running' if self._executor else 'idle'}>"
+
+
+class AsyncClientMixin:
+    """``acomplete`` / ``astream`` / ``aembed`` for :class:`pepperpy.Client`: its blocking methods, run in
+    the Client's ``workers`` (a bounded pool, created on first use and shut down by ``close()``)."""
+
+    if TYPE_CHECKING:
+        workers: WorkerPool
+        _pipeline: Pipeline
+        _apipeline: AsyncPipeline
+
+        def _complete_plan(self, prompt: str | None = None, *, model: str, **kwargs: Any
+                           ) -> tuple[Any, ...] | None: ...
+
+        def _embed_plan(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> tuple[Any, ...]: ...
+
+        def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
+
+        def stream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Stream: ...
+
+        def embed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings: ...
+
+        def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+                ) -> Completion: ...
+
+        def generate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images: ...
+
+        def synthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech: ...
+
+        def transcribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription: ...
+
+        def close(self) -> None: ...
+
+    async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
+        """``complete()`` without blocking the event loop: same arguments, result and errors.
+
+        >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
+        """
+        plan = None if self._pipeline.shared is not None else self._complete_plan(prompt, model=model, **kwargs)
+        if plan is None:  # the shared state's round trips block, and so do the rounds of a structured answer
+            return await call(self.workers.submit, functools.partial(self.complete, prompt, model=model, **kwargs))
+        result: Completion = await self._apipeline.call(*plan)
+        return result
+
+    def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
+        """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
+
+        Leaving ``async with``, ``aclose()`` or cancelling the consuming task closes the HTTP response.
+
+        >>> async with client.astream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
+        ...     async for chunk in s:
+        ...         print(chunk.text, end="")
+        >>> s.completion.usage                                                       # doctest: +SKIP
+        """
+        return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self.workers.submit)
+
+    async def arun(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+                   ) -> Completion:
+        """``run()`` without blocking the event loop: the tool loop runs in a worker thread (its tools too).
+
+        >>> r = await client.arun("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather])   # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.run, prompt, model=model, tools=tools,
+                                                                 **kwargs))
+
+    async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
+        """``embed()`` without blocking the event loop.
+
+        >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
+        """
+        if self._pipeline.shared is not None:
+            return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
+        result: Embeddings = await self._apipeline.call(*self._embed_plan(input, model=model, **kwargs))
+        return result
+
+    async def agenerate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images:
+        """``generate_image()`` without blocking the event loop.
+
+        >>> (await client.agenerate_image("a red kite", model="gpt-image-1")).images[0].save("k.png")  # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.generate_image, prompt, model=model, **kwargs))
+
+    async def asynthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech:
+        """``synthesize()`` without blocking the event loop.
+
+        >>> (await client.asynthesize("Hello!", model="tts-1", voice="alloy")).save("hello.mp3")   # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.synthesize, text, model=model, **kwargs))
+
+    async def atranscribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
+        """``transcribe()`` without blocking the event loop (the upload is read in a worker thread).
+
+        >>> (await client.atranscribe("note.m4a", model="whisper-1")).text   # doctest: +SKIP
+        """
+        return await call(self.workers.submit, functools.partial(self.transcribe, audio, model=model, **kwargs))
+
+    async def aclose(self) -> None:
+        """``close()`` from a coroutine."""
+        self.close()  # drops pooled sockets and stops idle workers; nothing here waits on the network
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()

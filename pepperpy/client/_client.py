@@ -1,0 +1,351 @@
+"""The Client: resolve -> validate -> dialect -> pipeline (cache, limiter, breaker, retries) -> typed result.
+
+One Client owns one catalog, one set of credentials and one connection pool per provider. It is safe to
+share between threads: the per-provider runtimes are built under the Client's lock, and the pipeline's
+breakers, limiters and cache guard their own state (never holding a lock during network I/O). After a
+fork the child drops the inherited runtimes and opens its own connections.
+
+This module holds what a Client is made of and its chat and embedding calls; the rest of its methods come
+from mixins, one module each: resolving and checking a call and building its request (``_client_prepare``),
+the catalog and credentials (``_client_catalog``), batches and video jobs (``_client_jobs``), usage, hooks and
+breaker and cache state (``_client_observe``), images, speech and transcription (``_media``) and the async
+twins (``_async``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from requests.adapters import BaseAdapter
+
+from .. import errors
+from ..catalog._registry import Catalog
+from ..catalog.validation import build_messages
+from ..config import DEFAULT_ENV_FILE, Settings
+from ..observe.budget import Budget
+from ..pipeline._async import AsyncPipeline
+from ..pipeline._blocking import Pipeline
+from ..pipeline._bridge import BackgroundLoop
+from ..pipeline._runtimes import Runtimes, Timeout
+from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
+from ..resilience.retry import RetryPolicy
+from ..tools._toolset import DEFAULT_MAX_TURNS, ToolSet, run_loop
+from ..tools.structured import ask
+from ..types import Completion, Embeddings, Stream, TokenCount
+from . import _options as _options
+from ._async import DEFAULT_MAX_CONCURRENCY, AsyncClientMixin, WorkerPool
+from ._catalog_methods import CatalogClientMixin
+from ._chat_options import ChatOptions
+from ._count_tokens import count_tokens
+from ._job_methods import JobsClientMixin
+from ._media import MediaClientMixin
+from ._observe_methods import ObservationClientMixin
+from ._requests import PreparationClientMixin
+from ._requests import parse_chat as _parse_chat
+
+__all__ = ["CatalogPaths", "Client"]
+
+CatalogPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+
+
+_LIVE_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()  # for the fork hook below, not configuration
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_LIVE_CLIENTS):
+        client._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsClientMixin,
+             ObservationClientMixin, AsyncClientMixin):
+    """One blocking interface to every provider in the catalog.
+
+    >>> client = pepperpy.Client()                                   # doctest: +SKIP
+    >>> client.complete("Say hi", model="gpt-4o-mini").text          # doctest: +SKIP
+    >>> for chunk in client.stream("Tell a story", model="claude-haiku"):   # doctest: +SKIP
+    ...     print(chunk.text, end="")
+    >>> client.generate_image("a red kite", model="gpt-image-2.6-flare").images[0].save("kite.png")   # doctest: +SKIP
+
+    Media (``generate_image``, ``synthesize``, ``transcribe`` and their streams) live in ``MediaClientMixin``
+    (pepperpy/_media.py); the async twins in ``AsyncClientMixin``; request preparation, the catalog's questions,
+    long-running jobs and observation (usage, hooks, breakers) in the ``pepperpy/_client_*.py`` mixins.
+
+    ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
+    None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is ``PEPPERPY_TIMEOUT``, else
+    the provider's catalog ``timeout:``, else 60 s. ``catalog`` adds YAML files or folders after the packaged ones.
+    ``providers`` overrides provider settings in code, e.g. ``providers={"openai": {"base_url": "http://localhost:8000/v1"}}``.
+
+    Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait`` and
+    ``total_timeout``, or all of the retry settings as one ``retry_policy=RetryPolicy(...)`` (not both),
+    ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or
+    ``CacheConfig(...)``, ``fallbacks={"gpt-4o": ["claude-sonnet"]}``, ``log_content`` (prompts in
+    ``pepperpy.audit`` records). ``transport`` is a requests adapter every call goes through (a fake in tests).
+    ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
+    ``PEPPERPY_SHARED_STATE`` variable) shares the breakers, rate limits and cache with every worker using the
+    same Redis and ``shared_namespace`` (default ``"pepperpy"``); see docs/web-apps.md.
+    ``strict_models=True`` refuses model names the catalog does not list (by default ``"openai/<name>"`` is sent
+    as typed, with one warning, and a dated snapshot or fine-tune of a listed model inherits its entry).
+
+    Observability (docs/observability.md): ``client.usage()`` totals, ``client.on(event, fn)`` hooks,
+    ``budget=5.00`` (USD, or a ``pepperpy.Budget``) refuses a call that could pass it before sending it (with
+    ``shared_state``, one budget for every worker), and ``telemetry=True`` (or ``PEPPERPY_TELEMETRY=1``) records
+    OpenTelemetry spans and metrics.
+    Every option but ``catalog`` is keyword-only.
+    """
+
+    def __new__(cls, *args: Any, **options: Any) -> Client:
+        # Runs before __init__ sees the options: a misspelt or foreign one (api_key=) gets a message that says
+        # what to write instead of Python's bare "unexpected keyword argument"
+        if options:
+            _options.check_options(cls, options)
+        return super().__new__(cls)
+
+    def __init__(self, catalog: CatalogPaths = None, *, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
+                 api_keys: Mapping[str, str] | None = None, timeout: Timeout | None = None,
+                 max_retries: int | None = None, cache: Any = False,
+                 fallbacks: Mapping[str, Sequence[str]] | None = None,
+                 providers: Mapping[str, Mapping[str, Any]] | None = None,
+                 pool_maxsize: int | None = None, max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+                 use_keyring: bool = True,
+                 retry_policy: RetryPolicy | None = None, max_retry_wait: float | None = None,
+                 total_timeout: float | None = None, breaker: Any = None,
+                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
+                 transport: BaseAdapter | None = None, shared_state: Any = None,
+                 shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None,
+                 strict_models: bool = False) -> None:
+        self.retry_policy = _options.retry_policy(retry_policy, max_retries=max_retries,
+                                                  max_retry_wait=max_retry_wait, total_timeout=total_timeout)
+        budget = Budget.of(budget)
+        self.settings = Settings(env_file, api_keys, use_keyring)
+        self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
+                                  rate_limit_wait=rate_limit_wait, log_content=log_content,
+                                  shared=_options.shared_state(shared_state, shared_namespace, self.settings))
+        for option, given in (("max_concurrency", max_concurrency), ("pool_maxsize", pool_maxsize)):
+            if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
+                raise errors.ConfigurationError(f"{option} must be a whole number of at least 1, not {given!r}")
+        pool_maxsize = pool_maxsize or max_concurrency  # the connection pool grows with the concurrency
+        if transport is not None and not isinstance(transport, BaseAdapter):
+            raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
+                                            f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
+        self.catalog = Catalog.load(_options.catalog_paths(catalog), strict=strict_models)
+        if providers:
+            self.catalog = self.catalog.with_overrides(providers)
+        self._pipeline.observer = self._observer(budget, telemetry, log_content)
+        timeout = _options.check_timeout(timeout)
+        if timeout is None:
+            timeout = self.settings.timeout()  # PEPPERPY_TIMEOUT: explicit > environment > the catalog's
+        self.max_retries = self.retry_policy.max_retries
+        for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
+            for name in names or ():  # a misspelt provider here would silently do nothing
+                self.catalog.provider(name.lower() if option == "api_keys" else name)
+        for value in (fallbacks or {}).values():
+            _options.check_fallbacks(value)
+        self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
+        for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
+            self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
+        self.pool_maxsize = pool_maxsize
+        self.max_concurrency = max_concurrency
+        # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
+        # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
+        self.workers = WorkerPool(max_concurrency)
+        self._apipeline = AsyncPipeline(self._pipeline, max_concurrency, self.workers.submit)
+        self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
+        # a base_url given in code beats PEPPERPY_PROVIDER_<NAME>_BASE_URL (explicit > environment)
+        self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
+                                  code_base_urls=frozenset(name for name, values in (providers or {}).items()
+                                                           if "base_url" in values))
+        self._warned: set[str] = set()  # deprecated models and unlisted names already warned about
+        self._lock = threading.Lock()
+        _LIVE_CLIENTS.add(self)
+
+    @property
+    def timeout(self) -> Timeout | None:
+        """Seconds (or ``(connect, read)``) for providers' answers; None: each provider's catalog timeout, else
+        60 s. Setting it applies to the providers this Client has not called yet."""
+        return self._runtimes.timeout
+
+    @timeout.setter
+    def timeout(self, value: Timeout | None) -> None:
+        self._runtimes.timeout = _options.check_timeout(value)
+
+    @property
+    def transport(self) -> BaseAdapter | None:
+        """The requests adapter every provider call goes through (``Client(transport=...)``), or None for
+        pooled HTTP connections."""
+        return self._runtimes.adapter
+
+    def use_transport(self, transport: BaseAdapter | None) -> None:
+        """Send every later call through ``transport``, a requests adapter (None: back to pooled HTTP).
+
+        Pooled connections are closed first. This is the seam ``pepperpy.testing.fake_providers`` uses; a
+        test of your own can pass ``Client(transport=FakeAdapter())`` instead.
+
+        >>> client.use_transport(pepperpy.testing.FakeAdapter())   # doctest: +SKIP
+        """
+        if transport is not None and not isinstance(transport, BaseAdapter):
+            raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter), "
+                                            f"not {type(transport).__name__}")
+        self._runtimes.use_adapter(transport)
+
+    # ------------------------------------------------------------------ calls
+
+    def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
+                 system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
+                 top_p: float | None = None, stop: str | Sequence[str] | None = None,
+                 fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Completion:
+        """Send one chat turn and wait for the whole answer. ``fallbacks`` are models tried in order when this
+        one is unavailable; ``cache=False`` skips the response cache for this call.
+
+        ``response_format`` takes a JSON Schema dict, a dataclass, a TypedDict or a pydantic model: the answer is
+        checked against it and built into ``r.parsed`` (after ``repair_rounds=1`` more request showing the model
+        its errors, else StructuredOutputError). ``tools`` takes tool dicts or Python functions (their schemas
+        come from their signatures); ``client.run`` also calls them.
+
+        >>> client.complete("Explain X", model="gemini-pro", temperature=0.7, max_tokens=200)  # doctest: +SKIP
+        >>> client.complete("Invent a person", model="gpt-4o-mini", response_format=Person).parsed  # doctest: +SKIP
+        """
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        options = ChatOptions.take(params)
+        hops = self._hops(model, fallbacks)
+        if options.fmt is None:
+            answer: Completion = self._pipeline.call(*self._chat_plan(hops, prompt, messages, system, params, options,
+                                                                      cache))
+            return answer
+
+        def send(turns: list[dict[str, Any]]) -> Completion:
+            return self._pipeline.call(
+                "complete", hops, lambda name: self._chat_request(name, None, turns, None, params, options),
+                _parse_chat, cache is not False)
+
+        return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
+
+    def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
+               system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
+               top_p: float | None = None, stop: str | Sequence[str] | None = None,
+               fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Stream:
+        """Send one chat turn and iterate over the answer as it arrives (streams are never cached; retries and
+        fallbacks happen only while opening the response, before any chunk reaches you).
+
+        With ``response_format``, ``stream.completion.parsed`` is the checked answer at the end (no repair round:
+        the text has been shown already; ``stream.completion`` raises StructuredOutputError when it fails).
+
+        >>> with client.stream("Tell a story", model="gpt-4o-mini") as s:   # doctest: +SKIP
+        ...     for chunk in s: print(chunk.text, end="")
+        """
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        options = ChatOptions.take(params)
+        return self._pipeline.stream(
+            self._hops(model, fallbacks),
+            lambda name: self._chat_request(name, prompt, messages, system, params, options, stream=True),
+            finish=options.fmt.check if options.fmt is not None else None)
+
+    def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any],
+            max_turns: int = DEFAULT_MAX_TURNS, raise_tool_errors: bool = False,
+            messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+            **params: Any) -> Completion:
+        """Answer with tools: send, run the Python functions the model calls (several calls of one turn run
+        concurrently on threads), send their results back, until the model answers in text.
+
+        ``r.steps`` lists each call (name, arguments, result or error, seconds); usage and cost add up every
+        turn. A function that raises gives the model its error text, unless ``raise_tool_errors=True``; arguments
+        that fail the function's schema are sent back to the model, never passed. After ``max_turns`` requests
+        still asking for tools: MaxTurnsError, with the transcript. Other params are those of ``complete``.
+
+        >>> client.run("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather]).text   # doctest: +SKIP
+        """
+        toolset = ToolSet.of(tools)
+        if not toolset.runnable():
+            raise errors.ValidationError("run() calls the tools itself: pass Python functions (a tool dict has no "
+                                         "function to call; use complete(tools=[...]) for those)", param="tools",
+                                         value=[t.name for t in toolset.tools.values() if t.fn is None])
+        conversation = build_messages(prompt, messages, system)
+
+        def send(turns: list[dict[str, Any]]) -> Completion:
+            return self.complete(messages=turns, model=model, tools=toolset, **params)
+
+        return run_loop(send, conversation, toolset, max_turns=max_turns, raise_tool_errors=raise_tool_errors)
+
+    def count_tokens(self, prompt_or_messages: str | Sequence[Mapping[str, Any]], *, model: str,
+                     system: str | None = None, **params: Any) -> TokenCount:
+        """The prompt's size in tokens for ``model``: counted by the provider where it has an endpoint
+        (Anthropic, Gemini, OpenAI, llama.cpp; ``exact=True``), else estimated (``exact=False``, see
+        ``pepperpy.tokens``). ``tools`` and ``response_format`` count where the endpoint counts them.
+
+        >>> client.count_tokens("Hello there", model="claude-haiku-4-5")   # doctest: +SKIP
+        TokenCount(tokens=10, exact=True)
+        """
+        text = isinstance(prompt_or_messages, str)
+        params = dict(params)
+        options = ChatOptions.take(params)
+        provider, spec, messages, checked = self._prepare(
+            model, prompt_or_messages if text else None, None if text else prompt_or_messages,  # type: ignore[arg-type]
+            system, params, preflight=False)
+        runtime = self._runtimes.get(provider)
+        messages, checked = options.apply(runtime.dialect, messages, checked)
+        return count_tokens(runtime, provider, spec, messages, checked)
+
+    def embed(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+              cache: bool | None = None, **params: Any) -> Embeddings:
+        """Embed one text or a list of texts; ``vectors`` come back in input order.
+
+        >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
+        """
+        result: Embeddings = self._pipeline.call(*self._embed_plan(input, model=model, fallbacks=fallbacks,
+                                                                    cache=cache, **params))
+        return result
+
+    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int | None = None,
+            progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
+        """Complete many prompts (strings or message lists) at once; results in input order.
+
+        All of them are in flight together (``max_workers``: at most that many; default: up to the Client's
+        ``max_concurrency``), as ``acomplete`` calls on a private event loop, so a thousand prompts cost no
+        thousand threads. Ctrl-C or an item's error (without ``return_exceptions``) stops the batch at once:
+        the requests in flight are aborted and their connections closed.
+
+        Each item is a Completion, or with ``return_exceptions=True`` the exception that item raised.
+        ``progress`` shows a tqdm bar (None: when tqdm is installed and stderr is a terminal). See ``batch``.
+
+        >>> [r.text for r in client.map(["2+2?", "3+3?"], model="gpt-4o-mini")]   # doctest: +SKIP
+        """
+        from ._map import map_completions
+
+        return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
+                               return_exceptions=return_exceptions, **kwargs)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _after_fork(self) -> None:
+        """In a forked child (gunicorn --preload), run by ``os.register_at_fork`` while the child has one thread:
+        never share the parent's sockets, nor a lock a parent thread may have held at the fork."""
+        self._lock = threading.Lock()
+        self._runtimes.after_fork()
+        self._pipeline.after_fork()
+        self.workers.after_fork()
+        self._map_loop.after_fork()
+
+    def close(self) -> None:
+        """Release every pooled connection. The Client stays usable: later calls open new ones."""
+        self._map_loop.close(before=self._runtimes.release_loop)  # map's loop, its connections first
+        self._runtimes.close()
+        self._pipeline.close()  # the shared state's connections, if any
+        self.workers.shutdown()  # the async methods' worker threads; made again on the next await
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<pepperpy.Client providers={len(self.catalog.providers)} models={len(self.catalog)}>"
+

@@ -1,0 +1,227 @@
+"""From a call's arguments to the request the pipeline sends, for :class:`pepperpy.Client`.
+
+``_hops`` lists the model and its fallbacks; ``_prepare`` resolves a chat model and checks the call against
+its catalog entry (mode, context, params, capabilities) before anything is sent; ``_chat_request`` and
+``_embed_request`` have the dialect build the request; ``_chat_plan``, ``_complete_plan`` and ``_embed_plan``
+are a call's arguments as ``Pipeline.call``'s (``acomplete`` / ``aembed`` take them too). A deprecated model,
+or a name the catalog does not list, warns once per Client (``_warn_once``), and every refusal suggests a
+model that fits (``_example``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from .. import errors
+from ..catalog.validation import build_messages, check_context, check_embed_input, check_params, missing_capability
+from ..dialects.base import get_dialect
+from ..pipeline._blocking import Prepared
+from ..types import Completion, Embeddings, ModelSpec, ProviderSpec
+from . import _options as _options
+from ._chat_options import ChatOptions
+from ._media import article as _a
+
+if TYPE_CHECKING:
+    from ..catalog._registry import Catalog
+    from ..pipeline._runtimes import Runtimes
+
+__all__ = ["Plan", "PreparationClientMixin", "parse_chat"]
+
+Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeline.call's arguments
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside pepperpy."""
+    import sys
+
+    package = os.path.dirname(os.path.dirname(__file__))  # pepperpy/, from pepperpy/client/
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+_METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesize", "transcription": "transcribe",
+            "video": "generate_video"}
+
+
+class PreparationClientMixin:
+    """Resolving, checking and building a call's request for :class:`pepperpy.Client` (see the module
+    docstring)."""
+
+    if TYPE_CHECKING:
+        catalog: Catalog
+        fallbacks: dict[str, list[str]]
+        _runtimes: Runtimes
+        _warned: set[str]
+        _lock: threading.Lock
+
+    def _chat_plan(self, hops: Sequence[str], prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                   system: str | None, params: dict[str, Any], options: ChatOptions, cache: bool | None
+                   ) -> Plan:
+        """What ``Pipeline.call`` (or its async twin) takes for one plain chat call."""
+        return ("complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
+                parse_chat, cache is not False)
+
+    def _complete_plan(self, prompt: str | None = None, *, model: str,
+                       messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+                       temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
+                       stop: str | Sequence[str] | None = None, fallbacks: Sequence[str] | None = None,
+                       cache: bool | None = None, **params: Any) -> Plan | None:
+        """``complete``'s arguments as a pipeline call, for ``acomplete`` on the event loop; None when the call
+        may need more than one (``response_format``'s repair round)."""
+        params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
+        options = ChatOptions.take(params)
+        if options.fmt is not None:
+            return None
+        return self._chat_plan(self._hops(model, fallbacks), prompt, messages, system, params, options, cache)
+
+    def _embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+                    cache: bool | None = None, **params: Any) -> Plan:
+        """``embed``'s arguments as a pipeline call."""
+        texts = check_embed_input(input)
+
+        def parse(p: Prepared, response: requests.Response) -> Embeddings:
+            result = p.runtime.parse_embed(p.model, response)
+            if len(result.vectors) != len(texts):  # a vector per text, or a caller's zip() silently misaligns
+                raise errors.ProviderAPIError(
+                    f"{result.provider} returned {len(result.vectors)} vectors for {len(texts)} texts",
+                    provider=result.provider, model=result.model, status_code=response.status_code)
+            return result
+
+        return ("embed", self._hops(model, fallbacks), lambda name: self._embed_request(name, texts, params), parse,
+                cache is not False)
+
+    def _hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
+        """The model, then its fallbacks: the call's own, else ``Client(fallbacks=)`` by name, id or provider/id."""
+        if fallbacks is None and self.fallbacks:
+            spec = self.catalog.resolve(model)[1]
+            fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
+        elif fallbacks:
+            _options.check_fallbacks(fallbacks)
+            for name in fallbacks:
+                self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
+        return (model, *fallbacks) if fallbacks else (model,)
+
+    def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                      system: str | None, params: dict[str, Any], options: ChatOptions, *,
+                      stream: bool = False) -> Prepared:
+        provider, spec, body_messages, checked = self._prepare(model, prompt, messages, system, params)
+        runtime = self._runtimes.get(provider)
+        body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
+        return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
+                                                                   stream=stream), checked, body_messages)
+
+    def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
+        provider, spec = self.catalog.resolve(model)
+        self._warn_once(provider, spec)
+        if spec.mode != "embedding" and not spec.open:
+            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; embed() needs an embedding model "
+                                         f"such as {self._example('embedding', provider.name)}", param="model",
+                                         value=model)
+        runtime = self._runtimes.get(provider)
+        checked = check_params(spec, params, runtime.dialect.params | runtime.dialect.embed_params)
+        return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
+                        texts=texts)
+
+    def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                 system: str | None, params: dict[str, Any], *, preflight: bool = True
+                 ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
+        provider, spec = self.catalog.resolve(model)
+        self._warn_once(provider, spec)
+        if spec.mode != "chat":
+            method = _METHODS.get(spec.mode, spec.mode)
+            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; use client.{method}(), or a chat "
+                                         f"model such as {self._example('chat', provider.name)}", param="model",
+                                         value=model)
+        turns = build_messages(prompt, messages, system)
+        if preflight:
+            check_context(spec, turns)  # certainly too long: ContextLengthError, and nothing is sent
+        checked = check_params(spec, params, get_dialect(provider.dialect).params)
+        missing = missing_capability(spec, turns, checked)
+        if missing is not None:  # refused here rather than failing (or being retried) at the provider
+            what = _CAPABILITY_WORDS.get(missing, f"what needs {missing!r}")
+            raise errors.ValidationError(
+                f"{spec.name} does not take {what}: its catalog entry lists no {missing!r} capability; use a model "
+                f"that does, such as {self._example('chat', provider.name, missing)}",
+                param="tools" if missing == "tools" else "messages", value=missing)
+        return provider, spec, turns, checked
+
+    def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
+        """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""
+        unlisted = spec.open and not provider.open_models
+        if (spec.deprecated is None and not unlisted) or spec.name in self._warned:
+            return
+        import warnings
+
+        with self._lock:  # once per Client, even when threads make their first calls together
+            if spec.name in self._warned:
+                return
+            self._warned.add(spec.name)
+        if spec.deprecated is None:  # an unlisted name on a hosted provider
+            close = [name for name in self.catalog.close_matches(spec.name) if "/" in name][:1]
+            typo = f" (did you mean {close[0]!r}?)" if close else ""
+            warnings.warn(f"{spec.name} is not in the catalog{typo}: sent to {provider.name} as typed, with no "
+                          f"pre-flight checks and cost None. List it in a catalog file to give it limits and "
+                          f"prices (docs/catalog.md), or pass strict_models=True to refuse unlisted names",
+                          UserWarning, stacklevel=_caller_stacklevel())
+            return
+        current = [m for m in self.catalog.models(provider=spec.provider, mode=spec.mode) if m.deprecated is None]
+        if spec.pricing is not None:  # the nearest in price first: a like-for-like successor, not the flagship
+            current.sort(key=lambda m: abs(_price(m) - _price(spec)))
+        replacements = [m.name for m in current[:2]]
+        instead = f"; consider {' or '.join(replacements)}" if replacements else ""
+        if _is_past(spec.deprecated):
+            text = f"{spec.name} was retired on {spec.deprecated} by its provider: calls to it may fail{instead}"
+        else:
+            text = f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}"
+        warnings.warn(text, FutureWarning, stacklevel=_caller_stacklevel())
+
+    def _example(self, mode: str, provider: str, capability: str | None = None) -> str:
+        """A model to suggest: the provider's default when it fits; else, of the provider's models that fit,
+        a current one before a retiring one: the cheapest chat model (catalogs list flagships first), the first
+        listed of other modes; else the same among every provider's."""
+        def fits(m: ModelSpec) -> bool:
+            return m.mode == mode and (capability is None or capability in m.capabilities)
+
+        spec = self.catalog.providers.get(provider)
+        default = spec.options.get("default_model") if spec is not None else None
+        if default:
+            try:
+                chosen: ModelSpec | None = self.catalog.resolve(f"{provider}/{default}")[1]
+            except errors.ModelNotFoundError:
+                chosen = None
+            if chosen is not None and fits(chosen) and chosen.deprecated is None:
+                return repr(chosen.name)
+        for scope in (provider, None):
+            found = [m for m in self.catalog.models(provider=scope) if fits(m)]
+            current = [m for m in found if m.deprecated is None] or found
+            if current:
+                return repr((min(current, key=_price) if mode == "chat" else current[0]).name)
+        return f"one from client.models(capability={capability!r})" if capability else "one from client.models()"
+
+
+_CAPABILITY_WORDS = {"tools": "tools", "vision": "images", "audio": "audio input"}
+
+
+def _is_past(day: str) -> bool:
+    """Whether a catalog date (``YYYY-MM-DD``) is today or earlier."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(str(day)) <= datetime.date.today()
+    except ValueError:
+        return False
+
+
+def _price(model: ModelSpec) -> float:
+    return model.pricing.input + model.pricing.output if model.pricing is not None else float("inf")
+
+
+def parse_chat(p: Prepared, response: requests.Response) -> Completion:
+    return p.runtime.parse_chat(p.model, response)

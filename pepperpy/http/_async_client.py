@@ -1,0 +1,145 @@
+"""HTTP/1.1 on the event loop: what ``acomplete`` / ``aembed`` send through, without a thread per call.
+
+Answers come back as ``Answer`` objects, shaped like the ``requests.Response`` the dialects read.
+
+A thread per call in flight cannot fan out: on this project's 2-core test machine, 1,000 concurrent 0.5 s
+calls took 2.5 s or more on 1,000 threads (each ``requests`` call costs ~1 ms of CPU under the GIL, and the
+event loop stalled for seconds while threads started), against 0.6 s here (docs/performance.md, "Fan-out").
+So the async calls speak HTTP/1.1 themselves, on ``asyncio`` streams, for the common case: a JSON request to a
+provider reached directly (no proxy, no token-based auth, no custom ``transport=``); everything else runs the
+blocking transport in a worker thread (``Transport.async_ready`` decides).
+
+What it does: keep-alive connections per (loop, host) up to ``max_connections`` (LIFO reuse; a connection the
+server closed while idle is dropped, and a request that fails on a reused connection before any answer byte is
+sent again once on a fresh one), TLS with the same CA bundle ``requests`` uses, ``Content-Length`` and chunked
+bodies, gzip / deflate, the connect timeout and a read timeout for the answer's head and for its body. A call
+cancelled while its request is in flight closes that connection at once (the provider sees the client go), and
+``asyncio.run`` closes a loop's connections before it closes the loop. The pools are ``_aio_pool``'s (with the
+file-descriptor budget they share); the messages (head, body, decoding, TLS settings) ``_http1``'s; failures
+become the same pepperpy errors as the blocking transport's (``_translate.transport_failure``).
+What it does not do (the blocking transport does): proxies, redirects, uploads, streaming bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from . import _framing as _http1
+from ._async_pool import ConnectionLimits, ConnectionPool, HTTPError
+
+__all__ = ["Answer", "AsyncSide"]
+
+
+class Answer:
+    """A 2xx answer, shaped like the ``requests.Response`` the dialects read (``status_code``, ``headers`` with
+    lower-case names, ``content``, ``url``, ``json()``, ``close()``) at a fraction of its cost: building a
+    ``requests.Response`` (its cookie jar, its case-insensitive headers) was a tenth of an async call's CPU."""
+
+    __slots__ = ("content", "headers", "status_code", "url")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes, url: str) -> None:
+        self.status_code, self.headers, self.content, self.url = status_code, headers, content, url
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncSide:
+    """One provider's async transport: a ConnectionPool per event loop, errors as pepperpy's (the blocking
+    transport's classes and words), 2xx answers as ``Answer`` objects the dialects read like requests'."""
+
+    def __init__(self, provider: str, base_url: str, headers: Mapping[str, str], *, verify: bool | str,
+                 max_connections: int, secrets: tuple[str, ...], key_vars: tuple[str, ...],
+                 limits: ConnectionLimits | None = None) -> None:
+        import urllib.parse
+        import weakref
+
+        parts = urllib.parse.urlsplit(base_url)
+        self.provider = provider
+        self.base_url = base_url
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
+        self._headers = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
+        self._auth = _http1.basic_auth(parts)
+        self._tls = _http1.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
+        self._max = max_connections
+        self._limits = limits if limits is not None else ConnectionLimits()
+        self._secrets, self._key_vars = secrets, key_vars
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionPool] = \
+            weakref.WeakKeyDictionary()
+        self._last: tuple[asyncio.AbstractEventLoop, ConnectionPool] | None = None  # the common case: one loop
+        self._lock = threading.Lock()  # each thread may run a loop of its own: making pools is locked
+
+    async def pool(self) -> ConnectionPool:
+        """The running loop's pool, made at the loop's first request to this provider."""
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:  # a WeakKeyDictionary look-up is slow
+            return last[1]
+        with self._lock:
+            pool = self._pools.get(loop)
+            made = pool is None
+            if pool is None:
+                for old in [old for old in self._pools if old.is_closed()]:  # loops closed without asyncio.run
+                    self._pools.pop(old).abandon()
+                pool = self._pools[loop] = ConnectionPool(self._scheme, self._host, self._port,
+                                                          max_connections=self._max, tls=self._tls,
+                                                          shared=self._limits.of(loop))
+            self._last = (loop, pool)
+        if made:
+            await pool.close_with_the_loop()
+        return pool
+
+    def release(self) -> None:
+        """Close the running loop's idle connections now (before that loop ends: ``client.map``, ``aclose``)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            pool = self._pools.pop(loop, None)
+            if self._last is not None and self._last[0] is loop:
+                self._last = None
+        if pool is not None:
+            pool.close()
+
+    async def send(self, method: str, url: str, target: str, headers: Mapping[str, str] | None,
+                   body: bytes | None, *, model: str | None, timeout: tuple[float, float]) -> Any:
+        from . import _translate
+
+        sent = {**self._headers, **headers} if headers else self._headers
+        if self._auth is not None:
+            sent = {**sent, "Authorization": self._auth}
+        try:
+            reply = await (await self.pool()).request(method, target, sent, body, timeout)
+        except HTTPError as exc:
+            raise _translate.transport_failure(exc.kind, exc.reason, provider=self.provider, model=model, url=url,
+                                               secrets=self._secrets) from None
+        if reply.status >= 300:
+            raise _translate.from_response(reply.status, reply.body, reply.headers, provider=self.provider,
+                                           model=model, secrets=self._secrets, key_vars=self._key_vars, url=url,
+                                           base_url=self.base_url)
+        return Answer(reply.status, reply.headers, reply.body, url)
+
+    def close(self) -> None:
+        """Close idle connections: at once for the running loop, soon (thread-safe) for the others."""
+        with self._lock:
+            pools, self._pools, self._last = list(self._pools.items()), type(self._pools)(), None
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, pool in pools:
+            if loop is running:
+                pool.close()
+            elif loop.is_closed():
+                pool.abandon()
+            else:
+                try:
+                    loop.call_soon_threadsafe(pool.close)
+                except RuntimeError:  # closed in the meantime: its sockets went with it
+                    pass

@@ -1,0 +1,374 @@
+"""The one place that turns HTTP answers and transport failures into pepperpy's exception tree.
+
+``from_response`` (a non-2xx answer), ``from_error_payload`` (an error body, also one sent mid-stream)
+and ``from_transport_error`` (a requests/urllib3 exception) classify the failure (status, the provider's
+error codes, its wording), build a message that says how to fix it, read the retry hints (``Retry-After``,
+``retry-after-ms``, Gemini's ``RetryInfo``, ``x-should-retry``) and redact every credential they know of.
+Callers always raise their result ``from`` the original exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._redact import redact, redact_any, safe_url
+from ..errors import (
+    AuthenticationError,
+    ContextLengthError,
+    InvalidRequestError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitError,
+    StreamError,
+)
+from ._error_text import UNSUPPORTED_INPUT, doubled_hint, not_found_hint, undoubled
+from ._overflow import context_numbers, is_overflow
+
+__all__ = ["decode_body", "from_error_payload", "from_response", "from_transport_error", "parse_retry_after",
+           "provider_message", "scrub", "transport_failure"]
+
+
+def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
+    """Redact ``secrets`` from an error built where they were not known (a dialect's stream parser)."""
+    if secrets:
+        exc.message = redact(exc.message, secrets)
+        exc.args = (exc.message, *exc.args[1:])
+        exc.details = redact_any(exc.details, secrets)
+    return exc
+
+
+# --------------------------------------------------------------------------- retry hints
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> float | None:
+    """Seconds to wait, from ``retry-after-ms``, ``retry-after`` (seconds or HTTP date) or Gemini's
+    ``RetryInfo.retryDelay`` in the body; None when the provider said nothing."""
+    import email.utils
+
+    if headers:
+        ms = headers.get("retry-after-ms")
+        if ms:
+            try:
+                return max(0.0, float(ms) / 1000.0)
+            except ValueError:
+                pass
+        value = headers.get("retry-after")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                parsed = email.utils.parsedate_to_datetime(value) if _looks_like_date(value) else None
+                if parsed is not None:
+                    return max(0.0, parsed.timestamp() - time.time())
+    for detail in _error_object(body).get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    return None
+
+
+def _looks_like_date(value: str) -> bool:
+    import email.utils
+
+    try:
+        return email.utils.parsedate_to_datetime(value) is not None
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- translation
+
+def _error_object(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            return err
+        if isinstance(err, str):
+            nested = _json_object(err)  # Ollama passes llama.cpp's error body on as a string
+            return _error_object(nested) if nested is not None and "error" in nested else {"message": err}
+        return body
+    return {}
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _upstream(err: dict[str, Any]) -> Any:
+    """The upstream provider's own error that a router passed on (OpenRouter: ``metadata.raw``), or None."""
+    metadata = err.get("metadata")
+    raw = metadata.get("raw") if isinstance(metadata, dict) else None
+    if isinstance(raw, str):
+        return _json_object(raw) or (raw.strip()[:500] or None)
+    return raw if isinstance(raw, dict) else None
+
+
+def decode_body(content: bytes) -> Any:
+    """The JSON of an error answer, or its text when it is not JSON."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:1000]
+
+
+def provider_message(body: Any) -> str:
+    """What a provider's error body says, in its own words (no hint of pepperpy's), on one line."""
+    return " ".join(_describe(body)[0].split()).rstrip(".")
+
+
+def _describe(body: Any) -> tuple[str, set[str]]:
+    """(message, lower-cased codes) from any provider's error body."""
+    err = _error_object(body)
+    if not err:
+        return (str(body).strip()[:500] if body else ""), set()
+    message = err.get("message") or err.get("details") or err.get("detail") or ""
+    if not isinstance(message, str):
+        message = json.dumps(message)[:500]
+    codes = {str(err[k]).lower() for k in ("code", "type", "status") if err.get(k) is not None}
+    for detail in err.get("details") or () if isinstance(err.get("details"), list) else ():
+        if isinstance(detail, dict) and detail.get("reason"):
+            codes.add(str(detail["reason"]).lower())
+    upstream = _upstream(err)
+    if upstream is not None:  # "Provider returned error" says little: the upstream's words and codes count
+        inner, inner_codes = _describe(upstream)
+        if inner and inner not in message:
+            name = err["metadata"].get("provider_name")
+            message = f"{message} ({f'{name}: ' if name else ''}{inner})" if message else inner
+        codes |= inner_codes
+    return message, codes
+
+
+def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
+    if "api_key_invalid" in codes or "authentication_error" in codes or status in (401, 403):
+        return AuthenticationError
+    if is_overflow(status, message, codes):
+        return ContextLengthError
+    if status == 429 or codes & {"rate_limit_error", "resource_exhausted", "rate_limit_exceeded",
+                                 "toomanyrequests", "insufficient_quota"}:
+        return RateLimitError
+    if status == 408 or "deadline_exceeded" in codes:
+        return ProviderTimeoutError
+    if (status is not None and status >= 500) or codes & {
+            "overloaded_error", "api_error", "server_error", "internal", "unavailable", "500", "502", "503",
+            "internalservererror", "serviceunavailable"}:  # StackSpot names errors by their HTTP reason
+        return ProviderUnavailableError
+    if status is None:
+        return StreamError
+    return InvalidRequestError
+
+
+def _flagged_by_moderation(status: int | None, body: Any) -> bool:
+    """OpenRouter's 403 for input a moderated model flagged (``error.metadata`` has ``reasons`` /
+    ``flagged_input``): the request must change, the key is fine. The one exception to 403 → auth."""
+    metadata = _error_object(body).get("metadata") if status == 403 else None
+    return isinstance(metadata, dict) and ("reasons" in metadata or "flagged_input" in metadata)
+
+
+def _display_code(body: Any, status: int | None) -> str | None:
+    """The most telling code of an error body: a Gemini reason (API_KEY_INVALID), else the type or status,
+    else the code, never a bare repeat of the HTTP status."""
+    err = _error_object(body)
+    details = err.get("details")
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and detail.get("reason"):
+            return str(detail["reason"])
+    for key in ("type", "status", "code"):
+        value = err.get(key)
+        if value is not None and str(value) != str(status) and str(value).strip():
+            return str(value)
+    return None
+
+
+def from_error_payload(body: Any, *, status: int | None, provider: str, model: str | None,
+                       headers: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
+                       key_vars: Sequence[str] = (), url: str = "", base_url: str = "") -> ProviderError:
+    """Build the typed error for an error body (an HTTP error answer, or an error event mid-stream).
+    ``url`` is the address requested and ``base_url`` the provider's, for the hint of a 404."""
+    message, codes = _describe(body)
+    if status is None:  # a mid-stream error: Gemini carries the HTTP code inside
+        inner = _error_object(body).get("code")
+        status_like = inner if isinstance(inner, int) and 400 <= inner < 600 else None
+        cls = _classify(status_like, message, codes)
+    else:
+        cls = _classify(status, message, codes)
+    moderated = _flagged_by_moderation(status, body)
+    unsupported = cls is not ContextLengthError and bool(UNSUPPORTED_INPUT.search(message))
+    if moderated or unsupported:
+        cls = InvalidRequestError
+    message = redact(message, secrets)
+    request_id = None
+    if headers:
+        request_id = headers.get("x-request-id") or headers.get("request-id")
+    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    code = _display_code(body, status)
+    where = f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream"
+    message = " ".join(message.split()).rstrip(".")  # one line; our hints add their own full stop
+    text = f"{where}{f' ({code})' if code else ''}: {message or 'no message'}"
+    kw: dict[str, Any] = {}
+    if moderated:
+        reasons = _error_object(body)["metadata"].get("reasons")
+        why = f" ({', '.join(map(str, reasons))})" if isinstance(reasons, list) and reasons else ""
+        text += (f". The input was flagged by content moderation{why}; rephrase it, or pick a model whose "
+                 f"provider does not moderate")
+    elif unsupported:
+        text += (". The model does not take this kind of input (retrying would not help); pick one that does: "
+                 "client.models(capability='vision'), 'audio' or 'tools'")
+    elif cls is AuthenticationError and key_vars:
+        text += f". Check the key in {' or '.join(key_vars)}."
+    elif cls is ContextLengthError:
+        text += ". Shorten the prompt or lower max_tokens."
+        inner = _upstream(_error_object(body))  # OpenRouter: the upstream's body holds the fields
+        kw["tokens"], kw["limit"] = context_numbers(message, _error_object(inner) or _error_object(body))
+    elif cls is InvalidRequestError and status in (404, 405):
+        text += not_found_hint(message, model, url, base_url)
+    elif cls is InvalidRequestError and (status == 402 or "billing_error" in codes):
+        text += f". Add credits or check the billing settings of your {provider} account."
+    if cls in (RateLimitError, ProviderUnavailableError):
+        kw["retry_after"] = parse_retry_after(headers, body)
+    if cls is RateLimitError and "insufficient_quota" in codes:
+        kw["retryable"] = False
+    if cls is InvalidRequestError and status == 409:
+        kw["retryable"] = True
+    hint = (headers or {}).get("x-should-retry")  # OpenAI and Anthropic say so explicitly at times
+    if hint in ("true", "false"):
+        kw["retryable"] = hint == "true"
+    error = cls(redact(text, secrets), provider=provider, model=model, status_code=status,
+                details=redact_any(body, secrets), request_id=request_id, **kw)
+    error.should_retry = True if hint == "true" else None
+    return error
+
+
+def from_response(status: int, content: bytes, headers: Mapping[str, str], *, provider: str,
+                  model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
+                  url: str = "", base_url: str = "") -> ProviderError:
+    """Build the typed error for a non-2xx HTTP answer (a 3xx too: redirects are not followed)."""
+    content_type = headers.get("content-type", "")
+    if "html" in content_type and status in (404, 405):  # a web page: the path is wrong, not the model
+        where = f" at {safe_url(url)}" if url else ""
+        fixed = undoubled(url, base_url)
+        hint = (doubled_hint(url, base_url, fixed) if fixed is not None else
+                "check the provider's base_url (OpenAI-compatible APIs usually end in /v1)")
+        return InvalidRequestError(
+            f"the server{where} answered {status} with an HTML page, not an API error from {provider}; {hint}",
+            provider=provider, model=model, status_code=status,
+            details=redact(content.decode("utf-8", "replace")[:500], secrets), request_id=headers.get("x-request-id"))
+    if 300 <= status < 400:
+        target = safe_url(headers.get("location", "")) or "elsewhere"
+        return InvalidRequestError(
+            f"{provider} answered {status}, a redirect to {target}: pepperpy does not follow redirects (they "
+            f"would carry the API key to another host); set the provider's base_url to the final address",
+            provider=provider, model=model, status_code=status, request_id=headers.get("x-request-id"))
+    return from_error_payload(decode_body(content), status=status, provider=provider, model=model,
+                              headers=headers, secrets=secrets, key_vars=key_vars, url=url, base_url=base_url)
+
+
+def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
+                         streaming: bool = False, secrets: Sequence[str] = (), proxy: str | None = None
+                         ) -> ProviderError:
+    """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
+    ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed)."""
+    import urllib.parse
+
+    import requests  # already imported by the transport; local to keep this module light
+
+    proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
+    if proxy_password:
+        secrets = (*secrets, proxy_password)
+    reason = _root_reason(exc)
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
+        kind = "timeout"
+    elif streaming or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        kind = "cut"
+    elif isinstance(exc, requests.exceptions.ProxyError):
+        where = f"{provider} at {safe_url(url)}" if url else provider
+        where += f" through the proxy {safe_url(proxy)}" if proxy else " through a proxy"
+        return ProviderConnectionError(f"could not reach {where}: {redact(reason, secrets)}; check HTTPS_PROXY / "
+                                       f"HTTP_PROXY, and NO_PROXY for the hosts to reach directly",
+                                       provider=provider, model=model)
+    else:
+        kind = "tls" if isinstance(exc, requests.exceptions.SSLError) else "connect"
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            reason = f"the answer could not be decoded ({reason})"
+    return transport_failure(kind, reason, provider=provider, model=model, url=url, secrets=secrets)
+
+
+def transport_failure(kind: str, reason: str, *, provider: str, model: str | None, url: str = "",
+                      secrets: Sequence[str] = ()) -> ProviderError:
+    """The typed error for a failure below HTTP, whichever client met it (requests, or the event loop's):
+    ``kind`` is ``"timeout"``, ``"cut"`` (the answer began and broke off), ``"tls"`` (the TLS handshake failed:
+    never retried, the certificate will not change) or ``"connect"`` (no answer)."""
+    reason = redact(reason, secrets)[:300]
+    where = f"{provider} at {safe_url(url)}" if url else provider
+    if kind == "timeout":
+        return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
+                                    provider=provider, model=model)
+    if kind == "cut":
+        if _CRYPTIC_CUT.search(reason):  # urllib3's words for a body cut short
+            reason = "the connection closed before the answer was complete"
+        return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
+    advice = _tls_advice(reason) if kind == "tls" else ""
+    return ProviderConnectionError(f"could not reach {where}: {reason}{advice}", provider=provider, model=model,
+                                   retryable=kind != "tls")
+
+
+def _tls_advice(reason: str) -> str:
+    """What to do about a failed TLS handshake, from OpenSSL's words."""
+    lowered = reason.lower()
+    if "mismatch" in lowered:  # "Hostname mismatch", "IP address mismatch"
+        return "; the server's certificate was issued for another name: use the host name it names in base_url"
+    if "expired" in lowered:
+        return "; the server's certificate has expired: its operator must renew it"
+    if "certificate verify failed" in lowered:  # unable to get local issuer certificate, self-signed (in chain)
+        return ("; if a company proxy or a private CA signs this server's certificate, set REQUESTS_CA_BUNDLE to a "
+                "PEM file holding that CA")
+    if "wrong_version_number" in lowered or "record layer" in lowered or "packet length" in lowered:
+        return "; the server does not speak TLS at this address: check http:// or https:// and the port in base_url"
+    return ""
+
+
+_CRYPTIC_CUT = re.compile(r"invalid literal for int|InvalidChunkLength|IncompleteRead|Response ended prematurely|"
+                          r"Connection broken|Remote end closed", re.I)
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The exception at the bottom of requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    last = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        last = current
+        nested = getattr(current, "reason", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+        if current is None and last.args and isinstance(last.args[0], BaseException):
+            current = last.args[0]
+    return last
+
+
+def _root_reason(exc: BaseException) -> str:
+    import http.client
+
+    last = _root(exc)
+    if isinstance(last, http.client.BadStatusLine) and not isinstance(last, http.client.RemoteDisconnected):
+        line = str(last.args[0] if last.args else "").strip()  # http.client quotes nothing: the raw line
+        return f"not an HTTP/1.1 answer (status line {line[:40]!r})"
+    text = str(last) or type(last).__name__
+    # urllib3 prefixes reasons with an object repr; keep the human part
+    text = re.sub(r"<[^>]+>:\s*", "", text)
+    return redact(text)[:300]

@@ -1,0 +1,12 @@
+"""Seeing what calls do and what they cost: usage totals (``usage``), budgets (``budget``), hooks (``events``),
+OpenTelemetry (``telemetry``), the audit log (``audit``), progress bars, and the ``Observer`` the pipeline
+reports to at a call's fixed points.
+
+Uses ``resilience`` (the breakers it watches), ``catalog`` (token estimates) and the values below; never the
+pipeline or the client.
+"""
+
+from .budget import Budget
+from .usage import UsageReport
+
+__all__ = ["Budget", "UsageReport"]

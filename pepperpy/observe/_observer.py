@@ -1,0 +1,177 @@
+"""What the pipeline reports about each call: usage totals, hooks, the budget and OpenTelemetry.
+
+The pipeline calls an ``Observer`` at fixed points of a call (a hop prepared, a request about to be sent, a
+retry, a fallback, a cache hit, the end) with plain names and numbers. Usage totals are always kept (one short
+lock per call); everything else costs nothing unless it is in use: a hook list is an empty tuple until
+``client.on`` fills it, the budget and telemetry are None until the Client turns them on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._redact import safe_url
+from ..errors import PepperpyError, ProviderError
+from ..resilience.breaker import ProviderBreaker
+from ..types import ModelSpec
+from . import events
+from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
+from .events import Hooks
+from .usage import UsageLedger
+
+if TYPE_CHECKING:
+    from .telemetry import Telemetry
+
+__all__ = ["Observer"]
+
+
+class CallTrace(Protocol):
+    """The parts of the pipeline's per-call trace the observer uses."""
+
+    op: str
+    start: float
+    attempts: int
+    cached: bool
+    request_id: str | None
+    span: Any
+    attached: Any
+    reservation: Reservation | None
+
+
+class Observer:
+    """One Client's usage ledger, hooks, budget keeper and telemetry."""
+
+    __slots__ = ("budget", "hooks", "ledger", "telemetry")
+
+    def __init__(self, *, budget: BudgetKeeper | None = None, telemetry: Telemetry | None = None) -> None:
+        self.hooks = Hooks()
+        self.ledger = UsageLedger()
+        self.budget = budget
+        self.telemetry = telemetry
+
+    @staticmethod
+    def keeper(budget: Budget | None, resolve: Any, make_counter: MakeCounter | None = None) -> BudgetKeeper | None:
+        return BudgetKeeper(budget, resolve, make_counter=make_counter) if budget is not None else None
+
+    # ------------------------------------------------------------------ a call's hops
+
+    def begin(self, trace: CallTrace, provider: str, spec: ModelSpec, base_url: str,
+              params: Mapping[str, Any] | None, messages: Sequence[Mapping[str, Any]] | None) -> None:
+        """The call's first hop is prepared: its span starts (with telemetry)."""
+        if self.telemetry is not None and trace.span is None:
+            trace.span = trace.attached = self.telemetry.start(trace.op, provider, spec.wire_name, base_url, params,
+                                                               messages)
+
+    def detach(self, trace: CallTrace) -> None:
+        """The call's span stops being the current one (kept apart from ``span``, which ``ended`` clears: a call
+        that failed has ended its span before it returns, and its context must still be restored)."""
+        if trace.attached is not None and self.telemetry is not None:
+            self.telemetry.detach(trace.attached)
+            trace.attached = None
+
+    def reserve(self, trace: CallTrace, spec: ModelSpec, params: Mapping[str, Any] | None,
+                messages: Sequence[Mapping[str, Any]] | None, texts: Sequence[str] | None) -> None:
+        """Hold the hop's worst-case cost on the budget (BudgetExceededError: nothing is sent)."""
+        if self.budget is not None:
+            trace.reservation = self.budget.reserve(
+                spec, messages=messages, texts=texts, max_tokens=(params or {}).get("max_tokens"),
+                tools=(params or {}).get("tools"))
+
+    def settle(self, trace: CallTrace, cost: float | None) -> None:
+        if trace.reservation is not None and self.budget is not None:
+            self.budget.settle(trace.reservation, cost)
+            trace.reservation = None
+
+    def request(self, trace: CallTrace, provider: str, model: str, url: str) -> None:
+        events.emit(self.hooks.request, events.RequestEvent(trace.op, provider, model, trace.attempts,
+                                                            safe_url(url)))
+
+    def retry(self, trace: CallTrace, provider: str, model: str, error: ProviderError, wait: float,
+              attempt: int) -> None:
+        if self.hooks.retry:
+            events.emit(self.hooks.retry, events.RetryEvent(trace.op, provider, model, attempt, wait, error))
+        if trace.span is not None and self.telemetry is not None:
+            from .telemetry import error_type
+
+            self.telemetry.event(trace.span, "pepperpy.retry", {"pepperpy.attempt": attempt,
+                                                                "pepperpy.retry.wait": wait,
+                                                                "error.type": error_type(error)})
+
+    def fallback(self, trace: CallTrace, from_model: str, to_model: str, error: PepperpyError) -> None:
+        if self.hooks.fallback:
+            events.emit(self.hooks.fallback, events.FallbackEvent(trace.op, from_model, to_model, error))
+        if trace.span is not None and self.telemetry is not None:
+            from .telemetry import error_type
+
+            self.telemetry.event(trace.span, "pepperpy.fallback", {"pepperpy.fallback.from": from_model,
+                                                                   "pepperpy.fallback.to": to_model,
+                                                                   "error.type": error_type(error)})
+
+    def cache_hit(self, trace: CallTrace, provider: str, model: str) -> None:
+        if self.hooks.cache_hit:
+            events.emit(self.hooks.cache_hit, events.CacheHitEvent(trace.op, provider, model))
+        if trace.span is not None and self.telemetry is not None:
+            self.telemetry.event(trace.span, "pepperpy.cache_hit", {})
+
+    def hop_failed(self, trace: CallTrace, provider: str, model: str) -> None:
+        """A hop that reached its provider (or its breaker) failed: a call and an error in the totals."""
+        self.settle(trace, None)
+        self.ledger.record(provider, model, error=True)
+
+    def ended(self, trace: CallTrace, provider: str, model: str, hop: int, *,
+              result: Any = None, error: BaseException | None = None) -> None:
+        """The call is over: totals (an answer; a failed hop was counted by ``hop_failed``), the budget
+        settled, the ``response`` hooks, the span and metrics. ``result`` is a Completion or Embeddings, or a
+        media result (Images, Speech, Transcription, a finished audio stream's summary): each has ``usage`` and
+        ``cost``."""
+        cost = result.cost if result is not None else None
+        if result is not None:
+            if trace.reservation is not None:
+                self.settle(trace, cost)
+            self.ledger.record(provider, model, result.usage, cost, cached=trace.cached)
+        elif error is None:  # a stream left before its end: a call whose tokens are unknown
+            self.ledger.record(provider, model)
+        if self.hooks.response:
+            status = "ok" if error is None else type(error).__name__
+            events.emit(self.hooks.response, events.ResponseEvent(
+                trace.op, provider, model, status, time.perf_counter() - trace.start,
+                result.usage if result is not None else None, cost, trace.cached, trace.attempts, hop,
+                getattr(result, "request_id", None) or trace.request_id,
+                error if isinstance(error, PepperpyError) else None))
+        if trace.span is not None and self.telemetry is not None:
+            span, trace.span = trace.span, None
+            self.telemetry.end(span, time.perf_counter() - trace.start, provider=provider, model=model,
+                               result=result, error=error, cached=trace.cached)
+
+    def abandoned(self, trace: CallTrace, error: BaseException) -> None:
+        """The call failed before any hop was counted (prepared, budget refused, interrupted): end its span."""
+        if trace.span is not None and self.telemetry is not None:
+            span, trace.span = trace.span, None
+            self.telemetry.end(span, time.perf_counter() - trace.start, provider=_provider_of(span), model="",
+                               error=error)
+
+    # ------------------------------------------------------------------ breakers
+
+    def watch(self, breaker: ProviderBreaker) -> None:
+        """Send ``breaker``'s state changes to the ``breaker`` hooks."""
+        hooks = self.hooks
+
+        def changed(old: str, new: str) -> None:
+            if hooks.breaker:
+                events.emit(hooks.breaker, events.BreakerEvent(breaker.provider, old, new, breaker.fail_counter))
+
+        breaker.on_change = changed
+
+    def after_fork(self) -> None:
+        self.hooks.after_fork()
+        self.ledger.after_fork()
+        if self.budget is not None:
+            self.budget.after_fork()
+
+
+def _provider_of(handle: Any) -> str:
+    attributes = handle[2]
+    return str(attributes.get("gen_ai.provider.name", ""))
+

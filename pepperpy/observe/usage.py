@@ -1,0 +1,136 @@
+"""What a Client has spent: ``client.usage()`` totals calls, errors, tokens, cost and cache hits per model.
+
+>>> report = client.usage()                                   # doctest: +SKIP
+>>> report.total.cost, report.total.calls                     # doctest: +SKIP
+(0.00042, 12)
+>>> report["openai/gpt-4o-mini"].output_tokens                # doctest: +SKIP
+>>> print(report)                                             # doctest: +SKIP
+
+Every call counts once under the model that answered it (a fallback hop that failed counts as a call and an
+error under its own model). A call answered by the response cache counts as a call and a cache hit, with no
+tokens and no cost: nothing was sent. Cost is USD from the catalog's prices; a model without a price adds its
+tokens but no cost. ``client.usage(reset=True)`` returns the totals and starts again from zero.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from ..types import Usage
+
+__all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Totals of some calls; ``total_tokens`` is input + output."""
+
+    calls: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    cache_hits: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: UsageTotals) -> UsageTotals:
+        return UsageTotals(self.calls + other.calls, self.errors + other.errors,
+                           self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
+                           round(self.cost + other.cost, 10), self.cache_hits + other.cache_hits)
+
+
+@dataclass(frozen=True)
+class UsageReport(Mapping[str, UsageTotals]):
+    """Totals by ``"provider/model"`` (a read-only mapping), with ``total`` and ``by_provider`` added up."""
+
+    by_model: Mapping[str, UsageTotals] = field(default_factory=dict)
+
+    @property
+    def total(self) -> UsageTotals:
+        return sum(self.by_model.values(), UsageTotals())
+
+    @property
+    def by_provider(self) -> dict[str, UsageTotals]:
+        found: dict[str, UsageTotals] = {}
+        for name, totals in self.by_model.items():
+            provider = name.split("/", 1)[0]
+            found[provider] = found.get(provider, UsageTotals()) + totals
+        return found
+
+    def __getitem__(self, name: str) -> UsageTotals:
+        """``report["openai/gpt-4o"]``; a provider name alone gives that provider's totals."""
+        if name in self.by_model:
+            return self.by_model[name]
+        if "/" not in name and any(key.startswith(name + "/") for key in self.by_model):
+            return self.by_provider[name]
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_model)
+
+    def __len__(self) -> int:
+        return len(self.by_model)
+
+    def __str__(self) -> str:
+        """A small table, one line per model and a total, as the CLI prints it."""
+        rows = [(name, t) for name, t in sorted(self.by_model.items())]
+        if not rows:
+            return "no calls"
+        if len(rows) > 1:
+            rows.append(("total", self.total))
+        width = max([len(name) for name, _ in rows] + [5])
+        lines = [f"{'model':<{width}}  {'calls':>6} {'errors':>6} {'cached':>6} {'in':>9} {'out':>9} {'cost':>11}"]
+        for name, t in rows:
+            lines.append(f"{name:<{width}}  {t.calls:>6} {t.errors:>6} {t.cache_hits:>6} {t.input_tokens:>9} "
+                         f"{t.output_tokens:>9} {f'${t.cost:.6f}':>11}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        t = self.total
+        return (f"<UsageReport models={len(self.by_model)} calls={t.calls} errors={t.errors} tokens={t.total_tokens} "
+                f"cost=${t.cost:.6f}>")
+
+
+class UsageLedger:
+    """The running totals of one Client. Thread-safe: one short lock per recorded call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, list[float]] = {}
+
+    def record(self, provider: str, model: str, usage: Usage | None = None, cost: float | None = None, *,
+               error: bool = False, cached: bool = False) -> None:
+        key = f"{provider}/{model}"
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0]
+            row[0] += 1
+            if error:
+                row[1] += 1
+            elif cached:
+                row[5] += 1
+            else:
+                if usage is not None:
+                    row[2] += usage.input_tokens
+                    row[3] += usage.output_tokens
+                if cost:
+                    row[4] += cost
+
+    def report(self, reset: bool = False) -> UsageReport:
+        with self._lock:
+            rows = self._rows
+            if reset:
+                self._rows = {}
+            else:
+                rows = {key: list(row) for key, row in rows.items()}
+        return UsageReport({key: UsageTotals(int(r[0]), int(r[1]), int(r[2]), int(r[3]), round(r[4], 10), int(r[5]))
+                            for key, r in sorted(rows.items())})
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()

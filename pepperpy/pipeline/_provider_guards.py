@@ -1,0 +1,158 @@
+"""What stands between a call and one provider: its rate limiter and circuit breaker (``Guard``), made once per
+provider by ``Guards`` from the Client's options merged with the catalog's, or their shared twins over Redis with
+``Client(shared_state=...)`` (``shared/guard.py``). ``client.breaker_state`` / ``breaker_stats`` read them here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from ..errors import ConfigurationError
+from ..resilience.breaker import BreakerConfig, BreakerStats, ProviderBreaker
+from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
+from ..resilience.retry import RetryPolicy
+from ..types import ProviderSpec
+
+if TYPE_CHECKING:
+    from ..shared.store import SharedState
+
+__all__ = ["Guard", "Guards"]
+
+
+class Guard:
+    """What stands between a call and one provider in this process: its rate limiter and breaker.
+
+    ``shared/guard.py`` has the same four methods over Redis (``Client(shared_state=...)``)."""
+
+    __slots__ = ("breaker", "limiter")
+
+    def __init__(self, breaker: ProviderBreaker | None, limiter: RateLimiter | None) -> None:
+        self.breaker, self.limiter = breaker, limiter
+
+    def enter(self, tokens: int, model: str, deadline: float | None) -> tuple[bool, int] | None:
+        """Wait for the call's rate-limit slot, then admit it through the breaker: ``(trial, generation)``."""
+        if self.limiter is not None:
+            self.limiter.acquire(tokens, model, deadline=deadline)
+        breaker = self.breaker
+        if breaker is None:
+            return None
+        generation = breaker.generation  # before admit(): a circuit that opens later makes this call stale
+        return breaker.admit(model), generation
+
+    def succeeded(self, ticket: tuple[bool, int] | None) -> None:
+        if ticket is not None and self.breaker is not None:
+            self.breaker.record_success(*ticket)
+
+    def failed(self, exc: BaseException, ticket: tuple[bool, int] | None) -> None:
+        if ticket is not None and self.breaker is not None:
+            self.breaker.record_failure(exc, *ticket)
+
+    def settle(self, estimated: int, actual: int) -> None:
+        if self.limiter is not None:
+            self.limiter.settle(estimated, actual)
+
+
+class Guards:
+    """A Client's guards by provider name, each made on the provider's first call (thread-safe); ``watch`` is told
+    of every breaker made, so that the ``breaker`` hooks hear of its changes."""
+
+    def __init__(self, policy: RetryPolicy, *, breaker: Any = None,
+                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, shared: SharedState | None = None,
+                 watch: Callable[[Any], None] = lambda breaker: None) -> None:
+        self.policy = policy
+        self.breaker_config = _breaker_config(breaker)
+        self.rate_limits = {name: dict(_check_limits(name, values)) for name, values in (rate_limits or {}).items()}
+        if rate_limit_wait < 0:
+            raise ConfigurationError("rate_limit_wait must be 0 or more seconds")
+        self.rate_limit_wait = rate_limit_wait
+        self.shared = shared
+        self.watch = watch
+        self._guards: dict[str, Any] = {}  # provider name -> Guard, or SharedGuard with shared state
+        self._lock = threading.Lock()
+
+    def after_fork(self) -> None:
+        """In a forked child: fresh breakers and limiters (a parent thread may have held one of their locks)."""
+        self._lock = threading.Lock()
+        self._guards = {}
+
+    def of(self, provider: ProviderSpec) -> Any:
+        """``provider``'s Guard (or SharedGuard), made on first use."""
+        guard = self._guards.get(provider.name)
+        if guard is None:
+            with self._lock:
+                guard = self._guards.get(provider.name)
+                if guard is None:
+                    guard = self._guards[provider.name] = self._build(provider)
+        return guard
+
+    def _build(self, provider: ProviderSpec) -> Any:
+        config = None
+        if self.breaker_config is not None:
+            config = self.breaker_config.merged(provider.breaker) if provider.breaker else self.breaker_config
+        limits = self.rate_limits.get(provider.name) or provider.limits
+        rpm, tpm = limits.get("rpm"), limits.get("tpm")
+        clock, sleep = self.policy.clock, self.policy.sleep
+        if self.shared is not None:
+            from ..shared.breaker import SharedBreaker
+            from ..shared.guard import SharedGuard
+            from ..shared.limiter import SharedRateLimiter
+
+            shared = SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None
+            if shared is not None:  # the hooks hear of the changes this process makes, shared or local
+                self.watch(cast(Any, shared))
+                self.watch(shared.local)
+            return SharedGuard(
+                self.shared, provider.name, shared,
+                SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
+                                  sleep=sleep) if rpm or tpm else None)
+        breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None
+        if breaker is not None:
+            self.watch(breaker)
+        limiter = None
+        if rpm or tpm:
+            limiter = RateLimiter(provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock, sleep=sleep)
+        return Guard(breaker, limiter)
+
+    def breaker_state(self, provider: ProviderSpec) -> str:
+        """``closed``, ``open``, ``half-open``, or ``disabled`` when the Client has no breakers; with shared
+        state, as every worker sees it."""
+        if self.breaker_config is None:
+            return "disabled"
+        guard = self.of(provider) if self.shared is not None else self._guards.get(provider.name)
+        return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
+
+    def breaker_stats(self, provider: str) -> BreakerStats:
+        """What ``provider``'s breaker has seen (a fresh one's figures before its first call)."""
+        if self.breaker_config is None:
+            return BreakerStats(provider, "disabled")
+        guard = self._guards.get(provider)
+        if guard is None or guard.breaker is None:
+            return BreakerStats(provider, "closed")
+        breaker = guard.breaker
+        if isinstance(breaker, ProviderBreaker):
+            return breaker.stats()
+        local = breaker.local.stats()  # shared: the state every worker sees, and what this process saw
+        return BreakerStats(provider, breaker.state, breaker.fail_counter, local.last_failure, local.last_failure_at,
+                            local.opened_at, local.times_opened)
+
+
+def _breaker_config(option: Any) -> BreakerConfig | None:
+    if option is False:
+        return None
+    if option is None or option is True:
+        return BreakerConfig()
+    if isinstance(option, BreakerConfig):
+        return option
+    if isinstance(option, Mapping):
+        return BreakerConfig().merged(option)
+    raise ConfigurationError(f"breaker= takes True, False, a BreakerConfig or "
+                             f"{{'fail_max': ..., 'reset_timeout': ...}}, not {type(option).__name__}")
+
+
+def _check_limits(provider: str, values: Mapping[str, float]) -> Mapping[str, float]:
+    if not isinstance(values, Mapping) or set(values) - {"rpm", "tpm"}:
+        raise ConfigurationError(f"rate_limits[{provider!r}] takes {{'rpm': N, 'tpm': N}}, not {values!r}")
+    return values

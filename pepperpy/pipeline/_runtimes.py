@@ -1,0 +1,169 @@
+"""What a Client needs to call one provider, built once per provider on first use: a ``Runtime``.
+
+A Runtime ties the provider's catalog entry, its dialect (pure request building and parsing) and its
+Transport (a pooled ``requests.Session`` with the credentials) together, and reads answers through
+``_decode``. ``Runtimes`` builds them under a lock, from the Client's settings and its transport seam:
+``Client(transport=adapter)`` mounts a requests adapter (``pepperpy.testing.FakeAdapter``, or any
+``requests.adapters.BaseAdapter``) on every provider's Session, token fetches included.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+from requests.adapters import BaseAdapter
+
+from .._redact import describe_char, paste_hint
+from ..config import Settings
+from ..dialects.base import Dialect, get_dialect
+from ..errors import ConfigurationError
+from ..http._async_pool import ConnectionLimits
+from ..http._oauth import ClientCredentialsAuth
+from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
+from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
+from . import _decode
+
+__all__ = ["Runtime", "Runtimes", "Timeout"]
+
+Timeout = float | tuple[float, float]
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """One provider at call time: its spec, dialect and transport, and how its answers are read."""
+
+    spec: ProviderSpec
+    dialect: Dialect
+    transport: Transport
+
+    def parse_chat(self, model: ModelSpec, response: requests.Response) -> Completion:
+        return _decode.answer(self.transport, response, self.dialect.parse_chat, model, self.dialect.name)
+
+    def parse_embed(self, model: ModelSpec, response: requests.Response) -> Embeddings:
+        return _decode.answer(self.transport, response, self.dialect.parse_embed, model, self.dialect.name)
+
+    def chunks(self, model: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
+        return _decode.events(self.transport, response, self.dialect.stream_parser(model), model,
+                              self.dialect.stream_format)
+
+    def read(self, model: ModelSpec, response: requests.Response, parse: Callable[[bytes, str], R]) -> R:
+        """A media answer: ``parse`` gets its bytes and Content-Type (JSON or the audio itself)."""
+        return _decode.body_answer(self.transport, response, parse, model, self.dialect.name)
+
+    def media_events(self, model: ModelSpec, response: requests.Response,
+                     parser: _decode.EventParser[T]) -> Iterator[T]:
+        """A media stream's SSE events through ``parser`` (transcript pieces, audio pieces)."""
+        return _decode.events(self.transport, response, parser, model, "sse")
+
+    def audio_pieces(self, model: ModelSpec, response: requests.Response) -> Iterator[bytes]:
+        """A streamed binary answer's bytes as they arrive."""
+        return _decode.raw_pieces(response, model)
+
+
+class Runtimes:
+    """The runtimes of one Client by provider name. Thread-safe: each is built once, under the lock."""
+
+    def __init__(self, settings: Settings, *, timeout: Timeout | None = None,
+                 pool_maxsize: int = DEFAULT_POOL_MAXSIZE, adapter: BaseAdapter | None = None,
+                 code_base_urls: frozenset[str] = frozenset()) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.pool_maxsize = pool_maxsize
+        self.adapter = adapter
+        self.code_base_urls = code_base_urls  # base URLs given in code beat PEPPERPY_PROVIDER_<NAME>_BASE_URL
+        self._built: dict[str, Runtime] = {}
+        self._lock = threading.Lock()
+        self._connections = ConnectionLimits()  # the event loop's connections, counted across providers
+        self._inherited: list[object] = []  # a forked child's copies of its parents' runtimes (see after_fork)
+
+    def get(self, provider: ProviderSpec) -> Runtime:
+        runtime = self._built.get(provider.name)
+        if runtime is not None:
+            return runtime
+        with self._lock:
+            runtime = self._built.get(provider.name)
+            if runtime is None:
+                runtime = self._built[provider.name] = self._build(provider)
+        return runtime
+
+    def use_adapter(self, adapter: BaseAdapter | None) -> None:
+        """Send later requests through ``adapter`` (None: pooled HTTP); the built runtimes are closed."""
+        with self._lock:
+            self.adapter = adapter
+            built, self._built = self._built, {}
+        for runtime in built.values():
+            runtime.transport.close()
+
+    def release_loop(self) -> None:
+        """Close the running event loop's idle async connections to every provider (the loop is ending)."""
+        for runtime in list(self._built.values()):
+            runtime.transport.release_loop()
+
+    def close(self) -> None:
+        self.use_adapter(self.adapter)
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent's sockets stay the parent's (set aside here, never closed), and a lock
+        a parent thread held at the fork must not be waited on."""
+        self._lock = threading.Lock()
+        # Kept, never closed nor collected: closing an inherited event-loop socket here (as StreamWriter.__del__
+        # would) unregisters it from the parent's epoll, one instance shared across the fork, and the parent's
+        # loop would no longer hear that connection. Every generation's, for a child that forks in turn.
+        self._inherited.append((self._built, self._connections))
+        self._built = {}
+        self._connections = ConnectionLimits()
+
+    def timeout_of(self, provider: ProviderSpec) -> Timeout:
+        if self.timeout is not None:
+            return self.timeout
+        return provider.timeout if provider.timeout is not None else DEFAULT_TIMEOUT
+
+    def _build(self, provider: ProviderSpec) -> Runtime:
+        settings = self.settings
+        dialect = get_dialect(provider.dialect)
+        base_url = provider.base_url if provider.name in self.code_base_urls else settings.base_url(provider)
+        _check_url_credentials(base_url, self._base_url_source(provider))
+        # token-based auth (StackSpot) checks all its credentials first, so its message names every one;
+        # settings.lookup refuses (naming the variable) a value that cannot be sent in a request
+        key = settings.api_key(provider)
+        grant = dialect.token_grant(provider, key, settings.lookup, base_url)
+        if grant is None and key is None and provider.requires_api_key:
+            settings.require_api_key(provider)  # raises, naming every variable that would work
+        fix = ([f"Client(api_keys={{{provider.name!r}: ...}})"] if settings.has_explicit_key(provider)
+               else list(provider.key_vars))
+        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.lookup),
+                              timeout=self.timeout_of(provider), pool_maxsize=self.pool_maxsize,
+                              secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter,
+                              connections=self._connections)
+        if grant is not None:
+            transport.session.auth = ClientCredentialsAuth(
+                grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
+                timeout=grant.timeout, adapter=self.adapter)
+        return Runtime(provider, dialect, transport)
+
+    def _base_url_source(self, provider: ProviderSpec) -> str:
+        if provider.name in self.code_base_urls:
+            return f"Client(providers={{{provider.name!r}: {{'base_url': ...}}}})"
+        found = self.settings.find([provider.env_prefix + "BASE_URL"])
+        if found is not None:
+            return found[1]
+        return provider.file or f"the catalog entry of {provider.name!r}"
+
+
+def _check_url_credentials(url: str, source: str) -> None:
+    """A user name or password in the base URL goes out as HTTP basic auth, which requests encodes as Latin-1:
+    refuse what it cannot encode now, naming where the URL came from and never the value."""
+    parts = urllib.parse.urlsplit(url)
+    for label, value in (("user name", parts.username), ("password", parts.password)):
+        odd = next((c for c in urllib.parse.unquote(value or "") if ord(c) > 255), None)
+        if odd is not None:
+            raise ConfigurationError(f"the {label} in the base_url from {source} contains {describe_char(odd)}, "
+                                     f"which HTTP basic authentication cannot send (Latin-1 only); set it to plain "
+                                     f"text{paste_hint(odd)}")
