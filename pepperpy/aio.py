@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from .client._async import AsyncClientMixin, WorkerPool
+from .client._async import AsyncMethods, WorkerPool
 from .errors import ConfigurationError
 from .pipeline._bridge import AsyncStream
 from .providers.aio import AsyncProvider, create_provider
 
-__all__ = ["AsyncClientMixin", "AsyncProvider", "AsyncStream", "WorkerPool", "create_provider", "run"]
+__all__ = ["AsyncClientMixin", "AsyncMethods", "AsyncProvider", "AsyncStream", "WorkerPool", "create_provider", "run"]
+
+AsyncClientMixin = AsyncMethods  # its name before round 3, kept for the programs that import it
 
 T = TypeVar("T")
 

@@ -1,14 +1,14 @@
 """The async half of a Client: ``acomplete`` / ``astream`` / ``aembed`` / ``arun`` (and the media twins
-``agenerate_image`` / ``asynthesize`` / ``atranscribe``).
+``agenerate_image`` / ``asynthesize`` / ``atranscribe``), as the ``AsyncMethods`` face over ``AsyncCalls``.
 
-``acomplete`` and ``aembed`` run the Client's pipeline on the event loop itself (``_apipeline``, over
-``_aio_http``): no thread per call, so a thousand calls can be in flight at once (``max_concurrency``, 1,024 by
-default, bounds them per loop). ``astream``, ``arun``, the media calls, calls with shared state and the hops the
-loop cannot send (a custom ``transport=``, a proxy, token auth) run the blocking methods in a worker thread of the
-Client's ``WorkerPool`` (as many threads as ``max_concurrency``), where retries, breakers and caching behave
-exactly as in blocking calls. Cancelling the awaiting task aborts the request in flight either way.
-``asyncio`` and ``concurrent.futures`` are imported on first use: importing them with pepperpy would triple the
-cost of ``import pepperpy`` for the many programs that never await anything.
+``acomplete`` and ``aembed`` run the Client's pipeline on the event loop itself (``pepperpy.pipeline._async``, over
+the event loop's HTTP client in ``pepperpy.http``): no thread per call, so a thousand calls can be in flight at
+once (``max_concurrency``, 1,024 by default, bounds them per loop). ``astream``, ``arun``, the media calls, calls
+with shared state and the hops the loop cannot send (a custom ``transport=``, a proxy, token auth) run the blocking
+methods in a worker thread of the Client's ``WorkerPool`` (as many threads as ``max_concurrency``), where retries,
+breakers and caching behave exactly as in blocking calls. Cancelling the awaiting task aborts the request in flight
+either way. ``asyncio`` and ``concurrent.futures`` are imported on first use: importing them with pepperpy would
+triple the cost of ``import pepperpy`` for the many programs that never await anything.
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ if TYPE_CHECKING:
     from ..pipeline._async import AsyncPipeline
     from ..pipeline._blocking import Pipeline
     from ..types import Chunk, Completion, Embeddings, Stream
+    from ._prepare import Preparer
 
-__all__ = ["DEFAULT_MAX_CONCURRENCY", "AsyncClientMixin", "WorkerPool"]
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "AsyncCalls", "AsyncMethods", "WorkerPool"]
 
 DEFAULT_MAX_CONCURRENCY = 1024
 """Calls one Client has in flight at once (per event loop for the async calls; ``map``'s default too)."""
 
 T = TypeVar("T")
-_C = TypeVar("_C", bound="AsyncClientMixin")
+_C = TypeVar("_C", bound="AsyncMethods")
 
 
 class WorkerPool:
@@ -80,19 +81,45 @@ class WorkerPool:
         return f"<WorkerPool {self.name} max_workers={self.max_workers} {'running' if self._executor else 'idle'}>"
 
 
-class AsyncClientMixin:
-    """``acomplete`` / ``astream`` / ``aembed`` for :class:`pepperpy.Client`: its blocking methods, run in
-    the Client's ``workers`` (a bounded pool, created on first use and shut down by ``close()``)."""
+class AsyncCalls:
+    """Where each awaited call of one Client runs: ``acomplete`` / ``aembed`` on the event loop through the async
+    pipeline, unless the call needs what only the blocking road has (shared state's round trips, the rounds of a
+    structured answer): then, like every other async method, the blocking method in one of the Client's
+    ``workers``."""
+
+    def __init__(self, preparer: Preparer, pipeline: Pipeline, apipeline: AsyncPipeline, workers: WorkerPool) -> None:
+        self.preparer = preparer
+        self.pipeline = pipeline
+        self.apipeline = apipeline
+        self.workers = workers
+
+    async def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str,
+                       kwargs: dict[str, Any]) -> Completion:
+        plan = None if self.pipeline.shared is not None else self.preparer.complete_plan(prompt, model=model,
+                                                                                        **kwargs)
+        if plan is None:  # the shared state's round trips block, and so do the rounds of a structured answer
+            return await self.in_worker(functools.partial(blocking, prompt, model=model, **kwargs))
+        result: Completion = await self.apipeline.call(*plan)
+        return result
+
+    async def embed(self, blocking: Callable[..., Embeddings], input: str | Sequence[str], model: str,
+                    kwargs: dict[str, Any]) -> Embeddings:
+        if self.pipeline.shared is not None:
+            return await self.in_worker(functools.partial(blocking, input, model=model, **kwargs))
+        result: Embeddings = await self.apipeline.call(*self.preparer.embed_plan(input, model=model, **kwargs))
+        return result
+
+    async def in_worker(self, job: Callable[[], T]) -> T:
+        """A blocking call run in a worker thread; cancelling the awaiting task aborts its request."""
+        return await call(self.workers.submit, job)
+
+
+class AsyncMethods:
+    """The async twins of :class:`pepperpy.Client`'s methods: same arguments, results and errors, without
+    blocking the event loop. A face: each method hands its call to ``AsyncCalls`` (docs/adr/0008)."""
 
     if TYPE_CHECKING:
-        workers: WorkerPool
-        _pipeline: Pipeline
-        _apipeline: AsyncPipeline
-
-        def _complete_plan(self, prompt: str | None = None, *, model: str, **kwargs: Any
-                           ) -> tuple[Any, ...] | None: ...
-
-        def _embed_plan(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> tuple[Any, ...]: ...
+        _async: AsyncCalls
 
         def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
 
@@ -116,11 +143,7 @@ class AsyncClientMixin:
 
         >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
         """
-        plan = None if self._pipeline.shared is not None else self._complete_plan(prompt, model=model, **kwargs)
-        if plan is None:  # the shared state's round trips block, and so do the rounds of a structured answer
-            return await call(self.workers.submit, functools.partial(self.complete, prompt, model=model, **kwargs))
-        result: Completion = await self._apipeline.call(*plan)
-        return result
+        return await self._async.complete(self.complete, prompt, model, kwargs)
 
     def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
         """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
@@ -132,7 +155,7 @@ class AsyncClientMixin:
         ...         print(chunk.text, end="")
         >>> s.completion.usage                                                       # doctest: +SKIP
         """
-        return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self.workers.submit)
+        return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self._async.workers.submit)
 
     async def arun(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
                    ) -> Completion:
@@ -140,39 +163,36 @@ class AsyncClientMixin:
 
         >>> r = await client.arun("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather])   # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.run, prompt, model=model, tools=tools,
-                                                                 **kwargs))
+        return await self._async.in_worker(functools.partial(self.run, prompt, model=model, tools=tools, **kwargs))
 
     async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
         """``embed()`` without blocking the event loop.
 
         >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
         """
-        if self._pipeline.shared is not None:
-            return await call(self.workers.submit, functools.partial(self.embed, input, model=model, **kwargs))
-        result: Embeddings = await self._apipeline.call(*self._embed_plan(input, model=model, **kwargs))
-        return result
+        return await self._async.embed(self.embed, input, model, kwargs)
 
     async def agenerate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images:
         """``generate_image()`` without blocking the event loop.
 
-        >>> (await client.agenerate_image("a red kite", model="gpt-image-1")).images[0].save("k.png")  # doctest: +SKIP
+        >>> r = await client.agenerate_image("a kite", model="gpt-image-2.6-flare")   # doctest: +SKIP
+        >>> r.images[0].save("kite.png")                                              # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.generate_image, prompt, model=model, **kwargs))
+        return await self._async.in_worker(functools.partial(self.generate_image, prompt, model=model, **kwargs))
 
     async def asynthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech:
         """``synthesize()`` without blocking the event loop.
 
-        >>> (await client.asynthesize("Hello!", model="tts-1", voice="alloy")).save("hello.mp3")   # doctest: +SKIP
+        >>> (await client.asynthesize("Hi!", model="gpt-4o-mini-tts", voice="alloy")).save("hi.mp3")   # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.synthesize, text, model=model, **kwargs))
+        return await self._async.in_worker(functools.partial(self.synthesize, text, model=model, **kwargs))
 
     async def atranscribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
         """``transcribe()`` without blocking the event loop (the upload is read in a worker thread).
 
-        >>> (await client.atranscribe("note.m4a", model="whisper-1")).text   # doctest: +SKIP
+        >>> (await client.atranscribe("note.m4a", model="gpt-4o-mini-transcribe")).text   # doctest: +SKIP
         """
-        return await call(self.workers.submit, functools.partial(self.transcribe, audio, model=model, **kwargs))
+        return await self._async.in_worker(functools.partial(self.transcribe, audio, model=model, **kwargs))
 
     async def aclose(self) -> None:
         """``close()`` from a coroutine."""

@@ -1,24 +1,33 @@
 """The Client: resolve -> validate -> dialect -> pipeline (cache, limiter, breaker, retries) -> typed result.
 
 One Client owns one catalog, one set of credentials and one connection pool per provider. It is safe to
-share between threads: the per-provider runtimes are built under the Client's lock, and the pipeline's
-breakers, limiters and cache guard their own state (never holding a lock during network I/O). After a
-fork the child drops the inherited runtimes and opens its own connections.
+share between threads: the per-provider runtimes are built under a lock, and the pipeline's breakers,
+limiters and cache guard their own state (never holding a lock during network I/O). After a fork the child
+drops the inherited runtimes and opens its own connections.
 
-This module holds what a Client is made of and its chat and embedding calls; the rest of its methods come
-from mixins, one module each: resolving and checking a call and building its request (``_client_prepare``),
-the catalog and credentials (``_client_catalog``), batches and video jobs (``_client_jobs``), usage, hooks and
-breaker and cache state (``_client_observe``), images, speech and transcription (``_media``) and the async
-twins (``_async``).
+The Client is the face; the work is done by the collaborators it holds, one per job:
+
+- ``Preparer`` (``_prepare``): resolves a model name, checks the call against its catalog entry and has the
+  dialect build the request;
+- ``Pipeline`` / ``AsyncPipeline`` (``pepperpy.pipeline``): a prepared call hop by hop through the cache,
+  limiter, breaker and retries, blocking or on the event loop; the ``Observer`` it reports to
+  (``pepperpy.observe``: usage, budget, hooks, telemetry);
+- ``Runtimes`` (``pepperpy.pipeline``): each provider's dialect, credentials and HTTP transport, made once;
+- ``MediaCalls`` (``_media_calls``): images, speech and transcription;
+- ``AsyncCalls`` (``_async``): where each awaited call runs, on the loop or in a worker;
+- ``pepperpy.jobs``: batches and video, handed the Client's parts on first use (``_jobs``).
+
+Two groups of public methods are faces of their own, mixed in: the media and video methods (``MediaMethods``,
+``_media``) and the async twins (``AsyncMethods``, ``_async``). They hold no state and no logic: each method
+is its signature, its docstring and one call to a collaborator (docs/adr/0008 says why).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import weakref
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from requests.adapters import BaseAdapter
 
@@ -26,7 +35,9 @@ from .. import errors
 from ..catalog._registry import Catalog
 from ..catalog.validation import build_messages
 from ..config import DEFAULT_ENV_FILE, Settings
+from ..observe._observer import Observer
 from ..observe.budget import Budget
+from ..observe.telemetry import TELEMETRY_ENV
 from ..pipeline._async import AsyncPipeline
 from ..pipeline._blocking import Pipeline
 from ..pipeline._bridge import BackgroundLoop
@@ -35,17 +46,22 @@ from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy
 from ..tools._toolset import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from ..tools.structured import ask
-from ..types import Completion, Embeddings, Stream, TokenCount
-from . import _options as _options
-from ._async import DEFAULT_MAX_CONCURRENCY, AsyncClientMixin, WorkerPool
-from ._catalog_methods import CatalogClientMixin
+from ..types import Completion, Embeddings, ModelSpec, Stream, TokenCount
+from . import _options
+from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPool
+from ._catalog_sync import CatalogDiff, require_listing, sync_catalog
 from ._chat_options import ChatOptions
 from ._count_tokens import count_tokens
-from ._job_methods import JobsClientMixin
-from ._media import MediaClientMixin
-from ._observe_methods import ObservationClientMixin
-from ._requests import PreparationClientMixin
-from ._requests import parse_chat as _parse_chat
+from ._media import MediaMethods
+from ._media_calls import MediaCalls
+from ._prepare import Preparer, parse_chat
+
+if TYPE_CHECKING:
+    from ..jobs import BatchJob, Services
+    from ..observe.events import EventName
+    from ..observe.usage import UsageReport
+    from ..resilience.breaker import BreakerStats
+    from ..resilience.cache import CacheInfo
 
 __all__ = ["CatalogPaths", "Client"]
 
@@ -64,8 +80,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsClientMixin,
-             ObservationClientMixin, AsyncClientMixin):
+class Client(MediaMethods, AsyncMethods):
     """One blocking interface to every provider in the catalog.
 
     >>> client = pepperpy.Client()                                   # doctest: +SKIP
@@ -73,10 +88,6 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
     >>> for chunk in client.stream("Tell a story", model="claude-haiku"):   # doctest: +SKIP
     ...     print(chunk.text, end="")
     >>> client.generate_image("a red kite", model="gpt-image-2.6-flare").images[0].save("kite.png")   # doctest: +SKIP
-
-    Media (``generate_image``, ``synthesize``, ``transcribe`` and their streams) live in ``MediaClientMixin``
-    (pepperpy/_media.py); the async twins in ``AsyncClientMixin``; request preparation, the catalog's questions,
-    long-running jobs and observation (usage, hooks, breakers) in the ``pepperpy/_client_*.py`` mixins.
 
     ``env_file`` is the ``.env`` file read for keys: ``./.env`` if present by default, another path must exist,
     None reads none. ``timeout`` is seconds (or ``(connect, read)``); left unset it is ``PEPPERPY_TIMEOUT``, else
@@ -136,36 +147,62 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
         if transport is not None and not isinstance(transport, BaseAdapter):
             raise errors.ConfigurationError(f"transport takes a requests adapter (requests.adapters.BaseAdapter, "
                                             f"e.g. pepperpy.testing.FakeAdapter()), not {type(transport).__name__}")
-        self.catalog = Catalog.load(_options.catalog_paths(catalog), strict=strict_models)
+        catalog_ = Catalog.load(_options.catalog_paths(catalog), strict=strict_models)
         if providers:
-            self.catalog = self.catalog.with_overrides(providers)
-        self._pipeline.observer = self._observer(budget, telemetry, log_content)
+            catalog_ = catalog_.with_overrides(providers)
         timeout = _options.check_timeout(timeout)
         if timeout is None:
             timeout = self.settings.timeout()  # PEPPERPY_TIMEOUT: explicit > environment > the catalog's
         self.max_retries = self.retry_policy.max_retries
         for option, names in (("api_keys", api_keys), ("rate_limits", rate_limits)):
             for name in names or ():  # a misspelt provider here would silently do nothing
-                self.catalog.provider(name.lower() if option == "api_keys" else name)
+                catalog_.provider(name.lower() if option == "api_keys" else name)
         for value in (fallbacks or {}).values():
             _options.check_fallbacks(value)
         self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
         for name in (n for k, v in self.fallbacks.items() for n in (k, *v)):
-            self.catalog.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
+            catalog_.resolve(name)  # a typo in a fallback must fail now, not be skipped when it matters
         self.pool_maxsize = pool_maxsize
         self.max_concurrency = max_concurrency
-        # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
-        # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
-        self.workers = WorkerPool(max_concurrency)
-        self._apipeline = AsyncPipeline(self._pipeline, max_concurrency, self.workers.submit)
-        self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
         # a base_url given in code beats PEPPERPY_PROVIDER_<NAME>_BASE_URL (explicit > environment)
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
                                                            if "base_url" in values))
-        self._warned: set[str] = set()  # deprecated models and unlisted names already warned about
-        self._lock = threading.Lock()
+        self._prep = Preparer(catalog_, self._runtimes, self.fallbacks)
+        self._pipeline.observer = self._observer(budget, telemetry, log_content)
+        self._media = MediaCalls(self._prep, self._pipeline)
+        # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
+        # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
+        self.workers = WorkerPool(max_concurrency)
+        self._async = AsyncCalls(self._prep, self._pipeline, AsyncPipeline(self._pipeline, max_concurrency,
+                                                                           self.workers.submit), self.workers)
+        self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
         _LIVE_CLIENTS.add(self)
+
+    def _observer(self, budget: Budget | None, telemetry: bool | None, log_content: bool) -> Observer:
+        for name in (budget.providers if budget is not None else ()):
+            self.catalog.provider(name)  # a misspelt provider would never be limited
+        shared, make_counter = self._pipeline.shared, None
+        if budget is not None and shared is not None:  # one budget for every worker on this Redis
+            from ..shared.counter import SharedCounter
+
+            def make_counter(name: str, ttl: float | None) -> SharedCounter:
+                return SharedCounter(shared, name, ttl)
+
+        return Observer.build(budget=budget, resolve=lambda name: self.catalog.resolve(name)[1],
+                              telemetry=telemetry, telemetry_env=self.settings.get(TELEMETRY_ENV),
+                              log_content=log_content, make_counter=make_counter)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The models and providers this Client knows: the packaged catalog, then ``catalog=`` and
+        ``PEPPERPY_CATALOG_PATH``'s files, with ``providers=`` applied. Assigning another Catalog applies to the
+        calls that start after it."""
+        return self._prep.catalog
+
+    @catalog.setter
+    def catalog(self, value: Catalog) -> None:
+        self._prep.catalog = value
 
     @property
     def timeout(self) -> Timeout | None:
@@ -196,7 +233,7 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
                                             f"not {type(transport).__name__}")
         self._runtimes.use_adapter(transport)
 
-    # ------------------------------------------------------------------ calls
+    # ------------------------------------------------------------------ chat and embeddings
 
     def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
                  system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
@@ -215,16 +252,16 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
         """
         params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
         options = ChatOptions.take(params)
-        hops = self._hops(model, fallbacks)
+        hops = self._prep.hops(model, fallbacks)
         if options.fmt is None:
-            answer: Completion = self._pipeline.call(*self._chat_plan(hops, prompt, messages, system, params, options,
-                                                                      cache))
+            answer: Completion = self._pipeline.call(*self._prep.chat_plan(hops, prompt, messages, system, params,
+                                                                           options, cache))
             return answer
 
         def send(turns: list[dict[str, Any]]) -> Completion:
             return self._pipeline.call(
-                "complete", hops, lambda name: self._chat_request(name, None, turns, None, params, options),
-                _parse_chat, cache is not False)
+                "complete", hops, lambda name: self._prep.chat_request(name, None, turns, None, params, options),
+                parse_chat, cache is not False)
 
         return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
 
@@ -244,8 +281,8 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
         params = dict(params, temperature=temperature, max_tokens=max_tokens, top_p=top_p, stop=stop)
         options = ChatOptions.take(params)
         return self._pipeline.stream(
-            self._hops(model, fallbacks),
-            lambda name: self._chat_request(name, prompt, messages, system, params, options, stream=True),
+            self._prep.hops(model, fallbacks),
+            lambda name: self._prep.chat_request(name, prompt, messages, system, params, options, stream=True),
             finish=options.fmt.check if options.fmt is not None else None)
 
     def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any],
@@ -278,7 +315,7 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
                      system: str | None = None, **params: Any) -> TokenCount:
         """The prompt's size in tokens for ``model``: counted by the provider where it has an endpoint
         (Anthropic, Gemini, OpenAI, llama.cpp; ``exact=True``), else estimated (``exact=False``, see
-        ``pepperpy.tokens``). ``tools`` and ``response_format`` count where the endpoint counts them.
+        ``pepperpy.catalog.tokens``). ``tools`` and ``response_format`` count where the endpoint counts them.
 
         >>> client.count_tokens("Hello there", model="claude-haiku-4-5")   # doctest: +SKIP
         TokenCount(tokens=10, exact=True)
@@ -286,7 +323,7 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
         text = isinstance(prompt_or_messages, str)
         params = dict(params)
         options = ChatOptions.take(params)
-        provider, spec, messages, checked = self._prepare(
+        provider, spec, messages, checked = self._prep.prepare(
             model, prompt_or_messages if text else None, None if text else prompt_or_messages,  # type: ignore[arg-type]
             system, params, preflight=False)
         runtime = self._runtimes.get(provider)
@@ -299,8 +336,8 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
 
         >>> client.embed(["a", "b"], model="text-embedding-3-small").vectors   # doctest: +SKIP
         """
-        result: Embeddings = self._pipeline.call(*self._embed_plan(input, model=model, fallbacks=fallbacks,
-                                                                    cache=cache, **params))
+        result: Embeddings = self._pipeline.call(*self._prep.embed_plan(input, model=model, fallbacks=fallbacks,
+                                                                         cache=cache, **params))
         return result
 
     def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int | None = None,
@@ -322,12 +359,138 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
         return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
                                return_exceptions=return_exceptions, **kwargs)
 
+    # ------------------------------------------------------------------ batches (pepperpy.jobs)
+
+    def batch(self, items: Iterable[Any], *, model: str, **params: Any) -> BatchJob:
+        """Submit many chat requests to the provider's batch API (about half price, results within hours).
+
+        Each item is a prompt, a message list, or a dict of ``complete`` arguments (its own ``max_tokens``,
+        ``system``...); ``params`` apply to every item. Items are checked against the catalog before anything
+        is uploaded: one that fails is kept as its error in ``results()`` and the others go. See docs/jobs.md.
+
+        >>> job = client.batch(["2+2?", "3+3?"], model="claude-haiku-4-5", max_tokens=20)   # doctest: +SKIP
+        >>> job.id                                        # keep it: client.batch_job(id) resumes the job
+        >>> [str(r) for r in job.wait() and job.results()]                                # doctest: +SKIP
+        """
+        from ..jobs import submit_batch
+
+        return submit_batch(self._jobs(), items, model=model, params=params)
+
+    def batch_job(self, id: str, *, response_format: Any = None) -> BatchJob:
+        """The batch job with this id (``job.id``), from this process or another, today or later.
+
+        ``response_format``: the one the batch was submitted with, for ``results()`` to parse the answers into
+        it again (a Python type cannot travel in the id).
+
+        >>> client.batch_job("batch:anthropic:eyJ2Ijox...").wait()   # doctest: +SKIP
+        """
+        from ..jobs import BatchJob, JobRef
+        from ..tools.structured import ResponseFormat
+
+        fmt = ResponseFormat.of(response_format) if response_format is not None else None
+        return BatchJob(self._jobs(), JobRef.decode(id, "batch"), response_format=fmt)
+
+    def _jobs(self) -> Services:
+        from ..jobs import Services
+
+        return Services(self.catalog, self._pipeline, self._runtimes.get, self._prep.prepare, self.retry_policy)
+
+    # ------------------------------------------------------------------ the catalog
+
+    def model(self, name: str) -> ModelSpec:
+        """The catalog entry for a model name, alias or ``"<provider>/<id>"``."""
+        return self.catalog.resolve(name)[1]
+
+    def models(self, provider: str | None = None, mode: str | None = None, capability: str | None = None,
+               available: bool | None = None) -> list[ModelSpec]:
+        """Catalog models, filtered; ``available=True`` keeps those whose provider has credentials."""
+        found = self.catalog.models(provider, mode, capability)
+        if available is None:
+            return found
+        ok = {p.name for p in self.catalog.providers.values() if self.settings.has_credentials(p)}
+        return [m for m in found if (m.provider in ok) == available]
+
+    def has_credentials(self, provider: str) -> bool:
+        """Whether a call to ``provider`` would find its credentials (or needs none)."""
+        return self.settings.has_credentials(self.catalog.provider(provider))
+
+    def check_credentials(self, provider: str) -> None:
+        """Raise ConfigurationError now, naming what to set, when ``provider``'s credentials are missing
+        (it also opens the provider's connection pool, which later calls reuse)."""
+        self._runtimes.get(self.catalog.provider(provider))
+
+    def offered_models(self) -> list[ModelSpec]:
+        """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
+        result = []
+        for name in self.settings.offered_models():
+            provider, spec = self.catalog.resolve(name)
+            if self.settings.has_credentials(provider):
+                result.append(spec)
+        return result
+
+    def sync_catalog(self, provider: str) -> CatalogDiff:
+        """Ask the provider's own model-listing API what it offers (every page) and compare it with this
+        Client's catalog: ``added`` (the catalog lacks them), ``removed`` (no longer listed), ``changed`` (limits
+        and prices the listing reports differently). ``diff.write(folder)`` writes the new models as a catalog
+        file. ValidationError for a provider without a listing API (StackSpot).
+
+        >>> diff = client.sync_catalog("anthropic")             # doctest: +SKIP
+        >>> print("\\n".join(diff.lines()))                      # doctest: +SKIP
+        """
+        spec = self.catalog.provider(provider)
+        require_listing(spec)  # before credentials: StackSpot has nothing to list, whatever its keys
+        return sync_catalog(self._runtimes.get(spec), self.catalog)
+
+    # ------------------------------------------------------------------ what the calls did
+
+    def usage(self, *, reset: bool = False) -> UsageReport:
+        """Totals of this Client's calls by ``"provider/model"``: calls, errors, tokens, cost, cache hits.
+
+        ``reset=True`` returns them and starts again from zero. Thread-safe.
+
+        >>> report = client.usage()                         # doctest: +SKIP
+        >>> report.total.cost, report["openai/gpt-4o-mini"].calls   # doctest: +SKIP
+        """
+        return self._pipeline.observer.ledger.report(reset)
+
+    def on(self, event: EventName, fn: Any) -> Any:
+        """Call ``fn(event_object)`` on ``event``: ``"request"``, ``"response"``, ``"retry"``, ``"fallback"``,
+        ``"breaker"`` or ``"cache_hit"`` (see ``pepperpy.observe.events``). Returns ``fn``, so it works as a
+        decorator factory's target too. A hook that raises is logged and never breaks the call.
+
+        >>> client.on("response", lambda e: print(e.model, e.status, e.cost))   # doctest: +SKIP
+        """
+        self._pipeline.observer.hooks.add(event, fn)
+        return fn
+
+    def off(self, event: EventName, fn: Any) -> bool:
+        """Remove a hook added with ``on``; False when it was not there."""
+        return self._pipeline.observer.hooks.remove(event, fn)
+
+    def breaker_stats(self, provider: str) -> BreakerStats:
+        """``BreakerStats(provider, state, failures, last_failure, last_failure_at, opened_at, times_opened)``
+        of ``provider``'s circuit breaker.
+
+        >>> client.breaker_stats("openai").times_opened   # doctest: +SKIP
+        """
+        return self._pipeline.breaker_stats(self.catalog.provider(provider).name)
+
+    def breaker_state(self, provider: str) -> str:
+        """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False);
+        with ``shared_state``, the state every worker shares."""
+        return self._pipeline.breaker_state(self.catalog.provider(provider))
+
+    def cache_info(self) -> CacheInfo:
+        """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one); with
+        ``shared_state``, of the cache every worker shares."""
+        return self._pipeline.cache_info()
+
     # ------------------------------------------------------------------ lifecycle
 
     def _after_fork(self) -> None:
         """In a forked child (gunicorn --preload), run by ``os.register_at_fork`` while the child has one thread:
         never share the parent's sockets, nor a lock a parent thread may have held at the fork."""
-        self._lock = threading.Lock()
+        self._prep.after_fork()
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()
@@ -348,4 +511,3 @@ class Client(PreparationClientMixin, CatalogClientMixin, MediaClientMixin, JobsC
 
     def __repr__(self) -> str:
         return f"<pepperpy.Client providers={len(self.catalog.providers)} models={len(self.catalog)}>"
-

@@ -51,9 +51,21 @@ class Observer:
         self.budget = budget
         self.telemetry = telemetry
 
-    @staticmethod
-    def keeper(budget: Budget | None, resolve: Any, make_counter: MakeCounter | None = None) -> BudgetKeeper | None:
-        return BudgetKeeper(budget, resolve, make_counter=make_counter) if budget is not None else None
+    @classmethod
+    def build(cls, *, budget: Budget | None, resolve: Any, telemetry: bool | None, telemetry_env: str | None,
+              log_content: bool, make_counter: MakeCounter | None = None) -> Observer:
+        """A Client's observer: its budget keeper (``resolve`` gives a model name's spec; ``make_counter`` the
+        shared counters of a budget kept in Redis) and its OpenTelemetry instruments, imported only when
+        ``telemetry`` (or, left unset, ``PEPPERPY_TELEMETRY``'s value ``telemetry_env``) turns them on."""
+        from .telemetry import enabled
+
+        instruments = None
+        if enabled(telemetry, telemetry_env):
+            from .telemetry import Telemetry
+
+            instruments = Telemetry(log_content)
+        keeper = BudgetKeeper(budget, resolve, make_counter=make_counter) if budget is not None else None
+        return cls(budget=keeper, telemetry=instruments)
 
     # ------------------------------------------------------------------ a call's hops
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import pepperpy
+from pepperpy.client._prepare import Preparer
 from pepperpy.http import _translate
 from pepperpy.providers import create_provider
 from pepperpy.testing import FakeProviderServer
@@ -124,9 +125,9 @@ def test_seed_stackspot_fails_early_when_client_id_is_missing(monkeypatch):
 
 def test_deprecated_model_warns_once_per_client_under_threads(server, monkeypatch):
     # Both threads pass the unlocked `spec.name in self._warned` check before either adds the name (both meet at
-    # a barrier on their way into _warn_once): only the check under the lock keeps it to one warning.
+    # a barrier on their way into warn_once): only the check under the lock keeps it to one warning.
     barrier = threading.Barrier(2, timeout=1.0)
-    original = pepperpy.Client._warn_once
+    original = Preparer.warn_once
 
     def gated(self, provider, spec):
         try:
@@ -135,7 +136,7 @@ def test_deprecated_model_warns_once_per_client_under_threads(server, monkeypatc
             pass  # a correct Client lets only one thread get here
         return original(self, provider, spec)
 
-    monkeypatch.setattr(pepperpy.Client, "_warn_once", gated)
+    monkeypatch.setattr(Preparer, "warn_once", gated)
     with openai_client(server) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         threads = [threading.Thread(target=client.complete, args=("hi",), kwargs={"model": "gpt-5"})

@@ -1,11 +1,11 @@
-"""From a call's arguments to the request the pipeline sends, for :class:`pepperpy.Client`.
+"""From a call's arguments to the request the pipeline sends: ``Preparer``, one per Client.
 
-``_hops`` lists the model and its fallbacks; ``_prepare`` resolves a chat model and checks the call against
-its catalog entry (mode, context, params, capabilities) before anything is sent; ``_chat_request`` and
-``_embed_request`` have the dialect build the request; ``_chat_plan``, ``_complete_plan`` and ``_embed_plan``
-are a call's arguments as ``Pipeline.call``'s (``acomplete`` / ``aembed`` take them too). A deprecated model,
-or a name the catalog does not list, warns once per Client (``_warn_once``), and every refusal suggests a
-model that fits (``_example``).
+``hops`` lists the model and its fallbacks; ``prepare`` resolves a chat model and checks the call against its
+catalog entry (mode, context, params, capabilities) before anything is sent; ``media_model`` does the same for
+the media calls; ``chat_request`` and ``embed_request`` have the dialect build the request; ``chat_plan``,
+``complete_plan`` and ``embed_plan`` are a call's arguments as ``Pipeline.call``'s (``acomplete`` / ``aembed``
+take them too). A deprecated model, or a name the catalog does not list, warns once per Client (``warn_once``),
+and every refusal suggests a model that fits (``example``).
 """
 
 from __future__ import annotations
@@ -13,24 +13,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
 from .. import errors
+from ..catalog._registry import Catalog
 from ..catalog.validation import build_messages, check_context, check_embed_input, check_params, missing_capability
 from ..dialects.base import get_dialect
 from ..pipeline._blocking import Prepared
+from ..pipeline._runtimes import Runtime, Runtimes
 from ..types import Completion, Embeddings, ModelSpec, ProviderSpec
-from . import _options as _options
+from . import _options
 from ._chat_options import ChatOptions
-from ._media import article as _a
 
-if TYPE_CHECKING:
-    from ..catalog._registry import Catalog
-    from ..pipeline._runtimes import Runtimes
-
-__all__ = ["Plan", "PreparationClientMixin", "parse_chat"]
+__all__ = ["Plan", "Preparer", "article", "parse_chat"]
 
 Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeline.call's arguments
 
@@ -50,25 +47,34 @@ _METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesi
             "video": "generate_video"}
 
 
-class PreparationClientMixin:
-    """Resolving, checking and building a call's request for :class:`pepperpy.Client` (see the module
-    docstring)."""
+def article(mode: str) -> str:
+    """``"an image"``, ``"a speech"``: a mode with its article, for messages."""
+    return ("an " if mode[:1] in "aeiou" else "a ") + mode
 
-    if TYPE_CHECKING:
-        catalog: Catalog
-        fallbacks: dict[str, list[str]]
-        _runtimes: Runtimes
-        _warned: set[str]
-        _lock: threading.Lock
 
-    def _chat_plan(self, hops: Sequence[str], prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+class Preparer:
+    """Resolving, checking and building one Client's calls (see the module docstring). Thread-safe: the
+    warnings already given are a set behind a lock."""
+
+    def __init__(self, catalog: Catalog, runtimes: Runtimes, fallbacks: dict[str, list[str]]) -> None:
+        self.catalog = catalog
+        self.runtimes = runtimes
+        self.fallbacks = fallbacks  # Client(fallbacks=) by name, id or provider/id
+        self._warned: set[str] = set()  # deprecated models and unlisted names already warned about
+        self._lock = threading.Lock()
+
+    def after_fork(self) -> None:
+        """In a forked child: a parent thread may have held the lock at the fork."""
+        self._lock = threading.Lock()
+
+    def chat_plan(self, hops: Sequence[str], prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                    system: str | None, params: dict[str, Any], options: ChatOptions, cache: bool | None
                    ) -> Plan:
         """What ``Pipeline.call`` (or its async twin) takes for one plain chat call."""
-        return ("complete", hops, lambda name: self._chat_request(name, prompt, messages, system, params, options),
+        return ("complete", hops, lambda name: self.chat_request(name, prompt, messages, system, params, options),
                 parse_chat, cache is not False)
 
-    def _complete_plan(self, prompt: str | None = None, *, model: str,
+    def complete_plan(self, prompt: str | None = None, *, model: str,
                        messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
                        temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
                        stop: str | Sequence[str] | None = None, fallbacks: Sequence[str] | None = None,
@@ -79,9 +85,9 @@ class PreparationClientMixin:
         options = ChatOptions.take(params)
         if options.fmt is not None:
             return None
-        return self._chat_plan(self._hops(model, fallbacks), prompt, messages, system, params, options, cache)
+        return self.chat_plan(self.hops(model, fallbacks), prompt, messages, system, params, options, cache)
 
-    def _embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+    def embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
                     cache: bool | None = None, **params: Any) -> Plan:
         """``embed``'s arguments as a pipeline call."""
         texts = check_embed_input(input)
@@ -94,10 +100,10 @@ class PreparationClientMixin:
                     provider=result.provider, model=result.model, status_code=response.status_code)
             return result
 
-        return ("embed", self._hops(model, fallbacks), lambda name: self._embed_request(name, texts, params), parse,
+        return ("embed", self.hops(model, fallbacks), lambda name: self.embed_request(name, texts, params), parse,
                 cache is not False)
 
-    def _hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
+    def hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
         """The model, then its fallbacks: the call's own, else ``Client(fallbacks=)`` by name, id or provider/id."""
         if fallbacks is None and self.fallbacks:
             spec = self.catalog.resolve(model)[1]
@@ -108,36 +114,36 @@ class PreparationClientMixin:
                 self.catalog.resolve(name)  # unknown names raise ModelNotFoundError instead of being skipped
         return (model, *fallbacks) if fallbacks else (model,)
 
-    def _chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+    def chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                       system: str | None, params: dict[str, Any], options: ChatOptions, *,
                       stream: bool = False) -> Prepared:
-        provider, spec, body_messages, checked = self._prepare(model, prompt, messages, system, params)
-        runtime = self._runtimes.get(provider)
+        provider, spec, body_messages, checked = self.prepare(model, prompt, messages, system, params)
+        runtime = self.runtimes.get(provider)
         body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
         return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
                                                                    stream=stream), checked, body_messages)
 
-    def _embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
+    def embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)
-        self._warn_once(provider, spec)
+        self.warn_once(provider, spec)
         if spec.mode != "embedding" and not spec.open:
-            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; embed() needs an embedding model "
-                                         f"such as {self._example('embedding', provider.name)}", param="model",
+            raise errors.ValidationError(f"{spec.name} is {article(spec.mode)} model; embed() needs an embedding model "
+                                         f"such as {self.example('embedding', provider.name)}", param="model",
                                          value=model)
-        runtime = self._runtimes.get(provider)
+        runtime = self.runtimes.get(provider)
         checked = check_params(spec, params, runtime.dialect.params | runtime.dialect.embed_params)
         return Prepared(runtime, spec, runtime.dialect.build_embed(provider, spec, texts, checked), checked,
                         texts=texts)
 
-    def _prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+    def prepare(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                  system: str | None, params: dict[str, Any], *, preflight: bool = True
                  ) -> tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]:
         provider, spec = self.catalog.resolve(model)
-        self._warn_once(provider, spec)
+        self.warn_once(provider, spec)
         if spec.mode != "chat":
             method = _METHODS.get(spec.mode, spec.mode)
-            raise errors.ValidationError(f"{spec.name} is {_a(spec.mode)} model; use client.{method}(), or a chat "
-                                         f"model such as {self._example('chat', provider.name)}", param="model",
+            raise errors.ValidationError(f"{spec.name} is {article(spec.mode)} model; use client.{method}(), or a chat "
+                                         f"model such as {self.example('chat', provider.name)}", param="model",
                                          value=model)
         turns = build_messages(prompt, messages, system)
         if preflight:
@@ -148,11 +154,11 @@ class PreparationClientMixin:
             what = _CAPABILITY_WORDS.get(missing, f"what needs {missing!r}")
             raise errors.ValidationError(
                 f"{spec.name} does not take {what}: its catalog entry lists no {missing!r} capability; use a model "
-                f"that does, such as {self._example('chat', provider.name, missing)}",
+                f"that does, such as {self.example('chat', provider.name, missing)}",
                 param="tools" if missing == "tools" else "messages", value=missing)
         return provider, spec, turns, checked
 
-    def _warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
+    def warn_once(self, provider: ProviderSpec, spec: ModelSpec) -> None:
         """Warn about a deprecated model, or a name the catalog does not list, once per Client and name."""
         unlisted = spec.open and not provider.open_models
         if (spec.deprecated is None and not unlisted) or spec.name in self._warned:
@@ -182,7 +188,20 @@ class PreparationClientMixin:
             text = f"{spec.name} is deprecated: its provider retires it on {spec.deprecated}{instead}"
         warnings.warn(text, FutureWarning, stacklevel=_caller_stacklevel())
 
-    def _example(self, mode: str, provider: str, capability: str | None = None) -> str:
+    def media_model(self, name: str, mode: str, method: str) -> tuple[ProviderSpec, ModelSpec, Runtime]:
+        """The provider, model and runtime for a media call; ValidationError when the model's mode is not
+        ``mode`` (naming one that is), before credentials are looked at."""
+        provider, spec = self.catalog.resolve(name)
+        self.warn_once(provider, spec)  # a deprecated model, or a name the catalog does not list
+        hears = mode == "transcription" and spec.mode == "chat" and "audio" in spec.capabilities \
+            and get_dialect(provider.dialect).transcribes_with_chat
+        if spec.mode != mode and not spec.open and not hears:
+            raise errors.ValidationError(f"{spec.name} is {article(spec.mode)} model; {method}() needs "
+                                         f"{article(mode)} model such as {self.example(mode, provider.name)}",
+                                         param="model", value=name)
+        return provider, spec, self.runtimes.get(provider)
+
+    def example(self, mode: str, provider: str, capability: str | None = None) -> str:
         """A model to suggest: the provider's default when it fits; else, of the provider's models that fit,
         a current one before a retiring one: the cheapest chat model (catalogs list flagships first), the first
         listed of other modes; else the same among every provider's."""
