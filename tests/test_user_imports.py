@@ -67,8 +67,8 @@ def test_the_moved_table_is_complete_and_points_at_real_modules() -> None:
     assert shadows == [], f"round-2 module paths with no home and no entry in pepperpy/_moved.py: {shadows}"
 
 
-_IMPORT = re.compile(r"^[ \t]*(from[ \t]+pepperpy[\w.]*[ \t]+import[ \t]+(?:\([^)]*\)|[^\n#]+)|import[ \t]+pepperpy[\w.]*"
-                     r"(?:[ \t]+as[ \t]+\w+)?)", re.M)
+_IMPORT = re.compile(r"^[ \t]*(from[ \t]+pepperpy[\w.]*[ \t]+import[ \t]+(?:\([^)]*\)|[^\n#]+)"
+                     r"|import[ \t]+pepperpy[\w.]*(?:[ \t]+as[ \t]+\w+)?)", re.M)
 
 
 def _written_imports() -> list[tuple[str, str]]:
