@@ -18,7 +18,7 @@ The Client is the face; the work is done by the collaborators it holds, one per 
 - ``pepperpy.jobs``: batches and video, handed the Client's parts on first use (``_jobs``).
 
 Two groups of public methods are faces of their own, mixed in: the media and video methods (``MediaMethods``,
-``_media``) and the async twins (``AsyncMethods``, ``_async``). They hold no state and no logic: each method
+``_media_methods``) and the async twins (``AsyncMethods``, ``_async``). They hold no state and no logic: each method
 is its signature, its docstring and one call to a collaborator (docs/adr/0008 says why).
 """
 
@@ -52,8 +52,8 @@ from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPoo
 from ._catalog_sync import CatalogDiff, require_listing, sync_catalog
 from ._chat_options import ChatOptions
 from ._count_tokens import count_tokens
-from ._media import MediaMethods
 from ._media_calls import MediaCalls
+from ._media_methods import MediaMethods
 from ._prepare import Preparer, parse_chat
 
 if TYPE_CHECKING:
