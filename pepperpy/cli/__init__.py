@@ -255,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = command("models", list_models, "list catalog models")
     models.add_argument("--provider", metavar="P")
-    models.add_argument("--mode", choices=("chat", "embedding", "image", "speech", "transcription", "video"))
+    models.add_argument("--mode", choices=("chat", "embedding", "image", "speech", "transcription", "video",
+                                                 "realtime"))
     models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
     models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
 

@@ -107,6 +107,17 @@ class Transport(DownloadMixin):
         self._async: AsyncSide | None = None
         self._connections = connections  # shared with the Client's other providers (``_aio_pool``)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this provider's requests carry (the key, a password in base_url): what every error
+        and log line about it is scrubbed of; a realtime session's too."""
+        return self._secrets
+
+    @property
+    def key_vars(self) -> tuple[str, ...]:
+        """Where the key can be set, for the hint of an AuthenticationError."""
+        return self._key_vars
+
     def async_ready(self, request: Request) -> bool:
         """Whether ``asend`` can send ``request`` (else ``send`` runs in a worker thread): a plain JSON request
         to this provider, directly (no proxy, no token-based auth, no custom adapter)."""

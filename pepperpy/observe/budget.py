@@ -139,13 +139,21 @@ class BudgetKeeper:
     def reserve(self, spec: ModelSpec, *, messages: Sequence[Mapping[str, Any]] | None = None,
                 texts: Sequence[str] | None = None, max_tokens: Any = None, tools: Any = None) -> Reservation | None:
         """Hold this call's worst case on every limit it falls under; BudgetExceededError when one would pass."""
-        limits = self._limits(spec)
-        if not limits or spec.pricing is None:
+        if spec.pricing is None or not self._limits(spec):
             return None
         input_tokens, output_tokens = worst_case_tokens(spec, messages=messages, texts=texts, max_tokens=max_tokens,
                                                         tools=tools)
         price = spec.pricing
         amount = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+        return self.hold(spec, amount, input_tokens, output_tokens)
+
+    def hold(self, spec: ModelSpec, amount: float, input_tokens: int, output_tokens: int) -> Reservation | None:
+        """Hold ``amount`` USD, a worst case the caller worked out (``input_tokens`` / ``output_tokens`` say of
+        what, for the refusal's message), on every limit ``spec`` falls under; BudgetExceededError when one would
+        pass. ``reserve`` holds a chat call's; a realtime turn holds its own (audio prices, the history)."""
+        limits = self._limits(spec)
+        if not limits or spec.pricing is None:
+            return None
         period = self._period()
         held: list[Counter] = []
         for scope, limit in limits:

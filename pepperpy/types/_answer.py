@@ -37,7 +37,9 @@ class Usage:
     """Token counts of one call. ``total_tokens`` defaults to input + output.
 
     ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
-    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``).
+    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``);
+    ``cached_audio_tokens`` the audio part of ``cached_tokens`` and ``output_audio_tokens`` the spoken part of
+    ``output_tokens`` (realtime sessions: ``Pricing.cached_audio_input`` / ``audio_output``).
     """
 
     input_tokens: int = 0
@@ -47,6 +49,8 @@ class Usage:
     reasoning_tokens: int = 0
     input_audio_tokens: int = 0
     input_image_tokens: int = 0
+    cached_audio_tokens: int = 0
+    output_audio_tokens: int = 0
 
     def __post_init__(self) -> None:
         if self.total_tokens < 0:
