@@ -14,9 +14,10 @@ from ._events import (
            TranscriptDelta,
            TurnDone,
 )
-from ._plan import Plan, plan
+from ._plan import Plan, audio_rates, plan
 from ._reply import RealtimeReply
 from ._session import RealtimeSession
 
 __all__ = ["AsyncRealtimeSession", "AudioDelta", "ErrorEvent", "Event", "GoAway", "Plan", "RealtimeReply",
-           "RealtimeSession", "ServerEvent", "TextDelta", "ToolCallEvent", "TranscriptDelta", "TurnDone", "plan"]
+           "RealtimeSession", "ServerEvent", "TextDelta", "ToolCallEvent", "TranscriptDelta", "TurnDone", "audio_rates",
+           "plan"]

@@ -126,7 +126,10 @@ class AsyncRealtimeSession:
         tools = core.plan.config.tools
         while True:
             over = False
-            for event in core.events(await self._receive(timeout, turn)):
+            message = await self._receive(timeout, turn)
+            if core.cancel_requested:  # Gemini: cancel() came while this message was on its way
+                return core.cancelled(turn, trace, message)  # type: ignore[no-any-return]
+            for event in core.events(message):
                 over = core.on_event(turn, event) or over
             if core.tools_due(turn) and tools is not None:
                 steps = await call(self._submit, functools.partial(tools.execute, list(turn.calls)))
@@ -134,8 +137,6 @@ class AsyncRealtimeSession:
                 continue
             if over:
                 return core.finish(turn, trace)  # type: ignore[no-any-return]
-            if core.cancel_requested:
-                return core.cancelled(turn, trace)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the lower level
 

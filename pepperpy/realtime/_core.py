@@ -219,9 +219,11 @@ class Core:
         self.books.book(trace, reply, spent=turn.spent, content=turn.content)
         return reply
 
-    def cancelled(self, turn: Turn, trace: Trace) -> Any:
-        """Gemini's cancel: the turn ends with what arrived; the rest of its answer will be dropped."""
+    def cancelled(self, turn: Turn, trace: Trace, message: Mapping[str, Any]) -> Any:
+        """Gemini's cancel: the turn ends with what arrived before ``message``; the rest of its answer, from
+        ``message`` on, is dropped (its usage booked when its end comes)."""
         self.stale_turns += 1
+        self.events(message)
         turn.status = "cancelled"
         return self.finish(turn, trace)
 

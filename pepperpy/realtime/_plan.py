@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..pipeline._runtimes import Runtime
 
-__all__ = ["Plan", "Wire", "plan"]
+__all__ = ["Plan", "Wire", "audio_rates", "plan"]
 
 Wire = _openai.OpenAIWire | _gemini.GeminiWire
 _WIRES: dict[str, tuple[type[_openai.OpenAIWire] | type[_gemini.GeminiWire], frozenset[str], int]] = {
@@ -62,7 +62,7 @@ def plan(provider: ProviderSpec, spec: ModelSpec, runtime: Runtime, settings: Se
         raise ValidationError(f"{provider.name} ({provider.dialect} dialect) has no realtime API pepperpy speaks; "
                               f"realtime sessions go to OpenAI's Realtime API and Gemini's Live API",
                               param="model", value=spec.name)
-    wire_type, wire_params, default_rate = known
+    wire_type, wire_params, _ = known
     if output not in OUTPUTS:
         raise ValidationError(f"output={output!r}: use 'text' or 'audio'", param="output", value=output)
     if spec.outputs and output not in spec.outputs:
@@ -84,8 +84,8 @@ def plan(provider: ProviderSpec, spec: ModelSpec, runtime: Runtime, settings: Se
     checked = check_params(spec, extra, wire_params | {"max_tokens"})
     cap = checked.pop("max_tokens", None)
     toolset = ToolSet.of([_chat_shaped(tool) for tool in tools]) if tools else None
-    config = SessionConfig(spec.wire_name, output, instructions, voice, toolset, turn_detection, cap,
-                           spec.input_audio_rate or default_rate, spec.output_audio_rate or 24000, checked)
+    rates = audio_rates(spec, provider.dialect)
+    config = SessionConfig(spec.wire_name, output, instructions, voice, toolset, turn_detection, cap, *rates, checked)
     wire = wire_type(config)
     redirect = getattr(adapter, "realtime_base_url", None)
     base_url = redirect(provider) if callable(redirect) else runtime.transport.base_url
@@ -100,6 +100,13 @@ def plan(provider: ProviderSpec, spec: ModelSpec, runtime: Runtime, settings: Se
     target = urllib.parse.urlsplit(url)
     prepared = Prepared(runtime, spec, Request("GET", target.path), content={"instructions": instructions})
     return Plan(provider, spec, config, wire, endpoint, prepared, base_url)
+
+
+def audio_rates(spec: ModelSpec, dialect: str) -> tuple[int, int]:
+    """The PCM16 sample rates (Hz) a realtime model takes and answers in: its catalog entry's, else its
+    provider's (OpenAI 24 kHz both ways; Gemini 16 kHz in, 24 kHz out)."""
+    default = _WIRES[dialect][2] if dialect in _WIRES else 24000
+    return spec.input_audio_rate or default, spec.output_audio_rate or 24000
 
 
 def _check_turn_detection(option: Any, dialect: str) -> None:

@@ -105,15 +105,16 @@ class RealtimeSession:
         tools = core.plan.config.tools
         while True:
             over = False
-            for event in core.events(self._receive(timeout, turn)):
+            message = self._receive(timeout, turn)
+            if core.cancel_requested:  # Gemini: cancel() came while this message was on its way
+                return core.cancelled(turn, trace, message)  # type: ignore[no-any-return]
+            for event in core.events(message):
                 over = core.on_event(turn, event) or over
             if core.tools_due(turn) and tools is not None:
                 self._send_all(core.tool_messages(turn, trace, tools.execute(turn.calls)))
                 continue
             if over:
                 return core.finish(turn, trace)  # type: ignore[no-any-return]
-            if core.cancel_requested:
-                return core.cancelled(turn, trace)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the lower level
 
