@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from types import TracebackType
@@ -43,7 +44,8 @@ class FakeRealtimeServer:
 
     ``api_key``: when set, OpenAI sessions without a key get HTTP 401 and with another key the in-band
     ``invalid_api_key`` error then close 3000; Gemini sessions close 1008 (no key) or 1007 (another key).
-    ``handshake_status``: answer every handshake with this HTTP status instead (503: a retryable failure).
+    ``handshake_status``: refuse every handshake with this HTTP status (401, 403, 429, 503) and OpenAI's error
+    body for it; ``handshakes`` counts the handshakes seen.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -51,6 +53,8 @@ class FakeRealtimeServer:
         self._requested_port = port
         self.api_key: str | None = None
         self.handshake_status: int | None = None
+        self.handshakes = 0
+        """How many WebSocket handshakes the server has seen (refused ones included)."""
         self.paused = threading.Event()
         self._resume = threading.Event()
         self._lock = threading.Lock()
@@ -59,6 +63,7 @@ class FakeRealtimeServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._responses = 0
+        self._pause_ends = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -139,7 +144,6 @@ class FakeRealtimeServer:
 
     def resume(self) -> None:
         """Let a paused answer (``pause_after``) go on."""
-        self.paused.clear()
         self._resume.set()
 
     def _queue(self, item: T) -> T:
@@ -168,11 +172,13 @@ class FakeRealtimeServer:
 
     def _process_request(self, connection: Any, request: Any) -> Any:
         provider = _provider(request.path)
+        with self._lock:
+            self.handshakes += 1
         if provider is None:
             return connection.respond(404, "not a realtime endpoint\n")
-        if self.handshake_status is not None:
-            return _json_response(connection, self.handshake_status, {"error": {
-                "message": "The server is overloaded", "type": "server_error", "code": None}})
+        status = self.handshake_status
+        if status is not None:
+            return _json_response(connection, status, _REFUSALS.get(status, _REFUSALS[503]))
         if provider == "openai" and self.api_key is not None and not request.headers.get("Authorization"):
             return _json_response(connection, 401, {"error": {
                 "message": "You didn't provide an API key.", "type": "invalid_request_error", "param": None,
@@ -196,11 +202,30 @@ class FakeRealtimeServer:
             self._responses += 1
             return f"resp_{self._responses}"
 
-    def _pause(self) -> None:
+    def _paused(self) -> None:
+        """An answer stops: the test sees ``paused``, and ``resume()`` lets it go on."""
         self._resume.clear()
+        self._pause_ends = time.monotonic() + PAUSE_SECONDS
         self.paused.set()
+
+    def _resumed(self) -> bool:
+        return self._resume.is_set() or time.monotonic() > self._pause_ends
+
+    def _pause(self) -> None:
+        self._paused()
         self._resume.wait(PAUSE_SECONDS)
         self.paused.clear()
+
+
+_REFUSALS = {  # the error bodies of a refused handshake, as OpenAI writes them
+    401: {"error": {"message": "Incorrect API key provided: sk-bad. You can find your API key at "
+                               "https://platform.openai.com/account/api-keys.", "type": "invalid_request_error",
+                    "param": None, "code": "invalid_api_key"}},
+    403: {"error": {"message": "You are not allowed to use this model.", "type": "invalid_request_error",
+                    "param": None, "code": "model_not_allowed"}},
+    429: {"error": {"message": "Rate limit reached.", "type": "requests", "param": None, "code": "rate_limit_exceeded"}},
+    503: {"error": {"message": "The server is overloaded", "type": "server_error", "param": None, "code": None}},
+}
 
 
 def _provider(path: str) -> str | None:

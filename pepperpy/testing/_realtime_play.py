@@ -42,6 +42,10 @@ class Script(Protocol):
 
     def _pause(self) -> None: ...
 
+    def _paused(self) -> None: ...
+
+    def _resumed(self) -> bool: ...
+
 
 class Play:
     """The fake side of one session."""
@@ -144,11 +148,7 @@ class Play:
         item = self.fake._next()
         if isinstance(item, RealtimeFault):
             return self.fault(item)
-        echo = RealtimeAnswer(f"echo: {self.heard}", ECHO_AUDIO if self.spoken else None)
-        answer = item if item is not None else echo
-        if self.spoken and answer.audio is None and answer.tool_call is None:
-            answer = RealtimeAnswer(answer.text, ECHO_AUDIO, answer.transcript, answer.usage, None, answer.pieces,
-                            answer.pause_after)
+        answer = self.spoken_if_asked(item if item is not None else RealtimeAnswer(f"echo: {self.heard}"))
         if answer.tool_call is not None:
             self.calls += 1
             call_id = f"call_{self.calls}"
@@ -159,6 +159,13 @@ class Play:
                     self.send(message)
             return True
         return self.stream(answer)
+
+    def spoken_if_asked(self, answer: RealtimeAnswer) -> RealtimeAnswer:
+        """``answer`` with audio (``ECHO_AUDIO``, its text as the transcript) when the session answers in audio."""
+        if not self.spoken or answer.audio is not None or answer.tool_call is not None:
+            return answer
+        return RealtimeAnswer(answer.text, ECHO_AUDIO, answer.transcript, answer.usage, None, answer.pieces,
+                              answer.pause_after)
 
     def messages(self, answer: RealtimeAnswer, upto: int | None = None, response_id: str = "") -> list[dict[str, Any]]:
         if self.gemini:
@@ -177,25 +184,39 @@ class Play:
             self.send(message)
         if self.gemini:
             self.fake._pause()
-        else:  # OpenAI: wait for the client's response.cancel (or resume())
-            self.fake.paused.set()
-            cancelled = self.wait_for_cancel()
-            self.fake.paused.clear()
+        else:  # OpenAI: wait for the client's response.cancel (or resume(), or another message)
+            cancelled, other = self.wait_for_cancel()
             if cancelled:
                 self.send(openai_done(answer, response_id, self.spoken, "cancelled", []))
                 return True
+            for message in every[len(first):]:
+                self.send(message)
+            return other is None or self.openai_message(other)
         for message in every[len(first):]:
             self.send(message)
         return True
 
-    def wait_for_cancel(self) -> bool:
+    def wait_for_cancel(self) -> tuple[bool, dict[str, Any] | None]:
+        """``(cancelled, another message that came instead)``, waiting at most until the test resumes."""
+        from websockets.exceptions import ConnectionClosed
+
+        self.fake._paused()
         try:
-            frame = self.ws.recv(timeout=PAUSE_SECONDS)
-        except TimeoutError:
-            return False
-        message = json.loads(frame)
-        self.session.messages.append(message)
-        return bool(message.get("type") == "response.cancel")
+            while not self.fake._resumed():
+                try:
+                    frame = self.ws.recv(timeout=0.02)
+                except TimeoutError:
+                    continue
+                except ConnectionClosed:
+                    return False, None
+                message = json.loads(frame)
+                self.session.messages.append(message)
+                if message.get("type") == "response.cancel":
+                    return True, None
+                return False, message
+            return False, None
+        finally:
+            self.fake.paused.clear()
 
     def fault(self, fault: RealtimeFault) -> bool:
         if fault.kind == "error":
@@ -204,7 +225,7 @@ class Play:
         if fault.kind == "close":
             self.ws.close(fault.code or 1011, fault.reason[:123])
             return False
-        answer = fault.answer or RealtimeAnswer("partial")
+        answer = self.spoken_if_asked(fault.answer or RealtimeAnswer("partial"))
         response_id = "" if self.gemini else self.fake._response_id()
         for message in self.messages(answer, fault.code or 1, response_id):
             self.send(message)
