@@ -87,8 +87,11 @@ class AsyncRealtimeSession:
             raise handshake_error(exc, endpoint) from exc
         errors_ = websockets_module().exceptions
         try:
-            for message in wire.opening():
-                await ws.send(json.dumps(message))
+            try:
+                for message in wire.opening():
+                    await ws.send(json.dumps(message))
+            except errors_.ConnectionClosed:
+                pass  # closed at once (a bad key): what it said before is read next
             while True:
                 try:
                     frame = await asyncio.wait_for(ws.recv(), timeout[1])

@@ -67,8 +67,11 @@ class RealtimeSession:
             except Exception as exc:
                 raise handshake_error(exc, endpoint) from exc
             try:
-                for message in wire.opening():
-                    ws.send(json.dumps(message))
+                try:
+                    for message in wire.opening():
+                        ws.send(json.dumps(message))
+                except websockets_module().exceptions.ConnectionClosed:
+                    pass  # closed at once (a bad key): what it said before is read next
                 _wait_ready(ws, plan, timeout[1])
             except BaseException:
                 ws.close()

@@ -223,7 +223,8 @@ _REFUSALS = {  # the error bodies of a refused handshake, as OpenAI writes them
                     "param": None, "code": "invalid_api_key"}},
     403: {"error": {"message": "You are not allowed to use this model.", "type": "invalid_request_error",
                     "param": None, "code": "model_not_allowed"}},
-    429: {"error": {"message": "Rate limit reached.", "type": "requests", "param": None, "code": "rate_limit_exceeded"}},
+    429: {"error": {"message": "Rate limit reached.", "type": "requests", "param": None,
+                    "code": "rate_limit_exceeded"}},
     503: {"error": {"message": "The server is overloaded", "type": "server_error", "param": None, "code": None}},
 }
 

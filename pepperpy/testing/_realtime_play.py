@@ -9,7 +9,6 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pepperpy.testing._realtime_wire import (
-    PAUSE_SECONDS,
     RealtimeAnswer,
     RealtimeFault,
     gemini_answer,

@@ -69,7 +69,8 @@ def test_a_bad_gemini_key_closes_the_session_as_an_authentication_error(make_cli
     client = make_client()
     with pytest.raises(pepperpy.AuthenticationError) as caught:
         client.realtime("gemini-3.8-live", output="audio")
-    assert caught.value.details == {"close_code": code, "close_reason": "API key not valid. Please pass a valid API key."}
+    reason = "API key not valid. Please pass a valid API key."
+    assert caught.value.details == {"close_code": code, "close_reason": reason}
     assert str(caught.value).startswith(f"gemini closed the realtime session ({code} API key not valid")
     no_key_in(caught.value, repr(caught.value))
 
@@ -77,9 +78,8 @@ def test_a_bad_gemini_key_closes_the_session_as_an_authentication_error(make_cli
 def test_a_connection_dropped_mid_turn_is_a_stream_error_with_what_arrived(client: pepperpy.Client,
                                                                            fake: FakeRealtimeServer) -> None:
     fake.drop(after=2, answer=RealtimeAnswer("The answer was going to be long.", pieces=4))
-    with client.realtime("gpt-realtime-2") as s:
-        with pytest.raises(pepperpy.StreamError) as caught:
-            s.ask("Tell me")
+    with client.realtime("gpt-realtime-2") as s, pytest.raises(pepperpy.StreamError) as caught:
+        s.ask("Tell me")
     error = caught.value
     assert error.details["text"] == "The answer was g" and error.details["reply"].text == "The answer was g"
     assert "dropped the connection mid-turn; what arrived: 16 characters of text" in str(error)
@@ -91,9 +91,8 @@ def test_go_away_then_a_close_mid_turn_says_the_session_ended(make_client: Calla
                                                               fake: FakeRealtimeServer) -> None:
     fake.go_away("2s", after=1)
     client = make_client()
-    with client.realtime("gemini-3.8-live", output="audio") as s:
-        with pytest.raises(pepperpy.StreamError) as caught:
-            s.ask("Hello")
+    with client.realtime("gemini-3.8-live", output="audio") as s, pytest.raises(pepperpy.StreamError) as caught:
+        s.ask("Hello")
     assert "goAway: the session reached its time limit; open a new one" in str(caught.value)
     assert caught.value.details["audio_bytes"] > 0  # what arrived before
 
@@ -120,9 +119,8 @@ def test_a_close_with_an_error_code_is_its_typed_error(make_client: Callable[...
                                                        fake: FakeRealtimeServer, code: int, reason: str,
                                                        error: type[Exception]) -> None:
     fake.close_with(code, reason)
-    with make_client().realtime("gemini-3.8-live", output="audio") as s:
-        with pytest.raises(error) as caught:
-            s.ask("Hello")
+    with make_client().realtime("gemini-3.8-live", output="audio") as s, pytest.raises(error) as caught:
+        s.ask("Hello")
     assert caught.value.details == {"close_code": code, "close_reason": reason}  # type: ignore[attr-defined]
     if code == 1008:
         assert "client.models(mode='realtime')" in str(caught.value)

@@ -56,8 +56,8 @@ def test_an_audio_turn(client: pepperpy.Client, fake: FakeRealtimeServer) -> Non
     with client.realtime("gemini-3.8-live", output="audio", voice="Kore") as s:
         reply = s.ask(audio=question)
     setup, *turn = fake.sessions[0].messages
-    assert setup["setup"]["generationConfig"] == {
-        "responseModalities": ["AUDIO"], "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}}
+    voice = {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}
+    assert setup["setup"]["generationConfig"] == {"responseModalities": ["AUDIO"], "speechConfig": voice}
     mime = "audio/pcm;rate=16000"
     assert turn == [{"realtimeInput": {"activityStart": {}}},
                     *({"realtimeInput": {"audio": {"data": base64.b64encode(question[i:i + 48000]).decode(),
