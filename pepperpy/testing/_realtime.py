@@ -54,6 +54,8 @@ class FakeRealtimeServer:
         self.api_key: str | None = None
         self.handshake_status: int | None = None
         self.handshakes = 0
+        self.record_messages = True
+        """False: client messages are not kept (a long session's audio would fill ``sessions``)."""
         """How many WebSocket handshakes the server has seen (refused ones included)."""
         self.paused = threading.Event()
         self._resume = threading.Event()

@@ -34,6 +34,7 @@ class Script(Protocol):
 
     api_key: str | None
     paused: threading.Event
+    record_messages: bool
 
     def _next(self) -> RealtimeAnswer | RealtimeFault | None: ...
 
@@ -75,7 +76,8 @@ class Play:
         try:
             for frame in self.ws:
                 message = json.loads(frame)
-                self.session.messages.append(message)
+                if self.fake.record_messages:
+                    self.session.messages.append(message)
                 if not (self.gemini_message(message) if self.gemini else self.openai_message(message)):
                     return
         except ConnectionClosed:

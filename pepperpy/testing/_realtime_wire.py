@@ -119,13 +119,13 @@ def openai_answer(answer: RealtimeAnswer, response_id: str, spoken: bool, status
            "item": {"id": item, "object": "realtime.item", "type": "message", "role": "assistant", "content": []}}
     if spoken:
         transcript = answer.transcript if answer.transcript is not None else answer.text
-        pieces = list(zip(answer.audio_pieces(), _split(transcript, answer.pieces) or [""], strict=False))
-        for count, (audio, said) in enumerate(pieces):
+        said = _split(transcript, answer.pieces)
+        for count, audio in enumerate(answer.audio_pieces()):
             if upto is not None and count >= upto:
                 return
             yield {"type": "response.output_audio.delta", **at, "delta": base64.b64encode(audio).decode()}
-            if said:
-                yield {"type": "response.output_audio_transcript.delta", **at, "delta": said}
+            if count < len(said):
+                yield {"type": "response.output_audio_transcript.delta", **at, "delta": said[count]}
         content = {"type": "output_audio", "transcript": transcript}
     else:
         for count, piece in enumerate(answer.text_pieces()):
