@@ -54,8 +54,8 @@ def test_a_spoken_question_and_answer(fake: FakeProviderServer, capsys: pytest.C
         assert saved.readframes(saved.getnframes()) == answer
     messages = fake.realtime.sessions[0].messages
     assert messages[0]["session"]["output_modalities"] == ["audio"]
-    assert [m["type"] for m in messages[1:]] == ["input_audio_buffer.append"] + ["input_audio_buffer.commit",
-                                                                                 "response.create"]
+    assert [m["type"] for m in messages[1:]] == ["input_audio_buffer.append", "input_audio_buffer.commit",
+                                                 "response.create"]
 
 
 def test_gemini_takes_16_khz_and_answers_in_audio(fake: FakeProviderServer,
