@@ -56,6 +56,16 @@ class Usage:
         if self.total_tokens < 0:
             object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
 
+    def __repr__(self) -> str:
+        """The three totals, then only the details that are not zero (a repr shows shapes, not every field)."""
+        details = "".join(f", {name}={getattr(self, name)}" for name in _USAGE_DETAILS if getattr(self, name))
+        return (f"Usage(input_tokens={self.input_tokens}, output_tokens={self.output_tokens}, "
+                f"total_tokens={self.total_tokens}{details})")
+
+
+_USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "input_audio_tokens", "input_image_tokens",
+                  "cached_audio_tokens", "output_audio_tokens")
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
