@@ -60,8 +60,8 @@ if TYPE_CHECKING:
     from ..jobs import BatchJob, Services
     from ..observe.events import EventName
     from ..observe.usage import UsageReport
-    from ..resilience.breaker import BreakerStats
     from ..realtime import AsyncRealtimeSession, RealtimeSession
+    from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
 
 __all__ = ["CatalogPaths", "Client"]
