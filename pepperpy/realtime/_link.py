@@ -103,6 +103,11 @@ def handshake_error(exc: BaseException, endpoint: Endpoint) -> PepperpyError:
         return _translate.transport_failure("timeout", "the WebSocket handshake took too long", **common)
     if isinstance(exc, ssl.SSLError):
         return _translate.transport_failure("tls", str(exc), **common)
+    if endpoint.proxy and isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
+        return ProviderConnectionError(
+            f"could not reach {endpoint.where} through the proxy {safe_url(endpoint.proxy)}: "
+            f"{redact(str(exc), endpoint.secrets)[:300]}; check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for the hosts "
+            f"to reach directly", provider=endpoint.provider, model=endpoint.model)
     if isinstance(exc, errors_.InvalidHandshake):
         return ProviderConnectionError(f"{endpoint.where} did not open a WebSocket: "
                                        f"{redact(str(exc), endpoint.secrets)[:300]}; check the provider's base_url",

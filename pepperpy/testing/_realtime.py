@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -48,8 +49,9 @@ class FakeRealtimeServer:
     body for it; ``handshakes`` counts the handshakes seen.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.ssl_context = ssl_context  # wss:// (its base URLs are https://): TLS tests
         self._requested_port = port
         self.api_key: str | None = None
         self.handshake_status: int | None = None
@@ -75,7 +77,7 @@ class FakeRealtimeServer:
         if self._server is not None:
             return self
         self._server = serve(self._handle, self.host, self._requested_port, process_request=self._process_request,
-                             compression=None, max_size=None)
+                             compression=None, max_size=None, ssl=self.ssl_context)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name=f"FakeRealtimeServer:{self.port}")
         self._thread.start()
@@ -104,8 +106,9 @@ class FakeRealtimeServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``: a base URL's scheme (sessions map http to ws)."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` with ``ssl_context``): a base URL's scheme (sessions map http to
+        ws, https to wss)."""
+        return f"{'https' if self.ssl_context is not None else 'http'}://{self.host}:{self.port}"
 
     def base_url(self, provider: str) -> str:
         """The base URL a Client's ``provider`` should use: ``.../v1`` for OpenAI, ``.../v1beta`` for Gemini."""
