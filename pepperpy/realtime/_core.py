@@ -20,7 +20,17 @@ from ..http import _translate
 from ..pipeline._call import Trace
 from ..types import ToolStep
 from ._booking import Books
-from ._events import ErrorEvent, Event, GoAway, ServerEvent, ToolCallEvent, TurnDone
+from ._events import (
+    AudioDelta,
+    ErrorEvent,
+    Event,
+    GoAway,
+    ServerEvent,
+    TextDelta,
+    ToolCallEvent,
+    TranscriptDelta,
+    TurnDone,
+)
 from ._link import closed_error
 from ._plan import Plan
 from ._turn import Turn
@@ -29,6 +39,7 @@ __all__ = ["CANCEL_ID", "Core"]
 
 CANCEL_ID = "pepperpy-cancel"  # the event_id of pepperpy's response.cancel: an error it causes ends no turn
 _MAX_STALE_IDS = 64
+_ANSWER_EVENTS = (TextDelta, AudioDelta, TranscriptDelta, ToolCallEvent)  # what only an answer in progress sends
 
 
 class Core:
@@ -91,7 +102,7 @@ class Core:
                 self.went_away = event
             elif isinstance(event, ErrorEvent):
                 self.last_error = event.error
-            else:
+            elif rid is not None or isinstance(event, _ANSWER_EVENTS):  # not session.updated, rate_limits...
                 self.answering = True
                 if rid is not None and self.response_id is None:
                     self.response_id = rid

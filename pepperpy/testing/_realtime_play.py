@@ -58,6 +58,7 @@ class Play:
         self.heard = ""  # the user's last text, for the echo
         self.active: str | None = None  # an OpenAI response streaming (paused), for response.cancel
         self.calls = 0
+        self.resumable = False  # Gemini: a sessionResumptionUpdate follows each turn, as the server sends it
 
     def run(self) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -125,6 +126,7 @@ class Play:
             self.spoken = generation.get("responseModalities") == ["AUDIO"]
             detection = (setup.get("realtimeInputConfig") or {}).get("automaticActivityDetection") or {}
             self.vad = not detection.get("disabled")
+            self.resumable = "sessionResumption" in setup
             self.send({"setupComplete": {"sessionId": "fake-session"}})
             return True
         content = message.get("clientContent") or message.get("client_content")
@@ -176,6 +178,9 @@ class Play:
     def stream(self, answer: RealtimeAnswer) -> bool:
         response_id = "" if self.gemini else self.fake._response_id()
         every = self.messages(answer, None, response_id)
+        if self.resumable:
+            every.append({"sessionResumptionUpdate": {"newHandle": f"handle-{len(self.session.messages)}",
+                                                      "resumable": True}})
         if answer.pause_after is None:
             for message in every:
                 self.send(message)

@@ -137,6 +137,15 @@ def openai_answer(answer: RealtimeAnswer, response_id: str, spoken: bool, status
     output = [{"id": item, "object": "realtime.item", "type": "message", "role": "assistant", "status": status,
                "content": [content]}]
     yield openai_done(answer, response_id, spoken, status, output)
+    yield openai_rate_limits()
+
+
+def openai_rate_limits() -> dict[str, Any]:
+    """What OpenAI sends a moment after each ``response.done``: the end of an answer is not always the last
+    message of its cycle."""
+    return {"type": "rate_limits.updated", "rate_limits": [
+        {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+        {"name": "tokens", "limit": 15000000, "remaining": 14999716, "reset_seconds": 0.001}]}
 
 
 def openai_done(answer: RealtimeAnswer, response_id: str, spoken: bool, status: str,
@@ -162,6 +171,7 @@ def openai_tool_call(answer: RealtimeAnswer, response_id: str, call_id: str) -> 
            "output_index": 0, "call_id": call_id, "name": call.get("name"), "arguments": arguments}
     yield {"type": "response.output_item.done", "response_id": response_id, "output_index": 0, "item": item}
     yield openai_done(answer, response_id, False, "completed", [item])
+    yield openai_rate_limits()
 
 
 # --------------------------------------------------------------------------- Gemini

@@ -10,7 +10,7 @@ from typing import Any
 from realtime_helpers import GEMINI_KEY, cancel_when_paused, pcm
 
 import pepperpy
-from pepperpy.realtime import AudioDelta, ToolCallEvent, TranscriptDelta
+from pepperpy.realtime import AudioDelta, ServerEvent, ToolCallEvent, TranscriptDelta, TurnDone
 from pepperpy.testing import FakeRealtimeServer
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
@@ -110,3 +110,19 @@ def test_a_cancelled_turn_drops_the_rest_of_its_answer(client: pepperpy.Client, 
     assert after.transcript == "Yes." and after.status == "completed"  # the stale pieces were dropped
     totals = client.usage()["gemini/gemini-3.8-live"]
     assert totals.calls == 3 and (totals.input_tokens, totals.output_tokens) == (30 + 75, 40 + 5)  # late usage booked
+
+
+def test_messages_between_turns_are_no_answer(client: pepperpy.Client, fake: FakeRealtimeServer) -> None:
+    # with sessionResumption, Gemini sends a sessionResumptionUpdate after each turn: read between two turns, it
+    # must not be taken for an answer in progress (the next ask would drop its own answer as a stale one)
+    with client.realtime("gemini-3.8-live", output="audio", sessionResumption={}) as s:
+        s.send_text("One")
+        s.respond()
+        seen = []
+        for event in s.events(timeout=5):
+            seen.append(event)
+            if isinstance(event, ServerEvent) and event.type == "sessionResumptionUpdate":
+                break
+        assert isinstance(seen[-2], TurnDone)
+        assert s.ask("Two", timeout=2).transcript == "echo: Two"
+    assert fake.sessions[0].messages[0]["setup"]["sessionResumption"] == {}
