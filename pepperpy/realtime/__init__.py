@@ -4,15 +4,15 @@ Uses pipeline/, observe/, catalog/, tools/, dialects/, http/ and the values belo
 
 from ._async import AsyncRealtimeSession
 from ._events import (
-           AudioDelta,
-           ErrorEvent,
-           Event,
-           GoAway,
-           ServerEvent,
-           TextDelta,
-           ToolCallEvent,
-           TranscriptDelta,
-           TurnDone,
+    AudioDelta,
+    ErrorEvent,
+    Event,
+    GoAway,
+    ServerEvent,
+    TextDelta,
+    ToolCallEvent,
+    TranscriptDelta,
+    TurnDone,
 )
 from ._plan import Plan, audio_rates, plan
 from ._reply import RealtimeReply
