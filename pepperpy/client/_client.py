@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from ..jobs import BatchJob, Services
     from ..observe.events import EventName
     from ..observe.usage import UsageReport
-    from ..realtime import AsyncRealtimeSession, RealtimeSession
+    from ..realtime import Sessions
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
 
@@ -391,6 +391,12 @@ class Client(MediaMethods, AsyncMethods):
         fmt = ResponseFormat.of(response_format) if response_format is not None else None
         return BatchJob(self._jobs(), JobRef.decode(id, "batch"), response_format=fmt)
 
+    def _sessions(self) -> Sessions:
+        from ..realtime import Sessions
+
+        return Sessions(self._prep.media_model, self.settings, lambda: self.transport, self._pipeline,
+                        self.workers.submit)
+
     def _jobs(self) -> Services:
         from ..jobs import Services
 
@@ -485,46 +491,6 @@ class Client(MediaMethods, AsyncMethods):
         """``CacheInfo(hits, misses, size, maxsize)`` of the response cache (all zero without one); with
         ``shared_state``, of the cache every worker shares."""
         return self._pipeline.cache_info()
-
-    # ------------------------------------------------------------------ realtime sessions (pepperpy.realtime)
-
-    def realtime(self, model: str, *, instructions: str | None = None, output: str = "text",
-                 voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
-                 **params: Any) -> RealtimeSession:
-        """Open a realtime voice session (OpenAI's Realtime API, Gemini's Live API): a context manager whose
-        ``ask(text)`` or ``ask(audio=pcm16)`` is one turn, answered in ``output`` ``"text"`` or ``"audio"``.
-
-        ``turn_detection=None``: pepperpy asks for every answer (the provider's voice activity detection is off,
-        each answer checked against the budget first); ``"server_vad"`` or the provider's settings dict let the
-        provider answer when the speaker pauses. ``tools`` as for ``run``; ``params`` go to the provider's
-        session (``max_output_tokens``, ``reasoning``...). Needs ``pip install "pepperpy[realtime]"``; see
-        docs/realtime.md.
-
-        >>> with client.realtime("gpt-realtime-2", instructions="Be brief.") as s:   # doctest: +SKIP
-        ...     print(s.ask("Say hello").text)
-        """
-        from ..realtime import RealtimeSession, plan
-
-        provider, spec, runtime = self._prep.media_model(model, "realtime", "realtime")
-        return RealtimeSession.open(plan(provider, spec, runtime, self.settings, self.transport,
-                                         instructions=instructions, output=output, voice=voice, tools=tools,
-                                         turn_detection=turn_detection, params=params), self._pipeline)
-
-    def arealtime(self, model: str, *, instructions: str | None = None, output: str = "text",
-                  voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
-                  **params: Any) -> AsyncRealtimeSession:
-        """``realtime``'s async twin, opened by ``async with`` (or ``await``); the arguments are checked now.
-
-        >>> async with client.arealtime("gpt-realtime-2") as s:   # doctest: +SKIP
-        ...     print((await s.ask("Say hello")).text)
-        """
-        from ..realtime import AsyncRealtimeSession, plan
-
-        provider, spec, runtime = self._prep.media_model(model, "realtime", "arealtime")
-        return AsyncRealtimeSession(plan(provider, spec, runtime, self.settings, self.transport,
-                                         instructions=instructions, output=output, voice=voice, tools=tools,
-                                         turn_detection=turn_detection, params=params), self._pipeline,
-                                    self.workers.submit)
 
     # ------------------------------------------------------------------ lifecycle
 

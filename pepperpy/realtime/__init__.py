@@ -17,7 +17,8 @@ from ._events import (
 from ._plan import Plan, audio_rates, plan
 from ._reply import RealtimeReply
 from ._session import RealtimeSession
+from ._sessions import Sessions
 
 __all__ = ["AsyncRealtimeSession", "AudioDelta", "ErrorEvent", "Event", "GoAway", "Plan", "RealtimeReply",
-           "RealtimeSession", "ServerEvent", "TextDelta", "ToolCallEvent", "TranscriptDelta", "TurnDone", "audio_rates",
-           "plan"]
+           "RealtimeSession", "ServerEvent", "Sessions", "TextDelta", "ToolCallEvent", "TranscriptDelta", "TurnDone",
+           "audio_rates", "plan"]
