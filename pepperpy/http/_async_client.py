@@ -10,13 +10,14 @@ provider reached directly (no proxy, no token-based auth, no custom ``transport=
 blocking transport in a worker thread (``Transport.async_ready`` decides).
 
 What it does: keep-alive connections per (loop, host) up to ``max_connections`` (LIFO reuse; a connection the
-server closed while idle is dropped, and a request that fails on a reused connection before any answer byte is
-sent again once on a fresh one), TLS with the same CA bundle ``requests`` uses, ``Content-Length`` and chunked
-bodies, gzip / deflate, the connect timeout and a read timeout for the answer's head and for its body. A call
-cancelled while its request is in flight closes that connection at once (the provider sees the client go), and
-``asyncio.run`` closes a loop's connections before it closes the loop. The pools are ``_aio_pool``'s (with the
-file-descriptor budget they share); the messages (head, body, decoding, TLS settings) ``_http1``'s; failures
-become the same pepperpy errors as the blocking transport's (``_translate.transport_failure``).
+server closed while idle, or with bytes nobody asked for, is dropped; a request is never sent twice but by the
+retry policy), TLS with the same CA bundle ``requests`` uses, ``Content-Length`` and chunked bodies framed by
+h11, gzip / deflate, the connect timeout, a timeout per socket wait (reading and writing) and the call's
+``total_timeout`` over the whole exchange. A call cancelled while its request is in flight closes that connection
+at once (the provider sees the client go), and ``asyncio.run`` closes a loop's connections before it closes the
+loop. The pools are ``_async_pool``'s (with the file-descriptor budget they share); a connection and its h11
+``_async_connection``'s; the messages (h11's framing, decoding, TLS settings) ``_framing``'s; failures become the
+same pepperpy errors as the blocking transport's (``_translate.transport_failure``).
 What it does not do (the blocking transport does): proxies, redirects, uploads, streaming bodies.
 """
 
@@ -27,7 +28,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from . import _framing as _http1
+from . import _framing
 from ._async_pool import ConnectionLimits, ConnectionPool, HTTPError
 
 __all__ = ["Answer", "AsyncSide"]
@@ -66,9 +67,15 @@ class AsyncSide:
         self.provider = provider
         self.base_url = base_url
         self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
-        self._headers = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
-        self._auth = _http1.basic_auth(parts)
-        self._tls = _http1.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
+        sent = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
+        auth = _framing.basic_auth(parts)
+        if auth is not None:  # replaces any Authorization header, as requests does
+            sent = {name: value for name, value in sent.items() if name.lower() != "authorization"}
+            sent["Authorization"] = auth
+        self._headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in sent.items()]
+        self._names = {name.lower() for name, _ in self._headers}  # a request's header of one of these replaces it
+        self._basic = auth is not None
+        self._tls = _framing.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
         self._max = max_connections
         self._limits = limits if limits is not None else ConnectionLimits()
         self._secrets, self._key_vars = secrets, key_vars
@@ -108,15 +115,28 @@ class AsyncSide:
             pool.close()
 
     async def send(self, method: str, url: str, target: str, headers: Mapping[str, str] | None,
-                   body: bytes | None, *, model: str | None, timeout: tuple[float, float]) -> Any:
+                   body: bytes | None, *, model: str | None, timeout: tuple[float, float],
+                   left: float | None = None) -> Any:
+        """Send one request (``target``: its path and query, as requests would send them); ``left``: seconds
+        the whole call may still take (``total_timeout``), or None. The 2xx answer, or the pepperpy error."""
         from . import _translate
 
-        sent = {**self._headers, **headers} if headers else self._headers
-        if self._auth is not None:
-            sent = {**sent, "Authorization": self._auth}
+        sent = self._headers
+        if headers:
+            sent = self._with(headers, url)
+        if body is not None:
+            sent = [*sent, (b"content-length", str(len(body)).encode())]
+        pool = await self.pool()
+        ends = None if left is None else asyncio.get_running_loop().time() + left
         try:
-            reply = await (await self.pool()).request(method, target, sent, body, timeout)
+            reply = await pool.request(method.encode("ascii"), target.encode("ascii"), sent, body, timeout, ends)
         except HTTPError as exc:
+            if exc.kind == "request":
+                from .. import errors
+                from .._redact import safe_url
+
+                raise errors.ConfigurationError(f"cannot send to {self.provider} at {safe_url(url)}: h11 refused "
+                                                f"the request ({exc.reason})") from None
             raise _translate.transport_failure(exc.kind, exc.reason, provider=self.provider, model=model, url=url,
                                                secrets=self._secrets) from None
         if reply.status >= 300:
@@ -124,6 +144,24 @@ class AsyncSide:
                                            model=model, secrets=self._secrets, key_vars=self._key_vars, url=url,
                                            base_url=self.base_url)
         return Answer(reply.status, reply.headers, reply.body, url)
+
+    def _with(self, headers: Mapping[str, str], url: str) -> list[tuple[bytes, bytes]]:
+        """The provider's headers with a request's own, which replace those of the same name (as requests
+        merges a session's), but for the basic-auth Authorization of a base URL, which wins."""
+        try:
+            extra = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+                     if not (self._basic and name.lower() == "authorization")]
+        except UnicodeEncodeError:  # http.client's Latin-1 header encoding, which requests has too
+            from .. import errors
+            from .._redact import safe_url
+
+            bad = next(name for name, value in headers.items() if not f"{name}{value}".isascii())
+            raise errors.ConfigurationError(f"cannot send to {self.provider} at {safe_url(url)}: the {bad} header "
+                                            f"is not Latin-1 text; check where its value comes from") from None
+        replaced = {name.lower() for name, _ in extra} & self._names
+        if not replaced:
+            return [*self._headers, *extra]
+        return [*(pair for pair in self._headers if pair[0].lower() not in replaced), *extra]
 
     def close(self) -> None:
         """Close idle connections: at once for the running loop, soon (thread-safe) for the others."""

@@ -1,5 +1,11 @@
-"""The event loop's connection pools (for ``_aio_http``): keep-alive HTTP/1.1 connections per provider and loop,
-and how many file descriptors they may hold.
+"""The event loop's connection pools (for ``_async_client``): keep-alive HTTP/1.1 connections per provider and
+loop, and how many file descriptors they may hold. Each connection is an ``_async_connection.Connection``, whose
+h11 frames its bytes.
+
+The rules a pool keeps, whatever parses the bytes: a kept connection carries the next request only when its
+last exchange was complete (h11's word), nothing unread sits in its socket and the server has not closed it; a
+request is never sent again here (the server may have read it: only the retry policy repeats a request, and
+counts it); a connection the server closed leaves the open-connection count exactly once.
 
 A connection is a file descriptor: past the process's limit, opening one fails with "Too many open files", which
 reads as a provider failure (and counts against its circuit breaker). So the calls a Client has in flight on a
@@ -19,10 +25,11 @@ import threading
 import weakref
 import zlib
 from collections import deque
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from typing import Any
 
-from . import _framing as _http1
+from . import _framing
+from ._async_connection import Connection, HTTPError, Reply, os_reason
 
 __all__ = ["RESERVED_FDS", "ConnectionLimits", "ConnectionPool", "HTTPError", "LoopConnections", "Reply",
            "concurrency_limit", "fd_budget"]
@@ -56,43 +63,6 @@ def concurrency_limit(wanted: int) -> int:
     """``wanted`` connections at once, or fewer when the process has fewer file descriptors to spare."""
     budget = fd_budget()
     return wanted if budget is None else max(1, min(wanted, budget))
-
-
-class HTTPError(Exception):
-    """A transport failure, of a ``kind`` ``_translate.transport_failure`` knows: ``"connect"`` (no answer),
-    ``"tls"`` (the handshake failed), ``"timeout"`` or ``"cut"`` (the answer began and broke off)."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
-        self.kind, self.reason = kind, reason
-
-
-class Reply:
-    """An answer: status, headers (lower-case names; repeated ones joined with ``", "``) and the body."""
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-
-class _Connection:
-    __slots__ = ("reader", "reused", "shared", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, shared: LoopConnections) -> None:
-        self.reader, self.writer, self.reused, self.shared = reader, writer, False, shared
-
-    def usable(self) -> bool:
-        return not self.writer.is_closing() and not self.reader.at_eof()
-
-    def close(self) -> None:
-        transport = self.writer.transport
-        if transport.is_closing():
-            return
-        self.shared.open -= 1
-        # abort, not close: the socket goes at once (close would first wait for the server's TLS close_notify,
-        # which a loop about to end, or a cancelled call, does not give time for)
-        transport.abort()
 
 
 class LoopConnections:
@@ -167,38 +137,41 @@ class ConnectionPool:
                  tls: ssl.SSLContext | None = None, shared: LoopConnections | None = None) -> None:
         self.host = host
         self.port = port or (443 if scheme == "https" else 80)
-        self.authority = _http1.authority(host, port)
+        name = _framing.authority(host, port)
+        self.authority = name.encode("ascii") if name.isascii() else name.encode("idna")
         self._ssl = tls if scheme == "https" else None
-        self._idle: deque[_Connection] = deque()
+        self._idle: deque[Connection] = deque()
         self._slots = asyncio.Semaphore(max_connections)
         self._shared = shared if shared is not None else LoopConnections(None)
         self._shared.pools.append(self)
         self._closed = False
         self._ender: AsyncGenerator[None, None] | None = None  # see close_with_the_loop
 
-    async def request(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None,
-                      timeout: tuple[float, float]) -> Reply:
-        """Send one request and read its whole answer (HTTPError on a transport failure)."""
-        head = _http1.request_head(method, target, self.authority, headers, body)
+    async def request(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes | None,
+                      timeout: tuple[float, float], ends: float | None = None) -> Reply:
+        """Send one request and read its whole answer (HTTPError on a transport failure). ``headers``: all but
+        Host, Content-Length included; ``ends``: when the call must be over (the loop's clock), or None."""
+        headers = [(b"host", self.authority), *headers]
         async with self._slots:
-            while True:
-                connection = await self._connection(timeout[0])
-                try:
-                    reply, reusable = await self._exchange(connection, head, body, timeout[1])
-                except _StaleConnectionError:
-                    connection.close()
-                    continue  # the server had closed this idle connection: once more on a fresh one
-                except BaseException:
-                    connection.close()
-                    raise
-                if reusable and not self._closed:
-                    connection.reused = True
-                    self._idle.append(connection)
-                else:
-                    connection.close()
-                return reply
+            connection = await self._connection(timeout[0], ends)
+            try:
+                reply, reusable = await connection.exchange(method, target, headers, body, timeout[1], ends)
+            except BaseException:
+                connection.close()
+                raise
+            if reusable and not self._closed:
+                self._idle.append(connection)
+            else:
+                connection.close()
+        encoding = reply.headers.get("content-encoding")
+        if encoding:
+            try:
+                reply.body = _framing.decode(reply.body, encoding)
+            except zlib.error as exc:  # requests: ContentDecodingError, a ProviderConnectionError
+                raise HTTPError("connect", f"the answer could not be decoded ({exc})") from None
+        return reply
 
-    async def _connection(self, connect_timeout: float) -> _Connection:
+    async def _connection(self, connect_timeout: float, ends: float | None) -> Connection:
         while self._idle:
             connection = self._idle.pop()
             if connection.usable():
@@ -206,59 +179,25 @@ class ConnectionPool:
             connection.close()
         shared = self._shared
         shared.make_room(self)
+        loop = asyncio.get_running_loop()
+        connection = Connection(shared, loop)
         shared.open += 1  # counted before the await, so that the calls opening at once all see it
+        if ends is not None:
+            connect_timeout = max(min(connect_timeout, ends - loop.time()), 0.0)
         try:
             async with _deadline(connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None,
-                    limit=_http1.HEAD_LIMIT)
+                await loop.create_connection(lambda: connection, self.host, self.port, ssl=self._ssl,
+                                             server_hostname=self.host if self._ssl else None)
         except BaseException as exc:
-            shared.open -= 1
+            connection.close()
             if isinstance(exc, TimeoutError):
                 raise HTTPError("timeout", f"connect timeout={connect_timeout:g} s") from None
             if isinstance(exc, ssl.SSLError):  # the words requests shows too: "[SSL: CERTIFICATE_VERIFY_FAILED]..."
                 raise HTTPError("tls", str(exc) or type(exc).__name__) from None
             if isinstance(exc, OSError):
-                raise HTTPError("connect", _os_reason(exc)) from None
+                raise HTTPError("connect", os_reason(exc)) from None
             raise
-        return _Connection(reader, writer, shared)
-
-    async def _exchange(self, connection: _Connection, head: bytes, body: bytes | None,
-                        read_timeout: float) -> tuple[Reply, bool]:
-        reader, writer = connection.reader, connection.writer
-        answered = False  # whether the head came: a failure after it is a body cut short
-        try:
-            writer.write(head + body if body else head)
-            await writer.drain()
-            async with _deadline(read_timeout):  # one timer for the answer's head and body (timers cost)
-                while True:
-                    raw = await reader.readuntil(b"\r\n\r\n")
-                    status, headers, keep = _http1.parse_head(raw)
-                    if status >= 200 or status == 101:
-                        break  # 1xx (100 Continue, 103 Early Hints) come before the answer
-                answered = True
-                content, delimited = await _http1.read_body(reader, status, headers)
-        except TimeoutError:
-            raise HTTPError("timeout", f"read timeout={read_timeout:g} s") from None
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError,
-                OSError) as exc:
-            if answered:  # as requests says of a body cut short (a StreamError)
-                raise HTTPError("cut", "the connection closed before the answer was complete") from None
-            if isinstance(exc, (asyncio.IncompleteReadError, ConnectionError)):
-                if connection.reused and not getattr(exc, "partial", b""):
-                    raise _StaleConnectionError from None
-            if isinstance(exc, OSError):
-                raise HTTPError("connect", _os_reason(exc)) from None
-            if isinstance(exc, asyncio.IncompleteReadError):  # http.client's words, which requests shows
-                raise HTTPError("connect", "Remote end closed connection without response") from None
-            raise HTTPError("connect", f"not an HTTP/1.1 answer ({exc})") from None
-        encoding = headers.get("content-encoding")
-        if encoding:
-            try:
-                content = _http1.decode(content, encoding)
-            except zlib.error as exc:  # requests: ContentDecodingError, a ProviderConnectionError
-                raise HTTPError("connect", f"the answer could not be decoded ({exc})") from None
-        return Reply(status, headers, content), keep and delimited
+        return connection
 
     def drop_idle(self) -> bool:
         """Close the connection idle the longest, if any (``LoopConnections.make_room``)."""
@@ -289,7 +228,8 @@ class ConnectionPool:
         descriptors go when the garbage collector takes their transports)."""
         self._closed = True
         while self._idle:
-            sock = self._idle.pop().writer.get_extra_info("socket")
+            transport = self._idle.pop().transport
+            sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
@@ -302,19 +242,3 @@ async def _until_the_loop_ends(pool: ConnectionPool) -> AsyncGenerator[None, Non
         yield
     finally:
         pool.close()
-
-
-def _os_reason(exc: OSError) -> str:
-    """An OSError in the words requests shows for it (``[Errno 111] Connection refused``); asyncio's own
-    (``Connect call failed ('127.0.0.1', 9)``) would make the two roads' messages differ."""
-    if isinstance(exc, socket.gaierror) or not isinstance(exc.errno, int):
-        return str(exc) or type(exc).__name__
-    import os
-
-    return f"[Errno {exc.errno}] {os.strerror(exc.errno)}"
-
-
-class _StaleConnectionError(Exception):
-    """A reused connection that the server had already closed."""
-
-

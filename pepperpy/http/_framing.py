@@ -1,24 +1,35 @@
-"""HTTP/1.1 messages for the event loop's client (``_aio_http``): the request head written, the answer's head
-and body read, its body decoded, and the TLS context, as ``requests`` / urllib3 do them for the blocking calls.
+"""HTTP/1.1 messages for the event loop's client, framed by h11: the request written, the answer read, its body
+decoded, and the TLS context, as ``requests`` / urllib3 do them for the blocking calls.
 
-Nothing here decides what a failure means: parse errors are ``ValueError``, a body that cannot be decompressed
-is ``zlib.error``; ``_aio_http`` turns them into its ``HTTPError`` kinds.
+h11 (python-hyper's sans-IO HTTP/1.1, the parser under httpcore and uvicorn) turns the request into bytes and
+the answer's bytes into events; it refuses what HTTP/1.1 does not allow (a request target with a space or a
+line break, a status that is not three digits, a header line without a colon, a Content-Length that is not
+digits, a Transfer-Encoding other than chunked, a chunk size that is not hex). Nothing here reads a socket:
+``_async_connection`` feeds the bytes and says what a failure means.
+
+One rule is ours, as http.client has it: an answer's head has fewer than ``MAX_HEADERS`` header lines. It is
+checked on the bytes before h11 sees them (``HeadLines``), so a head of 200,000 lines costs a byte count, not
+200,000 parsed lines on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import re
 import ssl
 import urllib.parse
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable
 
-__all__ = ["HEAD_LIMIT", "authority", "basic_auth", "decode", "parse_head", "read_body", "request_head",
-           "ssl_context"]
+import h11
 
-HEAD_LIMIT = 2 ** 20  # the longest answer head (or chunk-size line) read; urllib3 allows 64 KiB a header line
-_NO_BODY = frozenset({204, 304})  # and every 1xx: answers that never have a body (RFC 9112, 6.3)
+__all__ = ["HEAD_LIMIT", "MAX_HEADERS", "HeadLines", "authority", "basic_auth", "decode", "describe",
+           "header_dict", "request_bytes", "ssl_context"]
+
+HEAD_LIMIT = 2 ** 20  # bytes h11 may hold of an event not yet complete (the answer's head, a chunk-size line)
+MAX_HEADERS = 100  # lines after the status line, the blank one included: http.client's count ("got more than 100
+# headers"), so at most 99 header lines
+_HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head (a bare LF is allowed as a line end)
 
 
 def authority(host: str, port: int | None) -> str:
@@ -36,51 +47,55 @@ def basic_auth(parts: urllib.parse.SplitResult) -> str | None:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
 
 
-def request_head(method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
-    if body is not None:
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+def request_bytes(connection: h11.Connection, method: bytes, target: bytes,
+                  headers: list[tuple[bytes, bytes]], body: bytes | None) -> tuple[bytes, bytes]:
+    """(head, body) as h11 frames them (``headers`` already hold Host and Content-Length); h11's
+    LocalProtocolError when the target or a header is not allowed in HTTP/1.1."""
+    head = connection.send(h11.Request(method=method, target=target, headers=headers))
+    data = connection.send(h11.Data(data=body)) if body else b""
+    connection.send(h11.EndOfMessage())
+    return head, data
 
 
-def parse_head(raw: bytes) -> tuple[int, dict[str, str], bool]:
-    """(status, headers with lower-case names and repeated ones joined by ``", "``, whether the connection
-    may be kept); ValueError when it is not an HTTP answer."""
-    lines = raw.decode("latin-1").split("\r\n")
-    version, _, rest = lines[0].partition(" ")
-    if not version.startswith("HTTP/"):
-        raise ValueError(f"status line {lines[0][:40]!r}")
-    status = int(rest[:3])
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(":")
-        name, value = name.strip().lower(), value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    return status, headers, keep
+class HeadLines:
+    """Counts the lines of an answer's head as its bytes arrive, before h11 parses them."""
+
+    __slots__ = ("lines", "tail")
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.tail = b""  # the last bytes seen: a head's end may straddle two reads
+
+    def too_many(self, data: bytes) -> bool:
+        """Count ``data`` (bytes of a head not yet complete, up to its end); True past ``MAX_HEADERS`` header
+        lines."""
+        window = self.tail + data
+        end = _HEAD_END.search(window)
+        stop = len(window) if end is None else end.start() + 1
+        self.lines += window.count(b"\n", len(self.tail), stop) if stop > len(self.tail) else 0
+        self.tail = window[-3:]
+        return self.lines > MAX_HEADERS  # the status line, then at most MAX_HEADERS - 1 header lines
 
 
-async def read_body(reader: asyncio.StreamReader, status: int, headers: Mapping[str, str]) -> tuple[bytes, bool]:
-    """The body, and whether its end was delimited (else it ran to the connection's end)."""
-    if status in _NO_BODY or status < 200:
-        return b"", True
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        parts: list[bytes] = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
-                    pass
-                return b"".join(parts), True
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-    length = headers.get("content-length")
-    if length is not None:
-        return await reader.readexactly(int(length)), True
-    return await reader.read(), False
+def header_dict(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An answer's headers by lower-case name (h11 gives them so), repeated ones joined with ``", "``."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        key, text = name.decode("latin-1"), value.decode("latin-1")
+        found[key] = f"{found[key]}, {text}" if key in found else text
+    return found
+
+
+def describe(exc: h11.ProtocolError, first: bytes) -> str:
+    """What h11 found wrong with an answer, in plain words (``first``: the answer's first bytes, its status
+    line), as the blocking road words urllib3's findings (``_translate``)."""
+    text = str(exc)
+    if text.startswith("illegal status line") or text.startswith("no response line"):
+        line = first.split(b"\n", 1)[0].strip().decode("latin-1")
+        return f"status line {line[:40]!r}"
+    if text == "Receive buffer too long":
+        return f"a head or chunk-size line over {HEAD_LIMIT // 1024} KiB"
+    return re.sub(r"bytearray\((b'.*?')\)|(b'.*?')", lambda m: (m.group(1) or m.group(2))[1:], text)[:200]
 
 
 def decode(content: bytes, encoding: str) -> bytes:

@@ -332,17 +332,24 @@ def from_close(code: int | None, reason: str, *, provider: str, model: str | Non
 
 
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
-                         streaming: bool = False, secrets: Sequence[str] = (), proxy: str | None = None
-                         ) -> ProviderError:
+                         streaming: bool = False, secrets: Sequence[str] = (), proxy: str | None = None,
+                         expired: bool = False) -> ProviderError:
     """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
-    ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed)."""
+    ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed);
+    ``expired``: the call's total_timeout shut the socket down (``_deadline``), whatever the read then raised."""
     import urllib.parse
 
     import requests  # already imported by the transport; local to keep this module light
 
+    if expired:
+        return transport_failure("timeout", "total_timeout ran out before the answer was complete",
+                                 provider=provider, model=model, url=url, secrets=secrets)
     proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
     if proxy_password:
         secrets = (*secrets, proxy_password)
+    malformed = _malformed(exc)
+    if malformed is not None:
+        return transport_failure(*malformed, provider=provider, model=model, url=url, secrets=secrets)
     reason = _root_reason(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
         kind = "timeout"
@@ -361,11 +368,37 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
     return transport_failure(kind, reason, provider=provider, model=model, url=url, secrets=secrets)
 
 
+def _malformed(exc: BaseException) -> tuple[str, str] | None:
+    """``(kind, reason)`` when urllib3 or http.client refused the answer's framing: ``"malformed"`` for its
+    head (a bad status line, too many headers, two different Content-Lengths...), ``"cut"`` for its body (a
+    chunk size that is not one); None for any other failure."""
+    import http.client
+
+    import urllib3
+
+    root = _root(exc)
+    if isinstance(root, http.client.RemoteDisconnected):  # no answer at all: a connection failure
+        return None
+    if isinstance(root, http.client.BadStatusLine):
+        line = str(root.args[0] if root.args else "").strip()  # http.client quotes nothing: the raw line
+        return "malformed", f"status line {line[:40]!r}"
+    if isinstance(root, urllib3.exceptions.InvalidChunkLength):
+        line = root.length.strip().decode("latin-1")[:40]
+        return "cut", f"invalid framing: chunk size line {line!r}"
+    if isinstance(root, ValueError) and "read length must be" in str(root):  # a negative chunk size
+        return "cut", "invalid framing: a negative chunk size"
+    if isinstance(root, (http.client.HTTPException, urllib3.exceptions.InvalidHeader)) and not isinstance(
+            root, http.client.IncompleteRead):  # too many headers, a line too long, Content-Lengths that differ
+        return "malformed", str(root)[:200] or type(root).__name__
+    return None
+
+
 def transport_failure(kind: str, reason: str, *, provider: str, model: str | None, url: str = "",
                       secrets: Sequence[str] = ()) -> ProviderError:
     """The typed error for a failure below HTTP, whichever client met it (requests, or the event loop's):
-    ``kind`` is ``"timeout"``, ``"cut"`` (the answer began and broke off), ``"tls"`` (the TLS handshake failed:
-    never retried, the certificate will not change) or ``"connect"`` (no answer)."""
+    ``kind`` is ``"timeout"``, ``"cut"`` (the answer began and broke off), ``"malformed"`` (an answer that is
+    not valid HTTP/1.1: never retried, the server may have acted on the request), ``"tls"`` (the TLS handshake
+    failed: never retried, the certificate will not change) or ``"connect"`` (no answer)."""
     reason = redact(reason, secrets)[:300]
     where = f"{provider} at {safe_url(url)}" if url else provider
     if kind == "timeout":
@@ -375,6 +408,10 @@ def transport_failure(kind: str, reason: str, *, provider: str, model: str | Non
         if _CRYPTIC_CUT.search(reason):  # urllib3's words for a body cut short
             reason = "the connection closed before the answer was complete"
         return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
+    if kind == "malformed":
+        return ProviderConnectionError(f"{where} sent an answer that is not valid HTTP/1.1: {reason}; a server "
+                                       f"or proxy on the way is broken or is not the provider's API",
+                                       provider=provider, model=model, retryable=False)
     advice = _tls_advice(reason) if kind == "tls" else ""
     return ProviderConnectionError(f"could not reach {where}: {reason}{advice}", provider=provider, model=model,
                                    retryable=kind != "tls")
@@ -415,12 +452,7 @@ def _root(exc: BaseException) -> BaseException:
 
 
 def _root_reason(exc: BaseException) -> str:
-    import http.client
-
     last = _root(exc)
-    if isinstance(last, http.client.BadStatusLine) and not isinstance(last, http.client.RemoteDisconnected):
-        line = str(last.args[0] if last.args else "").strip()  # http.client quotes nothing: the raw line
-        return f"not an HTTP/1.1 answer (status line {line[:40]!r})"
     text = str(last) or type(last).__name__
     # urllib3 prefixes reasons with an object repr; keep the human part
     text = re.sub(r"<[^>]+>:\s*", "", text)

@@ -19,6 +19,7 @@ Files both ways (media, batch jobs, videos):
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import urllib.parse
@@ -32,7 +33,7 @@ from requests.adapters import BaseAdapter
 
 from .. import errors
 from .._redact import header_problem, redact, safe_url
-from . import _cancel, _translate
+from . import _cancel, _deadline, _translate
 from ._async_client import AsyncSide
 from ._async_pool import ConnectionLimits
 from ._cancellable import CancellableAdapter
@@ -45,6 +46,7 @@ from ._upload import Upload
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "MAX_REDIRECTS",
     "USER_AGENT", "Request", "Transport", "interrupt", "iter_body", "iter_lines", "iter_ndjson", "iter_sse",
+    "stream_watch",
 ]
 
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
@@ -105,7 +107,8 @@ class Transport(DownloadMixin):
         self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
             urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
         self._async: AsyncSide | None = None
-        self._connections = connections  # shared with the Client's other providers (``_aio_pool``)
+        self._connections = connections  # shared with the Client's other providers (``_async_pool``)
+        self._targets: dict[tuple[str, tuple[Any, ...]], str] = {}  # asend's request targets by path
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -135,9 +138,7 @@ class Transport(DownloadMixin):
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
                 secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
-        target = urllib.parse.urlsplit(self.base_url).path + request.path
-        if request.params:
-            target += "?" + urllib.parse.urlencode(request.params)
+        target = self._target(request)
         headers = dict(request.headers or {})
         body = None
         if request.json is not None:
@@ -147,9 +148,30 @@ class Transport(DownloadMixin):
             timeout = self.timeout
         elif not isinstance(timeout, tuple):
             timeout = (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
+        left = timeout.left if isinstance(timeout, _deadline.Clipped) else None
         response: requests.Response = await side.send(request.method, self.base_url + request.path, target,
-                                                       headers, body, model=model, timeout=timeout)
+                                                       headers, body, model=model, timeout=timeout, left=left)
         return response
+
+    def _target(self, request: Request) -> str:
+        """The request target (path and query) the blocking road would send for ``request``: requests' URL
+        preparation (non-ASCII and spaces percent-encoded, dot segments resolved), cached per path."""
+        key = (request.path, tuple(request.params.items()) if request.params else ())
+        target = self._targets.get(key)
+        if target is None:
+            prepared = requests.PreparedRequest()
+            try:
+                prepared.prepare_url(self.url(request.path), request.params)
+            except _SETUP_ERRORS as exc:
+                raise errors.ConfigurationError(
+                    f"cannot send to {self.provider} at {safe_url(self.url(request.path))}: "
+                    f"{redact(str(exc), self._secrets)}; check its base_url (scheme and host, e.g. "
+                    f"https://api.example.com/v1), its key and its headers") from None
+            target = prepared.path_url
+            if len(self._targets) >= 512:  # model names are few; a program inventing paths must not grow this
+                self._targets.clear()
+            self._targets[key] = target
+        return target
 
     def release_loop(self) -> None:
         """Close the running event loop's idle async connections (it is about to end)."""
@@ -174,28 +196,39 @@ class Transport(DownloadMixin):
             body = upload.open()
             headers = {"Content-Type": content_type, "Content-Length": str(len(upload) if isinstance(
                 upload, Multipart) else upload.size), **(headers or {})}
+        watch = None
+        if isinstance(timeout, _deadline.Clipped):  # total_timeout: the socket is shut down when it runs out
+            watch = _deadline.Watch()
+            watch.arm(timeout.left)
         try:
             # Redirects are not followed: requests would carry x-api-key / x-goog-api-key to the new host.
             response = self._request(self.session, request.method, url, model, data=body, params=request.params,
                                      headers=headers or None, stream=request.stream,
-                                     timeout=timeout if timeout is not None else self.timeout)
+                                     timeout=timeout if timeout is not None else self.timeout, watch=watch)
         finally:
+            if watch is not None:
+                watch.disarm()
             if request.upload is not None:
                 body.close()
+        if isinstance(timeout, _deadline.Clipped) and request.stream:  # its chunks' waits (``stream_watch``)
+            response.pepperpy_watch = (watch, timeout.total)  # type: ignore[attr-defined]
         if response.status_code >= 300:
             raise self._failure(response, model, url)
         return response
 
     def _request(self, session: requests.Session, method: str, url: str, model: str | None,
-                 **options: Any) -> requests.Response:
+                 watch: _deadline.Watch | None = None, **options: Any) -> requests.Response:
         scope = _cancel.current()  # a batch or an awaited call that may be cancelled (see _cancel)
         if scope is not None:
             scope.check()
+        token = watch.enter() if watch is not None else None
         try:
             return session.request(method, url, allow_redirects=False, **options)
         except _SETUP_ERRORS as exc:  # nothing was sent: a configuration mistake, never a provider failure
+            if isinstance(exc.args[0] if exc.args else None, urllib3.exceptions.InvalidHeader):
+                raise self._broken(exc, model, url, watch) from exc  # urllib3's: the answer's head, not ours
             # requests' InvalidHeader quotes the header's value, which may be a credential: name the header only
-            reason = (_header_fault(session, options.get("headers"))
+            reason = (_header_fault(session, options.get("headers"), url)
                       if isinstance(exc, requests.exceptions.InvalidHeader) else redact(str(exc), self._secrets))
             raise errors.ConfigurationError(
                 f"cannot send to {self.provider} at {safe_url(url)}: {reason}"
@@ -203,13 +236,25 @@ class Transport(DownloadMixin):
                 f"headers") from None
         except UnicodeError:  # http.client's Latin-1 header encoding; the error's repr holds the whole header
             raise errors.ConfigurationError(
-                f"cannot send to {self.provider}: {_header_fault(session, options.get('headers'))}") from None
+                f"cannot send to {self.provider}: {_header_fault(session, options.get('headers'), url)}") from None
         except requests.RequestException as exc:
             if scope is not None and scope.cancelled:  # the scope shut this request's socket down
                 raise _cancel.Cancelled from exc
             proxy = requests.utils.select_proxy(url, options.get("proxies") or session.proxies)
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
-                                                  secrets=self._secrets, proxy=proxy) from exc
+                                                  secrets=self._secrets, proxy=proxy,
+                                                  expired=watch is not None and watch.expired) from exc
+        except (ValueError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:  # a bad body read
+            raise self._broken(exc, model, url, watch) from exc
+        finally:
+            if token is not None:
+                _deadline.Watch.leave(token)
+
+    def _broken(self, exc: BaseException, model: str | None, url: str,
+                watch: _deadline.Watch | None) -> errors.ProviderError:
+        """The typed error for an answer urllib3 could not read, requests left unwrapped."""
+        return _translate.from_transport_error(exc, provider=self.provider, model=model, url=url, streaming=True,
+                                               secrets=self._secrets, expired=watch is not None and watch.expired)
 
     def _failure(self, response: requests.Response, model: str | None, url: str) -> errors.ProviderError:
         try:  # a streamed answer (a download) is read only so far: an error page may be anything
@@ -250,7 +295,7 @@ class Transport(DownloadMixin):
         return f"<Transport {self.provider} {safe_url(self.base_url)}>"
 
 
-def _header_fault(session: requests.Session, extra: Mapping[str, str] | None) -> str:
+def _header_fault(session: requests.Session, extra: Mapping[str, str] | None, url: str) -> str:
     """Which header cannot be sent, and why, without its value (the checks before sending catch keys, variables
     and catalog headers by their source; this names what got past them)."""
     for name, value in {**session.headers, **(extra or {})}.items():
@@ -258,7 +303,10 @@ def _header_fault(session: requests.Session, extra: Mapping[str, str] | None) ->
         problem = header_problem(text) or ("starts or ends with whitespace" if text != text.strip() else None)
         if problem:
             return f"the {name} header {problem.split('; ')[0]}; check where its value comes from"
-    return "the user name or password in its base_url cannot be sent in an HTTP header"
+    parts = urllib.parse.urlsplit(url)
+    if parts.username or parts.password:
+        return "the user name or password in its base_url cannot be sent in an HTTP header"
+    return "a header of the request cannot be sent in HTTP; check the provider's headers and key"
 
 
 _MAX_ERROR_BODY = 1_000_000  # bytes of an error answer read for its message
@@ -276,6 +324,13 @@ def iter_body(response: requests.Response) -> Iterator[bytes]:
     if raw.chunked and raw.supports_chunked_reads():
         return raw.read_chunked(decode_content=True)  # the generator itself, no wrapper: hot path
     return _iter_reads(raw)
+
+
+def stream_watch(response: Any) -> tuple[_deadline.Watch | None, float]:
+    """A streamed answer's total_timeout watch and its seconds (each wait for the next chunk gets them), or
+    (None, 0) when the call has no total_timeout."""
+    found: tuple[_deadline.Watch, float] | None = getattr(response, "pepperpy_watch", None)
+    return found if found is not None else (None, 0.0)
 
 
 def interrupt(response: requests.Response) -> None:

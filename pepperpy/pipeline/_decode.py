@@ -18,7 +18,7 @@ import urllib3
 
 from .. import errors
 from ..http import _translate
-from ..http.transport import Transport, iter_body, iter_ndjson, iter_sse
+from ..http.transport import Transport, iter_body, iter_ndjson, iter_sse, stream_watch
 from ..types import ModelSpec
 
 __all__ = ["SHAPE_ERRORS", "EventParser", "answer", "body_answer", "events", "json_body", "raw_pieces"]
@@ -109,23 +109,36 @@ def events(transport: Transport, response: requests.Response, parser: EventParse
                                  model=model.id, status_code=response.status_code)
     reader = iter_sse if stream_format == "sse" else iter_ndjson
     feed = parser.feed
+    watch, gap = stream_watch(response)  # total_timeout: each wait for the next chunk is bounded by it
     try:
+        if watch is not None:
+            watch.arm(gap)
         for event, data in reader(iter_body(response)):
             chunk = feed(event, data)
             if chunk is not None:
-                yield chunk
+                if watch is not None:
+                    watch.disarm()
+                    yield chunk
+                    watch.arm(gap)
+                else:
+                    yield chunk
     except errors.ProviderError as exc:  # an error event: the parser did not know the key to redact
         transport.scrub(exc)
         raise
     except _STREAM_FAILURES as exc:
-        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
-                                              streaming=True) from exc
+        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True,
+                                              expired=watch is not None and watch.expired) from exc
     except SHAPE_ERRORS as exc:
         what = "is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "has an unknown shape"
         raise errors.StreamError(f"{model.provider} sent a stream event that {what}: {exc}",
                                  provider=model.provider, model=model.id) from exc
     finally:
+        if watch is not None:
+            watch.disarm()
         response.close()
+    if watch is not None and watch.expired and not parser.done:  # the socket was shut down at the deadline
+        raise _translate.transport_failure("timeout", f"no chunk came within total_timeout={gap:g} s",
+                                           provider=model.provider, model=model.id)
     if not parser.done:
         raise errors.StreamError(f"the stream from {model.provider} ended before its terminator; the answer "
                                  f"is incomplete", provider=model.provider, model=model.id)

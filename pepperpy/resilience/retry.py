@@ -32,6 +32,7 @@ from ..errors import (
     StreamError,
 )
 from ..http import _cancel
+from ..http._deadline import Clipped
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE", "DEFAULT_BACKOFF_MAX", "DEFAULT_JITTER", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT",
@@ -136,11 +137,13 @@ class RetryPolicy:
         return None if self.total_timeout is None else self.clock() + self.total_timeout
 
     def attempt_timeout(self, timeout: Timeout, deadline: float | None) -> Timeout:
-        """``(connect, read)`` for the next attempt: ``timeout``, clipped to what is left before ``deadline``."""
+        """``(connect, read)`` for the next attempt: ``timeout``, clipped to what is left before ``deadline``;
+        with a deadline, a ``Clipped`` pair that also tells the transport the time left, which bounds the whole
+        attempt, a body already flowing included."""
         if deadline is None:
             return timeout
         left = max(deadline - self.clock(), 0.01)
-        return min(timeout[0], left), min(timeout[1], left)
+        return Clipped(min(timeout[0], left), min(timeout[1], left), left, self.total_timeout or left)
 
     def retry_wait(self, exc: ProviderError, retry: int, deadline: float | None) -> float | None:
         """``wait_before_retry``, or None too when that wait would reach past ``deadline``."""
