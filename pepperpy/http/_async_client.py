@@ -75,6 +75,7 @@ class AsyncSide:
         self._headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in sent.items()]
         self._names = {name.lower() for name, _ in self._headers}  # a request's header of one of these replaces it
         self._basic = auth is not None
+        self._merged: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}  # with a request's own
         self._tls = _framing.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
         self._max = max_connections
         self._limits = limits if limits is not None else ConnectionLimits()
@@ -123,9 +124,15 @@ class AsyncSide:
 
         sent = self._headers
         if headers:
-            sent = self._with(headers, url)
+            key = tuple(headers.items())
+            found = self._merged.get(key)
+            if found is None:
+                found = self._with(headers, url)
+                if len(self._merged) < 64:  # a dialect's few sets of request headers
+                    self._merged[key] = found
+            sent = found
         if body is not None:
-            sent = [*sent, (b"content-length", str(len(body)).encode())]
+            sent = [*sent, (b"content-length", b"%d" % len(body))]
         pool = await self.pool()
         ends = None if left is None else asyncio.get_running_loop().time() + left
         try:

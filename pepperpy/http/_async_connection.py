@@ -92,8 +92,9 @@ class Connection(asyncio.Protocol):
         if head is not None:
             if not self.first:
                 self.first = data[:80]
-            if head.too_many(data):
-                self._fail(HTTPError("malformed", f"got more than {_framing.MAX_HEADERS} headers"))
+            refusal = head.refusal(data)
+            if refusal is not None:
+                self._fail(HTTPError("malformed", refusal))
                 self.close()
                 return
         self.h11.receive_data(data)
@@ -160,16 +161,19 @@ class Connection(asyncio.Protocol):
         finally:
             self.timer.cancel()
             self.busy = False
-        reusable = (self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE and not self.spoiled
+        connection = self.h11
+        reusable = (connection.our_state is h11.DONE and connection.their_state is h11.DONE and not self.spoiled
                     and not self.paused and not self.transport.get_write_buffer_size()
-                    and self.h11.next_event() is h11.NEED_DATA)  # PAUSED: bytes follow the answer
+                    and not connection.trailing_data[0])  # bytes after the answer's end: never the next answer
         if reusable:
-            self.h11.start_next_cycle()
+            connection.start_next_cycle()
         return reply, reusable
 
     async def _answer(self) -> Reply:
         connection = self.h11
         status, headers, parts = 0, {}, []
+        if not self.first and self.failure is None and not self.spoiled:  # nothing came yet: h11 has nothing
+            await self._wait()
         while True:
             try:
                 event = connection.next_event()

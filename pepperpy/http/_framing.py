@@ -58,23 +58,29 @@ def request_bytes(connection: h11.Connection, method: bytes, target: bytes,
 
 
 class HeadLines:
-    """Counts the lines of an answer's head as its bytes arrive, before h11 parses them."""
+    """Counts the lines and bytes of an answer's head as they arrive, before h11 parses them."""
 
-    __slots__ = ("lines", "tail")
+    __slots__ = ("lines", "size", "tail")
 
     def __init__(self) -> None:
-        self.lines = 0
+        self.lines = self.size = 0
         self.tail = b""  # the last bytes seen: a head's end may straddle two reads
 
-    def too_many(self, data: bytes) -> bool:
-        """Count ``data`` (bytes of a head not yet complete, up to its end); True past ``MAX_HEADERS`` header
-        lines."""
+    def refusal(self, data: bytes) -> str | None:
+        """Count ``data`` (bytes of a head not yet complete, up to its end): why the head is refused (too many
+        header lines, or over ``HEAD_LIMIT`` bytes), or None."""
         window = self.tail + data
         end = _HEAD_END.search(window)
         stop = len(window) if end is None else end.start() + 1
-        self.lines += window.count(b"\n", len(self.tail), stop) if stop > len(self.tail) else 0
+        if stop > len(self.tail):
+            self.lines += window.count(b"\n", len(self.tail), stop)
+            self.size += stop - len(self.tail)
         self.tail = window[-3:]
-        return self.lines > MAX_HEADERS  # the status line, then at most MAX_HEADERS - 1 header lines
+        if self.lines > MAX_HEADERS:  # the status line, then at most MAX_HEADERS - 1 header lines
+            return f"got more than {MAX_HEADERS} headers"
+        if self.size > HEAD_LIMIT:
+            return f"a head over {HEAD_LIMIT // 1024} KiB"
+        return None
 
 
 def header_dict(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -94,7 +100,7 @@ def describe(exc: h11.ProtocolError, first: bytes) -> str:
         line = first.split(b"\n", 1)[0].strip().decode("latin-1")
         return f"status line {line[:40]!r}"
     if text == "Receive buffer too long":
-        return f"a head or chunk-size line over {HEAD_LIMIT // 1024} KiB"
+        return f"a head or chunk-size line over {HEAD_LIMIT // 1024} KiB"  # a chunk-size line, then
     return re.sub(r"bytearray\((b'.*?')\)|(b'.*?')", lambda m: (m.group(1) or m.group(2))[1:], text)[:200]
 
 

@@ -235,7 +235,7 @@ def test_head_limits_are_the_same_both_ways(raw: Callable[..., RawServer], tmp_p
     assert "got more than 100 headers" in blocking[1]
     server = raw([answer(ANSWER, headers=b"X-Huge: " + b"a" * (2 ** 20 + 1) + b"\r\n")])
     client = raw_client(tmp_path / "huge", server.url)
-    with pytest.raises(pepperpy.ProviderConnectionError, match=r"not valid HTTP/1\.1: a head or chunk-size line over 1024 KiB"):
+    with pytest.raises(pepperpy.ProviderConnectionError, match=r"not valid HTTP/1\.1: a head over 1024 KiB"):
         asyncio.run(client.acomplete("hi", model="local-chat"))
 
 
