@@ -52,6 +52,9 @@ class _Scoped:
         return response
 
     def close(self) -> None:
+        watch, sock = self._watch, getattr(self, "sock", None)
+        if watch is not None and sock is not None:  # the answer may still be read through it (see Watch.adopt)
+            watch.adopt(sock)
         leave_scope(self)
         super().close()  # type: ignore[misc]
 

@@ -19,6 +19,7 @@ import contextvars
 import heapq
 import itertools
 import os
+import socket
 import threading
 import time
 from typing import Any
@@ -53,13 +54,14 @@ class Watch:
     """The end of one blocking attempt (or of a stream's wait for its next chunk): when it comes, the sockets of
     the connections that joined are shut down, and ``expired`` says why the read failed."""
 
-    __slots__ = ("at", "connections", "expired", "lock", "queued")
+    __slots__ = ("at", "connections", "expired", "lock", "queued", "sockets")
 
     def __init__(self) -> None:
         self.at: float | None = None  # on time.monotonic; None: disarmed
         self.queued = False  # in the watcher's heap (at some time no later than ``at``)
         self.expired = False
         self.connections: set[Any] = set()
+        self.sockets: list[socket.socket] = []  # of connections closed while their answer is still read
         self.lock = threading.Lock()
 
     def arm(self, seconds: float) -> None:
@@ -88,12 +90,23 @@ class Watch:
         with self.lock:
             self.connections.discard(connection)
 
+    def adopt(self, sock: socket.socket) -> None:
+        """Keep the socket of a connection that http.client closed while its answer is still being read (an
+        answer with ``Connection: close``, or read to the end): the answer's reader holds it open."""
+        with self.lock:
+            self.sockets.append(sock)
+
     def expire(self) -> None:
         with self.lock:
             self.expired = True
-            connections = list(self.connections)
+            connections, sockets = list(self.connections), list(self.sockets)
         for connection in connections:
             _cancel.shutdown(connection)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Watcher:

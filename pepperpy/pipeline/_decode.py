@@ -87,6 +87,11 @@ def body_answer(transport: Transport, response: requests.Response, parse: Callab
             status_code=response.status_code) from exc
 
 
+def _late(model: ModelSpec, gap: float) -> errors.ProviderError:
+    return _translate.transport_failure("timeout", f"no chunk came within total_timeout={gap:g} s",
+                                        provider=model.provider, model=model.id)
+
+
 def raw_pieces(response: requests.Response, model: ModelSpec) -> Iterator[bytes]:
     """A streamed binary answer's bytes as they arrive (speech); closes the response at the end."""
     try:
@@ -125,10 +130,12 @@ def events(transport: Transport, response: requests.Response, parser: EventParse
     except errors.ProviderError as exc:  # an error event: the parser did not know the key to redact
         transport.scrub(exc)
         raise
-    except _STREAM_FAILURES as exc:
-        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True,
-                                              expired=watch is not None and watch.expired) from exc
-    except SHAPE_ERRORS as exc:
+    except (*_STREAM_FAILURES, *SHAPE_ERRORS) as exc:
+        if watch is not None and watch.expired:  # the deadline shut the socket: whatever the read made of it
+            raise _late(model, gap) from exc
+        if isinstance(exc, _STREAM_FAILURES):
+            raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
+                                                  streaming=True) from exc
         what = "is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "has an unknown shape"
         raise errors.StreamError(f"{model.provider} sent a stream event that {what}: {exc}",
                                  provider=model.provider, model=model.id) from exc
@@ -136,9 +143,8 @@ def events(transport: Transport, response: requests.Response, parser: EventParse
         if watch is not None:
             watch.disarm()
         response.close()
-    if watch is not None and watch.expired and not parser.done:  # the socket was shut down at the deadline
-        raise _translate.transport_failure("timeout", f"no chunk came within total_timeout={gap:g} s",
-                                           provider=model.provider, model=model.id)
+    if watch is not None and watch.expired and not parser.done:
+        raise _late(model, gap)
     if not parser.done:
         raise errors.StreamError(f"the stream from {model.provider} ended before its terminator; the answer "
                                  f"is incomplete", provider=model.provider, model=model.id)
