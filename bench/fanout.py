@@ -8,7 +8,8 @@ afresh for it: ``rounds`` rounds of N calls at once (the first opens the connect
 them); the table shows the median wall time, errors over all rounds, the worst lateness of a 10 ms ticker on
 the event loop during the rounds (how long the loop was stalled), and the peak RSS. ``make bench`` runs it and
 writes the table into docs/performance.md; the peers (openai's AsyncOpenAI with its default client, LiteLLM's
-acompletion) run from a separate virtualenv, ``bench/.peers`` (made by ``make bench`` with pip on first use).
+acompletion) run from a separate virtualenv, ``bench/.peers`` (made by ``make bench`` with pip on first use,
+with aiohttp for bench/async_cpu.py).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ KEY = "sk-bench-0000000000"
 MODEL = "gpt-4o-mini"
 GOALS = {200: 0.8, 1000: 2.0}  # seconds for N x 0.5 s calls (issue 17)
 PEERS_VENV = ROOT / "bench" / ".peers"
-PEER_PACKAGES = ("openai", "litellm", "aisuite")
+PEER_PACKAGES = ("openai", "litellm", "aisuite", "aiohttp")
+# bench/async_cpu.py imports pepperpy from this checkout beside aiohttp: its runtime dependencies the peers lack
+PEPPERPY_DEPS = ("requests", "pyyaml", "jsonschema", "cachetools", "pybreaker", "python-dotenv", "h11")
+PEER_IMPORTS = ("import openai, litellm, aisuite, aiohttp, requests, yaml, jsonschema, cachetools, pybreaker, "
+                "dotenv, h11")
 APPROACHES = {  # name: (label, needs the peers' python)
     "acomplete": ("pepperpy `acomplete` (asyncio.gather)", False),
     "map": ("pepperpy `client.map` (blocking)", False),
@@ -114,17 +119,20 @@ async def measure(approach: str, n: int, url: str, rounds: int) -> dict[str, Any
 
 
 def peers_python(install: bool) -> str | None:
-    """The peers' virtualenv python, made (pip install openai litellm) when ``install``; None when missing."""
+    """The peers' virtualenv python, made (pip install the peers and pepperpy's runtime dependencies) or
+    completed (a virtualenv of an older run, without aiohttp) when ``install``; None when missing."""
     python = PEERS_VENV / "bin" / "python"
-    if python.exists():
+    if python.exists() and subprocess.run([str(python), "-c", PEER_IMPORTS], capture_output=True).returncode == 0:
         return str(python)
     if not install:
-        return None
+        return str(python) if python.exists() else None
     print(f"fanout: installing the peers ({', '.join(PEER_PACKAGES)}) into {PEERS_VENV.relative_to(ROOT)} ...",
           file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
     done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           *PEER_PACKAGES], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                           *PEER_PACKAGES, *PEPPERPY_DEPS], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
     if done.returncode != 0:
         print(f"fanout: could not install the peers; their rows are left out ({done.stderr.strip()[-300:]})",
               file=sys.stderr)

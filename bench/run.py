@@ -170,15 +170,22 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
 
 
 def peers(url: str, rounds: int, n: int, install: bool) -> list[tuple[str, str, str, str]]:
-    """The peers per call, each against raw requests, measured in the peers' own virtualenv (bench/.peers)."""
+    """The peers per call, each against raw requests, measured in the peers' own virtualenv (bench/.peers); then
+    the event loop's CPU per call beside aiohttp's (bench/async_cpu.py, in that virtualenv too)."""
     python = fanout.peers_python(install)
     if python is None:
-        return [("peers (openai SDK, aisuite, LiteLLM)", "not installed", "", "optional")]
-    done = subprocess.run([python, str(ROOT / "bench" / "peers_call.py"), url, str(rounds), str(n)],
-                          capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        return [("peers", f"failed: {(done.stderr.strip().splitlines() or ['?'])[-1][:200]}", "", "optional")]
-    return [tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])]  # type: ignore[misc]
+        return [("peers (openai SDK, aisuite, LiteLLM, aiohttp)", "not installed", "", "optional")]
+    rows = []
+    for script, args, what in (("peers_call.py", (str(rounds), str(n)), "peers"),
+                               ("async_cpu.py", (str(max(rounds // 2, 3)), str(10 * n)), "async CPU")):
+        done = subprocess.run([python, str(ROOT / "bench" / script), url, *args], capture_output=True, text=True,
+                              timeout=900)
+        if done.returncode != 0:
+            rows.append((what, f"failed: {(done.stderr.strip().splitlines() or ['?'])[-1][:200]}", "", "optional"))
+            continue
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.extend(tuple(row) for row in (found if isinstance(found[0], list) else [found]))
+    return rows  # type: ignore[return-value]
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:

@@ -101,7 +101,7 @@ class Transport(DownloadMixin):
         self.session = session
         self._adapter = adapter
         self._bare: requests.Session | None = None  # downloads away from the provider: no key, ever
-        # acomplete / aembed speak HTTP/1.1 on the event loop (``_aio_http``) when nothing needs requests:
+        # acomplete / aembed speak HTTP/1.1 on the event loop (``_async_client``) when nothing needs requests:
         # no custom adapter, no proxy; token-based auth (set on the session later) is checked per request
         self._pool_maxsize = pool_maxsize
         self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
@@ -244,6 +244,8 @@ class Transport(DownloadMixin):
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                                   secrets=self._secrets, proxy=proxy,
                                                   expired=watch is not None and watch.expired) from exc
+        except errors.PepperpyError:  # an upload's own check (the file changed while it was sent)
+            raise
         except (ValueError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:  # a bad body read
             raise self._broken(exc, model, url, watch) from exc
         finally:

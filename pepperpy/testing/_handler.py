@@ -208,15 +208,20 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":  # h11 decodes the chunks
+            import h11
+
+            decoder = h11.Connection(h11.SERVER)
+            decoder.receive_data(b"POST / HTTP/1.1\r\nHost: fake\r\nTransfer-Encoding: chunked\r\n\r\n")
+            decoder.next_event()  # that head: http.server read the real one
             parts: list[bytes] = []
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass  # trailers
+                event = decoder.next_event()
+                if event is h11.NEED_DATA:
+                    decoder.receive_data(self.rfile.read1(65536))
+                elif isinstance(event, h11.Data):
+                    parts.append(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage):
                     return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""

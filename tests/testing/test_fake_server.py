@@ -667,3 +667,17 @@ def test_stop_is_prompt_while_a_request_hangs() -> None:
     client.join(timeout=2)
     assert time.monotonic() - started < 1.0
     assert not client.is_alive() and len(errors) == 1
+
+
+def test_a_chunked_request_body_is_read_whole_on_a_kept_connection(server: FakeProviderServer) -> None:
+    """The fake server decodes a chunked request body (h11 does the chunks) and the connection carries on."""
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "in pieces"}]}).encode()
+    with requests.Session() as session:
+        pieces = iter([body[:7], body[7:30], body[30:]])  # a generator body: requests sends it chunked
+        first = session.post(server.url + "/v1/chat/completions", data=pieces,
+                             headers={"Content-Type": "application/json"}, timeout=5)
+        second = session.post(server.url + "/v1/chat/completions", json=json.loads(body), timeout=5)
+    assert first.status_code == second.status_code == 200
+    assert server.requests[0].headers["transfer-encoding"] == "chunked"
+    assert server.requests[0].json == server.requests[1].json == json.loads(body)
+    assert server.requests[0].client_port == server.requests[1].client_port
