@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import select
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import h11
 
 from . import _framing
 
-if TYPE_CHECKING:
-    from ._async_pool import LoopConnections
+
+class Counted(Protocol):
+    """Where a connection is counted while open (``_async_pool.LoopConnections``)."""
+
+    open: int
 
 __all__ = ["Connection", "HTTPError", "Reply", "os_reason"]
 
@@ -62,7 +65,7 @@ class Connection(asyncio.Protocol):
     __slots__ = ("busy", "closed", "ends", "failure", "first", "h11", "head", "idle", "last", "loop", "paused",
                  "reset", "shared", "spoiled", "timer", "transport", "waiter")
 
-    def __init__(self, shared: LoopConnections, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, shared: Counted, loop: asyncio.AbstractEventLoop) -> None:
         self.shared, self.loop = shared, loop
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_framing.HEAD_LIMIT)
         self.transport: Any = None
