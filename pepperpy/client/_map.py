@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any, Literal, Protocol, overload
 
 from ..errors import ValidationError
-from ..http._async_pool import concurrency_limit
+from ..http._async_limits import concurrency_limit
 from ..http._cancel import CancelScope
 from ..observe.progress import ProgressBar, progress_bar
 from ..types import Completion

@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _framing
-from ._async_pool import ConnectionLimits, ConnectionPool, HTTPError
+from ._async_limits import ConnectionLimits
+from ._async_pool import ConnectionPool, HTTPError
 
 __all__ = ["Answer", "AsyncSide"]
 
@@ -67,7 +68,11 @@ class AsyncSide:
         self.provider = provider
         self.base_url = base_url
         self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
-        sent = {**headers, "Accept-Encoding": "gzip, deflate"}  # what this client can decode
+        # what this client can decode; and not requests' "Connection: keep-alive" and "Accept: */*", which
+        # HTTP/1.1 means anyway (h11 validates every header of every request: fewer is cheaper)
+        sent = {name: value for name, value in headers.items() if name.lower() not in ("connection", "accept")
+                or value not in ("keep-alive", "*/*")}
+        sent["Accept-Encoding"] = "gzip, deflate"
         auth = _framing.basic_auth(parts)
         if auth is not None:  # replaces any Authorization header, as requests does
             sent = {name: value for name, value in sent.items() if name.lower() != "authorization"}
@@ -76,6 +81,7 @@ class AsyncSide:
         self._names = {name.lower() for name, _ in self._headers}  # a request's header of one of these replaces it
         self._basic = auth is not None
         self._merged: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}  # with a request's own
+        self._targets: dict[tuple[str, tuple[Any, ...]], str] = {}  # request targets by URL and params
         self._tls = _framing.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
         self._max = max_connections
         self._limits = limits if limits is not None else ConnectionLimits()
@@ -115,13 +121,14 @@ class AsyncSide:
         if pool is not None:
             pool.close()
 
-    async def send(self, method: str, url: str, target: str, headers: Mapping[str, str] | None,
+    async def send(self, method: str, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None,
                    body: bytes | None, *, model: str | None, timeout: tuple[float, float],
                    left: float | None = None) -> Any:
-        """Send one request (``target``: its path and query, as requests would send them); ``left``: seconds
-        the whole call may still take (``total_timeout``), or None. The 2xx answer, or the pepperpy error."""
+        """Send one request to ``url`` with the query ``params``; ``left``: seconds the whole call may still take
+        (``total_timeout``), or None. The 2xx answer, or the pepperpy error."""
         from . import _translate
 
+        target = self._target(url, params)
         sent = self._headers
         if headers:
             key = tuple(headers.items())
@@ -133,8 +140,9 @@ class AsyncSide:
             sent = found
         if body is not None:
             sent = [*sent, (b"content-length", b"%d" % len(body))]
-        pool = await self.pool()
-        ends = None if left is None else asyncio.get_running_loop().time() + left
+        last, loop = self._last, asyncio.get_running_loop()
+        pool = last[1] if last is not None and last[0] is loop else await self.pool()
+        ends = None if left is None else loop.time() + left
         try:
             reply = await pool.request(method.encode("ascii"), target.encode("ascii"), sent, body, timeout, ends)
         except HTTPError as exc:
@@ -151,6 +159,32 @@ class AsyncSide:
                                            model=model, secrets=self._secrets, key_vars=self._key_vars, url=url,
                                            base_url=self.base_url)
         return Answer(reply.status, reply.headers, reply.body, url)
+
+    def _target(self, url: str, params: Mapping[str, str] | None) -> str:
+        """The request target (path and query) the blocking road sends for ``url`` and ``params``: requests' URL
+        preparation (non-ASCII and spaces percent-encoded, dot segments resolved), kept per URL: model names
+        are few, and preparing a URL costs more than the rest of a request's head."""
+        key = (url, tuple(params.items()) if params else ())
+        target = self._targets.get(key)
+        if target is None:
+            import requests
+
+            prepared = requests.PreparedRequest()
+            try:
+                prepared.prepare_url(url, params)
+            except (requests.exceptions.RequestException, ValueError) as exc:
+                from .. import errors
+                from .._redact import redact, safe_url
+
+                raise errors.ConfigurationError(
+                    f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}; check "
+                    f"its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its headers"
+                ) from None
+            target = prepared.path_url
+            if len(self._targets) >= 512:  # a program inventing URLs must not grow this for ever
+                self._targets.clear()
+            self._targets[key] = target
+        return target
 
     def _with(self, headers: Mapping[str, str], url: str) -> list[tuple[bytes, bytes]]:
         """The provider's headers with a request's own, which replace those of the same name (as requests

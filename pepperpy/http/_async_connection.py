@@ -63,7 +63,7 @@ _POLL = getattr(select, "poll", None)
 
 class Connection(asyncio.Protocol):
     __slots__ = ("busy", "closed", "ends", "failure", "first", "h11", "head", "idle", "last", "loop", "paused",
-                 "reset", "shared", "spoiled", "timer", "transport", "waiter")
+                 "poller", "reset", "shared", "spoiled", "timer", "transport", "waiter")
 
     def __init__(self, shared: Counted, loop: asyncio.AbstractEventLoop) -> None:
         self.shared, self.loop = shared, loop
@@ -80,11 +80,16 @@ class Connection(asyncio.Protocol):
         self.idle, self.ends, self.last = 0.0, 0.0, 0.0
         self.head: _framing.HeadLines | None = None  # counting the answer's head lines until h11 parsed it
         self.first = b""  # the answer's first bytes, for a message about its status line
+        self.poller: Any = None  # polls the socket for bytes or an EOF the loop has not handed over yet
 
     # ------------------------------------------------------------------ asyncio's callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and _POLL is not None:
+            self.poller = _POLL()
+            self.poller.register(sock.fileno(), select.POLLIN)
 
     def data_received(self, data: bytes) -> None:
         if not self.busy:  # nobody asked: whatever it is, it must not become the next call's answer
@@ -134,12 +139,7 @@ class Connection(asyncio.Protocol):
         or an EOF the loop has not handed over yet)."""
         if self.spoiled or self.closed or self.transport.is_closing():
             return False
-        sock = self.transport.get_extra_info("socket")
-        if sock is None or _POLL is None:
-            return True
-        poller = _POLL()
-        poller.register(sock.fileno(), select.POLLIN)
-        return not poller.poll(0)
+        return self.poller is None or not self.poller.poll(0)
 
     async def exchange(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]],
                        body: bytes | None, idle: float, ends: float | None) -> tuple[Reply, bool]:

@@ -1,18 +1,11 @@
 """The event loop's connection pools (for ``_async_client``): keep-alive HTTP/1.1 connections per provider and
-loop, and how many file descriptors they may hold. Each connection is an ``_async_connection.Connection``, whose
-h11 frames its bytes.
+loop, counted together with the Client's other providers' (``_async_limits``). Each connection is an
+``_async_connection.Connection``, whose h11 frames its bytes.
 
 The rules a pool keeps, whatever parses the bytes: a kept connection carries the next request only when its
 last exchange was complete (h11's word), nothing unread sits in its socket and the server has not closed it; a
 request is never sent again here (the server may have read it: only the retry policy repeats a request, and
 counts it); a connection the server closed leaves the open-connection count exactly once.
-
-A connection is a file descriptor: past the process's limit, opening one fails with "Too many open files", which
-reads as a provider failure (and counts against its circuit breaker). So the calls a Client has in flight on a
-loop are bounded by the descriptors free at that loop's first call (``concurrency_limit``), and the connections
-its providers keep open on that loop are counted together (``LoopConnections``): a provider that needs one more
-when they are all open closes the connection another provider has left idle the longest. Without that, a
-thousand calls to one provider followed by a thousand to another (or to a fallback) would hold two thousand.
 """
 
 from __future__ import annotations
@@ -21,8 +14,6 @@ import asyncio
 import socket
 import ssl
 import sys
-import threading
-import weakref
 import zlib
 from collections import deque
 from collections.abc import AsyncGenerator
@@ -30,77 +21,9 @@ from typing import Any
 
 from . import _framing
 from ._async_connection import Connection, HTTPError, Reply, os_reason
+from ._async_limits import LoopConnections
 
-__all__ = ["RESERVED_FDS", "ConnectionLimits", "ConnectionPool", "HTTPError", "LoopConnections", "Reply",
-           "concurrency_limit", "fd_budget"]
-
-RESERVED_FDS = 64  # file descriptors left for the rest of the process when connections are counted
-
-
-def fd_budget(reserved: int = RESERVED_FDS) -> int | None:
-    """File descriptors still free under the soft ``RLIMIT_NOFILE``, minus ``reserved``; None when unknown.
-
-    A connection is a descriptor: past the limit, opening one fails with "Too many open files", which reads as
-    a provider failure and can open its circuit. The limit is never raised here (past 1024, descriptors no
-    longer fit ``select()``, which other code in the process may use)."""
-    try:
-        import resource
-    except ImportError:  # Windows: sockets are not counted against a small limit there
-        return None
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    import os
-
-    try:
-        in_use = len(os.listdir("/proc/self/fd")) - 1  # Linux; minus the listing's own descriptor
-    except OSError:
-        in_use = 16  # macOS, BSD: a guess
-    return max(1, soft - in_use - reserved)
-
-
-def concurrency_limit(wanted: int) -> int:
-    """``wanted`` connections at once, or fewer when the process has fewer file descriptors to spare."""
-    budget = fd_budget()
-    return wanted if budget is None else max(1, min(wanted, budget))
-
-
-class LoopConnections:
-    """The connections one Client's providers have open on one event loop, counted together: at most ``limit``
-    (None: no limit), or as near as the calls in flight allow."""
-
-    __slots__ = ("limit", "open", "pools")
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit = limit
-        self.open = 0
-        self.pools: list[ConnectionPool] = []
-
-    def make_room(self, pool: ConnectionPool) -> None:
-        """Before ``pool`` opens a connection: at the limit, close the longest idle one of another pool."""
-        if self.limit is not None and self.open >= self.limit:
-            for other in self.pools:
-                if other is not pool and other.drop_idle():
-                    return
-
-
-class ConnectionLimits:
-    """One Client's ``LoopConnections``, per event loop (made at a loop's first connection; thread-safe)."""
-
-    def __init__(self) -> None:
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopConnections] = \
-            weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-    def of(self, loop: asyncio.AbstractEventLoop) -> LoopConnections:
-        with self._lock:
-            found = self._loops.get(loop)
-            if found is None:
-                for old in [old for old in self._loops if old.is_closed()]:  # its pools hold it: drop it here
-                    del self._loops[old]
-                found = self._loops[loop] = LoopConnections(fd_budget())
-            return found
-
+__all__ = ["ConnectionPool", "HTTPError", "Reply"]
 
 if sys.version_info >= (3, 11):
     _deadline = asyncio.timeout
@@ -153,7 +76,7 @@ class ConnectionPool:
         Host, Content-Length included; ``ends``: when the call must be over (the loop's clock), or None."""
         headers = [(b"host", self.authority), *headers]
         async with self._slots:
-            connection = await self._connection(timeout[0], ends)
+            connection = self._kept() or await self._open(timeout[0], ends)
             try:
                 reply, reusable = await connection.exchange(method, target, headers, body, timeout[1], ends)
             except BaseException:
@@ -171,12 +94,16 @@ class ConnectionPool:
                 raise HTTPError("connect", f"the answer could not be decoded ({exc})") from None
         return reply
 
-    async def _connection(self, connect_timeout: float, ends: float | None) -> Connection:
+    def _kept(self) -> Connection | None:
+        """The connection kept the most recently that can carry a request (the others it passes are closed)."""
         while self._idle:
             connection = self._idle.pop()
             if connection.usable():
                 return connection
             connection.close()
+        return None
+
+    async def _open(self, connect_timeout: float, ends: float | None) -> Connection:
         shared = self._shared
         shared.make_room(self)
         loop = asyncio.get_running_loop()

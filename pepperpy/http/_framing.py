@@ -85,10 +85,13 @@ class HeadLines:
 
 def header_dict(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """An answer's headers by lower-case name (h11 gives them so), repeated ones joined with ``", "``."""
-    found: dict[str, str] = {}
-    for name, value in headers:
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        found[key] = f"{found[key]}, {text}" if key in found else text
+    pairs = list(headers)
+    found = {name.decode("latin-1"): value.decode("latin-1") for name, value in pairs}
+    if len(found) < len(pairs):  # a name repeated (Set-Cookie, Vary...): its values joined, in order
+        found = {}
+        for name, value in pairs:
+            key, text = name.decode("latin-1"), value.decode("latin-1")
+            found[key] = f"{found[key]}, {text}" if key in found else text
     return found
 
 

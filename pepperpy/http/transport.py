@@ -34,8 +34,7 @@ from requests.adapters import BaseAdapter
 from .. import errors
 from .._redact import header_problem, redact, safe_url
 from . import _cancel, _deadline, _translate
-from ._async_client import AsyncSide
-from ._async_pool import ConnectionLimits
+from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
 from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
 from ._multipart import Multipart
@@ -106,9 +105,8 @@ class Transport(DownloadMixin):
         self._pool_maxsize = pool_maxsize
         self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
             urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
-        self._async: AsyncSide | None = None
+        self._async: Any = None  # an ``_async_client.AsyncSide``, made at the first ``asend``
         self._connections = connections  # shared with the Client's other providers (``_async_pool``)
-        self._targets: dict[tuple[str, tuple[Any, ...]], str] = {}  # asend's request targets by path
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -131,14 +129,15 @@ class Transport(DownloadMixin):
                     timeout: float | tuple[float, float] | None = None) -> requests.Response:
         """``send`` on the running event loop (``async_ready`` requests only): the 2xx response or the error."""
         side = self._async
-        if side is None:
+        if side is None:  # h11 and the event loop's client load at the first async call
+            from ._async_client import AsyncSide
+
             verify = self.session.verify
             side = self._async = AsyncSide(
                 self.provider, self.base_url,
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
                 secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
-        target = self._target(request)
         headers = dict(request.headers or {})
         body = None
         if request.json is not None:
@@ -149,29 +148,9 @@ class Transport(DownloadMixin):
         elif not isinstance(timeout, tuple):
             timeout = (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
         left = timeout.left if isinstance(timeout, _deadline.Clipped) else None
-        response: requests.Response = await side.send(request.method, self.base_url + request.path, target,
+        response: requests.Response = await side.send(request.method, self.base_url + request.path, request.params,
                                                        headers, body, model=model, timeout=timeout, left=left)
         return response
-
-    def _target(self, request: Request) -> str:
-        """The request target (path and query) the blocking road would send for ``request``: requests' URL
-        preparation (non-ASCII and spaces percent-encoded, dot segments resolved), cached per path."""
-        key = (request.path, tuple(request.params.items()) if request.params else ())
-        target = self._targets.get(key)
-        if target is None:
-            prepared = requests.PreparedRequest()
-            try:
-                prepared.prepare_url(self.url(request.path), request.params)
-            except _SETUP_ERRORS as exc:
-                raise errors.ConfigurationError(
-                    f"cannot send to {self.provider} at {safe_url(self.url(request.path))}: "
-                    f"{redact(str(exc), self._secrets)}; check its base_url (scheme and host, e.g. "
-                    f"https://api.example.com/v1), its key and its headers") from None
-            target = prepared.path_url
-            if len(self._targets) >= 512:  # model names are few; a program inventing paths must not grow this
-                self._targets.clear()
-            self._targets[key] = target
-        return target
 
     def release_loop(self) -> None:
         """Close the running event loop's idle async connections (it is about to end)."""

@@ -21,7 +21,7 @@ import requests
 
 from ..errors import PepperpyError, ProviderError
 from ..http import _cancel
-from ..http._async_pool import concurrency_limit
+from ..http._async_limits import concurrency_limit
 from ..resilience.retry import RetryPolicy, Timeout
 from ..types import Completion, Embeddings
 from ._blocking import Pipeline

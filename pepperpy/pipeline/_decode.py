@@ -93,14 +93,29 @@ def _late(model: ModelSpec, gap: float) -> errors.ProviderError:
 
 
 def raw_pieces(response: requests.Response, model: ModelSpec) -> Iterator[bytes]:
-    """A streamed binary answer's bytes as they arrive (speech); closes the response at the end."""
+    """A streamed binary answer's bytes as they arrive (speech); closes the response at the end. With a
+    total_timeout, each wait for the next piece is bounded by it, as a chat stream's chunks are."""
+    watch, gap = stream_watch(response)
     try:
-        yield from iter_body(response)
+        if watch is None:
+            yield from iter_body(response)
+            return
+        watch.arm(gap)
+        for piece in iter_body(response):
+            watch.disarm()
+            yield piece
+            watch.arm(gap)
     except _STREAM_FAILURES as exc:
+        if watch is not None and watch.expired:
+            raise _late(model, gap) from exc
         raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
                                               streaming=True) from exc
     finally:
+        if watch is not None:
+            watch.disarm()
         response.close()
+    if watch is not None and watch.expired:  # the socket was shut down: the audio ended early
+        raise _late(model, gap)
 
 
 def events(transport: Transport, response: requests.Response, parser: EventParser[T], model: ModelSpec,

@@ -22,7 +22,7 @@ from .._redact import describe_char, paste_hint
 from ..config import Settings
 from ..dialects.base import Dialect, get_dialect
 from ..errors import ConfigurationError
-from ..http._async_pool import ConnectionLimits
+from ..http._async_limits import ConnectionLimits
 from ..http._oauth import ClientCredentialsAuth
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec

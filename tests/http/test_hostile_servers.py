@@ -302,9 +302,9 @@ def test_8_tls_connections_the_server_closed_leave_the_count(road: str, hostile:
     trustme = pytest.importorskip("trustme")
     import ssl
 
-    from pepperpy.http import _async_pool
+    from pepperpy.http import _async_limits
 
-    monkeypatch.setattr(_async_pool, "fd_budget", lambda reserved=64: 3)
+    monkeypatch.setattr(_async_limits, "fd_budget", lambda reserved=64: 3)
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(context)
