@@ -15,9 +15,9 @@ retry policy), TLS with the same CA bundle ``requests`` uses, ``Content-Length``
 h11, gzip / deflate, the connect timeout, a timeout per socket wait (reading and writing) and the call's
 ``total_timeout`` over the whole exchange. A call cancelled while its request is in flight closes that connection
 at once (the provider sees the client go), and ``asyncio.run`` closes a loop's connections before it closes the
-loop. The pools are ``_async_pool``'s (with the file-descriptor budget they share); a connection and its h11
-``_async_connection``'s; the messages (h11's framing, decoding, TLS settings) ``_framing``'s; failures become the
-same pepperpy errors as the blocking transport's (``_translate.transport_failure``).
+loop. The pools are ``_async_pool``'s (the file-descriptor budget they share ``_async_limits``'s); a connection
+and its h11 ``_async_connection``'s; the messages (h11's framing, decoding, TLS settings) ``_framing``'s; failures
+become the same pepperpy errors as the blocking transport's (``_translate.transport_failure``).
 What it does not do (the blocking transport does): proxies, redirects, uploads, streaming bodies.
 """
 

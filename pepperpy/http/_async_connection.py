@@ -32,7 +32,7 @@ from . import _framing
 
 
 class Counted(Protocol):
-    """Where a connection is counted while open (``_async_pool.LoopConnections``)."""
+    """Where a connection is counted while open (``_async_limits.LoopConnections``)."""
 
     open: int
 

@@ -106,7 +106,7 @@ class Transport(DownloadMixin):
         self._native = isinstance(adapter, CancellableAdapter) and not session.proxies.get(
             urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
         self._async: Any = None  # an ``_async_client.AsyncSide``, made at the first ``asend``
-        self._connections = connections  # shared with the Client's other providers (``_async_pool``)
+        self._connections = connections  # shared with the Client's other providers (``_async_limits``)
 
     @property
     def secrets(self) -> tuple[str, ...]:
