@@ -4,7 +4,7 @@
 straight to its ``h11.Connection``, one per socket, kept for the socket's life; ``exchange`` writes a request
 and reads the answer's events. What it guarantees, whatever the server sends:
 
-- **Time.** One timer per request bounds every wait, writing included: ``idle`` seconds without progress (a byte
+- **Time.** One timer bounds every wait of a request, writing included: ``idle`` seconds without progress (a byte
   in, or the write buffer draining: the ``timeout=`` of a Client, per socket operation as in requests) and, when
   the call has a ``total_timeout``, the call's end (``ends``, on the loop's clock): a server that never reads,
   or that drips one byte at a time, is cut there.
@@ -153,7 +153,11 @@ class Connection(asyncio.Protocol):
         self.busy, self.failure, self.head, self.first = True, None, _framing.HeadLines(), b""
         loop = self.loop
         self.idle, self.ends, self.last = idle, ends if ends is not None else float("inf"), loop.time()
-        self.timer = loop.call_at(min(self.last + idle, self.ends), self._check_time)
+        limit, timer = min(self.last + idle, self.ends), self.timer
+        if timer is None or timer.when() > limit:  # else the pending one fires first and waits on as needed
+            if timer is not None:
+                timer.cancel()
+            self.timer = loop.call_at(limit, self._check_time)
         try:
             if len(data) < 65536:
                 self.transport.write(head + data)
@@ -162,8 +166,7 @@ class Connection(asyncio.Protocol):
                 self.transport.write(data)
             reply = await self._answer()
         finally:
-            self.timer.cancel()
-            self.busy = False
+            self.busy = False  # the timer stays: the next request on this connection takes it over
         connection = self.h11
         reusable = (connection.our_state is h11.DONE and connection.their_state is h11.DONE and not self.spoiled
                     and not self.paused and not self.transport.get_write_buffer_size()
@@ -238,7 +241,12 @@ class Connection(asyncio.Protocol):
 
     def _check_time(self) -> None:
         """The request's timer: cut it when nothing moved for ``idle`` seconds or the call's end came; else wait
-        again until the later of those (bytes arrived meanwhile: no timer was set per read)."""
+        again until the later of those (bytes arrived meanwhile: no timer was set per read). One timer serves a
+        kept connection's requests in turn (setting and cancelling one per request costs more than a request's
+        framing): between requests it lapses."""
+        self.timer = None
+        if not self.busy:
+            return
         now = self.loop.time()
         if now >= self.ends:
             self._fail(HTTPError("timeout", "total_timeout ran out before the answer was complete"))
@@ -253,6 +261,9 @@ class Connection(asyncio.Protocol):
         call, has no time for)."""
         self.spoiled = True
         self._uncount()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         if self.transport is not None:
             self.transport.abort()
 
