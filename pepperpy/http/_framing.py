@@ -19,7 +19,6 @@ import re
 import ssl
 import urllib.parse
 import zlib
-from collections.abc import Iterable
 
 import h11
 
@@ -83,14 +82,14 @@ class HeadLines:
         return None
 
 
-def header_dict(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """An answer's headers by lower-case name (h11 gives them so), repeated ones joined with ``", "``."""
-    pairs = list(headers)
-    found = {name.decode("latin-1"): value.decode("latin-1") for name, value in pairs}
+def header_dict(headers: h11._headers.Headers) -> dict[str, str]:
+    """An answer's headers by lower-case name, repeated ones joined with ``", "``."""
+    pairs = headers.raw_items()  # a list at once (iterating the Sequence goes through __getitem__ per item)
+    found = {name.lower().decode("latin-1"): value.decode("latin-1") for name, value in pairs}
     if len(found) < len(pairs):  # a name repeated (Set-Cookie, Vary...): its values joined, in order
         found = {}
         for name, value in pairs:
-            key, text = name.decode("latin-1"), value.decode("latin-1")
+            key, text = name.lower().decode("latin-1"), value.decode("latin-1")
             found[key] = f"{found[key]}, {text}" if key in found else text
     return found
 
