@@ -52,8 +52,11 @@ def request_bytes(connection: h11.Connection, method: bytes, target: bytes,
     LocalProtocolError when the target or a header is not allowed in HTTP/1.1."""
     head = connection.send(h11.Request(method=method, target=target, headers=headers))
     data = connection.send(h11.Data(data=body)) if body else b""
-    connection.send(h11.EndOfMessage())
+    connection.send(_END)
     return head, data
+
+
+_END = h11.EndOfMessage()  # immutable: one for every request (making one validates its empty trailers)
 
 
 class HeadLines:
