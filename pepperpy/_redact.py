@@ -57,8 +57,13 @@ def describe_char(char: str) -> str:
     of a credential is shown this way, never the credential."""
     import unicodedata
 
-    name = unicodedata.name(char, "")
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+# Control characters have no name in the Unicode database; these are their ISO 6429 names
+_CONTROL_NAMES = {"\x00": "NULL", "\t": "CHARACTER TABULATION", "\n": "LINE FEED", "\x0b": "LINE TABULATION",
+                  "\x0c": "FORM FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE"}
 
 
 def paste_hint(char: str) -> str:

@@ -40,6 +40,7 @@ from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
 from ._multipart import Multipart
 from ._sessions import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
+from ._targets import check_target
 from ._upload import Upload
 
 __all__ = [
@@ -135,6 +136,7 @@ class Transport(DownloadMixin):
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
                 secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
+        check_target(request.path)  # a name that reached the path unquoted: refused before a byte is written
         target = urllib.parse.urlsplit(self.base_url).path + request.path
         if request.params:
             target += "?" + urllib.parse.urlencode(request.params)
@@ -157,7 +159,12 @@ class Transport(DownloadMixin):
             self._async.release()
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        """The absolute URL of ``path``: a URL the provider answered with as it is, else under the base URL, the
+        path checked first (``_targets.check_target``: no name reaches it unquoted)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        check_target(path)
+        return self.base_url + path
 
     def send(self, request: Request, *, model: str | None = None,
              timeout: float | tuple[float, float] | None = None) -> requests.Response:
