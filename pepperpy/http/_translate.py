@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._redact import redact, redact_any, safe_url
+from .._redact import redact, redact_any, safe_url, url_secrets
 from ..errors import (
     AuthenticationError,
     ContextLengthError,
@@ -336,13 +336,10 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
                          ) -> ProviderError:
     """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
     ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed)."""
-    import urllib.parse
-
     import requests  # already imported by the transport; local to keep this module light
 
-    proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
-    if proxy_password:
-        secrets = (*secrets, proxy_password)
+    if proxy:
+        secrets = (*secrets, *url_secrets(proxy))
     reason = _root_reason(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
         kind = "timeout"

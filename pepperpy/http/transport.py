@@ -31,7 +31,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 
 from .. import errors
-from .._redact import header_problem, redact, safe_url
+from .._redact import header_problem, redact, safe_url, url_secrets
 from . import _cancel, _translate
 from ._async_client import AsyncSide
 from ._async_pool import ConnectionLimits
@@ -89,8 +89,7 @@ class Transport(DownloadMixin):
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
-        password = urllib.parse.urlsplit(self.base_url).password
-        self._secrets = (*secrets, password) if password else tuple(secrets)  # a password in base_url is one too
+        self._secrets = (*secrets, *url_secrets(self.base_url))  # a password in base_url is one too
         self._key_vars = tuple(key_vars)
         session = provider_session(self.base_url, headers)  # the environment's proxies and CA bundle, read once
         if adapter is None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .._redact import get_logger, safe_url
+from .._redact import get_logger, redact, safe_url
 from ..errors import ConfigurationError
 from .scripts import Script
 
@@ -90,7 +90,7 @@ class SharedState:
                 password = urlsplit(url).password
             except ValueError as exc:  # "Invalid IPv6 URL", a port that is not a number
                 raise ConfigurationError(f"shared_state={self.location!r} is not a usable Redis URL: {exc}") from None
-            if password:
+            if password:  # as written and decoded; redact masks each one's encodings too
                 self._secrets = tuple({password, unquote(password)})
         elif callable(getattr(target, "evalsha", None)):
             self._given = target
@@ -163,7 +163,8 @@ class SharedState:
                                      f"{self._scrub(str(exc))}") from None
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        text = redact(text, self._secrets)  # every encoding of the password
+        for secret in self._secrets:  # and a short one as it is (redact leaves values under 4 characters)
             text = text.replace(secret, "***")
         return text
 
