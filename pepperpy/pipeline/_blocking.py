@@ -205,7 +205,7 @@ class Pipeline:
         cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
         if cache is None:
             return None, None
-        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
+        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
         hit = cache.get(key)
         if hit is not None:  # a private copy, already marked cached
             trace.cached = True

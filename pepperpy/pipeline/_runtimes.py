@@ -20,11 +20,12 @@ from requests.adapters import BaseAdapter
 
 from .._redact import describe_char, paste_hint
 from ..config import Settings
-from ..dialects.base import Dialect, get_dialect
+from ..dialects.base import Dialect, TokenGrant, get_dialect
 from ..errors import ConfigurationError
 from ..http._async_pool import ConnectionLimits
 from ..http._oauth import ClientCredentialsAuth
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
+from ..resilience.cache import credential_scope
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
 from . import _decode
 
@@ -37,11 +38,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """One provider at call time: its spec, dialect and transport, and how its answers are read."""
+    """One provider at call time: its spec, dialect and transport, and how its answers are read; ``scope`` is
+    the fingerprint of its base URL and credentials (``resilience.cache.credential_scope``) that keeps cached
+    answers with the account that got them."""
 
     spec: ProviderSpec
     dialect: Dialect
     transport: Transport
+    scope: str = ""
 
     def parse_chat(self, model: ModelSpec, response: requests.Response) -> Completion:
         return _decode.answer(self.transport, response, self.dialect.parse_chat, model, self.dialect.name)
@@ -146,7 +150,7 @@ class Runtimes:
             transport.session.auth = ClientCredentialsAuth(
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
                 timeout=grant.timeout, adapter=self.adapter)
-        return Runtime(provider, dialect, transport)
+        return Runtime(provider, dialect, transport, _scope(transport, grant))
 
     def _base_url_source(self, provider: ProviderSpec) -> str:
         if provider.name in self.code_base_urls:
@@ -155,6 +159,19 @@ class Runtimes:
         if found is not None:
             return found[1]
         return provider.file or f"the catalog entry of {provider.name!r}"
+
+
+def _scope(transport: Transport, grant: TokenGrant | None) -> str:
+    """The credential scope of a provider's answers: its base URL, keyed by what it authenticates with: the
+    static headers (the API key travels in one), the OAuth client id and token URL (never the token, which
+    rotates), and the user info of the base URL."""
+    headers = transport.session.headers
+    credentials = [(str(name), v if isinstance(v, str) else v.decode("latin-1")) for name, v in headers.items()]
+    if grant is not None:
+        credentials += [(":oauth-client", grant.client_id), (":oauth-token-url", grant.token_url)]
+    user_info = urllib.parse.urlsplit(transport.base_url).netloc.rpartition("@")[0]
+    credentials.append((":url-user-info", user_info))
+    return credential_scope(transport.base_url, credentials)
 
 
 def _check_url_credentials(url: str, source: str) -> None:
