@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from .._redact import get_logger, redact, safe_url
 from ..errors import ConfigurationError
+from ._url_options import check_url_connection, check_url_values
 from .scripts import Script
 
 DEFAULT_NAMESPACE = "pepperpy"
@@ -99,8 +100,12 @@ class SharedState:
             raise ConfigurationError(f"shared_state takes a redis:// or rediss:// URL or a redis.Redis client, not "
                                      f"{type(target).__name__}")
         self._redis = _import_redis()
+        if self._url is not None:  # a wrong option is a mistake to fix now, not a run-time fault to ride out
+            check_url_values(self._url, self._redis, self.location)
         self._pid = os.getpid()
         self._client: Any = self._connect()
+        if self._url is not None:
+            check_url_connection(self._url, self._redis, self._client, self.location, self._secrets)
         self._lock = threading.Lock()
         self._down_until: float | None = None  # None: Redis is in use; else when to try it again
 
