@@ -11,8 +11,9 @@ them before the call. A call's pieces (``Prepared``, ``Opened``, its ``Trace`` a
 rate limiter does not wait past it, each hop's retries clip their timeouts to it, and no fallback hop
 starts once it has passed.
 
-Streams take the same road, but only opening the response is retried or handed to a fallback: once the
-response is open the caller may already hold chunks, so a later failure is raised as it comes.
+Streams take the same road, up to their first chunk with content (``_stream_start``): a stream that breaks
+before it is retried and handed to a fallback like a failed request; once that chunk is out, the caller holds
+part of the answer, so a later failure is raised as it comes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ..types import Completion, Embeddings, ProviderSpec, Stream
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
 from ._provider_guards import Guards
+from ._stream_start import Started, start
 
 __all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]  # all but Pipeline re-exported: _hops's, _call's
 
@@ -110,12 +112,13 @@ class Pipeline:
         answer at its end, e.g. with ``parsed``)."""
         trace = Trace("stream", self.policy.deadline())
         try:
-            p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace),
-                                         trace)
+            p, hop, started = self._run("stream", names, prepare, lambda p: self._guarded(
+                p, _opened, trace, fetch=partial(self._start_stream, p, trace)), trace)
         finally:
             if trace.attached is not None:
                 self.observer.detach(trace)
         spec = p.model
+        response = started.response
         guard = self._guard(p.runtime.spec)
         settle = bool(trace.estimate)
 
@@ -127,7 +130,7 @@ class Pipeline:
             self._ended(p, hop, names, trace, result=completion, error=error,
                         status=None if completion is not None or error is not None else "closed")
 
-        return Stream(p.runtime.chunks(spec, response), model=spec.id, provider=spec.provider,
+        return Stream(started.chunks(), model=spec.id, provider=spec.provider,
                       close=response.close, spec=spec, on_end=ended,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
@@ -269,6 +272,13 @@ class Pipeline:
         self.observer.request(trace, p.runtime.spec.name, p.model.id, p.runtime.transport.url(p.request.path))
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
 
+    def _start_stream(self, p: Prepared, trace: Trace, timeout: Timeout) -> Started:
+        """One attempt at a stream: send, then read up to its first chunk with content (``_stream_start``)."""
+        response = self._send_told(p, trace, timeout) if self.observer.hooks.request else self._send(p, timeout)
+        chunks, parser = p.runtime.open_stream(p.model, response)
+        return start(response, chunks, parser,
+                     lambda usage: self.observer.booked(trace, p.runtime.spec.name, p.model, usage))
+
     def _retried(self, p: Prepared, trace: Trace, error: ProviderError, wait: float, attempt: int) -> None:
         self.observer.retry(trace, p.runtime.spec.name, p.model.id, error, wait, attempt)
 
@@ -317,6 +327,7 @@ def _request_id(response: requests.Response) -> str | None:
     return headers.get("x-request-id") or headers.get("request-id")
 
 
-def _opened(p: Prepared, response: requests.Response) -> requests.Response:
-    """A stream's "parse": the open response itself (its chunks are read later, outside the pipeline)."""
+def _opened(p: Prepared, response: X) -> X:
+    """A stream's "parse": the open response (or started stream) itself: its chunks are read later, outside the
+    pipeline."""
     return response

@@ -20,7 +20,7 @@ from requests.adapters import BaseAdapter
 
 from .._redact import describe_char, paste_hint
 from ..config import Settings
-from ..dialects.base import Dialect, TokenGrant, get_dialect
+from ..dialects.base import Dialect, StreamParser, TokenGrant, get_dialect
 from ..errors import ConfigurationError
 from ..http._async_pool import ConnectionLimits
 from ..http._oauth import ClientCredentialsAuth
@@ -54,8 +54,12 @@ class Runtime:
         return _decode.answer(self.transport, response, self.dialect.parse_embed, model, self.dialect.name)
 
     def chunks(self, model: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
-        return _decode.events(self.transport, response, self.dialect.stream_parser(model), model,
-                              self.dialect.stream_format)
+        return self.open_stream(model, response)[0]
+
+    def open_stream(self, model: ModelSpec, response: requests.Response) -> tuple[Iterator[Chunk], StreamParser]:
+        """A chat stream's Chunks, and the parser reading them (what usage it has seen, should the stream break)."""
+        parser = self.dialect.stream_parser(model)
+        return _decode.events(self.transport, response, parser, model, self.dialect.stream_format), parser
 
     def read(self, model: ModelSpec, response: requests.Response, parse: Callable[[bytes, str], R]) -> R:
         """A media answer: ``parse`` gets its bytes and Content-Type (JSON or the audio itself)."""
