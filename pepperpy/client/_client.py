@@ -270,8 +270,9 @@ class Client(MediaMethods, AsyncMethods):
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
                top_p: float | None = None, stop: str | Sequence[str] | None = None,
                fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Stream:
-        """Send one chat turn and iterate over the answer as it arrives (streams are never cached; retries and
-        fallbacks happen only while opening the response, before any chunk reaches you).
+        """Send one chat turn and iterate over the answer as it arrives (streams are never cached). The answer
+        is read up to its first chunk with content before the stream is handed over: until then, a stream that
+        breaks is retried and falls back like any failed request; after it, a break is a StreamError.
 
         With ``response_format``, ``stream.completion.parsed`` is the checked answer at the end (no repair round:
         the text has been shown already; ``stream.completion`` raises StructuredOutputError when it fails).

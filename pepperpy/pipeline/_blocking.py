@@ -108,8 +108,8 @@ class Pipeline:
 
     def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared],
                finish: Callable[[Completion], Completion] | None = None) -> Stream:
-        """stream: the first hop whose response opens; its chunks as a Stream (``finish`` completes the
-        answer at its end, e.g. with ``parsed``)."""
+        """stream: the first hop whose stream starts (``_stream_start``: read up to its first chunk with content);
+        its chunks as a Stream (``finish`` completes the answer at its end, e.g. with ``parsed``)."""
         trace = Trace("stream", self.policy.deadline())
         try:
             p, hop, started = self._run("stream", names, prepare, lambda p: self._guarded(
@@ -158,8 +158,8 @@ class Pipeline:
         return result
 
     def open(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Opened:
-        """A media stream (speech audio, transcript events): the first hop whose response opens. As for chat
-        streams, only opening is retried or handed to a fallback."""
+        """A media stream (speech audio, transcript events): the first hop whose response opens. Only opening is
+        retried or handed to a fallback (chat streams go on to their first chunk: ``stream``)."""
         trace = Trace(op, self.policy.deadline())
         try:
             p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
