@@ -97,7 +97,8 @@ class Client(MediaMethods, AsyncMethods):
 
     Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait`` and
     ``total_timeout``, or all of the retry settings as one ``retry_policy=RetryPolicy(...)`` (not both),
-    ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or
+    ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` (``"per": "key"`` for a shared bucket per
+    key) and ``rate_limit_wait``, ``cache=True`` or
     ``CacheConfig(...)``, ``fallbacks={"gpt-4o": ["claude-sonnet"]}``, ``log_content`` (prompts in
     ``pepperpy.audit`` records). ``transport`` is a requests adapter every call goes through (a fake in tests).
     ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
@@ -129,7 +130,7 @@ class Client(MediaMethods, AsyncMethods):
                  use_keyring: bool = True,
                  retry_policy: RetryPolicy | None = None, max_retry_wait: float | None = None,
                  total_timeout: float | None = None, breaker: Any = None,
-                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limits: Mapping[str, Mapping[str, float | str]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  transport: BaseAdapter | None = None, shared_state: Any = None,
                  shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None,
@@ -169,6 +170,7 @@ class Client(MediaMethods, AsyncMethods):
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
                                                            if "base_url" in values))
+        self._pipeline.guards.scope_by(self._runtimes.base_url_of, self._runtimes.scope_of)  # shared guards' keys
         self._prep = Preparer(catalog_, self._runtimes, self.fallbacks)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
         self._media = MediaCalls(self._prep, self._pipeline)

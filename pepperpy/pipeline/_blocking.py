@@ -54,7 +54,7 @@ class Pipeline:
     """The resilience state of one Client: retry policy, per-provider breakers and limiters, cache, audit."""
 
     def __init__(self, policy: RetryPolicy, *, cache: Any = False, breaker: Any = None,
-                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limits: Mapping[str, Mapping[str, float | str]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  shared: SharedState | None = None, observer: Observer | None = None) -> None:
         self.policy = policy

@@ -128,6 +128,14 @@ class Runtimes:
         self._built = {}
         self._connections = ConnectionLimits()
 
+    def base_url_of(self, provider: ProviderSpec) -> str:
+        """The provider's base URL as this Client calls it (read without its credentials)."""
+        return provider.base_url if provider.name in self.code_base_urls else self.settings.base_url(provider)
+
+    def scope_of(self, provider: ProviderSpec) -> str:
+        """The ``credential_scope`` of the provider's runtime (built if need be: its credentials are read)."""
+        return self.get(provider).scope
+
     def timeout_of(self, provider: ProviderSpec) -> Timeout:
         if self.timeout is not None:
             return self.timeout
@@ -136,7 +144,7 @@ class Runtimes:
     def _build(self, provider: ProviderSpec) -> Runtime:
         settings = self.settings
         dialect = get_dialect(provider.dialect)
-        base_url = provider.base_url if provider.name in self.code_base_urls else settings.base_url(provider)
+        base_url = self.base_url_of(provider)
         _check_url_credentials(base_url, self._base_url_source(provider))
         # token-based auth (StackSpot) checks all its credentials first, so its message names every one;
         # settings.lookup refuses (naming the variable) a value that cannot be sent in a request
