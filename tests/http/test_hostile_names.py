@@ -27,6 +27,7 @@ from tests.conftest import write_provider
 
 MODES = ("blocking", "async")
 KEY = "AIzaHostileNamesKey0123456789abcdef"
+HOSTILE_TOKEN = "p2 x\r\nHost: evil/../?#&pageSize=1"  # a listing's next-page token, as a hostile server sends it
 SMUGGLING = ("gemini/x:generateContent HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
              "POST /v1beta/cachedContents?")
 
@@ -95,6 +96,12 @@ def _answer(line: str) -> bytes:
     elif ":streamGenerateContent" in target:
         body = b"data: " + json.dumps(answer).encode() + b"\r\n\r\n"
         kind = b"text/event-stream"
+        status = b"200 OK"
+    elif target.startswith("/v1beta/models?"):  # a listing page: the first names a hostile next-page token
+        token = None if "pageToken" in target else HOSTILE_TOKEN
+        body = json.dumps({"models": [{"name": "models/gemini-chat", "supportedGenerationMethods": [
+            "generateContent"]}], **({"nextPageToken": token} if token else {})}).encode()
+        kind = b"application/json"
         status = b"200 OK"
     elif ":batchEmbedContents" in target:
         body = json.dumps({"embeddings": [{"values": [0.1, 0.2]}]}).encode()
@@ -263,6 +270,15 @@ def test_a_name_outside_ascii_is_one_percent_encoded_request_on_both_roads(
     outcome = complete(mode, client, "gemini/模型")
     assert recorder.lines == ["POST /v1beta/models/%E6%A8%A1%E5%9E%8B:generateContent HTTP/1.1"]
     assert outcome.text == "ok" and outcome.model == "模型", outcome  # the provider decides whether it knows it
+
+
+def test_a_listing_cursor_from_the_server_is_one_quoted_query_value(client: pepperpy.Client,
+                                                                     recorder: RecordingServer) -> None:
+    """A next-page token goes back as a query value: percent-encoded, whatever it holds (one request per page)."""
+    client.sync_catalog("gemini")
+    assert recorder.lines == [
+        "GET /v1beta/models?pageSize=1000 HTTP/1.1",
+        "GET /v1beta/models?pageSize=1000&pageToken=p2+x%0D%0AHost%3A+evil%2F..%2F%3F%23%26pageSize%3D1 HTTP/1.1"]
 
 
 # --------------------------------------------------------------------------- agent ids, job ids, the last check
