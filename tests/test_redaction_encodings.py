@@ -55,6 +55,7 @@ class EchoServer:
 
     def __init__(self) -> None:
         self.status = 401
+        self.code = "invalid_api_key"
         self.text = False
         self.body: Callable[[dict[str, str]], str] = lambda headers: ""
         self.hits = 0
@@ -66,7 +67,7 @@ class EchoServer:
                 echo.hits += 1
                 text = echo.body({k.lower(): v for k, v in self.headers.items()})
                 payload = text if echo.text else json.dumps(
-                    {"error": {"message": text, "type": "invalid_request_error", "code": "invalid_api_key"}})
+                    {"error": {"message": text, "type": "invalid_request_error", "code": echo.code}})
                 data = payload.encode()
                 self.send_response(echo.status)
                 self.send_header("Content-Type", "text/plain" if echo.text else "application/json")
@@ -165,7 +166,7 @@ def test_audit_records_and_log_lines_carry_no_encoding_of_the_key(mode: str, ech
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     """A 503 echoing every encoding falls back (the failure is in the audit record's ``failures``), fails again
     and opens the breaker (a log line): every record, message and extra field, is clean."""
-    echo.status = 503
+    echo.status, echo.code = 503, "server_error"
     echo.body = lambda headers: " | ".join(encode(KEY) for encode in ENCODINGS.values())
     caplog.set_level(logging.DEBUG, logger="pepperpy")
     with pepperpy.Client(catalog=catalog, env_file=None, api_keys={"local": KEY}, max_retries=0,
@@ -202,7 +203,7 @@ def test_telemetry_spans_carry_no_encoding_of_the_key(mode: str, echo: EchoServe
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     otel_trace.set_tracer_provider(provider)
-    echo.status = 503
+    echo.status, echo.code = 503, "server_error"
     echo.body = lambda headers: " | ".join(encode(KEY) for encode in ENCODINGS.values())
     with pepperpy.Client(catalog=catalog, env_file=None, api_keys={"local": KEY}, telemetry=True,
                          retry_policy=RetryPolicy(max_retries=1, backoff_base=0)) as client:

@@ -25,8 +25,9 @@ from pepperpy.resilience.retry import RetryPolicy
 from tests.conftest import LOCAL_MODELS, write_provider
 
 MODES = ("blocking", "async")
+# Connection: close, as the server closes each connection after one answer: never a pooled one to reuse
 HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
-        b"Cache-Control: no-cache\r\n\r\n")
+        b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
 
 
 def chunked(*events: bytes, end: bool = True) -> bytes:
