@@ -21,9 +21,9 @@ from .._redact import header_problem
 from ..errors import CatalogError
 
 __all__ = [
-    "CATALOG_PATH_ENV", "SCHEMA_PATH", "age_problems", "catalog_files", "check_file", "field_path",
+    "CATALOG_PATH_ENV", "SCHEMA_PATH", "age_problems", "catalog_files", "check_file", "dialect_known", "field_path",
     "file_problems", "line_of", "packaged_catalog_dir", "parse_text", "read_file",
-    "schema_problems", "semantic_problems", "unknown_key"
+    "schema_problems", "semantic_problems", "unknown_dialect", "unknown_key"
 ]
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -181,6 +181,8 @@ _PATTERN_MESSAGES = {
     r"^https?://": "is not an http(s) URL, e.g. https://example.com/pricing",
     r"^https://": "is not an https URL, e.g. https://docs.example.com",
     r"^[a-z0-9_-]+$": "is not a valid provider name: use only lowercase letters a-z, digits 0-9, '_' and '-'",
+    r"^[a-z][a-z0-9_-]*$": "is not a dialect name: lowercase letters a-z, digits 0-9, '_' and '-', starting with "
+                           "a letter",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "is not an environment variable name: use letters, digits and '_', "
                                  "not starting with a digit",
     r"^[a-z_][a-z0-9_]*$": "is not a parameter name: use lowercase letters, digits and '_', e.g. top_p",
@@ -243,6 +245,21 @@ def _other_level(where: Sequence[str | int]) -> tuple[str, Sequence[str]] | None
     return None
 
 
+def dialect_known(name: str) -> bool:
+    """Whether a catalog file may name this dialect: shipped, registered with ``pepperpy.register_dialect``, or
+    declared by an installed package (whose entry points are only read for such a name)."""
+    from ..dialects import _registry
+
+    return _registry.is_known(name)
+
+
+def unknown_dialect(name: str) -> str:
+    """The message for a dialect name nobody knows, listing the known ones."""
+    from ..dialects import _registry
+
+    return _registry.unknown_dialect(name)
+
+
 def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -273,6 +290,9 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
             if why:
                 problem(f"the value {why}", ["headers", name])
     _check_date(data.get("checked"), ["checked"], problem)
+    dialect = data.get("dialect")
+    if isinstance(dialect, str) and re.fullmatch(r"[a-z][a-z0-9_-]*", dialect) and not dialect_known(dialect):
+        problem(unknown_dialect(dialect), ["dialect"])
     models = data.get("models")
     seen: set[str] = set()
     for i, model in enumerate(models if isinstance(models, list) else ()):
@@ -297,7 +317,34 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
             if isinstance(prange, dict) and _number(prange.get("min")) and _number(prange.get("max")) \
                     and prange["min"] > prange["max"]:
                 problem("min is larger than max", ["models", i, "params", pname])
+    _retired_problems(data.get("retired"), seen, problem)
     return problems
+
+
+def _retired_problems(retired: Any, listed: set[str], problem: Callable[[str, list[str | int]], None]) -> None:
+    """A retired name must not also be a listed one, nor retired twice; its replacement must be a model the
+    file lists (when it lists any: a later file may retire names of a provider an earlier one lists)."""
+    seen: set[str] = set()
+    for i, entry in enumerate(retired if isinstance(retired, list) else ()):
+        if not isinstance(entry, dict):
+            continue
+        names: list[tuple[Any, list[str | int]]] = [(entry.get("id"), ["retired", i, "id"])]
+        aliases = entry.get("aliases")
+        names += [(a, ["retired", i, "aliases", j]) for j, a in enumerate(aliases if isinstance(aliases, list) else ())]
+        for name, where in names:
+            if not isinstance(name, str):
+                continue
+            if name in listed:
+                problem(f"{name!r} is listed as a current model of this file too: a name is either listed or "
+                        f"retired", where)
+            elif name in seen:
+                problem(f"{name!r} is retired twice in this file", where)
+            seen.add(name)
+        replacement = entry.get("replacement")
+        if isinstance(replacement, str) and listed and replacement not in listed:
+            problem(f"the replacement {replacement!r} is not a model of this file; name one of its models (an id or "
+                    f"an alias)", ["retired", i, "replacement"])
+        _check_date(entry.get("date"), ["retired", i, "date"], problem)
 
 
 def _check_date(value: object, where: list[str | int], problem: Callable[[str, list[str | int]], None]) -> None:
