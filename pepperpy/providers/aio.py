@@ -1,22 +1,31 @@
 """The seed's async provider API: ``await create_provider(...)`` and ``AsyncProvider``.
 
->>> async with await pepperpy.aio.create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
+Both ``pepperpy.providers.create_provider`` (blocking; the Provider it returns is awaitable, giving its twin) and
+``pepperpy.aio.create_provider`` (a coroutine, which builds the provider in a worker thread) give an
+AsyncProvider:
+
+>>> async with await create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
 ...     print(await p.complete("Explain quantum computing", temperature=0.7, max_tokens=200))
 ...     async for chunk in await p.complete("Tell me a story", stream=True):
 ...         print(chunk, end="")
 ...     vector = await p.embed("Text to embed")
+...     vectors = await p.embed(["first", "second"])       # one vector per text
+
+A catalog provider's calls, and a custom provider's plain methods, run in worker threads; a custom provider's
+coroutines run on that provider's own event loop (``pepperpy.providers._faces``).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..pipeline._bridge import AsyncStream
 from ..pipeline._bridge import call as call_in_worker
+from ._faces import BridgedProvider, RelayedPieces, written_async
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +45,8 @@ class AsyncProvider:
         self.sync = provider  # the blocking Provider underneath
         self._own_pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        # a custom provider written with coroutines: they are awaited on its own loop, with no thread per call
+        self._bridged = provider if isinstance(provider, BridgedProvider) else None
 
     @property
     def config(self) -> ProviderConfig:
@@ -47,6 +58,11 @@ class AsyncProvider:
 
     async def initialize(self) -> None:
         """Acquire resources; :func:`create_provider` has already done it."""
+        bridged = self._bridged
+        if bridged is not None and written_async(bridged.inner, "initialize"):
+            await bridged.bridge.arun(bridged.inner.initialize())
+            bridged.initialize_face()
+            return
         import asyncio
 
         await asyncio.to_thread(self.sync.initialize)  # builds a Client: reads the catalog files
@@ -57,14 +73,20 @@ class AsyncProvider:
 
     @overload
     async def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
-                       stream: Literal[True], **kwargs: Any) -> AsyncStream[str]: ...
+                       stream: Literal[True], **kwargs: Any) -> AsyncIterator[str]: ...
 
     async def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
-                       stream: bool = False, **kwargs: Any) -> str | AsyncStream[str]:
+                       stream: bool = False, **kwargs: Any) -> str | AsyncIterator[str]:
         """The answer text, or with ``stream=True`` an async iterator of text pieces (the request is sent
         by the ``await``, so HTTP errors are raised there)."""
-        call = functools.partial(self.sync.complete, prompt, temperature=temperature, max_tokens=max_tokens,
-                                 **kwargs)
+        # only the settings given: a custom provider's own defaults (temperature=0.7) must hold
+        given: dict[str, Any] = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens))
+                                 if v is not None}
+        bridged = self._bridged
+        if bridged is not None and written_async(bridged.inner, "complete"):
+            value = await self._awaited(bridged.inner.complete(prompt, stream=stream, **given, **kwargs))
+            return RelayedPieces(value, bridged.bridge) if hasattr(value, "__anext__") else value
+        call = functools.partial(self.sync.complete, prompt, **given, **kwargs)
         if stream:
             pieces = AsyncStream(functools.partial(_text_pieces, call), self._submit)
             return await pieces.start()
@@ -74,19 +96,44 @@ class AsyncProvider:
                             f"not str")
         return text
 
-    async def embed(self, text: str, **kwargs: Any) -> list[float]:
-        """The vector of one text."""
-        return await call_in_worker(self._submit, functools.partial(self.sync.embed, text, **kwargs))
+    @overload
+    async def embed(self, text: str, **kwargs: Any) -> list[float]: ...
+
+    @overload
+    async def embed(self, text: Sequence[str], **kwargs: Any) -> list[list[float]]: ...
+
+    async def embed(self, text: str | Sequence[str], **kwargs: Any) -> list[float] | list[list[float]]:
+        """The vector of one text, or one vector per text of a list, in order."""
+        bridged = self._bridged
+        if bridged is not None and written_async(bridged.inner, "embed"):
+            vectors: list[float] | list[list[float]] = await self._awaited(bridged.inner.embed(text, **kwargs))
+            return vectors
+        vectors = await call_in_worker(self._submit, functools.partial(self.sync.embed, text, **kwargs))
+        return vectors
 
     async def cleanup(self) -> None:
         """Release resources; the provider cannot be used afterwards."""
         import asyncio
 
-        await asyncio.to_thread(self.sync.cleanup)
+        bridged = self._bridged
+        if bridged is not None and written_async(bridged.inner, "cleanup"):
+            try:
+                await bridged.bridge.arun(bridged.inner.cleanup())
+            finally:
+                await asyncio.to_thread(bridged.cleanup_face)
+        else:
+            await asyncio.to_thread(self.sync.cleanup)
         with self._lock:
             pool, self._own_pool = self._own_pool, None
         if pool is not None:
             pool.shutdown(wait=False)
+
+    async def _awaited(self, value: Any) -> Any:
+        """A custom provider's result, awaited on its own loop when it is awaitable."""
+        import inspect
+
+        assert self._bridged is not None
+        return await self._bridged.bridge.arun(value) if inspect.isawaitable(value) else value
 
     def _submit(self, job: Callable[[], T]) -> Future[T]:
         from .catalog import CatalogProvider

@@ -6,20 +6,47 @@
 >>> create_provider("echo").complete("hi")                       # doctest: +SKIP
 'echo: hi'
 
-The catalog's providers are ``CatalogProvider`` (``pepperpy.providers.catalog``).
+A custom provider's methods may be plain functions or coroutines (``async def complete``, the seed documents'
+form): ``create_provider`` serves both through both faces (``pepperpy.providers._faces``). Every Provider is
+awaitable: ``await provider`` is its async twin (``pepperpy.providers.aio.AsyncProvider``), so
+``provider = await create_provider(...)`` works in async code. The catalog's providers are ``CatalogProvider``
+(``pepperpy.providers.catalog``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..types import Stream
 
-__all__ = ["Provider", "ProviderConfig", "TextPieces"]
+if TYPE_CHECKING:
+    from .aio import AsyncProvider
+
+__all__ = ["Done", "Provider", "ProviderConfig", "TextPieces"]
+
+
+class Done:
+    """What ``Provider.initialize()`` and ``cleanup()`` return: nothing to wait for, yet awaitable, so a
+    subclass may call them plainly (``super().initialize()``) or, written with coroutines as the seed documents
+    write it, ``await super().initialize()``."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator function: awaiting it finishes at once
+
+    def __repr__(self) -> str:
+        return "<Done>"
+
+
+DONE = Done()
+_TWIN_LOCK = threading.Lock()  # makes each provider's async twin once, whichever threads ask at the same time
 
 
 @dataclass
@@ -78,20 +105,24 @@ class TextPieces(Iterator[str]):
 
 
 class Provider:
-    """One provider with a default model; blocking. Subclass it for a custom provider and register it with
-    ``ProviderEngine.register_provider``; the built-in providers come from the catalog."""
+    """One provider with a default model; blocking, and awaitable (``await provider`` is its async twin). Subclass
+    it for a custom provider and register it with ``ProviderEngine.register_provider``; the built-in providers
+    come from the catalog. A subclass may write its methods as coroutines (``async def complete(...)``)."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self._initialized = False
+        self._twin: AsyncProvider | None = None
 
     @property
     def provider_type(self) -> str:
         return self.config.provider_type
 
-    def initialize(self) -> None:
-        """Acquire resources; ``create_provider`` calls it."""
+    # Any, not Done: an override may return None (plain) or a coroutine (async def), and both stay type-correct
+    def initialize(self) -> Any:
+        """Acquire resources; ``create_provider`` calls it. Returns an already finished awaitable (``Done``)."""
         self._initialized = True
+        return DONE
 
     def _check_initialized(self) -> None:
         if not self._initialized:
@@ -99,17 +130,39 @@ class Provider:
                                      f"build it with create_provider()")
 
     def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
-                 stream: bool = False, **kwargs: Any) -> str | Iterator[str]:
+                 stream: bool = False, **kwargs: Any) -> Any:
         """The answer text, or an iterator of text pieces when ``stream=True``."""
         raise NotImplementedError
 
-    def embed(self, text: str, **kwargs: Any) -> list[float]:
-        """The vector of one text."""
+    def embed(self, text: str | Sequence[str], **kwargs: Any) -> Any:
+        """The vector of one text, or the list of vectors of a list of texts (one per text, in order)."""
         raise NotImplementedError
 
-    def cleanup(self) -> None:
-        """Release resources; the provider cannot be used afterwards."""
+    def cleanup(self) -> Any:
+        """Release resources; the provider cannot be used afterwards. Returns an already finished awaitable."""
         self._initialized = False
+        return DONE
+
+    @property
+    def aio(self) -> AsyncProvider:
+        """The async twin: the same provider, with ``await``-able methods (``await provider`` returns it too)."""
+        twin: AsyncProvider | None = getattr(self, "_twin", None)  # a subclass may skip super().__init__
+        if twin is None:
+            from .aio import AsyncProvider
+
+            with _TWIN_LOCK:
+                twin = getattr(self, "_twin", None)
+                if twin is None:
+                    twin = self._twin = AsyncProvider(self)
+        return twin
+
+    def __await__(self) -> Generator[Any, None, AsyncProvider]:
+        """``provider = await create_provider(...)``: the async twin. ``create_provider`` itself is blocking (it
+        reads the catalog and checks the credentials, with no request sent), so the seed's form works as it is."""
+        return self._as_twin().__await__()
+
+    async def _as_twin(self) -> AsyncProvider:
+        return self.aio
 
     def __enter__(self) -> Provider:
         return self
