@@ -6,8 +6,8 @@ as many workers as its ``pool_maxsize``, so each can hold its own pooled connect
 pool down). The loop only awaits: concurrent awaits run concurrently, and retries, breakers and caching
 behave exactly as in the blocking calls. ``AsyncBridge`` goes the other way: it runs a coroutine to completion
 from blocking code, even inside a running loop (Jupyter), on a loop of its own. The seed's async provider API is
-here too (it lives in ``pepperpy.providers.aio``; ``await pepperpy.providers.create_provider(...)`` gives the
-same):
+here too (``AsyncProvider`` lives in ``pepperpy.providers.aio``; ``await pepperpy.providers.create_provider(...)``
+gives the same):
 
 >>> async with await pepperpy.aio.create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
 ...     print(await p.complete("Explain quantum computing", temperature=0.7, max_tokens=200))
@@ -25,7 +25,7 @@ from .client._async import AsyncMethods, WorkerPool
 from .errors import ConfigurationError
 from .pipeline._async_bridge import AsyncBridge, BridgeStats
 from .pipeline._bridge import AsyncStream
-from .providers.aio import AsyncProvider, create_provider
+from .providers.aio import AsyncProvider
 
 __all__ = ["AsyncBridge", "AsyncClientMixin", "AsyncMethods", "AsyncProvider", "AsyncStream", "BridgeStats",
            "WorkerPool", "create_provider", "run"]
@@ -33,6 +33,20 @@ __all__ = ["AsyncBridge", "AsyncClientMixin", "AsyncMethods", "AsyncProvider", "
 AsyncClientMixin = AsyncMethods  # its name before round 3, kept for the programs that import it
 
 T = TypeVar("T")
+
+
+async def create_provider(provider_type: str, api_key: str | None = None, model: str | None = None,
+                          timeout: float | None = None, max_retries: int | None = None,
+                          extra_config: dict[str, Any] | None = None, **kwargs: Any) -> AsyncProvider:
+    """The seed's ``await create_provider(...)``, built in a worker thread: the provider's async twin
+    (``pepperpy.providers.catalog.create_provider_async``).
+
+    >>> async with await pepperpy.aio.create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
+    ...     print(await p.complete("Hello!"))
+    """
+    from .providers.catalog import create_provider_async  # builds a Client: requests loads here, not at import
+
+    return await create_provider_async(provider_type, api_key, model, timeout, max_retries, extra_config, **kwargs)
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:

@@ -22,31 +22,17 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ..pipeline._async_bridge import AsyncBridge
+from .aio import next_piece, written_async
 from .base import DONE, Provider
 
-__all__ = ["METHODS", "BridgedPieces", "BridgedProvider", "RelayedPieces", "next_piece", "uses_coroutines",
-           "written_async"]
+__all__ = ["METHODS", "BridgedPieces", "BridgedProvider", "uses_coroutines"]
 
 METHODS = ("initialize", "complete", "embed", "cleanup")
-
-
-def written_async(provider: Provider, method: str) -> bool:
-    """Whether ``provider``'s ``method`` is a coroutine function or an async generator function."""
-    fn = getattr(type(provider), method, None)
-    return inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
 
 
 def uses_coroutines(provider: Provider) -> bool:
     """Whether any of the seed API's methods of ``provider`` is written with ``async def``."""
     return any(written_async(provider, method) for method in METHODS)
-
-
-async def next_piece(pieces: AsyncIterator[Any]) -> tuple[bool, Any]:
-    """(True, the next item) or (False, None) at the end: StopAsyncIteration never crosses a Future."""
-    try:
-        return True, await pieces.__anext__()
-    except StopAsyncIteration:
-        return False, None
 
 
 class BridgedProvider(Provider):
@@ -60,10 +46,6 @@ class BridgedProvider(Provider):
 
     def initialize(self) -> Any:
         self.result_of(self.inner.initialize())
-        return self.initialize_face()
-
-    def initialize_face(self) -> Any:
-        """Mark this face ready, once the provider's own ``initialize`` has run (on either face)."""
         return super().initialize()
 
     def complete(self, prompt: str, **kwargs: Any) -> Any:  # only the arguments given: the provider's defaults hold
@@ -77,13 +59,12 @@ class BridgedProvider(Provider):
         try:
             self.result_of(self.inner.cleanup())
         finally:
-            self.cleanup_face()
+            super().cleanup()
+            self.bridge.close()
         return DONE
 
-    def cleanup_face(self) -> None:
-        """Mark this face cleaned up and stop the provider's loop, once its own ``cleanup`` has run."""
-        super().cleanup()
-        self.bridge.close()
+    def _coroutine_face(self) -> tuple[Provider, AsyncBridge]:
+        return self.inner, self.bridge
 
     def result_of(self, value: Any) -> Any:
         """``value``, awaited on the provider's loop when it is awaitable."""
@@ -119,26 +100,3 @@ class BridgedPieces(Iterator[Any]):
         aclose = getattr(self.pieces, "aclose", None)
         if aclose is not None:
             self.bridge.run(aclose())
-
-
-class RelayedPieces(AsyncIterator[Any]):
-    """The same iterator read from another event loop (the async twin's): each item comes from the provider's
-    loop; cancelling the reading task cancels the read there."""
-
-    def __init__(self, pieces: AsyncIterator[Any], bridge: AsyncBridge) -> None:
-        self.pieces = pieces
-        self.bridge = bridge
-
-    def __aiter__(self) -> RelayedPieces:
-        return self
-
-    async def __anext__(self) -> Any:
-        more, item = await self.bridge.arun(next_piece(self.pieces))
-        if not more:
-            raise StopAsyncIteration
-        return item
-
-    async def aclose(self) -> None:
-        aclose = getattr(self.pieces, "aclose", None)
-        if aclose is not None:
-            await self.bridge.arun(aclose())

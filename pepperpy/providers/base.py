@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..types import Stream
+from ._config import ProviderConfig
 
 if TYPE_CHECKING:
+    from ..pipeline._async_bridge import AsyncBridge
+    from ..pipeline._bridge import Submit
     from .aio import AsyncProvider
 
 __all__ = ["Done", "Provider", "ProviderConfig", "TextPieces"]
@@ -47,29 +49,6 @@ class Done:
 
 DONE = Done()
 _TWIN_LOCK = threading.Lock()  # makes each provider's async twin once, whichever threads ask at the same time
-
-
-@dataclass
-class ProviderConfig:
-    """The settings of one provider instance. ``to_dict()`` (alias ``dict()``) feeds ``create_provider(**...)``."""
-
-    provider_type: str
-    api_key: str | None = None
-    model: str | None = None
-    timeout: float | None = None    # None: the Client's default (the catalog's timeout, else 60 s)
-    max_retries: int | None = None  # None: the Client's default (2)
-    extra_config: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    dict = to_dict  # the seed documents use config.dict()
-
-    def __repr__(self) -> str:
-        key = "'***'" if self.api_key else "None"
-        return (f"ProviderConfig(provider_type={self.provider_type!r}, api_key={key}, model={self.model!r}, "
-                f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
-                f"extra_config={sorted(self.extra_config)!r})")
 
 
 class TextPieces(Iterator[str]):
@@ -142,6 +121,16 @@ class Provider:
         """Release resources; the provider cannot be used afterwards. Returns an already finished awaitable."""
         self._initialized = False
         return DONE
+
+    def _worker_submit(self) -> Submit | None:
+        """Where the async twin runs this provider's blocking calls: None for a pool of its own (a catalog
+        provider answers its Client's workers)."""
+        return None
+
+    def _coroutine_face(self) -> tuple[Provider, AsyncBridge] | None:
+        """(the provider, its loop) when this is the blocking face of a provider written with coroutines
+        (``_faces.BridgedProvider``), whose twin then awaits them on that loop; None otherwise."""
+        return None
 
     @property
     def aio(self) -> AsyncProvider:

@@ -20,10 +20,11 @@ from ..dialects.base import get_dialect
 from ..errors import ConfigurationError, ModelNotFoundError
 from ..types import ModelSpec, ProviderSpec
 from ._faces import BridgedProvider, uses_coroutines
+from .aio import AsyncProvider
 from .base import Provider, ProviderConfig, TextPieces
 from .engine import ProviderEngine
 
-__all__ = ["PROVIDER_OPTIONS", "SAMPLING_DEFAULTS", "CatalogProvider", "create_provider"]
+__all__ = ["PROVIDER_OPTIONS", "SAMPLING_DEFAULTS", "CatalogProvider", "create_provider", "create_provider_async"]
 
 SAMPLING_DEFAULTS = frozenset({"temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
 # catalog provider options a keyword argument of create_provider may set (create_provider("openai",
@@ -112,6 +113,9 @@ class CatalogProvider(Provider):
             raise ModelNotFoundError(name, [close], f" {spec.name!r} lists no model {name!r}; to call a model the "
                                                     f"catalog does not list, name it with its provider: "
                                                     f"model={spec.name + '/' + name!r} (sent as typed).")
+
+    def _worker_submit(self) -> Any:
+        return self.client.workers.submit  # the Client's worker threads (raises once cleaned up)
 
     @property
     def client(self) -> Client:
@@ -221,3 +225,20 @@ def _checked_base_url(value: Any) -> str:
     raise ConfigurationError(f"extra_config['base_url']={shown!r} is not an http(s) URL: give the provider's "
                              f"whole API address, such as 'https://api.openai.com/v1' or 'http://localhost:8000/v1' "
                              f"(pepperpy adds the paths of each call to it)")
+
+
+async def create_provider_async(provider_type: str, api_key: str | None = None, model: str | None = None,
+                                timeout: float | None = None, max_retries: int | None = None,
+                                extra_config: dict[str, Any] | None = None, **kwargs: Any) -> AsyncProvider:
+    """``pepperpy.aio.create_provider``: :func:`create_provider` run in a worker thread (it reads the catalog),
+    giving the provider's async twin. ``await pepperpy.providers.create_provider(...)`` gives the same twin
+    without the thread (the few milliseconds of building happen on the event loop).
+
+    >>> async with await pepperpy.aio.create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
+    ...     print(await p.complete("Hello!"))
+    """
+    import asyncio
+
+    provider = await asyncio.to_thread(create_provider, provider_type, api_key, model, timeout, max_retries,
+                                       extra_config, **kwargs)
+    return provider.aio
