@@ -39,8 +39,8 @@ from .types import ProviderSpec
 if TYPE_CHECKING:
     from .dialects.base import Lookup
 
-__all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "SEED_MODELS_ENV", "TIMEOUT_ENV", "Settings",
-           "default_model_var", "key_vars"]
+__all__ = ["CREDENTIAL_FIELDS", "DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "SEED_MODELS_ENV", "TIMEOUT_ENV",
+           "Settings", "credential_fields", "default_model_var", "key_vars"]
 
 DEFAULT_ENV_FILE = ".env"
 MODELS_ENV = "PEPPERPY_MODELS"
@@ -67,6 +67,15 @@ def _clean_key(value: str, where: str) -> str:
 def key_vars(provider: ProviderSpec) -> list[str]:
     """Every environment variable that may hold the provider's key, in the order they are tried."""
     return list(provider.key_vars)
+
+
+# a provider's credentials besides its key, each named by a catalog option ``<field>_env`` listing its variables
+CREDENTIAL_FIELDS = ("client_id", "realm")
+
+
+def credential_fields(provider: ProviderSpec) -> list[str]:
+    """The provider's credentials besides its key (StackSpot's ``client_id`` and ``realm``)."""
+    return [field for field in CREDENTIAL_FIELDS if provider.options.get(field + "_env")]
 
 
 def default_model_var(mode: str) -> str:
@@ -204,12 +213,24 @@ class Settings:
                     return value, name if source is os.environ else f"{name} in {self.env_file}"
         return self._stored(provider.name, "api_key")
 
+    def credential_source(self, provider: ProviderSpec, field: str = "api_key") -> str | None:
+        """Where the provider's ``field`` (``api_key``, or one of ``credential_fields``) was found, for
+        ``pepperpy keys list`` and ``pepperpy providers``; None when nowhere. Never the value."""
+        if field == "api_key":
+            found = self.key_source(provider)
+        elif provider.options.get(field):
+            return f"the {field} option given in code or a catalog file"
+        else:
+            names = [str(name) for name in provider.options.get(field + "_env") or ()]
+            found = self.find(names) or self._stored(provider.name, field)
+        return found[1] if found else None
+
     def _stored(self, provider: str, field: str) -> tuple[str, str] | None:
         """A credential from the keyring, else the user configuration file: the last two sources."""
         value = keyring_value(keyring_user(provider, field)) if self._use_keyring else None
         if value and value.strip():
-            what = "key" if field == "api_key" else field
-            return value, f"the keyring entry for {provider!r}" + ("" if field == "api_key" else f" {what}")
+            return value, (f"the keyring entry for {provider!r}" if field == "api_key"
+                           else f"the keyring entry {keyring_user(provider, field)!r}")
         value = self.config.provider_value(provider, field)
         if value and value.strip():
             return value, self.config.where(f"providers.{provider}.{field}")

@@ -143,10 +143,16 @@ class ModelRetiredError(ModelNotFoundError):
                  note: str = "") -> None:
         super().__init__(name, [replacement])
         self.retired_on, self.retired_by, self.replacement = retired_on, retired_by, replacement
+        self.past, self.note = past, note
         verb = "was retired" if past else "is retired"
         text = (f"{name} {verb} by {retired_by} on {retired_on}; the closest current model is {replacement!r}: "
                 f"use model={replacement!r}.{' ' + note if note else ''}")
         self.args = (text,)
+
+    def named(self, name: str, replacement: str) -> ModelRetiredError:
+        """The same error for the name as the caller wrote it (the seed API's provider-local names)."""
+        return ModelRetiredError(name, retired_on=self.retired_on, retired_by=self.retired_by,
+                                 replacement=replacement, past=self.past, note=self.note)
 
 
 class ValidationError(PepperpyError, ValueError):

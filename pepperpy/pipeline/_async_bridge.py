@@ -81,7 +81,7 @@ class AsyncBridge:
         """
         import concurrent.futures
 
-        timeout = _checked_timeout(timeout)
+        timeout = _checked_timeout(timeout, coro)
         call = self._submit(coro)
         try:
             return call.future.result(timeout)  # type: ignore[no-any-return]
@@ -99,7 +99,7 @@ class AsyncBridge:
         cancels ``coro`` on the bridge's loop."""
         import asyncio
 
-        timeout = _checked_timeout(timeout)
+        timeout = _checked_timeout(timeout, coro)
         call = self._submit(coro)
         outcome = asyncio.wrap_future(call.future)
         outcome.add_done_callback(_retrieve)  # read even when nobody awaits it any more (after a timeout)
@@ -227,8 +227,10 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def _checked_timeout(timeout: float | None) -> float | None:
+def _checked_timeout(timeout: float | None, coro: object) -> float | None:
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        if isinstance(coro, Coroutine):
+            coro.close()  # never started: no "was never awaited" warning
         raise ConfigurationError(f"timeout takes seconds above 0 (or None to wait as long as it takes), not "
                                  f"{timeout!r}")
     return timeout

@@ -17,7 +17,7 @@ from .._redact import safe_url
 from ..catalog.validation import CALL_ARGUMENTS, check_name, check_params, near_miss
 from ..client._client import Client
 from ..dialects.base import get_dialect
-from ..errors import ConfigurationError, ModelNotFoundError
+from ..errors import ConfigurationError, ModelNotFoundError, ModelRetiredError
 from ..types import ModelSpec, ProviderSpec
 from ._faces import BridgedProvider, uses_coroutines
 from .aio import AsyncProvider
@@ -142,6 +142,8 @@ class CatalogProvider(Provider):
         try:
             self._client.catalog.resolve(qualified)
             return qualified
+        except ModelRetiredError as exc:  # this provider's entry, said with its local names ("openai/gpt-4o")
+            raise exc.named(name, exc.replacement.removeprefix(provider + "/")) from None
         except ModelNotFoundError:
             return name
 
