@@ -31,14 +31,8 @@ from typing import Any
 
 from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ModelRetiredError, ValidationError
 from ..types import ModelSpec, ProviderSpec, RetiredModel
-from ._files import (
-    CATALOG_PATH_ENV,
-    catalog_files,
-    check_file,
-    packaged_catalog_dir,
-    schema_problems,
-    semantic_problems,
-)
+from ._checks import check_file, semantic_problems
+from ._files import CATALOG_PATH_ENV, catalog_files, packaged_catalog_dir, schema_problems
 from ._specs import DEFAULT_DIALECT, merge, model_spec, provider_spec
 
 __all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",

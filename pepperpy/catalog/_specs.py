@@ -12,7 +12,8 @@ from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
-from ._files import dialect_known, line_of, unknown_dialect
+from ._checks import dialect_known, unknown_dialect
+from ._files import line_of
 from ._packed import load_validated
 
 __all__ = ["DEFAULT_DIALECT", "merge", "model_spec", "provider_spec"]
