@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import pepperpy
-from pepperpy._stores import UserConfig, default_config_path
+from pepperpy._stores import MODES, UserConfig, default_config_path
+from pepperpy.catalog import MODES as CATALOG_MODES
 from pepperpy.config import Settings
 from pepperpy.testing import FakeProviderServer
 
@@ -105,3 +106,7 @@ def test_the_file_is_read_once_and_only_when_asked(monkeypatch: pytest.MonkeyPat
         assert settings.mode_default("embedding")[0] == "text-embedding-3-small"  # type: ignore[index]
     assert reads == [1]
     assert Settings(None, use_keyring=False, config_file=None).mode_default("embedding") is None
+
+
+def test_every_catalog_mode_has_a_default_model_variable() -> None:
+    assert MODES == CATALOG_MODES  # defaults.<mode> and PEPPERPY_DEFAULT_<MODE>_MODEL follow the catalog's modes

@@ -197,7 +197,7 @@ class AsyncMethods:
         """
         return await self._async.in_worker(functools.partial(self.transcribe, audio, model=model, **kwargs))
 
-    def arealtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+    def arealtime(self, model: str | None = None, *, instructions: str | None = None, output: str = "text",
                   voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
                   **params: Any) -> AsyncRealtimeSession:
         """``realtime``'s async twin, opened by ``async with`` (or ``await``); the arguments are checked now.
@@ -205,7 +205,8 @@ class AsyncMethods:
         >>> async with client.arealtime("gpt-realtime-2") as s:   # doctest: +SKIP
         ...     print((await s.ask("Say hello")).text)
         """
-        return self._sessions().open_async(model, instructions=instructions, output=output, voice=voice,
+        return self._sessions().open_async(self._async.preparer.model_for(model, "realtime"),
+                                           instructions=instructions, output=output, voice=voice,
                                            tools=tools, turn_detection=turn_detection, params=params)
 
     async def aclose(self) -> None:

@@ -123,7 +123,7 @@ class MediaMethods:
 
     # ------------------------------------------------------------------ realtime voice (pepperpy.realtime)
 
-    def realtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+    def realtime(self, model: str | None = None, *, instructions: str | None = None, output: str = "text",
                  voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
                  **params: Any) -> RealtimeSession:
         """Open a realtime voice session (OpenAI's Realtime API, Gemini's Live API): a context manager whose
@@ -138,5 +138,6 @@ class MediaMethods:
         >>> with client.realtime("gpt-realtime-2", instructions="Be brief.") as s:   # doctest: +SKIP
         ...     print(s.ask("Say hello").text)
         """
-        return self._sessions().open(model, instructions=instructions, output=output, voice=voice, tools=tools,
-                                     turn_detection=turn_detection, params=params)
+        return self._sessions().open(self._media.preparer.model_for(model, "realtime"), instructions=instructions,
+                                     output=output, voice=voice, tools=tools, turn_detection=turn_detection,
+                                     params=params)
