@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._redact import redact, redact_any, safe_url
+from .._redact import redact, redact_any, safe_url, url_secrets
 from ..errors import (
     AuthenticationError,
     ContextLengthError,
@@ -337,16 +337,13 @@ def from_transport_error(exc: BaseException, *, provider: str, model: str | None
     """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
     ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed);
     ``expired``: the call's total_timeout shut the socket down (``_deadline``), whatever the read then raised."""
-    import urllib.parse
-
     import requests  # already imported by the transport; local to keep this module light
 
+    if proxy:
+        secrets = (*secrets, *url_secrets(proxy))
     if expired:
         return transport_failure("timeout", "total_timeout ran out before the answer was complete",
                                  provider=provider, model=model, url=url, secrets=secrets)
-    proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
-    if proxy_password:
-        secrets = (*secrets, proxy_password)
     malformed = _malformed(exc)
     if malformed is not None:
         return transport_failure(*malformed, provider=provider, model=model, url=url, secrets=secrets)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._redact import safe_url
 from ..errors import PepperpyError, ProviderError
 from ..resilience.breaker import ProviderBreaker
-from ..types import ModelSpec
+from ..types import ModelSpec, Usage
 from . import events
 from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
 from .events import Hooks
@@ -38,6 +38,7 @@ class CallTrace(Protocol):
     span: Any
     attached: Any
     reservation: Reservation | None
+    billed: float
 
 
 class Observer:
@@ -92,9 +93,19 @@ class Observer:
                 tools=(params or {}).get("tools"))
 
     def settle(self, trace: CallTrace, cost: float | None) -> None:
+        """The hop's hold on the budget replaced by what it cost: ``cost`` (None: nothing) plus what its broken
+        attempts were billed (``booked``)."""
+        billed, trace.billed = trace.billed, 0.0
         if trace.reservation is not None and self.budget is not None:
-            self.budget.settle(trace.reservation, cost)
+            self.budget.settle(trace.reservation, (cost or 0.0) + billed if cost is not None or billed else None)
             trace.reservation = None
+
+    def booked(self, trace: CallTrace, provider: str, model: ModelSpec, usage: Usage) -> None:
+        """An attempt that broke after its provider stated its usage (a stream cut before its first chunk): its
+        tokens and cost in the totals now, its cost on the budget when the hop settles."""
+        cost = model.cost(usage)
+        self.ledger.bill(provider, model.id, usage, cost)
+        trace.billed += cost or 0.0
 
     def request(self, trace: CallTrace, provider: str, model: str, url: str) -> None:
         events.emit(self.hooks.request, events.RequestEvent(trace.op, provider, model, trace.attempts,

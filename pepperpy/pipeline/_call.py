@@ -64,8 +64,8 @@ class Opened:
 class Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attached", "attempts", "audit", "cached", "deadline", "estimate", "failures", "op", "request_id",
-                 "reservation", "span", "start", "status_code")
+    __slots__ = ("attached", "attempts", "audit", "billed", "cached", "deadline", "estimate", "failures", "op",
+                 "request_id", "reservation", "span", "start", "status_code")
 
     def __init__(self, op: str, deadline: float | None = None) -> None:
         self.op = op
@@ -78,6 +78,7 @@ class Trace:
         # audit_record decides per record, once it knows the outcome.
         self.audit = audit.logger.isEnabledFor(logging.WARNING)
         self.cached = False
+        self.billed = 0.0  # USD the hop's broken attempts were billed (a stream cut before its first chunk)
         self.estimate = 0
         self.failures: list[tuple[str, BaseException]] | None = None
         self.request_id: str | None = None

@@ -13,10 +13,10 @@ from ._answer import REPR_TEXT as REPR_TEXT
 from ._answer import combine_usage as combine_usage
 from ._answer import short_text as short_text
 from ._answer import short_value as short_value
-from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec
+from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
 from ._stream import Stream
 
 __all__ = [
     "FINISH_REASONS", "Chunk", "Completion", "Embeddings", "ModelSpec", "ParamRange", "Pricing", "ProviderSpec",
-    "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
+    "RetiredModel", "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
 ]
