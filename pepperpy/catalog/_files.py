@@ -195,7 +195,8 @@ def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str 
     if not isinstance(data, dict):
         return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=file,
                              line=1)]
-    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted((e for found in _Validator.get().iter_errors(data) for e in _branch(found)),
+                    key=lambda e: list(map(str, e.absolute_path)))
     problems = []
 
     def problem(message: str, where: list[str | int]) -> None:
@@ -219,6 +220,17 @@ def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str 
                 where.append(err.instance)
         problem(message, where)
     return problems
+
+
+def _branch(err: Any) -> list[Any]:
+    """A model's ``pricing`` is one price or a list of them (``oneOf``): the problems of the form it has,
+    rather than "is not valid under any of the given schemas"."""
+    where = list(err.absolute_path)
+    if err.validator != "oneOf" or not where or where[-1] != "pricing" or not err.context:
+        return [err]
+    form = 1 if isinstance(err.instance, list) else 0
+    found = [sub for sub in err.context if sub.relative_schema_path and sub.relative_schema_path[0] == form]
+    return [e for sub in found for e in _branch(sub)] or [err]
 
 
 def unknown_key(name: str, known: Sequence[str], other: tuple[str, Sequence[str]] | None = None) -> str:
@@ -292,6 +304,7 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
         if _number(output) and _number(context) and output > context:
             problem("max_output_tokens is larger than context_window", ["models", i, "max_output_tokens"])
         _check_date(model.get("deprecated"), ["models", i, "deprecated"], problem)
+        _check_prices(model.get("pricing"), ["models", i, "pricing"], problem)
         params = model.get("params")
         for pname, prange in (params.items() if isinstance(params, dict) else ()):
             if isinstance(prange, dict) and _number(prange.get("min")) and _number(prange.get("max")) \
@@ -307,6 +320,30 @@ def _check_date(value: object, where: list[str | int], problem: Callable[[str, l
             datetime.date.fromisoformat(value)
         except ValueError:
             problem(f"{value!r} is not a real date (YYYY-MM-DD)", where)
+
+
+def _check_prices(value: object, where: list[str | int],
+                  problem: Callable[[str, list[str | int]], None]) -> None:
+    """A list of dated prices: real dates, each price's ``from`` after the one before it (only the first may
+    leave it out: it was in force from the start), and no ``until`` before its own ``from``."""
+    entries = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+    previous: str | None = None
+    for j, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        at = [*where, j] if isinstance(value, list) else where
+        start, end = entry.get("from"), entry.get("until")
+        for key, day in (("from", start), ("until", end)):
+            _check_date(day, [*at, key], problem)
+        if isinstance(value, list) and j > 0 and not isinstance(start, str):
+            problem("a later price needs 'from': the first day it is in force (YYYY-MM-DD)", at)
+        if isinstance(start, str) and isinstance(end, str) and end < start:
+            problem(f"until {end} is before from {start}", [*at, "until"])
+        if isinstance(start, str) and previous is not None and start <= previous:
+            problem(f"from {start} is not after the price before it (from {previous}); list prices oldest first",
+                    [*at, "from"])
+        if isinstance(start, str):
+            previous = start
 
 
 _FIGURES = ("context_window", "max_output_tokens", "dimensions", "pricing")

@@ -14,6 +14,7 @@ from ._answer import combine_usage as combine_usage
 from ._answer import short_text as short_text
 from ._answer import short_value as short_value
 from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec
+from ._specs import day_of as day_of
 from ._stream import Stream
 
 __all__ = [

@@ -52,6 +52,16 @@ class Usage:
         if self.total_tokens < 0:
             object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
 
+    def __repr__(self) -> str:
+        """``Usage(input_tokens=10, output_tokens=5)``: the two counts, then only the others that say something."""
+        parts = [f"input_tokens={self.input_tokens}", f"output_tokens={self.output_tokens}"]
+        if self.total_tokens != self.input_tokens + self.output_tokens:
+            parts.append(f"total_tokens={self.total_tokens}")
+        parts += [f"{name}={value}" for name, value in (
+            ("cached_tokens", self.cached_tokens), ("reasoning_tokens", self.reasoning_tokens),
+            ("input_audio_tokens", self.input_audio_tokens), ("input_image_tokens", self.input_image_tokens)) if value]
+        return f"Usage({', '.join(parts)})"
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
