@@ -292,7 +292,7 @@ class Pipeline:
     def breaker_state(self, provider: ProviderSpec) -> str:
         return self.guards.breaker_state(provider)
 
-    def breaker_stats(self, provider: str) -> BreakerStats:
+    def breaker_stats(self, provider: ProviderSpec) -> BreakerStats:
         return self.guards.breaker_stats(provider)
 
     def cache_info(self) -> CacheInfo:
