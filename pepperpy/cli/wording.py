@@ -51,6 +51,9 @@ _WORDING: tuple[tuple[re.Pattern[str], Replacement], ...] = (
     (re.compile(r"call job\.wait\(\) before job\.result\(\)"), "wait for it (`pepperpy video --job ID -o FILE`)"),
     # budgets: the flags, and no Python
     (re.compile(r"raise budget="), "raise --budget"),
+    (re.compile(r"\(its max_tokens\)"), "(its --max-tokens)"),
+    (re.compile(r"\(the model's max_output_tokens, as max_tokens was not given\)"),
+     "(the model's longest answer, as --max-tokens was not given)"),
     (re.compile(r"To fit: lower ((?:max_tokens|n|quality|size|seconds)(?:(?:, | or )(?:n|quality|size|seconds))*)"),
      _knobs),
     (re.compile(r" ?\(Budget\(limit, per='day'\) starts it daily\)"), ""),

@@ -162,8 +162,9 @@ class MediaCalls:
 
         def ended(data: bytes, finished: bool, error: BaseException | None) -> Speech | None:
             usage = getattr(parser, "usage", None)  # reported at the end, when the wire does
+            request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
             speech = Speech(data, mime, fmt, p.model.id, p.model.provider, usage or Usage(), voice=call.voice,
-                            characters=call.characters) if finished else None
+                            request_id=request_id, characters=call.characters) if finished else None
             booked: Speech | None = opened.ended(speech, error)
             return booked
 

@@ -13,7 +13,7 @@ Image(7 bytes, mime_type='image/png')
 
 from ._formats import EXTENSIONS, pcm_rate, wav_from_pcm, write_whole
 from ._streams import AudioStream, TranscriptionStream
-from ._values import Image, Images, Segment, Speech, Transcription, Video, plural
+from ._values import Image, Images, Segment, Speech, Transcription, Video
 
 __all__ = ["EXTENSIONS", "AudioStream", "Image", "Images", "Segment", "Speech", "Transcription",
-           "TranscriptionStream", "Video", "pcm_rate", "plural", "wav_from_pcm", "write_whole"]
+           "TranscriptionStream", "Video", "pcm_rate", "wav_from_pcm", "write_whole"]

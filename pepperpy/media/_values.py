@@ -16,28 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..types import Usage, short_text
+from ..types import Usage, plural, result_repr, short_text
 from ._formats import save as _save
 from ._formats import write_whole
 
-__all__ = ["Image", "Images", "Segment", "Speech", "Transcription", "Video", "plural", "result_repr"]
-
-
-def plural(count: int, noun: str) -> str:
-    """``"1 image"``, ``"2 images"``, ``"1,024 bytes"``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def result_repr(name: str, shape: str, result: Any, *extra: str) -> str:
-    """The one repr of a result: ``Name(shape, model=..., provider=..., <extra>, usage=..., cost=...)``, then
-    ``cached=True`` and ``request_id`` when they apply."""
-    parts = [shape, f"model={result.model!r}", f"provider={result.provider!r}", *extra,
-             f"usage={result.usage!r}", f"cost={result.cost!r}"]
-    if result.cached:
-        parts.append("cached=True")
-    if result.request_id is not None:
-        parts.append(f"request_id={result.request_id!r}")
-    return f"{name}({', '.join(parts)})"
+__all__ = ["Image", "Images", "Segment", "Speech", "Transcription", "Video"]
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -209,13 +209,10 @@ class BudgetKeeper:
                 local.add(amount)
 
     def spent(self, scope: str = "total") -> float:
-        """USD spent (and reserved) in the current period under ``scope``."""
-        with self._lock:
-            counters = self._counters.get((scope, self.period()))
-        if counters is None:
-            return 0.0
-        total = counters[0].add(0.0)
-        return total if total is not None else counters[1].total
+        """USD spent (and reserved) in the current period under ``scope``: every worker's, when shared."""
+        counter, local = self._counter(scope, self.period())
+        total = counter.add(0.0)
+        return total if total is not None else local.total
 
     def _limits(self, spec: ModelSpec) -> list[tuple[str, float]]:
         budget, limits = self.budget, []
@@ -258,9 +255,9 @@ class BudgetKeeper:
         per = self.budget.per
         what = "the budget" if scope == "total" else f"the budget of {scope}"
         return BudgetExceededError(
-            f"{spec.name} could cost up to {usd(estimate.amount)} for this {_WHAT.get(op, op)} ({estimate.basis}, at "
-            f"its catalog prices) and {what} has {usd(max(limit - spent, 0.0))} left of {usd(limit)}"
-            f"{f' per {per}' if per else ''}; no request was sent. To fit: {estimate.knobs}; or raise budget=. "
+            f"{spec.name} could cost up to {usd(estimate.amount)} for this {_WHAT.get(op, op)}: {estimate.basis}, "
+            f"at its catalog prices; {what} has {usd(max(limit - spent, 0.0))} left of {usd(limit)}"
+            f"{f' per {per}' if per else ''}, so no request was sent. To fit: {estimate.knobs}; or raise budget=. "
             f"{self._when(scope)}", scope=scope, limit=limit, spent=spent, needed=estimate.amount, period=per,
             model=spec.name)
 
@@ -279,8 +276,8 @@ class BudgetKeeper:
         if per is not None:
             when = f"It starts again at {_next_period(per, self.clock())} (every {per}, UTC)"
         elif self.shared is not None:
-            when = (f"It has no period, so it never starts again: give it one (Budget(limit, per='day')), or delete "
-                    f"the counter {key!r} to start from zero")
+            when = ("It has no period, so it never starts again: give it one (Budget(limit, per='day')), or delete "
+                    "its counter to start from zero")
         else:
             when = "It has no period: it lasts as long as this Client (Budget(limit, per='day') starts it daily)"
         if self.shared is not None:

@@ -155,6 +155,8 @@ class Ledger:
         done = [priced(spec, r, day=day, batch=batch, batch_discount=batch_discount) if _answered(r) else r
                 for r in results]
         if not self._first_booking(job_id):
+            with self._lock:  # another worker booked it, and gave the shared hold back: this one is spent
+                self._job_holds.pop(job_id, None)
             return done
         answered: list[Any] = [r for r in done if _answered(r)]
         costs = [getattr(r, "cost", None) for r in answered]

@@ -55,8 +55,13 @@ class Estimate:
 
 
 def usd(amount: float) -> str:
-    """``$5.00``, or enough digits to show a small amount (``$0.000123``)."""
-    return f"${amount:.2f}" if amount >= 1 or amount == 0 else f"${amount:.6f}".rstrip("0")
+    """``$5.00``, ``$0.80``, or enough digits to show a small amount (``$0.000123``, ``$2.0e-08``)."""
+    if amount >= 1 or amount == 0:
+        return f"${amount:.2f}"
+    if amount < 0.000001:
+        return f"${amount:.1e}"
+    text = f"{amount:.6f}".rstrip("0")
+    return f"${text}{'0' * (4 - len(text))}"  # $0.8 -> $0.80
 
 
 def _tokens(count: int) -> str:
@@ -176,8 +181,8 @@ def image_worst(spec: ModelSpec, price: Pricing, *, prompt: str, n: int, size: s
     per_image = math.ceil(IMAGE_TOKENS[quality_used] * _area(size_used) / (1024 * 1024))
     input_tokens = math.ceil(len(prompt.encode("utf-8")) / 4)
     amount = (input_tokens * price.input + n * per_image * price.output) / 1_000_000
-    return Estimate(amount, f"{n} image{'s' if n != 1 else ''} of up to {_tokens(per_image)} each ({quality_used} "
-                            f"quality, {size_used}) + {_tokens(input_tokens)} of prompt", knobs)
+    return Estimate(amount, f"{n} image{'s' if n != 1 else ''} of up to {_tokens(per_image)} each at {quality_used} "
+                            f"quality and {size_used}, + {_tokens(input_tokens)} of prompt", knobs)
 
 
 def _image_knobs(spec: ModelSpec) -> str:

@@ -20,8 +20,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..media import plural
-from ..types import Usage
+from ..types import Usage, plural
 
 __all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
 

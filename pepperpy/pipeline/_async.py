@@ -125,7 +125,7 @@ class AsyncPipeline:
             # before its worker started must not leave a hold taken later that nobody gives back
             guard = pipe._admit(p, trace)
             result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace, admitted=guard))
-        result = pipe.observer.ledger.price(p.model, result, day=trace.day)
+        result = pipe.answered(p, result, trace)
         pipe._keep(p, key, result, trace)
         return result
 

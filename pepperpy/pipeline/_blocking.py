@@ -206,9 +206,15 @@ class Pipeline:
         key, hit = self._lookup(p, use_cache, trace)
         if hit is not None:
             return cast(R, hit)
-        result = self.observer.ledger.price(p.model, self._guarded(p, parse, trace), day=trace.day)
+        result = self.answered(p, self._guarded(p, parse, trace), trace)
         self._keep(p, key, result, trace)
         return result
+
+    def answered(self, p: Prepared, result: X, trace: Trace) -> X:
+        """A parsed answer, priced at the call's day, with the response's request id when the body had none."""
+        if getattr(result, "request_id", "") is None and trace.request_id is not None:
+            result = replace(result, request_id=trace.request_id)  # type: ignore[type-var]
+        return self.observer.ledger.price(p.model, result, day=trace.day)
 
     def _lookup(self, p: Prepared, use_cache: bool, trace: Trace) -> tuple[Any, Any]:
         """``(cache key, the cached answer or None)``; the key is None without a cache."""
@@ -268,7 +274,7 @@ class Pipeline:
 
     @staticmethod
     def _answered(response: Any, trace: Trace) -> None:
-        if trace.audit and hasattr(response, "status_code"):  # a response (requests', or the event loop's)
+        if hasattr(response, "status_code"):  # a response (requests', or the event loop's)
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
 
