@@ -172,7 +172,8 @@ class Ledger:
                 self.budget.add(spec, -job.amount, job.period)
             if cost:
                 self.budget.add(spec, cost)
-        self.totals.record(provider, spec.id, usage, cost, calls=len(done), errors=len(done) - len(answered))
+        if done:  # a job that ended with nothing (end_job) adds no row
+            self.totals.record(provider, spec.id, usage, cost, calls=len(done), errors=len(done) - len(answered))
         return done
 
     def end_job(self, job_id: str, spec: ModelSpec, job: JobHold | None) -> None:
