@@ -25,8 +25,9 @@ with pepperpy.Client(env_file=None, budget=5.0) as client:
     out = [{"text": r.text, "cost": r.cost} if isinstance(r, pepperpy.Completion) else {"error": str(r)}
            for r in job.results()]
     job.results(); client.batch_job(sys.argv[1]).results()  # read again here: booked once
-    usage = client.usage()["openai/gpt-4o-mini"]
-    print(json.dumps({"results": out, "calls": usage.calls, "errors": usage.errors, "cost": usage.cost}))
+    usage = client.usage().by_model.get("openai/gpt-4o-mini")
+    print(json.dumps({"results": out, "calls": usage and usage.calls, "errors": usage and usage.errors,
+                      "cost": usage and usage.cost}))
 """
 
 
