@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from .jobs import BatchJob, JobStatus, VideoJob
     from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream, Video
     from .observe.budget import Budget
+    from .realtime import AsyncRealtimeSession, RealtimeReply, RealtimeSession
     from .resilience import BreakerConfig, CacheConfig, RetryPolicy
     from .tools import tool_result
     from .types import (
@@ -80,14 +81,15 @@ _LAZY = {
     "generate_image": "api", "synthesize": "api", "transcribe": "api",
     "AudioStream": "media", "Image": "media", "Images": "media", "Segment": "media", "Speech": "media",
     "Transcription": "media", "TranscriptionStream": "media",
+    "AsyncRealtimeSession": "realtime", "RealtimeReply": "realtime", "RealtimeSession": "realtime",
 }
 
 
 # `pepperpy.aio.create_provider(...)` after a bare `import pepperpy`: the public packages and modules, and the old
 # paths of those that moved (pepperpy._moved)
 _SUBMODULES = frozenset({"aio", "api", "catalog", "cli", "client", "config", "dialects", "errors", "http", "jobs",
-                         "media", "observe", "pipeline", "providers", "resilience", "shared", "testing", "tools",
-                         "types", "web"}) | {name.rpartition(".")[2] for name in MOVED}
+                         "media", "observe", "pipeline", "providers", "realtime", "resilience", "shared", "testing",
+                         "tools", "types", "web"}) | {name.rpartition(".")[2] for name in MOVED}
 
 
 def __getattr__(name: str) -> Any:
@@ -109,6 +111,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AsyncRealtimeSession",
     "AudioStream",
     "AuthenticationError",
     "BatchJob",
@@ -144,6 +147,8 @@ __all__ = [
     "ProviderTimeoutError",
     "ProviderUnavailableError",
     "RateLimitError",
+    "RealtimeReply",
+    "RealtimeSession",
     "RetryPolicy",
     "Segment",
     "Speech",

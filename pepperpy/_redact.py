@@ -1,5 +1,11 @@
-"""Keeping credentials out of text: ``redact`` (known secrets and anything shaped like an API key) and
-``safe_url`` (no user info, no query string). Used by every message, log record and repr pepperpy makes.
+"""Keeping credentials out of text: ``redact`` (known secrets, in every encoding a server may echo them in, and
+anything shaped like an API key) and ``safe_url`` (no user info, no query string). Used by every message, log
+record and repr pepperpy makes.
+
+A server that echoes a key rarely echoes it as sent: an error body is JSON (``"a\\/b"``), a gateway repeats the
+URL or form it saw (``a%2Fb``, ``a+b``), a proxy repeats the ``Authorization: Basic`` header (base64 of
+``user:password``). ``secret_forms`` lists each encoding of one secret, and ``redact`` masks them all;
+``basic_auth`` is the base64 form of a user and password pair, for the callers that send one.
 
 ``RedactionFilter`` applies ``redact`` to every record of pepperpy's loggers (``get_logger``).
 
@@ -13,8 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["RedactionFilter", "describe_char", "get_logger", "header_problem", "paste_hint", "redact", "redact_any",
-           "safe_url"]
+__all__ = ["RedactionFilter", "basic_auth", "describe_char", "get_logger", "header_problem", "paste_hint", "redact",
+           "redact_any", "safe_url", "secret_forms", "url_secrets"]
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -24,12 +30,72 @@ _KEY_PATTERNS = re.compile(
 )
 
 
+def secret_forms(secret: str) -> tuple[str, ...]:
+    """Every way ``secret`` may come back in a server's text, longest first: as it is, JSON-escaped (``\\/``
+    too, and ``\\uXXXX`` for what is not ASCII), percent-encoded as ``urllib.parse.quote`` and ``quote_plus``
+    write it (``/`` kept or not, hex digits upper or lower case), and base64 of it. Empty for a value shorter
+    than 4 characters (masking "ab" everywhere would garble messages and protect nothing)."""
+    import base64
+    import json
+    from urllib.parse import quote, quote_plus
+
+    if not secret or len(secret) < 4:
+        return ()
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms |= {form.replace("/", "\\/") for form in forms}
+    encoded = {quote(secret), quote(secret, safe=""), quote_plus(secret), quote_plus(secret, safe="/")}
+    forms |= encoded | {_PERCENT.sub(lambda m: m.group().lower(), form) for form in encoded}
+    raw = secret.encode("utf-8")
+    forms |= {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The credentials of an ``Authorization: Basic`` header, as requests sends them (Latin-1, else UTF-8): a
+    secret of their own, since a proxy or server that echoes the header shows the password base64-encoded."""
+    import base64
+
+    pair = f"{user}:{password}"
+    try:
+        raw = pair.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = pair.encode("utf-8")
+    return base64.b64encode(raw).decode()
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The secrets a URL's user info holds: its password as written and decoded, and the ``Authorization: Basic``
+    value requests makes of the pair (a server that echoes the header shows them base64-encoded)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL (a port that is not a number): nothing to read
+        return ()
+    if not password:
+        return ()
+    user, plain = unquote(parts.username or ""), unquote(password)
+    return tuple(dict.fromkeys((password, plain, basic_auth(user, plain))))
+
+
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace every known secret, and anything shaped like an API key, with ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "***")
+    """Replace every known secret, in each of its ``secret_forms``, and anything shaped like an API key, with
+    ``***``."""
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    if forms:  # longest first across secrets too: base64 of "user:password" holds that of the password
+        text = _mask(text, sorted(forms, key=len, reverse=True))
     return _KEY_PATTERNS.sub("***", text)
+
+
+def _mask(text: str, forms: Sequence[str]) -> str:
+    for form in forms:  # longest first: a form that holds another is masked whole
+        if form in text:
+            text = text.replace(form, "***")
+    return text
 
 
 def redact_any(value: Any, secrets: Sequence[str]) -> Any:
@@ -57,8 +123,13 @@ def describe_char(char: str) -> str:
     of a credential is shown this way, never the credential."""
     import unicodedata
 
-    name = unicodedata.name(char, "")
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+# Control characters have no name in the Unicode database; these are their ISO 6429 names
+_CONTROL_NAMES = {"\x00": "NULL", "\t": "CHARACTER TABULATION", "\n": "LINE FEED", "\x0b": "LINE TABULATION",
+                  "\x0c": "FORM FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE"}
 
 
 def paste_hint(char: str) -> str:
@@ -87,10 +158,12 @@ class RedactionFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if s)
+        # every encoding of every secret, longest first, worked out once rather than per record
+        self._forms = tuple(sorted({f for s in self.secrets for f in secret_forms(s)}, key=len, reverse=True))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = redact(message, self.secrets)
+        clean = self._redact(message)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         for name, value in list(vars(record).items()):
@@ -98,9 +171,12 @@ class RedactionFilter(logging.Filter):
                 setattr(record, name, self._scrub(value))
         return True
 
+    def _redact(self, text: str) -> str:
+        return _KEY_PATTERNS.sub("***", _mask(text, self._forms))
+
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
-            return redact(value, self.secrets)
+            return self._redact(value)
         if isinstance(value, dict):
             return {k: self._scrub(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

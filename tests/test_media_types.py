@@ -32,8 +32,9 @@ def test_images_save_one_or_numbered(tmp_path: Path) -> None:
     assert one.save(tmp_path / "a.png") == [tmp_path / "a.png"]
     assert two.save(tmp_path / "b.png") == [tmp_path / "b-1.png", tmp_path / "b-2.png"]
     assert (len(two), two[1].mime_type, [i.mime_type for i in two]) == (2, "image/jpeg", ["image/png", "image/jpeg"])
-    assert two.size_bytes == 51 and repr(two) == ("Images(2 images of 51 bytes, model='m', provider='p', "
-                                                   "usage=Usage(input_tokens=0, output_tokens=0), cost=None)")
+    assert two.size_bytes == 51
+    assert repr(two) == ("Images(2 images of 51 bytes, model='m', provider='p', "
+                         "usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0), cost=None)")
     assert repr(one).startswith("Images(1 image of 28 bytes,")  # one image, not "1 image(s)"
     assert one._repr_html_().count("<img") == 1 and "$0.010000" in one._repr_html_()
 
@@ -43,7 +44,8 @@ def test_speech_plays_in_jupyter_and_saves(tmp_path: Path) -> None:
     assert speech.save(tmp_path / "hello") == tmp_path / "hello.mp3"
     assert speech._repr_html_().startswith('<audio controls src="data:audio/mpeg;base64,SUQz')
     assert repr(speech) == ("Speech(13 bytes of mp3, model='tts-1', provider='openai', voice=None, "
-                            "usage=Usage(input_tokens=0, output_tokens=0), cost=0.0001)") and speech.size_bytes == 13
+                            "usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0), cost=0.0001)")
+    assert speech.size_bytes == 13
     assert speech.audio is speech.data  # the bytes are .data, as for Image and Video; .audio stays
 
 

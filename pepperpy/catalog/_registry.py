@@ -47,7 +47,7 @@ __all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
 # The schema's enums for a model's mode and capabilities (a test keeps them equal), for checking filters
-MODES = ("chat", "embedding", "image", "speech", "transcription", "video")
+MODES = ("chat", "embedding", "image", "speech", "transcription", "video", "realtime")
 CAPABILITIES = ("streaming", "tools", "json_output", "vision", "reasoning", "system_prompt", "audio", "pdf",
                 "prompt_caching", "batch")
 DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
@@ -68,7 +68,9 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
         dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
         notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
         voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
-        qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None)
+        qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None,
+        outputs=tuple(raw.get("outputs", ())), input_audio_rate=(raw.get("audio_rates") or {}).get("input"),
+        output_audio_rate=(raw.get("audio_rates") or {}).get("output"))
 
 
 def model_spec(provider: str, entry: Mapping[str, Any]) -> ModelSpec:
@@ -95,6 +97,7 @@ def _pricing(raw: Mapping[str, Any]) -> Pricing:
                    audio_input=raw.get("audio_input"), image_input=raw.get("image_input"),
                    per_image=MappingProxyType(dict(per_image)) if per_image else None,
                    per_million_characters=raw.get("per_million_characters"), per_minute=raw.get("per_minute"),
+                   cached_audio_input=raw.get("cached_audio_input"), audio_output=raw.get("audio_output"),
                    since=raw.get("from"), until=raw.get("until"))
 
 

@@ -9,6 +9,7 @@
     pepperpy image "a red kite" -m gpt-image-2.6-flare -o kite.png  # images, speech, transcripts: cli/media.py
     pepperpy speak "hello" -m tts-1 -o hi.mp3
     pepperpy transcribe note.m4a -m whisper-1
+    pepperpy talk -m gpt-realtime-2 "Say hello"                     # a realtime voice turn (cli/talk.py)
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
     pepperpy catalog validate my-catalog/                           # file:line: field: message
@@ -49,6 +50,7 @@ from .fanout import add_map_command
 from .jobs import add_job_commands
 from .media import add_media_commands
 from .notice import waiting
+from .talk import add_talk_command
 from .wording import cli_wording
 
 __all__ = ["build_parser", "call_params", "cli_wording", "completion_json", "error_line", "main", "may_stream",
@@ -247,10 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_job_commands(commands, common, command)
     add_media_commands(command)
+    add_talk_command(command)
 
     models = command("models", list_models, "list catalog models")
     models.add_argument("--provider", metavar="P")
-    models.add_argument("--mode", choices=("chat", "embedding", "image", "speech", "transcription", "video"))
+    models.add_argument("--mode", choices=("chat", "embedding", "image", "speech", "transcription", "video",
+                                                 "realtime"))
     models.add_argument("--capability", metavar="C", help="e.g. vision, tools, streaming, reasoning")
     models.add_argument("--available", action="store_true", help="only providers whose credentials are set")
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..media import Images, Speech, Transcription
     from ..pipeline._async import AsyncPipeline
     from ..pipeline._blocking import Pipeline
+    from ..realtime import AsyncRealtimeSession, Sessions
     from ..types import Chunk, Completion, Embeddings, Stream
     from ._prepare import Preparer
 
@@ -138,6 +139,8 @@ class AsyncMethods:
 
         def close(self) -> None: ...
 
+        def _sessions(self) -> Sessions: ...
+
     async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
         """``complete()`` without blocking the event loop: same arguments, result and errors.
 
@@ -193,6 +196,17 @@ class AsyncMethods:
         >>> (await client.atranscribe("note.m4a", model="gpt-4o-mini-transcribe")).text   # doctest: +SKIP
         """
         return await self._async.in_worker(functools.partial(self.transcribe, audio, model=model, **kwargs))
+
+    def arealtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+                  voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
+                  **params: Any) -> AsyncRealtimeSession:
+        """``realtime``'s async twin, opened by ``async with`` (or ``await``); the arguments are checked now.
+
+        >>> async with client.arealtime("gpt-realtime-2") as s:   # doctest: +SKIP
+        ...     print((await s.ask("Say hello")).text)
+        """
+        return self._sessions().open_async(model, instructions=instructions, output=output, voice=voice,
+                                           tools=tools, turn_detection=turn_detection, params=params)
 
     async def aclose(self) -> None:
         """``close()`` from a coroutine."""

@@ -18,7 +18,7 @@ The Client is the face; the work is done by the collaborators it holds, one per 
 - ``pepperpy.jobs``: batches and video, handed the Client's parts on first use (``_jobs``).
 
 Two groups of public methods are faces of their own, mixed in: the media and video methods (``MediaMethods``,
-``_media``) and the async twins (``AsyncMethods``, ``_async``). They hold no state and no logic: each method
+``_media_methods``) and the async twins (``AsyncMethods``, ``_async``). They hold no state and no logic: each method
 is its signature, its docstring and one call to a collaborator (docs/adr/0008 says why).
 """
 
@@ -52,14 +52,15 @@ from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPoo
 from ._catalog_sync import CatalogDiff, require_listing, sync_catalog
 from ._chat_options import ChatOptions
 from ._count_tokens import count_tokens
-from ._media import MediaMethods
 from ._media_calls import MediaCalls
+from ._media_methods import MediaMethods
 from ._prepare import Preparer, parse_chat
 
 if TYPE_CHECKING:
     from ..jobs import BatchJob, Services
     from ..observe.events import EventName
     from ..observe.usage import UsageReport
+    from ..realtime import Sessions
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
 
@@ -96,7 +97,8 @@ class Client(MediaMethods, AsyncMethods):
 
     Resilience knobs (every default in docs/resilience.md): ``max_retries``, ``max_retry_wait`` and
     ``total_timeout``, or all of the retry settings as one ``retry_policy=RetryPolicy(...)`` (not both),
-    ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` and ``rate_limit_wait``, ``cache=True`` or
+    ``breaker=`` (or False), ``rate_limits={"openai": {"rpm": 500}}`` (``"per": "key"`` for a shared bucket per
+    key) and ``rate_limit_wait``, ``cache=True`` or
     ``CacheConfig(...)``, ``fallbacks={"gpt-4o": ["claude-sonnet"]}``, ``log_content`` (prompts in
     ``pepperpy.audit`` records). ``transport`` is a requests adapter every call goes through (a fake in tests).
     ``shared_state="redis://host:6379/0"`` (or a ``redis.Redis``, a ``pepperpy.shared.SharedState``, or the
@@ -128,7 +130,7 @@ class Client(MediaMethods, AsyncMethods):
                  use_keyring: bool = True,
                  retry_policy: RetryPolicy | None = None, max_retry_wait: float | None = None,
                  total_timeout: float | None = None, breaker: Any = None,
-                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limits: Mapping[str, Mapping[str, float | str]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  transport: BaseAdapter | None = None, shared_state: Any = None,
                  shared_namespace: str | None = None, budget: Any = None, telemetry: bool | None = None,
@@ -168,6 +170,7 @@ class Client(MediaMethods, AsyncMethods):
         self._runtimes = Runtimes(self.settings, timeout=timeout, pool_maxsize=pool_maxsize, adapter=transport,
                                   code_base_urls=frozenset(name for name, values in (providers or {}).items()
                                                            if "base_url" in values))
+        self._pipeline.guards.scope_by(self._runtimes.base_url_of, self._runtimes.scope_of)  # shared guards' keys
         self._prep = Preparer(catalog_, self._runtimes, self.fallbacks)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
         self._media = MediaCalls(self._prep, self._pipeline)
@@ -274,8 +277,9 @@ class Client(MediaMethods, AsyncMethods):
                system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
                top_p: float | None = None, stop: str | Sequence[str] | None = None,
                fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Stream:
-        """Send one chat turn and iterate over the answer as it arrives (streams are never cached; retries and
-        fallbacks happen only while opening the response, before any chunk reaches you).
+        """Send one chat turn and iterate over the answer as it arrives (streams are never cached). The answer
+        is read up to its first chunk with content before the stream is handed over: until then, a stream that
+        breaks is retried and falls back like any failed request; after it, a break is a StreamError.
 
         With ``response_format``, ``stream.completion.parsed`` is the checked answer at the end (no repair round:
         the text has been shown already; ``stream.completion`` raises StructuredOutputError when it fails).
@@ -394,6 +398,12 @@ class Client(MediaMethods, AsyncMethods):
 
         fmt = ResponseFormat.of(response_format) if response_format is not None else None
         return BatchJob(self._jobs(), JobRef.decode(id, "batch"), response_format=fmt)
+
+    def _sessions(self) -> Sessions:
+        from ..realtime import Sessions
+
+        return Sessions(self._prep.media_model, self.settings, lambda: self.transport, self._pipeline,
+                        self.workers.submit)
 
     def _jobs(self) -> Services:
         from ..jobs import Services

@@ -44,7 +44,7 @@ def _caller_stacklevel() -> int:
 
 
 _METHODS = {"embedding": "embed", "image": "generate_image", "speech": "synthesize", "transcription": "transcribe",
-            "video": "generate_video"}
+            "video": "generate_video", "realtime": "realtime"}
 
 
 def article(mode: str) -> str:

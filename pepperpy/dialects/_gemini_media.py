@@ -26,7 +26,7 @@ from ..http._upload import Upload, sniff_type
 from ..http.transport import Request
 from ..media import Image, Images, Speech, Transcription, pcm_rate, wav_from_pcm
 from ..types import ModelSpec, ProviderSpec, Usage
-from ._gemini_config import generation_field
+from ._gemini_config import generation_field, model_path
 from ._media import MediaCall, b64decode, without_audio
 from .base import Dialect, MediaParser, normalize_finish, raise_error_event
 
@@ -49,10 +49,6 @@ INLINE_UPLOAD_LIMIT = 15_000_000  # bytes of audio that fit a 20 MB request once
 SPEECH_FORMATS = ("wav", "pcm")
 TRANSCRIBE_INSTRUCTION = "Transcribe the speech in this audio verbatim. Answer with the transcript only."
 _IMAGE_CONFIG = {"aspect_ratio": "aspectRatio", "aspectRatio": "aspectRatio", "size": "imageSize"}
-
-
-def _model_path(model: ModelSpec) -> str:
-    return "models/" + model.wire_name.removeprefix("models/")
 
 
 def _inline(upload: Upload) -> dict[str, Any]:
@@ -121,7 +117,7 @@ def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images
                                           "parts": [{"text": prompt}, *(_inline(image) for image in images)]}]}
     _place(params, config, body, skip={*_IMAGE_CONFIG, "n"})
     body["generationConfig"] = config
-    return Request("POST", f"/{_model_path(model)}:generateContent", json=body)
+    return Request("POST", f"/{model_path(model)}:generateContent", json=body)
 
 
 def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
@@ -167,7 +163,7 @@ def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: M
     body: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": text}]}], "generationConfig": config}
     _place(params, config, body, skip={"speakers", "language"})
     method = "streamGenerateContent" if stream else "generateContent"
-    return Request("POST", f"/{_model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
+    return Request("POST", f"/{model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
                    stream=stream)
 
 
@@ -246,7 +242,7 @@ def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, An
     if config:
         body["generationConfig"] = config
     method = "streamGenerateContent" if stream else "generateContent"
-    return Request("POST", f"/{_model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
+    return Request("POST", f"/{model_path(model)}:{method}", json=body, params={"alt": "sse"} if stream else None,
                    stream=stream)
 
 

@@ -193,6 +193,11 @@ class AnthropicStreamParser(StreamParser):
         self._parts: dict[int, list[str]] = {}  # their text / thinking / input JSON fragments, joined at the end
         self._usage: dict[str, Any] = {}  # raw usage; a later field overrides only when it is not None
 
+    @property
+    def reported_usage(self) -> Usage | None:
+        """The usage ``message_start`` (and any ``message_delta``) stated: the input is billed from then on."""
+        return parse_usage(self._usage) if self._usage else None
+
     def feed(self, event: str, data: bytes) -> Chunk | None:
         obj = decode_json(data)
         if not isinstance(obj, dict):

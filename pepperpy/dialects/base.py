@@ -117,9 +117,15 @@ def tool_call_names(messages: Sequence[Message]) -> dict[str, str]:
 
 
 class StreamParser:
-    """Turns one stream's events into Chunks. ``done`` is set when the format's terminator arrives."""
+    """Turns one stream's events into Chunks. ``done`` is set when the format's terminator arrives;
+    ``reported_usage`` is the usage the provider has stated so far (None until it does), for a stream that
+    breaks before its end (Anthropic bills the input it states in ``message_start``)."""
 
     done = False
+
+    @property
+    def reported_usage(self) -> Usage | None:
+        return None
 
     def feed(self, event: str, data: bytes) -> Chunk | None:  # pragma: no cover - abstract
         raise NotImplementedError

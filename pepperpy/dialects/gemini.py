@@ -17,7 +17,7 @@ from .. import errors
 from ..http.transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
 from . import _gemini_media, _listing
-from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field
+from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field, model_path, model_resource
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -36,10 +36,6 @@ __all__ = ["DIALECT", "GeminiDialect", "GeminiStreamParser", "convert_messages",
 _TOOL_MODES = {"auto": "AUTO", "required": "ANY", "any": "ANY", "none": "NONE"}
 _EMBED = {"dimensions": "outputDimensionality", "task_type": "taskType"}
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's documented stand-in for a lost signature
-
-
-def _model_path(model: ModelSpec) -> str:
-    return "models/" + model.wire_name.removeprefix("models/")
 
 
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage:
@@ -268,7 +264,7 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         if config:
             body["generationConfig"] = config
         method = "streamGenerateContent" if stream else "generateContent"
-        return Request("POST", f"/{_model_path(model)}:{method}", json=body,
+        return Request("POST", f"/{model_path(model)}:{method}", json=body,
                        params={"alt": "sse"} if stream else None, stream=stream)
 
     def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
@@ -289,8 +285,8 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         # Only the wrapped form counts the system instruction, tools and config; it must name the model.
         body = self.build_chat(provider, model, messages, params, stream=False).json
         counted = {"contents": body["contents"]} if set(body) == {"contents"} else \
-            {"generateContentRequest": {"model": _model_path(model), **body}}
-        return Request("POST", f"/{_model_path(model)}:countTokens", json=counted)
+            {"generateContentRequest": {"model": model_resource(model), **body}}
+        return Request("POST", f"/{model_path(model)}:countTokens", json=counted)
 
     def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
         return int(payload["totalTokens"])
@@ -298,9 +294,9 @@ class GeminiDialect(_gemini_media.GeminiMedia):
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
                     params: Mapping[str, Any]) -> Request:
         extra = {_EMBED.get(key, key): value for key, value in params.items()}  # camelCase passes as is
-        path = _model_path(model)
-        requests = [{"model": path, "content": {"parts": [{"text": text}]}, **extra} for text in texts]
-        return Request("POST", f"/{path}:batchEmbedContents", json={"requests": requests})
+        name = model_resource(model)
+        requests = [{"model": name, "content": {"parts": [{"text": text}]}, **extra} for text in texts]
+        return Request("POST", f"/{model_path(model)}:batchEmbedContents", json={"requests": requests})
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
         if payload.get("error"):

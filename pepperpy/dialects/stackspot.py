@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import errors
+from ..http._targets import name_problem, path_segment
 from ..http.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, Usage
 from .base import (
@@ -125,6 +126,10 @@ class StackSpotDialect(Dialect):
                 f"{id_vars[0]}, {secret_vars[-1]} and {realm_vars[0]} in the environment or a .env file "
                 f"(create the credentials in the StackSpot portal); missing: {missing}")
         template = lookup([provider.env_prefix + "AUTH_URL"]) or options.get("auth_url") or DEFAULT_AUTH_URL
+        problem = name_problem(realm)
+        if problem is not None:  # the realm is a path segment of the token URL, which receives the secret
+            raise errors.ConfigurationError(f"the StackSpot realm {realm!r} (from {' or '.join(realm_vars)}) "
+                                            f"{problem}; set it to the realm name the StackSpot portal shows")
         url = str(template).replace("{realm}", quote(realm, safe=""))
         if url.startswith("/"):  # relative to the provider's base URL (gateways that proxy the IDM)
             url = base_url + url
@@ -148,7 +153,9 @@ class StackSpotDialect(Dialect):
         if conversation_id:
             body["conversation_id"] = conversation_id
         body.update(extra)
-        return Request("POST", f"/v1/agent/{quote(model.wire_name, safe='')}/chat", json=body, stream=stream)
+        agent = path_segment(model.wire_name, what="StackSpot agent id", shown=model.name,
+                             fix="call an agent as stackspot/<agent id>, with the id the StackSpot portal shows")
+        return Request("POST", f"/v1/agent/{agent}/chat", json=body, stream=stream)
 
     def parse_chat(self, payload: Any, model: ModelSpec) -> Completion:
         if _is_error(payload):

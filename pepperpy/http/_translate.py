@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._redact import redact, redact_any, safe_url
+from .._redact import redact, redact_any, safe_url, url_secrets
 from ..errors import (
     AuthenticationError,
     ContextLengthError,
@@ -30,8 +30,8 @@ from ..errors import (
 from ._error_text import UNSUPPORTED_INPUT, doubled_hint, not_found_hint, undoubled
 from ._overflow import context_numbers, is_overflow
 
-__all__ = ["decode_body", "from_error_payload", "from_response", "from_transport_error", "parse_retry_after",
-           "provider_message", "scrub", "transport_failure"]
+__all__ = ["decode_body", "from_close", "from_error_payload", "from_realtime_error", "from_response",
+           "from_transport_error", "parse_retry_after", "provider_message", "scrub", "transport_failure"]
 
 
 def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
@@ -154,7 +154,7 @@ def _describe(body: Any) -> tuple[str, set[str]]:
 
 
 def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
-    if "api_key_invalid" in codes or "authentication_error" in codes or status in (401, 403):
+    if codes & {"api_key_invalid", "authentication_error", "invalid_api_key"} or status in (401, 403):
         return AuthenticationError
     if is_overflow(status, message, codes):
         return ContextLengthError
@@ -196,13 +196,17 @@ def _display_code(body: Any, status: int | None) -> str | None:
 
 def from_error_payload(body: Any, *, status: int | None, provider: str, model: str | None,
                        headers: Mapping[str, str] | None = None, secrets: Sequence[str] = (),
-                       key_vars: Sequence[str] = (), url: str = "", base_url: str = "") -> ProviderError:
+                       key_vars: Sequence[str] = (), url: str = "", base_url: str = "",
+                       status_like: int | None = None, where: str | None = None) -> ProviderError:
     """Build the typed error for an error body (an HTTP error answer, or an error event mid-stream).
-    ``url`` is the address requested and ``base_url`` the provider's, for the hint of a 404."""
+    ``url`` is the address requested and ``base_url`` the provider's, for the hint of a 404. Without an HTTP
+    status, ``status_like`` is the one the error stands for (a realtime error event's type) and ``where`` how the
+    message starts (``"openai sent an error event"``)."""
     message, codes = _describe(body)
     if status is None:  # a mid-stream error: Gemini carries the HTTP code inside
         inner = _error_object(body).get("code")
-        status_like = inner if isinstance(inner, int) and 400 <= inner < 600 else None
+        if status_like is None:
+            status_like = inner if isinstance(inner, int) and 400 <= inner < 600 else None
         cls = _classify(status_like, message, codes)
     else:
         cls = _classify(status, message, codes)
@@ -217,7 +221,7 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
     code = _display_code(body, status)
-    where = f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream"
+    where = where or (f"{provider} returned {status}" if status else f"{provider} sent an error mid-stream")
     message = " ".join(message.split()).rstrip(".")  # one line; our hints add their own full stop
     text = f"{where}{f' ({code})' if code else ''}: {message or 'no message'}"
     kw: dict[str, Any] = {}
@@ -278,18 +282,64 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
                               headers=headers, secrets=secrets, key_vars=key_vars, url=url, base_url=base_url)
 
 
+# --------------------------------------------------------------------------- WebSocket sessions (realtime)
+
+# What an error type stands for, as an HTTP status would (OpenAI's realtime ``error`` events carry no status)
+_REALTIME_TYPES = {"invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
+                   "not_found_error": 404, "rate_limit_error": 429, "server_error": 500}
+# WebSocket close codes (RFC 6455 and the IANA registry's 3000 unauthorized, 3003 forbidden, 3008 timeout)
+_CLOSE_STATUS = {1007: 400, 1008: 400, 1009: 413, 1011: 503, 1012: 503, 1013: 503, 1014: 502, 3000: 401,
+                 3003: 403, 3008: 408}
+_AUTH_REASON = re.compile(r"api key|unregistered callers|authentication credentials|invalid_api_key|unauthori[sz]ed",
+                          re.I)
+_NOT_FOUND_REASON = re.compile(r"not found|model_not_found|invalid_model|is not supported for", re.I)
+
+
+def from_realtime_error(body: Any, *, provider: str, model: str | None, secrets: Sequence[str] = (),
+                        key_vars: Sequence[str] = ()) -> ProviderError:
+    """The typed error of a realtime session's ``error`` event (``{"type": "error", "error": {type, code,
+    message}}``): an ``invalid_api_key`` is an AuthenticationError, a bad request an InvalidRequestError."""
+    kind = _error_object(body).get("type")
+    return from_error_payload(body, status=None, provider=provider, model=model, secrets=secrets,
+                              key_vars=key_vars, status_like=_REALTIME_TYPES.get(str(kind), 400),
+                              where=f"{provider} sent an error event")
+
+
+def from_close(code: int | None, reason: str, *, provider: str, model: str | None, secrets: Sequence[str] = (),
+               key_vars: Sequence[str] = (), last_error: ProviderError | None = None) -> ProviderError:
+    """The typed error of a realtime session the provider closed with an error code: OpenAI's ``3000
+    invalid_request_error.invalid_api_key`` and Gemini's ``1007 API key not valid`` are AuthenticationErrors,
+    Gemini's ``1008 ... is not found`` an InvalidRequestError naming the model, ``1011`` a retryable
+    ProviderUnavailableError. ``last_error``: the error event that came just before, which says it better."""
+    if last_error is not None:
+        return last_error
+    reason = redact(reason or "", secrets)
+    status = _CLOSE_STATUS.get(code or 0, 400 if code is not None and 4000 <= code < 5000 else None)
+    if _AUTH_REASON.search(reason):
+        status = 401
+    elif _NOT_FOUND_REASON.search(reason) and status in (400, None):
+        status = 404
+    cls = _classify(status, reason, set()) if status is not None else StreamError
+    text = f"{provider} closed the realtime session ({code} {reason})".replace(" )", ")")
+    if cls is AuthenticationError:
+        text += f". Check the key in {' or '.join(key_vars)}." if key_vars else ". Check the API key."
+    elif status == 404:
+        text += f". Check the model name ({model}): client.models(mode='realtime') lists the realtime models."
+    elif cls is InvalidRequestError:
+        text += ". The session's settings or a message were refused; check the parameters passed to realtime()."
+    return cls(redact(text, secrets), provider=provider, model=model, status_code=None,
+               details={"close_code": code, "close_reason": reason})
+
+
 def from_transport_error(exc: BaseException, *, provider: str, model: str | None, url: str = "",
                          streaming: bool = False, secrets: Sequence[str] = (), proxy: str | None = None
                          ) -> ProviderError:
     """Build the typed error for a requests/urllib3 exception (never includes headers or query strings).
     ``proxy`` is the proxy the request went through, if any (named, without its credentials, when it failed)."""
-    import urllib.parse
-
     import requests  # already imported by the transport; local to keep this module light
 
-    proxy_password = urllib.parse.urlsplit(proxy).password if proxy else None
-    if proxy_password:
-        secrets = (*secrets, proxy_password)
+    if proxy:
+        secrets = (*secrets, *url_secrets(proxy))
     reason = _root_reason(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
         kind = "timeout"

@@ -31,7 +31,7 @@ import urllib3
 from requests.adapters import BaseAdapter
 
 from .. import errors
-from .._redact import header_problem, redact, safe_url
+from .._redact import header_problem, redact, safe_url, url_secrets
 from . import _cancel, _translate
 from ._async_client import AsyncSide
 from ._async_pool import ConnectionLimits
@@ -40,6 +40,7 @@ from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
 from ._multipart import Multipart
 from ._sessions import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
+from ._targets import check_target
 from ._upload import Upload
 
 __all__ = [
@@ -88,8 +89,7 @@ class Transport(DownloadMixin):
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, tuple) else (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
-        password = urllib.parse.urlsplit(self.base_url).password
-        self._secrets = (*secrets, password) if password else tuple(secrets)  # a password in base_url is one too
+        self._secrets = (*secrets, *url_secrets(self.base_url))  # a password in base_url is one too
         self._key_vars = tuple(key_vars)
         session = provider_session(self.base_url, headers)  # the environment's proxies and CA bundle, read once
         if adapter is None:
@@ -106,6 +106,17 @@ class Transport(DownloadMixin):
             urllib.parse.urlsplit(self.base_url).scheme) and not session.proxies.get("all")
         self._async: AsyncSide | None = None
         self._connections = connections  # shared with the Client's other providers (``_aio_pool``)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this provider's requests carry (the key, a password in base_url): what every error
+        and log line about it is scrubbed of; a realtime session's too."""
+        return self._secrets
+
+    @property
+    def key_vars(self) -> tuple[str, ...]:
+        """Where the key can be set, for the hint of an AuthenticationError."""
+        return self._key_vars
 
     def async_ready(self, request: Request) -> bool:
         """Whether ``asend`` can send ``request`` (else ``send`` runs in a worker thread): a plain JSON request
@@ -124,6 +135,7 @@ class Transport(DownloadMixin):
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
                 secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
+        check_target(request.path)  # a name that reached the path unquoted: refused before a byte is written
         target = urllib.parse.urlsplit(self.base_url).path + request.path
         if request.params:
             target += "?" + urllib.parse.urlencode(request.params)
@@ -146,7 +158,12 @@ class Transport(DownloadMixin):
             self._async.release()
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        """The absolute URL of ``path``: a URL the provider answered with as it is, else under the base URL, the
+        path checked first (``_targets.check_target``: no name reaches it unquoted)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        check_target(path)
+        return self.base_url + path
 
     def send(self, request: Request, *, model: str | None = None,
              timeout: float | tuple[float, float] | None = None) -> requests.Response:

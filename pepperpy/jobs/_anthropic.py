@@ -7,14 +7,14 @@ appear only once it has ``ended``. Results come in any order and are matched by 
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
+from ..http._targets import path_segment
 from ..http.transport import Request
 from ..types import Completion
-from ._io import ERROR_STATUS, Items, JobIO, PartStatus
+from ._io import ERROR_STATUS, ID_FIX, Items, JobIO, PartStatus
 
 __all__ = ["AnthropicBatches"]
 
@@ -96,7 +96,7 @@ def _id_of(batch: Any, io: JobIO) -> str:
 
 
 def _quote(part_id: str) -> str:
-    return urllib.parse.quote(part_id, safe="")
+    return path_segment(part_id, what="batch id", param="id", fix=ID_FIX)
 
 
 def _shape(io: JobIO, what: str) -> errors.ProviderAPIError:

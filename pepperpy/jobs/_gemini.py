@@ -23,10 +23,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
+from ..dialects._gemini_config import model_path
+from ..http._targets import path_segments
 from ..http._upload import Upload
 from ..http.transport import Request
 from ..types import Completion
-from ._io import Items, JobIO, PartStatus
+from ._io import ID_FIX, Items, JobIO, PartStatus
 
 __all__ = ["GeminiBatches", "state_of"]
 
@@ -57,7 +59,7 @@ class GeminiBatches:
         else:
             source = {"fileName": _upload(io, lines, name)}
         body = {"batch": {"displayName": name, "inputConfig": source}}
-        path = f"/models/{urllib.parse.quote(io.model.wire_name, safe='')}:batchGenerateContent"
+        path = f"/{model_path(io.model)}:batchGenerateContent"
         operation = io.json("batch.create", Request("POST", path, json=body), replay=False,
                             content={"requests": len(lines), "bytes": size},
                             input_bytes=size if "requests" in source else 0)  # else uploaded before
@@ -162,7 +164,7 @@ def _count(value: Any) -> int:
 
 
 def _path(name: str) -> str:
-    return "/".join(urllib.parse.quote(piece, safe="") for piece in name.strip("/").split("/"))
+    return path_segments(name.strip("/"), what="batch or file name", param="id", fix=ID_FIX)
 
 
 def _shape(io: JobIO, what: str) -> errors.ProviderAPIError:

@@ -32,7 +32,8 @@ from ..resilience.retry import RetryPolicy
 from ..types import Completion, ModelSpec, ProviderSpec
 from ._ref import JobRef
 
-__all__ = ["ERROR_STATUS", "RESULT_BYTES", "Items", "Job", "JobIO", "PartStatus", "Prepare", "Services", "same_origin"]
+__all__ = ["ERROR_STATUS", "ID_FIX", "RESULT_BYTES", "Items", "Job", "JobIO", "PartStatus", "Prepare", "Services",
+           "same_origin"]
 
 Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | None, dict[str, Any]],
                    tuple[ProviderSpec, ModelSpec, list[dict[str, Any]], dict[str, Any]]]
@@ -42,6 +43,8 @@ Prepare = Callable[[str, str | None, Sequence[Mapping[str, Any]] | None, str | N
 ERROR_STATUS = {"invalid_request_error": 400, "authentication_error": 401, "billing_error": 402,
                 "permission_error": 403, "not_found_error": 404, "request_too_large": 413,
                 "rate_limit_error": 429, "api_error": 500, "timeout_error": 504, "overloaded_error": 529}
+# What a refused provider id (it lands in a URL path: ``http._targets``) tells the user to do
+ID_FIX = "ids come from the provider and from job.id: resume the job with job.id copied whole, as job.id gave it"
 RESULT_BYTES = 4_000_000_000  # a result file may be this large (it goes to a temporary file, not memory)
 
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import tempfile
-import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
 from ..http._multipart import Multipart
+from ..http._targets import path_segment
 from ..http._upload import Upload
 from ..http.transport import Request
 from ..types import Completion
-from ._io import Items, JobIO, PartStatus
+from ._io import ID_FIX, Items, JobIO, PartStatus
 
 __all__ = ["ENDPOINT", "OpenAIBatches"]
 
@@ -119,7 +119,7 @@ def _errors_of(batch: Mapping[str, Any]) -> str | None:
 
 
 def _quote(part_id: str) -> str:
-    return urllib.parse.quote(part_id, safe="")
+    return path_segment(part_id, what="batch or file id", param="id", fix=ID_FIX)
 
 
 def _shape(io: JobIO, what: str) -> errors.ProviderAPIError:

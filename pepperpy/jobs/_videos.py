@@ -20,15 +20,16 @@ import base64
 import binascii
 import json
 import re
-import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from .. import errors
+from ..dialects._gemini_config import model_path
 from ..http._multipart import Multipart
+from ..http._targets import path_segment, path_segments
 from ..http._upload import Upload
 from ..http.transport import Request
-from ._io import JobIO, PartStatus
+from ._io import ID_FIX, JobIO, PartStatus
 
 __all__ = ["VIDEO_BYTES", "GeminiVideos", "OpenAIVideos", "VideoAPI", "veo_shape"]
 
@@ -114,7 +115,7 @@ class GeminiVideos:
         body: dict[str, Any] = {"instances": [instance]}
         if parameters:
             body["parameters"] = parameters
-        path = f"/models/{urllib.parse.quote(io.model.wire_name, safe='')}:predictLongRunning"
+        path = f"/{model_path(io.model)}:predictLongRunning"
         operation = io.json("video.create", Request("POST", path, json=body), replay=False,
                             **_audited(prompt, image))
         name = operation.get("name") if isinstance(operation, Mapping) else None
@@ -123,7 +124,7 @@ class GeminiVideos:
         return name
 
     def poll(self, io: JobIO, video_id: str) -> PartStatus:
-        path = "/" + "/".join(urllib.parse.quote(piece, safe="") for piece in video_id.strip("/").split("/"))
+        path = "/" + path_segments(video_id.strip("/"), what="video operation name", param="id", fix=ID_FIX)
         operation = io.json("video.poll", Request("GET", path))
         if not isinstance(operation, Mapping):
             raise _shape(io, "an operation that is not an object")
@@ -181,7 +182,7 @@ def _samples(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _quote(video_id: str) -> str:
-    return urllib.parse.quote(video_id, safe="")
+    return path_segment(video_id, what="video id", param="id", fix=ID_FIX)
 
 
 def _shape(io: JobIO, what: str) -> errors.ProviderAPIError:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._redact import safe_url
 from ..errors import PepperpyError, ProviderError
 from ..resilience.breaker import ProviderBreaker
-from ..types import ModelSpec
+from ..types import ModelSpec, Usage
 from . import events
 from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
 from .events import Hooks
@@ -36,11 +36,12 @@ class CallTrace(Protocol):
     attempts: int
     cached: bool
     saved: float | None
-    day: str
+    day: str | None
     request_id: str | None
     span: Any
     attached: Any
     reservation: Reservation | None
+    billed: float
 
 
 class Observer:
@@ -105,9 +106,19 @@ class Observer:
                 max_tokens=(params or {}).get("max_tokens"), tools=(params or {}).get("tools"))
 
     def settle(self, trace: CallTrace, cost: float | None) -> None:
+        """The hop's hold on the budget replaced by what it cost: ``cost`` (None: nothing) plus what its broken
+        attempts were billed (``booked``)."""
+        billed, trace.billed = trace.billed, 0.0
         if trace.reservation is not None:
-            self.ledger.settle(trace.reservation, cost)
+            self.ledger.settle(trace.reservation, (cost or 0.0) + billed if cost is not None or billed else None)
             trace.reservation = None
+
+    def booked(self, trace: CallTrace, provider: str, model: ModelSpec, usage: Usage) -> None:
+        """An attempt that broke after its provider stated its usage (a stream cut before its first chunk): its
+        tokens and cost (the ledger's, at the call's day) in the totals now, its cost on the budget when the hop
+        settles."""
+        cost = self.ledger.bill(provider, model, usage, day=trace.day)
+        trace.billed += cost or 0.0
 
     def request(self, trace: CallTrace, provider: str, model: str, url: str) -> None:
         events.emit(self.hooks.request, events.RequestEvent(trace.op, provider, model, trace.attempts,
@@ -142,9 +153,9 @@ class Observer:
 
     def hop_failed(self, trace: CallTrace, provider: str, model: str) -> None:
         """A hop that reached its provider (or its breaker) failed: a call and an error in the totals, its
-        reservation given back."""
-        self.ledger.book(Entry(trace.op, provider, model, error=True), trace.reservation)
-        trace.reservation = None
+        reservation given back (but what its broken attempts were billed)."""
+        self.settle(trace, None)
+        self.ledger.book(Entry(trace.op, provider, model, error=True))
 
     def ended(self, trace: CallTrace, provider: str, model: str, hop: int, *,
               result: Any = None, error: BaseException | None = None) -> Entry | None:
@@ -153,11 +164,11 @@ class Observer:
         ``result`` is a priced Completion, Embeddings or media result (Images, Speech, Transcription)."""
         entry = None
         if result is not None:
+            self.settle(trace, result.cost)
             entry = self.ledger.book(Entry(trace.op, provider, model, result.usage, result.cost, trace.cached,
-                                           trace.saved), trace.reservation)
-            trace.reservation = None
+                                           trace.saved))
         elif error is None:  # a stream left before its end: a call whose tokens are unknown keeps its worst case
-            entry = self.ledger.book(Entry(trace.op, provider, model), trace.reservation, keep_hold=True)
+            entry = self.ledger.book(Entry(trace.op, provider, model))
             trace.reservation = None
         if self.hooks.response:
             status = "ok" if error is None else type(error).__name__

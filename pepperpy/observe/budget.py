@@ -186,6 +186,16 @@ class BudgetKeeper:
             held.append(counter)
         return Reservation(amount, held, period=period)
 
+    def hold(self, spec: ModelSpec, amount: float, input_tokens: int, output_tokens: int) -> Reservation | None:
+        """Hold ``amount`` USD, a worst case the caller worked out (``input_tokens`` / ``output_tokens`` say of
+        what, for the refusal's message), as ``reserve`` does: a realtime turn holds its own (audio prices, the
+        conversation the provider bills again)."""
+        if spec.price_on(self.clock()) is None and not self.budget.strict:
+            return None
+        estimate = Estimate(amount, f"{input_tokens:,} tokens of input + up to {output_tokens:,} of output",
+                            "lower the session's max_output_tokens")
+        return self.reserve(spec, estimate if spec.price_on(self.clock()) is not None else None, op="realtime turn")
+
     def settle(self, reservation: Reservation | None, cost: float | None) -> None:
         """Replace the reservation by what the call cost (``None``: it failed, give it all back)."""
         if reservation is None or reservation.settled:

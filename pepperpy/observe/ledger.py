@@ -119,6 +119,13 @@ class Ledger:
                            cached=entry.cached, saved=entry.saved, calls=entry.calls, errors=entry.errors)
         return entry
 
+    def bill(self, provider: str, spec: ModelSpec, usage: Usage, *, day: str | None = None) -> float | None:
+        """Tokens an attempt was billed without a call ending with it (a stream that broke before its first
+        chunk, then retried): into the totals now, at the price of ``day``; its cost, for the call's settlement."""
+        cost = spec.cost(usage, day or self.day())
+        self.totals.bill(provider, spec.id, usage, cost)
+        return cost
+
     def turn(self, provider: str, spec: ModelSpec, usage: Usage, *, op: str = "realtime",
              day: str | None = None) -> Entry:
         """Book one realtime turn whose ``usage`` the session reported: its cost at the price in force

@@ -134,6 +134,19 @@ class UsageLedger:
                 if cost:
                     row[4] += cost
 
+    def bill(self, provider: str, model: str, usage: Usage, cost: float | None) -> None:
+        """Tokens and cost of an attempt that was billed without a call ending with it (a stream that broke
+        before its first chunk, then retried): added to the totals, the call counted by its end."""
+        key = f"{provider}/{model}"
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0, 0.0]
+            row[2] += usage.input_tokens
+            row[3] += usage.output_tokens
+            if cost:
+                row[4] += cost
+
     def report(self, reset: bool = False) -> UsageReport:
         with self._lock:
             rows = self._rows

@@ -11,8 +11,9 @@ them before the call. A call's pieces (``Prepared``, ``Opened``, its ``Trace`` a
 rate limiter does not wait past it, each hop's retries clip their timeouts to it, and no fallback hop
 starts once it has passed.
 
-Streams take the same road, but only opening the response is retried or handed to a fallback: once the
-response is open the caller may already hold chunks, so a later failure is raised as it comes.
+Streams take the same road, up to their first chunk with content (``_stream_start``): a stream that breaks
+before it is retried and handed to a fallback like a failed request; once that chunk is out, the caller holds
+part of the answer, so a later failure is raised as it comes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..types import Completion, Embeddings, ProviderSpec, Stream
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
 from ._provider_guards import Guards
+from ._stream_start import Started, start
 
 __all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]  # all but Pipeline re-exported: _hops's, _call's
 
@@ -53,7 +55,7 @@ class Pipeline:
     """The resilience state of one Client: retry policy, per-provider breakers and limiters, cache, audit."""
 
     def __init__(self, policy: RetryPolicy, *, cache: Any = False, breaker: Any = None,
-                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limits: Mapping[str, Mapping[str, float | str]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, log_content: bool = False,
                  shared: SharedState | None = None, observer: Observer | None = None) -> None:
         self.policy = policy
@@ -112,16 +114,17 @@ class Pipeline:
 
     def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared],
                finish: Callable[[Completion], Completion] | None = None) -> Stream:
-        """stream: the first hop whose response opens; its chunks as a Stream (``finish`` completes the
-        answer at its end, e.g. with ``parsed``)."""
+        """stream: the first hop whose stream starts (``_stream_start``: read up to its first chunk with content);
+        its chunks as a Stream (``finish`` completes the answer at its end, e.g. with ``parsed``)."""
         trace = self.trace("stream")
         try:
-            p, hop, response = self._run("stream", names, prepare, lambda p: self._guarded(p, _opened, trace),
-                                         trace)
+            p, hop, started = self._run("stream", names, prepare, lambda p: self._guarded(
+                p, _opened, trace, fetch=partial(self._start_stream, p, trace)), trace)
         finally:
             if trace.attached is not None:
                 self.observer.detach(trace)
         spec = p.model
+        response = started.response
         guard = self._guard(p.runtime.spec)
         settle = bool(trace.estimate)
 
@@ -130,7 +133,7 @@ class Pipeline:
                 guard.settle(trace.estimate, completion.usage.total_tokens)
             return self._stream_ended(p, hop, names, trace, completion, error)
 
-        return Stream(p.runtime.chunks(spec, response), model=spec.id, provider=spec.provider,
+        return Stream(started.chunks(), model=spec.id, provider=spec.provider,
                       close=response.close, on_end=ended,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
 
@@ -172,8 +175,8 @@ class Pipeline:
         return result
 
     def open(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Opened:
-        """A media stream (speech audio, transcript events): the first hop whose response opens. As for chat
-        streams, only opening is retried or handed to a fallback."""
+        """A media stream (speech audio, transcript events): the first hop whose response opens. Only opening is
+        retried or handed to a fallback (chat streams go on to their first chunk: ``stream``)."""
         trace = self.trace(op)
         try:
             p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
@@ -221,7 +224,7 @@ class Pipeline:
         cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
         if cache is None:
             return None, None
-        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request)
+        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
         hit = cache.get(key)
         if hit is not None:  # a private copy, already marked cached; nothing is billed for it
             trace.cached = True
@@ -287,6 +290,13 @@ class Pipeline:
         self.observer.request(trace, p.runtime.spec.name, p.model.id, p.runtime.transport.url(p.request.path))
         return p.runtime.transport.send(p.request, model=p.model.id, timeout=timeout)
 
+    def _start_stream(self, p: Prepared, trace: Trace, timeout: Timeout) -> Started:
+        """One attempt at a stream: send, then read up to its first chunk with content (``_stream_start``)."""
+        response = self._send_told(p, trace, timeout) if self.observer.hooks.request else self._send(p, timeout)
+        chunks, parser = p.runtime.open_stream(p.model, response)
+        return start(response, chunks, parser,
+                     lambda usage: self.observer.booked(trace, p.runtime.spec.name, p.model, usage))
+
     def _retried(self, p: Prepared, trace: Trace, error: ProviderError, wait: float, attempt: int) -> None:
         self.observer.retry(trace, p.runtime.spec.name, p.model.id, error, wait, attempt)
 
@@ -335,6 +345,7 @@ def _request_id(response: requests.Response) -> str | None:
     return headers.get("x-request-id") or headers.get("request-id")
 
 
-def _opened(p: Prepared, response: requests.Response) -> requests.Response:
-    """A stream's "parse": the open response itself (its chunks are read later, outside the pipeline)."""
+def _opened(p: Prepared, response: X) -> X:
+    """A stream's "parse": the open response (or started stream) itself: its chunks are read later, outside the
+    pipeline."""
     return response

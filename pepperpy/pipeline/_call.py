@@ -67,12 +67,12 @@ class Opened:
 class Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attached", "attempts", "audit", "cached", "day", "deadline", "estimate", "failures", "op",
-                 "request_id", "reservation", "saved", "span", "start", "status_code")
+    __slots__ = ("attached", "attempts", "audit", "billed", "cached", "day", "deadline", "estimate", "failures",
+                 "op", "request_id", "reservation", "saved", "span", "start", "status_code")
 
-    def __init__(self, op: str, deadline: float | None = None, day: str = "") -> None:
+    def __init__(self, op: str, deadline: float | None = None, day: str | None = None) -> None:
         self.op = op
-        self.day = day  # the day the call began: whose prices it pays (``ModelSpec.price_on``)
+        self.day = day  # the day the call began, whose prices it pays (``ModelSpec.price_on``); None: today
         self.span: Any = None  # the call's OpenTelemetry span, with telemetry on, until it ends
         self.attached: Any = None  # that span while it is the current one (the caller's context to restore)
         self.reservation: Any = None  # the hop's hold on the budget, with a budget
@@ -83,6 +83,7 @@ class Trace:
         self.audit = audit.logger.isEnabledFor(logging.WARNING)
         self.cached = False
         self.saved: float | None = None  # a cache hit: what the stored answer had cost
+        self.billed = 0.0  # USD the hop's broken attempts were billed (a stream cut before its first chunk)
         self.estimate = 0
         self.failures: list[tuple[str, BaseException]] | None = None
         self.request_id: str | None = None
@@ -114,7 +115,7 @@ def audit_record(op: str, p: Prepared, hop: int, names: Sequence[str], trace: Tr
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "total_tokens": usage.total_tokens if usage else None,
-        "cost": entry.cost if entry is not None else None,
+        "cost": entry.cost if entry is not None else getattr(result, "cost", None),
         "cached": trace.cached, "fallback_hop": hop, "fallback_from": names[0] if hop else None,
         "failures": [f"{name}: {type(exc).__name__}: {exc}" for name, exc in trace.failures or ()],
         "request_id": error.request_id if error is not None else (

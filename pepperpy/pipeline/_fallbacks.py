@@ -1,7 +1,8 @@
 """A call's walk along its models, the one asked for then its fallbacks, and every decision on the way.
 
 A hop that fails with an unavailable / timeout / connection / circuit-open / rate-limit error
-(``FALLBACK_ERRORS``) passes the call to the next hop; any other error (validation, authentication, other 4xx)
+(``FALLBACK_ERRORS``), or a stream that broke before its first chunk with content (``_stream_start``), passes the
+call to the next hop; any other error (validation, authentication, other 4xx)
 is raised at once. A fallback model that cannot be prepared (missing key, params out of its range, wrong mode)
 is skipped. No fallback hop starts once ``total_timeout`` has passed. When every hop failed, the last provider
 error is raised. No I/O: the blocking pipeline (``pipeline``) and its event-loop twin (``_apipeline``) drive it.
@@ -22,6 +23,7 @@ from ..errors import (
     RateLimitError,
 )
 from ._call import Prepared, Trace
+from ._stream_start import is_unstarted
 
 if TYPE_CHECKING:
     from ..observe._observer import Observer
@@ -96,7 +98,7 @@ class Hops:
         p, hop, names, trace, observer = self.p, self.hop, self.names, self.trace, self.pipe.observer
         assert p is not None
         observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
-        if hop + 1 < len(names) and isinstance(exc, FALLBACK_ERRORS):
+        if hop + 1 < len(names) and (isinstance(exc, FALLBACK_ERRORS) or is_unstarted(exc)):
             trace.failed(p.model.name, exc)
             observer.fallback(trace, p.model.name, names[hop + 1], exc)
             self.last = (p, hop, exc)

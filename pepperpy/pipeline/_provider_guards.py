@@ -1,6 +1,11 @@
 """What stands between a call and one provider: its rate limiter and circuit breaker (``Guard``), made once per
 provider by ``Guards`` from the Client's options merged with the catalog's, or their shared twins over Redis with
 ``Client(shared_state=...)`` (``shared/guard.py``). ``client.breaker_state`` / ``breaker_stats`` read them here.
+
+In Redis, a breaker is the endpoint's (the provider's name and base URL: one name pointed at two addresses is
+two circuits) and a rate-limit bucket the provider's, shared by every Client on the namespace whatever its key,
+unless ``rate_limits={name: {..., "per": "key"}}`` gives each key (each ``credential_scope``) a bucket of its own.
+In one process a Client has one base URL and one key per provider, so its guards are simply per provider.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError
 from ..resilience.breaker import BreakerConfig, BreakerStats, ProviderBreaker
+from ..resilience.cache import credential_scope
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from ..resilience.retry import RetryPolicy
 from ..types import ProviderSpec
@@ -59,7 +65,7 @@ class Guards:
     of every breaker made, so that the ``breaker`` hooks hear of its changes."""
 
     def __init__(self, policy: RetryPolicy, *, breaker: Any = None,
-                 rate_limits: Mapping[str, Mapping[str, float]] | None = None,
+                 rate_limits: Mapping[str, Mapping[str, float | str]] | None = None,
                  rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT, shared: SharedState | None = None,
                  watch: Callable[[Any], None] = lambda breaker: None) -> None:
         self.policy = policy
@@ -72,6 +78,16 @@ class Guards:
         self.watch = watch
         self._guards: dict[str, Any] = {}  # provider name -> Guard, or SharedGuard with shared state
         self._lock = threading.Lock()
+        # the scopes of a provider's shared guards (the Client's Runtimes give them, ``scope_by``): its base URL as
+        # called, and the fingerprint of its credentials (read only for per-key limits)
+        self._endpoint_of: Callable[[ProviderSpec], str] = lambda provider: provider.base_url
+        self._credentials_of: Callable[[ProviderSpec], str] = lambda provider: ""
+
+    def scope_by(self, endpoint_of: Callable[[ProviderSpec], str], credentials_of: Callable[[ProviderSpec], str]
+                 ) -> None:
+        """Where the shared guards' scopes come from: a provider's base URL as the Client calls it, and its
+        ``credential_scope`` (the Client's ``Runtimes``)."""
+        self._endpoint_of, self._credentials_of = endpoint_of, credentials_of
 
     def after_fork(self) -> None:
         """In a forked child: fresh breakers and limiters (a parent thread may have held one of their locks)."""
@@ -92,7 +108,7 @@ class Guards:
         config = None
         if self.breaker_config is not None:
             config = self.breaker_config.merged(provider.breaker) if provider.breaker else self.breaker_config
-        limits = self.rate_limits.get(provider.name) or provider.limits
+        limits: Mapping[str, Any] = self.rate_limits.get(provider.name) or provider.limits
         rpm, tpm = limits.get("rpm"), limits.get("tpm")
         clock, sleep = self.policy.clock, self.policy.sleep
         if self.shared is not None:
@@ -100,14 +116,17 @@ class Guards:
             from ..shared.guard import SharedGuard
             from ..shared.limiter import SharedRateLimiter
 
-            shared = SharedBreaker(self.shared, provider.name, config, clock) if config is not None else None
+            endpoint = credential_scope(self._endpoint_of(provider), ())[:16]
+            per_key = self._credentials_of(provider)[:16] if limits.get("per") == "key" and (rpm or tpm) else ""
+            shared = None if config is None else SharedBreaker(self.shared, provider.name, config, clock,
+                                                               scope=endpoint)
             if shared is not None:  # the hooks hear of the changes this process makes, shared or local
                 self.watch(cast(Any, shared))
                 self.watch(shared.local)
             return SharedGuard(
                 self.shared, provider.name, shared,
                 SharedRateLimiter(self.shared, provider.name, rpm, tpm, max_wait=self.rate_limit_wait, clock=clock,
-                                  sleep=sleep) if rpm or tpm else None)
+                                  sleep=sleep, scope=per_key) if rpm or tpm else None)
         breaker = ProviderBreaker(provider.name, config, clock) if config is not None else None
         if breaker is not None:
             self.watch(breaker)
@@ -149,7 +168,12 @@ def _breaker_config(option: Any) -> BreakerConfig | None:
                              f"{{'fail_max': ..., 'reset_timeout': ...}}, not {type(option).__name__}")
 
 
-def _check_limits(provider: str, values: Mapping[str, float]) -> Mapping[str, float]:
-    if not isinstance(values, Mapping) or set(values) - {"rpm", "tpm"}:
-        raise ConfigurationError(f"rate_limits[{provider!r}] takes {{'rpm': N, 'tpm': N}}, not {values!r}")
+def _check_limits(provider: str, values: Mapping[str, float | str]) -> Mapping[str, float | str]:
+    if not isinstance(values, Mapping) or set(values) - {"rpm", "tpm", "per"}:
+        raise ConfigurationError(f"rate_limits[{provider!r}] takes {{'rpm': N, 'tpm': N}} (and 'per': 'key' for a "
+                                 f"shared bucket per API key), not {values!r}")
+    if values.get("per", "provider") not in ("provider", "key"):
+        raise ConfigurationError(f"rate_limits[{provider!r}]['per'] takes 'provider' (one bucket for every Client "
+                                 f"on the shared state, the default) or 'key' (one per API key), not "
+                                 f"{values['per']!r}")
     return values

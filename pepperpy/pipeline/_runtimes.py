@@ -20,11 +20,12 @@ from requests.adapters import BaseAdapter
 
 from .._redact import describe_char, paste_hint
 from ..config import Settings
-from ..dialects.base import Dialect, get_dialect
+from ..dialects.base import Dialect, StreamParser, TokenGrant, get_dialect
 from ..errors import ConfigurationError
 from ..http._async_pool import ConnectionLimits
 from ..http._oauth import ClientCredentialsAuth
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
+from ..resilience.cache import credential_scope
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
 from . import _decode
 
@@ -37,11 +38,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """One provider at call time: its spec, dialect and transport, and how its answers are read."""
+    """One provider at call time: its spec, dialect and transport, and how its answers are read; ``scope`` is
+    the fingerprint of its base URL and credentials (``resilience.cache.credential_scope``) that keeps cached
+    answers with the account that got them."""
 
     spec: ProviderSpec
     dialect: Dialect
     transport: Transport
+    scope: str = ""
 
     def parse_chat(self, model: ModelSpec, response: requests.Response) -> Completion:
         return _decode.answer(self.transport, response, self.dialect.parse_chat, model, self.dialect.name)
@@ -50,8 +54,12 @@ class Runtime:
         return _decode.answer(self.transport, response, self.dialect.parse_embed, model, self.dialect.name)
 
     def chunks(self, model: ModelSpec, response: requests.Response) -> Iterator[Chunk]:
-        return _decode.events(self.transport, response, self.dialect.stream_parser(model), model,
-                              self.dialect.stream_format)
+        return self.open_stream(model, response)[0]
+
+    def open_stream(self, model: ModelSpec, response: requests.Response) -> tuple[Iterator[Chunk], StreamParser]:
+        """A chat stream's Chunks, and the parser reading them (what usage it has seen, should the stream break)."""
+        parser = self.dialect.stream_parser(model)
+        return _decode.events(self.transport, response, parser, model, self.dialect.stream_format), parser
 
     def read(self, model: ModelSpec, response: requests.Response, parse: Callable[[bytes, str], R]) -> R:
         """A media answer: ``parse`` gets its bytes and Content-Type (JSON or the audio itself)."""
@@ -120,6 +128,14 @@ class Runtimes:
         self._built = {}
         self._connections = ConnectionLimits()
 
+    def base_url_of(self, provider: ProviderSpec) -> str:
+        """The provider's base URL as this Client calls it (read without its credentials)."""
+        return provider.base_url if provider.name in self.code_base_urls else self.settings.base_url(provider)
+
+    def scope_of(self, provider: ProviderSpec) -> str:
+        """The ``credential_scope`` of the provider's runtime (built if need be: its credentials are read)."""
+        return self.get(provider).scope
+
     def timeout_of(self, provider: ProviderSpec) -> Timeout:
         if self.timeout is not None:
             return self.timeout
@@ -128,7 +144,7 @@ class Runtimes:
     def _build(self, provider: ProviderSpec) -> Runtime:
         settings = self.settings
         dialect = get_dialect(provider.dialect)
-        base_url = provider.base_url if provider.name in self.code_base_urls else settings.base_url(provider)
+        base_url = self.base_url_of(provider)
         _check_url_credentials(base_url, self._base_url_source(provider))
         # token-based auth (StackSpot) checks all its credentials first, so its message names every one;
         # settings.lookup refuses (naming the variable) a value that cannot be sent in a request
@@ -146,7 +162,7 @@ class Runtimes:
             transport.session.auth = ClientCredentialsAuth(
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
                 timeout=grant.timeout, adapter=self.adapter)
-        return Runtime(provider, dialect, transport)
+        return Runtime(provider, dialect, transport, _scope(transport, grant))
 
     def _base_url_source(self, provider: ProviderSpec) -> str:
         if provider.name in self.code_base_urls:
@@ -155,6 +171,19 @@ class Runtimes:
         if found is not None:
             return found[1]
         return provider.file or f"the catalog entry of {provider.name!r}"
+
+
+def _scope(transport: Transport, grant: TokenGrant | None) -> str:
+    """The credential scope of a provider's answers: its base URL, keyed by what it authenticates with: the
+    static headers (the API key travels in one), the OAuth client id and token URL (never the token, which
+    rotates), and the user info of the base URL."""
+    headers = transport.session.headers
+    credentials = [(str(name), v if isinstance(v, str) else v.decode("latin-1")) for name, v in headers.items()]
+    if grant is not None:
+        credentials += [(":oauth-client", grant.client_id), (":oauth-token-url", grant.token_url)]
+    user_info = urllib.parse.urlsplit(transport.base_url).netloc.rpartition("@")[0]
+    credentials.append((":url-user-info", user_info))
+    return credential_scope(transport.base_url, credentials)
 
 
 def _check_url_credentials(url: str, source: str) -> None:

@@ -2,10 +2,19 @@
 
 Opt-in (``Client(cache=True)`` or ``Client(cache=CacheConfig(maxsize=..., ttl=...))``), for non-stream
 ``complete`` and ``embed``, and for ``generate_image`` and ``synthesize``; never for uploads (a transcription
-or an image edit: the key would not see the file). The key is a digest of the canonical JSON of (provider,
-wire model, method, path, request body), so two calls share an entry only when the provider would receive
-the same request. A hit returns a copy of the stored answer with ``cached=True`` and touches neither the network nor the
-breaker. cachetools is imported when the first cache is built, never at ``import pepperpy``.
+or an image edit: the key would not see the file). The key is a digest of the canonical JSON of (the
+credentials' scope, provider, wire model, method, path, request body), so two calls share an entry only when
+the same account at the same address would receive the same request.
+
+The scope (``credential_scope``) is a fingerprint of the provider's base URL and credentials: an HMAC of the
+base URL whose secret is derived from the credentials themselves (the static headers, which carry the API key,
+the OAuth client id and token URL, never the rotating token, and a password in the base URL). Every process
+holding the same key computes the same fingerprint, so the workers of one app share their answers through
+Redis; two apps with different keys never do, even in one namespace; and nothing in it can be turned back into
+the key. A server without credentials is scoped by its base URL alone.
+
+A hit returns a copy of the stored answer with ``cached=True`` and touches neither the network nor the breaker.
+cachetools is imported when the first cache is built, never at ``import pepperpy``.
 
 Entries are never shared with callers: a caller may scale ``Embeddings.vectors`` in place or edit
 ``Completion.raw`` without changing what the next hit returns. The frozen part of an answer (text, usage,
@@ -24,14 +33,15 @@ import json
 import pickle
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError
 from ..http.transport import Request
 
-__all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache", "make_cache"]
+__all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache",
+           "credential_scope", "make_cache"]
 
 DEFAULT_CACHE_MAXSIZE = 1024   # entries; the least recently used goes first
 DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
@@ -58,6 +68,35 @@ class CacheInfo(NamedTuple):
     misses: int
     size: int
     maxsize: int
+
+
+def credential_scope(base_url: str, credentials: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of an account at an address (see the module docstring): HMAC-SHA256 of ``base_url``
+    (user info left out) keyed by a digest of ``credentials``, ``(name, value)`` pairs in any order (header
+    names are case-insensitive). The same pairs give the same fingerprint in every process; none can be
+    read back from it.
+
+    >>> a = credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-one")])
+    >>> a == credential_scope("https://api.example.com/v1/", [("authorization", "Bearer sk-one")])
+    True
+    >>> a == credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-two")])
+    False
+    """
+    import hmac
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(base_url.strip().rstrip("/"))
+    try:
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    except ValueError:  # a port that is not a number: the address as written
+        host = parts.netloc.rpartition("@")[2]
+    address = urlunsplit((parts.scheme.lower(), host, parts.path, parts.query, ""))
+    canonical = sorted((name.lower(), value) for name, value in credentials if value)
+    secret = hashlib.sha256(_SCOPE_DOMAIN + _CANONICAL.encode(canonical).encode("utf-8")).digest()
+    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+_SCOPE_DOMAIN = b"pepperpy response-cache credential scope v1\0"  # a secret for this use only, never the key
 
 
 # One encoder for every key (json.dumps would build one per call: a tenth of a cache hit's time).
@@ -106,9 +145,11 @@ class ResponseCache:
         self._misses = 0
 
     @staticmethod
-    def key(provider: str, model: str, request: Request) -> str:
-        """A digest of the canonical JSON of what the provider would receive."""
-        text = _CANONICAL.encode([provider, model, request.method, request.path, request.json, request.params])
+    def key(provider: str, model: str, request: Request, scope: str = "") -> str:
+        """A digest of the canonical JSON of what the provider would receive, and from whom (``scope``: the
+        ``credential_scope`` of the provider's base URL and credentials)."""
+        text = _CANONICAL.encode([scope, provider, model, request.method, request.path, request.json,
+                                  request.params])
         return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
     def get(self, key: str) -> Any:

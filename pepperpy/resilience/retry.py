@@ -120,7 +120,8 @@ class RetryPolicy:
             return True
         if exc.status_code is not None:
             return exc.status_code in self.retry_statuses
-        return isinstance(exc, (ProviderTimeoutError, ProviderConnectionError))
+        # a StreamError is retryable only when nothing had reached the caller (pipeline._stream_start says so)
+        return isinstance(exc, (ProviderTimeoutError, ProviderConnectionError, StreamError))
 
     def wait_before_retry(self, exc: ProviderError, retry: int) -> float | None:
         """Seconds to wait before retry number ``retry``, or None to give up and raise ``exc``."""

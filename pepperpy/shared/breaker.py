@@ -48,12 +48,13 @@ class SharedBreaker:
     """A provider's breaker in Redis, with a local ``ProviderBreaker`` for when Redis is down."""
 
     def __init__(self, state: SharedState, provider: str, config: BreakerConfig,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, scope: str = "") -> None:
         self.shared = state
         self.provider = provider
         self.config = config
         self.local = ProviderBreaker(provider, config, clock)
-        self.key = state.key("breaker", provider)
+        # ``scope``: the endpoint (``Guards``), so that one provider name at two addresses is two circuits
+        self.key = state.key("breaker", f"{provider}@{scope}" if scope else provider)
         # (old state, new state) of the changes this process makes (the hooks); the local breaker has its own
         self.on_change: Callable[[str, str], None] | None = None
 

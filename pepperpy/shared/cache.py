@@ -4,7 +4,9 @@ A shared Redis is a trust boundary: whoever can write to it can write an entry. 
 (never pickle, which would run code while loading), and read back through a strict decoder that rebuilds the
 Completion or Embeddings from plain values it checked one by one; anything else (a value that is not JSON, a
 wrong shape, a wrong type) is a miss, and the entry is deleted. Keys are ``<namespace>:cache:<digest>``, the
-digest of the request (``ResponseCache.key``): no prompt text, no key, ever appears in a Redis key.
+digest of the request and of the credentials' scope (``ResponseCache.key``, ``credential_scope``): no prompt
+text, no key, ever appears in a Redis key, and two apps with different keys on one namespace never share an
+answer, while the workers of one app (same key, same base URL) do.
 
 Bounds: each entry expires after ``ttl`` (Redis ``PX``), and a sorted set indexes entries by last use, so a
 store beyond ``maxsize`` drops the least recently used (the whole namespace shares one ``maxsize``). Redis's own

@@ -27,7 +27,8 @@ class SharedGuard:
         self.provider = provider
         self.breaker = breaker
         self.limiter = limiter
-        self._keys = (state.key("breaker", provider), state.key("limit", provider))
+        self._keys = (breaker.key if breaker is not None else state.key("breaker", provider),
+                      limiter.key if limiter is not None else state.key("limit", provider))
         self._reset = breaker.config.reset_timeout if breaker is not None else BreakerConfig().reset_timeout
 
     def enter(self, tokens: int, model: str | None, deadline: float | None) -> Ticket | None:

@@ -29,12 +29,14 @@ class SharedRateLimiter:
 
     def __init__(self, state: SharedState, provider: str, rpm: float | None, tpm: float | None, *,
                  max_wait: float = DEFAULT_RATE_LIMIT_WAIT, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, scope: str = "") -> None:
         self.local = RateLimiter(provider, rpm, tpm, max_wait=max_wait, clock=clock, sleep=sleep)  # checks values
         self.shared = state
         self.provider, self.rpm, self.tpm, self.max_wait = provider, rpm, tpm, max_wait
         self._clock, self._sleep = clock, sleep
-        self.key = state.key("limit", provider)
+        # ``scope``: the credentials' fingerprint with ``rate_limits={...: {"per": "key"}}`` (``Guards``): a
+        # bucket per key; without it, one bucket per provider for the whole namespace
+        self.key = state.key("limit", f"{provider}#{scope}" if scope else provider)
         self._lock = threading.Lock()
         self._settle = 0  # tokens to give back (or take) with the next acquire
         req_rate = rpm / 60.0 if rpm else 0.0

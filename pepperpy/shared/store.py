@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .._redact import get_logger, safe_url
+from .._redact import get_logger, redact, safe_url
 from ..errors import ConfigurationError
+from ._url_options import check_url_connection, check_url_values
 from .scripts import Script
 
 DEFAULT_NAMESPACE = "pepperpy"
@@ -90,7 +91,7 @@ class SharedState:
                 password = urlsplit(url).password
             except ValueError as exc:  # "Invalid IPv6 URL", a port that is not a number
                 raise ConfigurationError(f"shared_state={self.location!r} is not a usable Redis URL: {exc}") from None
-            if password:
+            if password:  # as written and decoded; redact masks each one's encodings too
                 self._secrets = tuple({password, unquote(password)})
         elif callable(getattr(target, "evalsha", None)):
             self._given = target
@@ -99,8 +100,12 @@ class SharedState:
             raise ConfigurationError(f"shared_state takes a redis:// or rediss:// URL or a redis.Redis client, not "
                                      f"{type(target).__name__}")
         self._redis = _import_redis()
+        if self._url is not None:  # a wrong option is a mistake to fix now, not a run-time fault to ride out
+            check_url_values(self._url, self._redis, self.location)
         self._pid = os.getpid()
         self._client: Any = self._connect()
+        if self._url is not None:
+            check_url_connection(self._url, self._redis, self._client, self.location, self._secrets)
         self._lock = threading.Lock()
         self._down_until: float | None = None  # None: Redis is in use; else when to try it again
 
@@ -163,7 +168,8 @@ class SharedState:
                                      f"{self._scrub(str(exc))}") from None
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        text = redact(text, self._secrets)  # every encoding of the password
+        for secret in self._secrets:  # and a short one as it is (redact leaves values under 4 characters)
             text = text.replace(secret, "***")
         return text
 

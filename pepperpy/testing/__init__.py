@@ -3,8 +3,10 @@
 ``FakeProviderServer`` speaks the OpenAI, Anthropic, Gemini, Ollama and StackSpot wire formats
 on a loopback port, so clients can be tested with real HTTP, streams, faults and concurrency,
 without network or keys. ``fake_providers(client)`` / ``FakeAdapter`` fake the same providers in-process,
-at the requests adapter level, for fast unit tests (see ``pepperpy.testing.adapter``). Importing this package
-loads only the standard library; the adapter module (requests) loads on first use.
+at the requests adapter level, for fast unit tests (see ``pepperpy.testing.adapter``). ``FakeRealtimeServer``
+speaks OpenAI's Realtime and Gemini's Live WebSocket sessions (``client.realtime``); the two other fakes hand
+realtime sessions to one. Importing this package loads only the standard library; the adapter module (requests)
+and websockets load on first use.
 
 >>> from pepperpy.testing import FakeProviderServer, Fault, Reply
 >>> with FakeProviderServer() as server:
@@ -17,6 +19,8 @@ loads only the standard library; the adapter module (requests) loads on first us
 
 from typing import TYPE_CHECKING, Any
 
+from pepperpy.testing._realtime import FakeRealtimeServer, RecordedSession
+from pepperpy.testing._realtime_wire import RealtimeAnswer
 from pepperpy.testing._script import (
     DEFAULT_EMBEDDING_DIMENSIONS,
     DEFAULT_HANG_SECONDS,
@@ -35,8 +39,8 @@ _ADAPTER_NAMES = frozenset({"FAKE_API_KEY", "FakeAdapter", "fake_providers", "se
 
 __all__ = [
     "DEFAULT_EMBEDDING_DIMENSIONS", "DEFAULT_HANG_SECONDS", "DEFAULT_MODELS", "DEFAULT_TOKEN_TTL", "FAKE_API_KEY",
-    "FakeAdapter", "FakeProviderServer", "Fault", "FaultKind", "RecordedRequest", "Reply", "embedding_vector",
-    "fake_providers", "server_environ",
+    "FakeAdapter", "FakeProviderServer", "FakeRealtimeServer", "Fault", "FaultKind", "RealtimeAnswer",
+    "RecordedRequest", "RecordedSession", "Reply", "embedding_vector", "fake_providers", "server_environ",
 ]
 
 

@@ -42,6 +42,9 @@ class FakeProviderServer(Fake, Protocol):
 
     def _server_error(self, error: BaseException) -> None: ...
 
+    @property
+    def realtime(self) -> Any: ...
+
 
 class HTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that reports connections to its FakeProviderServer."""
@@ -63,6 +66,12 @@ class HTTPServer(ThreadingHTTPServer):
         self.fake._connected(request)
         super().process_request(request, client_address)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if _websocket_upgrade(request):  # a realtime session (client.realtime): the fake realtime server's
+            self.fake.realtime.adopt(request, client_address)
+            return
+        super().finish_request(request, client_address)
+
     def shutdown_request(self, request: Any) -> None:
         self.fake._disconnected(request)
         super().shutdown_request(request)
@@ -74,6 +83,26 @@ class HTTPServer(ThreadingHTTPServer):
         if error is not None and not isinstance(error, OSError):
             self.fake._server_error(error)
             traceback.print_exc()
+
+
+def _websocket_upgrade(connection: socket.socket) -> bool:
+    """Whether the request waiting on ``connection`` asks for a WebSocket (read without taking it off the socket,
+    so that the WebSocket server reads it whole)."""
+    import time
+
+    deadline = time.monotonic() + 2.0
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 65536 and time.monotonic() < deadline:
+        try:
+            peeked = connection.recv(65536, socket.MSG_PEEK)
+        except OSError:
+            return False
+        if not peeked or not peeked.startswith(b"GET"[:len(peeked)]):
+            return False
+        if peeked == head:
+            time.sleep(0.005)
+        head = peeked
+    return head.startswith(b"GET ") and b"\r\nupgrade: websocket" in head.lower()
 
 
 class Handler(BaseHTTPRequestHandler):

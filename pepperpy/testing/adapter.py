@@ -39,6 +39,7 @@ from pepperpy.testing.server import DEFAULT_MODELS, DEFAULT_TOKEN_TTL
 if TYPE_CHECKING:
     from pepperpy.catalog import Catalog
     from pepperpy.client import Client
+    from pepperpy.testing._realtime import FakeRealtimeServer
     from pepperpy.testing.server import FakeProviderServer
     from pepperpy.types import ProviderSpec
 
@@ -56,7 +57,8 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
     Mount it on any ``requests.Session`` (``session.mount("https://", adapter)``), or let
     ``fake_providers`` mount it on a Client. Scripts are one FIFO queue, as on ``FakeProviderServer``;
     with nothing queued, chat answers echo the last user message (``"echo: <prompt>"``) and embeddings
-    are deterministic vectors (``embedding_vector``). Differences from the server, on purpose: ``Reply.delay``
+    are deterministic vectors (``embedding_vector``); ``client.realtime`` sessions go to a FakeRealtimeServer
+    (``adapter.realtime``, started on first use). Differences from the server, on purpose: ``Reply.delay``
     and ``chunk_delay`` are not slept, API keys and token credentials are never checked, and
     ``Fault.hang(s)`` raises a read timeout at once when ``s`` reaches the request's read timeout (else it
     answers normally).
@@ -77,6 +79,7 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
         super().__init__()  # ScriptQueue, then BaseAdapter
         self.models: list[ListingModel] = list(DEFAULT_MODELS)
         self.page_size: int | None = None
+        self._realtime: FakeRealtimeServer | None = None
 
     # -- the requests adapter interface ---------------------------------------------------------
 
@@ -99,6 +102,30 @@ class FakeAdapter(ScriptQueue, BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release (a Session closing its adapters must not drop the script)."""
+
+    # -- realtime sessions (WebSocket: no requests adapter carries them) ----------------------------
+
+    @property
+    def realtime(self) -> FakeRealtimeServer:
+        """The fake realtime server this adapter's Client sends its ``client.realtime`` sessions to (started on
+        first use, stopped by ``stop_realtime`` or at the end of ``fake_providers``): script it here."""
+        with self._lock:
+            if self._realtime is None:
+                from pepperpy.testing._realtime import FakeRealtimeServer
+
+                self._realtime = FakeRealtimeServer().start()
+            return self._realtime
+
+    def realtime_base_url(self, provider: ProviderSpec) -> str:
+        """Where a realtime session of ``provider`` connects instead of the provider (the seam the realtime
+        area reads off the Client's transport)."""
+        return self.realtime.base_url(provider.dialect)
+
+    def stop_realtime(self) -> None:
+        with self._lock:
+            server, self._realtime = self._realtime, None
+        if server is not None:
+            server.stop()
 
     def _token(self, form: Mapping[str, str], serial: int) -> tuple[int, Any]:
         # Any credentials get a token: unlike the server, FakeAdapter checks none.
@@ -149,6 +176,7 @@ def _mounted(client: Client, adapter: FakeAdapter) -> Iterator[None]:
         yield
     finally:
         client.use_transport(previous)
+        adapter.stop_realtime()
 
 
 def _fake_credentials(providers: Iterable[ProviderSpec]) -> dict[str, str]:

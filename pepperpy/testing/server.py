@@ -28,13 +28,16 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pepperpy.testing._handler import HTTPServer
 from pepperpy.testing._listing import ListingModel
 from pepperpy.testing._queue import Script as Script  # kept importable from here, where it used to live
 from pepperpy.testing._queue import ScriptQueue
 from pepperpy.testing._stackspot import oidc_error
+
+if TYPE_CHECKING:
+    from pepperpy.testing._realtime import FakeRealtimeServer
 
 __all__ = ["DEFAULT_MODELS", "DEFAULT_TOKEN_TTL", "FakeProviderServer"]
 
@@ -88,6 +91,7 @@ class FakeProviderServer(ScriptQueue):
         self._stopping = threading.Event()
         self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._realtime: FakeRealtimeServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -118,6 +122,9 @@ class FakeProviderServer(ScriptQueue):
         httpd.server_close()
         with self._lock:
             live = list(self._live)
+            realtime, self._realtime = self._realtime, None
+        if realtime is not None:
+            realtime.stop()
         for connection in live:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
@@ -161,6 +168,18 @@ class FakeProviderServer(ScriptQueue):
     def token_url(self, realm: str) -> str:
         """The StackSpot OIDC token endpoint for ``realm``."""
         return f"{self.url}/{realm}/oidc/oauth/token"
+
+    @property
+    def realtime(self) -> FakeRealtimeServer:
+        """The fake realtime server behind this one: WebSocket upgrades (``client.realtime`` sessions, whose
+        address is the provider's base URL with ws:// for http://) are handed to it. Started on first use; script
+        its answers here (``server.realtime.reply(...)``)."""
+        with self._lock:
+            if self._realtime is None:
+                from pepperpy.testing._realtime import FakeRealtimeServer
+
+                self._realtime = FakeRealtimeServer(self.host).start()
+            return self._realtime
 
     # -- scripting (reply, fail, fault, clear: see ScriptQueue) ---------------------------------
 

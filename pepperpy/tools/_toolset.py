@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import MaxTurnsError, ValidationError
 from ..types import Completion, ToolCall, ToolStep, combine_usage
-from . import _convert
+from . import _from_json
 from .schema import function_schema, is_pydantic_model, unwrap
 from .structured import schema_errors
 
@@ -163,7 +163,7 @@ def _python_arguments(fn: Callable[..., Any], arguments: Mapping[str, Any]) -> d
     converted: dict[str, Any] = {}
     for name, value in arguments.items():
         try:
-            converted[name] = _convert.to_target(hints[name], value) if name in hints else value
+            converted[name] = _from_json.to_target(hints[name], value) if name in hints else value
         except (TypeError, ValueError) as exc:
             raise _UnconvertibleError(name, f"{type(exc).__name__}: {exc}") from exc
     return converted

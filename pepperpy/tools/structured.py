@@ -21,8 +21,8 @@ from typing import Any
 
 from ..errors import StructuredOutputError, ValidationError
 from ..types import Completion, combine_usage
-from . import _convert
-from ._strict import drop_added_nulls, strict_schema
+from . import _from_json
+from ._strict_schema import drop_added_nulls, strict_schema
 from .schema import is_pydantic_model, is_typeddict, json_schema
 
 __all__ = ["DEFAULT_REPAIR_ROUNDS", "ResponseFormat", "ask", "repair_prompt", "schema_errors", "schema_prompt"]
@@ -112,7 +112,7 @@ class ResponseFormat:
         if problems:
             raise _error(text, problems, completion)
         try:
-            return _convert.to_target(self.target, data)
+            return _from_json.to_target(self.target, data)
         except (TypeError, ValueError) as exc:  # e.g. a dataclass's __post_init__ refusing a value
             raise _error(text, [("$", f"{type(exc).__name__}: {exc}")], completion) from exc
 

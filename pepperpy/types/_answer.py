@@ -54,7 +54,9 @@ class Usage:
     """Token counts of one call. ``total_tokens`` defaults to input + output.
 
     ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
-    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``).
+    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``);
+    ``cached_audio_tokens`` the audio part of ``cached_tokens`` and ``output_audio_tokens`` the spoken part of
+    ``output_tokens`` (realtime sessions: ``Pricing.cached_audio_input`` / ``audio_output``).
     """
 
     input_tokens: int = 0
@@ -64,20 +66,22 @@ class Usage:
     reasoning_tokens: int = 0
     input_audio_tokens: int = 0
     input_image_tokens: int = 0
+    cached_audio_tokens: int = 0
+    output_audio_tokens: int = 0
 
     def __post_init__(self) -> None:
         if self.total_tokens < 0:
             object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
 
     def __repr__(self) -> str:
-        """``Usage(input_tokens=10, output_tokens=5)``: the two counts, then only the others that say something."""
-        parts = [f"input_tokens={self.input_tokens}", f"output_tokens={self.output_tokens}"]
-        if self.total_tokens != self.input_tokens + self.output_tokens:
-            parts.append(f"total_tokens={self.total_tokens}")
-        parts += [f"{name}={value}" for name, value in (
-            ("cached_tokens", self.cached_tokens), ("reasoning_tokens", self.reasoning_tokens),
-            ("input_audio_tokens", self.input_audio_tokens), ("input_image_tokens", self.input_image_tokens)) if value]
-        return f"Usage({', '.join(parts)})"
+        """The three totals, then only the details that are not zero (a repr shows shapes, not every field)."""
+        details = "".join(f", {name}={getattr(self, name)}" for name in _USAGE_DETAILS if getattr(self, name))
+        return (f"Usage(input_tokens={self.input_tokens}, output_tokens={self.output_tokens}, "
+                f"total_tokens={self.total_tokens}{details})")
+
+
+_USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "input_audio_tokens", "input_image_tokens",
+                  "cached_audio_tokens", "output_audio_tokens")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ def _empty() -> Mapping[str, Any]:
 class Pricing:
     """One price of a model, in the units it is sold in. USD per 1M tokens: ``input``, ``output``,
     ``cached_input``, and ``audio_input`` / ``image_input`` for input tokens of those kinds when they cost another
-    price; ``batch`` is the price through the provider's batch API when the catalog names one. Other units:
+    price, ``cached_audio_input`` for cached audio and ``audio_output`` for spoken output tokens (realtime models);
+    ``batch`` is the price through the provider's batch API when the catalog names one. Other units:
     ``per_second`` of video (one number or one per size/resolution), ``per_image`` (USD per image by
     ``{quality: {size: usd}}`` or ``{size: usd}``), ``per_million_characters`` (speech) and ``per_minute`` (audio
     transcribed).
@@ -46,6 +47,8 @@ class Pricing:
     per_image: Mapping[str, Any] | None = None
     per_million_characters: float | None = None
     per_minute: float | None = None
+    cached_audio_input: float | None = None
+    audio_output: float | None = None
     since: str | None = None
     until: str | None = None
 
@@ -55,13 +58,18 @@ class Pricing:
         return bool(self.input or self.output)
 
     def token_cost(self, usage: Usage) -> float:
-        """USD for the tokens of ``usage`` (cached, audio and image input at their own prices when listed)."""
+        """USD for the tokens of ``usage``: each kind of token at its own price where the catalog gives one, else
+        at the text price of its side (cached audio at ``cached_audio_input``, else ``cached_input``)."""
         cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
-        audio = usage.input_audio_tokens if self.audio_input is not None else 0
+        cached_audio = min(usage.cached_audio_tokens, cached) if self.cached_audio_input is not None else 0
+        audio = max(usage.input_audio_tokens - cached_audio, 0) if self.audio_input is not None else 0
         image = usage.input_image_tokens if self.image_input is not None else 0
         text = max(usage.input_tokens - cached - audio - image, 0)
-        total = (text * self.input + cached * (self.cached_input or 0.0) + audio * (self.audio_input or 0.0)
-                 + image * (self.image_input or 0.0) + usage.output_tokens * self.output)
+        spoken = min(usage.output_audio_tokens, usage.output_tokens) if self.audio_output is not None else 0
+        total = (text * self.input + (cached - cached_audio) * (self.cached_input or 0.0)
+                 + cached_audio * (self.cached_audio_input or 0.0) + audio * (self.audio_input or 0.0)
+                 + image * (self.image_input or 0.0) + (usage.output_tokens - spoken) * self.output
+                 + spoken * (self.audio_output or 0.0))
         return round(total / 1_000_000, 10)
 
     cost = token_cost  # the name it had first
@@ -186,6 +194,10 @@ class ModelSpec:
     formats: tuple[str, ...] = ()
     qualities: tuple[str, ...] = ()
     max_upload_bytes: int | None = None  # the provider's limit on an uploaded file (audio, input image)
+    # realtime models: what they answer in (text, audio) and the PCM16 sample rates they take and give (Hz)
+    outputs: tuple[str, ...] = ()
+    input_audio_rate: int | None = None
+    output_audio_rate: int | None = None
     # ``pricing``: reading it gives the price in force today (``price_on``), assigned below the class; giving it to
     # the constructor (``ModelSpec(..., pricing=Pricing(...))``) makes it the model's one price
     if TYPE_CHECKING:

@@ -124,26 +124,25 @@ def test_leaving_a_stream_early_closes_its_connection(server: FakeProviderServer
 
 @linux_only
 def test_cancelling_during_a_stalled_read_frees_the_worker_at_once(server: FakeProviderServer) -> None:
-    """The provider stalls between pieces: cancelling the consumer aborts the read in the worker thread."""
+    """The provider stalls before the first piece (the stream is opened up to its first chunk with content, so
+    that a break before it can be retried): cancelling the awaiting task aborts the read in the worker thread."""
     server.reply(Reply(chunks=["first ", "second"], chunk_delay=4.0))
 
     async def main() -> float:
         async with await create_provider("openai", **_openai(server)) as provider:
-            pieces = await provider.complete("hi", stream=True)  # the response is open
-            task = asyncio.create_task(pieces.__anext__())  # the first piece is 4 s away
-            await asyncio.sleep(0.1)                         # the worker is now blocked on the socket
-            read = pieces._pending
-            assert read is not None
+            task = asyncio.create_task(provider.complete("hi", stream=True))  # the first piece is 4 s away
+            await asyncio.sleep(0.3)                         # the worker is now blocked on the socket
+            assert established_to(server.port) == 1
             started = asyncio.get_running_loop().time()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            freed = await asyncio.to_thread(wait_until, read.done, 2.0)
             closed = await asyncio.to_thread(wait_until, lambda: established_to(server.port) == 0, 2.0)
-            assert freed and closed
+            assert closed
             return asyncio.get_running_loop().time() - started
 
     assert asyncio.run(main()) < 1.0
+    assert len(server.requests) == 1  # the aborted read was not retried
 
 
 def test_stream_pieces_are_a_plain_iterator_that_keeps_close_and_abort(server: FakeProviderServer) -> None:

@@ -1,7 +1,8 @@
-"""The Client's media methods: images, speech, transcription and video (``MediaMethods``).
+"""The Client's media methods: images, speech, transcription, video and realtime voice (``MediaMethods``).
 
 A face and nothing else: each method is its signature, its docstring and one call to the collaborator that
-does the work, ``MediaCalls`` (``_media_calls``) or ``pepperpy.jobs`` for video. Mixed into
+does the work, ``MediaCalls`` (``_media_calls``), ``pepperpy.jobs`` for video, ``pepperpy.realtime`` for voice
+sessions. Mixed into
 :class:`pepperpy.Client` (docs/adr/0008 says why these methods are not written in the Client's own module).
 """
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from ..http._upload import UploadSource
     from ..jobs import Services, VideoJob
     from ..media import AudioStream, Images, Speech, Transcription, TranscriptionStream
+    from ..realtime import RealtimeSession, Sessions
     from ._media_calls import MediaCalls
 
 __all__ = ["MediaMethods"]
@@ -21,12 +23,14 @@ __all__ = ["MediaMethods"]
 
 class MediaMethods:
     """``generate_image``, ``synthesize`` / ``synthesize_stream``, ``transcribe`` / ``transcribe_stream``,
-    ``generate_video`` / ``video_job`` of :class:`pepperpy.Client`."""
+    ``generate_video`` / ``video_job`` and ``realtime`` of :class:`pepperpy.Client`."""
 
     if TYPE_CHECKING:
         _media: MediaCalls
 
         def _jobs(self) -> Services: ...
+
+        def _sessions(self) -> Sessions: ...
 
     def generate_image(self, prompt: str, *, model: str, n: int = 1, size: str | None = None,
                        quality: str | None = None, image: UploadSource | Sequence[UploadSource] | None = None,
@@ -114,3 +118,23 @@ class MediaMethods:
         from ..jobs import JobRef, VideoJob
 
         return VideoJob(self._jobs(), JobRef.decode(id, "video"))
+
+    # ------------------------------------------------------------------ realtime voice (pepperpy.realtime)
+
+    def realtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+                 voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
+                 **params: Any) -> RealtimeSession:
+        """Open a realtime voice session (OpenAI's Realtime API, Gemini's Live API): a context manager whose
+        ``ask(text)`` or ``ask(audio=pcm16)`` is one turn, answered in ``output`` ``"text"`` or ``"audio"``.
+
+        ``turn_detection=None``: pepperpy asks for every answer (the provider's voice activity detection is off,
+        each answer checked against the budget first); ``"server_vad"`` or the provider's settings dict let the
+        provider answer when the speaker pauses. ``tools`` as for ``run``; ``params`` go to the provider's
+        session (``max_output_tokens``, ``reasoning``...). Needs ``pip install "pepperpy[realtime]"``; see
+        docs/realtime.md.
+
+        >>> with client.realtime("gpt-realtime-2", instructions="Be brief.") as s:   # doctest: +SKIP
+        ...     print(s.ask("Say hello").text)
+        """
+        return self._sessions().open(model, instructions=instructions, output=output, voice=voice, tools=tools,
+                                     turn_detection=turn_detection, params=params)
