@@ -39,8 +39,8 @@ PYTHON = re.compile(r"\w\(\)|client\.|Client\(|Budget\(|\bjob\.\w|\w=\s|\w=$|\w=
 def test_every_command_that_sends_takes_p_and_every_command_that_writes_takes_o() -> None:
     parser = cli.build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    sends = {"complete", "map", "embed", "image", "speak", "transcribe", "video"}
-    writes = {"complete", "map", "embed", "image", "speak", "transcribe", "video"}
+    sends = {"complete", "map", "embed", "image", "speak", "transcribe", "video", "talk"}
+    writes = {"complete", "map", "embed", "image", "speak", "transcribe", "video", "talk"}
     for name in sends | writes:
         flags = commands[name]._option_string_actions
         if name in sends:
