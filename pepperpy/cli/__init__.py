@@ -44,7 +44,7 @@ from ..dialects.base import get_dialect
 from ..media import write_whole
 from ..types import Completion, ModelSpec
 from ._output import check_output
-from ._params import add_output, add_params, option_value, param_values, refuse_param_as_output, suggest_flag
+from ._params import add_output, add_params, option_value, param_values, refuse_param_as_output, refuse_unknown_flags
 from .catalog import list_models, list_providers, make_client, sync_catalog, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
@@ -345,7 +345,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)  # exits 2 on a usage error
     if unknown:
-        _unknown_flags(getattr(args, "parser", None) or parser, unknown)
+        refuse_unknown_flags(getattr(args, "parser", None) or parser, unknown)
     found = vars(args)
     args.verbose = bool(args.verbose or found.pop("verbose_after_command", False))
     catalogs = [*(args.catalog or ()), *found.pop("catalog_after_command", ())]
@@ -357,19 +357,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if getattr(args, "handler", None) is _complete and not args.prompt:
         _no_prompt(args)
     return args
-
-
-def _unknown_flags(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> None:
-    """A usage error for arguments the command does not know, with the flag meant when one is close."""
-    known = list(parser._option_string_actions)
-    hints = []
-    for word in unknown:
-        if word.startswith("-") and word != "-":
-            meant = suggest_flag(word, known)
-            if meant is not None:
-                hints.append(f"{word.split('=', 1)[0]}: did you mean {meant}?")
-    hint = f" ({'; '.join(hints)})" if hints else f" (`{parser.prog} --help` lists its flags)"
-    parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
 
 
 def _no_prompt(args: argparse.Namespace) -> None:

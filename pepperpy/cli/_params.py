@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import errors
 
 __all__ = ["RENAMED", "add_output", "add_params", "looks_like_param", "option_value", "param_values",
-           "suggest_flag"]
+           "refuse_param_as_output", "refuse_unknown_flags", "suggest_flag"]
 
 RENAMED = {"--option": "-p/--param", "--options": "-p/--param", "--params": "-p/--param", "--out": "-o/--output",
            "--save": "-o/--output", "--model": "-m/--model", "--max_tokens": "--max-tokens"}
@@ -85,3 +85,16 @@ def suggest_flag(unknown: str, known: Iterable[str]) -> str | None:
         return RENAMED[flag]
     close = difflib.get_close_matches(flag, list(known), n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def refuse_unknown_flags(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> None:
+    """A usage error (exit 2) for arguments the command does not know, with the flag meant when one is close."""
+    known = list(parser._option_string_actions)
+    hints = []
+    for word in unknown:
+        if word.startswith("-") and word != "-":
+            meant = suggest_flag(word, known)
+            if meant is not None:
+                hints.append(f"{word.split('=', 1)[0]}: did you mean {meant}?")
+    hint = f" ({'; '.join(hints)})" if hints else f" (`{parser.prog} --help` lists its flags)"
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
