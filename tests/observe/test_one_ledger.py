@@ -3,8 +3,8 @@ in its own unit, and booked once after; usage() reads the same records the resul
 
 Items 1 (jobs are counted and limited), 2 (an audio stream is booked and ends with its Speech), 3 (a media call
 refuses chat parameters and its budget names its own knobs), 5 (a cache hit costs nothing everywhere), the
-strict budget for unpriced models, and must-show 3: one Client walks every operation with a budget, and
-usage() adds up to the sum of the results' costs.
+strict budget for unpriced models, and must-show 3: one Client walks every operation (a realtime turn too) with a
+budget, and usage() adds up to the sum of the results' costs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import pepperpy
-from pepperpy.testing import FakeProviderServer
+from pepperpy.testing import FakeProviderServer, FakeRealtimeServer
 from tests.jobs.helpers import FakeClock, job_client
 
 VEO = "veo-3.1-fast-generate-preview"   # $0.10 per second at its default size
@@ -211,10 +211,31 @@ def test_a_strict_budget_refuses_models_without_a_price(server: FakeProviderServ
 
 # --------------------------------------------------------------------------- must-show 3: every operation
 
+VOICE = """\
+provider: voice
+dialect: openai
+base_url: {url}
+requires_api_key: false
+models:
+  - id: gpt-realtime-2
+    mode: realtime
+    context_window: 32000
+    max_output_tokens: 4096
+    outputs: [text, audio]
+    audio_rates: {{input: 24000, output: 24000}}
+    pricing: {{input: 4.0, output: 24.0, audio_input: 32.0, audio_output: 64.0}}
+"""
+
+
 @RETIRING
-def test_every_operation_through_one_client_adds_up_to_the_results_costs(make: Any) -> None:
-    client = make(budget=10.0, cache=True)
-    costs: list[float | None] = []
+def test_every_operation_through_one_client_adds_up_to_the_results_costs(make: Any, tmp_path: Any) -> None:
+    with FakeRealtimeServer() as realtime:  # realtime turns: a WebSocket server of their own
+        (tmp_path / "voice.yaml").write_text(VOICE.format(url=realtime.base_url("openai")))
+        client = make(budget=10.0, cache=True, catalog=tmp_path)
+        realtime.reply("Hi.", usage=(100, 10))
+        with client.realtime("voice/gpt-realtime-2") as session:
+            turn = session.ask("Hello")
+    costs: list[float | None] = [turn.cost]
     costs.append(client.complete("hello", model="gpt-4o-mini").cost)
     costs.append(client.complete("hello", model="gpt-4o-mini").cost)  # a cache hit: 0
     with client.stream("a story", model="claude-haiku-4-5") as stream:
@@ -238,7 +259,7 @@ def test_every_operation_through_one_client_adds_up_to_the_results_costs(make: A
     video.wait(poll=0)
     costs.append(video.result().cost)
 
-    assert None not in costs and all(c > 0 for i, c in enumerate(costs) if i != 1) and costs[1] == 0.0
+    assert None not in costs and all(c > 0 for i, c in enumerate(costs) if i != 2) and costs[2] == 0.0
     report = client.usage()
     assert report.total.cost == pytest.approx(sum(c for c in costs if c is not None), rel=1e-9)
     assert report.total.calls == len(costs) and report.total.cache_hits == 1
