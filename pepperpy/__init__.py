@@ -11,6 +11,7 @@ from ._moved import MOVED, install
 from ._version import __version__
 from .errors import (
     AuthenticationError,
+    BridgeTimeoutError,
     BudgetExceededError,
     CatalogError,
     CircuitOpenError,
@@ -21,6 +22,7 @@ from .errors import (
     JobTimeoutError,
     MaxTurnsError,
     ModelNotFoundError,
+    ModelRetiredError,
     PepperpyError,
     ProviderAPIError,
     ProviderConnectionError,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     )
     from .client import Client
     from .client._catalog_sync import CatalogDiff, ModelChange
+    from .dialects.base import register_dialect
     from .jobs import BatchJob, JobStatus, VideoJob
     from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream, Video
     from .observe.budget import Budget
@@ -78,7 +81,7 @@ _LAZY = {
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
     "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "media", "VideoJob": "jobs",
-    "generate_image": "api", "synthesize": "api", "transcribe": "api",
+    "generate_image": "api", "synthesize": "api", "transcribe": "api", "register_dialect": "dialects.base",
     "AudioStream": "media", "Image": "media", "Images": "media", "Segment": "media", "Speech": "media",
     "Transcription": "media", "TranscriptionStream": "media",
     "AsyncRealtimeSession": "realtime", "RealtimeReply": "realtime", "RealtimeSession": "realtime",
@@ -116,6 +119,7 @@ __all__ = [
     "AuthenticationError",
     "BatchJob",
     "BreakerConfig",
+    "BridgeTimeoutError",
     "Budget",
     "BudgetExceededError",
     "CacheConfig",
@@ -137,6 +141,7 @@ __all__ = [
     "MaxTurnsError",
     "ModelChange",
     "ModelNotFoundError",
+    "ModelRetiredError",
     "ModelSpec",
     "PepperpyError",
     "ProviderAPIError",
@@ -169,6 +174,7 @@ __all__ = [
     "default_client",
     "embed",
     "generate_image",
+    "register_dialect",
     "reset_default_client",
     "stream",
     "synthesize",

@@ -56,31 +56,31 @@ def reset_default_client() -> None:
     _default.reset()
 
 
-def complete(prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
+def complete(prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> Completion:
     """``Client.complete`` on the default Client."""
     return _default.get().complete(prompt, model=model, **kwargs)
 
 
-def stream(prompt: str | None = None, *, model: str, **kwargs: Any) -> Stream:
+def stream(prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> Stream:
     """``Client.stream`` on the default Client."""
     return _default.get().stream(prompt, model=model, **kwargs)
 
 
-def embed(input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
+def embed(input: str | Sequence[str], *, model: str | None = None, **kwargs: Any) -> Embeddings:
     """``Client.embed`` on the default Client."""
     return _default.get().embed(input, model=model, **kwargs)
 
 
-def generate_image(prompt: str, *, model: str, **kwargs: Any) -> Images:
+def generate_image(prompt: str, *, model: str | None = None, **kwargs: Any) -> Images:
     """``Client.generate_image`` on the default Client."""
     return _default.get().generate_image(prompt, model=model, **kwargs)
 
 
-def synthesize(text: str, *, model: str, **kwargs: Any) -> Speech:
+def synthesize(text: str, *, model: str | None = None, **kwargs: Any) -> Speech:
     """``Client.synthesize`` on the default Client."""
     return _default.get().synthesize(text, model=model, **kwargs)
 
 
-def transcribe(audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
+def transcribe(audio: UploadSource, *, model: str | None = None, **kwargs: Any) -> Transcription:
     """``Client.transcribe`` on the default Client."""
     return _default.get().transcribe(audio, model=model, **kwargs)

@@ -7,11 +7,20 @@ A provider's key is the first found of:
 4. the same names in a ``.env`` file of the current directory, if present (read when the Client is built,
    never at import, never overriding the real environment); ``env_file=PATH`` reads that file instead, which
    must exist; ``env_file=None`` reads none;
-5. the system keyring (service ``pepperpy``, user = provider name) when the optional ``keyring`` is installed.
+5. the system keyring (service ``pepperpy``, user = provider name) when the optional ``keyring`` is installed
+   (``pepperpy keys set PROVIDER`` stores one);
+6. the user configuration file, ``$XDG_CONFIG_HOME/pepperpy/config.yaml`` (``providers.<name>.api_key``), only
+   while that file is private to its owner (``pepperpy._config_file``).
+The keyring and the file are consulted only when nothing earlier gave the key: their import and lookups cost
+nothing to programs that keep keys in the environment. A provider's other credentials (StackSpot's
+``client_id`` and ``realm``) follow the same order: code (``extra_config`` / catalog options), their variables,
+``.env``, the keyring (user ``<provider>:<field>``), the file (``providers.<name>.<field>``).
 
 ``PEPPERPY_PROVIDER_<NAME>_BASE_URL`` overrides a provider's base URL, ``PEPPERPY_PROVIDER_<NAME>_MODEL`` is the
-default model of ``create_provider``, ``PEPPERPY_MODELS`` (comma list) names the models an app offers, and
-``PEPPERPY_TIMEOUT`` is the timeout of every Client not given one.
+default model of ``create_provider``, ``PEPPERPY_MODELS`` (or ``MODELS``; comma list) names the models an app
+offers, ``PEPPERPY_DEFAULT_<MODE>_MODEL`` is the model of a call that names none (``CHAT``, ``EMBEDDING``,
+``IMAGE``, ``SPEECH``, ``TRANSCRIPTION``, ``VIDEO``, ``REALTIME``), and ``PEPPERPY_TIMEOUT`` is the timeout of
+every Client not given one; the file's ``providers``, ``models`` and ``defaults`` come after each of them.
 ``PEPPERPY_SHARED_STATE`` (a ``redis://`` URL) is ``Client(shared_state=)`` when that is not given.
 """
 
@@ -20,16 +29,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._redact import describe_char, header_problem, paste_hint, safe_url
+from ._stores import KEYRING_SERVICE, MODES, UserConfig, default_config_path, keyring_user, keyring_value
 from .errors import ConfigurationError
 from .types import ProviderSpec
 
-__all__ = ["DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "TIMEOUT_ENV", "Settings", "key_vars"]
+if TYPE_CHECKING:
+    from .dialects.base import Lookup
+
+__all__ = ["CREDENTIAL_FIELDS", "DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "SEED_MODELS_ENV", "TIMEOUT_ENV",
+           "Settings", "credential_fields", "default_model_var", "key_vars"]
 
 DEFAULT_ENV_FILE = ".env"
-KEYRING_SERVICE = "pepperpy"
 MODELS_ENV = "PEPPERPY_MODELS"
+SEED_MODELS_ENV = "MODELS"  # seed 004's single variable; PEPPERPY_MODELS wins when both are set
 TIMEOUT_ENV = "PEPPERPY_TIMEOUT"  # seconds (30), or connect,read seconds (5,60), for every Client
 SHARED_STATE_ENV = "PEPPERPY_SHARED_STATE"  # a redis:// URL: breakers, limits and cache shared by every worker
 
@@ -52,6 +67,20 @@ def _clean_key(value: str, where: str) -> str:
 def key_vars(provider: ProviderSpec) -> list[str]:
     """Every environment variable that may hold the provider's key, in the order they are tried."""
     return list(provider.key_vars)
+
+
+# a provider's credentials besides its key, each named by a catalog option ``<field>_env`` listing its variables
+CREDENTIAL_FIELDS = ("client_id", "realm")
+
+
+def credential_fields(provider: ProviderSpec) -> list[str]:
+    """The provider's credentials besides its key (StackSpot's ``client_id`` and ``realm``)."""
+    return [field for field in CREDENTIAL_FIELDS if provider.options.get(field + "_env")]
+
+
+def default_model_var(mode: str) -> str:
+    """``PEPPERPY_DEFAULT_CHAT_MODEL``: the variable naming the model of a ``mode`` call that names none."""
+    return f"PEPPERPY_DEFAULT_{mode.upper()}_MODEL"
 
 
 def _checked_keys(api_keys: object) -> Mapping[str, str]:
@@ -77,7 +106,8 @@ class Settings:
     """
 
     def __init__(self, env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
-                 api_keys: Mapping[str, str] | None = None, use_keyring: bool = True) -> None:
+                 api_keys: Mapping[str, str] | None = None, use_keyring: bool = True,
+                 config_file: str | os.PathLike[str] | bool | None = True) -> None:
         self._api_keys = {k.lower(): v for k, v in _checked_keys(api_keys).items() if v}
         self._dotenv: dict[str, str] = {}
         self.env_file: Path | None = None  # the .env file read, if any
@@ -98,6 +128,19 @@ class Settings:
                 raise ConfigurationError(f"env_file={os.fspath(env_file)!r} {what} (looked at {path.absolute()}); "
                                          f"give the path of a .env file, or env_file=None to read none")
         self._use_keyring = use_keyring
+        # True: the user's file ($XDG_CONFIG_HOME/pepperpy/config.yaml), found when first needed; None/False: none
+        self._config_choice = config_file
+        self._config: UserConfig | None = None
+
+    @property
+    def config(self) -> UserConfig:
+        """The user configuration file (read on first use; a file that does not exist holds nothing)."""
+        config = self._config
+        if config is None:
+            choice = self._config_choice
+            path = default_config_path() if choice is True else (Path(choice) if choice else None)
+            config = self._config = UserConfig(path)
+        return config
 
     def get(self, name: str) -> str | None:
         """A setting from the environment, else from the ``.env`` file."""
@@ -111,11 +154,15 @@ class Settings:
         found = self.find(names)
         return found[0] if found else None
 
-    def lookup(self, names: Sequence[str]) -> str | None:
+    def lookup(self, names: Sequence[str], field: str | None = None, *, provider: str | None = None) -> str | None:
         """``first``, for values sent in requests (a StackSpot client id, OpenRouter's app title header):
         ConfigurationError naming the variable, never the value, when the value cannot be sent in an HTTP
-        header. This is the lookup dialects are given."""
+        header. With ``provider`` and ``field`` (``client_id``), a credential none of ``names`` holds is then
+        looked for in the keyring and the user configuration file. Dialects get it bound to their provider
+        (``lookup_for``)."""
         found = self.find(names)
+        if found is None and provider is not None and field is not None:
+            found = self._stored(provider, field)
         if found is None:
             return None
         value, where = found
@@ -123,6 +170,15 @@ class Settings:
         if problem:
             raise ConfigurationError(f"{where} {problem}")
         return value
+
+    def lookup_for(self, provider: ProviderSpec) -> Lookup:
+        """``lookup`` bound to ``provider``: what a dialect's ``token_grant`` and ``headers`` are given."""
+        name = provider.name
+
+        def lookup(names: Sequence[str], field: str | None = None) -> str | None:
+            return self.lookup(names, field, provider=name)
+
+        return lookup
 
     def find(self, names: Sequence[str]) -> tuple[str, str] | None:
         """(value, where it came from) of the first of ``names`` that is set."""
@@ -139,18 +195,46 @@ class Settings:
     def api_key(self, provider: ProviderSpec) -> str | None:
         """The provider's key, or None when none is configured; stripped of surrounding whitespace (keys
         pasted from files often end in a newline) and refused when whitespace is left inside it."""
+        found = self.key_source(provider)
+        return _clean_key(found[0], found[1]) if found else None
+
+    def key_source(self, provider: ProviderSpec) -> tuple[str, str] | None:
+        """(raw key, where it was found) from the first source that has one, in the module docstring's order;
+        ``where`` is a variable name, ``OPENAI_API_KEY in .env``, ``the keyring entry for 'openai'``, a file
+        entry, or ``api_keys['openai']``. The keyring and the file are only asked when nothing earlier has it."""
         explicit = self._api_keys.get(provider.name)
         if explicit:
-            return _clean_key(explicit, f"api_keys[{provider.name!r}]")
+            return explicit, f"api_keys[{provider.name!r}]"
         names = key_vars(provider)
         for source in (os.environ, self._dotenv):
             for name in names:
                 value = source.get(name)
                 if value and value.strip():
-                    where = name if source is os.environ else f"{name} in {self.env_file}"
-                    return _clean_key(value, where)
-        value = self._keyring(provider.name) if self._use_keyring else None
-        return _clean_key(value, f"the keyring entry for {provider.name!r}") if value else None
+                    return value, name if source is os.environ else f"{name} in {self.env_file}"
+        return self._stored(provider.name, "api_key")
+
+    def credential_source(self, provider: ProviderSpec, field: str = "api_key") -> str | None:
+        """Where the provider's ``field`` (``api_key``, or one of ``credential_fields``) was found, for
+        ``pepperpy keys list`` and ``pepperpy providers``; None when nowhere. Never the value."""
+        if field == "api_key":
+            found = self.key_source(provider)
+        elif provider.options.get(field):
+            return f"the {field} option given in code or a catalog file"
+        else:
+            names = [str(name) for name in provider.options.get(field + "_env") or ()]
+            found = self.find(names) or self._stored(provider.name, field)
+        return found[1] if found else None
+
+    def _stored(self, provider: str, field: str) -> tuple[str, str] | None:
+        """A credential from the keyring, else the user configuration file: the last two sources."""
+        value = keyring_value(keyring_user(provider, field)) if self._use_keyring else None
+        if value and value.strip():
+            return value, (f"the keyring entry for {provider!r}" if field == "api_key"
+                           else f"the keyring entry {keyring_user(provider, field)!r}")
+        value = self.config.provider_value(provider, field)
+        if value and value.strip():
+            return value, self.config.where(f"providers.{provider}.{field}")
+        return None
 
     def has_explicit_key(self, provider: ProviderSpec) -> bool:
         """Whether the key was given in code (so an error should point there, not at variables)."""
@@ -176,9 +260,13 @@ class Settings:
         return not provider.requires_api_key or bool(self.api_key(provider))
 
     def base_url(self, provider: ProviderSpec) -> str:
-        """The provider's base URL: ``PEPPERPY_PROVIDER_<NAME>_BASE_URL``, else the catalog's."""
+        """The provider's base URL: ``PEPPERPY_PROVIDER_<NAME>_BASE_URL``, else the user configuration file's
+        ``providers.<name>.base_url``, else the catalog's."""
         name = provider.env_prefix + "BASE_URL"
         value = self.get(name)
+        if not value:
+            value = self.config.provider_value(provider.name, "base_url")
+            name = self.config.where(f"providers.{provider.name}.base_url")
         if not value:
             return provider.base_url.rstrip("/")
         url = value.strip().rstrip("/")
@@ -205,28 +293,33 @@ class Settings:
         return numbers[0] if len(numbers) == 1 else (numbers[0], numbers[1])
 
     def default_model(self, provider: ProviderSpec) -> str | None:
-        return self.get(provider.env_prefix + "MODEL")
+        """``create_provider``'s model when none is given: ``PEPPERPY_PROVIDER_<NAME>_MODEL``, else the file's
+        ``providers.<name>.model``."""
+        return self.get(provider.env_prefix + "MODEL") or self.config.provider_value(provider.name, "model")
+
+    def mode_default(self, mode: str) -> tuple[str, str] | None:
+        """(model, where it was set) for a ``mode`` call that names no model: ``PEPPERPY_DEFAULT_<MODE>_MODEL``
+        (environment, then ``.env``), else the file's ``defaults.<mode>``; None when neither is set."""
+        if mode not in MODES:
+            raise ValueError(f"no mode {mode!r}; the modes are {', '.join(MODES)}")
+        variable = default_model_var(mode)
+        found = self.find([variable])
+        if found is not None:
+            return found[0].strip(), found[1]
+        value = self.config.default_model(mode)
+        return (value.strip(), self.config.where(f"defaults.{mode}")) if value and value.strip() else None
 
     def offered_models(self) -> list[str]:
-        """The names in ``PEPPERPY_MODELS``, in order."""
-        raw = self.get(MODELS_ENV) or ""
+        """The names in ``PEPPERPY_MODELS``, else in ``MODELS`` (seed 004's name), else the file's ``models``,
+        in order."""
+        raw = self.get(MODELS_ENV) or self.get(SEED_MODELS_ENV)
+        if raw is None:
+            return self.config.models()
         return [name.strip() for name in raw.split(",") if name.strip()]
 
     def secrets(self, provider: ProviderSpec) -> tuple[str, ...]:
         key = self.api_key(provider)
         return (key,) if key else ()
-
-    @staticmethod
-    def _keyring(provider: str) -> str | None:
-        try:
-            import keyring
-        except ImportError:
-            return None
-        try:
-            value = keyring.get_password(KEYRING_SERVICE, provider)
-        except Exception:  # a broken keyring backend must not break a call; the key is just missing
-            return None
-        return value if isinstance(value, str) and value else None
 
     def __repr__(self) -> str:  # never show values
         return f"<Settings env_file={str(self.env_file) if self.env_file else None!r}>"

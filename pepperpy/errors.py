@@ -5,11 +5,13 @@ PepperpyError
 ├── ConfigurationError       missing credentials (names every env var that would work), bad options
 ├── CatalogError             file, line and schema path of the problem (also a ValueError)
 ├── ModelNotFoundError       .suggestions (close matches)
+│   └── ModelRetiredError       a name the provider retired: .retired_on, .replacement (the catalog's retired:)
 ├── ValidationError          bad params, caught before any request (also a ValueError)
 │   └── StructuredOutputError   an answer that is not the JSON asked for: .text, .errors [(json_path, message)]
 ├── MaxTurnsError            a tool loop that reached max_turns: .messages (the transcript), .steps
 ├── JobTimeoutError          wait(timeout=) ran out while a batch or video job was still running: .job_id
 ├── BudgetExceededError      a call whose worst-case cost would pass Client(budget=); nothing was sent
+├── BridgeTimeoutError       pepperpy.aio.AsyncBridge.run(timeout=) ran out; the coroutine was cancelled
 └── ProviderError            .provider (alias .provider_type), .model, .status_code, .details, .request_id, .retryable
     ├── ProviderAPIError     an HTTP error answer
     │   ├── AuthenticationError      401, 403, Gemini API_KEY_INVALID
@@ -36,6 +38,7 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "BridgeTimeoutError",
     "BudgetExceededError",
     "CatalogError",
     "CircuitOpenError",
@@ -46,6 +49,7 @@ __all__ = [
     "JobTimeoutError",
     "MaxTurnsError",
     "ModelNotFoundError",
+    "ModelRetiredError",
     "PepperpyError",
     "ProviderAPIError",
     "ProviderConnectionError",
@@ -126,6 +130,31 @@ class ModelNotFoundError(PepperpyError, LookupError):
         return str(self.args[0])
 
 
+class ModelRetiredError(ModelNotFoundError):
+    """A model name its provider no longer serves (the catalog lists it under ``retired:``): ``.retired_on``
+    (YYYY-MM-DD), ``.retired_by`` (who retired it), ``.replacement`` (the closest current model, which is also
+    ``.suggestions[0]``).
+
+    >>> print(ModelRetiredError("gpt-4", retired_on="2026-10-23", retired_by="OpenAI", replacement="gpt-4.1"))
+    gpt-4 was retired by OpenAI on 2026-10-23; the closest current model is 'gpt-4.1': use model='gpt-4.1'.
+    """
+
+    def __init__(self, name: str, *, retired_on: str, retired_by: str, replacement: str, past: bool = True,
+                 note: str = "") -> None:
+        super().__init__(name, [replacement])
+        self.retired_on, self.retired_by, self.replacement = retired_on, retired_by, replacement
+        self.past, self.note = past, note
+        verb = "was retired" if past else "is retired"
+        text = (f"{name} {verb} by {retired_by} on {retired_on}; the closest current model is {replacement!r}: "
+                f"use model={replacement!r}.{' ' + note if note else ''}")
+        self.args = (text,)
+
+    def named(self, name: str, replacement: str) -> ModelRetiredError:
+        """The same error for the name as the caller wrote it (the seed API's provider-local names)."""
+        return ModelRetiredError(name, retired_on=self.retired_on, retired_by=self.retired_by,
+                                 replacement=replacement, past=self.past, note=self.note)
+
+
 class ValidationError(PepperpyError, ValueError):
     """A parameter refused before any request: names the param, the value and the allowed range."""
 
@@ -178,6 +207,16 @@ class BudgetExceededError(PepperpyError):
         super().__init__(message)
         self.scope, self.limit, self.spent, self.needed = scope, limit, spent, needed
         self.period, self.model = period, model
+
+
+class BridgeTimeoutError(PepperpyError, TimeoutError):
+    """``AsyncBridge.run(coro, timeout=...)`` ran out of time: the coroutine was cancelled on the bridge's loop
+    (``.cancelled`` is False when it was still running after the grace period, ignoring the cancellation);
+    ``.timeout`` is the limit in seconds."""
+
+    def __init__(self, message: str, *, timeout: float, cancelled: bool = True) -> None:
+        self.timeout, self.cancelled = timeout, cancelled
+        super().__init__(message)
 
 
 class ProviderError(PepperpyError):

@@ -28,10 +28,12 @@ def catalog_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, catalog_cache_dir: Path) -> Iterator[None]:
-    """No real keys, no PEPPERPY_* settings, no proxies, a cwd without a .env file, and a private cache dir."""
+    """No real keys, no PEPPERPY_* settings (nor seed 004's MODELS), no proxies, a cwd without a .env file, no
+    user configuration file (XDG_CONFIG_HOME points at an empty folder), and a private cache dir."""
     for name in list(os.environ):
-        if _is_sensitive(name):
+        if _is_sensitive(name) or name == "MODELS":
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("PEPPERPY_CACHE_DIR", str(catalog_cache_dir))
     monkeypatch.chdir(tmp_path)
     yield

@@ -8,16 +8,17 @@ import sys
 import pepperpy
 
 EXPECTED_ALL = [
-    "AsyncRealtimeSession", "AudioStream", "AuthenticationError", "BatchJob", "BreakerConfig", "Budget",
-    "BudgetExceededError", "CacheConfig", "CatalogDiff", "CatalogError", "Chunk", "CircuitOpenError", "Client",
-    "Completion", "ConfigurationError", "ContextLengthError", "Embeddings", "Image", "Images", "InvalidRequestError",
-    "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError", "ModelChange", "ModelNotFoundError", "ModelSpec",
-    "PepperpyError", "ProviderAPIError", "ProviderConnectionError", "ProviderError", "ProviderRateLimitError",
-    "ProviderSpec", "ProviderTimeoutError", "ProviderUnavailableError", "RateLimitError", "RealtimeReply",
-    "RealtimeSession", "RetryPolicy", "Segment", "Speech", "Stream", "StreamError", "StructuredOutputError",
-    "TokenCount", "ToolCall", "ToolStep", "Transcription", "TranscriptionStream", "Usage", "ValidationError", "Video",
-    "VideoJob", "__version__", "complete", "default_client", "embed", "generate_image", "reset_default_client",
-    "stream", "synthesize", "tool_result", "transcribe",
+    "AsyncRealtimeSession", "AudioStream", "AuthenticationError", "BatchJob", "BreakerConfig", "BridgeTimeoutError",
+    "Budget", "BudgetExceededError", "CacheConfig", "CatalogDiff", "CatalogError", "Chunk", "CircuitOpenError",
+    "Client", "Completion", "ConfigurationError", "ContextLengthError", "Embeddings", "Image", "Images",
+    "InvalidRequestError", "JobError", "JobStatus", "JobTimeoutError", "MaxTurnsError", "ModelChange",
+    "ModelNotFoundError", "ModelRetiredError", "ModelSpec", "PepperpyError", "ProviderAPIError",
+    "ProviderConnectionError", "ProviderError", "ProviderRateLimitError", "ProviderSpec", "ProviderTimeoutError",
+    "ProviderUnavailableError", "RateLimitError", "RealtimeReply", "RealtimeSession", "RetryPolicy", "Segment",
+    "Speech", "Stream", "StreamError", "StructuredOutputError", "TokenCount", "ToolCall", "ToolStep",
+    "Transcription", "TranscriptionStream", "Usage", "ValidationError", "Video", "VideoJob", "__version__",
+    "complete", "default_client", "embed", "generate_image", "register_dialect", "reset_default_client", "stream",
+    "synthesize", "tool_result", "transcribe",
 ]
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CatalogError
-from ._files import SCHEMA_PATH, catalog_files, file_problems, packaged_catalog_dir, parse_text
+from ._checks import file_problems
+from ._files import SCHEMA_PATH, catalog_files, packaged_catalog_dir, parse_text
 
 __all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog"]
 

@@ -23,24 +23,17 @@ import difflib
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ValidationError
-from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec
-from ._files import (
-    CATALOG_PATH_ENV,
-    catalog_files,
-    check_file,
-    line_of,
-    packaged_catalog_dir,
-    schema_problems,
-    semantic_problems,
-)
-from ._packed import load_validated
+from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ModelRetiredError, ValidationError
+from ..types import ModelSpec, ProviderSpec, RetiredModel
+from ._checks import check_file, semantic_problems
+from ._files import CATALOG_PATH_ENV, catalog_files, packaged_catalog_dir, schema_problems
+from ._specs import DEFAULT_DIALECT, merge, model_spec, provider_spec
 
 __all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
            "packaged_catalog_dir"]
@@ -50,121 +43,19 @@ _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
 MODES = ("chat", "embedding", "image", "speech", "transcription", "video", "realtime")
 CAPABILITIES = ("streaming", "tools", "json_output", "vision", "reasoning", "system_prompt", "audio", "pdf",
                 "prompt_caching", "batch")
-DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
-
-# --------------------------------------------------------------------------- specs
-
-def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
-    params = {name: ParamRange(supported=False) if value is False else ParamRange(value.get("min"), value.get("max"))
-              for name, value in (raw.get("params") or {}).items()}
-    upload = raw.get("max_upload_mb")
-    return ModelSpec(
-        id=raw["id"], provider=provider, mode=raw.get("mode", "chat"), api_name=raw.get("api_name", ""),
-        aliases=tuple(raw.get("aliases", ())), snapshots=tuple(raw.get("snapshots", ())),
-        context_window=raw.get("context_window"),
-        max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
-        params=MappingProxyType(params),
-        prices=_prices(raw.get("pricing")),
-        dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
-        notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
-        voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
-        qualities=tuple(raw.get("qualities", ())), max_upload_bytes=int(upload * 1_000_000) if upload else None,
-        outputs=tuple(raw.get("outputs", ())), input_audio_rate=(raw.get("audio_rates") or {}).get("input"),
-        output_audio_rate=(raw.get("audio_rates") or {}).get("output"))
-
-
-def model_spec(provider: str, entry: Mapping[str, Any]) -> ModelSpec:
-    """The ModelSpec of one model entry as a catalog file gives it (already validated)."""
-    return _model_spec(provider, entry)
-
-
-def _prices(raw: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> tuple[Pricing, ...]:
-    """A model's prices, oldest first: ``pricing:`` is one price, or a list of prices with ``from`` / ``until``
-    dates (checked in order by ``catalog._files``)."""
-    if not raw:
-        return ()
-    entries = [raw] if isinstance(raw, Mapping) else list(raw)
-    return tuple(_pricing(entry) for entry in entries)
-
-
-def _pricing(raw: Mapping[str, Any]) -> Pricing:
-    batch = raw.get("batch")
-    per_second = raw.get("per_second")
-    per_image = raw.get("per_image")
-    return Pricing(raw.get("input", 0.0), raw.get("output", 0.0), raw.get("cached_input"),
-                   batch=Pricing(batch["input"], batch["output"], batch.get("cached_input")) if batch else None,
-                   per_second=MappingProxyType(dict(per_second)) if isinstance(per_second, Mapping) else per_second,
-                   audio_input=raw.get("audio_input"), image_input=raw.get("image_input"),
-                   per_image=MappingProxyType(dict(per_image)) if per_image else None,
-                   per_million_characters=raw.get("per_million_characters"), per_minute=raw.get("per_minute"),
-                   cached_audio_input=raw.get("cached_audio_input"), audio_output=raw.get("audio_output"),
-                   since=raw.get("from"), until=raw.get("until"))
-
-
-_PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",
-                  "timeout", "limits", "breaker", "options", "docs", "checked", "batch_discount")
-
-
-def _provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: str | None) -> ProviderSpec:
-    """The spec of validated provider data, applied on top of ``previous`` (an earlier file of the same
-    provider, or the catalog's entry for settings given in code): its keys override, ``headers`` and
-    ``options`` merge, its models add or replace ``(provider, id)`` pairs."""
-    name = data["provider"]
-    models = {m.id: m for m in previous.models} if previous else {}
-    for raw in data.get("models") or ():
-        models[raw["id"]] = _model_spec(name, raw)
-    values: dict[str, Any] = {}
-    for key in _PROVIDER_KEYS:
-        if key in data:
-            value = data[key]
-            if key == "api_key_env":
-                value = tuple(value)
-            elif key in ("headers", "options") and previous is not None:  # a later file extends them
-                value = MappingProxyType({**getattr(previous, key), **value})
-            elif key in ("headers", "limits", "breaker", "options"):
-                value = MappingProxyType(dict(value))
-            elif key == "base_url":
-                value = value.rstrip("/")
-            elif key == "timeout":
-                value = float(value)
-            values[key] = value
-    if previous is not None:
-        return replace(previous, models=tuple(models.values()), file=file, **values)
-    return ProviderSpec(name=name, models=tuple(models.values()), file=file, **values)
-
-
-def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
-    if previous is None:
-        if "base_url" not in data:
-            raise CatalogError("a new provider needs 'base_url' (where its API lives, e.g. "
-                               "http://localhost:8000/v1)", file=str(path), line=line_of(content.decode("utf-8"), []),
-                               field="base_url")
-        data = {"dialect": DEFAULT_DIALECT, **data}
-    return _provider_spec(data, previous, str(path))
-
-
-def _merge(files: Iterable[Path], problems: list[CatalogError]) -> dict[str, ProviderSpec]:
-    """Providers by name, each file applied on top of the earlier ones. Every problem of every file is
-    appended to ``problems`` (a file with any is left out) and the merge goes on."""
-    providers: dict[str, ProviderSpec] = {}
-    for path in files:
-        try:
-            raw, data = load_validated(path)
-            try:
-                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
-            except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry? validate again
-                raw, data = load_validated(path, use_cache=False)
-                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
-        except CatalogError as exc:
-            problems.extend(exc.problems)
-            continue
-        providers[spec.name] = spec
-    return providers
-
 
 _FINE_TUNE = re.compile(r"^ft:(?P<base>[^:]+):")  # OpenAI's ft:<base model>:<org>:<suffix>:<id>
 # a date or version after a model name: -2024-11-20, -20241022, -0613 / -2411, -001, @20240620
 _DATED = re.compile(r"^(?P<base>.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3,4}|@\d{8})$")
+
+
+def _is_past(day: str) -> bool:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(day) <= datetime.date.today()
+    except ValueError:
+        return True
 
 
 def _base_names(name: str) -> list[str]:
@@ -208,6 +99,13 @@ class Catalog:
         index.update(qualified)  # "<provider>/<id>" beats a bare id that happens to contain a slash
         self._index = index
         self._lower = {name.lower(): entry for name, entry in index.items()}
+        retired: dict[str, tuple[ProviderSpec, RetiredModel]] = {}
+        for provider in self.providers.values():  # bare names first: "<provider>/<name>" wins, as above
+            retired.update((name, (provider, entry)) for entry in provider.retired for name in entry.names)
+        for provider in self.providers.values():
+            retired.update((f"{provider.name}/{name}", (provider, entry)) for entry in provider.retired
+                           for name in entry.names)
+        self._retired = {name.lower(): entry for name, entry in retired.items()}
         self._open: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
         self._open_lock = threading.Lock()
 
@@ -236,7 +134,7 @@ class Catalog:
 
     @classmethod
     def _from_files(cls, files: Iterable[Path], problems: list[CatalogError], strict: bool) -> Catalog:
-        providers = _merge(files, problems)
+        providers = merge(files, problems)
         if problems:
             raise CatalogError.of(problems)
         return cls(providers, strict=strict)
@@ -246,7 +144,7 @@ class Catalog:
         """Every problem of merging these files in order (a new provider without ``base_url``...), for
         ``pepperpy catalog validate``; a file with a problem is left out and the merge goes on."""
         problems: list[CatalogError] = []
-        _merge(files, problems)
+        merge(files, problems)
         return problems
 
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:
@@ -271,7 +169,7 @@ class Catalog:
             if found:
                 problems.extend(found)
                 continue
-            providers[name] = _provider_spec(data, previous, previous.file)
+            providers[name] = provider_spec(data, previous, previous.file)
         if problems:
             raise CatalogError.of(problems)
         return Catalog(providers, strict=self.strict)
@@ -292,6 +190,8 @@ class Catalog:
             known = stripped in self._index or stripped.lower() in self._lower
             raise ModelNotFoundError(name, [stripped] if known else self.close_matches(stripped),
                                      " The name has spaces or line breaks around it; remove them.")
+        if self._retired:
+            self._refuse_retired(name)
         prefix, _, rest = name.partition("/")
         provider = self.providers.get(prefix)
         entry = self._lower.get(name.lower())
@@ -327,6 +227,27 @@ class Catalog:
                     f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "
                     f"docs/catalog.md).")
         raise ModelNotFoundError(name, suggestions, hint)
+
+    def retired(self, name: str) -> tuple[ProviderSpec, RetiredModel] | None:
+        """(provider, entry) when ``name`` (an id, alias or ``<provider>/<name>``, any case, or a dated snapshot of
+        one) is a name its provider retired; None otherwise. Names the catalog lists are never retired."""
+        if name in self._index:
+            return None
+        for candidate in (name, *_base_names(name)):
+            found = self._retired.get(candidate.lower())
+            if found is not None:
+                return found
+        return None
+
+    def _refuse_retired(self, name: str) -> None:
+        found = self.retired(name)
+        if found is None:
+            return
+        provider, entry = found
+        qualified = name.lower().startswith(provider.name + "/")
+        replacement = f"{provider.name}/{entry.replacement}" if qualified else entry.replacement
+        raise ModelRetiredError(name, retired_on=entry.date, retired_by=entry.by or provider.title,
+                                replacement=replacement, past=_is_past(entry.date), note=entry.notes or "")
 
     def close_matches(self, name: str) -> list[str]:
         """Up to three listed names close to ``name``, current models only (a retiring one is no fix for a typo)."""

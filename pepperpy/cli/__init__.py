@@ -12,6 +12,7 @@
     pepperpy talk -m gpt-realtime-2 "Say hello"                     # a realtime voice turn (cli/talk.py)
     pepperpy models --provider openai --capability vision
     pepperpy providers                                              # credentials: set / missing, never values
+    pepperpy keys set openai                                        # a key into the system keyring (cli/keys.py)
     pepperpy catalog validate my-catalog/                           # file:line: field: message
     pepperpy catalog sync openai --write my-catalog/                # what the provider lists that the catalog lacks
     pepperpy batch submit prompts.jsonl -m claude-haiku-4-5         # a provider batch; prints its id (cli/jobs.py)
@@ -48,6 +49,7 @@ from ._params import add_output, add_params, option_value, param_values, refuse_
 from .catalog import list_models, list_providers, make_client, sync_catalog, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
+from .keys import add_keys_commands
 from .media import add_media_commands
 from .notice import waiting
 from .talk import add_talk_command
@@ -248,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
 
     add_job_commands(commands, common, command)
+    add_keys_commands(commands, common)
     add_media_commands(command)
     add_talk_command(command)
 

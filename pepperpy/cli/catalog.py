@@ -13,13 +13,12 @@ from .. import errors
 from .._redact import safe_url
 from ..catalog._registry import Catalog, catalog_files, check_file, packaged_catalog_dir
 from ..client._client import Client
-from ..config import Settings, key_vars
+from ..config import Settings, credential_fields, key_vars
 from ..types import ModelSpec, ProviderSpec
 
 __all__ = ["list_models", "list_providers", "make_client", "print_table", "sync_catalog", "validate_catalog"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
-CREDENTIAL_OPTIONS = ("client_id_env", "realm_env")  # catalog options naming extra credential variables (StackSpot)
 
 
 def make_client(args: argparse.Namespace) -> Client:
@@ -92,10 +91,9 @@ def _credentials(client: Client, settings: Settings, provider: ProviderSpec) -> 
     if not found:
         names = key_vars(provider)  # PEPPERPY_PROVIDER_<NAME>_API_KEY first: show it last, as the fallback
         missing.append(" or ".join([*names[1:], names[0]]))
-    for option in CREDENTIAL_OPTIONS:
-        names = [str(n) for n in provider.options.get(option) or ()]
-        if names and not settings.first(names):
-            missing.append(" or ".join(names))
+    for field in credential_fields(provider):  # StackSpot's client id and realm: any source counts
+        if client.settings.credential_source(provider, field) is None:
+            missing.append(" or ".join(str(n) for n in provider.options.get(field + "_env") or ()))
     if missing:
         return "missing: set " + "; and ".join(missing)
     return "set" if provider.requires_api_key else "not needed"

@@ -94,7 +94,7 @@ class AsyncCalls:
         self.apipeline = apipeline
         self.workers = workers
 
-    async def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str,
+    async def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str | None,
                        kwargs: dict[str, Any]) -> Completion:
         plan = None if self.pipeline.shared is not None else self.preparer.complete_plan(prompt, model=model,
                                                                                         **kwargs)
@@ -103,7 +103,7 @@ class AsyncCalls:
         result: Completion = await self.apipeline.call(*plan)
         return result
 
-    async def embed(self, blocking: Callable[..., Embeddings], input: str | Sequence[str], model: str,
+    async def embed(self, blocking: Callable[..., Embeddings], input: str | Sequence[str], model: str | None,
                     kwargs: dict[str, Any]) -> Embeddings:
         if self.pipeline.shared is not None:
             return await self.in_worker(functools.partial(blocking, input, model=model, **kwargs))
@@ -122,33 +122,33 @@ class AsyncMethods:
     if TYPE_CHECKING:
         _async: AsyncCalls
 
-        def complete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion: ...
+        def complete(self, prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> Completion: ...
 
-        def stream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Stream: ...
+        def stream(self, prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> Stream: ...
 
-        def embed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings: ...
+        def embed(self, input: str | Sequence[str], *, model: str | None = None, **kwargs: Any) -> Embeddings: ...
 
-        def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+        def run(self, prompt: str | None = None, *, model: str | None = None, tools: Sequence[Any], **kwargs: Any
                 ) -> Completion: ...
 
-        def generate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images: ...
+        def generate_image(self, prompt: str, *, model: str | None = None, **kwargs: Any) -> Images: ...
 
-        def synthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech: ...
+        def synthesize(self, text: str, *, model: str | None = None, **kwargs: Any) -> Speech: ...
 
-        def transcribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription: ...
+        def transcribe(self, audio: UploadSource, *, model: str | None = None, **kwargs: Any) -> Transcription: ...
 
         def close(self) -> None: ...
 
         def _sessions(self) -> Sessions: ...
 
-    async def acomplete(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> Completion:
+    async def acomplete(self, prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> Completion:
         """``complete()`` without blocking the event loop: same arguments, result and errors.
 
         >>> r = await client.acomplete("Say hi", model="gpt-4o-mini", max_tokens=20)   # doctest: +SKIP
         """
         return await self._async.complete(self.complete, prompt, model, kwargs)
 
-    def astream(self, prompt: str | None = None, *, model: str, **kwargs: Any) -> AsyncStream[Chunk]:
+    def astream(self, prompt: str | None = None, *, model: str | None = None, **kwargs: Any) -> AsyncStream[Chunk]:
         """``stream()`` as an async iterator of Chunks; the request is sent on the first ``__anext__``.
 
         Leaving ``async with``, ``aclose()`` or cancelling the consuming task closes the HTTP response.
@@ -160,7 +160,7 @@ class AsyncMethods:
         """
         return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self._async.workers.submit)
 
-    async def arun(self, prompt: str | None = None, *, model: str, tools: Sequence[Any], **kwargs: Any
+    async def arun(self, prompt: str | None = None, *, model: str | None = None, tools: Sequence[Any], **kwargs: Any
                    ) -> Completion:
         """``run()`` without blocking the event loop: the tool loop runs in a worker thread (its tools too).
 
@@ -168,14 +168,14 @@ class AsyncMethods:
         """
         return await self._async.in_worker(functools.partial(self.run, prompt, model=model, tools=tools, **kwargs))
 
-    async def aembed(self, input: str | Sequence[str], *, model: str, **kwargs: Any) -> Embeddings:
+    async def aembed(self, input: str | Sequence[str], *, model: str | None = None, **kwargs: Any) -> Embeddings:
         """``embed()`` without blocking the event loop.
 
         >>> (await client.aembed(["a", "b"], model="text-embedding-3-small")).vectors   # doctest: +SKIP
         """
         return await self._async.embed(self.embed, input, model, kwargs)
 
-    async def agenerate_image(self, prompt: str, *, model: str, **kwargs: Any) -> Images:
+    async def agenerate_image(self, prompt: str, *, model: str | None = None, **kwargs: Any) -> Images:
         """``generate_image()`` without blocking the event loop.
 
         >>> r = await client.agenerate_image("a kite", model="gpt-image-2.6-flare")   # doctest: +SKIP
@@ -183,21 +183,21 @@ class AsyncMethods:
         """
         return await self._async.in_worker(functools.partial(self.generate_image, prompt, model=model, **kwargs))
 
-    async def asynthesize(self, text: str, *, model: str, **kwargs: Any) -> Speech:
+    async def asynthesize(self, text: str, *, model: str | None = None, **kwargs: Any) -> Speech:
         """``synthesize()`` without blocking the event loop.
 
         >>> (await client.asynthesize("Hi!", model="gpt-4o-mini-tts", voice="alloy")).save("hi.mp3")   # doctest: +SKIP
         """
         return await self._async.in_worker(functools.partial(self.synthesize, text, model=model, **kwargs))
 
-    async def atranscribe(self, audio: UploadSource, *, model: str, **kwargs: Any) -> Transcription:
+    async def atranscribe(self, audio: UploadSource, *, model: str | None = None, **kwargs: Any) -> Transcription:
         """``transcribe()`` without blocking the event loop (the upload is read in a worker thread).
 
         >>> (await client.atranscribe("note.m4a", model="gpt-4o-mini-transcribe")).text   # doctest: +SKIP
         """
         return await self._async.in_worker(functools.partial(self.transcribe, audio, model=model, **kwargs))
 
-    def arealtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+    def arealtime(self, model: str | None = None, *, instructions: str | None = None, output: str = "text",
                   voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
                   **params: Any) -> AsyncRealtimeSession:
         """``realtime``'s async twin, opened by ``async with`` (or ``await``); the arguments are checked now.
@@ -205,7 +205,8 @@ class AsyncMethods:
         >>> async with client.arealtime("gpt-realtime-2") as s:   # doctest: +SKIP
         ...     print((await s.ask("Say hello")).text)
         """
-        return self._sessions().open_async(model, instructions=instructions, output=output, voice=voice,
+        return self._sessions().open_async(self._async.preparer.model_for(model, "realtime"),
+                                           instructions=instructions, output=output, voice=voice,
                                            tools=tools, turn_detection=turn_detection, params=params)
 
     async def aclose(self) -> None:

@@ -46,7 +46,7 @@ from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy
 from ..tools._toolset import DEFAULT_MAX_TURNS, ToolSet, run_loop
 from ..tools.structured import ask
-from ..types import Completion, Embeddings, ModelSpec, Stream, TokenCount
+from ..types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
 from . import _options
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPool
 from ._catalog_sync import CatalogDiff, require_listing, sync_catalog
@@ -79,6 +79,17 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _log_dropped(provider: ProviderSpec, names: list[str]) -> None:
+    """One INFO line for a provider whose offered models are left out: which, and the variable to set."""
+    from .._redact import get_logger
+
+    variables = [*provider.api_key_env, provider.env_prefix + "API_KEY"]  # the usual name first
+    wanted = variables[0] + (f" (or {', '.join(variables[1:])})" if len(variables) > 1 else "")
+    get_logger("pepperpy.config").info(
+        "models %s left out: provider %r has no API key; set %s in the environment or .env (or `pepperpy keys "
+        "set %s`)", ", ".join(names), provider.name, wanted, provider.name)
 
 
 class Client(MediaMethods, AsyncMethods):
@@ -243,9 +254,10 @@ class Client(MediaMethods, AsyncMethods):
 
     # ------------------------------------------------------------------ chat and embeddings
 
-    def complete(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
-                 system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
-                 top_p: float | None = None, stop: str | Sequence[str] | None = None,
+    def complete(self, prompt: str | None = None, *, model: str | None = None,
+                 messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+                 temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
+                 stop: str | Sequence[str] | None = None,
                  fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Completion:
         """Send one chat turn and wait for the whole answer. ``fallbacks`` are models tried in order when this
         one is unavailable; ``cache=False`` skips the response cache for this call.
@@ -273,9 +285,10 @@ class Client(MediaMethods, AsyncMethods):
 
         return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
 
-    def stream(self, prompt: str | None = None, *, model: str, messages: Sequence[Mapping[str, Any]] | None = None,
-               system: str | None = None, temperature: float | None = None, max_tokens: int | None = None,
-               top_p: float | None = None, stop: str | Sequence[str] | None = None,
+    def stream(self, prompt: str | None = None, *, model: str | None = None,
+               messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
+               temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
+               stop: str | Sequence[str] | None = None,
                fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Stream:
         """Send one chat turn and iterate over the answer as it arrives (streams are never cached). The answer
         is read up to its first chunk with content before the stream is handed over: until then, a stream that
@@ -294,7 +307,7 @@ class Client(MediaMethods, AsyncMethods):
             lambda name: self._prep.chat_request(name, prompt, messages, system, params, options, stream=True),
             finish=options.fmt.check if options.fmt is not None else None)
 
-    def run(self, prompt: str | None = None, *, model: str, tools: Sequence[Any],
+    def run(self, prompt: str | None = None, *, model: str | None = None, tools: Sequence[Any],
             max_turns: int = DEFAULT_MAX_TURNS, raise_tool_errors: bool = False,
             messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
             **params: Any) -> Completion:
@@ -320,7 +333,7 @@ class Client(MediaMethods, AsyncMethods):
 
         return run_loop(send, conversation, toolset, max_turns=max_turns, raise_tool_errors=raise_tool_errors)
 
-    def count_tokens(self, prompt_or_messages: str | Sequence[Mapping[str, Any]], *, model: str,
+    def count_tokens(self, prompt_or_messages: str | Sequence[Mapping[str, Any]], *, model: str | None = None,
                      system: str | None = None, **params: Any) -> TokenCount:
         """The prompt's size in tokens for ``model``: counted by the provider where it has an endpoint
         (Anthropic, Gemini, OpenAI, llama.cpp; ``exact=True``), else estimated (``exact=False``, see
@@ -333,13 +346,14 @@ class Client(MediaMethods, AsyncMethods):
         params = dict(params)
         options = ChatOptions.take(params)
         provider, spec, messages, checked = self._prep.prepare(
-            model, prompt_or_messages if text else None, None if text else prompt_or_messages,  # type: ignore[arg-type]
+            self._prep.model_for(model, "chat"), prompt_or_messages if text else None,  # type: ignore[arg-type]
+            None if text else prompt_or_messages,  # type: ignore[arg-type]
             system, params, preflight=False)
         runtime = self._runtimes.get(provider)
         messages, checked = options.apply(runtime.dialect, messages, checked)
         return count_tokens(runtime, provider, spec, messages, checked)
 
-    def embed(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+    def embed(self, input: str | Sequence[str], *, model: str | None = None, fallbacks: Sequence[str] | None = None,
               cache: bool | None = None, **params: Any) -> Embeddings:
         """Embed one text or a list of texts; ``vectors`` come back in input order.
 
@@ -349,8 +363,9 @@ class Client(MediaMethods, AsyncMethods):
                                                                          cache=cache, **params))
         return result
 
-    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str, max_workers: int | None = None,
-            progress: bool | None = None, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
+    def map(self, prompts: Sequence[str | Sequence[Mapping[str, Any]]], *, model: str | None = None,
+            max_workers: int | None = None, progress: bool | None = None, return_exceptions: bool = False,
+            **kwargs: Any) -> list[Any]:
         """Complete many prompts (strings or message lists) at once; results in input order.
 
         All of them are in flight together (``max_workers``: at most that many; default: up to the Client's
@@ -365,12 +380,12 @@ class Client(MediaMethods, AsyncMethods):
         """
         from ._map import map_completions
 
-        return map_completions(self, prompts, model=model, max_workers=max_workers, progress=progress,
-                               return_exceptions=return_exceptions, **kwargs)
+        return map_completions(self, prompts, model=self._prep.model_for(model, "chat"), max_workers=max_workers,
+                               progress=progress, return_exceptions=return_exceptions, **kwargs)
 
     # ------------------------------------------------------------------ batches (pepperpy.jobs)
 
-    def batch(self, items: Iterable[Any], *, model: str, **params: Any) -> BatchJob:
+    def batch(self, items: Iterable[Any], *, model: str | None = None, **params: Any) -> BatchJob:
         """Submit many chat requests to the provider's batch API (about half price, results within hours).
 
         Each item is a prompt, a message list, or a dict of ``complete`` arguments (its own ``max_tokens``,
@@ -383,7 +398,7 @@ class Client(MediaMethods, AsyncMethods):
         """
         from ..jobs import submit_batch
 
-        return submit_batch(self._jobs(), items, model=model, params=params)
+        return submit_batch(self._jobs(), items, model=self._prep.model_for(model, "chat"), params=params)
 
     def batch_job(self, id: str, *, response_format: Any = None) -> BatchJob:
         """The batch job with this id (``job.id``), from this process or another, today or later.
@@ -435,12 +450,24 @@ class Client(MediaMethods, AsyncMethods):
         self._runtimes.get(self.catalog.provider(provider))
 
     def offered_models(self) -> list[ModelSpec]:
-        """The models named in ``PEPPERPY_MODELS`` whose providers have credentials, in that order."""
-        result = []
+        """The models named in ``PEPPERPY_MODELS`` (or ``MODELS``, seed 004's name; or the user configuration
+        file's ``models``) whose providers have credentials, in that order. Each provider left out for missing
+        credentials is logged once per call, at INFO on ``pepperpy.config``, naming the variable to set.
+
+        >>> os.environ["MODELS"] = "gpt-4o-mini,claude-haiku"      # doctest: +SKIP
+        >>> [m.name for m in client.offered_models()]              # doctest: +SKIP
+        ['openai/gpt-4o-mini']                    # and: INFO ... claude-haiku left out: set ANTHROPIC_API_KEY ...
+        """
+        result: list[ModelSpec] = []
+        dropped: dict[str, tuple[ProviderSpec, list[str]]] = {}
         for name in self.settings.offered_models():
             provider, spec = self.catalog.resolve(name)
             if self.settings.has_credentials(provider):
                 result.append(spec)
+            else:
+                dropped.setdefault(provider.name, (provider, []))[1].append(name)
+        for provider, names in dropped.values():
+            _log_dropped(provider, names)
         return result
 
     def sync_catalog(self, provider: str) -> CatalogDiff:

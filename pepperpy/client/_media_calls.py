@@ -89,7 +89,7 @@ class MediaCalls:
 
     # ------------------------------------------------------------------ images
 
-    def generate_image(self, prompt: str, *, model: str, n: int = 1, size: str | None = None,
+    def generate_image(self, prompt: str, *, model: str | None = None, n: int = 1, size: str | None = None,
                        quality: str | None = None, image: UploadSource | Sequence[UploadSource] | None = None,
                        mask: UploadSource | None = None, fallbacks: Sequence[str] | None = None,
                        cache: bool | None = None, **params: Any) -> Images:
@@ -125,12 +125,12 @@ class MediaCalls:
                                     lambda body, kind: p.runtime.dialect.parse_image(body, kind, p.model, call))
             return _fetch_urls(p, result, self.pipeline.policy)
 
-        return self.pipeline.call("generate_image", self.preparer.hops(model, fallbacks), prepare, parse,
-                                   cache is not False and not sources)
+        return self.pipeline.call("generate_image", self.preparer.hops(model, fallbacks, "image"), prepare,
+                                  parse, cache is not False and not sources)
 
     # ------------------------------------------------------------------ speech
 
-    def synthesize(self, text: str, *, model: str, voice: str | None = None, format: str | None = None,
+    def synthesize(self, text: str, *, model: str | None = None, voice: str | None = None, format: str | None = None,
                    fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Speech:
         """``Client.synthesize``: see its docstring."""
         calls: dict[str, MediaCall] = {}
@@ -141,16 +141,17 @@ class MediaCalls:
                                   lambda body, kind: p.runtime.dialect.parse_speech(body, kind, p.model, call))
 
         return self.pipeline.call(
-            "synthesize", self.preparer.hops(model, fallbacks),
+            "synthesize", self.preparer.hops(model, fallbacks, "speech"),
             lambda name: self.speech_request(name, text, voice, format, params, calls, stream=False), parse,
             cache is not False)
 
-    def synthesize_stream(self, text: str, *, model: str, voice: str | None = None, format: str | None = None,
-                          fallbacks: Sequence[str] | None = None, **params: Any) -> AudioStream:
+    def synthesize_stream(self, text: str, *, model: str | None = None, voice: str | None = None,
+                          format: str | None = None, fallbacks: Sequence[str] | None = None,
+                          **params: Any) -> AudioStream:
         """``Client.synthesize_stream``: see its docstring."""
         calls: dict[str, MediaCall] = {}
         opened = self.pipeline.open(
-            "synthesize_stream", self.preparer.hops(model, fallbacks),
+            "synthesize_stream", self.preparer.hops(model, fallbacks, "speech"),
             lambda name: self.speech_request(name, text, voice, format, params, calls, stream=True))
         p, response = opened.prepared, opened.response
         call = calls[p.model.name]
@@ -191,8 +192,8 @@ class MediaCalls:
 
     # ------------------------------------------------------------------ transcription
 
-    def transcribe(self, audio: UploadSource, *, model: str, language: str | None = None, prompt: str | None = None,
-                   fallbacks: Sequence[str] | None = None, **params: Any) -> Transcription:
+    def transcribe(self, audio: UploadSource, *, model: str | None = None, language: str | None = None,
+                   prompt: str | None = None, fallbacks: Sequence[str] | None = None, **params: Any) -> Transcription:
         """``Client.transcribe``: see its docstring."""
         calls: dict[str, MediaCall] = {}
         uploads = _Uploads()
@@ -203,19 +204,19 @@ class MediaCalls:
                 body, kind, p.model, call))
 
         return self.pipeline.call(
-            "transcribe", self.preparer.hops(model, fallbacks),
+            "transcribe", self.preparer.hops(model, fallbacks, "transcription"),
             lambda name: self.transcription_request(name, audio, language, prompt, params, calls, uploads,
                                                      stream=False),
             parse, False)
 
-    def transcribe_stream(self, audio: UploadSource, *, model: str, language: str | None = None,
+    def transcribe_stream(self, audio: UploadSource, *, model: str | None = None, language: str | None = None,
                           prompt: str | None = None, fallbacks: Sequence[str] | None = None,
                           **params: Any) -> TranscriptionStream:
         """``Client.transcribe_stream``: see its docstring."""
         calls: dict[str, MediaCall] = {}
         uploads = _Uploads()
         opened = self.pipeline.open(
-            "transcribe_stream", self.preparer.hops(model, fallbacks),
+            "transcribe_stream", self.preparer.hops(model, fallbacks, "transcription"),
             lambda name: self.transcription_request(name, audio, language, prompt, params, calls, uploads,
                                                      stream=True))
         p, response = opened.prepared, opened.response

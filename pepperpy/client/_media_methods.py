@@ -32,7 +32,7 @@ class MediaMethods:
 
         def _sessions(self) -> Sessions: ...
 
-    def generate_image(self, prompt: str, *, model: str, n: int = 1, size: str | None = None,
+    def generate_image(self, prompt: str, *, model: str | None = None, n: int = 1, size: str | None = None,
                        quality: str | None = None, image: UploadSource | Sequence[UploadSource] | None = None,
                        mask: UploadSource | None = None, fallbacks: Sequence[str] | None = None,
                        cache: bool | None = None, **params: Any) -> Images:
@@ -46,7 +46,7 @@ class MediaMethods:
         return self._media.generate_image(prompt, model=model, n=n, size=size, quality=quality, image=image,
                                           mask=mask, fallbacks=fallbacks, cache=cache, **params)
 
-    def synthesize(self, text: str, *, model: str, voice: str | None = None, format: str | None = None,
+    def synthesize(self, text: str, *, model: str | None = None, voice: str | None = None, format: str | None = None,
                    fallbacks: Sequence[str] | None = None, cache: bool | None = None, **params: Any) -> Speech:
         """Speak ``text``: the audio in ``format`` (the provider's default: mp3 on OpenAI, a WAV file on
         Gemini; ``"pcm"`` for raw samples). ``voice`` None takes the model's first catalog voice.
@@ -56,8 +56,9 @@ class MediaMethods:
         return self._media.synthesize(text, model=model, voice=voice, format=format, fallbacks=fallbacks,
                                       cache=cache, **params)
 
-    def synthesize_stream(self, text: str, *, model: str, voice: str | None = None, format: str | None = None,
-                          fallbacks: Sequence[str] | None = None, **params: Any) -> AudioStream:
+    def synthesize_stream(self, text: str, *, model: str | None = None, voice: str | None = None,
+                          format: str | None = None, fallbacks: Sequence[str] | None = None,
+                          **params: Any) -> AudioStream:
         """``synthesize`` as an iterator of audio bytes as they arrive; leaving its ``with`` block early
         closes the connection. Only opening the response is retried or handed to a fallback.
 
@@ -68,8 +69,8 @@ class MediaMethods:
         return self._media.synthesize_stream(text, model=model, voice=voice, format=format, fallbacks=fallbacks,
                                              **params)
 
-    def transcribe(self, audio: UploadSource, *, model: str, language: str | None = None, prompt: str | None = None,
-                   fallbacks: Sequence[str] | None = None, **params: Any) -> Transcription:
+    def transcribe(self, audio: UploadSource, *, model: str | None = None, language: str | None = None,
+                   prompt: str | None = None, fallbacks: Sequence[str] | None = None, **params: Any) -> Transcription:
         """The text spoken in ``audio`` (a path, bytes or a binary file object), streamed from disk; a file
         over the provider's upload limit fails before anything is sent. Transcriptions are never cached.
 
@@ -78,7 +79,7 @@ class MediaMethods:
         return self._media.transcribe(audio, model=model, language=language, prompt=prompt, fallbacks=fallbacks,
                                       **params)
 
-    def transcribe_stream(self, audio: UploadSource, *, model: str, language: str | None = None,
+    def transcribe_stream(self, audio: UploadSource, *, model: str | None = None, language: str | None = None,
                           prompt: str | None = None, fallbacks: Sequence[str] | None = None,
                           **params: Any) -> TranscriptionStream:
         """The transcript's text pieces as the provider sends them, for models with ``streaming`` (the
@@ -93,8 +94,8 @@ class MediaMethods:
 
     # ------------------------------------------------------------------ video (pepperpy.jobs)
 
-    def generate_video(self, prompt: str, *, model: str, seconds: int | None = None, size: str | None = None,
-                       image: UploadSource | None = None, **params: Any) -> VideoJob:
+    def generate_video(self, prompt: str, *, model: str | None = None, seconds: int | None = None,
+                       size: str | None = None, image: UploadSource | None = None, **params: Any) -> VideoJob:
         """Start generating a video; returns at once with a ``VideoJob`` (``wait()``, then ``result()``).
 
         ``seconds`` and ``size`` (``"1280x720"``...) are checked against the model's catalog entry; ``image`` (a
@@ -107,7 +108,8 @@ class MediaMethods:
         """
         from ..jobs import submit_video
 
-        return submit_video(self._jobs(), prompt, model=model, seconds=seconds, size=size, image=image,
+        return submit_video(self._jobs(), prompt, model=self._media.preparer.model_for(model, "video"),
+                            seconds=seconds, size=size, image=image,
                             params=params)
 
     def video_job(self, id: str) -> VideoJob:
@@ -121,7 +123,7 @@ class MediaMethods:
 
     # ------------------------------------------------------------------ realtime voice (pepperpy.realtime)
 
-    def realtime(self, model: str, *, instructions: str | None = None, output: str = "text",
+    def realtime(self, model: str | None = None, *, instructions: str | None = None, output: str = "text",
                  voice: str | None = None, tools: Sequence[Any] | None = None, turn_detection: Any = None,
                  **params: Any) -> RealtimeSession:
         """Open a realtime voice session (OpenAI's Realtime API, Gemini's Live API): a context manager whose
@@ -136,5 +138,6 @@ class MediaMethods:
         >>> with client.realtime("gpt-realtime-2", instructions="Be brief.") as s:   # doctest: +SKIP
         ...     print(s.ask("Say hello").text)
         """
-        return self._sessions().open(model, instructions=instructions, output=output, voice=voice, tools=tools,
-                                     turn_detection=turn_detection, params=params)
+        return self._sessions().open(self._media.preparer.model_for(model, "realtime"), instructions=instructions,
+                                     output=output, voice=voice, tools=tools, turn_detection=turn_detection,
+                                     params=params)

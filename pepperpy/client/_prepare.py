@@ -18,8 +18,10 @@ from typing import Any
 import requests
 
 from .. import errors
+from .._stores import default_config_path
 from ..catalog._registry import Catalog
 from ..catalog.validation import build_messages, check_context, check_embed_input, check_params, missing_capability
+from ..config import default_model_var
 from ..dialects.base import get_dialect
 from ..pipeline._blocking import Prepared
 from ..pipeline._runtimes import Runtime, Runtimes
@@ -74,7 +76,7 @@ class Preparer:
         return ("complete", hops, lambda name: self.chat_request(name, prompt, messages, system, params, options),
                 parse_chat, cache is not False)
 
-    def complete_plan(self, prompt: str | None = None, *, model: str,
+    def complete_plan(self, prompt: str | None = None, *, model: str | None = None,
                        messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
                        temperature: float | None = None, max_tokens: int | None = None, top_p: float | None = None,
                        stop: str | Sequence[str] | None = None, fallbacks: Sequence[str] | None = None,
@@ -87,7 +89,8 @@ class Preparer:
             return None
         return self.chat_plan(self.hops(model, fallbacks), prompt, messages, system, params, options, cache)
 
-    def embed_plan(self, input: str | Sequence[str], *, model: str, fallbacks: Sequence[str] | None = None,
+    def embed_plan(self, input: str | Sequence[str], *, model: str | None = None,
+                   fallbacks: Sequence[str] | None = None,
                     cache: bool | None = None, **params: Any) -> Plan:
         """``embed``'s arguments as a pipeline call."""
         texts = check_embed_input(input)
@@ -100,11 +103,26 @@ class Preparer:
                     provider=result.provider, model=result.model, status_code=response.status_code)
             return result
 
-        return ("embed", self.hops(model, fallbacks), lambda name: self.embed_request(name, texts, params), parse,
-                cache is not False)
+        return ("embed", self.hops(model, fallbacks, "embedding"), lambda name: self.embed_request(name, texts, params),
+                parse, cache is not False)
 
-    def hops(self, model: str, fallbacks: Sequence[str] | None) -> Sequence[str]:
-        """The model, then its fallbacks: the call's own, else ``Client(fallbacks=)`` by name, id or provider/id."""
+    def model_for(self, model: str | None, mode: str) -> str:
+        """``model``, else the default model of ``mode`` calls (``PEPPERPY_DEFAULT_<MODE>_MODEL``, or the user
+        configuration file's ``defaults.<mode>``); ConfigurationError naming the variable when neither is set."""
+        if model is not None:
+            return model
+        found = self.runtimes.settings.mode_default(mode)
+        if found is None:
+            raise errors.ConfigurationError(
+                f"no model given, and no default {mode} model is set: pass model=... (e.g. model="
+                f"{self.example(mode, '')}), or set {default_model_var(mode)} in the environment or .env (or "
+                f"defaults.{mode} in the user configuration file {default_config_path()})")
+        return found[0]
+
+    def hops(self, model: str | None, fallbacks: Sequence[str] | None, mode: str = "chat") -> Sequence[str]:
+        """The model (``model_for``: the ``mode``'s default when None), then its fallbacks: the call's own, else
+        ``Client(fallbacks=)`` by name, id or provider/id."""
+        model = self.model_for(model, mode)
         if fallbacks is None and self.fallbacks:
             spec = self.catalog.resolve(model)[1]
             fallbacks = next((self.fallbacks[k] for k in (model, spec.id, spec.name) if k in self.fallbacks), None)
@@ -217,7 +235,7 @@ class Preparer:
                 chosen = None
             if chosen is not None and fits(chosen) and chosen.deprecated is None:
                 return repr(chosen.name)
-        for scope in (provider, None):
+        for scope in (provider, None) if spec is not None else (None,):
             found = [m for m in self.catalog.models(provider=scope) if fits(m)]
             current = [m for m in found if m.deprecated is None] or found
             if current:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from .. import errors
 from ..http import _translate
@@ -20,15 +20,22 @@ from ..http._upload import Upload
 from ..http.transport import Request
 from ..media import Images, Speech, Transcription
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from ..types._answer import created_at
+from . import _registry
 from ._media import MediaCall
 
 __all__ = ["COMMON_PARAMS", "DIALECTS", "Dialect", "Lookup", "MediaCall", "MediaParser", "Message", "StreamParser",
            "TokenGrant", "completion", "decode_json", "get_dialect", "normalize_finish", "parse_arguments",
-           "raise_error_event", "text_of", "tool_call_names"]
+           "raise_error_event", "register_dialect", "text_of", "tool_call_names"]
 
 Message = dict[str, Any]
-Lookup = Callable[[Sequence[str]], "str | None"]
-"""The first of these environment variables that is set (the environment, then the Client's .env file)."""
+class Lookup(Protocol):
+    """The first of these environment variables that is set (the environment, then the Client's .env file).
+    With ``field`` (``"client_id"``), a credential none of them holds is then looked for in the keyring and the
+    user configuration file, under the provider's name and that field (``pepperpy.config``)."""
+
+    def __call__(self, names: Sequence[str], field: str | None = None, /) -> str | None: ...
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +48,7 @@ class TokenGrant:
     hint: str = ""  # where the credentials come from, for the message when they are refused
     timeout: tuple[float, float] = (10.0, 60.0)
 
-DIALECTS = ("openai", "anthropic", "gemini", "ollama", "stackspot")
+DIALECTS = _registry.SHIPPED  # the dialects pepperpy ships; others come from register_dialect and entry points
 # Call params every dialect knows by these names; each dialect adds its own in ``Dialect.params``
 COMMON_PARAMS = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed", "tools", "tool_choice",
                            "response_format", "parallel_tool_calls"})
@@ -257,23 +264,54 @@ class Dialect:
 
 def completion(model: ModelSpec, text: str, finish: Any, usage: Usage, raw: Any, *,
                tool_calls: tuple[ToolCall, ...] = (), cost: float | None = None,
-               request_id: str | None = None) -> Completion:
-    """A Completion; ``cost`` only when the provider reported one (the ledger prices the rest:
+               request_id: str | None = None, created: Any = None) -> Completion:
+    """A Completion made at ``created`` (the provider's timestamp: epoch seconds or ISO 8601) or, when it gives
+    none, now; ``cost`` only when the provider reported one (the ledger prices the rest:
     ``pepperpy.observe.pricing``)."""
     return Completion(text=text, model=model.id, provider=model.provider, finish_reason=normalize_finish(finish),
-                      usage=usage, cost=cost, raw=raw,
-                      tool_calls=tool_calls, request_id=request_id)
+                      usage=usage, cost=cost, raw=raw, tool_calls=tool_calls, request_id=request_id,
+                      created=created_at(created))
 
 
 _cache: dict[str, Dialect] = {}
 
 
 def get_dialect(name: str) -> Dialect:
-    """The dialect object for a catalog ``dialect:`` name (its module is imported on first use)."""
+    """The dialect object for a catalog ``dialect:`` name: a shipped one (its module is imported on first use), a
+    registered one (``register_dialect``), else one an installed package declares under the ``pepperpy.dialects``
+    entry-point group (read only for such a name). ConfigurationError listing the known names otherwise."""
     dialect = _cache.get(name)
     if dialect is None:
-        if name not in DIALECTS:
-            raise errors.ConfigurationError(f"unknown dialect {name!r}; known: {', '.join(DIALECTS)}")
-        module = importlib.import_module(f"pepperpy.dialects.{name}")
-        dialect = _cache[name] = module.DIALECT
+        if name in _registry.SHIPPED:
+            dialect = importlib.import_module(f"pepperpy.dialects.{name}").DIALECT
+        else:
+            dialect = _checked(name, _registry.registered(name))
+        _cache[name] = dialect
+    return dialect
+
+
+def register_dialect(name: str, dialect: Dialect | type[Dialect], *, replace: bool = False) -> None:
+    """Make ``dialect`` (a :class:`Dialect`, or a subclass to instantiate) the wire format of catalog files that
+    say ``dialect: <name>``; no change to pepperpy is needed. A package can do the same without being imported
+    first, through the ``pepperpy.dialects`` entry-point group (docs/contributing-a-provider.md).
+
+    >>> class AcmeDialect(OpenAIDialect):                 # doctest: +SKIP
+    ...     name = "acme"
+    >>> pepperpy.register_dialect("acme", AcmeDialect())  # doctest: +SKIP
+    """
+    checked = _checked(name, dialect)
+    _registry.register(name, checked, replace=replace)
+    _cache.pop(name, None)  # a replaced dialect must not be served from the cache
+
+
+def _checked(name: str, dialect: Any) -> Dialect:
+    if dialect is None:
+        raise errors.ConfigurationError(_registry.unknown_dialect(name))
+    if isinstance(dialect, type) and issubclass(dialect, Dialect):
+        dialect = dialect()
+    if not isinstance(dialect, Dialect):
+        raise errors.ConfigurationError(f"dialect {name!r} must be a pepperpy.dialects.base.Dialect (an instance, "
+                                        f"or a subclass), not {type(dialect).__name__}")
+    if not dialect.name:
+        dialect.name = name  # messages say "the <name> dialect"
     return dialect

@@ -275,7 +275,7 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         # A candidate stopped for SAFETY with no text is an answer (finish_reason content_filter), not an error.
         return completion(model, text, _finish(candidate.get("finishReason"), bool(calls)),
                           parse_usage(payload.get("usageMetadata")), payload, tool_calls=tuple(calls),
-                          request_id=payload.get("responseId"))
+                          request_id=payload.get("responseId"), created=payload.get("createTime"))
 
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return GeminiStreamParser(model)

@@ -190,7 +190,7 @@ class OllamaDialect(Dialect):
         tools = _tool_calls(message.get("tool_calls"))
         reason = payload.get("done_reason") or ("stop" if payload.get("done") else None)
         return completion(model, message.get("content") or "", _finish(reason, tools),
-                          parse_usage(payload), payload, tool_calls=tools)
+                          parse_usage(payload), payload, tool_calls=tools, created=payload.get("created_at"))
 
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return OllamaStreamParser(model)

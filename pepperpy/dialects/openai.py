@@ -218,7 +218,8 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
             text, finish = text or message["refusal"], "content_filter"
         return completion(model, text, finish, usage, payload,
                           tool_calls=_tool_calls(message.get("tool_calls")),
-                          cost=usage_raw.get("cost") if usage_raw else None, request_id=payload.get("id"))
+                          cost=usage_raw.get("cost") if usage_raw else None, request_id=payload.get("id"),
+                          created=payload.get("created"))
 
     def stream_parser(self, model: ModelSpec) -> StreamParser:
         return OpenAIStreamParser(model)

@@ -36,14 +36,31 @@ from .base import (
 from .openai import parse_usage as openai_usage
 
 __all__ = [
-    "DEFAULT_AUTH_URL", "DIALECT", "REFUSED_PARAMS", "StackSpotDialect", "StackSpotStreamParser", "parse_tokens",
-    "user_prompt"
+    "DEFAULT_AUTH_URL", "DIALECT", "PLACEHOLDER_AGENT", "REFUSED_PARAMS", "StackSpotDialect", "StackSpotStreamParser",
+    "no_agent_id", "parse_tokens", "user_prompt"
 ]
 
 DEFAULT_AUTH_URL = "https://idm.stackspot.com/{realm}/oidc/oauth/token"
 # Set on the agent, never per request: refused before any request so a setting is not silently ignored.
 REFUSED_PARAMS = frozenset({"temperature", "top_p", "top_k", "max_tokens", "stop", "seed", "presence_penalty",
                             "frequency_penalty", "response_format", "tools", "tool_choice"})
+
+PLACEHOLDER_AGENT = "agent"  # the catalog's stand-in entry, which gives agents their limits: no agent has this id
+
+
+def no_agent_id(provider: str, given: str | None = None) -> errors.ConfigurationError:
+    """The error of a StackSpot call that names no agent: the model IS the agent's id."""
+    what = f"model={given!r} is not an agent id" if given else "no agent id was given"
+    return errors.ConfigurationError(
+        f"{provider} calls an agent, and the model is the agent's id: {what}. Pass "
+        f"model='{provider}/<agent id>' (create_provider({provider!r}, model='<agent id>') in the seed API), with the "
+        f"id the StackSpot AI portal shows for the agent (its model, prompt and temperature are set on the agent)")
+
+
+def _given(options: Mapping[str, Any], name: str) -> str | None:
+    value = options.get(name)
+    return str(value) if value not in (None, "") else None
+
 
 def user_prompt(messages: Sequence[Message]) -> str:
     """The last user message, preceded by a plain transcript of anything before it (nothing is dropped)."""
@@ -117,14 +134,20 @@ class StackSpotDialect(Dialect):
         id_vars = list(options.get("client_id_env") or ["STACKSPOT_CLIENT_ID"])
         realm_vars = list(options.get("realm_env") or ["STACKSPOT_REALM"])
         secret_vars = list(provider.key_vars)
-        client_id, realm = lookup(id_vars), lookup(realm_vars)
+        # code first (create_provider's extra_config / keywords, Client(providers=) options), then the variables,
+        # .env, the keyring and the user configuration file (lookup, in that order)
+        client_id = _given(options, "client_id") or lookup(id_vars, "client_id")
+        realm = _given(options, "realm") or lookup(realm_vars, "realm")
         if not (client_id and realm and key):
             wanted = ((id_vars, client_id), (secret_vars, key), (realm_vars, realm))
             missing = "; ".join(" or ".join(names) for names, value in wanted if not value)
             raise errors.ConfigurationError(
                 f"provider {provider.name!r} authenticates with StackSpot client credentials: it needs "
-                f"{id_vars[0]}, {secret_vars[-1]} and {realm_vars[0]} in the environment or a .env file "
-                f"(create the credentials in the StackSpot portal); missing: {missing}")
+                f"{id_vars[0]}, {secret_vars[-1]} and {realm_vars[0]} in the environment or a .env file (create "
+                f"the credentials in the StackSpot portal); missing: {missing}. The client id and realm may also "
+                f"be given in code (create_provider({provider.name!r}, api_key=..., extra_config={{'client_id': "
+                f"..., 'realm': ...}})) or stored with `pepperpy keys set {provider.name} -p client_id ID -p "
+                f"realm REALM`")
         template = lookup([provider.env_prefix + "AUTH_URL"]) or options.get("auth_url") or DEFAULT_AUTH_URL
         problem = name_problem(realm)
         if problem is not None:  # the realm is a path segment of the token URL, which receives the secret
@@ -134,12 +157,14 @@ class StackSpotDialect(Dialect):
         if url.startswith("/"):  # relative to the provider's base URL (gateways that proxy the IDM)
             url = base_url + url
         seconds = provider.timeout or DEFAULT_TIMEOUT
-        hint = (f"the client id in {' or '.join(id_vars)}, the secret in {' or '.join(secret_vars)} and the realm "
-                f"{realm!r} in {' or '.join(realm_vars)}")
+        hint = (f"the client id (in code, or {' or '.join(id_vars)}), the secret in {' or '.join(secret_vars)} and "
+                f"the realm {realm!r}")
         return TokenGrant(url, client_id, key, hint=hint, timeout=(min(DEFAULT_CONNECT_TIMEOUT, seconds), seconds))
 
     def build_chat(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
                    params: Mapping[str, Any], *, stream: bool) -> Request:
+        if model.id == PLACEHOLDER_AGENT and not model.open:
+            raise no_agent_id(provider.name)
         for name, value in params.items():
             if name in REFUSED_PARAMS:
                 raise errors.ValidationError(

@@ -20,7 +20,8 @@ the provider then answers whether it knows the name (a 404 naming it), rather th
 rules. ``check_target`` is the transports' last look at a relative path before sending, for any builder that
 forgot.
 
-``query_value`` is the same check for a name sent in a query string (the realtime model in ``?model=``).
+``query_value`` checks and quotes a name sent in a query string (the realtime model in ``?model=``), where
+``/``, ``?``, ``#`` and dots are only quoted.
 """
 
 from __future__ import annotations
@@ -116,9 +117,17 @@ def path_segments(value: str, *, what: str = "model name", param: str = "model",
 
 
 def query_value(value: str, *, what: str = "model name", param: str = "model", fix: str = _DEFAULT_FIX) -> str:
-    """``value`` checked as :func:`path_segment` does and quoted for a query string (``?model=`` +
-    ``query_value(name)``): for names sent in a URL's query, such as the realtime model."""
-    return path_segment(value, what=what, param=param, fix=fix)
+    """``value`` checked and quoted for a query string (``?model=`` + ``query_value(name)``): for names sent in a
+    URL's query, such as the realtime model. Control and format characters and whitespace are refused as in a
+    path; ``/``, ``?``, ``#`` and dots are only quoted, a query value being one opaque string (a fine-tuned
+    model's ``ft:...`` name)."""
+    if not value:
+        raise _refuse(value, "is empty", what, param, fix)
+    for position, char in enumerate(value):
+        problem = None if char in _ENDS_PATH else _char_problem(char, position)
+        if problem is not None:
+            raise _refuse(value, problem, what, param, fix)
+    return urllib.parse.quote(value, safe="")
 
 
 # A relative target as a dialect builds it: the path (ASCII, quoted) and, after '?', a fixed query string.

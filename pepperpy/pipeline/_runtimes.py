@@ -149,12 +149,13 @@ class Runtimes:
         # token-based auth (StackSpot) checks all its credentials first, so its message names every one;
         # settings.lookup refuses (naming the variable) a value that cannot be sent in a request
         key = settings.api_key(provider)
-        grant = dialect.token_grant(provider, key, settings.lookup, base_url)
+        lookup = settings.lookup_for(provider)
+        grant = dialect.token_grant(provider, key, lookup, base_url)
         if grant is None and key is None and provider.requires_api_key:
             settings.require_api_key(provider)  # raises, naming every variable that would work
         fix = ([f"Client(api_keys={{{provider.name!r}: ...}})"] if settings.has_explicit_key(provider)
                else list(provider.key_vars))
-        transport = Transport(provider.name, base_url, dialect.headers(provider, key, settings.lookup),
+        transport = Transport(provider.name, base_url, dialect.headers(provider, key, lookup),
                               timeout=self.timeout_of(provider), pool_maxsize=self.pool_maxsize,
                               secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter,
                               connections=self._connections)

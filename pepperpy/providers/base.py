@@ -6,43 +6,49 @@
 >>> create_provider("echo").complete("hi")                       # doctest: +SKIP
 'echo: hi'
 
-The catalog's providers are ``CatalogProvider`` (``pepperpy.providers.catalog``).
+A custom provider's methods may be plain functions or coroutines (``async def complete``, the seed documents'
+form): ``create_provider`` serves both through both faces (``pepperpy.providers._faces``). Every Provider is
+awaitable: ``await provider`` is its async twin (``pepperpy.providers.aio.AsyncProvider``), so
+``provider = await create_provider(...)`` works in async code. The catalog's providers are ``CatalogProvider``
+(``pepperpy.providers.catalog``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..types import Stream
+from ._config import ProviderConfig
 
-__all__ = ["Provider", "ProviderConfig", "TextPieces"]
+if TYPE_CHECKING:
+    from ..pipeline._async_bridge import AsyncBridge
+    from ..pipeline._bridge import Submit
+    from .aio import AsyncProvider
+
+__all__ = ["Done", "Provider", "ProviderConfig", "TextPieces"]
 
 
-@dataclass
-class ProviderConfig:
-    """The settings of one provider instance. ``to_dict()`` (alias ``dict()``) feeds ``create_provider(**...)``."""
+class Done:
+    """What ``Provider.initialize()`` and ``cleanup()`` return: nothing to wait for, yet awaitable, so a
+    subclass may call them plainly (``super().initialize()``) or, written with coroutines as the seed documents
+    write it, ``await super().initialize()``."""
 
-    provider_type: str
-    api_key: str | None = None
-    model: str | None = None
-    timeout: float | None = None    # None: the Client's default (the catalog's timeout, else 60 s)
-    max_retries: int | None = None  # None: the Client's default (2)
-    extra_config: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    dict = to_dict  # the seed documents use config.dict()
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator function: awaiting it finishes at once
 
     def __repr__(self) -> str:
-        key = "'***'" if self.api_key else "None"
-        return (f"ProviderConfig(provider_type={self.provider_type!r}, api_key={key}, model={self.model!r}, "
-                f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
-                f"extra_config={sorted(self.extra_config)!r})")
+        return "<Done>"
+
+
+DONE = Done()
+_TWIN_LOCK = threading.Lock()  # makes each provider's async twin once, whichever threads ask at the same time
 
 
 class TextPieces(Iterator[str]):
@@ -78,20 +84,24 @@ class TextPieces(Iterator[str]):
 
 
 class Provider:
-    """One provider with a default model; blocking. Subclass it for a custom provider and register it with
-    ``ProviderEngine.register_provider``; the built-in providers come from the catalog."""
+    """One provider with a default model; blocking, and awaitable (``await provider`` is its async twin). Subclass
+    it for a custom provider and register it with ``ProviderEngine.register_provider``; the built-in providers
+    come from the catalog. A subclass may write its methods as coroutines (``async def complete(...)``)."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self._initialized = False
+        self._twin: AsyncProvider | None = None
 
     @property
     def provider_type(self) -> str:
         return self.config.provider_type
 
-    def initialize(self) -> None:
-        """Acquire resources; ``create_provider`` calls it."""
+    # Any, not Done: an override may return None (plain) or a coroutine (async def), and both stay type-correct
+    def initialize(self) -> Any:
+        """Acquire resources; ``create_provider`` calls it. Returns an already finished awaitable (``Done``)."""
         self._initialized = True
+        return DONE
 
     def _check_initialized(self) -> None:
         if not self._initialized:
@@ -99,17 +109,49 @@ class Provider:
                                      f"build it with create_provider()")
 
     def complete(self, prompt: str, *, temperature: float | None = None, max_tokens: int | None = None,
-                 stream: bool = False, **kwargs: Any) -> str | Iterator[str]:
+                 stream: bool = False, **kwargs: Any) -> Any:
         """The answer text, or an iterator of text pieces when ``stream=True``."""
         raise NotImplementedError
 
-    def embed(self, text: str, **kwargs: Any) -> list[float]:
-        """The vector of one text."""
+    def embed(self, text: str | Sequence[str], **kwargs: Any) -> Any:
+        """The vector of one text, or the list of vectors of a list of texts (one per text, in order)."""
         raise NotImplementedError
 
-    def cleanup(self) -> None:
-        """Release resources; the provider cannot be used afterwards."""
+    def cleanup(self) -> Any:
+        """Release resources; the provider cannot be used afterwards. Returns an already finished awaitable."""
         self._initialized = False
+        return DONE
+
+    def _worker_submit(self) -> Submit | None:
+        """Where the async twin runs this provider's blocking calls: None for a pool of its own (a catalog
+        provider answers its Client's workers)."""
+        return None
+
+    def _coroutine_face(self) -> tuple[Provider, AsyncBridge] | None:
+        """(the provider, its loop) when this is the blocking face of a provider written with coroutines
+        (``_faces.BridgedProvider``), whose twin then awaits them on that loop; None otherwise."""
+        return None
+
+    @property
+    def aio(self) -> AsyncProvider:
+        """The async twin: the same provider, with ``await``-able methods (``await provider`` returns it too)."""
+        twin: AsyncProvider | None = getattr(self, "_twin", None)  # a subclass may skip super().__init__
+        if twin is None:
+            from .aio import AsyncProvider
+
+            with _TWIN_LOCK:
+                twin = getattr(self, "_twin", None)
+                if twin is None:
+                    twin = self._twin = AsyncProvider(self)
+        return twin
+
+    def __await__(self) -> Generator[Any, None, AsyncProvider]:
+        """``provider = await create_provider(...)``: the async twin. ``create_provider`` itself is blocking (it
+        reads the catalog and checks the credentials, with no request sent), so the seed's form works as it is."""
+        return self._as_twin().__await__()
+
+    async def _as_twin(self) -> AsyncProvider:
+        return self.aio
 
     def __enter__(self) -> Provider:
         return self

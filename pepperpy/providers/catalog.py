@@ -10,18 +10,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
+from .._redact import safe_url
 from ..catalog.validation import CALL_ARGUMENTS, check_name, check_params, near_miss
 from ..client._client import Client
 from ..dialects.base import get_dialect
-from ..errors import ConfigurationError, ModelNotFoundError
+from ..errors import ConfigurationError, ModelNotFoundError, ModelRetiredError
 from ..types import ModelSpec, ProviderSpec
+from ._faces import BridgedProvider, uses_coroutines
+from .aio import AsyncProvider
 from .base import Provider, ProviderConfig, TextPieces
 from .engine import ProviderEngine
 
-__all__ = ["PROVIDER_OPTIONS", "SAMPLING_DEFAULTS", "CatalogProvider", "create_provider"]
+__all__ = ["PROVIDER_OPTIONS", "SAMPLING_DEFAULTS", "CatalogProvider", "create_provider", "create_provider_async"]
 
 SAMPLING_DEFAULTS = frozenset({"temperature", "max_tokens", "top_p", "top_k", "stop", "seed"})
 # catalog provider options a keyword argument of create_provider may set (create_provider("openai",
@@ -54,7 +57,7 @@ class CatalogProvider(Provider):
         if self._client is None:
             overrides: dict[str, Any] = {}
             if "base_url" in extra:
-                overrides["base_url"] = extra.pop("base_url")
+                overrides["base_url"] = _checked_base_url(extra.pop("base_url"))
             headers = {_HEADER_KEYS[k]: str(extra.pop(k)) for k in list(extra) if k in _HEADER_KEYS}
             if headers:
                 overrides["headers"] = headers
@@ -76,12 +79,29 @@ class CatalogProvider(Provider):
         self._client.check_credentials(spec.name)  # fail here, not at the first call (as the SDKs do)
         if self.config.model is None:
             self.config.model = self._client.settings.default_model(spec) or _default_model(spec)
+        if spec.dialect == "stackspot":
+            self._require_agent(spec)
         if self.config.model is not None:
             model = self._client.model(self._model_name_of(self.config.model))  # ModelNotFoundError, suggestions
             if model.open and not spec.open_models and "/" not in self.config.model:
                 self._refuse_near_miss(spec, self.config.model)
             check_params(model, dict(self._defaults), dialect.params)  # temperature=9: ValidationError now
         super().initialize()
+
+    def _require_agent(self, spec: ProviderSpec) -> None:
+        """A StackSpot "model" is an agent id: none (the catalog's placeholder), or a model name of another
+        provider (the seed documents write ``model="gpt-4"``), is a ConfigurationError saying so, here."""
+        from ..dialects.stackspot import PLACEHOLDER_AGENT, no_agent_id
+
+        name = self.config.model
+        agent = name.removeprefix(spec.name + "/") if name else None
+        if not agent or agent == PLACEHOLDER_AGENT:
+            raise no_agent_id(spec.name)
+        assert self._client is not None
+        catalog = self._client.catalog
+        elsewhere = catalog.retired(agent) or (agent in catalog._index and catalog.resolve(agent)[0].name != spec.name)
+        if elsewhere:
+            raise no_agent_id(spec.name, agent)
 
     @staticmethod
     def _refuse_near_miss(spec: ProviderSpec, name: str) -> None:
@@ -93,6 +113,9 @@ class CatalogProvider(Provider):
             raise ModelNotFoundError(name, [close], f" {spec.name!r} lists no model {name!r}; to call a model the "
                                                     f"catalog does not list, name it with its provider: "
                                                     f"model={spec.name + '/' + name!r} (sent as typed).")
+
+    def _worker_submit(self) -> Any:
+        return self.client.workers.submit  # the Client's worker threads (raises once cleaned up)
 
     @property
     def client(self) -> Client:
@@ -119,6 +142,8 @@ class CatalogProvider(Provider):
         try:
             self._client.catalog.resolve(qualified)
             return qualified
+        except ModelRetiredError as exc:  # this provider's entry, said with its local names ("openai/gpt-4o")
+            raise exc.named(name, exc.replacement.removeprefix(provider + "/")) from None
         except ModelNotFoundError:
             return name
 
@@ -139,9 +164,18 @@ class CatalogProvider(Provider):
         return self.client.complete(prompt, model=name, temperature=temperature, max_tokens=max_tokens,
                                     **kwargs).text
 
-    def embed(self, text: str, *, model: str | None = None, **kwargs: Any) -> list[float]:
+    @overload
+    def embed(self, text: str, *, model: str | None = None, **kwargs: Any) -> list[float]: ...
+
+    @overload
+    def embed(self, text: Sequence[str], *, model: str | None = None, **kwargs: Any) -> list[list[float]]: ...
+
+    def embed(self, text: str | Sequence[str], *, model: str | None = None,
+              **kwargs: Any) -> list[float] | list[list[float]]:
+        """The vector of one text, or one vector per text of a list (in order)."""
         kwargs = {**self._embed_defaults, **kwargs}
-        return self.client.embed(text, model=self._model_name(model, "embedding"), **kwargs).vectors[0]
+        vectors = self.client.embed(text, model=self._model_name(model, "embedding"), **kwargs).vectors
+        return vectors[0] if isinstance(text, str) else vectors
 
     def cleanup(self) -> None:
         if self._client is not None and self._owns_client:
@@ -174,6 +208,39 @@ def create_provider(provider_type: str, api_key: str | None = None, model: str |
     extra = dict(extra_config or {}, **kwargs)
     config = ProviderConfig(provider_type, api_key, model, timeout, max_retries, extra)
     custom = ProviderEngine.get(provider_type)
-    provider = custom(config) if custom is not None else CatalogProvider(config)
+    if custom is None:
+        provider: Provider = CatalogProvider(config)
+    else:
+        provider = custom(config)
+        if uses_coroutines(provider):  # async def methods: served on the provider's own loop, both faces
+            provider = BridgedProvider(provider)
     provider.initialize()
     return provider
+
+
+def _checked_base_url(value: Any) -> str:
+    """``extra_config['base_url']`` when it is an http(s) URL; ConfigurationError saying what it takes."""
+    url = value.strip() if isinstance(value, str) else ""
+    if url.startswith(("http://", "https://")) and "://" in url and not any(c.isspace() for c in url):
+        return url
+    shown = safe_url(value) if isinstance(value, str) else type(value).__name__
+    raise ConfigurationError(f"extra_config['base_url']={shown!r} is not an http(s) URL: give the provider's "
+                             f"whole API address, such as 'https://api.openai.com/v1' or 'http://localhost:8000/v1' "
+                             f"(pepperpy adds the paths of each call to it)")
+
+
+async def create_provider_async(provider_type: str, api_key: str | None = None, model: str | None = None,
+                                timeout: float | None = None, max_retries: int | None = None,
+                                extra_config: dict[str, Any] | None = None, **kwargs: Any) -> AsyncProvider:
+    """``pepperpy.aio.create_provider``: :func:`create_provider` run in a worker thread (it reads the catalog),
+    giving the provider's async twin. ``await pepperpy.providers.create_provider(...)`` gives the same twin
+    without the thread (the few milliseconds of building happen on the event loop).
+
+    >>> async with await pepperpy.aio.create_provider("openai", api_key="...", model="gpt-4o") as p:  # doctest: +SKIP
+    ...     print(await p.complete("Hello!"))
+    """
+    import asyncio
+
+    provider = await asyncio.to_thread(create_provider, provider_type, api_key, model, timeout, max_retries,
+                                       extra_config, **kwargs)
+    return provider.aio

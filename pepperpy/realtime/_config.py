@@ -8,10 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ValidationError
 from ..tools import ToolSet
 
-__all__ = ["AUDIO_CHUNK_BYTES", "OUTPUTS", "SessionConfig", "b64", "quoted_model", "split_base_url", "unb64"]
+__all__ = ["AUDIO_CHUNK_BYTES", "OUTPUTS", "SessionConfig", "b64", "split_base_url", "unb64"]
 
 OUTPUTS = ("text", "audio")
 AUDIO_CHUNK_BYTES = 48_000  # PCM sent per append: 1 s at 24 kHz, 1.5 s at 16 kHz (OpenAI takes 15 MiB per event)
@@ -49,15 +48,6 @@ def unb64(text: Any) -> bytes:
         return base64.b64decode(text) if isinstance(text, str) else b""
     except ValueError:
         return b""
-
-
-def quoted_model(model: str) -> str:
-    """``model`` for a URL's query string, percent-encoded; ValidationError for whitespace or control characters,
-    which no model name has (a pasted name with a newline must not reach the request line)."""
-    if not model or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in model):
-        raise ValidationError(f"model name {model!r} has whitespace or control characters: pass the name alone, "
-                              f"e.g. 'gpt-realtime-2'", param="model", value=model)
-    return urllib.parse.quote(model, safe="")
 
 
 def split_base_url(base_url: str) -> tuple[str, str, str]:

@@ -17,9 +17,10 @@ from typing import Any
 
 from ..dialects.base import parse_arguments
 from ..errors import ProviderError
+from ..http._targets import query_value
 from ..tools import tool_text
 from ..types import ToolCall, ToolStep, Usage
-from ._config import AUDIO_CHUNK_BYTES, SessionConfig, b64, quoted_model, split_base_url, unb64
+from ._config import AUDIO_CHUNK_BYTES, SessionConfig, b64, split_base_url, unb64
 from ._events import AudioDelta, ErrorEvent, Event, ServerEvent, TextDelta, ToolCallEvent, TranscriptDelta, TurnDone
 
 __all__ = ["PARAMS", "OpenAIWire"]
@@ -42,7 +43,7 @@ class OpenAIWire:
     @staticmethod
     def url(base_url: str, model: str) -> str:
         scheme, host, path = split_base_url(base_url)
-        return f"{scheme}://{host}{path}/realtime?model={quoted_model(model)}"
+        return f"{scheme}://{host}{path}/realtime?model={query_value(model)}"
 
     def opening(self) -> list[dict[str, Any]]:
         """The messages that set the session up once connected."""

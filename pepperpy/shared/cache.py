@@ -25,6 +25,7 @@ from typing import Any
 
 from ..resilience.cache import CacheConfig, CacheInfo, ResponseCache
 from ..types import Completion, Embeddings, ToolCall, Usage
+from ..types._answer import created_at
 from .scripts import CACHE_CLEAR, CACHE_DROP, CACHE_GET, CACHE_INFO, CACHE_PUT
 from .store import UNAVAILABLE, SharedState
 
@@ -95,6 +96,7 @@ def encode(value: Any) -> str | None:
             "format": FORMAT, "type": "completion", "text": value.text, "model": value.model,
             "provider": value.provider, "finish_reason": value.finish_reason, "usage": _usage(value.usage),
             "cost": value.cost, "raw": value.raw, "request_id": value.request_id,
+            "created": value.created.timestamp() if value.created is not None else None,
             "tool_calls": [[c.id, c.name, dict(c.arguments)] for c in value.tool_calls]}
     elif isinstance(value, Embeddings):
         data = {"format": FORMAT, "type": "embeddings", "vectors": value.vectors, "model": value.model,
@@ -121,8 +123,10 @@ def decode(blob: bytes | str) -> Completion | Embeddings | None:
                           len(_list(c)) == 3)
             if len(calls) != len(data["tool_calls"]):
                 return None
+            created = data.get("created")  # absent from entries written before pepperpy kept it
             return Completion(_str(data["text"]), model, provider, _str_or_none(data["finish_reason"]), usage, cost,
-                              data["raw"], True, calls, _str_or_none(data["request_id"]))
+                              data["raw"], True, calls, _str_or_none(data["request_id"]),
+                              created=created_at(_number(created)) if created is not None else None)
         if data["type"] == "embeddings":
             vectors = [[_number(x) for x in _list(row)] for row in _list(data["vectors"])]
             return Embeddings(vectors, model, provider, usage, cost, data["raw"], True)

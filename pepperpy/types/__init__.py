@@ -15,11 +15,11 @@ from ._answer import plural as plural
 from ._answer import result_repr as result_repr
 from ._answer import short_text as short_text
 from ._answer import short_value as short_value
-from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec
+from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
 from ._specs import day_of as day_of
 from ._stream import Stream
 
 __all__ = [
     "FINISH_REASONS", "Chunk", "Completion", "Embeddings", "ModelSpec", "ParamRange", "Pricing", "ProviderSpec",
-    "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
+    "RetiredModel", "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
 ]

@@ -3,13 +3,15 @@ of a stream, Embeddings and TokenCount; and the short texts their reprs show. Al
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "Embeddings", "TokenCount", "ToolCall", "ToolStep",
-           "Usage", "combine_usage", "plural", "result_repr", "short_text", "short_value", "text_chunk"]
+           "Usage", "combine_usage", "created_at", "plural", "result_repr", "short_text", "short_value",
+           "text_chunk"]
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 _THINKING = ("thinking", "redacted_thinking")
@@ -138,8 +140,12 @@ class TokenCount:
 class Completion:
     """The answer of one call. ``str(completion)`` is its text.
 
+    ``created`` is when the answer was made (timezone-aware, UTC): the provider's own timestamp when its answer
+    carries one (OpenAI's ``created``, Ollama's ``created_at``), else the moment pepperpy read it; a cached
+    answer keeps the time it was first made. It takes no part in ``==``.
+
     >>> r = client.complete("Say hi", model="gpt-4o-mini")   # doctest: +SKIP
-    >>> r.text, r.finish_reason, r.usage.total_tokens, r.cost  # doctest: +SKIP
+    >>> r.text, r.finish_reason, r.usage.total_tokens, r.cost, r.created  # doctest: +SKIP
     """
 
     text: str
@@ -154,6 +160,7 @@ class Completion:
     request_id: str | None = None
     parsed: Any = None  # the validated value when the call had a response_format
     steps: tuple[ToolStep, ...] = ()  # the tool calls client.run made on the way to this answer
+    created: datetime.datetime | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.text
@@ -191,6 +198,27 @@ class Completion:
                 f"{self.usage.input_tokens}→{self.usage.output_tokens} tokens{cost}"
                 f"{' · cached' if self.cached else ''}*")
         return f"{self.text}\n\n{meta}"
+
+
+def created_at(value: Any = None) -> datetime.datetime:
+    """When an answer was made: ``value`` as a provider gives it (seconds since the epoch, or an ISO 8601 text
+    such as Ollama's ``2024-05-01T10:00:00.123456789Z``), else now; always timezone-aware, in UTC."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 32503680000:
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        head, dot, rest = text.partition(".")
+        if dot:  # Python before 3.11 reads at most 6 digits of a second's fraction
+            digits = len(rest) - len(rest.lstrip("0123456789"))
+            text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment.replace(tzinfo=datetime.timezone.utc) if moment.tzinfo is None else \
+                moment.astimezone(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._redact import safe_url
 from ._answer import Usage
 
-__all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "day_of", "today"]
+__all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel", "day_of", "today"]
 
 
 def _empty() -> Mapping[str, Any]:
@@ -198,6 +198,7 @@ class ModelSpec:
     outputs: tuple[str, ...] = ()
     input_audio_rate: int | None = None
     output_audio_rate: int | None = None
+    display_name: str | None = None  # the provider's name for people ("GPT-4.1 mini"), when the catalog gives one
     # ``pricing``: reading it gives the price in force today (``price_on``), assigned below the class; giving it to
     # the constructor (``ModelSpec(..., pricing=Pricing(...))``) makes it the model's one price
     if TYPE_CHECKING:
@@ -265,6 +266,28 @@ ModelSpec.pricing = property(  # type: ignore[method-assign,assignment]
 
 
 @dataclass(frozen=True, slots=True)
+class RetiredModel:
+    """A model name its provider no longer serves (a catalog file's ``retired:`` list): asking for it is a
+    ``ModelRetiredError`` naming the date and ``replacement``, the closest model the provider still serves.
+
+    >>> RetiredModel("gpt-4", date="2026-10-23", replacement="gpt-4.1").names
+    ('gpt-4',)
+    """
+
+    id: str
+    date: str  # YYYY-MM-DD: the day the provider stopped serving it
+    replacement: str  # a current model of the same provider (an id or alias of its file)
+    aliases: tuple[str, ...] = ()
+    by: str | None = None  # who retired it, when not the provider itself (OpenRouter relays others' models)
+    source: str | None = None
+    notes: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSpec:
     """One catalog provider: where it lives, how it authenticates and which dialect it speaks."""
 
@@ -284,6 +307,13 @@ class ProviderSpec:
     batch_discount: float | None = None  # 0.5: the batch API costs half the standard price
     models: tuple[ModelSpec, ...] = ()
     file: str | None = None
+    display_name: str | None = None  # "OpenAI", for messages; the name when the catalog gives none
+    retired: tuple[RetiredModel, ...] = ()  # names the provider no longer serves
+
+    @property
+    def title(self) -> str:
+        """The provider's name for people: ``display_name``, else its catalog name."""
+        return self.display_name or self.name
 
     @property
     def env_prefix(self) -> str:

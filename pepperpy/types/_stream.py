@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import StreamError
-from ._answer import Chunk, Completion, ToolCall, Usage
+from ._answer import Chunk, Completion, ToolCall, Usage, created_at
 from ._specs import ModelSpec
 
 __all__ = ["Stream"]
@@ -91,7 +91,7 @@ class Stream(Iterator[Chunk]):
         self._completion = Completion(  # cost: what the provider reported, if it did; else the ledger's, below
             text="".join(self._parts), model=self.model, provider=self.provider,
             finish_reason=self._finish, usage=usage, cost=self._cost, raw=self._last, tool_calls=self._tool_calls,
-            request_id=self.request_id)
+            request_id=self.request_id, created=created_at())
         if self._finish_with is not None:
             try:
                 self._completion = self._finish_with(self._completion)

@@ -18,12 +18,26 @@ def client(server: FakeProviderServer) -> pepperpy.Client:
                            providers={"openai": {"base_url": server.base_url("openai")}})
 
 
-@pytest.mark.parametrize("model", [None, 4, ["gpt-4o-mini"], b"gpt-4o-mini", "", "   "])
+@pytest.mark.parametrize("model", [4, ["gpt-4o-mini"], b"gpt-4o-mini", "", "   "])
 def test_a_model_that_is_no_name_is_a_validation_error(client: pepperpy.Client, server: FakeProviderServer,
                                                        model: Any) -> None:
     for call in (lambda: client.complete("hi", model=model), lambda: client.model(model),
                  lambda: client.embed("hi", model=model), lambda: client.complete("hi", model="gpt-4o-mini",
                                                                                  fallbacks=[model])):
+        with pytest.raises(pepperpy.ValidationError, match=r"model= takes a catalog model.s name.*'gpt-4o-mini'"):
+            call()
+    assert server.requests == []
+
+
+def test_no_model_without_a_default_names_the_variable_and_none_is_no_name(client: pepperpy.Client,
+                                                                          server: FakeProviderServer) -> None:
+    # model=None asks for the mode's default model (PEPPERPY_DEFAULT_<MODE>_MODEL): none is set here
+    for call, variable in ((lambda: client.complete("hi", model=None), "PEPPERPY_DEFAULT_CHAT_MODEL"),
+                           (lambda: client.embed("hi"), "PEPPERPY_DEFAULT_EMBEDDING_MODEL")):
+        with pytest.raises(pepperpy.ConfigurationError, match=f"no model given.*{variable}"):
+            call()
+    for call in (lambda: client.model(None), lambda: client.complete("hi", model="gpt-4o-mini",  # type: ignore
+                                                                    fallbacks=[None])):
         with pytest.raises(pepperpy.ValidationError, match=r"model= takes a catalog model.s name.*'gpt-4o-mini'"):
             call()
     assert server.requests == []

@@ -360,6 +360,10 @@ def test_the_helpers_quote_what_they_pass_and_name_what_they_refuse() -> None:
     assert path_segment("模型") == "%E6%A8%A1%E5%9E%8B"
     assert path_segments("models/veo-3/operations/op_1") == "models/veo-3/operations/op_1"
     assert query_value("gpt-realtime&x=1") == "gpt-realtime%26x%3D1"
+    assert query_value("ft:gpt/x?y#z") == "ft%3Agpt%2Fx%3Fy%23z"  # one opaque value: quoted, not refused
+    for bad in ("gpt\r\nHost: evil", "gpt\u202erealtime", ""):
+        with pytest.raises(pepperpy.ValidationError):
+            query_value(bad)
     assert name_problem("a/b", slashes=True) is None
     assert name_problem("a//b", slashes=True) == "has an empty segment at position 2 (a '/' at either end, or two " \
                                                  "in a row)"

@@ -164,7 +164,7 @@ def test_bad_arguments_are_refused_before_connecting(client: pepperpy.Client, fa
         with pytest.raises((pepperpy.ValidationError, pepperpy.ModelNotFoundError)) as caught:
             client.realtime(**kwargs)  # type: ignore[arg-type]
         assert words in str(caught.value), (kwargs, str(caught.value))
-    with pytest.raises(pepperpy.ValidationError, match="whitespace or control characters"), \
+    with pytest.raises(pepperpy.ValidationError, match="contains a control character, U\\+000D"), \
             pytest.warns(UserWarning, match="not in the catalog"):
         client.realtime("openai/gpt-realtime\r\nX-Injected: 1")
     assert fake.handshakes == 0

@@ -144,7 +144,7 @@ def test_stackspot_gets_the_schema_in_its_prompt(server: FakeProviderServer, mon
     overrides = {"base_url": server.base_url("stackspot"),
                  "options": {"auth_url": server.url + "/{realm}/oidc/oauth/token"}}
     with pepperpy.Client(env_file=None, max_retries=0, providers={"stackspot": overrides}) as client:
-        model = client.models(provider="stackspot")[0].name
+        model = "stackspot/01JCITYAGENT"  # an agent's id (the catalog's own entry is a placeholder)
         server.reply('{"name": "Lima", "population": 10}')
         r = client.complete("Largest city of Peru?", model=model, response_format=City)
     assert r.parsed == City("Lima", 10)
