@@ -186,14 +186,11 @@ class BudgetKeeper:
             held.append(counter)
         return Reservation(amount, held, period=period)
 
-    def hold(self, spec: ModelSpec, amount: float, input_tokens: int, output_tokens: int) -> Reservation | None:
-        """Hold ``amount`` USD, a worst case the caller worked out (``input_tokens`` / ``output_tokens`` say of
-        what, for the refusal's message), as ``reserve`` does: a realtime turn holds its own (audio prices, the
-        conversation the provider bills again)."""
+    def hold(self, spec: ModelSpec, estimate: Estimate) -> Reservation | None:
+        """Hold a worst case the caller worked out with ``pepperpy.observe.pricing`` (a realtime turn: audio prices,
+        the conversation the provider bills again), as ``reserve`` does for the calls it estimates itself."""
         if spec.price_on(self.clock()) is None and not self.budget.strict:
             return None
-        estimate = Estimate(amount, f"{input_tokens:,} tokens of input + up to {output_tokens:,} of output",
-                            "lower the session's max_output_tokens")
         return self.reserve(spec, estimate if spec.price_on(self.clock()) is not None else None, op="realtime turn")
 
     def settle(self, reservation: Reservation | None, cost: float | None) -> None:

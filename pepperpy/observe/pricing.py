@@ -30,7 +30,8 @@ from ..types import Completion, Embeddings, ModelSpec, Pricing, Usage
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
            "WORST_OUTPUT_TOKENS", "Estimate", "batch_price", "charge", "chat_worst", "embed_worst", "image_worst",
-           "priced", "speech_worst", "transcription_worst", "usd", "video_worst", "worst_case_tokens"]
+           "priced", "realtime_worst", "speech_worst", "transcription_worst", "usd", "video_worst",
+           "worst_case_tokens"]
 
 WORST_OUTPUT_TOKENS = 4096  # output tokens counted when neither max_tokens nor the catalog bounds them
 # Output tokens of one generated image at 1024x1024 by quality (OpenAI's published figures for its gpt-image
@@ -224,6 +225,19 @@ def _area(size: str) -> int:
 
 def _largest(sizes: Sequence[str]) -> str:
     return max((s for s in sizes if s != "auto"), key=_area, default="1536x1024")
+
+
+def realtime_worst(price: Pricing, *, text_tokens: int, audio_seconds: float, history_text: int,
+                   history_audio: int, max_output: int, audio_out: bool) -> Estimate:
+    """One realtime answer: the conversation the provider bills again each turn (``history_*`` tokens), the new
+    input (text tokens estimated, audio at ``AUDIO_TOKENS_PER_SECOND``) and the session's ``max_output`` tokens at
+    the dearer of the text and audio output prices when the answer is spoken."""
+    text_in = history_text + text_tokens
+    audio_in = history_audio + math.ceil(audio_seconds * AUDIO_TOKENS_PER_SECOND)
+    out_price = max(price.output, price.audio_output or 0.0) if audio_out else price.output
+    amount = (text_in * price.input + audio_in * (price.audio_input or price.input) + max_output * out_price) / 1e6
+    return Estimate(amount, f"{_tokens(text_in + audio_in)} of input (the conversation so far included) + up to "
+                            f"{_tokens(max_output)} of output", "lower the session's max_output_tokens")
 
 
 def speech_worst(spec: ModelSpec, price: Pricing, *, text: str, speed: Any = None, max_tokens: Any = None) -> Estimate:
