@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from .client import Client
     from .client._catalog_sync import CatalogDiff, ModelChange
     from .dialects.base import register_dialect
-    from .jobs import BatchJob, JobStatus, Video, VideoJob
-    from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream
+    from .jobs import BatchJob, JobStatus, VideoJob
+    from .media import AudioStream, Image, Images, Segment, Speech, Transcription, TranscriptionStream, Video
     from .observe.budget import Budget
     from .realtime import AsyncRealtimeSession, RealtimeReply, RealtimeSession
     from .resilience import BreakerConfig, CacheConfig, RetryPolicy
@@ -80,7 +80,7 @@ _LAZY = {
     "complete": "api", "default_client": "api", "embed": "api", "reset_default_client": "api", "stream": "api",
     "Chunk": "types", "Completion": "types", "Embeddings": "types", "ModelSpec": "types", "ProviderSpec": "types",
     "Stream": "types", "TokenCount": "types", "ToolCall": "types", "ToolStep": "types", "Usage": "types",
-    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "jobs", "VideoJob": "jobs",
+    "tool_result": "tools", "BatchJob": "jobs", "JobStatus": "jobs", "Video": "media", "VideoJob": "jobs",
     "generate_image": "api", "synthesize": "api", "transcribe": "api", "register_dialect": "dialects.base",
     "AudioStream": "media", "Image": "media", "Images": "media", "Segment": "media", "Speech": "media",
     "Transcription": "media", "TranscriptionStream": "media",

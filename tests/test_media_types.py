@@ -22,7 +22,7 @@ def test_an_image_saves_with_its_extension_and_shows_inline(tmp_path: Path) -> N
     assert (jpeg._repr_png_(), jpeg._repr_jpeg_()) == (None, JPEG)
     assert jpeg._repr_html_().startswith('<img src="data:image/jpeg;base64,/9j/') and 'alt="a &quot;kite&quot;"' in \
         jpeg._repr_html_()
-    assert repr(png) == "<Image image/png 28 bytes>" and "\\x89" not in repr(png)
+    assert repr(png) == "Image(28 bytes, mime_type='image/png')" and "\\x89" not in repr(png)
     assert list(tmp_path.glob(".*part")) == []  # written whole through a temporary file
 
 
@@ -32,7 +32,10 @@ def test_images_save_one_or_numbered(tmp_path: Path) -> None:
     assert one.save(tmp_path / "a.png") == [tmp_path / "a.png"]
     assert two.save(tmp_path / "b.png") == [tmp_path / "b-1.png", tmp_path / "b-2.png"]
     assert (len(two), two[1].mime_type, [i.mime_type for i in two]) == (2, "image/jpeg", ["image/png", "image/jpeg"])
-    assert two.size_bytes == 51 and repr(two) == "<Images p/m 2 image(s) 51 bytes>"
+    assert two.size_bytes == 51
+    assert repr(two) == ("Images(2 images of 51 bytes, model='m', provider='p', "
+                         "usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0), cost=None)")
+    assert repr(one).startswith("Images(1 image of 28 bytes,")  # one image, not "1 image(s)"
     assert one._repr_html_().count("<img") == 1 and "$0.010000" in one._repr_html_()
 
 
@@ -40,7 +43,10 @@ def test_speech_plays_in_jupyter_and_saves(tmp_path: Path) -> None:
     speech = pepperpy.Speech(b"ID3" + bytes(10), "audio/mpeg", "mp3", "tts-1", "openai", cost=0.0001)
     assert speech.save(tmp_path / "hello") == tmp_path / "hello.mp3"
     assert speech._repr_html_().startswith('<audio controls src="data:audio/mpeg;base64,SUQz')
-    assert repr(speech) == "<Speech openai/tts-1 mp3 13 bytes>" and speech.size_bytes == 13
+    assert repr(speech) == ("Speech(13 bytes of mp3, model='tts-1', provider='openai', voice=None, "
+                            "usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0), cost=0.0001)")
+    assert speech.size_bytes == 13
+    assert speech.audio is speech.data  # the bytes are .data, as for Image and Video; .audio stays
 
 
 def test_a_transcription_reads_as_its_text() -> None:
@@ -59,12 +65,13 @@ def test_wav_headers_and_pcm_rates() -> None:
 
 
 def test_an_audio_stream_saves_as_it_reads(tmp_path: Path) -> None:
-    ended: list[tuple[int, bool, object]] = []
+    ended: list[tuple[bytes, bool, object]] = []
     closed: list[bool] = []
     stream = AudioStream(iter([b"ab", b"cd"]), model="m", provider="p", format="mp3", mime_type="audio/mpeg",
-                         close=lambda: closed.append(True), on_end=lambda *args: ended.append(args))
+                         close=lambda: closed.append(True), on_end=lambda *args: ended.append(args) and None)
     assert stream.save(tmp_path / "out") == tmp_path / "out.mp3" and (tmp_path / "out.mp3").read_bytes() == b"abcd"
-    assert ended == [(4, True, None)] and closed == [True] and repr(stream) == "<AudioStream p/m mp3 done>"
+    assert ended == [(b"abcd", True, None)] and closed == [True] and repr(stream) == "<AudioStream p/m mp3 done>"
+    assert stream.speech.data == b"abcd" and stream.speech.format == "mp3"  # the whole result, at the end
 
 
 def test_per_image_prices() -> None:

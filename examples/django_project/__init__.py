@@ -1,8 +1,17 @@
 """A minimal Django project that answers with an LLM through pepperpy (no database, no apps).
 
-    cd examples && OPENAI_API_KEY=sk-... django-admin runserver --settings=django_project.settings --pythonpath=.
-    cd examples && gunicorn --workers 2 --threads 8 --timeout 120 django_project.wsgi
+Run it with what ``make`` installs (Django is a dev dependency; any provider with a key in the environment):
 
-Endpoints: ``POST /complete``, ``POST /acomplete`` (an async view), ``POST /stream`` (server-sent events),
-each taking JSON ``{"prompt": "...", "model": "..."}``. docs/web-apps.md explains the choices.
+    cd examples && OPENAI_API_KEY=sk-... python -m django runserver --settings=django_project.settings --pythonpath=.
+
+    curl -X POST localhost:8000/complete -H 'content-type: application/json' -d '{"prompt": "Say hi"}'
+
+In production put it behind a WSGI server of your choice (``django_project.wsgi.application``; gunicorn, for
+one, is not installed by ``make``: ``pip install gunicorn``, then ``gunicorn django_project.wsgi`` from here).
+
+Endpoints: ``GET /models`` (what a browser may pick), ``POST /complete``, ``POST /acomplete`` (an async view),
+``POST /stream`` (server-sent events), each taking JSON ``{"prompt": "...", "model": "..."}``. The browser picks
+among the models the app offers, never any model, as in examples/flask_app.py: ``PEPPERPY_MODELS`` names them,
+``client.offered_models()`` keeps those whose providers have credentials, and any other model is a 400. Without
+``PEPPERPY_MODELS`` only ``settings.PEPPERPY["MODEL"]`` is offered. docs/web-apps.md explains the choices.
 """

@@ -52,6 +52,13 @@ def _rebuild_client(setting: str, **kwargs: Any) -> None:
         llm.close()
 
 
+def _offered() -> dict[str, pepperpy.ModelSpec]:
+    """The models a browser may ask for, by every name that reaches them (id, alias, provider/id)."""
+    client = llm.get()
+    specs = client.offered_models() or [client.model(settings.PEPPERPY["MODEL"])]
+    return {name: spec for spec in specs for name in (spec.name, spec.id, *spec.aliases)}
+
+
 def _prompt_and_model(request: HttpRequest) -> tuple[str, str]:
     try:
         body = json.loads(request.body or b"{}")
@@ -62,7 +69,23 @@ def _prompt_and_model(request: HttpRequest) -> tuple[str, str]:
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise pepperpy.ValidationError('send JSON like {"prompt": "...", "model": "..."}', param="prompt")
-    return prompt, str(body.get("model") or settings.PEPPERPY["MODEL"])
+    names = _offered()
+    asked = body.get("model")
+    if asked is None:  # the default, when it is offered; else the first model offered
+        default = settings.PEPPERPY["MODEL"]
+        return prompt, names[default].name if default in names else next(iter(names.values())).name
+    if not isinstance(asked, str) or asked not in names:  # never a model the app does not offer
+        choices = sorted({spec.name for spec in names.values()})
+        raise pepperpy.ValidationError(f"model {str(asked)[:80]!r} is not offered here; choose one of "
+                                       f"{', '.join(choices)} (GET /models)", param="model")
+    return prompt, names[asked].name
+
+
+def models(request: HttpRequest) -> HttpResponse:
+    """``GET /models``: what the browser may pick."""
+    specs = {spec.name: spec for spec in _offered().values()}
+    return JsonResponse({"models": [{"name": spec.name, "id": spec.id, "provider": spec.provider}
+                                    for spec in specs.values()]})
 
 
 def _answer(r: pepperpy.Completion) -> JsonResponse:

@@ -1,4 +1,5 @@
-"""WSGI entry point: ``gunicorn django_project.wsgi`` (from examples/)."""
+"""WSGI entry point, ``django_project.wsgi.application``, for any WSGI server (``python -m django runserver``
+serves it in development; see the package docstring)."""
 
 from __future__ import annotations
 

@@ -109,6 +109,7 @@ def semantic_problems(data: dict[str, Any], *, file: str | None, text: str = "",
         if _number(output) and _number(context) and output > context:
             problem("max_output_tokens is larger than context_window", ["models", i, "max_output_tokens"])
         _check_date(model.get("deprecated"), ["models", i, "deprecated"], problem)
+        _check_prices(model.get("pricing"), ["models", i, "pricing"], problem)
         params = model.get("params")
         for pname, prange in (params.items() if isinstance(params, dict) else ()):
             if isinstance(prange, dict) and _number(prange.get("min")) and _number(prange.get("max")) \
@@ -154,6 +155,30 @@ def _check_date(value: object, where: list[str | int], problem: Callable[[str, l
 
 
 _FIGURES = ("context_window", "max_output_tokens", "dimensions", "pricing")
+
+
+def _check_prices(value: object, where: list[str | int],
+                  problem: Callable[[str, list[str | int]], None]) -> None:
+    """A list of dated prices: real dates, each price's ``from`` after the one before it (only the first may
+    leave it out: it was in force from the start), and no ``until`` before its own ``from``."""
+    entries = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+    previous: str | None = None
+    for j, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        at = [*where, j] if isinstance(value, list) else where
+        start, end = entry.get("from"), entry.get("until")
+        for key, day in (("from", start), ("until", end)):
+            _check_date(day, [*at, key], problem)
+        if isinstance(value, list) and j > 0 and not isinstance(start, str):
+            problem("a later price needs 'from': the first day it is in force (YYYY-MM-DD)", at)
+        if isinstance(start, str) and isinstance(end, str) and end < start:
+            problem(f"until {end} is before from {start}", [*at, "until"])
+        if isinstance(start, str) and previous is not None and start <= previous:
+            problem(f"from {start} is not after the price before it (from {previous}); list prices oldest first",
+                    [*at, "from"])
+        if isinstance(start, str):
+            previous = start
 
 
 def age_problems(data: Any, *, file: str, text: str, max_age: int, today: datetime.date) -> list[CatalogError]:

@@ -170,7 +170,8 @@ def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str 
     if not isinstance(data, dict):
         return [CatalogError("a catalog file must be a mapping with 'provider' and 'models'", file=file,
                              line=1)]
-    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted((e for found in _Validator.get().iter_errors(data) for e in _branch(found)),
+                    key=lambda e: list(map(str, e.absolute_path)))
     problems = []
 
     def problem(message: str, where: list[str | int]) -> None:
@@ -194,6 +195,17 @@ def schema_problems(data: Any, *, file: str | None, text: str = "", prefix: str 
                 where.append(err.instance)
         problem(message, where)
     return problems
+
+
+def _branch(err: Any) -> list[Any]:
+    """A model's ``pricing`` is one price or a list of them (``oneOf``): the problems of the form it has,
+    rather than "is not valid under any of the given schemas"."""
+    where = list(err.absolute_path)
+    if err.validator != "oneOf" or not where or where[-1] != "pricing" or not err.context:
+        return [err]
+    form = 1 if isinstance(err.instance, list) else 0
+    found = [sub for sub in err.context if sub.relative_schema_path and sub.relative_schema_path[0] == form]
+    return [e for sub in found for e in _branch(sub)] or [err]
 
 
 def unknown_key(name: str, known: Sequence[str], other: tuple[str, Sequence[str]] | None = None) -> str:

@@ -4,7 +4,7 @@ top of the earlier files of the same provider (``_merge``), and settings given i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -30,7 +30,7 @@ def _model_spec(provider: str, raw: Mapping[str, Any]) -> ModelSpec:
         context_window=raw.get("context_window"),
         max_output_tokens=raw.get("max_output_tokens"), capabilities=frozenset(raw.get("capabilities", ())),
         params=MappingProxyType(params),
-        pricing=_pricing(raw.get("pricing")),
+        prices=_prices(raw.get("pricing")),
         dimensions=raw.get("dimensions"), deprecated=raw.get("deprecated"), source=raw.get("source"),
         notes=raw.get("notes"), sizes=tuple(raw.get("sizes", ())), seconds=tuple(raw.get("seconds", ())),
         voices=tuple(raw.get("voices", ())), formats=tuple(raw.get("formats", ())),
@@ -44,9 +44,16 @@ def model_spec(provider: str, entry: Mapping[str, Any]) -> ModelSpec:
     return _model_spec(provider, entry)
 
 
-def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
+def _prices(raw: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> tuple[Pricing, ...]:
+    """A model's prices, oldest first: ``pricing:`` is one price, or a list of prices with ``from`` / ``until``
+    dates (their order checked by ``catalog._checks``)."""
     if not raw:
-        return None
+        return ()
+    entries = [raw] if isinstance(raw, Mapping) else list(raw)
+    return tuple(_pricing(entry) for entry in entries)
+
+
+def _pricing(raw: Mapping[str, Any]) -> Pricing:
     batch = raw.get("batch")
     per_second = raw.get("per_second")
     per_image = raw.get("per_image")
@@ -56,7 +63,8 @@ def _pricing(raw: Mapping[str, Any] | None) -> Pricing | None:
                    audio_input=raw.get("audio_input"), image_input=raw.get("image_input"),
                    per_image=MappingProxyType(dict(per_image)) if per_image else None,
                    per_million_characters=raw.get("per_million_characters"), per_minute=raw.get("per_minute"),
-                   cached_audio_input=raw.get("cached_audio_input"), audio_output=raw.get("audio_output"))
+                   cached_audio_input=raw.get("cached_audio_input"), audio_output=raw.get("audio_output"),
+                   since=raw.get("from"), until=raw.get("until"))
 
 
 _PROVIDER_KEYS = ("dialect", "base_url", "api_key_env", "requires_api_key", "open_models", "headers",

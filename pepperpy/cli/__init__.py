@@ -2,7 +2,8 @@
 
     pepperpy complete -m gpt-4o-mini "Explain circuit breakers"     # streams to the terminal
     echo "Explain X" | pepperpy complete -m claude-haiku --json -    # the prompt from stdin, JSON out
-    pepperpy complete -m gpt-4o-mini -o seed 42 "Say hi"             # any call parameter (VALUE: JSON or text)
+    pepperpy complete -m gpt-4o-mini -p seed 42 "Say hi"             # any call parameter (VALUE: JSON or text)
+    pepperpy complete -m gpt-4o-mini -o answer.md "Write a haiku"    # the answer's text into a file
     pepperpy embed -m text-embedding-3-small "first text" "second"  # one JSON vector per line
     pepperpy map -m gpt-4o-mini prompts.txt > answers.jsonl        # many prompts; usage totals on stderr
     pepperpy image "a red kite" -m gpt-image-2.6-flare -o kite.png  # images, speech, transcripts: cli/media.py
@@ -17,10 +18,12 @@
     pepperpy batch submit prompts.jsonl -m claude-haiku-4-5         # a provider batch; prints its id (cli/jobs.py)
     pepperpy video "A red kite" -m veo-3.1-fast-generate-preview -o kite.mp4
 
-``-v``/``--verbose``, ``--catalog``, ``--timeout SECONDS`` and ``--max-retries N`` go before or after the
-command; after a few seconds without an answer, one line on stderr (a terminal) says the CLI is waiting. Errors
-print one line, ``error: ...``, on stderr and exit 1 (usage errors exit 2); ``--verbose`` adds the traceback and
-the message uncut.
+One convention on every command (``_params``): ``-p/--param KEY VALUE`` passes a call parameter, ``-o/--output
+FILE`` says where the command writes. ``-v``/``--verbose``, ``--catalog``, ``--timeout SECONDS``, ``--max-retries
+N`` and ``--budget USD`` go before or after the command; after a few seconds without an answer, one line on
+stderr (a terminal) says the CLI is waiting. Errors print one line, ``error: ...``, on stderr and exit 1 (usage
+errors exit 2, an unknown flag with the one meant); messages name commands and flags, never Python
+(``cli_wording``); ``--verbose`` adds the traceback and the message uncut.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ from typing import Any, TextIO
 
 from .. import errors
 from .._redact import redact
-from ..types import Completion
+from ..dialects.base import get_dialect
+from ..media import write_whole
+from ..types import Completion, ModelSpec
+from ._output import check_output
+from ._params import add_output, add_params, option_value, param_values, refuse_param_as_output, refuse_unknown_flags
 from .catalog import list_models, list_providers, make_client, sync_catalog, validate_catalog
 from .fanout import add_map_command
 from .jobs import add_job_commands
@@ -46,9 +53,10 @@ from .keys import add_keys_commands
 from .media import add_media_commands
 from .notice import waiting
 from .talk import add_talk_command
+from .wording import cli_wording
 
-__all__ = ["build_parser", "call_params", "cli_wording", "completion_json", "error_line", "main", "option_value",
-           "parse_args"]
+__all__ = ["build_parser", "call_params", "cli_wording", "completion_json", "error_line", "main", "may_stream",
+           "option_value", "parse_args"]
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130  # argparse exits 2 on usage errors
 RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the last argument",
@@ -57,17 +65,6 @@ RESERVED_OPTIONS = {"model": "use -m/--model", "prompt": "give the prompt as the
                     "timeout": "use --timeout SECONDS", "max_retries": "use --max-retries N",
                     "api_key": "keys are never given on the command line: set the provider's variable in the "
                                "environment or in ./.env (`pepperpy providers` names it)"}
-# What the library's messages advise in Python, and what the command line offers instead
-_CLI_WORDING = (
-    (re.compile(r",? or pass Client\(api_keys=\{'[\w-]+': \.\.\.\}\) \(create_provider\(\.\.\., api_key=\.\.\.\) "
-                r"in the seed API\)"), " (`pepperpy providers` shows what each provider needs)"),
-    (re.compile(r"use client\.embed\(\)"), "use `pepperpy embed`"),
-    (re.compile(r"\bembed\(\) needs an embedding model"), "`pepperpy embed` needs an embedding model"),
-    (re.compile(r"client\.models\(capability='(\w+)'\)"), r"`pepperpy models --capability \1`"),
-    (re.compile(r"See client\.models\(\) for every model"), "Run `pepperpy models` to list them"),
-    (re.compile(r"\(client\.models\(\)\)|client\.models\(\)"), "`pepperpy models`"),
-    (re.compile(r",? or pass strict_models=True to refuse unlisted names"), ""),
-)
 ERROR_LINE_LIMIT = 300  # characters of an error message shown without --verbose
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,14 +76,17 @@ def _complete(args: argparse.Namespace) -> int:
     params = call_params(args)
     with make_client(args) as client:
         spec = client.model(args.model)
-        streaming = "streaming" in spec.capabilities
-        if args.json or args.no_stream or not streaming:
+        refuse_param_as_output(args, _param_names(client, spec), "complete")
+        if args.output:
+            check_output(args.output)
+        if args.json or args.no_stream or args.output or not may_stream(spec):
             with waiting(spec.provider):
                 result = client.complete(prompt, model=args.model, **params)
-            if args.json:
-                print(json.dumps(completion_json(result), ensure_ascii=False, indent=2))
+            text = json.dumps(completion_json(result), ensure_ascii=False, indent=2) if args.json else result.text
+            if args.output:
+                print(write_whole(args.output, ((text + "\n").encode("utf-8"),)))  # whole or not at all
             else:
-                print(result.text)
+                print(text)
         else:
             with waiting(spec.provider) as wait, client.stream(prompt, model=args.model, **params) as stream:
                 for chunk in stream:
@@ -103,26 +103,21 @@ def _complete(args: argparse.Namespace) -> int:
 
 
 def call_params(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of ``client.complete``: the dedicated flags, then every ``-o KEY VALUE``."""
-    params: dict[str, Any] = {"system": args.system, "temperature": args.temperature, "max_tokens": args.max_tokens}
-    flags = {"system": "--system", "temperature": "-t/--temperature", "max_tokens": "--max-tokens"}
-    for key, text in args.options or ():
-        if key in RESERVED_OPTIONS:
-            raise errors.ValidationError(f"-o {key}: {RESERVED_OPTIONS[key]}", param=key)
-        if params.get(key) is not None:
-            by = flags.get(key, f"-o {key}")
-            raise errors.ValidationError(f"{key} is given twice (by {by} and -o {key}); keep one", param=key)
-        params[key] = option_value(text)
-    return params
+    """The keyword arguments of ``client.complete``: the dedicated flags, then every ``-p KEY VALUE``."""
+    given = {"system": (args.system, "--system"), "temperature": (args.temperature, "-t/--temperature"),
+             "max_tokens": (args.max_tokens, "--max-tokens")}
+    return param_values(args, given, RESERVED_OPTIONS)
 
 
-def option_value(text: str) -> Any:
-    """``-o`` values are JSON when they parse as JSON (``0.5``, ``true``, ``{"type": "json_object"}``), else
-    the string as typed (``-o user alice``)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def may_stream(spec: ModelSpec) -> bool:
+    """Whether ``complete`` streams for this model: as Python does, unless its catalog entry lists capabilities
+    without ``streaming`` (an entry that lists none says nothing, and the provider decides)."""
+    return spec.open or not spec.capabilities or "streaming" in spec.capabilities
+
+
+def _param_names(client: Any, spec: ModelSpec) -> set[str]:
+    """The parameters a model takes, by name: its catalog ranges and its dialect's own."""
+    return {*spec.params, *get_dialect(client.catalog.provider(spec.provider).dialect).params}
 
 
 def completion_json(result: Completion) -> dict[str, Any]:
@@ -137,14 +132,21 @@ def _embed(args: argparse.Namespace) -> int:
         texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
         if not texts:
             raise errors.ValidationError("no text on stdin: send one text per line", param="texts")
+    params = param_values(args, {}, {"model": "use -m/--model", "input": "give the texts as arguments"})
+    if args.output:
+        check_output(args.output)
     with make_client(args) as client, waiting(client.model(args.model).provider):
-        result = client.embed(texts, model=args.model)
-    for vector in result.vectors:
-        print(json.dumps(vector))
+        result = client.embed(texts, model=args.model, **params)
+    lines = [json.dumps(vector) + "\n" for vector in result.vectors]
+    if args.output:
+        print(write_whole(args.output, (line.encode("utf-8") for line in lines)))
+    else:
+        sys.stdout.writelines(lines)
     if args.verbose or _is_terminal(sys.stderr):
         dims = len(result.vectors[0]) if result.vectors else 0
-        print(f"[{result.provider}/{result.model} · {len(result.vectors)} vectors × {dims} dims · "
-              f"{result.usage.input_tokens} tokens]", file=sys.stderr)
+        count = f"{len(result.vectors)} vector{'' if len(result.vectors) == 1 else 's'}"
+        print(f"[{result.provider}/{result.model} · {count} × {dims} dims · {result.usage.input_tokens} tokens]",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -188,13 +190,6 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
     return f"error: {text}{suffix}"
 
 
-def cli_wording(text: str) -> str:
-    """A library message as the command line says it: a command or flag where the library advises Python."""
-    for pattern, replacement in _CLI_WORDING:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
     """Warnings on the command line: one plain line, not Python's ``file:line: Category`` and a source line."""
@@ -230,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, usage_error=sub.error, parser=sub)
         return sub
 
     complete = command("complete", _complete, "answer a prompt (streamed to the terminal by default)")
@@ -238,20 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--system", metavar="S", help="system prompt")
     complete.add_argument("-t", "--temperature", type=float, metavar="TEMP")
     complete.add_argument("--max-tokens", type=int, metavar="N")
-    complete.add_argument("-o", "--option", dest="options", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                          help="another call parameter (repeatable): -o top_p 0.9 -o seed 42; "
-                               "VALUE is read as JSON when it parses, else as a string")
+    add_params(complete)
+    add_output(complete, "write the answer's text (with --json, the JSON) to FILE instead of the terminal")
     complete.add_argument("--json", action="store_true",
                           help="print the whole answer as JSON (text, model, provider, finish_reason, usage, cost)")
     complete.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     complete.add_argument("prompt", nargs="*", metavar="PROMPT",
                           help="the prompt; - reads it from stdin; put -- before a prompt that starts with -")
-    complete.set_defaults(usage_error=complete.error)
 
     add_map_command(command)
 
     embed = command("embed", _embed, "embed texts; prints one JSON vector per line")
     embed.add_argument("-m", "--model", required=True, help="an embedding model")
+    add_params(embed, "another parameter, e.g. -p dimensions 256")
+    add_output(embed, "write the vectors (one JSON array per line) to FILE instead of stdout")
     embed.add_argument("texts", nargs="+", metavar="TEXT", help="texts to embed; - reads one per line from stdin")
 
     add_job_commands(commands, common, command)
@@ -306,6 +301,9 @@ def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool)
     parser.add_argument("--max-retries", dest="max_retries" + suffix, type=_retries, metavar="N",
                         default=argparse.SUPPRESS if after_command else None,
                         help="retries of a failed call that may succeed later (default 2; 0: none)")
+    parser.add_argument("--budget", dest="budget" + suffix, type=_usd, metavar="USD",
+                        default=argparse.SUPPRESS if after_command else None,
+                        help="refuse the calls that could take this run past USD, before sending them")
 
 
 def _seconds(text: str) -> float:
@@ -324,6 +322,16 @@ def _retries(text: str) -> int:
     return int(text)
 
 
+def _usd(text: str) -> float:
+    try:
+        amount = float(text)
+    except ValueError:
+        amount = -1.0
+    if not 0 <= amount < float("inf"):
+        raise argparse.ArgumentTypeError(f"takes an amount of USD, e.g. 0.50, not {text!r}")
+    return amount
+
+
 def _days(text: str) -> int:
     try:
         days = int(text)
@@ -335,14 +343,17 @@ def _days(text: str) -> int:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The parsed command line; ``-v``, ``--catalog``, ``--timeout`` and ``--max-retries`` count wherever they are,
-    before or after the command."""
-    args = build_parser().parse_args(argv)  # exits 2 on a usage error
+    """The parsed command line; ``-v``, ``--catalog``, ``--timeout``, ``--max-retries`` and ``--budget`` count
+    wherever they are, before or after the command. An unknown flag is a usage error naming the one meant."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)  # exits 2 on a usage error
+    if unknown:
+        refuse_unknown_flags(getattr(args, "parser", None) or parser, unknown)
     found = vars(args)
     args.verbose = bool(args.verbose or found.pop("verbose_after_command", False))
     catalogs = [*(args.catalog or ()), *found.pop("catalog_after_command", ())]
     args.catalog = catalogs or None
-    for name in ("timeout", "max_retries"):  # after the command wins: it is written last
+    for name in ("timeout", "max_retries", "budget"):  # after the command wins: it is written last
         late = found.pop(name + "_after_command", None)
         if late is not None:
             setattr(args, name, late)
@@ -352,11 +363,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _no_prompt(args: argparse.Namespace) -> None:
-    """``complete`` without a prompt: most often ``-o KEY`` took the prompt as its VALUE (``-o seed "Say hi"``)."""
-    if args.options:
-        key, value = args.options[-1]
-        args.usage_error(f"no prompt: -o {key} took {value!r} as its VALUE (-o takes KEY and VALUE); give both, "
-                         f"then the prompt: -o {key} VALUE \"...\" (or put -- before the prompt)")
+    """``complete`` without a prompt: most often ``-p KEY`` took the prompt as its VALUE (``-p seed "Say hi"``)."""
+    if args.params:
+        key, value = args.params[-1]
+        args.usage_error(f"no prompt: -p {key} took {value!r} as its VALUE (-p takes KEY and VALUE); give both, "
+                         f"then the prompt: -p {key} VALUE \"...\" (or put -- before the prompt)")
     args.usage_error("the prompt is missing: give it as the last argument, or - to read it from stdin")
 
 

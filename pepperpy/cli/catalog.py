@@ -22,9 +22,9 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def make_client(args: argparse.Namespace) -> Client:
-    """The Client of a command: its ``--catalog``, ``--timeout`` and ``--max-retries``."""
+    """The Client of a command: its ``--catalog``, ``--timeout``, ``--max-retries`` and ``--budget``."""
     return Client(catalog=args.catalog or None, timeout=getattr(args, "timeout", None),
-                  max_retries=getattr(args, "max_retries", None))
+                  max_retries=getattr(args, "max_retries", None), budget=getattr(args, "budget", None))
 
 
 def list_models(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
     pepperpy map -m gpt-4o-mini prompts.txt > answers.jsonl      # one prompt per line
     pepperpy map -m gpt-4o-mini --budget 0.50 questions.jsonl     # {"prompt": ...} or {"messages": [...]} lines
+    pepperpy map -m gpt-4o-mini -p seed 7 -o answers.jsonl prompts.txt
 
 Each output line is ``{"index": i, "text": ..., "finish_reason": ..., "usage": {...}, "cost": ...}``, or
 ``{"index": i, "error": "..."}`` for a prompt that failed (the others go on; the exit status is then 1).
@@ -19,7 +20,12 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import errors
-from ..client._client import Client
+from ..dialects.base import get_dialect
+from ..media import write_whole
+from ._output import check_output
+from ._params import add_output, add_params, refuse_param_as_output
+from .catalog import make_client
+from .wording import cli_wording
 
 __all__ = ["add_map_command", "read_prompts", "run_map"]
 
@@ -34,11 +40,10 @@ def add_map_command(command: Callable[[str, Callable[[argparse.Namespace], int],
     sub.add_argument("--system", metavar="S", help="system prompt for every item")
     sub.add_argument("-t", "--temperature", type=float, metavar="TEMP")
     sub.add_argument("--max-tokens", type=int, metavar="N")
-    sub.add_argument("-o", "--option", dest="options", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                     help="another call parameter (repeatable), as for complete")
+    add_params(sub, "another call parameter, as for complete")
+    add_output(sub, "write the answers (JSON Lines) to FILE instead of stdout")
     sub.add_argument("--concurrency", type=int, metavar="N", help="calls in flight at once (default: all, up to "
                                                                   "the Client's max_concurrency)")
-    sub.add_argument("--budget", type=float, metavar="USD", help="refuse calls that could take the total past USD")
     sub.add_argument("file", metavar="FILE", help="one prompt per line, or JSON lines with \"prompt\" or "
                                                   "\"messages\"; - reads stdin")
 
@@ -85,20 +90,29 @@ def run_map(args: argparse.Namespace) -> int:
     params = call_params(args)
     if args.concurrency is not None:
         params["max_workers"] = args.concurrency
-    options: dict[str, Any] = {"budget": args.budget} if args.budget is not None else {}
+    if args.output:
+        check_output(args.output)
     failed = False
-    with Client(catalog=args.catalog or None, **options) as client:
+    lines: list[str] = []
+    with make_client(args) as client:
+        provider, spec = client.catalog.resolve(args.model)
+        refuse_param_as_output(args, {*spec.params, *get_dialect(provider.dialect).params}, "map")
         try:
             results = client.map(items, model=args.model, return_exceptions=True, **params)
             for index, result in enumerate(results):
                 if isinstance(result, Exception):
                     failed = True
-                    line: dict[str, Any] = {"index": index, "error": f"{type(result).__name__}: {result}"}
+                    line: dict[str, Any] = {"index": index,
+                                            "error": f"{type(result).__name__}: {cli_wording(str(result))}"}
                 else:
                     line = {"index": index, "text": result.text, "model": result.model,
                             "finish_reason": result.finish_reason, "usage": asdict(result.usage),
                             "cost": result.cost}
-                print(json.dumps(line, ensure_ascii=False))
+                lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+                if not args.output:
+                    sys.stdout.write(lines[-1])
         finally:
             print(client.usage(), file=sys.stderr)
+    if args.output:
+        print(write_whole(args.output, (line.encode("utf-8") for line in lines)))
     return EXIT_ERROR if failed else EXIT_OK

@@ -1,6 +1,6 @@
 """The ``pepperpy`` command's long-running jobs: ``batch submit / status / results`` and ``video``.
 
-    pepperpy batch submit prompts.jsonl -m claude-haiku-4-5 --save-id job.id   # prints the job id
+    pepperpy batch submit prompts.jsonl -m claude-haiku-4-5 -o job.id          # prints the job id, writes it too
     pepperpy batch status @job.id                                              # an id, or @FILE holding one
     pepperpy batch results @job.id --wait -o answers.jsonl                     # one JSON object per input line
     pepperpy video "A red kite over the sea" -m veo-3.1-fast-generate-preview -o kite.mp4
@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import errors
+from ..dialects.base import get_dialect
 from ..media import write_whole
 from ..types import Completion
 from ._output import check_output
+from ._params import add_output, add_params, param_values, refuse_param_as_output
 from .catalog import make_client
 
 __all__ = ["add_job_commands", "batch_results", "batch_status", "batch_submit", "read_items", "video"]
@@ -35,6 +37,7 @@ def add_job_commands(commands: Any, common: argparse.ArgumentParser, command: Co
     sub = batch.add_subparsers(title="commands", metavar="COMMAND", required=True)
     submit = sub.add_parser("submit", parents=[common], help="submit a JSON Lines file of prompts",
                             description="Submit prompts to the provider's batch API; prints the job id.")
+    submit.set_defaults(usage_error=submit.error, parser=submit)
     submit.add_argument("file", metavar="FILE", help="JSON Lines, one item per line: a JSON string (a prompt), a "
                                                      "list of messages or an object of complete() arguments; - "
                                                      "reads stdin")
@@ -43,19 +46,21 @@ def add_job_commands(commands: Any, common: argparse.ArgumentParser, command: Co
     submit.add_argument("--system", metavar="S", help="system prompt of every item")
     submit.add_argument("-t", "--temperature", type=float, metavar="TEMP")
     submit.add_argument("--max-tokens", type=int, metavar="N")
-    submit.add_argument("--option", dest="options", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                        help="another parameter of every item (repeatable; VALUE is JSON when it parses)")
-    submit.add_argument("--save-id", metavar="FILE", help="also write the job id to FILE (then: @FILE)")
+    add_params(submit, "another parameter of every item")
+    add_output(submit, "also write the job id to FILE (then: @FILE)")
+    submit.add_argument("--save-id", dest="output", metavar="FILE", help=argparse.SUPPRESS)  # -o's name before
     submit.set_defaults(handler=batch_submit)
     status = sub.add_parser("status", parents=[common], help="where a batch stands",
                             description="Ask the provider where a batch stands.")
+    status.set_defaults(usage_error=status.error, parser=status)
     status.add_argument("id", metavar="ID", help="the job id, or @FILE holding it")
     status.set_defaults(handler=batch_status)
     results = sub.add_parser("results", parents=[common], help="write a batch's results as JSON Lines",
                              description="One JSON object per input item, in input order: the answer or the "
                                          "item's error.")
+    results.set_defaults(usage_error=results.error, parser=results)
     results.add_argument("id", metavar="ID", help="the job id, or @FILE holding it")
-    results.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output(results, "write to FILE instead of stdout")
     results.add_argument("--wait", action="store_true", help="wait for the batch to finish first")
     results.set_defaults(handler=batch_results)
 
@@ -68,6 +73,7 @@ def add_job_commands(commands: Any, common: argparse.ArgumentParser, command: Co
     video_parser.add_argument("--image", metavar="PATH", help="a first frame to start from")
     video_parser.add_argument("--job", metavar="ID", help="wait for and save a video job started before (its id "
                                                           "or @FILE) instead of starting one")
+    add_params(video_parser, "another parameter of the provider's (Veo's negativePrompt...)")
 
 
 # --------------------------------------------------------------------------- batch
@@ -76,10 +82,14 @@ def add_job_commands(commands: Any, common: argparse.ArgumentParser, command: Co
 def batch_submit(args: argparse.Namespace) -> int:
     items = list(read_items(sys.stdin if args.file == "-" else None, args.file, text=args.text))
     params = _params(args)
+    if args.output:
+        check_output(args.output)
     with make_client(args) as client:
+        provider, spec = client.catalog.resolve(args.model)
+        refuse_param_as_output(args, {*spec.params, *get_dialect(provider.dialect).params}, "batch submit")
         job = client.batch(items, model=args.model, **params)
-    if args.save_id:
-        Path(args.save_id).write_text(job.id + "\n", encoding="utf-8")
+    if args.output:
+        Path(args.output).write_text(job.id + "\n", encoding="utf-8")
     print(job.id)
     parts = len(job.provider_ids)
     print(f"[{job.model} · {len(items)} items · {parts} provider batch{'es' if parts > 1 else ''}]", file=sys.stderr)
@@ -167,7 +177,7 @@ def video(args: argparse.Namespace) -> int:
                 raise errors.ValidationError("pepperpy video needs a PROMPT and -m MODEL (or --job ID to finish a "
                                              "video started before)", param="prompt")
             job = client.generate_video(prompt, model=args.model, seconds=args.seconds, size=args.size,
-                                        image=args.image)
+                                        image=args.image, **param_values(args, {}, _VIDEO_RESERVED))
         print(f"[video job {job.id}: if interrupted, --job with this id resumes it]", file=sys.stderr)
         job.wait(progress=_Progress(sys.stderr, "video"))
         result = job.result()
@@ -212,14 +222,11 @@ def _job_id(text: str) -> str:
                                      value=text) from None
 
 
+_VIDEO_RESERVED = {"model": "use -m/--model", "prompt": "give it as the argument", "seconds": "use --seconds",
+                   "size": "use --size", "image": "use --image"}
+
+
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {key: value for key, value in (("system", args.system), ("temperature", args.temperature),
-                                                           ("max_tokens", args.max_tokens)) if value is not None}
-    for key, text in args.options or ():
-        if key in params:
-            raise errors.ValidationError(f"{key} is given twice; keep one", param=key)
-        try:
-            params[key] = json.loads(text)
-        except ValueError:
-            params[key] = text
-    return params
+    given = {"system": (args.system, "--system"), "temperature": (args.temperature, "-t/--temperature"),
+             "max_tokens": (args.max_tokens, "--max-tokens")}
+    return param_values(args, given, {"model": "use -m/--model"})

@@ -2,10 +2,10 @@
 
     pepperpy image "a red kite" -m gpt-image-2.6-flare -o kite.png    # saves the image, prints its path
     pepperpy speak "hello" -m tts-1 -o hi.mp3                         # saves the audio (-o - writes it to stdout)
-    pepperpy transcribe note.m4a -m whisper-1                         # prints the text (--json: everything)
+    pepperpy transcribe note.m4a -m gpt-transcribe                    # prints the text (--json: everything)
 
-``-p KEY VALUE`` passes any other call parameter (VALUE read as JSON when it parses), as ``-o`` does for
-``complete`` (here ``-o`` is the output file).
+``-p KEY VALUE`` passes any other call parameter (VALUE read as JSON when it parses) and ``-o FILE`` is where
+the result goes, as on every command.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .. import errors
-from ..media import Transcription
+from ..media import Transcription, write_whole
 from ._output import check_output
+from ._params import add_output, add_params, param_values
 from .catalog import make_client
 
 __all__ = ["add_media_commands", "transcription_json"]
@@ -31,17 +31,8 @@ _RESERVED = {"model": "use -m/--model", "prompt": "give it as the argument", "te
 
 
 def _params(args: argparse.Namespace, **given: Any) -> dict[str, Any]:
-    params = {key: value for key, value in given.items() if value is not None}
-    for key, text in args.params or ():
-        if key in _RESERVED:
-            raise errors.ValidationError(f"-p {key}: {_RESERVED[key]}", param=key)
-        if key in params:
-            raise errors.ValidationError(f"{key} is given twice (by its option and by -p {key}); keep one", param=key)
-        try:
-            params[key] = json.loads(text)
-        except ValueError:
-            params[key] = text
-    return params
+    flags = {"n": "-n", "size": "--size", "quality": "--quality", "language": "--language", "prompt": "--prompt"}
+    return param_values(args, {key: (value, flags.get(key, f"--{key}")) for key, value in given.items()}, _RESERVED)
 
 
 def _summary(args: argparse.Namespace, line: str) -> None:
@@ -68,7 +59,8 @@ def _image(args: argparse.Namespace) -> int:
         result = client.generate_image(" ".join(args.prompt), model=args.model, image=inputs or None, **params)
     for path in result.save(args.output):
         print(path)
-    _summary(args, f"{result.provider}/{result.model} · {len(result)} image(s){_cost(result.cost)}")
+    images = f"{len(result)} image{'' if len(result) == 1 else 's'}"
+    _summary(args, f"{result.provider}/{result.model} · {images}{_cost(result.cost)}")
     return EXIT_OK
 
 
@@ -102,8 +94,10 @@ def transcription_json(result: Transcription) -> dict[str, Any]:
 def _transcribe(args: argparse.Namespace) -> int:
     params = _params(args, language=args.language, prompt=args.prompt)
     audio: Any = sys.stdin.buffer if args.audio == "-" else Path(args.audio)
+    if args.output:
+        check_output(args.output)
     with make_client(args) as client:
-        if args.stream:
+        if args.stream and not args.output:
             with client.transcribe_stream(audio, model=args.model, **params) as pieces:
                 for piece in pieces:
                     sys.stdout.write(piece)
@@ -111,8 +105,13 @@ def _transcribe(args: argparse.Namespace) -> int:
             result = pieces.transcription
             print()
         else:
-            result = client.transcribe(audio, model=args.model, **params)
-            print(json.dumps(transcription_json(result), ensure_ascii=False, indent=2) if args.json else result.text)
+            result = (client.transcribe_stream(audio, model=args.model, **params).transcription if args.stream
+                      else client.transcribe(audio, model=args.model, **params))
+            text = json.dumps(transcription_json(result), ensure_ascii=False, indent=2) if args.json else result.text
+            if args.output:
+                print(write_whole(args.output, ((text + "\n").encode("utf-8"),)))
+            else:
+                print(text)
     length = f" · {result.duration:.1f} s" if result.duration is not None else ""
     _summary(args, f"{result.provider}/{result.model}{length}{_cost(result.cost)}")
     return EXIT_OK
@@ -123,8 +122,7 @@ def add_media_commands(command: Callable[[str, Callable[[argparse.Namespace], in
     """Add ``image``, ``speak`` and ``transcribe`` with ``command(name, handler, help)`` (the CLI's helper)."""
 
     def extra(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                            help="another call parameter (repeatable); VALUE is JSON when it parses, else a string")
+        add_params(parser)
 
     image = command("image", _image, "generate images; saves them and prints their paths")
     image.add_argument("-m", "--model", required=True, help="an image model (pepperpy models --mode image)")
@@ -154,6 +152,7 @@ def add_media_commands(command: Callable[[str, Callable[[argparse.Namespace], in
     transcribe.add_argument("--json", action="store_true",
                             help="print everything as JSON (text, language, duration, segments, usage, cost)")
     transcribe.add_argument("--stream", action="store_true", help="print the text as it arrives (models that stream)")
+    add_output(transcribe, "write the text (with --json, the JSON) to FILE instead of stdout")
     extra(transcribe)
     transcribe.add_argument("audio", metavar="AUDIO", help="the audio file; - reads it from stdin")
 

@@ -6,7 +6,9 @@ page through the provider's Transport (its credentials, pool and error translati
 nothing is cached, retried or audited), and compared with the catalog as a ``CatalogDiff``: the models the
 provider offers that the catalog lacks, the catalog models it no longer lists, and the limits and prices
 that differ where the listing reports them. ``CatalogDiff.write(folder)`` writes the new models as a catalog
-file, with only the figures the listing gave.
+file, with only the figures the listing gave. A mode the listing does not state is taken only from an id family
+the provider documents (``dialects._listing.documented_mode``: OpenAI's ``text-embedding-*``...); else the model is
+written with ``# mode: unknown — set it`` and the diff says so, rather than becoming a chat model silently.
 
 >>> diff = client.sync_catalog("openai")               # doctest: +SKIP
 >>> [m.id for m in diff.added], [c.field for c in diff.changed]   # doctest: +SKIP
@@ -17,13 +19,14 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..catalog._registry import Catalog, model_spec
+from ..dialects._listing import documented_mode
 from ..dialects.base import get_dialect
 from ..pipeline import _decode
 from ..pipeline._runtimes import Runtime
@@ -56,7 +59,8 @@ class CatalogDiff:
     the figures the listing gives; ``added`` those the catalog lacks; ``removed`` the catalog's models the
     listing no longer returns; ``changed`` the limits and prices that differ; ``inherited`` the dated snapshots
     and fine-tunes it lists of catalog models (they resolve already); ``unmapped`` the listed models it calls
-    neither chat nor embedding, with what it says they do (left out of ``write``).
+    neither chat nor embedding, with what it says they do (left out of ``write``); ``unknown_mode`` the ids of
+    added models whose mode neither the listing nor a documented id family tells (written, with a comment).
     """
 
     provider: str
@@ -66,6 +70,7 @@ class CatalogDiff:
     changed: tuple[ModelChange, ...]
     inherited: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str], ...] = ()
+    unknown_mode: tuple[str, ...] = ()
 
     @property
     def differs(self) -> bool:
@@ -79,7 +84,7 @@ class CatalogDiff:
         else:
             out = [f"{self.provider}: {known} models listed by the provider; {len(self.added)} new, "
                    f"{len(self.removed)} no longer listed, {_count(len(self.changed), 'figure')} changed"]
-        out += [f"  + {m.id}{_figures(m)}" for m in self.added]
+        out += [f"  + {m.id}{_figures(m, m.id in self.unknown_mode)}" for m in self.added]
         out += [f"  - {m.id} (in the catalog, no longer listed)" for m in self.removed]
         out += [f"  ~ {c.model}: {c.field} {_value(c.catalog)} -> {_value(c.provider)}" for c in self.changed]
         if self.inherited:
@@ -103,7 +108,7 @@ class CatalogDiff:
         entries += [_entry(m) for m in self.added if m.id not in seen]
         if not entries:
             return None
-        text = _catalog_file(self.provider, entries, today or datetime.date.today())
+        text = _catalog_file(self.provider, entries, today or datetime.date.today(), set(self.unknown_mode))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -165,6 +170,8 @@ def sync_catalog(runtime: Runtime, catalog: Catalog) -> CatalogDiff:
 def diff_listing(catalog: Catalog, provider: ProviderSpec, entries: Sequence[Mapping[str, Any]]) -> CatalogDiff:
     """The CatalogDiff of a listing already read (``list_models``)."""
     name = provider.name
+    unknown: set[str] = set()
+    entries = [_with_mode(name, entry, unknown) for entry in entries]
     mapped = [entry for entry in entries if "_unmapped" not in entry]
     listed = tuple(model_spec(name, {k: v for k, v in entry.items() if not k.startswith("_")}) for entry in mapped)
     ids = {str(entry["id"]) for entry in entries}
@@ -187,7 +194,21 @@ def diff_listing(catalog: Catalog, provider: ProviderSpec, entries: Sequence[Map
                     if not any(known in ids for known in (m.id, *m.aliases, *m.snapshots, m.api_name) if known))
     unmapped = tuple((str(e["id"]), str(e["_unmapped"])) for e in entries if "_unmapped" in e
                      and str(e["id"]) not in by_name)
-    return CatalogDiff(name, listed, tuple(added), removed, tuple(changed), tuple(inherited), unmapped)
+    return CatalogDiff(name, listed, tuple(added), removed, tuple(changed), tuple(inherited), unmapped,
+                       tuple(m.id for m in added if m.id in unknown))
+
+
+def _with_mode(provider: str, entry: Mapping[str, Any], unknown: set[str]) -> Mapping[str, Any]:
+    """``entry`` with a mode: the listing's, else a documented id family's; else as it is, its id in ``unknown``."""
+    if "mode" in entry or "_unmapped" in entry:
+        return entry
+    mode = documented_mode(provider, str(entry["id"]))
+    if mode is None:
+        unknown.add(str(entry["id"]))
+        return entry
+    if mode not in ("chat", "embedding"):  # a model sync does not write: said, as the listing's others are
+        return {**entry, "_unmapped": f"{mode} by its id"}
+    return {**entry, "mode": mode}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -258,7 +279,11 @@ def _earlier(path: Path, listed: set[str]) -> list[Mapping[str, Any]]:
     return [m for m in models or () if isinstance(m, Mapping) and str(m.get("id")) in listed]
 
 
-def _catalog_file(provider: str, entries: Sequence[Mapping[str, Any]], today: datetime.date) -> str:
+UNKNOWN_MODE = "# mode: unknown — set it (chat, embedding, image, speech, transcription, video)"
+
+
+def _catalog_file(provider: str, entries: Sequence[Mapping[str, Any]], today: datetime.date,
+                  unknown: Collection[str] = ()) -> str:
     lines = [f"{_MARKER} {provider}` on {today.isoformat()}, from the provider's own model listing.",
              "# Only the figures the listing reports are here: a model without limits gets no pre-flight checks,",
              "# one without pricing a cost of None. Add what you know (capabilities, prices, aliases); a later sync",
@@ -268,6 +293,8 @@ def _catalog_file(provider: str, entries: Sequence[Mapping[str, Any]], today: da
         first = True
         for key, value in entry.items():
             lines.append(f"  {'- ' if first else '  '}{key}: {_yaml(value)}")
+            if first and str(value) in unknown and "mode" not in entry:
+                lines.append(f"    {UNKNOWN_MODE}")  # read as chat until set: said where it will be seen
             first = False
     return "\n".join(lines) + "\n"
 
@@ -281,9 +308,11 @@ def _yaml(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _figures(model: ModelSpec) -> str:
+def _figures(model: ModelSpec, unknown_mode: bool = False) -> str:
     parts = []
-    if model.mode != "chat":
+    if unknown_mode:
+        parts.append("mode unknown: set it in the file")
+    elif model.mode != "chat":
         parts.append(model.mode)
     if model.context_window is not None:
         parts.append(f"context {model.context_window:,}")

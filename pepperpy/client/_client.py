@@ -196,16 +196,21 @@ class Client(MediaMethods, AsyncMethods):
     def _observer(self, budget: Budget | None, telemetry: bool | None, log_content: bool) -> Observer:
         for name in (budget.providers if budget is not None else ()):
             self.catalog.provider(name)  # a misspelt provider would never be limited
-        shared, make_counter = self._pipeline.shared, None
-        if budget is not None and shared is not None:  # one budget for every worker on this Redis
+        shared, make_counter, claim, where = self._pipeline.shared, None, None, None
+        if shared is not None:  # one budget for every worker on this Redis, and each job booked by one of them
             from ..shared.counter import SharedCounter
+            from ..shared.counter import claim as claim_in
 
             def make_counter(name: str, ttl: float | None) -> SharedCounter:
                 return SharedCounter(shared, name, ttl)
 
+            def claim(name: str) -> bool | None:
+                return claim_in(shared, name)
+
+            where = f"Redis namespace {shared.namespace!r} ({shared.location})"
         return Observer.build(budget=budget, resolve=lambda name: self.catalog.resolve(name)[1],
                               telemetry=telemetry, telemetry_env=self.settings.get(TELEMETRY_ENV),
-                              log_content=log_content, make_counter=make_counter)
+                              log_content=log_content, make_counter=make_counter, claim=claim, shared=where)
 
     @property
     def catalog(self) -> Catalog:
@@ -510,7 +515,7 @@ class Client(MediaMethods, AsyncMethods):
 
         >>> client.breaker_stats("openai").times_opened   # doctest: +SKIP
         """
-        return self._pipeline.breaker_stats(self.catalog.provider(provider).name)
+        return self._pipeline.breaker_stats(self.catalog.provider(provider))
 
     def breaker_state(self, provider: str) -> str:
         """``"closed"``, ``"open"``, ``"half-open"`` (the next call is a trial) or ``"disabled"`` (breaker=False);

@@ -6,22 +6,31 @@ are resolved, and the call is checked against the catalog before anything is sen
 voices, sizes, formats and qualities a model fixes, the params' ranges, the file (missing, unreadable,
 empty, over the provider's upload limit). The dialect builds the request; then the pipeline: the response
 cache (identical image and speech requests; uploads are never cached), rate limiter, breaker, retries (an
-upload is resent whole), ``total_timeout``, fallbacks and one audit record with sizes, never bytes.
+upload is resent whole), ``total_timeout``, fallbacks and one audit record with sizes, never bytes. The budget
+holds each call's worst case in its own unit (``pepperpy.observe.pricing``: images by size and quality,
+characters spoken, seconds of audio), and the ledger books the result.
+
+A chat parameter given to a media call (``max_tokens`` to ``generate_image``) is a ValidationError naming the
+parameters the call takes: it would be sent to an endpoint that does not take it, and a budget would advise a
+knob that does nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, cast
 
 import requests
 
 from .. import errors
 from ..catalog.validation import check_choice, check_count, check_params, check_text
-from ..dialects._media import MIME_TYPES, MediaCall, speech_cost
+from ..dialects._media import MIME_TYPES, MediaCall
+from ..dialects.base import Dialect
 from ..http._upload import Upload, UploadSource, sniff_type
 from ..media import AudioStream, Images, Speech, Transcription, TranscriptionStream
+from ..observe import pricing
 from ..pipeline._blocking import Pipeline, Prepared
 from ..resilience.retry import RetryPolicy
 from ..types import Usage
@@ -45,13 +54,29 @@ _KNOWN = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class _Streamed:
-    """What the audit record of a finished audio stream reads: its size and cost."""
+# Parameters of chat calls that no media endpoint takes: given to a media call, they are refused (not sent)
+CHAT_PARAMS = frozenset({"max_tokens", "max_completion_tokens", "max_output_tokens", "temperature", "top_p", "top_k",
+                         "stop", "tools", "tool_choice", "parallel_tool_calls", "messages", "system",
+                         "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "reasoning_effort",
+                         "thinking"})
+_ARGUMENTS = {"image": ("n", "size", "quality", "image", "mask", "fallbacks", "cache"),
+              "speech": ("voice", "format", "fallbacks", "cache"),
+              "transcription": ("language", "prompt", "fallbacks")}
+_WHY = {"image": "images are billed per image or per image token, not up to a max_tokens",
+        "speech": "speech is billed for the text spoken", "transcription": "a transcript is as long as the audio"}
 
-    size_bytes: int
-    cost: float | None
-    usage: Usage = dataclasses.field(default_factory=Usage)
+
+def refuse_chat_params(method: str, mode: str, params: Mapping[str, Any], dialect: Dialect) -> frozenset[str]:
+    """The names a media call of ``mode`` knows on ``dialect``'s wire; ValidationError, listing them, for a chat
+    parameter its endpoint does not take."""
+    known = _KNOWN[mode] | dialect.media_params.get(mode, frozenset())
+    for name, value in params.items():
+        if name in CHAT_PARAMS and name not in known and value is not None:
+            takes = sorted({*_ARGUMENTS[mode], *_KNOWN[mode], *dialect.media_params.get(mode, ())} - {"audio"})
+            raise errors.ValidationError(
+                f"{method}() does not take {name}, a chat parameter ({_WHY[mode]}); it takes {', '.join(takes)}, "
+                f"and parameters of the provider's own", param=name, value=value)
+    return known
 
 
 class MediaCalls:
@@ -80,8 +105,9 @@ class MediaCalls:
             provider, spec, runtime = self.preparer.media_model(name, "image", "generate_image")
             check_choice(spec, "size", size, spec.sizes)
             check_choice(spec, "quality", quality, spec.qualities)
+            known = refuse_chat_params("generate_image", "image", params, runtime.dialect)
             checked = check_params(spec, {"n": n if n != 1 else None, "size": size, "quality": quality, **params},
-                                   _KNOWN["image"] | runtime.dialect.params)
+                                   known)
             limit = spec.max_upload_bytes or runtime.dialect.upload_limit
             images = [uploads.get(index, source, "image", limit, provider.name)
                       for index, source in enumerate(sources)]
@@ -90,7 +116,8 @@ class MediaCalls:
             calls[spec.name] = MediaCall(params=checked)
             sizes = [upload.size for upload in images]
             return Prepared(runtime, spec, request, input_bytes=sum(sizes) + (masked.size if masked else 0),
-                            estimate=len(prompt) // 4, content={"prompt": prompt, "image_bytes": sizes})
+                            estimate=len(prompt) // 4, content={"prompt": prompt, "image_bytes": sizes},
+                            worst=partial(pricing.image_worst, prompt=prompt, n=n, size=size, quality=quality))
 
         def parse(p: Prepared, response: requests.Response) -> Images:
             call = calls[p.model.name]
@@ -132,14 +159,17 @@ class MediaCalls:
         pieces = (p.runtime.audio_pieces(p.model, response) if parser is None
                   else cast(Iterator[bytes], p.runtime.media_events(p.model, response, parser)))
         fmt = call.format or p.runtime.dialect.speech_formats[0]
+        mime = "audio/wav" if fmt == "wav" else MIME_TYPES.get(fmt, "application/octet-stream")
 
-        def ended(count: int, finished: bool, error: BaseException | None) -> None:
-            usage = parser.usage if parser is not None else None  # reported at the end, when the wire does
-            streamed = _Streamed(count, speech_cost(p.model, usage, call.characters), usage or Usage())
-            opened.ended(streamed if finished else None, error)
+        def ended(data: bytes, finished: bool, error: BaseException | None) -> Speech | None:
+            usage = getattr(parser, "usage", None)  # reported at the end, when the wire does
+            request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+            speech = Speech(data, mime, fmt, p.model.id, p.model.provider, usage or Usage(), voice=call.voice,
+                            request_id=request_id, characters=call.characters) if finished else None
+            booked: Speech | None = opened.ended(speech, error)
+            return booked
 
-        return AudioStream(pieces, model=p.model.id, provider=p.model.provider, format=fmt,
-                           mime_type="audio/wav" if fmt == "wav" else MIME_TYPES.get(fmt, "application/octet-stream"),
+        return AudioStream(pieces, model=p.model.id, provider=p.model.provider, format=fmt, mime_type=mime,
                            close=response.close, on_end=ended)
 
     def speech_request(self, name: str, text: str, voice: str | None, format: str | None, params: dict[str, Any],
@@ -151,12 +181,14 @@ class MediaCalls:
         fmt = format if format is not None else extra.pop("response_format", None)
         check_choice(spec, "format", fmt, spec.formats or runtime.dialect.speech_formats)
         check_choice(spec, "voice", voice, spec.voices)
-        call = MediaCall(params=check_params(spec, extra, _KNOWN["speech"] | runtime.dialect.params),
-                         characters=len(text), format=fmt,
+        known = refuse_chat_params(method, "speech", extra, runtime.dialect)
+        call = MediaCall(params=check_params(spec, extra, known), characters=len(text), format=fmt,
                          voice=voice if voice is not None else (spec.voices[0] if spec.voices else None))
         calls[spec.name] = call
         request = runtime.dialect.build_speech(provider, spec, text, call.params, call, stream=stream)
-        return Prepared(runtime, spec, request, estimate=len(text) // 4, content={"text": text, "voice": call.voice})
+        return Prepared(runtime, spec, request, estimate=len(text) // 4, content={"text": text, "voice": call.voice},
+                        worst=partial(pricing.speech_worst, text=text, speed=call.params.get("speed"),
+                                      max_tokens=call.params.get("max_tokens")))
 
     # ------------------------------------------------------------------ transcription
 
@@ -206,15 +238,34 @@ class MediaCalls:
                                          param="model", value=name)
         if prompt is not None:
             check_text(prompt, "prompt")
-        checked = check_params(spec, {"language": language, "prompt": prompt, **params},
-                               _KNOWN["transcription"] | runtime.dialect.params)
+        known = refuse_chat_params(method, "transcription", params, runtime.dialect)
+        checked = check_params(spec, {"language": language, "prompt": prompt, **params}, known)
         upload = uploads.get("audio", audio, "audio", spec.max_upload_bytes or runtime.dialect.upload_limit,
                              provider.name)
         call = MediaCall(params=checked, filename=upload.name, upload_bytes=upload.size)
         calls[spec.name] = call
         request = runtime.dialect.build_transcription(provider, spec, upload, checked, stream=stream)
+        seconds, exact = audio_seconds(upload)
         return Prepared(runtime, spec, request, input_bytes=upload.size, estimate=len(prompt or "") // 4,
-                        content={"audio": upload.name, "audio_bytes": upload.size, "prompt": prompt})
+                        content={"audio": upload.name, "audio_bytes": upload.size, "prompt": prompt},
+                        worst=partial(pricing.transcription_worst, seconds=seconds, exact=exact, prompt=prompt,
+                                      max_tokens=checked.get("max_tokens")))
+
+
+def audio_seconds(upload: Upload) -> tuple[float, bool]:
+    """(seconds, exact) of an audio file before it is sent: a WAV file's from its header, any other's at most
+    its size at ``pricing.SLOWEST_AUDIO_BITRATE`` (compressed speech is rarely smaller)."""
+    if upload.mime_type in ("audio/wav", "audio/x-wav", "audio/wave"):
+        try:
+            with upload.open() as reader:
+                head = reader.read(44)
+        except (OSError, errors.ValidationError):
+            head = b""
+        if len(head) >= 44 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            rate = int.from_bytes(head[28:32], "little")  # bytes per second, from the fmt chunk
+            if rate > 0:
+                return max(upload.size - 44, 0) / rate, True
+    return upload.size * 8 / pricing.SLOWEST_AUDIO_BITRATE, False
 
 
 class _Uploads:

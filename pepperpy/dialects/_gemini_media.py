@@ -27,7 +27,7 @@ from ..http.transport import Request
 from ..media import Image, Images, Speech, Transcription, pcm_rate, wav_from_pcm
 from ..types import ModelSpec, ProviderSpec, Usage
 from ._gemini_config import generation_field, model_path
-from ._media import MediaCall, b64decode, image_cost, speech_cost, transcription_cost
+from ._media import MediaCall, b64decode, without_audio
 from .base import Dialect, MediaParser, normalize_finish, raise_error_event
 
 __all__ = [
@@ -139,9 +139,8 @@ def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
         raise _refused("an image", reason, model, payload)
     usage = parse_usage(payload.get("usageMetadata"))
     raw = {**payload, "candidates": [{**payload["candidates"][0], "content": {"role": "model", "parts": kept}}]}
-    return Images(images, model.id, model.provider, usage or Usage(),
-                  image_cost(model, usage, len(images), call.params.get("size"), None), raw=raw,
-                  request_id=payload.get("responseId"))
+    return Images(images, model.id, model.provider, usage or Usage(), raw=raw, request_id=payload.get("responseId"),
+                  size=call.params.get("size"))
 
 
 # --------------------------------------------------------------------------- speech
@@ -195,8 +194,8 @@ def parse_speech(body: bytes, model: ModelSpec, call: MediaCall) -> Speech:
     fmt = call.format or SPEECH_FORMATS[0]
     data, mime = _playable(audio, mime, fmt)
     usage = parse_usage(payload.get("usageMetadata"))
-    return Speech(data, mime, fmt, model.id, model.provider, usage or Usage(),
-                  speech_cost(model, usage, call.characters), voice=call.voice, request_id=payload.get("responseId"))
+    return Speech(data, mime, fmt, model.id, model.provider, usage or Usage(), voice=call.voice,
+                  request_id=payload.get("responseId"), raw=without_audio(payload), characters=call.characters)
 
 
 class SpeechParser(MediaParser):
@@ -205,11 +204,14 @@ class SpeechParser(MediaParser):
     def __init__(self, model: ModelSpec, call: MediaCall) -> None:
         self.done = False
         self.model = model
+        self.usage: Usage | None = None
         self._wav = (call.format or SPEECH_FORMATS[0]) == "wav"
         self._started = False
 
     def feed(self, event: str, data: bytes) -> bytes | None:
         payload = json.loads(data)
+        if payload.get("usageMetadata"):  # every event may carry the totals so far; the last one's are the call's
+            self.usage = parse_usage(payload["usageMetadata"])
         parts, reason = _parts(payload, self.model)
         if reason:
             self.done = True
@@ -248,8 +250,7 @@ def _transcription(text: str, payload: Mapping[str, Any], model: ModelSpec, call
     usage = parse_usage(payload.get("usageMetadata"))
     language = call.params.get("language")
     return Transcription(text.strip(), model.id, model.provider, str(language) if language else None,
-                         usage=usage or Usage(), cost=transcription_cost(model, usage, None), raw=payload,
-                         request_id=payload.get("responseId"))
+                         usage=usage or Usage(), raw=payload, request_id=payload.get("responseId"))
 
 
 def parse_transcription(body: bytes, model: ModelSpec, call: MediaCall) -> Transcription:

@@ -4,7 +4,9 @@ Each listing format becomes a list of plain dicts in catalog terms (``id``, ``mo
 ``max_output_tokens``, ``pricing`` per 1M tokens, ``capabilities``), holding only what the listing reports:
 a figure it does not give is left out, never guessed. A model the listing describes as neither chat nor
 embedding (Gemini's ``predict`` models...) carries ``"_unmapped"``, what the listing says it does, instead of
-a ``mode`` (keys starting with ``_`` are never written to a catalog file).
+a ``mode`` (keys starting with ``_`` are never written to a catalog file). A listing that gives ids only says
+no mode: ``documented_mode`` finds it in an id family the provider documents (OpenAI's ``text-embedding-*``),
+else it stays unknown and ``catalog sync`` says so rather than call it chat.
 
 - OpenAI-compatible ``GET /models``: ids only (OpenAI, Groq, vLLM...); OpenRouter adds ``context_length``,
   ``top_provider.max_completion_tokens``, per-token ``pricing`` strings, ``architecture`` modalities and
@@ -25,11 +27,37 @@ from typing import Any
 
 from ..http.transport import Request
 
-__all__ = ["Entry", "anthropic_page", "anthropic_request", "gemini_page", "gemini_request", "ollama_show",
-           "ollama_show_request", "ollama_tags", "openai_page", "per_million"]
+__all__ = ["ID_FAMILIES", "Entry", "anthropic_page", "anthropic_request", "documented_mode", "gemini_page",
+           "gemini_request", "ollama_show", "ollama_show_request", "ollama_tags", "openai_page", "per_million"]
 
 Entry = dict[str, Any]
 PAGE_SIZE = 1000  # the largest page Anthropic and Gemini serve: fewer round trips
+
+
+# Model id families a provider documents, each with the mode of its models, most specific first: the evidence
+# for a mode when the listing gives ids only. (provider, [(id prefix or infix, mode)]); a match is by prefix,
+# or anywhere for an entry starting with "*".
+ID_FAMILIES: Mapping[str, Sequence[tuple[str, str]]] = {
+    # https://platform.openai.com/docs/models : embeddings, image, speech, transcription, video and chat families
+    "openai": (("text-embedding-", "embedding"), ("gpt-image-", "image"), ("chatgpt-image-", "image"),
+               ("dall-e-", "image"), ("tts-", "speech"), ("*-tts", "speech"), ("whisper-", "transcription"),
+               ("*-transcribe", "transcription"), ("sora-", "video"), ("*-realtime", "realtime"),
+               ("gpt-", "chat"), ("chatgpt-", "chat"), ("o1", "chat"), ("o3", "chat"), ("o4", "chat")),
+    # https://docs.mistral.ai/getting-started/models/ : the embedding models end in -embed
+    "mistral": (("*-embed", "embedding"), ("mistral-", "chat"), ("codestral-", "chat"), ("pixtral-", "chat"),
+                ("magistral-", "chat"), ("ministral-", "chat"), ("devstral-", "chat")),
+    # https://console.groq.com/docs/models : Whisper for speech to text, the rest chat
+    "groq": (("whisper-", "transcription"), ("*-tts", "speech")),
+}
+
+
+def documented_mode(provider: str, model_id: str) -> str | None:
+    """The mode of ``model_id`` by an id family ``provider`` documents (``ID_FAMILIES``); None: no evidence."""
+    for family, mode in ID_FAMILIES.get(provider, ()):
+        if (family.startswith("*") and family[1:] in model_id) or (not family.startswith("*") and \
+                model_id.startswith(family)):
+            return mode
+    return None
 
 
 def per_million(value: Any) -> float | None:

@@ -1,8 +1,7 @@
-"""What the media halves of the dialects share: the call's description, form fields, and the cost rules.
+"""What the media halves of the dialects share: the call's description, form fields, base64.
 
-Cost is computed, never guessed: token prices when the provider reported token usage and the catalog has
-token prices; else the model's own unit (per image by size and quality, per 1M characters, per minute of
-audio); else None.
+Dialects price nothing: a result says what the provider made and reported (tokens, images and their size,
+characters spoken, seconds billed) and ``pepperpy.observe.pricing`` prices it, in one place.
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..media import EXTENSIONS
-from ..types import ModelSpec, Usage
 
-__all__ = ["MIME_TYPES", "MediaCall", "b64decode", "form_fields", "image_cost", "speech_cost",
-           "transcription_cost"]
+__all__ = ["MIME_TYPES", "MediaCall", "b64decode", "form_fields", "without_audio"]
 
 # speech formats -> MIME type of the audio they produce
 MIME_TYPES = {
@@ -76,34 +73,24 @@ def _field(key: str, value: Any) -> Iterator[tuple[str, str]]:
         yield key, str(value)
 
 
-def _token_cost(model: ModelSpec, usage: Usage | None) -> float | None:
-    pricing = model.pricing
-    if pricing is not None and usage is not None and usage.total_tokens and pricing.per_token:
-        return pricing.cost(usage)
-    return None
+def without_audio(payload: Mapping[str, Any]) -> Any:
+    """A Gemini answer as a result's ``raw``: the base64 audio it carried replaced by its length (the bytes are the
+    result's ``data``)."""
+    candidates = payload.get("candidates")
+    if not isinstance(candidates, list):
+        return payload
+    return {**payload, "candidates": [_slim(candidate) for candidate in candidates]}
 
 
-def image_cost(model: ModelSpec, usage: Usage | None, count: int, size: str | None,
-               quality: str | None) -> float | None:
-    """Token prices for reported token usage, else ``per_image`` for the size and quality, else None."""
-    cost = _token_cost(model, usage)
-    if cost is not None or model.pricing is None:
-        return cost
-    price = model.pricing.image_price(size, quality)
-    return None if price is None else round(price * count, 10)
-
-
-def speech_cost(model: ModelSpec, usage: Usage | None, characters: int) -> float | None:
-    """Token prices for reported token usage, else ``per_million_characters`` of the text, else None."""
-    cost = _token_cost(model, usage)
-    if cost is not None or model.pricing is None or model.pricing.per_million_characters is None:
-        return cost
-    return round(characters * model.pricing.per_million_characters / 1_000_000, 10)
-
-
-def transcription_cost(model: ModelSpec, usage: Usage | None, seconds: float | None) -> float | None:
-    """Token prices for reported token usage, else ``per_minute`` of the audio's length, else None."""
-    cost = _token_cost(model, usage)
-    if cost is not None or model.pricing is None or model.pricing.per_minute is None or seconds is None:
-        return cost
-    return round(seconds / 60.0 * model.pricing.per_minute, 10)
+def _slim(candidate: Any) -> Any:
+    content = candidate.get("content") if isinstance(candidate, Mapping) else None
+    parts = content.get("parts") if isinstance(content, Mapping) else None
+    if content is None or not isinstance(parts, list):
+        return candidate
+    slim = []
+    for part in parts:
+        blob = part.get("inlineData") if isinstance(part, Mapping) else None
+        if isinstance(blob, Mapping):
+            part = {"inlineData": {**blob, "data": f"<{len(str(blob.get('data') or ''))} base64 characters>"}}
+        slim.append(part)
+    return {**candidate, "content": {**content, "parts": slim}}

@@ -22,7 +22,7 @@ from ..http._upload import Upload, sniff_type
 from ..http.transport import Request, iter_sse
 from ..media import Image, Images, Segment, Speech, Transcription
 from ..types import ModelSpec, ProviderSpec, Usage
-from ._media import MIME_TYPES, MediaCall, b64decode, form_fields, image_cost, speech_cost, transcription_cost
+from ._media import MIME_TYPES, MediaCall, b64decode, form_fields
 from .base import Dialect, MediaParser, raise_error_event
 
 __all__ = ["SPEECH_FORMATS", "OpenAIMedia", "SpeechEvents", "TranscriptParser", "build_image", "build_speech",
@@ -63,8 +63,8 @@ def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
         raise ValueError("an images answer without images")
     size = call.params.get("size") or payload.get("size")
     quality = call.params.get("quality") or payload.get("quality")
-    return Images(images, model.id, model.provider, usage or Usage(),
-                  image_cost(model, usage, len(images), size, quality), raw={**payload, "data": raw_items})
+    return Images(images, model.id, model.provider, usage or Usage(), raw={**payload, "data": raw_items},
+                  size=size, quality=quality)
 
 
 def _image_usage(raw: Mapping[str, Any] | None) -> Usage | None:
@@ -98,7 +98,7 @@ def parse_speech(body: bytes, content_type: str, model: ModelSpec, call: MediaCa
         usage = parser.usage
     fmt = call.format or SPEECH_FORMATS[0]
     return Speech(body, MIME_TYPES.get(fmt, "application/octet-stream"), fmt, model.id, model.provider,
-                  usage or Usage(), speech_cost(model, usage, call.characters), voice=call.voice)
+                  usage or Usage(), voice=call.voice, characters=call.characters)
 
 
 class _Events(MediaParser):
@@ -177,9 +177,8 @@ def _transcription(payload: Mapping[str, Any], model: ModelSpec) -> Transcriptio
         language = ",".join(str(item.get("code")) for item in payload["languages"])
     segments = tuple(Segment(float(s.get("start") or 0.0), float(s.get("end") or 0.0), str(s.get("text", "")),
                              s.get("speaker")) for s in payload.get("segments") or ())
-    billed = seconds if seconds is not None else duration  # usage seconds are what the provider bills
     return Transcription(str(payload["text"]), model.id, model.provider, language, duration, segments,
-                         usage or Usage(), transcription_cost(model, usage, billed), raw=payload)
+                         usage or Usage(), raw=payload, billed_seconds=seconds)  # the seconds it bills, if it says
 
 
 class TranscriptParser(_Events):

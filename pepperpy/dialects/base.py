@@ -11,6 +11,7 @@ import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from .. import errors
@@ -158,6 +159,9 @@ class Dialect:
     # name one typo away from one of them is refused with the suggestion (pepperpy.validation.check_params)
     params: frozenset[str] = COMMON_PARAMS
     embed_params: frozenset[str] = frozenset({"dimensions"})  # the same, for embed()
+    # Chat params this wire's media endpoints take too, by mode (image, speech, transcription): the others are
+    # refused there (a max_tokens sent to an images endpoint does nothing but mislead a budget)
+    media_params: Mapping[str, frozenset[str]] = MappingProxyType({})
     # "native": the wire has a JSON-schema answer mode (response_format converted by build_chat); "prompt": it
     # has none, so the client states the schema in the prompt and only checks the answer
     structured_output = "native"
@@ -261,11 +265,12 @@ class Dialect:
 def completion(model: ModelSpec, text: str, finish: Any, usage: Usage, raw: Any, *,
                tool_calls: tuple[ToolCall, ...] = (), cost: float | None = None,
                request_id: str | None = None, created: Any = None) -> Completion:
-    """A Completion with the catalog cost unless the provider reported one, made at ``created`` (the provider's
-    timestamp: epoch seconds or ISO 8601) or, when it gives none, now."""
+    """A Completion made at ``created`` (the provider's timestamp: epoch seconds or ISO 8601) or, when it gives
+    none, now; ``cost`` only when the provider reported one (the ledger prices the rest:
+    ``pepperpy.observe.pricing``)."""
     return Completion(text=text, model=model.id, provider=model.provider, finish_reason=normalize_finish(finish),
-                      usage=usage, cost=cost if cost is not None else model.cost(usage), raw=raw,
-                      tool_calls=tool_calls, request_id=request_id, created=created_at(created))
+                      usage=usage, cost=cost, raw=raw, tool_calls=tool_calls, request_id=request_id,
+                      created=created_at(created))
 
 
 _cache: dict[str, Dialect] = {}

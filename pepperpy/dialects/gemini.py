@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from .. import errors
@@ -223,6 +224,10 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         "generation_config", "generationConfig", "safetySettings", "safety_settings", "toolConfig",
         "cachedContent", "cached_content", "labels"}
     embed_params = frozenset({*_EMBED, *_EMBED.values(), "title"})
+    # images, speech and transcripts come from generateContent, which takes the sampling parameters too
+    media_params = MappingProxyType(dict.fromkeys(("image", "speech", "transcription"), frozenset(
+        {*GENERATION, *GENERATION_FIELDS, "generation_config", "generationConfig", "safetySettings", "safety_settings",
+         "labels"})))
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
@@ -298,10 +303,9 @@ class GeminiDialect(_gemini_media.GeminiMedia):
             raise_error_event(payload, model)
         vectors = [list(row.get("values") or ()) for row in payload.get("embeddings") or ()]
         raw_usage = payload.get("usageMetadata")
-        # batchEmbedContents reports no token counts: usage stays 0 and cost unknown rather than a false $0.
+        # batchEmbedContents reports no token counts: usage stays 0 (and the ledger's cost None, not a false $0)
         usage = parse_usage(raw_usage) if raw_usage else Usage()
-        return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage,
-                          cost=model.cost(usage) if raw_usage else None, raw=payload)
+        return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage, raw=payload)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
         return _listing.gemini_request(cursor)

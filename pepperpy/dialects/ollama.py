@@ -205,7 +205,7 @@ class OllamaDialect(Dialect):
             raise_error_event(payload, model)
         usage = Usage(payload.get("prompt_eval_count") or 0, 0)
         return Embeddings(vectors=list(payload.get("embeddings") or []), model=model.id, provider=model.provider,
-                          usage=usage, cost=model.cost(usage), raw=payload)
+                          usage=usage, raw=payload)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
         return Request("GET", "/api/tags")  # the pulled models, one page

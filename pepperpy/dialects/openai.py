@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from ..http.transport import Request
@@ -176,6 +177,7 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         "plugins", "include_reasoning", "reasoning_format", "safe_prompt", "random_seed", "search_parameters",
         "thinking", "enable_thinking"}
     embed_params = frozenset({"dimensions", "encoding_format", "user"})
+    media_params = MappingProxyType({"transcription": frozenset({"temperature"})})  # /audio/transcriptions takes it
 
     def headers(self, provider: ProviderSpec, key: str | None, lookup: Lookup) -> dict[str, str]:
         headers = dict(provider.headers)
@@ -241,7 +243,7 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         rows = sorted(payload["data"], key=lambda row: row.get("index", 0))
         usage = parse_usage(payload.get("usage")) or Usage()
         return Embeddings(vectors=[row["embedding"] for row in rows], model=model.id, provider=model.provider,
-                          usage=usage, cost=model.cost(usage), raw=payload)
+                          usage=usage, raw=payload)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
         return Request("GET", "/models")  # one page, at OpenAI and every compatible server

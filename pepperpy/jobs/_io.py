@@ -3,8 +3,8 @@
 ``Services`` is what a job needs of its Client (the Client builds it: this package sits below the client and
 does not import it). ``JobIO`` sends one job's requests through ``Pipeline.send``, so submits, polls, result
 downloads and cancels get the provider's breaker, rate limiter, retries, timeouts and audit records, as chat
-calls do. ``Items`` turns one batch item's answer (a provider's chat body or error body) into a Completion at
-batch price, or into that item's typed error.
+calls do. ``Items`` turns one batch item's answer (a provider's chat body or error body) into a Completion (the
+ledger prices it, at batch price), or into that item's typed error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..catalog._registry import Catalog
 from ..dialects.base import Dialect
 from ..http import _translate
 from ..http.transport import Request, iter_lines
+from ..observe.ledger import JobHold, Ledger
 from ..pipeline import _decode
 from ..pipeline._blocking import Pipeline, Prepared
 from ..pipeline._runtimes import Runtime
@@ -198,6 +199,19 @@ class Job:
     def _io(self) -> JobIO:
         return JobIO(self._services, self._provider, self._model)
 
+    def _ledger(self) -> Ledger:
+        return self._services.pipeline.observer.ledger
+
+    def _hold(self) -> JobHold | None:
+        """The reservation and day of submission the id carries (None: an id made before ids carried them)."""
+        extra = self._ref.extra
+        day = extra.get("d")
+        if not isinstance(day, str):
+            return None
+        amount = extra.get("b")
+        return JobHold(float(amount) if isinstance(amount, (int, float)) else 0.0, str(extra.get("q") or "all"),
+                       day)
+
 
 def same_origin(url: str, base_url: str) -> bool:
     a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base_url)
@@ -239,8 +253,7 @@ class Items:
             return errors.ProviderAPIError(
                 f"{self.provider.name} returned a batch result in a shape the {self.dialect.name} dialect does not "
                 f"know ({type(exc).__name__}: {exc})", provider=self.provider.name, model=self.model.id)
-        cost = self.model.batch_cost(result.usage, self.provider.batch_discount)
-        return replace(result, cost=cost, request_id=request_id or result.request_id)
+        return replace(result, request_id=request_id or result.request_id)  # priced by the ledger, at batch price
 
     def error(self, body: Any, status: int | None) -> errors.ProviderError:
         """The typed error of an item the provider refused or failed (``status``: its HTTP status, or the

@@ -2,9 +2,11 @@
 
 ``batch:openai:eyJ2IjoxLC...``: the kind, the catalog provider, then base64url (no padding) of a small JSON
 object: the model's catalog name, the provider's own ids (several when provider limits split one input into
-several provider batches), which input items each covers, the items refused before upload (and the parameter
-that was wrong), and for a video the seconds and size asked for (its cost). Nothing secret goes in: an id may
-be logged, stored in a database or passed on a command line.
+several provider batches), which input items each covers, the items refused before upload (the parameter that
+was wrong and why, scrubbed of anything shaped like a credential), for a video the seconds and size asked for
+(its cost), and what the ledger needs to book the job once in any process: the day it was submitted (whose
+prices bill it) and the amount reserved on the budget, in which period. Nothing secret goes in: an id may be
+logged, stored in a database or passed on a command line.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class Part:
 @dataclass(frozen=True)
 class JobRef:
     """What a job id encodes. ``rejected`` maps an input index to the parameter that was refused ("" when the
-    item as a whole was), for items never sent."""
+    item as a whole was), for items never sent, and ``reasons`` the same index to what the refusal said.
+    ``extra`` holds a video's ``s`` (seconds) and ``z`` (size), and the ledger's ``d`` (the day of submission),
+    ``b`` (USD reserved) and ``q`` (the budget period it was reserved in)."""
 
     kind: str
     provider: str
@@ -50,12 +54,15 @@ class JobRef:
     total: int
     rejected: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     extra: Mapping[str, Any] = field(default_factory=_empty)
+    reasons: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def encode(self) -> str:
         payload: dict[str, Any] = {"v": _VERSION, "m": self.model, "n": self.total,
                                    "p": [[p.id, p.start, p.stop] for p in self.parts]}
         if self.rejected:
             payload["r"] = {str(index): param for index, param in sorted(self.rejected.items())}
+        if self.reasons:
+            payload["e"] = {str(index): text for index, text in sorted(self.reasons.items())}
         if self.extra:
             payload["x"] = dict(self.extra)
         raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
@@ -84,8 +91,10 @@ class JobRef:
                 raise ValueError(f"version {payload.get('v') if isinstance(payload, dict) else None!r}")
             parts = tuple(Part(str(i), int(a), int(b)) for i, a, b in payload["p"])
             rejected = {int(k): str(v) for k, v in (payload.get("r") or {}).items()}
+            reasons = {int(k): str(v) for k, v in (payload.get("e") or {}).items()}
             ref = cls(found, provider, str(payload["m"]), parts, int(payload["n"]),
-                      MappingProxyType(rejected), MappingProxyType(dict(payload.get("x") or {})))
+                      MappingProxyType(rejected), MappingProxyType(dict(payload.get("x") or {})),
+                      MappingProxyType(reasons))
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise ValidationError(f"the job id {_short(text)!r} is damaged ({type(exc).__name__}: {exc}); copy it "
                                   f"whole, as job.id gave it", param="id", value=_short(text)) from None

@@ -2,6 +2,10 @@
 others go), each built into the provider's batch line with ``custom_id`` ``item-<input index>``, split where the
 provider's limits (requests or bytes per batch) say, and each part submitted. One ``BatchJob`` stands for all of
 them; when a later part cannot be created, the parts already submitted run on (their id is in the JobError).
+
+Before anything is uploaded the budget holds the batch's worst case, every item's at the batch price
+(``pepperpy.observe.ledger``); the id carries that hold and the day of submission, so whichever process reads the
+results books them once, at that day's prices, and gives the hold back.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import errors
+from .._redact import redact
 from ..catalog.validation import check_context
+from ..observe.ledger import JobHold
+from ..observe.pricing import Estimate, batch_price, chat_worst
 from ..tools._toolset import ToolSet
 from ..tools.structured import ResponseFormat
-from ..types import ModelSpec, ProviderSpec
+from ..types import ModelSpec, Pricing, ProviderSpec
 from ._io import JobIO, Services
 from ._ref import JobRef, Part
 from .batch import CONTEXT, NOT_SENT, BatchAPI, BatchJob, batch_api, refusal
@@ -55,6 +62,7 @@ def submit_batch(services: Services, items: Iterable[Any], *, model: str, params
     fmt = _format(params)
     refused: dict[int, errors.PepperpyError] = {}
     lines: list[tuple[int, dict[str, Any], int]] = []
+    asks: list[tuple[list[dict[str, Any]], dict[str, Any]]] = []  # each item's messages and params: its worst case
     for index, item in enumerate(items):
         try:
             prompt, messages, item_system, item_params = _item(index, item, params)
@@ -69,11 +77,32 @@ def submit_batch(services: Services, items: Iterable[Any], *, model: str, params
             refused[index] = exc
             continue
         lines.append((index, line, size))
+        asks.append((turns, checked))
     if not lines:
         first = min(refused)
         raise errors.ValidationError(f"every item was refused before upload; item {first}: {refused[first]}",
                                      param=getattr(refused[first], "param", None))
-    return _submit(services, provider, spec, api, len(items), _split(lines, *limits), refused, fmt)
+    ledger = services.pipeline.observer.ledger
+    hold, job = ledger.reserve_job("batch", spec, lambda s, price: _worst(s, price, provider, asks))
+    try:
+        submitted = _submit(services, provider, spec, api, len(items), _split(lines, *limits), refused, fmt, job)
+    except BaseException:
+        ledger.settle(hold, None)  # nothing runs (or what runs is booked by the id in the JobError)
+        raise
+    ledger.remember_job(submitted.id, hold)
+    return submitted
+
+
+def _worst(spec: ModelSpec, price: Pricing, provider: ProviderSpec,
+           asks: Sequence[tuple[list[dict[str, Any]], dict[str, Any]]]) -> Estimate:
+    """Every item's worst case at the batch price (the standard one when the catalog names none)."""
+    at = batch_price(price, provider.batch_discount) or price
+    each = [chat_worst(spec, at, messages=turns, max_tokens=checked.get("max_tokens"), tools=checked.get("tools"))
+            for turns, checked in asks]
+    first = each[0]
+    basis = first.basis if len(each) == 1 else f"{len(each)} items at the batch price; the first: {first.basis}"
+    return Estimate(round(sum(e.amount for e in each), 10), basis,
+                    "lower max_tokens or send fewer items" if len(each) > 1 else "lower max_tokens")
 
 
 def _limits(provider: ProviderSpec, api: BatchAPI) -> tuple[int | None, int]:
@@ -106,7 +135,7 @@ def _format(params: dict[str, Any]) -> ResponseFormat | None:
 
 def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: BatchAPI, total: int,
             groups: Sequence[Sequence[tuple[int, dict[str, Any], int]]], refused: dict[int, errors.PepperpyError],
-            fmt: ResponseFormat | None) -> BatchJob:
+            fmt: ResponseFormat | None, job: JobHold) -> BatchJob:
     io = JobIO(services, provider, spec)
     parts: list[Part] = []
     for number, group in enumerate(groups):
@@ -120,7 +149,7 @@ def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: Ba
             for index in range(start, total):  # what was not submitted is refused, the rest goes on
                 if index not in refused:
                     refused[index] = refusal(index, NOT_SENT, spec)
-            partial = _ref(provider, spec, parts, total, refused).encode()
+            partial = _ref(provider, spec, parts, total, refused, job).encode()
             resume = (f"the parts submitted before it run on at the provider: client.batch_job({partial!r}) resumes "
                       f"them (items {start} and after are not in it)")
             if not isinstance(exc, errors.ProviderError):  # nothing to raise the id with: say it before going
@@ -131,13 +160,27 @@ def _submit(services: Services, provider: ProviderSpec, spec: ModelSpec, api: Ba
                                   f"{resume}", job_id=partial, state="failed", provider=provider.name,
                                   model=spec.id) from exc
         parts.append(Part(part_id, start, stop))
-    return BatchJob(services, _ref(provider, spec, parts, total, refused), refused, fmt)
+    return BatchJob(services, _ref(provider, spec, parts, total, refused, job), refused, fmt)
+
+
+REASON_CHARS = 300  # of a refusal's message kept in the id: enough to say what was wrong, not a whole prompt
 
 
 def _ref(provider: ProviderSpec, spec: ModelSpec, parts: Sequence[Part], total: int,
-         refused: Mapping[int, errors.PepperpyError]) -> JobRef:
+         refused: Mapping[int, errors.PepperpyError], job: JobHold) -> JobRef:
     rejected = {index: _param_of(error) for index, error in refused.items()}
-    return JobRef("batch", provider.name, spec.name, tuple(parts), total, rejected)
+    reasons = {index: redact(str(error))[:REASON_CHARS] for index, error in refused.items()
+               if not isinstance(error, errors.JobError)}
+    return JobRef("batch", provider.name, spec.name, tuple(parts), total, rejected, extra=job_extra(job),
+                  reasons=reasons)
+
+
+def job_extra(job: JobHold) -> dict[str, Any]:
+    """What a job id keeps of its reservation (``JobRef.extra``): the day, and the amount and period held."""
+    extra: dict[str, Any] = {"d": job.day}
+    if job.amount:
+        extra.update(b=job.amount, q=job.period)
+    return extra
 
 
 def _param_of(error: errors.PepperpyError) -> str:

@@ -85,7 +85,8 @@ class BatchJob(Job):
                  response_format: ResponseFormat | None = None) -> None:
         super().__init__(services, ref)
         self._api = batch_api(self._provider)
-        self._refused = {index: (refused or {}).get(index) or refusal(index, param, self._model)
+        self._refused = {index: (refused or {}).get(index) or refusal(index, param, self._model,
+                                                                        ref.reasons.get(index))
                          for index, param in ref.rejected.items()}
         self._format = response_format  # answers are checked and parsed against it (no repair round)
         self._seen: dict[str, PartStatus] = {}  # finished parts never change: polled once
@@ -105,8 +106,12 @@ class BatchJob(Job):
         return self._ref.total
 
     def status(self) -> JobStatus:
-        """Poll the provider once (each unfinished part) and say where the job stands."""
-        return self._summary(self._poll())
+        """Poll the provider once (each unfinished part) and say where the job stands. A job that ended with
+        nothing answered (failed, expired, cancelled) gives its budget reservation back."""
+        summary = self._summary(self._poll())
+        if summary.finished and not summary.done:
+            self._ledger().end_job(self.id, self._model, self._hold())
+        return summary
 
     def wait(self, poll: float | None = None, timeout: float | None = None, progress: Progress = None) -> JobStatus:
         """Block until the job has finished; its final status. ``poll``: seconds between checks (default: 1 s,
@@ -145,14 +150,18 @@ class BatchJob(Job):
                     out[index] = _missing(status, items)
         missing = items.ended("missing", f"{self.provider} returned no result for this item")
         # a provider's text may echo a key (OpenAI's "Incorrect API key provided: ..."): never kept
-        self._results = [self._checked(scrub(value) if isinstance(value, errors.ProviderError) else value)
-                         if value is not None else missing for value in out]
+        checked = [self._checked(scrub(value) if isinstance(value, errors.ProviderError) else value)
+                   if value is not None else missing for value in out]
+        # priced at the batch price of the day it was submitted, and booked once per job id (ledger.py)
+        self._results = self._ledger().book_job(self.id, "batch", self.provider, self._model, checked,
+                                                job=self._hold(), batch=True,
+                                                batch_discount=self._provider.batch_discount)
         return list(self._results)
 
     @property
     def cost(self) -> float | None:
-        """USD of the results read (``results()`` first), at the catalog's batch price; None before, or when the
-        catalog has no price. Items that failed are not billed."""
+        """USD of the results read (``results()`` first), at the catalog's batch price on the day the batch was
+        submitted; None before, or when the catalog has no price. Items that failed are not billed."""
         if self._results is None:
             return None
         costs = [r.cost for r in self._results if isinstance(r, Completion)]
@@ -228,14 +237,16 @@ def _index(custom_id: str) -> int | None:
     return int(number) if prefix == "item" and number.isdigit() else None
 
 
-def refusal(index: int, param: str, model: ModelSpec) -> errors.PepperpyError:
-    """The error of an item refused before upload, as a job resumed elsewhere can tell it."""
+def refusal(index: int, param: str, model: ModelSpec, reason: str | None = None) -> errors.PepperpyError:
+    """The error of an item refused before upload, as a job resumed elsewhere tells it: from what the job id
+    keeps (the parameter, and ``reason``: what the refusal said)."""
     if param == NOT_SENT:
         return errors.JobError(f"item {index} was not submitted: the provider batch that was to carry it could not "
                                f"be created", state="failed", provider=model.provider, model=model.id)
     if param == CONTEXT:
-        return errors.ContextLengthError(f"item {index} was refused before upload: it does not fit the "
-                                         f"context window of {model.name}", provider=model.provider, model=model.id)
+        return errors.ContextLengthError(f"item {index} was refused before upload: "
+                                         f"{reason or f'it does not fit the context window of {model.name}'}",
+                                         provider=model.provider, model=model.id)
     what = f" (its {param})" if param else ""
-    return errors.ValidationError(f"item {index} was refused before upload{what}; the process that submitted the "
-                                  f"batch raised the details", param=param or None)
+    return errors.ValidationError(f"item {index} was refused before upload{what}: {reason or 'no reason kept'}",
+                                  param=param or None)

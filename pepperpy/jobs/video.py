@@ -7,25 +7,26 @@
 
 Like a batch, the job's ``id`` resumes it in any process (``client.video_job(id)``), and every request goes
 through the Client's pipeline. The video comes back as bytes (``Video.data``), downloaded with the provider's
-timeouts, bounded in size, the key sent only to the provider's own host.
+timeouts, bounded in size, the key sent only to the provider's own host. The budget holds seconds × price before
+the job is submitted; the ledger books the video when ``result()`` first downloads it (once per job id).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from .. import errors
 from ..http._upload import Upload, UploadSource
-from ..media import write_whole
+from ..media import Video
+from ..observe.pricing import video_worst
 from ._io import Job, JobIO, PartStatus, Services
 from ._ref import JobRef, Part
+from ._submit import job_extra
 from ._videos import GeminiVideos, OpenAIVideos, VideoAPI, veo_shape
 from ._wait import JobStatus, Progress, wait_until_finished
 
-__all__ = ["IMAGE_BYTES", "Video", "VideoJob", "submit_video"]
+__all__ = ["IMAGE_BYTES", "Video", "VideoJob", "submit_video"]  # Video: pepperpy.media's
 
 FIRST_POLL = 1.0   # seconds before the second status check of wait(); doubled each time...
 MAX_POLL = 10.0    # ...up to this (a video takes a minute or a few)
@@ -33,33 +34,6 @@ IMAGE_BYTES = 20_000_000  # a starting image goes inline (Veo) or in a form: bou
 _RESERVED = {"prompt": "give the prompt as the first argument", "model": "use model=",
              "stream": "videos are not streamed", "image": "use image=", "n": "one video per job"}
 _APIS: dict[str, VideoAPI] = {"openai": OpenAIVideos(), "gemini": GeminiVideos()}
-
-
-@dataclass(frozen=True, eq=False)
-class Video:
-    """A generated video: ``data`` (the file's bytes), ``mime_type``, ``save(path)``; ``cost`` from the catalog's
-    per-second price (None when the catalog or the duration is unknown); ``job_id`` the job that made it."""
-
-    data: bytes = field(repr=False)
-    mime_type: str
-    model: str
-    provider: str
-    seconds: float | None = None
-    size: str | None = None
-    cost: float | None = None
-    job_id: str = ""
-    raw: Any = field(default=None, repr=False)
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the video to ``path`` (a new file, or replacing one); the Path written."""
-        return write_whole(Path(path).expanduser(), (self.data,))  # whole or not at all, nothing left behind
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        return (f"<Video {self.provider}/{self.model} {len(self.data):,} bytes {self.mime_type}"
-                f"{f' {self.seconds:g}s' if self.seconds else ''}{f' {self.size}' if self.size else ''}>")
 
 
 class VideoJob(Job):
@@ -102,6 +76,7 @@ class VideoJob(Job):
         status = self._poll()
         if status.state != "completed":
             if status.state == "failed":
+                self._ledger().end_job(self.id, self._model, self._hold())  # nothing to bill: the hold back
                 failure = errors.JobError(f"{self.provider} could not make the video: {status.error or 'no reason'}",
                                           job_id=self.id, state="failed", provider=self.provider, model=self._model.id)
                 raise self._io().runtime.transport.scrub(failure)
@@ -111,8 +86,9 @@ class VideoJob(Job):
         data, mime = self._api.content(io, self.provider_id, status)
         seconds = self._ref.extra.get("s") or _reported_seconds(status.raw)
         size = self._ref.extra.get("z")
-        self._video = Video(data, mime, self._model.id, self.provider, seconds, size,
-                            self._cost(seconds, size), self.id, status.raw)
+        made = Video(data, mime, self._model.id, self.provider, seconds, size, None, self.id, status.raw)
+        self._video = self._ledger().book_job(self.id, "video", self.provider, self._model, [made],
+                                              job=self._hold())[0]
         return self._video
 
     def cancel(self) -> JobStatus:
@@ -131,13 +107,6 @@ class VideoJob(Job):
             return self._last
         self._last = self._api.poll(self._io(), self.provider_id)
         return self._last
-
-    def _cost(self, seconds: float | None, size: str | None) -> float | None:
-        pricing = self._model.pricing
-        if pricing is None or pricing.per_second is None or not seconds:
-            return None
-        key = veo_shape(size)[1] if size and self._provider.dialect == "gemini" else size
-        return pricing.video_cost(seconds, key)
 
 
 def _summary(status: PartStatus) -> JobStatus:
@@ -195,6 +164,15 @@ def submit_video(services: Services, prompt: str, *, model: str, seconds: int | 
     upload = Upload.of(image, param="image", max_bytes=IMAGE_BYTES, limit_name=provider.name) \
         if image is not None else None
     io = JobIO(services, provider, spec)  # missing credentials fail here, before any request
-    video_id = api.create(io, prompt, seconds, size, upload, params)
+    ledger = services.pipeline.observer.ledger
+    hold, held = ledger.reserve_job("video", spec, partial(video_worst, seconds=seconds, size=size))
+    try:
+        video_id = api.create(io, prompt, seconds, size, upload, params)
+    except BaseException:
+        ledger.settle(hold, None)  # not created: nothing to bill
+        raise
     extra = {key: value for key, value in (("s", seconds), ("z", size)) if value is not None}
-    return VideoJob(services, JobRef("video", provider.name, spec.name, (Part(video_id),), 1, extra=extra))
+    job = VideoJob(services, JobRef("video", provider.name, spec.name, (Part(video_id),), 1,
+                                    extra={**extra, **job_extra(held)}))
+    ledger.remember_job(job.id, hold)
+    return job

@@ -1,11 +1,11 @@
-"""The values media calls hand out: Image and Images, Speech, Transcription (with its Segments), and the two
-streams, AudioStream and TranscriptionStream. All are frozen dataclasses except the streams.
+"""The values media calls hand out: Image and Images, Speech, Transcription (with its Segments), Video, and the
+two streams, AudioStream and TranscriptionStream. All are frozen dataclasses except the streams.
 
 They show themselves in Jupyter (an Image inline, a Speech as an audio player) and never print their bytes:
 ``repr`` says the kind and the size.
 
 >>> Image(b"\\x89PNG...", "image/png")
-<Image image/png 7 bytes>
+Image(7 bytes, mime_type='image/png')
 
 - ``_values``: the results; ``_streams``: the two streams; ``_formats``: extensions, whole-or-nothing writes
   (``write_whole``), WAV from PCM.
@@ -13,7 +13,7 @@ They show themselves in Jupyter (an Image inline, a Speech as an audio player) a
 
 from ._formats import EXTENSIONS, pcm_rate, wav_from_pcm, write_whole
 from ._streams import AudioStream, TranscriptionStream
-from ._values import Image, Images, Segment, Speech, Transcription
+from ._values import Image, Images, Segment, Speech, Transcription, Video
 
 __all__ = ["EXTENSIONS", "AudioStream", "Image", "Images", "Segment", "Speech", "Transcription",
-           "TranscriptionStream", "pcm_rate", "wav_from_pcm", "write_whole"]
+           "TranscriptionStream", "Video", "pcm_rate", "wav_from_pcm", "write_whole"]

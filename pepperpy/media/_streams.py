@@ -1,5 +1,6 @@
 """The two media streams: AudioStream (``synthesize_stream``) and TranscriptionStream (``transcribe_stream``),
-context managers that close their HTTP response when left, early or not.
+context managers that close their HTTP response when left, early or not. Each ends with its whole result, as a
+chat ``Stream`` ends with ``.completion``: ``AudioStream.speech``, ``TranscriptionStream.transcription``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TypeVar
 
 from ..errors import StreamError
 from ._formats import with_extension, write_whole
-from ._values import Transcription
+from ._values import Speech, Transcription
 
 __all__ = ["AudioStream", "TranscriptionStream"]
 
@@ -68,22 +69,26 @@ class _ClosingIterator:
 
 
 class AudioStream(_ClosingIterator, Iterator[bytes]):
-    """``synthesize_stream``: the audio bytes as they arrive, in ``format``. A context manager: leaving the
-    ``with`` block early (or ``close()``) closes the HTTP response, so the connection is not left half-read.
+    """``synthesize_stream``: the audio bytes as they arrive, in ``format``; ``.speech`` is the whole ``Speech``
+    (its bytes, usage and cost) once the stream has ended. A context manager: leaving the ``with`` block early
+    (or ``close()``) closes the HTTP response, so the connection is not left half-read.
 
     >>> with client.synthesize_stream("Hello!", model="tts-1", voice="alloy") as audio:   # doctest: +SKIP
     ...     for piece in audio:
     ...         player.write(piece)
+    >>> audio.speech.cost                                                                 # doctest: +SKIP
     """
 
     def __init__(self, pieces: Iterator[bytes], *, model: str, provider: str, format: str, mime_type: str,
                  close: Callable[[], None] | None = None,
-                 on_end: Callable[[int, bool, BaseException | None], None] | None = None) -> None:
+                 on_end: Callable[[bytes, bool, BaseException | None], Speech | None] | None = None) -> None:
         super().__init__(pieces, close, model, provider)
         self.format = format
         self.mime_type = mime_type
         self.bytes_received = 0
         self._pieces = pieces
+        self._received: list[bytes] = []
+        self._speech: Speech | None = None
         self._on_end = on_end
 
     def __iter__(self) -> AudioStream:
@@ -104,17 +109,32 @@ class AudioStream(_ClosingIterator, Iterator[bytes]):
             self.close()
             raise
         self.bytes_received += len(piece)
+        self._received.append(piece)
         return piece
 
     def _end(self, finished: bool, error: BaseException | None) -> None:
-        """Tell ``on_end`` once: (bytes received, whether the stream finished, the error that ended it)."""
+        """Tell ``on_end`` once: (the bytes received, whether the stream finished, the error that ended it); a
+        finished stream gets its Speech back, priced."""
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
-            on_end(self.bytes_received, finished, error)
+            self._speech = on_end(b"".join(self._received), finished, error)
+
+    @property
+    def speech(self) -> Speech:
+        """The whole Speech (bytes, usage, cost); reads the rest of the stream first if needed."""
+        if not self._done:
+            if self._closed:
+                raise StreamError("the audio stream was closed before it finished", provider=self.provider,
+                                  model=self.model)
+            for _ in self:
+                pass
+        if self._speech is None:  # no pipeline behind this stream (built by hand): the bytes as they came
+            self._speech = Speech(b"".join(self._received), self.mime_type, self.format, self.model, self.provider)
+        return self._speech
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Read the rest of the stream into ``path`` as it arrives (never all in memory); returns the path.
-        The file appears only once the stream has ended: a stream cut short raises and leaves no file."""
+        """Read the rest of the stream into ``path`` as it arrives; returns the path. The file appears only once
+        the stream has ended: a stream cut short raises and leaves no file."""
         return write_whole(with_extension(path, self.mime_type), self)
 
     def _left_early(self) -> None:
@@ -136,7 +156,8 @@ class TranscriptionStream(_ClosingIterator, Iterator[str]):
 
     def __init__(self, events: Iterator[str | Transcription], *, model: str, provider: str,
                  close: Callable[[], None] | None = None,
-                 on_end: Callable[[Transcription | None, BaseException | None], None] | None = None) -> None:
+                 on_end: Callable[[Transcription | None, BaseException | None], Transcription | None] | None = None
+                 ) -> None:
         super().__init__(events, close, model, provider)
         self._events = events
         self._parts: list[str] = []
@@ -176,9 +197,12 @@ class TranscriptionStream(_ClosingIterator, Iterator[str]):
         self.close()
 
     def _end(self, result: Transcription | None, error: BaseException | None) -> None:
+        """Tell ``on_end`` once; the Transcription it gives back (priced) is the one ``transcription`` returns."""
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
-            on_end(result, error)
+            booked = on_end(result, error)
+            if booked is not None and result is not None:
+                self._transcription = booked
 
     @property
     def text(self) -> str:

@@ -1,9 +1,10 @@
-"""What the pipeline reports about each call: usage totals, hooks, the budget and OpenTelemetry.
+"""What the pipeline reports about each call: the ledger (usage totals and the budget), hooks and OpenTelemetry.
 
 The pipeline calls an ``Observer`` at fixed points of a call (a hop prepared, a request about to be sent, a
-retry, a fallback, a cache hit, the end) with plain names and numbers. Usage totals are always kept (one short
-lock per call); everything else costs nothing unless it is in use: a hook list is an empty tuple until
-``client.on`` fills it, the budget and telemetry are None until the Client turns them on.
+retry, a fallback, a cache hit, the end) with plain names and numbers. At the end the ledger books the call once
+(``pepperpy.observe.ledger``), and the hooks, the span and the audit record read that one ``Entry``. Usage totals
+are always kept (one short lock per call); everything else costs nothing unless it is in use: a hook list is an
+empty tuple until ``client.on`` fills it, the budget and telemetry are None until the Client turns them on.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..types import ModelSpec, Usage
 from . import events
 from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
 from .events import Hooks
-from .usage import UsageLedger
+from .ledger import Claim, Entry, Ledger, Worst
 
 if TYPE_CHECKING:
     from .telemetry import Telemetry
@@ -34,6 +35,8 @@ class CallTrace(Protocol):
     start: float
     attempts: int
     cached: bool
+    saved: float | None
+    day: str | None
     request_id: str | None
     span: Any
     attached: Any
@@ -42,21 +45,28 @@ class CallTrace(Protocol):
 
 
 class Observer:
-    """One Client's usage ledger, hooks, budget keeper and telemetry."""
+    """One Client's ledger (usage totals and budget), hooks and telemetry."""
 
-    __slots__ = ("budget", "hooks", "ledger", "telemetry")
+    __slots__ = ("hooks", "ledger", "telemetry")
 
-    def __init__(self, *, budget: BudgetKeeper | None = None, telemetry: Telemetry | None = None) -> None:
+    def __init__(self, *, budget: BudgetKeeper | None = None, telemetry: Telemetry | None = None,
+                 ledger: Ledger | None = None) -> None:
         self.hooks = Hooks()
-        self.ledger = UsageLedger()
-        self.budget = budget
+        self.ledger = ledger if ledger is not None else Ledger(budget)
         self.telemetry = telemetry
+
+    @property
+    def budget(self) -> BudgetKeeper | None:
+        """The budget keeper, None without a budget (``Client(budget=...)``)."""
+        return self.ledger.budget
 
     @classmethod
     def build(cls, *, budget: Budget | None, resolve: Any, telemetry: bool | None, telemetry_env: str | None,
-              log_content: bool, make_counter: MakeCounter | None = None) -> Observer:
-        """A Client's observer: its budget keeper (``resolve`` gives a model name's spec; ``make_counter`` the
-        shared counters of a budget kept in Redis) and its OpenTelemetry instruments, imported only when
+              log_content: bool, make_counter: MakeCounter | None = None, claim: Claim | None = None,
+              shared: str | None = None) -> Observer:
+        """A Client's observer: its ledger and budget keeper (``resolve`` gives a model name's spec;
+        ``make_counter`` the shared counters of a budget kept in Redis, ``claim`` the marks of jobs booked there,
+        ``shared`` where it is, for messages) and its OpenTelemetry instruments, imported only when
         ``telemetry`` (or, left unset, ``PEPPERPY_TELEMETRY``'s value ``telemetry_env``) turns them on."""
         from .telemetry import enabled
 
@@ -65,8 +75,9 @@ class Observer:
             from .telemetry import Telemetry
 
             instruments = Telemetry(log_content)
-        keeper = BudgetKeeper(budget, resolve, make_counter=make_counter) if budget is not None else None
-        return cls(budget=keeper, telemetry=instruments)
+        keeper = BudgetKeeper(budget, resolve, make_counter=make_counter, shared=shared) \
+            if budget is not None else None
+        return cls(telemetry=instruments, ledger=Ledger(keeper, claim=claim))
 
     # ------------------------------------------------------------------ a call's hops
 
@@ -85,26 +96,28 @@ class Observer:
             trace.attached = None
 
     def reserve(self, trace: CallTrace, spec: ModelSpec, params: Mapping[str, Any] | None,
-                messages: Sequence[Mapping[str, Any]] | None, texts: Sequence[str] | None) -> None:
-        """Hold the hop's worst-case cost on the budget (BudgetExceededError: nothing is sent)."""
-        if self.budget is not None:
-            trace.reservation = self.budget.reserve(
-                spec, messages=messages, texts=texts, max_tokens=(params or {}).get("max_tokens"),
-                tools=(params or {}).get("tools"))
+                messages: Sequence[Mapping[str, Any]] | None, texts: Sequence[str] | None,
+                worst: Worst | None = None) -> None:
+        """Hold the hop's worst-case cost on the budget (BudgetExceededError: nothing is sent); ``worst``
+        estimates a media call's, in its own unit."""
+        if self.ledger.budget is not None:
+            trace.reservation = self.ledger.reserve(
+                trace.op, spec, worst, day=trace.day, messages=messages, texts=texts,
+                max_tokens=(params or {}).get("max_tokens"), tools=(params or {}).get("tools"))
 
     def settle(self, trace: CallTrace, cost: float | None) -> None:
         """The hop's hold on the budget replaced by what it cost: ``cost`` (None: nothing) plus what its broken
         attempts were billed (``booked``)."""
         billed, trace.billed = trace.billed, 0.0
-        if trace.reservation is not None and self.budget is not None:
-            self.budget.settle(trace.reservation, (cost or 0.0) + billed if cost is not None or billed else None)
+        if trace.reservation is not None:
+            self.ledger.settle(trace.reservation, (cost or 0.0) + billed if cost is not None or billed else None)
             trace.reservation = None
 
     def booked(self, trace: CallTrace, provider: str, model: ModelSpec, usage: Usage) -> None:
         """An attempt that broke after its provider stated its usage (a stream cut before its first chunk): its
-        tokens and cost in the totals now, its cost on the budget when the hop settles."""
-        cost = model.cost(usage)
-        self.ledger.bill(provider, model.id, usage, cost)
+        tokens and cost (the ledger's, at the call's day) in the totals now, its cost on the budget when the hop
+        settles."""
+        cost = self.ledger.bill(provider, model, usage, day=trace.day)
         trace.billed += cost or 0.0
 
     def request(self, trace: CallTrace, provider: str, model: str, url: str) -> None:
@@ -139,34 +152,36 @@ class Observer:
             self.telemetry.event(trace.span, "pepperpy.cache_hit", {})
 
     def hop_failed(self, trace: CallTrace, provider: str, model: str) -> None:
-        """A hop that reached its provider (or its breaker) failed: a call and an error in the totals."""
+        """A hop that reached its provider (or its breaker) failed: a call and an error in the totals, its
+        reservation given back (but what its broken attempts were billed)."""
         self.settle(trace, None)
-        self.ledger.record(provider, model, error=True)
+        self.ledger.book(Entry(trace.op, provider, model, error=True))
 
     def ended(self, trace: CallTrace, provider: str, model: str, hop: int, *,
-              result: Any = None, error: BaseException | None = None) -> None:
-        """The call is over: totals (an answer; a failed hop was counted by ``hop_failed``), the budget
-        settled, the ``response`` hooks, the span and metrics. ``result`` is a Completion or Embeddings, or a
-        media result (Images, Speech, Transcription, a finished audio stream's summary): each has ``usage`` and
-        ``cost``."""
-        cost = result.cost if result is not None else None
+              result: Any = None, error: BaseException | None = None) -> Entry | None:
+        """The call is over: the ledger books it once (an answer, or a stream left before its end; a failed hop
+        was booked by ``hop_failed``), then the ``response`` hooks, the span and metrics read that entry.
+        ``result`` is a priced Completion, Embeddings or media result (Images, Speech, Transcription)."""
+        entry = None
         if result is not None:
-            if trace.reservation is not None:
-                self.settle(trace, cost)
-            self.ledger.record(provider, model, result.usage, cost, cached=trace.cached)
-        elif error is None:  # a stream left before its end: a call whose tokens are unknown
-            self.ledger.record(provider, model)
+            self.settle(trace, result.cost)
+            entry = self.ledger.book(Entry(trace.op, provider, model, result.usage, result.cost, trace.cached,
+                                           trace.saved))
+        elif error is None:  # a stream left before its end: a call whose tokens are unknown keeps its worst case
+            entry = self.ledger.book(Entry(trace.op, provider, model))
+            trace.reservation = None
         if self.hooks.response:
             status = "ok" if error is None else type(error).__name__
             events.emit(self.hooks.response, events.ResponseEvent(
                 trace.op, provider, model, status, time.perf_counter() - trace.start,
-                result.usage if result is not None else None, cost, trace.cached, trace.attempts, hop,
-                getattr(result, "request_id", None) or trace.request_id,
+                entry.usage if entry is not None else None, entry.cost if entry is not None else None,
+                trace.cached, trace.attempts, hop, getattr(result, "request_id", None) or trace.request_id,
                 error if isinstance(error, PepperpyError) else None))
         if trace.span is not None and self.telemetry is not None:
             span, trace.span = trace.span, None
             self.telemetry.end(span, time.perf_counter() - trace.start, provider=provider, model=model,
-                               result=result, error=error, cached=trace.cached)
+                               result=result, error=error, cached=trace.cached, entry=entry)
+        return entry
 
     def abandoned(self, trace: CallTrace, error: BaseException) -> None:
         """The call failed before any hop was counted (prepared, budget refused, interrupted): end its span."""
@@ -190,8 +205,6 @@ class Observer:
     def after_fork(self) -> None:
         self.hooks.after_fork()
         self.ledger.after_fork()
-        if self.budget is not None:
-            self.budget.after_fork()
 
 
 def _provider_of(handle: Any) -> str:

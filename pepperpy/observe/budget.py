@@ -4,13 +4,16 @@
 >>> client = pepperpy.Client(budget=pepperpy.Budget(20.0, per="day", providers={"openai": 5.0},
 ...                                                 models={"gpt-4o": 2.0}))     # doctest: +SKIP
 
-Before each request a call *reserves* its worst case: the estimated input tokens (``pepperpy.tokens``'
-estimate of the messages) at the model's input price plus ``max_tokens`` (else the catalog's
-``max_output_tokens``, else ``WORST_OUTPUT_TOKENS``) at its output price. When that reservation would take
-any applicable limit (the total, the provider's, the model's) past its amount, ``BudgetExceededError`` is
-raised and nothing is sent. When the answer arrives the reservation is *settled* with the real cost; a
-request that failed gives its reservation back; a stream left before its end keeps its worst case (what it
-cost is not known). Cache hits cost nothing. Models without a catalog price are not limited.
+Before each request a call *reserves* its worst case, estimated in the unit the operation is sold in
+(``pepperpy.observe.pricing``): for a chat call the estimated input tokens at the model's input price plus
+``max_tokens`` (else the catalog's ``max_output_tokens``...) at its output price; for images, speech,
+transcription, video and batches their own units. When that reservation would take any applicable limit (the
+total, the provider's, the model's) past its amount, ``BudgetExceededError`` is raised and nothing is sent; its
+message says what was estimated and which of the call's parameters would lower it. When the answer arrives the
+reservation is *settled* with the real cost (``pepperpy.observe.ledger``); a request that failed gives its
+reservation back; a stream left before its end keeps its worst case (what it cost is not known). Cache hits cost
+nothing. Models without a catalog price (in the operation's unit) are not limited, unless
+``Budget(..., strict=True)``, which refuses them.
 
 A period (``per="hour" | "day" | "month"``, UTC calendar periods) starts every limit again from zero; without
 one the limits last as long as the Client. With ``Client(shared_state=...)`` every worker draws on the same
@@ -20,6 +23,7 @@ so two workers can never both pass a limit only one of them fits under).
 
 from __future__ import annotations
 
+import datetime
 import math
 import threading
 import time
@@ -27,14 +31,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..catalog.tokens import estimate_tokens
 from ..errors import BudgetExceededError, ConfigurationError
 from ..types import ModelSpec
+from .pricing import WORST_OUTPUT_TOKENS, Estimate, chat_worst, embed_worst, usd, worst_case_tokens
 
-__all__ = ["PERIODS", "WORST_OUTPUT_TOKENS", "Budget", "BudgetKeeper", "Counter", "LocalCounter", "Reservation"]
+__all__ = ["PERIODS", "WORST_OUTPUT_TOKENS", "Budget", "BudgetKeeper", "Counter", "LocalCounter", "Reservation",
+           "usd", "worst_case_tokens"]
 
 PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # seconds, for shared keys' expiry
-WORST_OUTPUT_TOKENS = 4096  # output tokens counted when neither max_tokens nor the catalog bounds them
+_PERIOD_FORMATS = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m"}
+_WHAT = {"complete": "call", "embed": "embedding call", "generate_image": "image request", "synthesize": "speech",
+         "synthesize_stream": "speech stream", "transcribe": "transcription",
+         "transcribe_stream": "transcription stream"}  # an operation as a refusal names it
 
 
 def _empty() -> Mapping[str, float]:
@@ -47,12 +55,14 @@ class Budget:
 
     ``models`` keys are any model name the catalog resolves (``"gpt-4o"``, ``"openai/gpt-4o"``).
     ``Client(budget=5.0)`` is ``Budget(5.0)``; ``Client(budget={"limit": 5.0, "per": "day"})`` works too.
+    A model without a catalog price is not limited (its cost is unknown); ``strict=True`` refuses its calls.
     """
 
     limit: float | None = None
     per: str | None = None
     providers: Mapping[str, float] = field(default_factory=_empty)
     models: Mapping[str, float] = field(default_factory=_empty)
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.per is not None and self.per not in PERIODS:
@@ -75,9 +85,9 @@ class Budget:
         if isinstance(option, (int, float)) and not isinstance(option, bool):
             return cls(float(option))
         if isinstance(option, Mapping):
-            unknown = set(option) - {"limit", "per", "providers", "models"}
+            unknown = set(option) - {"limit", "per", "providers", "models", "strict"}
             if unknown:
-                raise ConfigurationError(f"budget= takes limit, per, providers and models, not "
+                raise ConfigurationError(f"budget= takes limit, per, providers, models and strict, not "
                                          f"{sorted(unknown)[0]!r}; e.g. budget={{'limit': 5.0, 'per': 'day'}}")
             return cls(**option)
         raise ConfigurationError(f"budget= takes USD (e.g. 5.00), a pepperpy.Budget or a mapping of its fields, "
@@ -114,47 +124,54 @@ class LocalCounter:
 
 @dataclass(slots=True)
 class Reservation:
-    """One call's worst case, held on each limit it falls under until ``BudgetKeeper.settle``."""
+    """One call's worst case, held on each limit it falls under (in ``period``) until ``BudgetKeeper.settle``."""
 
     amount: float
     counters: Sequence[Counter]
     settled: bool = False
+    period: str = "all"
 
 
 MakeCounter = Callable[[str, float | None], Counter]
 
 
 class BudgetKeeper:
-    """A Client's budget at run time: its counters per scope and period, and the reservations of calls."""
+    """A Client's budget at run time: its counters per scope and period, and the reservations of calls.
+    ``shared``: where the counters are kept when they are shared (for messages: ``"Redis namespace 'app'"``)."""
 
     def __init__(self, budget: Budget, resolve: Callable[[str], ModelSpec], *,
-                 make_counter: MakeCounter | None = None, clock: Callable[[], float] = time.time) -> None:
+                 make_counter: MakeCounter | None = None, clock: Callable[[], float] = time.time,
+                 shared: str | None = None) -> None:
         self.budget = budget
         self.models = {resolve(name).name: amount for name, amount in budget.models.items()}
         self.make_counter = make_counter
         self.clock = clock
+        self.shared = shared
         self._counters: dict[tuple[str, str], tuple[Counter, LocalCounter]] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, spec: ModelSpec, *, messages: Sequence[Mapping[str, Any]] | None = None,
-                texts: Sequence[str] | None = None, max_tokens: Any = None, tools: Any = None) -> Reservation | None:
-        """Hold this call's worst case on every limit it falls under; BudgetExceededError when one would pass."""
-        if spec.pricing is None or not self._limits(spec):
-            return None
-        input_tokens, output_tokens = worst_case_tokens(spec, messages=messages, texts=texts, max_tokens=max_tokens,
-                                                        tools=tools)
-        price = spec.pricing
-        amount = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
-        return self.hold(spec, amount, input_tokens, output_tokens)
+    def limited(self, spec: ModelSpec) -> bool:
+        """Whether any limit applies to calls of ``spec``."""
+        return bool(self._limits(spec))
 
-    def hold(self, spec: ModelSpec, amount: float, input_tokens: int, output_tokens: int) -> Reservation | None:
-        """Hold ``amount`` USD, a worst case the caller worked out (``input_tokens`` / ``output_tokens`` say of
-        what, for the refusal's message), on every limit ``spec`` falls under; BudgetExceededError when one would
-        pass. ``reserve`` holds a chat call's; a realtime turn holds its own (audio prices, the history)."""
+    def reserve(self, spec: ModelSpec, estimate: Estimate | None = None, *,
+                messages: Sequence[Mapping[str, Any]] | None = None, texts: Sequence[str] | None = None,
+                max_tokens: Any = None, tools: Any = None, op: str = "call") -> Reservation | None:
+        """Hold this call's worst case (``estimate``; a chat or embedding call's from its messages or texts when
+        None) on every limit it falls under; BudgetExceededError when one would pass. None when no limit
+        applies, or the model has no price (then refused with ``strict``)."""
         limits = self._limits(spec)
-        if not limits or spec.pricing is None:
+        if not limits:
             return None
-        period = self._period()
+        price = spec.price_on(self.clock())
+        if estimate is None and price is not None:
+            estimate = (embed_worst(spec, price, texts) if texts is not None else
+                        chat_worst(spec, price, messages=messages, max_tokens=max_tokens, tools=tools))
+        if estimate is None:
+            if self.budget.strict:
+                raise self._unpriced(spec, limits[0], op)
+            return None
+        amount, period = estimate.amount, self.period()
         held: list[Counter] = []
         for scope, limit in limits:
             counter, local = self._counter(scope, period)
@@ -165,9 +182,16 @@ class BudgetKeeper:
             if not ok:
                 for other in held:
                     other.add(-amount)
-                raise self._refusal(spec, scope, limit, spent, amount, input_tokens, output_tokens)
+                raise self._refusal(spec, scope, limit, spent, estimate, op)
             held.append(counter)
-        return Reservation(amount, held)
+        return Reservation(amount, held, period=period)
+
+    def hold(self, spec: ModelSpec, estimate: Estimate) -> Reservation | None:
+        """Hold a worst case the caller worked out with ``pepperpy.observe.pricing`` (a realtime turn: audio prices,
+        the conversation the provider bills again), as ``reserve`` does for the calls it estimates itself."""
+        if spec.price_on(self.clock()) is None and not self.budget.strict:
+            return None
+        return self.reserve(spec, estimate if spec.price_on(self.clock()) is not None else None, op="realtime turn")
 
     def settle(self, reservation: Reservation | None, cost: float | None) -> None:
         """Replace the reservation by what the call cost (``None``: it failed, give it all back)."""
@@ -179,14 +203,23 @@ class BudgetKeeper:
             for counter in reservation.counters:
                 counter.add(delta)
 
+    def add(self, spec: ModelSpec, amount: float, period: str | None = None) -> None:
+        """Add ``amount`` to every limit of ``spec`` in ``period`` (None: the current one), without a check: what
+        a job cost once its results were read, or a reservation made in another process given back (negative).
+        A period already over is left alone: its limits no longer count."""
+        current = self.period()
+        if not amount or (period is not None and period != current):
+            return
+        for scope, _ in self._limits(spec):
+            counter, local = self._counter(scope, current)
+            if counter.add(amount) is None:
+                local.add(amount)
+
     def spent(self, scope: str = "total") -> float:
-        """USD spent (and reserved) in the current period under ``scope``."""
-        with self._lock:
-            counters = self._counters.get((scope, self._period()))
-        if counters is None:
-            return 0.0
-        total = counters[0].add(0.0)
-        return total if total is not None else counters[1].total
+        """USD spent (and reserved) in the current period under ``scope``: every worker's, when shared."""
+        counter, local = self._counter(scope, self.period())
+        total = counter.add(0.0)
+        return total if total is not None else local.total
 
     def _limits(self, spec: ModelSpec) -> list[tuple[str, float]]:
         budget, limits = self.budget, []
@@ -198,12 +231,14 @@ class BudgetKeeper:
             limits.append((spec.name, self.models[spec.name]))
         return limits
 
-    def _period(self) -> str:
+    def period(self) -> str:
+        """The current period's name (``2026-12-07`` for a daily budget), or ``all`` without a period."""
         per = self.budget.per
         if per is None:
             return "all"
-        stamp = time.gmtime(self.clock())
-        return time.strftime({"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m"}[per], stamp)
+        return time.strftime(_PERIOD_FORMATS[per], time.gmtime(self.clock()))
+
+    _period = period
 
     def _counter(self, scope: str, period: str) -> tuple[Counter, LocalCounter]:
         """The counter of a scope in a period, and the local one that stands in while a shared one is down."""
@@ -222,36 +257,51 @@ class BudgetKeeper:
                     counters = self._counters[key] = (counter, local)
         return counters
 
-    def _refusal(self, spec: ModelSpec, scope: str, limit: float, spent: float, amount: float, input_tokens: int,
-                 output_tokens: int) -> BudgetExceededError:
+    def _refusal(self, spec: ModelSpec, scope: str, limit: float, spent: float, estimate: Estimate,
+                 op: str) -> BudgetExceededError:
         per = self.budget.per
         what = "the budget" if scope == "total" else f"the budget of {scope}"
-        later = f"wait for the next {per}" if per else "use a new Client"
         return BudgetExceededError(
-            f"{spec.name} could cost up to {usd(amount)} for this call ({input_tokens} input tokens estimated + "
-            f"{output_tokens} output tokens at its prices) and {what} has {usd(max(limit - spent, 0.0))} left of "
-            f"{usd(limit)}{f' per {per}' if per else ''}; no request was sent. Lower max_tokens, raise budget=, "
-            f"or {later}", scope=scope, limit=limit, spent=spent, needed=amount, period=per, model=spec.name)
+            f"{spec.name} could cost up to {usd(estimate.amount)} for this {_WHAT.get(op, op)}: {estimate.basis}, "
+            f"at its catalog prices; {what} has {usd(max(limit - spent, 0.0))} left of {usd(limit)}"
+            f"{f' per {per}' if per else ''}, so no request was sent. To fit: {estimate.knobs}; or raise budget=. "
+            f"{self._when(scope)}", scope=scope, limit=limit, spent=spent, needed=estimate.amount, period=per,
+            model=spec.name)
+
+    def _unpriced(self, spec: ModelSpec, limit: tuple[str, float], op: str) -> BudgetExceededError:
+        scope, amount = limit
+        return BudgetExceededError(
+            f"{spec.name} has no catalog price for this {_WHAT.get(op, op)}, so its cost cannot be counted, and the "
+            f"budget is strict (Budget(..., strict=True)); no request was sent. Give the model a price in a catalog "
+            f"file (docs/catalog.md), or use strict=False, which lets unpriced models through unlimited",
+            scope=scope, limit=amount, spent=self.spent(scope), needed=0.0, period=self.budget.per, model=spec.name)
+
+    def _when(self, scope: str) -> str:
+        """When the limit starts again, and where it is kept when it is shared."""
+        per = self.budget.per
+        key = f"budget:{scope}:{self.period()}"
+        if per is not None:
+            when = f"It starts again at {_next_period(per, self.clock())} (every {per}, UTC)"
+        elif self.shared is not None:
+            when = ("It has no period, so it never starts again: give it one (Budget(limit, per='day')), or delete "
+                    "its counter to start from zero")
+        else:
+            when = "It has no period: it lasts as long as this Client (Budget(limit, per='day') starts it daily)"
+        if self.shared is not None:
+            when += f"; it is shared by every worker on {self.shared} (counter {key!r})"
+        return f"{when}. Models without a catalog price are not limited (Budget(..., strict=True) refuses them)."
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()
 
 
-def usd(amount: float) -> str:
-    """``$5.00``, or enough digits to show a small amount (``$0.000123``)."""
-    return f"${amount:.2f}" if amount >= 1 or amount == 0 else f"${amount:.6f}".rstrip("0")
-
-
-def worst_case_tokens(spec: ModelSpec, *, messages: Sequence[Mapping[str, Any]] | None = None,
-                      texts: Sequence[str] | None = None, max_tokens: Any = None, tools: Any = None) -> tuple[int, int]:
-    """(input tokens estimated, output tokens at most) of one call."""
-    if texts is not None:
-        return sum(math.ceil(len(t.encode("utf-8")) / 4) for t in texts), 0
-    input_tokens = estimate_tokens(messages or (), tools=tools)
-    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0:
-        return input_tokens, max_tokens
-    if spec.max_output_tokens:
-        return input_tokens, spec.max_output_tokens
-    if spec.context_window:
-        return input_tokens, max(spec.context_window - input_tokens, 0)
-    return input_tokens, WORST_OUTPUT_TOKENS
+def _next_period(per: str, now: float) -> str:
+    """When the period after the one ``now`` is in starts, in UTC, as a message says it."""
+    stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    if per == "hour":
+        start = stamp.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+        return start.strftime("%Y-%m-%d %H:00")
+    if per == "day":
+        return (stamp.date() + datetime.timedelta(days=1)).isoformat() + " 00:00"
+    month = (stamp.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return month.date().isoformat() + " 00:00"

@@ -15,7 +15,8 @@ https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/ :
   temperature, top_p, top_k, stop_sequences, seed, frequency_penalty, presence_penalty, choice.count; for
   embeddings ``gen_ai.embeddings.dimension.count`` and ``gen_ai.request.encoding_formats`` when asked for),
   ``gen_ai.response.model``, ``gen_ai.response.id``, ``gen_ai.response.finish_reasons``,
-  ``gen_ai.usage.input_tokens`` / ``output_tokens``, ``server.address`` / ``server.port``, and on failure
+  ``gen_ai.usage.input_tokens`` / ``output_tokens``, ``pepperpy.cost`` (USD, as the ledger booked it: 0 for a
+  cache hit), ``server.address`` / ``server.port``, and on failure
   ``error.type`` (the exception's qualified class name) with the span status ERROR;
 - span events for what happened inside the call: ``pepperpy.retry`` (``pepperpy.attempt``,
   ``pepperpy.retry.wait``, ``error.type``), ``pepperpy.fallback`` (``pepperpy.fallback.from`` / ``.to``,
@@ -134,9 +135,10 @@ class Telemetry:
             span.add_event(name, dict(attributes))
 
     def end(self, handle: Any, duration: float, *, provider: str, model: str,
-            result: Any = None, error: BaseException | None = None, cached: bool = False) -> None:
+            result: Any = None, error: BaseException | None = None, cached: bool = False, entry: Any = None) -> None:
         """End the call's span and record its metrics; ``provider`` / ``model`` are the hop's that answered.
-        ``result`` is a Completion, Embeddings or a media result (with ``usage``; ``raw`` when it has one)."""
+        ``result`` is a Completion, Embeddings or a media result (``raw`` when it has one); ``entry`` the
+        ledger's record of the call, whose usage and cost the span carries."""
         span, _, attributes = handle
         metric = {key: attributes[key] for key in ("gen_ai.operation.name", "gen_ai.provider.name",
                                                    "gen_ai.request.model", "server.address", "server.port")
@@ -152,8 +154,10 @@ class Telemetry:
             raw = raw if isinstance(raw, Mapping) else {}
             response_model = raw.get("model") or raw.get("modelVersion") or model
             metric["gen_ai.response.model"] = str(response_model)
-            usage = result.usage
+            usage = entry.usage if entry is not None and entry.usage is not None else result.usage
             if recording:
+                if entry is not None and entry.cost is not None:
+                    span.set_attribute("pepperpy.cost", entry.cost)
                 span.set_attribute("gen_ai.response.model", str(response_model))
                 response_id = raw.get("id") or raw.get("responseId")
                 if isinstance(response_id, str):

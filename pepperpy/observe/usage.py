@@ -7,9 +7,11 @@
 >>> print(report)                                             # doctest: +SKIP
 
 Every call counts once under the model that answered it (a fallback hop that failed counts as a call and an
-error under its own model). A call answered by the response cache counts as a call and a cache hit, with no
-tokens and no cost: nothing was sent. Cost is USD from the catalog's prices; a model without a price adds its
-tokens but no cost. ``client.usage(reset=True)`` returns the totals and starts again from zero.
+error under its own model); a batch counts one call per item answered, when its results are first read. A call
+answered by the response cache counts as a call and a cache hit, with no tokens and no cost (nothing was sent),
+and what the answer cost when it was made adds to ``saved``. Cost is USD from the catalog's prices; a model
+without a price adds its tokens but no cost. The totals are what ``pepperpy.observe.ledger`` books, one record
+per operation. ``client.usage(reset=True)`` returns the totals and starts again from zero.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..types import Usage
+from ..types import Usage, plural
 
 __all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
 
 
 @dataclass(frozen=True, slots=True)
 class UsageTotals:
-    """Totals of some calls; ``total_tokens`` is input + output."""
+    """Totals of some calls; ``total_tokens`` is input + output; ``saved`` is what the cache hits would have
+    cost."""
 
     calls: int = 0
     errors: int = 0
@@ -33,6 +36,7 @@ class UsageTotals:
     output_tokens: int = 0
     cost: float = 0.0
     cache_hits: int = 0
+    saved: float = 0.0
 
     @property
     def total_tokens(self) -> int:
@@ -41,7 +45,8 @@ class UsageTotals:
     def __add__(self, other: UsageTotals) -> UsageTotals:
         return UsageTotals(self.calls + other.calls, self.errors + other.errors,
                            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
-                           round(self.cost + other.cost, 10), self.cache_hits + other.cache_hits)
+                           round(self.cost + other.cost, 10), self.cache_hits + other.cache_hits,
+                           round(self.saved + other.saved, 10))
 
 
 @dataclass(frozen=True)
@@ -84,16 +89,19 @@ class UsageReport(Mapping[str, UsageTotals]):
         if len(rows) > 1:
             rows.append(("total", self.total))
         width = max([len(name) for name, _ in rows] + [5])
-        lines = [f"{'model':<{width}}  {'calls':>6} {'errors':>6} {'cached':>6} {'in':>9} {'out':>9} {'cost':>11}"]
+        saved = any(t.saved for _, t in rows)  # a column only when the cache saved something
+        lines = [f"{'model':<{width}}  {'calls':>6} {'errors':>6} {'cached':>6} {'in':>9} {'out':>9} {'cost':>11}"
+                 + (f" {'saved':>11}" if saved else "")]
         for name, t in rows:
+            column = f" {f'${t.saved:.6f}':>11}" if saved else ""
             lines.append(f"{name:<{width}}  {t.calls:>6} {t.errors:>6} {t.cache_hits:>6} {t.input_tokens:>9} "
-                         f"{t.output_tokens:>9} {f'${t.cost:.6f}':>11}")
+                         f"{t.output_tokens:>9} {f'${t.cost:.6f}':>11}{column}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         t = self.total
-        return (f"<UsageReport models={len(self.by_model)} calls={t.calls} errors={t.errors} tokens={t.total_tokens} "
-                f"cost=${t.cost:.6f}>")
+        return (f"UsageReport({plural(len(self.by_model), 'model')}, calls={t.calls}, errors={t.errors}, "
+                f"tokens={t.total_tokens}, cost={t.cost!r}{f', saved={t.saved!r}' if t.saved else ''})")
 
 
 class UsageLedger:
@@ -104,17 +112,21 @@ class UsageLedger:
         self._rows: dict[str, list[float]] = {}
 
     def record(self, provider: str, model: str, usage: Usage | None = None, cost: float | None = None, *,
-               error: bool = False, cached: bool = False) -> None:
+               error: bool = False, cached: bool = False, saved: float | None = None, calls: int = 1,
+               errors: int = 0) -> None:
+        """Add one booked operation (``calls`` requests, ``errors`` of them failed: a batch's items)."""
         key = f"{provider}/{model}"
         with self._lock:
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0]
-            row[0] += 1
+                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0, 0.0]
+            row[0] += calls
+            row[1] += errors
             if error:
                 row[1] += 1
             elif cached:
                 row[5] += 1
+                row[6] += saved or 0.0
             else:
                 if usage is not None:
                     row[2] += usage.input_tokens
@@ -129,7 +141,7 @@ class UsageLedger:
         with self._lock:
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0]
+                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0, 0.0]
             row[2] += usage.input_tokens
             row[3] += usage.output_tokens
             if cost:
@@ -142,8 +154,8 @@ class UsageLedger:
                 self._rows = {}
             else:
                 rows = {key: list(row) for key, row in rows.items()}
-        return UsageReport({key: UsageTotals(int(r[0]), int(r[1]), int(r[2]), int(r[3]), round(r[4], 10), int(r[5]))
-                            for key, r in sorted(rows.items())})
+        return UsageReport({key: UsageTotals(int(r[0]), int(r[1]), int(r[2]), int(r[3]), round(r[4], 10), int(r[5]),
+                                             round(r[6], 10)) for key, r in sorted(rows.items())})
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()

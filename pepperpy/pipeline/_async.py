@@ -63,7 +63,7 @@ class AsyncPipeline:
             self._last = (loop, slots)
         async with slots:
             pipe = self.pipeline
-            trace = Trace(op, pipe.policy.deadline())
+            trace = pipe.trace(op)
             try:
                 p, hop, result = await self._run(names, prepare, parse, use_cache, trace)
             finally:
@@ -125,6 +125,7 @@ class AsyncPipeline:
             # before its worker started must not leave a hold taken later that nobody gives back
             guard = pipe._admit(p, trace)
             result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace, admitted=guard))
+        result = pipe.answered(p, result, trace)
         pipe._keep(p, key, result, trace)
         return result
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -31,6 +31,7 @@ from ..http.transport import interrupt
 from ..media import Images, Speech, Transcription
 from ..observe import audit
 from ..observe._observer import Observer
+from ..observe.ledger import Entry
 from ..resilience.breaker import BreakerStats
 from ..resilience.cache import CacheInfo, make_cache
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
@@ -92,8 +93,9 @@ class Pipeline:
 
     def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              parse: Callable[[Prepared, requests.Response], R], use_cache: bool = True) -> R:
-        """complete / embed: the parsed result of the first hop that succeeds."""
-        trace = Trace(op, self.policy.deadline())
+        """complete / embed / the media calls: the parsed result of the first hop that succeeds, priced and
+        booked by the ledger."""
+        trace = self.trace(op)
 
         def attempt(p: Prepared) -> R:
             return self._once(p, parse, use_cache, trace)
@@ -106,11 +108,15 @@ class Pipeline:
         self._ended(p, hop, names, trace, result=result)
         return result
 
+    def trace(self, op: str) -> Trace:
+        """A new call's bookkeeping: its deadline, and the day whose prices it pays."""
+        return Trace(op, self.policy.deadline(), self.observer.ledger.day())
+
     def stream(self, names: Sequence[str], prepare: Callable[[str], Prepared],
                finish: Callable[[Completion], Completion] | None = None) -> Stream:
         """stream: the first hop whose stream starts (``_stream_start``: read up to its first chunk with content);
         its chunks as a Stream (``finish`` completes the answer at its end, e.g. with ``parsed``)."""
-        trace = Trace("stream", self.policy.deadline())
+        trace = self.trace("stream")
         try:
             p, hop, started = self._run("stream", names, prepare, lambda p: self._guarded(
                 p, _opened, trace, fetch=partial(self._start_stream, p, trace)), trace)
@@ -122,17 +128,28 @@ class Pipeline:
         guard = self._guard(p.runtime.spec)
         settle = bool(trace.estimate)
 
-        def ended(completion: Completion | None, error: BaseException | None) -> None:
+        def ended(completion: Completion | None, error: BaseException | None) -> Completion | None:
             if settle and completion is not None:
                 guard.settle(trace.estimate, completion.usage.total_tokens)
-            if completion is None and isinstance(error, ProviderError):
-                self.observer.ledger.record(p.runtime.spec.name, spec.id, error=True)
-            self._ended(p, hop, names, trace, result=completion, error=error,
-                        status=None if completion is not None or error is not None else "closed")
+            return self._stream_ended(p, hop, names, trace, completion, error)
 
         return Stream(started.chunks(), model=spec.id, provider=spec.provider,
-                      close=response.close, spec=spec, on_end=ended,
+                      close=response.close, on_end=ended,
                       interrupt=partial(interrupt, response), request_id=_request_id(response), finish=finish)
+
+    def _stream_ended(self, p: Prepared, hop: int, names: Sequence[str], trace: Trace, result: X | None,
+                      error: BaseException | None) -> X | None:
+        """A stream (chat or media) is over: its whole result priced and booked, which is returned; a stream that
+        broke is an error in the totals, and keeps its worst case reserved (what it used is unknown)."""
+        if result is not None:
+            result = self.observer.ledger.price(p.model, result, day=trace.day)
+        elif isinstance(error, ProviderError):
+            self.observer.ledger.book(Entry(trace.op, p.runtime.spec.name, p.model.id, error=True),
+                                      trace.reservation, keep_hold=True)
+            trace.reservation = None
+        self._ended(p, hop, names, trace, result=result, error=error,
+                    status=None if result is not None or error is not None else "closed")
+        return result
 
     def send(self, op: str, p: Prepared, parse: Callable[[Prepared, Any], X], *, replay: bool = True,
              fetch: Callable[[Timeout], Any] | None = None) -> X:
@@ -145,7 +162,7 @@ class Pipeline:
         that say nothing was done are retried (429, 503, 529). ``fetch(timeout)`` replaces sending ``p.request``
         (a download through ``Transport.download``); ``parse`` then gets what it returned.
         """
-        trace = Trace(op, self.policy.deadline())
+        trace = self.trace(op)
         policy = self.policy if replay else _NoReplay.of(self.policy)
         try:
             result = self._guarded(p, parse, trace, policy=policy, estimate=False, fetch=fetch)
@@ -160,20 +177,13 @@ class Pipeline:
     def open(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared]) -> Opened:
         """A media stream (speech audio, transcript events): the first hop whose response opens. Only opening is
         retried or handed to a fallback (chat streams go on to their first chunk: ``stream``)."""
-        trace = Trace(op, self.policy.deadline())
+        trace = self.trace(op)
         try:
             p, hop, response = self._run(op, names, prepare, lambda p: self._guarded(p, _opened, trace), trace)
         finally:
             if trace.attached is not None:
                 self.observer.detach(trace)
-
-        def ended(result: Any, error: BaseException | None) -> None:
-            if result is None and isinstance(error, ProviderError):
-                self.observer.ledger.record(p.runtime.spec.name, p.model.id, error=True)
-            self._ended(p, hop, names, trace, result=result, error=error,
-                        status=None if result is not None or error is not None else "closed")
-
-        return Opened(p, response, ended)
+        return Opened(p, response, partial(self._stream_ended, p, hop, names, trace))
 
     def _run(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared],
              attempt: Callable[[Prepared], X], trace: Trace) -> tuple[Prepared, int, X]:
@@ -199,9 +209,15 @@ class Pipeline:
         key, hit = self._lookup(p, use_cache, trace)
         if hit is not None:
             return cast(R, hit)
-        result = self._guarded(p, parse, trace)
+        result = self.answered(p, self._guarded(p, parse, trace), trace)
         self._keep(p, key, result, trace)
         return result
+
+    def answered(self, p: Prepared, result: X, trace: Trace) -> X:
+        """A parsed answer, priced at the call's day, with the response's request id when the body had none."""
+        if getattr(result, "request_id", "") is None and trace.request_id is not None:
+            result = replace(result, request_id=trace.request_id)  # type: ignore[type-var]
+        return self.observer.ledger.price(p.model, result, day=trace.day)
 
     def _lookup(self, p: Prepared, use_cache: bool, trace: Trace) -> tuple[Any, Any]:
         """``(cache key, the cached answer or None)``; the key is None without a cache."""
@@ -210,8 +226,10 @@ class Pipeline:
             return None, None
         key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
         hit = cache.get(key)
-        if hit is not None:  # a private copy, already marked cached
+        if hit is not None:  # a private copy, already marked cached; nothing is billed for it
             trace.cached = True
+            trace.saved = hit.cost
+            hit = replace(hit, cost=0.0 if hit.cost is not None else None)
             if self.observer.hooks.cache_hit or trace.span is not None:
                 self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
         return key, hit
@@ -248,7 +266,7 @@ class Pipeline:
         """The hop's guard, once its worst case is held on the budget and its tokens estimated for the limiter."""
         guard = self._guard(p.runtime.spec)
         if self.observer.budget is not None and estimate:
-            self.observer.reserve(trace, p.model, p.params, p.messages, p.texts)
+            self.observer.reserve(trace, p.model, p.params, p.messages, p.texts, p.worst)
         if guard.limiter is not None and guard.limiter.tpm and estimate:
             trace.estimate = p.estimate if p.estimate is not None else len(
                 json.dumps(p.request.json, ensure_ascii=False, default=str)) // 4
@@ -259,7 +277,7 @@ class Pipeline:
 
     @staticmethod
     def _answered(response: Any, trace: Trace) -> None:
-        if trace.audit and hasattr(response, "status_code"):  # a response (requests', or the event loop's)
+        if hasattr(response, "status_code"):  # a response (requests', or the event loop's)
             trace.status_code = response.status_code
             trace.request_id = _request_id(response)
 
@@ -290,7 +308,7 @@ class Pipeline:
     def breaker_state(self, provider: ProviderSpec) -> str:
         return self.guards.breaker_state(provider)
 
-    def breaker_stats(self, provider: str) -> BreakerStats:
+    def breaker_stats(self, provider: ProviderSpec) -> BreakerStats:
         return self.guards.breaker_stats(provider)
 
     def cache_info(self) -> CacheInfo:
@@ -300,14 +318,14 @@ class Pipeline:
 
     def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: Trace, *, result: Any = None,
                error: BaseException | None = None, status: str | None = None) -> None:
-        """One call is over: the observer (totals, budget, hooks, span), then the audit record."""
-        self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
+        """One call is over: the observer (the ledger's one record, hooks, span), then the audit record."""
+        entry = self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
         if trace.audit and (result is not None or error is None or isinstance(error, ProviderError)):
             failure = error if isinstance(error, ProviderError) else None
             status = status or ("ok" if failure is None else type(failure).__name__)
             if audit.logger.isEnabledFor(audit.level_of(status)):  # at WARNING, a success costs no more
                 audit_record(trace.op, p, hop, names, trace, log_content=self.log_content, result=result,
-                             error=failure, status=status)
+                             error=failure, status=status, entry=entry)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..media import Transcription
 from ..observe import audit
+from ..observe.ledger import Entry, Worst
 from ..types import Completion
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ class Prepared:
     Media calls say more: ``input_bytes`` is the size of what they upload (audit records carry sizes, never
     bytes; a multipart request's files count by themselves), ``estimate`` the tokens the rate limiter reserves
     (None: a quarter of the JSON body's length), ``content`` what ``log_content`` records as the prompt (None:
-    the request body; media calls give their text, without base64 data).
+    the request body; media calls give their text, without base64 data), ``worst`` their worst-case cost in their
+    own unit, for the budget (``pepperpy.observe.pricing``; None: a chat or embedding call's, from ``params``).
     """
 
     runtime: Runtime
@@ -49,26 +51,28 @@ class Prepared:
     input_bytes: int = 0
     estimate: int | None = None
     content: Any = None
+    worst: Worst | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Opened:
     """A streamed media answer, open: the hop that opened it, its response, and ``ended(result, error)``,
-    to call once when it is done (the audit record)."""
+    to call once when it is done: it books the result (or the failure) and returns the result priced."""
 
     prepared: Prepared
     response: requests.Response
-    ended: Callable[[Any, BaseException | None], None]
+    ended: Callable[[Any, BaseException | None], Any]
 
 
 class Trace:
     """Bookkeeping of one call: its deadline, and what the audit record and the token bucket need."""
 
-    __slots__ = ("attached", "attempts", "audit", "billed", "cached", "deadline", "estimate", "failures", "op",
-                 "request_id", "reservation", "span", "start", "status_code")
+    __slots__ = ("attached", "attempts", "audit", "billed", "cached", "day", "deadline", "estimate", "failures",
+                 "op", "request_id", "reservation", "saved", "span", "start", "status_code")
 
-    def __init__(self, op: str, deadline: float | None = None) -> None:
+    def __init__(self, op: str, deadline: float | None = None, day: str | None = None) -> None:
         self.op = op
+        self.day = day  # the day the call began, whose prices it pays (``ModelSpec.price_on``); None: today
         self.span: Any = None  # the call's OpenTelemetry span, with telemetry on, until it ends
         self.attached: Any = None  # that span while it is the current one (the caller's context to restore)
         self.reservation: Any = None  # the hop's hold on the budget, with a budget
@@ -78,6 +82,7 @@ class Trace:
         # audit_record decides per record, once it knows the outcome.
         self.audit = audit.logger.isEnabledFor(logging.WARNING)
         self.cached = False
+        self.saved: float | None = None  # a cache hit: what the stored answer had cost
         self.billed = 0.0  # USD the hop's broken attempts were billed (a stream cut before its first chunk)
         self.estimate = 0
         self.failures: list[tuple[str, BaseException]] | None = None
@@ -92,13 +97,15 @@ class Trace:
 
 
 def audit_record(op: str, p: Prepared, hop: int, names: Sequence[str], trace: Trace, *, log_content: bool,
-                 result: Any = None, error: ProviderError | None = None, status: str | None = None) -> None:
+                 result: Any = None, error: ProviderError | None = None, status: str | None = None,
+                 entry: Entry | None = None) -> None:
     """The call's one audit record, to ``pepperpy.audit`` (see ``audit``), unless its level is off;
-    ``log_content``: the Client's, to record the prompt and the output too."""
+    ``log_content``: the Client's, to record the prompt and the output too; ``entry``: the ledger's record of
+    the call (its usage and cost)."""
     status = status or ("ok" if error is None else type(error).__name__)
     if not audit.logger.isEnabledFor(audit.level_of(status)):
         return  # successes are INFO records, failures WARNING: the check needs the outcome
-    usage = result.usage if result is not None else None
+    usage = entry.usage if entry is not None else result.usage if result is not None else None
     fields: dict[str, Any] = {
         "op": op, "provider": p.runtime.spec.name, "model": p.model.id,
         "latency_ms": round((time.perf_counter() - trace.start) * 1000.0, 3),
@@ -108,7 +115,7 @@ def audit_record(op: str, p: Prepared, hop: int, names: Sequence[str], trace: Tr
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "total_tokens": usage.total_tokens if usage else None,
-        "cost": result.cost if result is not None else None,
+        "cost": entry.cost if entry is not None else getattr(result, "cost", None),
         "cached": trace.cached, "fallback_hop": hop, "fallback_from": names[0] if hop else None,
         "failures": [f"{name}: {type(exc).__name__}: {exc}" for name, exc in trace.failures or ()],
         "request_id": error.request_id if error is not None else (

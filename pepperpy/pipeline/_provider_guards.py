@@ -143,19 +143,16 @@ class Guards:
         guard = self.of(provider) if self.shared is not None else self._guards.get(provider.name)
         return guard.breaker.state if guard is not None and guard.breaker is not None else "closed"
 
-    def breaker_stats(self, provider: str) -> BreakerStats:
-        """What ``provider``'s breaker has seen (a fresh one's figures before its first call)."""
+    def breaker_stats(self, provider: ProviderSpec) -> BreakerStats:
+        """What ``provider``'s breaker has seen (a fresh one's figures before its first call); with shared state,
+        what every worker's calls did to it, the same figures as without."""
         if self.breaker_config is None:
-            return BreakerStats(provider, "disabled")
-        guard = self._guards.get(provider)
+            return BreakerStats(provider.name, "disabled")
+        guard = self.of(provider) if self.shared is not None else self._guards.get(provider.name)
         if guard is None or guard.breaker is None:
-            return BreakerStats(provider, "closed")
-        breaker = guard.breaker
-        if isinstance(breaker, ProviderBreaker):
-            return breaker.stats()
-        local = breaker.local.stats()  # shared: the state every worker sees, and what this process saw
-        return BreakerStats(provider, breaker.state, breaker.fail_counter, local.last_failure, local.last_failure_at,
-                            local.opened_at, local.times_opened)
+            return BreakerStats(provider.name, "closed")
+        stats: BreakerStats = guard.breaker.stats()
+        return stats
 
 
 def _breaker_config(option: Any) -> BreakerConfig | None:

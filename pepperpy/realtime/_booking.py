@@ -2,26 +2,26 @@
 then booked once from the usage the provider reports (totals, budget, ``response`` hooks, telemetry span, one
 audit record), as every other call is.
 
-``book`` is the one function that books: the ledger work of issue 24 re-points it, nothing else here counts.
+``book`` is the one function that books, through the observer into the ledger (``pepperpy.observe``); the
+worst case and the price come from ``pepperpy.observe.pricing``: nothing here computes a cost.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.tokens import estimate_tokens
 from ..errors import ProviderError
 from ..observe.budget import WORST_OUTPUT_TOKENS
+from ..observe.pricing import realtime_worst
 from ..pipeline._blocking import Pipeline, Prepared
 from ..pipeline._call import Trace, audit_record
 from ..types import ModelSpec, Usage
 from ._config import SessionConfig
 
-__all__ = ["AUDIO_TOKENS_PER_SECOND", "Books", "History"]
+__all__ = ["Books", "History"]
 
-AUDIO_TOKENS_PER_SECOND = 32  # Gemini counts 32 audio tokens a second (OpenAI about 10): the worst case
 OP = "realtime"
 
 
@@ -68,10 +68,10 @@ class Books:
         return self.config.max_output_tokens or spec.max_output_tokens or WORST_OUTPUT_TOKENS
 
     def hold(self, trace: Trace, *, text: str | None = None, audio_bytes: int = 0, spent: float = 0.0) -> None:
-        """Hold the worst case of one answer (BudgetExceededError: nothing may be sent): the history the provider
-        bills again, the new input (text estimated, audio at ``AUDIO_TOKENS_PER_SECOND``), and the session's
-        max output at the dearer of its text and audio prices. ``spent``: what the turn's earlier answers cost,
-        settled first (a turn that ran tools asks again)."""
+        """Hold the worst case of one answer (BudgetExceededError: nothing may be sent), as
+        ``pepperpy.observe.pricing.realtime_worst`` works it out: the history the provider bills again, the new
+        input, and the session's max output at the dearer of its text and audio prices. ``spent``: what the
+        turn's earlier answers cost, settled first (a turn that ran tools asks again)."""
         keeper = self.pipeline.observer.budget
         price = self.spec.pricing
         if keeper is None or price is None:
@@ -79,14 +79,12 @@ class Books:
         if trace.reservation is not None:
             keeper.settle(trace.reservation, spent)
             trace.reservation = None
-        history = self.history
-        seconds = audio_bytes / (2 * self.config.input_rate)
-        text_in = history.text_tokens + (estimate_tokens([{"role": "user", "content": text}]) if text else 0)
-        audio_in = history.audio_tokens + math.ceil(seconds * AUDIO_TOKENS_PER_SECOND)
-        out_price = max(price.output, price.audio_output or 0.0) if self.config.output == "audio" else price.output
-        amount = (text_in * price.input + audio_in * (price.audio_input or price.input)
-                  + self.max_output * out_price) / 1_000_000
-        trace.reservation = keeper.hold(self.spec, amount, text_in + audio_in, self.max_output)
+        estimate = realtime_worst(
+            price, text_tokens=estimate_tokens([{"role": "user", "content": text}]) if text else 0,
+            audio_seconds=audio_bytes / (2 * self.config.input_rate), history_text=self.history.text_tokens,
+            history_audio=self.history.audio_tokens, max_output=self.max_output,
+            audio_out=self.config.output == "audio")
+        trace.reservation = keeper.hold(self.spec, estimate)
 
     def book(self, trace: Trace, result: Any = None, error: BaseException | None = None, *, spent: float = 0.0,
              content: Any = None) -> None:

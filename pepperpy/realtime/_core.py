@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import PepperpyError, ProviderError, ValidationError
 from ..http import _translate
+from ..observe.pricing import charge
 from ..pipeline._call import Trace
 from ..types import ToolStep
 from ._booking import Books
@@ -114,7 +115,8 @@ class Core:
         if not usage.total_tokens and self.usage_seen is not None:  # Gemini: usage came in an earlier message
             usage = self.usage_seen
         self.usage_seen = None
-        return dataclasses.replace(done, usage=usage, cost=self.spec.cost(usage))
+        done = dataclasses.replace(done, usage=usage)
+        return dataclasses.replace(done, cost=charge(self.spec, done))
 
     def _book_late(self, found: list[Event]) -> None:
         """The end of a stale answer: booked from the usage the provider reports for it."""

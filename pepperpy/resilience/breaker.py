@@ -76,7 +76,8 @@ class BreakerStats:
 
     ``failures`` are the consecutive failures counted now; ``last_failure`` is the last server-side failure
     reported (``"ProviderUnavailableError: ..."``), ``last_failure_at`` and ``opened_at`` are Unix times
-    (None: never), ``times_opened`` counts the openings since the Client was made.
+    (None: never), ``times_opened`` counts the openings since the Client was made. With ``shared_state`` the
+    figures are those of every worker on the Redis namespace, the same fields filled the same way.
     """
 
     provider: str

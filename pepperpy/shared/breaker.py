@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CircuitOpenError
-from ..resilience.breaker import HALF_OPEN_RETRY_AFTER, OPEN, BreakerConfig, ProviderBreaker, log
+from ..resilience.breaker import HALF_OPEN_RETRY_AFTER, OPEN, BreakerConfig, BreakerStats, ProviderBreaker, log
 from ..resilience.retry import is_server_failure
 from .scripts import BREAKER_ADMIT, BREAKER_PEEK, BREAKER_RECORD
 from .store import UNAVAILABLE, SharedState, as_text
@@ -97,7 +97,7 @@ class SharedBreaker:
         if not ticket.shared:
             self.local.record_failure(exc, bool(ticket.trial), ticket.generation)
         elif is_server_failure(exc):
-            self._record("failure", ticket)
+            self._record("failure", ticket, exc)
         elif ticket.trial:
             self._record("release", ticket)
 
@@ -120,9 +120,22 @@ class SharedBreaker:
         reply = self.shared.run(BREAKER_PEEK, (self.key,), (self.shared.now_arg(), self.config.reset_timeout))
         return self.local.fail_counter if reply is UNAVAILABLE else int(reply[1])
 
-    def _record(self, outcome: str, ticket: Ticket) -> None:
+    def stats(self) -> BreakerStats:
+        """What every worker's calls did to the breaker (``client.breaker_stats``): the state, the failures counted,
+        the last server-side failure and when, when it last opened and how many times; the local breaker's while
+        Redis is down."""
+        reply = self.shared.run(BREAKER_PEEK, (self.key,), (self.shared.now_arg(), self.config.reset_timeout))
+        if reply is UNAVAILABLE:
+            return self.local.stats()
+        failed_at, opened_at = _seconds(reply[3]), _seconds(reply[4])
+        return BreakerStats(self.provider, as_text(reply[0]), int(reply[1]), as_text(reply[2]) or None, failed_at,
+                            opened_at, int(reply[5]))
+
+    def _record(self, outcome: str, ticket: Ticket, failure: BaseException | None = None) -> None:
+        what = f"{type(failure).__name__}: {failure}" if failure is not None else ""
         reply = self.shared.run(BREAKER_RECORD, (self.key,), (self.shared.now_arg(), outcome, ticket.trial,
-                                                              ticket.generation, self.config.fail_max))
+                                                              ticket.generation, self.config.fail_max,
+                                                              what[:500], repr(time.time())))
         if reply is UNAVAILABLE:
             return  # the outcome of a call admitted by a store that is gone now is dropped, as a stale one
         change = as_text(reply)
@@ -143,3 +156,11 @@ class SharedBreaker:
 
     def __repr__(self) -> str:
         return f"<SharedBreaker {self.provider} in {self.shared.location}>"
+
+
+def _seconds(value: Any) -> float | None:
+    text = as_text(value)
+    try:
+        return float(text) if text else None
+    except ValueError:  # a garbled field in a shared Redis reads as unknown
+        return None

@@ -1,4 +1,5 @@
-"""A number every worker adds to, with an atomic "add unless it would pass the limit": the seam for budgets.
+"""A number every worker adds to, with an atomic "add unless it would pass the limit": the seam for budgets;
+and a mark set once (``claim``): a job's results are booked by one worker only.
 
 ``try_add(amount, limit)`` runs one Lua script (``COUNTER_ADD``): read, compare, add, in one step inside Redis,
 so two workers can never both pass a limit that only one of them fits under. ``add(delta)`` settles an
@@ -7,8 +8,10 @@ estimate with the real amount. A period (a day's budget) is a key per period wit
 
 from __future__ import annotations
 
-from .scripts import COUNTER_ADD
+from .scripts import CLAIM, COUNTER_ADD
 from .store import UNAVAILABLE, SharedState
+
+CLAIM_TTL = 400 * 86400.0  # seconds a claim is remembered: longer than any job's results can be read
 
 
 class SharedCounter:
@@ -34,3 +37,10 @@ class SharedCounter:
 
     def __repr__(self) -> str:
         return f"<SharedCounter {self.key} in {self.shared.location}>"
+
+
+def claim(state: SharedState, name: str, ttl: float = CLAIM_TTL) -> bool | None:
+    """True the first time any worker claims ``name`` (``<namespace>:claim:<name>``), False after; None while
+    Redis is down."""
+    reply = state.run(CLAIM, (state.key("claim", name),), (repr(float(ttl)),))
+    return None if reply is UNAVAILABLE else bool(int(reply))

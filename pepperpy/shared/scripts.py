@@ -38,7 +38,9 @@ end
 
 # A breaker is one hash: state (closed | open | half-open), failures (consecutive, while closed), opened (time),
 # gen (how many times it opened: outcomes of calls admitted earlier are stale), trial (id of the latest trial
-# call), lease (time until which that trial is in flight; after it, the next call is a trial).
+# call), lease (time until which that trial is in flight; after it, the next call is a trial); and for
+# client.breaker_stats, as every worker saw them: last_failure (what the last server-side failure said),
+# failed_at and opened_at (Unix times of the worker's wall clock).
 _BREAKER = """
 local function state_of(value)
   if value == 'open' or value == 'half-open' then return value end
@@ -62,9 +64,12 @@ local function breaker_admit(key, now, reset)
   return {'trial', gen, 0, trial, '0'}
 end
 
-local function breaker_record(key, now, outcome, trial, gen, fail_max)
+local function breaker_record(key, now, outcome, trial, gen, fail_max, what, wall)
   local b = redis.call('HMGET', key, 'state', 'gen', 'trial')
   local state = state_of(b[1])
+  if outcome == 'failure' and what ~= nil and what ~= '' then
+    redis.call('HSET', key, 'last_failure', what, 'failed_at', wall)
+  end
   if trial > 0 then
     if state ~= 'half-open' or num(b[3], 0) ~= trial then return 'stale' end
     if outcome == 'release' then
@@ -75,7 +80,7 @@ local function breaker_record(key, now, outcome, trial, gen, fail_max)
       redis.call('HSET', key, 'state', 'closed', 'failures', '0', 'lease', '0')
       return 'closed'
     end
-    redis.call('HSET', key, 'state', 'open', 'opened', tostring(now), 'lease', '0')
+    redis.call('HSET', key, 'state', 'open', 'opened', tostring(now), 'lease', '0', 'opened_at', wall)
     incr(key, 'gen', 1)
     return 'open'
   end
@@ -86,18 +91,19 @@ local function breaker_record(key, now, outcome, trial, gen, fail_max)
   end
   local failures = incr(key, 'failures', 1)
   if failures >= fail_max then
-    redis.call('HSET', key, 'state', 'open', 'opened', tostring(now))
+    redis.call('HSET', key, 'state', 'open', 'opened', tostring(now), 'opened_at', wall)
     incr(key, 'gen', 1)
     return 'open'
   end
   return ''
 end
 
+-- {state, failures, last_failure, failed_at, opened_at, times opened}: the last four for breaker_stats
 local function breaker_peek(key, now, reset)
-  local b = redis.call('HMGET', key, 'state', 'failures', 'opened')
+  local b = redis.call('HMGET', key, 'state', 'failures', 'opened', 'last_failure', 'failed_at', 'opened_at', 'gen')
   local state = state_of(b[1])
   if state == 'open' and num(b[3], 0) + reset - now <= 0 then state = 'half-open' end
-  return {state, num(b[2], 0)}
+  return {state, num(b[2], 0), b[4] or '', b[5] or '', b[6] or '', num(b[7], 0)}
 end
 """
 
@@ -190,7 +196,8 @@ return breaker_admit(KEYS[1], now_of(ARGV[1]), tonumber(ARGV[2]))
 """)
 
 BREAKER_RECORD = Script("breaker_record", _PRELUDE + _BREAKER + """
-return breaker_record(KEYS[1], now_of(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+return breaker_record(KEYS[1], now_of(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]),
+                      ARGV[6], ARGV[7])
 """)
 
 BREAKER_PEEK = Script("breaker_peek", _PRELUDE + _BREAKER + """
@@ -266,6 +273,13 @@ local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, member in ipairs(members) do redis.call('DEL', ARGV[1] .. member) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return #members
+""")
+
+# A mark set once, for a given time: 1 the first time (the caller goes on), 0 after. A job's results are booked
+# once across every worker (pepperpy.observe.ledger).
+CLAIM = Script("claim", """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', math.ceil(tonumber(ARGV[1]) * 1000)) then return 1 end
+return 0
 """)
 
 # The seam for budgets (issue 17): add to a counter unless the total would pass a limit, in one step.

@@ -11,9 +11,12 @@ from ._answer import FINISH_REASONS, Chunk, Completion, Embeddings, TokenCount, 
 # Not in __all__, imported from here by other modules (``as`` marks them re-exported for mypy --strict)
 from ._answer import REPR_TEXT as REPR_TEXT
 from ._answer import combine_usage as combine_usage
+from ._answer import plural as plural
+from ._answer import result_repr as result_repr
 from ._answer import short_text as short_text
 from ._answer import short_value as short_value
 from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
+from ._specs import day_of as day_of
 from ._stream import Stream
 
 __all__ = [

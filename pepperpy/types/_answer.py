@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "Embeddings", "TokenCount", "ToolCall", "ToolStep",
-           "Usage", "combine_usage", "created_at", "short_text", "short_value", "text_chunk"]
+           "Usage", "combine_usage", "created_at", "plural", "result_repr", "short_text", "short_value",
+           "text_chunk"]
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 _THINKING = ("thinking", "redacted_thinking")
@@ -25,6 +26,23 @@ def short_text(text: str, limit: int = REPR_TEXT) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}… ({len(text):,} chars)"
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 image"``, ``"2 images"``, ``"1,024 bytes"``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def result_repr(name: str, shape: str, result: Any, *extra: str) -> str:
+    """The one repr of a result: ``Name(shape, model=..., provider=..., <extra>, usage=..., cost=...)``, then
+    ``cached=True`` and ``request_id`` when they apply (Completion, Embeddings and the media results)."""
+    parts = [shape, f"model={result.model!r}", f"provider={result.provider!r}", *extra,
+             f"usage={result.usage!r}", f"cost={result.cost!r}"]
+    if result.cached:
+        parts.append("cached=True")
+    if result.request_id is not None:
+        parts.append(f"request_id={result.request_id!r}")
+    return f"{name}({', '.join(parts)})"
 
 
 def short_value(value: Any, limit: int = REPR_TEXT) -> str:
@@ -165,19 +183,14 @@ class Completion:
         return message
 
     def __repr__(self) -> str:
-        parts = [f"text={short_text(self.text)}", f"model={self.model!r}", f"provider={self.provider!r}",
-                 f"finish_reason={self.finish_reason!r}", f"usage={self.usage!r}", f"cost={self.cost!r}"]
+        extra = [f"finish_reason={self.finish_reason!r}"]
         if self.tool_calls:
-            parts.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
+            extra.append(f"tool_calls=[{', '.join(call.name for call in self.tool_calls)}]")
         if self.parsed is not None:
-            parts.append(f"parsed={short_value(self.parsed)}")
+            extra.append(f"parsed={short_value(self.parsed)}")
         if self.steps:
-            parts.append(f"steps={len(self.steps)}")
-        if self.cached:
-            parts.append("cached=True")
-        if self.request_id is not None:
-            parts.append(f"request_id={self.request_id!r}")
-        return f"Completion({', '.join(parts)})"
+            extra.append(f"steps={len(self.steps)}")
+        return result_repr("Completion", f"text={short_text(self.text)}", self, *extra)
 
     def _repr_markdown_(self) -> str:
         cost = f" · ${self.cost:.6f}" if self.cost is not None else ""
@@ -276,6 +289,7 @@ class Embeddings:
     cost: float | None = None
     raw: Any = None
     cached: bool = False
+    request_id: str | None = None
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -288,10 +302,8 @@ class Embeddings:
 
     def _repr_markdown_(self) -> str:
         dims = len(self.vectors[0]) if self.vectors else 0
-        return f"*{len(self.vectors)} vectors × {dims} dims from {self.provider}/{self.model}*"
+        return f"*{plural(len(self.vectors), 'vector')} × {dims} dims from {self.provider}/{self.model}*"
 
     def __repr__(self) -> str:
         dims = len(self.vectors[0]) if self.vectors else 0
-        return (f"Embeddings({len(self.vectors)} vectors × {dims} dims, model={self.model!r}, "
-                f"provider={self.provider!r}, usage={self.usage!r}, cost={self.cost!r}"
-                f"{', cached=True' if self.cached else ''})")
+        return result_repr("Embeddings", f"{plural(len(self.vectors), 'vector')} × {dims} dims", self)

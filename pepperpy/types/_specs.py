@@ -3,15 +3,17 @@ built from the YAML files (``pepperpy.catalog``)."""
 
 from __future__ import annotations
 
+import datetime
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._redact import safe_url
 from ._answer import Usage
 
-__all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel"]
+__all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel", "day_of", "today"]
 
 
 def _empty() -> Mapping[str, Any]:
@@ -20,12 +22,20 @@ def _empty() -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """USD per 1M tokens (``input``, ``output``, ``cached_input``, and ``audio_input`` / ``image_input`` for
-    input tokens of those kinds when they cost another price, ``cached_audio_input`` for cached audio and
-    ``audio_output`` for spoken output tokens: realtime models); ``batch`` is the price through the provider's
-    batch API when the catalog names one; and the units other outputs are sold in: ``per_second`` of video
-    (one number or one per size/resolution), ``per_image`` (USD per image by ``{quality: {size: usd}}`` or
-    ``{size: usd}``), ``per_million_characters`` (speech) and ``per_minute`` (audio transcribed)."""
+    """One price of a model, in the units it is sold in. USD per 1M tokens: ``input``, ``output``,
+    ``cached_input``, and ``audio_input`` / ``image_input`` for input tokens of those kinds when they cost another
+    price, ``cached_audio_input`` for cached audio and ``audio_output`` for spoken output tokens (realtime models);
+    ``batch`` is the price through the provider's batch API when the catalog names one. Other units:
+    ``per_second`` of video (one number or one per size/resolution), ``per_image`` (USD per image by
+    ``{quality: {size: usd}}`` or ``{size: usd}``), ``per_million_characters`` (speech) and ``per_minute`` (audio
+    transcribed).
+
+    ``since`` and ``until`` (``YYYY-MM-DD``, both days included) bound when the price is in force, when the
+    provider announced them; None: from the start, and until further notice.
+
+    Each method below is the one place a unit is priced (``pepperpy.observe.pricing`` picks the unit of an
+    operation): ``token_cost``, ``image_cost``, ``character_cost``, ``audio_cost``, ``video_cost``.
+    """
 
     input: float = 0.0
     output: float = 0.0
@@ -39,15 +49,17 @@ class Pricing:
     per_minute: float | None = None
     cached_audio_input: float | None = None
     audio_output: float | None = None
+    since: str | None = None
+    until: str | None = None
 
     @property
     def per_token(self) -> bool:
         """Whether token prices are known (media models may list only their own units)."""
         return bool(self.input or self.output)
 
-    def cost(self, usage: Usage) -> float:
-        """USD for ``usage``: each kind of token at its own price where the catalog gives one, else at the
-        text price of its side (cached audio at ``cached_audio_input``, else ``cached_input``)."""
+    def token_cost(self, usage: Usage) -> float:
+        """USD for the tokens of ``usage``: each kind of token at its own price where the catalog gives one, else
+        at the text price of its side (cached audio at ``cached_audio_input``, else ``cached_input``)."""
         cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
         cached_audio = min(usage.cached_audio_tokens, cached) if self.cached_audio_input is not None else 0
         audio = max(usage.input_audio_tokens - cached_audio, 0) if self.audio_input is not None else 0
@@ -60,6 +72,8 @@ class Pricing:
                  + spoken * (self.audio_output or 0.0))
         return round(total / 1_000_000, 10)
 
+    cost = token_cost  # the name it had first
+
     def video_cost(self, seconds: float, size: str | None = None) -> float | None:
         """USD for ``seconds`` of video at ``size``; None when the catalog has no price for that size.
 
@@ -68,8 +82,28 @@ class Pricing:
         """
         price = self.per_second
         if isinstance(price, Mapping):
-            price = price.get(size or "") if size in price else price.get("default")
+            label = size or "default"
+            if label not in price:
+                label = _resolution(label)
+            price = price.get(label, price.get("default"))
         return None if price is None else round(float(price) * seconds, 10)
+
+    def image_cost(self, count: int, size: str | None, quality: str | None) -> float | None:
+        """USD for ``count`` images of this size and quality at ``per_image``; None without such a price."""
+        price = self.image_price(size, quality)
+        return None if price is None else round(price * count, 10)
+
+    def character_cost(self, characters: int) -> float | None:
+        """USD for speaking ``characters`` at ``per_million_characters``; None without that price."""
+        if self.per_million_characters is None:
+            return None
+        return round(characters * self.per_million_characters / 1_000_000, 10)
+
+    def audio_cost(self, seconds: float) -> float | None:
+        """USD for ``seconds`` of audio transcribed at ``per_minute``; None without that price."""
+        if self.per_minute is None:
+            return None
+        return round(seconds / 60.0 * self.per_minute, 10)
 
     def image_price(self, size: str | None, quality: str | None) -> float | None:
         """USD for one image of this size and quality from ``per_image``; None when the table has no entry
@@ -87,6 +121,36 @@ class Pricing:
         if price is None and size is None and len(table) == 1:
             price = next(iter(table.values()))
         return float(price) if isinstance(price, (int, float)) else None
+
+    def in_force(self, day: str) -> bool:
+        """Whether the price applies on ``day`` (``YYYY-MM-DD``) by its own dates."""
+        return (self.since is None or self.since <= day) and (self.until is None or day <= self.until)
+
+
+def _resolution(size: str) -> str:
+    """The resolution a ``WIDTHxHEIGHT`` size is sold as (``1280x720`` -> ``720p``, ``3840x2160`` -> ``4k``), for
+    per-second tables keyed that way (Veo's)."""
+    width, _, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        return size
+    short = min(int(width), int(height))
+    return "4k" if short >= 2160 else f"{short}p"
+
+
+def today() -> str:
+    """Today's date in UTC, ``YYYY-MM-DD``: the day prices are looked up for (providers bill by UTC days)."""
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def day_of(moment: float | str | datetime.date | None) -> str:
+    """``YYYY-MM-DD`` of a Unix time, a date or a day already written so (None: today)."""
+    if moment is None:
+        return today()
+    if isinstance(moment, str):
+        return moment
+    if isinstance(moment, datetime.date):
+        return moment.isoformat()
+    return time.strftime("%Y-%m-%d", time.gmtime(moment))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +181,7 @@ class ModelSpec:
     max_output_tokens: int | None = None
     capabilities: frozenset[str] = frozenset()
     params: Mapping[str, ParamRange] = field(default_factory=_empty)
-    pricing: Pricing | None = None
+    prices: tuple[Pricing, ...] = ()  # every price the catalog lists, oldest first (``since`` / ``until`` dates)
     dimensions: int | None = None
     deprecated: str | None = None
     source: str | None = None
@@ -135,6 +199,36 @@ class ModelSpec:
     input_audio_rate: int | None = None
     output_audio_rate: int | None = None
     display_name: str | None = None  # the provider's name for people ("GPT-4.1 mini"), when the catalog gives one
+    # ``pricing``: reading it gives the price in force today (``price_on``), assigned below the class; giving it to
+    # the constructor (``ModelSpec(..., pricing=Pricing(...))``) makes it the model's one price
+    if TYPE_CHECKING:
+        @property
+        def pricing(self) -> Pricing | None: ...
+    else:
+        pricing: InitVar[Pricing | None] = None
+
+    def __post_init__(self, pricing: Pricing | None = None) -> None:  # noqa: RUF033 - mypy sees no InitVar
+        if pricing is not None and pricing not in self.prices:
+            object.__setattr__(self, "prices", (pricing,))
+
+    def price_on(self, day: float | str | datetime.date | None = None) -> Pricing | None:
+        """The price in force on ``day`` (a date, ``YYYY-MM-DD`` or a Unix time; None: today, in UTC): the
+        latest listed price that had started by then. A price whose announced ``until`` has passed stays in
+        force until the catalog lists its successor. None: the catalog has no price.
+
+        >>> spec = ModelSpec("m", "p", prices=(Pricing(2, 10, until="2026-11-30"), Pricing(4, 20, since="2026-12-01")))
+        >>> spec.price_on("2026-11-30").input, spec.price_on("2026-12-07").input
+        (2, 4)
+        """
+        prices = self.prices
+        if len(prices) <= 1:
+            return prices[0] if prices else None
+        when = day_of(day)
+        found = prices[0]
+        for price in prices[1:]:
+            if price.since is not None and price.since <= when:
+                found = price
+        return found
 
     @property
     def name(self) -> str:
@@ -144,19 +238,10 @@ class ModelSpec:
     def wire_name(self) -> str:
         return self.api_name or self.id
 
-    def cost(self, usage: Usage) -> float | None:
-        return self.pricing.cost(usage) if self.pricing is not None else None
-
-    def batch_cost(self, usage: Usage, discount: float | None) -> float | None:
-        """USD for ``usage`` through the provider's batch API: ``pricing.batch`` when the catalog has it, else
-        the standard price less the provider's ``batch_discount``; None when neither is known."""
-        if self.pricing is None:
-            return None
-        if self.pricing.batch is not None:
-            return self.pricing.batch.cost(usage)
-        if discount is None:
-            return None
-        return round(self.pricing.cost(usage) * (1.0 - discount), 10)
+    def cost(self, usage: Usage, day: float | str | datetime.date | None = None) -> float | None:
+        """USD for the tokens of ``usage`` at the price in force on ``day`` (None: today); None without a price."""
+        price = self.price_on(day)
+        return price.token_cost(usage) if price is not None else None
 
     def __repr__(self) -> str:
         parts = [repr(self.name), f"mode={self.mode!r}"]
@@ -166,13 +251,18 @@ class ModelSpec:
             parts.append(f"max_output_tokens={self.max_output_tokens}")
         if self.capabilities:
             parts.append(f"capabilities={sorted(self.capabilities)}")
-        if self.pricing is not None:
-            parts.append(f"pricing=({self.pricing.input:g}, {self.pricing.output:g})")
+        pricing = self.pricing
+        if pricing is not None:
+            parts.append(f"pricing=({pricing.input:g}, {pricing.output:g})")
         if self.deprecated:
             parts.append(f"deprecated={self.deprecated!r}")
         if self.open:
             parts.append("open=True")
         return f"ModelSpec({', '.join(parts)})"
+
+
+ModelSpec.pricing = property(  # type: ignore[method-assign,assignment]
+    ModelSpec.price_on, doc="The price in force today (``price_on()``); None when the catalog has no price.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ class Stream(Iterator[Chunk]):
 
     def __init__(self, chunks: Iterator[Chunk], *, model: str, provider: str,
                  close: Callable[[], None] | None = None, spec: ModelSpec | None = None,
-                 on_end: Callable[[Completion | None, BaseException | None], None] | None = None,
+                 on_end: Callable[[Completion | None, BaseException | None], Completion | None] | None = None,
                  interrupt: Callable[[], None] | None = None, request_id: str | None = None,
                  finish: Callable[[Completion], Completion] | None = None) -> None:
         self.model = model
@@ -36,7 +36,7 @@ class Stream(Iterator[Chunk]):
         self.request_id = request_id
         self._chunks = chunks
         self._close = close
-        self._spec = spec
+        self._spec = spec  # the model answering (its cost is the pipeline's: ``on_end`` gives it back priced)
         self._on_end = on_end  # called once: (completion, None), (None, error) or (None, None) if left early
         self._interrupt = interrupt
         self._aborted = False
@@ -88,10 +88,9 @@ class Stream(Iterator[Chunk]):
 
     def _complete(self) -> None:
         usage = self._usage or Usage()
-        cost = self._cost if self._cost is not None else (self._spec.cost(usage) if self._spec else None)
-        self._completion = Completion(
+        self._completion = Completion(  # cost: what the provider reported, if it did; else the ledger's, below
             text="".join(self._parts), model=self.model, provider=self.provider,
-            finish_reason=self._finish, usage=usage, cost=cost, raw=self._last, tool_calls=self._tool_calls,
+            finish_reason=self._finish, usage=usage, cost=self._cost, raw=self._last, tool_calls=self._tool_calls,
             request_id=self.request_id, created=created_at())
         if self._finish_with is not None:
             try:
@@ -102,9 +101,12 @@ class Stream(Iterator[Chunk]):
         self.close()
 
     def _end(self, completion: Completion | None, error: BaseException | None) -> None:
+        """Tell ``on_end`` once; a finished stream's completion comes back priced and booked."""
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
-            on_end(completion, error)
+            booked = on_end(completion, error)
+            if booked is not None and completion is not None:
+                self._completion = booked
 
     @property
     def text(self) -> str:

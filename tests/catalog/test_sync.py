@@ -201,3 +201,26 @@ def test_sync_runs_through_the_fake_adapter_too() -> None:
     client = pepperpy.Client(env_file=None, api_keys={"gemini": KEY}, transport=adapter)
     diff = client.sync_catalog("gemini")
     assert [m.id for m in diff.added] == ["brand-new-1"] and diff.added[0].context_window == 100000
+
+
+# --------------------------------------------------------------------------- issue 24 item 10: no silent mode
+
+def test_write_takes_a_mode_only_from_evidence_and_says_when_it_has_none(server: FakeProviderServer,
+                                                                         tmp_path: Path) -> None:
+    client = client_for(server)
+    server.models = ["text-embedding-4-small", "mystery-model-9", "gpt-7-nova"]  # OpenAI's listing: ids only
+    diff = client.sync_catalog("openai")
+    assert {m.id: m.mode for m in diff.added} == {"text-embedding-4-small": "embedding", "mystery-model-9": "chat",
+                                                  "gpt-7-nova": "chat"}
+    assert diff.unknown_mode == ("mystery-model-9",)  # text-embedding-* and gpt-* are families OpenAI documents
+    lines = "\n".join(diff.lines())
+    assert "+ text-embedding-4-small (embedding)" in lines and "+ mystery-model-9 (mode unknown: set it" in lines
+    path = diff.write(tmp_path / "synced")
+    assert path is not None
+    text = path.read_text()
+    assert '  - id: "text-embedding-4-small"\n    mode: "embedding"\n' in text
+    assert '  - id: "mystery-model-9"\n    # mode: unknown — set it' in text
+    assert '  - id: "gpt-7-nova"\n' in text and check_file(path) == []
+    with client_for(server, catalog=tmp_path / "synced") as synced:
+        assert synced.model("text-embedding-4-small").mode == "embedding"  # `pepperpy embed` takes it
+        assert len(synced.embed(["a"], model="text-embedding-4-small").vectors) == 1

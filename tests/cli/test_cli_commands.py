@@ -266,19 +266,19 @@ def test_unknown_model_hints_are_punctuated(model: str, capsys: pytest.CaptureFi
 
 def test_complete_passes_options_as_call_params(openai_on_loopback: FakeProviderServer,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "--no-stream", "-o", "top_p", "0.9",
-                       "-o", "seed", "42", "--option", "response_format", '{"type": "json_object"}',
-                       "-o", "user", "alice", "-o", "stop", '["END"]', "hi")
+    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "--no-stream", "-p", "top_p", "0.9",
+                       "-p", "seed", "42", "--param", "response_format", '{"type": "json_object"}',
+                       "-p", "user", "alice", "-p", "stop", '["END"]', "hi")
     assert (code, err) == (0, "")
     body = openai_on_loopback.requests[-1].json
     assert body["top_p"] == 0.9 and body["seed"] == 42 and body["user"] == "alice"
     assert body["response_format"] == {"type": "json_object"} and body["stop"] == ["END"]
     assert cli.option_value("true") is True and cli.option_value("not json") == "not json"
-    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-t", "0.2", "-o", "temperature", "0.5", "hi")
-    assert (code, err) == (1, "error: temperature is given twice (by -t/--temperature and -o temperature); "
+    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-t", "0.2", "-p", "temperature", "0.5", "hi")
+    assert (code, err) == (1, "error: temperature is given twice (by -t/--temperature and -p temperature); "
                               "keep one\n")
-    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-o", "model", "gpt-4o", "hi")
-    assert (code, err) == (1, "error: -o model: use -m/--model\n")
-    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-o", "top_p", '"high"', "hi")
+    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-p", "model", "gpt-4o", "hi")
+    assert (code, err) == (1, "error: -p model: use -m/--model\n")
+    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-p", "top_p", '"high"', "hi")
     assert code == 1 and "top_p" in err  # still checked against the catalog like client.complete(top_p=...)
     assert len(openai_on_loopback.requests) == 1

@@ -35,7 +35,7 @@ def test_submit_status_and_results(offline: FakeProviderServer, capsys: pytest.C
                                    tmp_path: Path) -> None:
     (tmp_path / "prompts.jsonl").write_text("\n".join(ITEMS) + "\n\n", encoding="utf-8")
     code, out, err = run(capsys, "batch", "submit", "prompts.jsonl", "-m", "claude-haiku-4-5", "--max-tokens", "50",
-                         "--save-id", "job.id")
+                         "-o", "job.id")
     job_id = out.strip()
     assert code == 0 and job_id.startswith("batch:anthropic:") and (tmp_path / "job.id").read_text().strip() == job_id
     assert "4 items · 1 provider batch" in err and "item 3 refused before upload: temperature=9" in err
@@ -64,7 +64,7 @@ def test_results_wait_first_and_plain_text_from_stdin(offline: FakeProviderServe
     job_id = out.strip()
     assert code == 0 and job_id.startswith("batch:gemini:")
     code, out, err = run(capsys, "batch", "results", job_id)
-    assert code == 1 and "still running" in err and "job.wait()" in err
+    assert code == 1 and "still running" in err and "`pepperpy batch results ID --wait`" in err and "job." not in err
     code, out, err = run(capsys, "batch", "results", "--wait", job_id)
     assert code == 0 and [json.loads(line)["text"] for line in out.splitlines()] == [
         "echo: first question", "echo: second question"]

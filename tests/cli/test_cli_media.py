@@ -34,7 +34,7 @@ def test_image_saves_and_prints_the_paths(fake: FakeProviderServer, capsys: pyte
     code, out, err = run(capsys, "-v", "image", "a", "kite", "-m", "gpt-image-2.6-flare", "-n", "2", "--size",
                          "1024x1024", "-p", "background", "transparent", "-o", "pair.png")
     assert (code, out.split()) == (0, ["pair-1.png", "pair-2.png"])
-    assert err.startswith("[openai/gpt-image-2.6-flare · 2 image(s) · $")
+    assert err.startswith("[openai/gpt-image-2.6-flare · 2 images · $")
     assert fake.requests[-1].json == {"model": "gpt-image-2.6-flare", "prompt": "a kite", "n": 2, "size": "1024x1024",
                                       "background": "transparent"}
     Path("in.png").write_bytes(png("in"))

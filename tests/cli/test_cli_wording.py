@@ -1,5 +1,5 @@
 """Issue 11 items 11 and 12 (CLI part): the command line speaks in commands and flags, suggests the catalog's
-everyday model, makes ``-o KEY VALUE`` unambiguous, counts catalog problems right, shows warnings as one plain
+everyday model, makes ``-p KEY VALUE`` unambiguous, counts catalog problems right, shows warnings as one plain
 line, and lists providers by name."""
 
 from __future__ import annotations
@@ -60,23 +60,23 @@ def test_other_python_advice_becomes_commands() -> None:
                                               ("api_key", "never given on the command line")])
 def test_client_settings_given_as_options_name_the_flag(option: str, hint: str,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-o", option, "sk-test-secret-12345678", "hi")
+    code, _, err = run(capsys, "complete", "-m", "gpt-4o-mini", "-p", option, "sk-test-secret-12345678", "hi")
     assert code == 1 and hint in err and "sk-test-secret" not in err
 
 
 def test_an_option_that_took_the_prompt_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        cli.main(["complete", "-m", "gpt-4o-mini", "-o", "seed", "Say hi"])
+        cli.main(["complete", "-m", "gpt-4o-mini", "-p", "seed", "Say hi"])
     err = capsys.readouterr().err
     assert info.value.code == 2
-    assert "no prompt: -o seed took 'Say hi' as its VALUE (-o takes KEY and VALUE)" in err and "--" in err
+    assert "no prompt: -p seed took 'Say hi' as its VALUE (-p takes KEY and VALUE)" in err and "--" in err
     with pytest.raises(SystemExit) as info:
         cli.main(["complete", "-m", "gpt-4o-mini"])
     assert info.value.code == 2 and "the prompt is missing" in capsys.readouterr().err
 
 
 def test_a_double_dash_ends_the_options(keyed: FakeProviderServer, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "complete", "-m", "gpt-4o-mini", "--no-stream", "-o", "seed", "42", "--",
+    code, out, _ = run(capsys, "complete", "-m", "gpt-4o-mini", "--no-stream", "-p", "seed", "42", "--",
                        "-1 is negative")
     assert (code, out) == (0, "echo: -1 is negative\n")
     assert keyed.requests[-1].json["seed"] == 42

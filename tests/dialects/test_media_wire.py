@@ -12,6 +12,7 @@ from pepperpy import errors
 from pepperpy.dialects._media import MediaCall, b64decode, form_fields
 from pepperpy.dialects.base import get_dialect
 from pepperpy.http._upload import Upload
+from pepperpy.observe.pricing import charge  # dialects price nothing: the ledger does
 from pepperpy.types import ModelSpec, Pricing, ProviderSpec
 
 OPENAI = get_dialect("openai")
@@ -44,7 +45,7 @@ def test_openai_image_request_and_answer() -> None:
     assert result.images[0].data == PNG and result.images[0].mime_type == "image/png"
     usage = result.usage
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens, usage.input_image_tokens) == (50, 50, 100, 40)
-    assert result.cost == pytest.approx((10 * 5.0 + 40 * 10.0 + 50 * 40.0) / 1e6)
+    assert result.cost is None and charge(spec, result) == pytest.approx((10 * 5.0 + 40 * 10.0 + 50 * 40.0) / 1e6)
 
 
 def test_openai_url_answers_keep_the_url_for_the_download() -> None:
@@ -54,7 +55,7 @@ def test_openai_url_answers_keep_the_url_for_the_download() -> None:
                                 MediaCall(params={"quality": "standard", "size": "1024x1024"}))
     (image,) = result.images
     assert (image.data, image.url, image.revised_prompt) == (b"", "https://example.invalid/img.png", "A photo")
-    assert result.cost == pytest.approx(0.04)  # no usage: the per-image price of that size and quality
+    assert charge(spec, result) == pytest.approx(0.04)  # no usage: the per-image price of that size and quality
 
 
 def test_openai_edit_multipart_names_follow_the_sdk() -> None:
@@ -108,16 +109,17 @@ VERBOSE = {"task": "transcribe", "language": "english", "duration": 8.4700002670
 def test_openai_transcription_answers_json_verbose_and_text() -> None:
     priced = model("gpt-4o-transcribe", "transcription", input=2.5, output=10.0)
     result = OPENAI.parse_transcription(json.dumps(TOKENS).encode(), "application/json", priced, MediaCall())
-    assert result.usage.input_audio_tokens == 14 and result.cost == pytest.approx((14 * 2.5 + 45 * 10.0) / 1e6)
+    assert result.usage.input_audio_tokens == 14
+    assert charge(priced, result) == pytest.approx((14 * 2.5 + 45 * 10.0) / 1e6)
     whisper = model("whisper-1", "transcription", per_minute=0.006)
     verbose = OPENAI.parse_transcription(json.dumps(VERBOSE).encode(), "application/json", whisper,
                                          MediaCall(params={"response_format": "verbose_json"}))
     assert (verbose.language, verbose.duration, verbose.segments[0].end) == ("english", 8.470000267028809,
                                                                              3.319999933242798)
-    assert verbose.cost == pytest.approx(9 / 60 * 0.006)  # billed on usage.seconds
+    assert verbose.billed_seconds == 9 and charge(whisper, verbose) == pytest.approx(9 / 60 * 0.006)  # usage.seconds
     srt = OPENAI.parse_transcription(b"1\n00:00:00,000 --> 00:00:01,000\nHi\n", "text/plain", whisper,
                                      MediaCall(params={"response_format": "srt"}))
-    assert srt.text.startswith("1\n00:00:00,000") and srt.cost is None
+    assert srt.text.startswith("1\n00:00:00,000") and charge(whisper, srt) is None
 
 
 def test_openai_transcription_stream_events() -> None:
@@ -164,7 +166,7 @@ def test_gemini_tts_answer_becomes_a_wav() -> None:
         "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}}
     speech = GEMINI.parse_speech(json.dumps(GEMINI_TTS).encode(), "application/json", spec, MediaCall(characters=37))
     assert speech.audio == _wav(bytes(8)) and speech.mime_type == "audio/wav"
-    assert speech.cost == pytest.approx((8 * 0.5 + 40 * 10.0) / 1e6)
+    assert charge(spec, speech) == pytest.approx((8 * 0.5 + 40 * 10.0) / 1e6)
 
 
 def _wav(pcm: bytes) -> bytes:
@@ -177,7 +179,7 @@ def test_gemini_image_answer_and_refusals() -> None:
     spec = model("gemini-2.5-flash-image", "image", "gemini", input=0.3, output=30.0)
     result = GEMINI.parse_image(json.dumps(GEMINI_IMAGE).encode(), "application/json", spec, MediaCall())
     assert result.images[0].data == PNG and result.request_id == "abc123"
-    assert result.cost == pytest.approx((9 * 0.3 + 1290 * 30.0) / 1e6)  # about $0.039 an image
+    assert charge(spec, result) == pytest.approx((9 * 0.3 + 1290 * 30.0) / 1e6)  # about $0.039 an image
     assert result.raw["candidates"][0]["content"]["parts"][0] == {"text": "Here is your apple."}
     filtered = {"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY"}]}
     with pytest.raises(errors.InvalidRequestError, match=r"IMAGE_SAFETY.*filtered"):
@@ -195,4 +197,4 @@ def test_gemini_transcription_reads_audio_tokens() -> None:
                                                         {"modality": "AUDIO", "tokenCount": 64}]}}
     result = GEMINI.parse_transcription(json.dumps(answer).encode(), "application/json", spec, MediaCall())
     assert result.text == "Hello there." and result.usage.input_audio_tokens == 64
-    assert result.cost == pytest.approx((10 * 0.3 + 64 * 1.0 + 3 * 2.5) / 1e6)  # audio input priced apart
+    assert charge(spec, result) == pytest.approx((10 * 0.3 + 64 * 1.0 + 3 * 2.5) / 1e6)  # audio input priced apart

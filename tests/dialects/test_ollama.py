@@ -11,6 +11,7 @@ import responses
 import pepperpy
 from pepperpy.dialects.ollama import DIALECT
 from pepperpy.http.transport import iter_ndjson
+from pepperpy.observe.pricing import charge  # dialects price nothing: the ledger does
 from pepperpy.testing import FakeProviderServer, Fault, Reply
 
 BASE = "http://localhost:11434"
@@ -113,7 +114,8 @@ def test_parse_answer_usage_finish_and_object_arguments(client: pepperpy.Client)
     spec = client.model("llama3.2")
     r = DIALECT.parse_chat({"model": "llama3.2", "message": {"role": "assistant", "content": "Hi"}, "done": True,
                             "done_reason": "length", "prompt_eval_count": 12, "eval_count": 3}, spec)
-    assert (r.text, r.finish_reason, r.usage.input_tokens, r.usage.output_tokens, r.cost) == ("Hi", "length", 12, 3, 0)
+    assert (r.text, r.finish_reason, r.usage.input_tokens, r.usage.output_tokens) == ("Hi", "length", 12, 3)
+    assert r.cost is None and charge(spec, r) == 0  # a free local model: the ledger prices it at 0
     tools = DIALECT.parse_chat({"message": {"role": "assistant", "content": "", "tool_calls": [
         {"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}, "done": True, "done_reason": "stop"},
         spec)
@@ -166,7 +168,7 @@ def test_embed_body_and_parse(client: pepperpy.Client) -> None:
     assert (request.path, request.json) == ("/api/embed", {"model": "nomic-embed-text", "input": ["a", "b"],
                                                            "truncate": True})
     e = DIALECT.parse_embed({"embeddings": [[0.1, 0.2], [0.3, 0.4]], "prompt_eval_count": 4}, spec)
-    assert e.vectors == [[0.1, 0.2], [0.3, 0.4]] and e.usage.input_tokens == 4 and e.cost == 0
+    assert e.vectors == [[0.1, 0.2], [0.3, 0.4]] and e.usage.input_tokens == 4 and charge(spec, e) == 0
 
 
 # --------------------------------------------------------------------------- responses: through the Client

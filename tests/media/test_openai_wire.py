@@ -25,7 +25,7 @@ def test_generate_image_sends_json_and_decodes_base64(media: pepperpy.Client, se
                          "quality": "high", "background": "transparent"}
     assert [image.data for image in result] == [png("a red kite/0"), png("a red kite/1")]
     assert all(image.mime_type == "image/png" and image.url is None for image in result)
-    assert (result.model, result.provider, result.request_id) == ("gpt-image-2.6-flare", "openai", None)
+    assert (result.model, result.provider, result.request_id) == ("gpt-image-2.6-flare", "openai", "req_1")  # header
     assert (result.usage.input_tokens, result.usage.output_tokens) == (3, 2 * IMAGE_OUTPUT_TOKENS)
     assert result.cost == pytest.approx((3 * 5.0 + 2 * IMAGE_OUTPUT_TOKENS * 30.0) / 1e6)
     # raw keeps the answer without its base64 payload (the bytes are in images[i].data)

@@ -76,7 +76,7 @@ def test_a_completion_span_and_its_metrics(make_client: Any, server: FakeProvide
         "gen_ai.request.stop_sequences": ("\n\n",), "server.address": "127.0.0.1", "server.port": port,
         "gen_ai.response.model": "local-chat", "gen_ai.response.id": attributes["gen_ai.response.id"],
         "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5,
-        "gen_ai.response.finish_reasons": ("stop",)}
+        "gen_ai.response.finish_reasons": ("stop",), "pepperpy.cost": (10 * 1.0 + 5 * 2.0) / 1e6}
     assert attributes["gen_ai.response.id"].startswith("chatcmpl-")
     assert span.status.status_code == StatusCode.UNSET
     assert "gen_ai.input.messages" not in attributes  # content only with log_content=True

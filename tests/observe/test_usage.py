@@ -44,7 +44,8 @@ def test_totals_match_what_the_servers_reported(make_client: Any, server: FakePr
     local = report["local/local-chat"]
     assert local == UsageTotals(
         calls=6, errors=2, cache_hits=1, input_tokens=sum(i for i, _ in served),
-        output_tokens=sum(o for _, o in served), cost=pytest.approx(sum(cost(LOCAL_PRICE, *u) for u in served)))
+        output_tokens=sum(o for _, o in served), cost=pytest.approx(sum(cost(LOCAL_PRICE, *u) for u in served)),
+        saved=pytest.approx(cost(LOCAL_PRICE, 10, 5)))  # the hit's answer had cost the first call's price
     assert report["backup/backup-chat"] == UsageTotals(calls=1, input_tokens=20, output_tokens=2,
                                                        cost=pytest.approx(cost(BACKUP_PRICE, 20, 2)))
     assert report["local/local-embed"].input_tokens == embed.usage.input_tokens > 0

@@ -39,9 +39,9 @@ def test_the_worst_case_counts_the_history_and_the_session_cap(make_client: Call
     held: list[float] = []
     hold = keeper.hold
 
-    def spy(spec: Any, amount: float, input_tokens: int, output_tokens: int) -> Any:
-        held.append(amount)
-        return hold(spec, amount, input_tokens, output_tokens)
+    def spy(spec: Any, estimate: Any) -> Any:
+        held.append(estimate.amount)
+        return hold(spec, estimate)
 
     keeper.hold = spy  # type: ignore[method-assign]
     fake.reply("Hi.", usage=(1000, 10))

@@ -77,7 +77,7 @@ def test_provider_errors_become_http_answers(browser: BrowserClient, server: Fak
 
 def test_bad_input_and_methods(browser: BrowserClient, server: FakeProviderServer) -> None:
     assert post(browser, "/complete", {"model": "local-chat"}).status_code == 400
-    assert post(browser, "/complete", {"prompt": "hi", "model": "nope-model"}).json()["type"] == "ModelNotFoundError"
+    assert post(browser, "/complete", {"prompt": "hi", "model": "nope-model"}).json()["type"] == "ValidationError"
     assert browser.get("/complete").status_code == 405
     assert server.requests == []
 
@@ -106,3 +106,48 @@ def test_settings_changes_rebuild_the_shared_client(browser: BrowserClient, serv
     assert views.llm.get() is first
     with override_settings(PEPPERPY={"MODEL": "local-chat", "CLIENT": {**client_options, "pool_maxsize": 4}}):
         assert views.llm.get() is not first and views.llm.get().pool_maxsize == 4
+
+
+# --------------------------------------------------------------------------- issue 24 item 9: offered models only
+
+def test_only_the_default_model_is_offered_without_pepperpy_models(browser: BrowserClient,
+                                                                  server: FakeProviderServer) -> None:
+    assert browser.get("/models").json() == {"models": [{"name": "local/local-chat", "id": "local-chat",
+                                                         "provider": "local"}]}
+    for path in ("/complete", "/acomplete", "/stream"):
+        answer = post(browser, path, {"prompt": "hi", "model": "gpt-6-astra"})  # the priciest, with no key
+        assert answer.status_code == 400 and answer.json()["type"] == "ValidationError", path
+        assert "'gpt-6-astra' is not offered here; choose one of local/local-chat" in answer.json()["error"]
+    assert post(browser, "/complete", {"prompt": "hi", "model": "openai/gpt-6-astra"}).status_code == 400
+    assert server.requests == []
+    assert post(browser, "/complete", {"prompt": "hi", "model": "lc"}).status_code == 200  # an alias of it
+
+
+def test_pepperpy_models_names_what_the_browser_may_pick(client_options: dict[str, Any], server: FakeProviderServer,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEPPERPY_MODELS", "local-chat,openai/gpt-4o-mini,local/local-embed")  # openai: no key
+    with override_settings(PEPPERPY={"MODEL": "gpt-4o-mini", "CLIENT": client_options}):
+        browser = BrowserClient()
+        try:
+            assert [m["name"] for m in browser.get("/models").json()["models"]] == ["local/local-chat",
+                                                                                    "local/local-embed"]
+            answer = post(browser, "/complete", {"prompt": "hi", "model": "gpt-4o-mini"})
+            assert answer.status_code == 400
+            assert "choose one of local/local-chat, local/local-embed" in answer.json()["error"]
+            assert server.requests == []
+            answer = post(browser, "/complete", {"prompt": "hi"})  # the default is not offered: the first one is
+            assert answer.status_code == 200 and answer.json()["model"] == "local-chat"
+            assert post(browser, "/complete", {"prompt": "hi", "model": ["local-chat"]}).status_code == 400
+        finally:
+            views.llm.close()
+
+
+def test_the_run_command_in_the_docstring_uses_what_make_installs() -> None:
+    import importlib.util
+
+    import django_project
+
+    doc = django_project.__doc__ or ""
+    run = next(line.strip() for line in doc.splitlines() if "runserver" in line)
+    assert "python -m django runserver --settings=django_project.settings --pythonpath=." in run
+    assert "gunicorn" not in run and importlib.util.find_spec("django") is not None
