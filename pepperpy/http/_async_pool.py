@@ -25,6 +25,8 @@ from ._async_limits import LoopConnections
 
 __all__ = ["ConnectionPool", "HTTPError", "Reply"]
 
+READ_SIZE = 65536  # bytes a read of a socket takes at most (asyncio's own reads take up to 256 KiB)
+
 if sys.version_info >= (3, 11):
     _deadline = asyncio.timeout
 else:  # pragma: no cover - Python 3.10
@@ -64,6 +66,7 @@ class ConnectionPool:
         self.authority = name.encode("ascii") if name.isascii() else name.encode("idna")
         self._ssl = tls if scheme == "https" else None
         self._idle: deque[Connection] = deque()
+        self._buffer = memoryview(bytearray(READ_SIZE))  # every connection's reads land here, one at a time
         self._slots = asyncio.Semaphore(max_connections)
         self._shared = shared if shared is not None else LoopConnections(None)
         self._shared.pools.append(self)
@@ -107,7 +110,7 @@ class ConnectionPool:
         shared = self._shared
         shared.make_room(self)
         loop = asyncio.get_running_loop()
-        connection = Connection(shared, loop)
+        connection = Connection(shared, loop, self._buffer)
         shared.open += 1  # counted before the await, so that the calls opening at once all see it
         if ends is not None:
             connect_timeout = max(min(connect_timeout, ends - loop.time()), 0.0)
