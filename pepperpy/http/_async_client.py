@@ -28,6 +28,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import h11
+
 from . import _framing
 from ._async_limits import ConnectionLimits
 from ._async_pool import ConnectionPool, HTTPError
@@ -80,8 +82,9 @@ class AsyncSide:
         self._headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in sent.items()]
         self._names = {name.lower() for name, _ in self._headers}  # a request's header of one of these replaces it
         self._basic = auth is not None
-        self._merged: dict[tuple[tuple[str, str], ...], list[tuple[bytes, bytes]]] = {}  # with a request's own
-        self._targets: dict[tuple[str, tuple[Any, ...]], str] = {}  # request targets by URL and params
+        name = _framing.authority(self._host, self._port)
+        self._authority = name.encode("ascii") if name.isascii() else name.encode("idna")
+        self._heads: dict[tuple[Any, ...], _framing.Head] = {}  # by method, path, params, headers, JSON or not
         self._tls = _framing.ssl_context(verify) if parts.scheme == "https" else None  # one for every loop
         self._max = max_connections
         self._limits = limits if limits is not None else ConnectionLimits()
@@ -121,70 +124,84 @@ class AsyncSide:
         if pool is not None:
             pool.close()
 
-    async def send(self, method: str, url: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None,
-                   body: bytes | None, *, model: str | None, timeout: tuple[float, float],
-                   left: float | None = None) -> Any:
-        """Send one request to ``url`` with the query ``params``; ``left``: seconds the whole call may still take
-        (``total_timeout``), or None. The 2xx answer, or the pepperpy error."""
-        from . import _translate
-
-        target = self._target(url, params)
-        sent = self._headers
-        if headers:
-            key = tuple(headers.items())
-            found = self._merged.get(key)
-            if found is None:
-                found = self._with(headers, url)
-                if len(self._merged) < 64:  # a dialect's few sets of request headers
-                    self._merged[key] = found
-            sent = found
-        if body is not None:
-            sent = [*sent, (b"content-length", b"%d" % len(body))]
+    async def send(self, method: str, path: str, params: Mapping[str, str] | None,
+                   headers: Mapping[str, str] | None, body: bytes | None, *, json: bool, model: str | None,
+                   timeout: tuple[float, float], left: float | None = None) -> Any:
+        """Send one request to ``path`` under the base URL with the query ``params`` (``json``: the body is JSON,
+        sent with ``Content-Type: application/json`` unless ``headers`` name one); ``left``: seconds the whole
+        call may still take (``total_timeout``), or None. The 2xx answer, or the pepperpy error."""
+        key = (method, path, tuple(params.items()) if params else None, tuple(headers.items()) if headers else None,
+               json)
+        head = self._heads.get(key)
+        if head is None:
+            head = self._head(method, path, params, headers, json)
+            if len(self._heads) >= 512:  # a program inventing URLs or headers must not grow this for ever
+                self._heads.clear()
+            self._heads[key] = head
         last, loop = self._last, asyncio.get_running_loop()
         pool = last[1] if last is not None and last[0] is loop else await self.pool()
-        ends = None if left is None else loop.time() + left
         try:
-            reply = await pool.request(method.encode("ascii"), target.encode("ascii"), sent, body, timeout, ends)
+            reply = await pool.request(head, body, timeout, None if left is None else loop.time() + left)
         except HTTPError as exc:
-            if exc.kind == "request":
-                from .. import errors
-                from .._redact import safe_url
-
-                raise errors.ConfigurationError(f"cannot send to {self.provider} at {safe_url(url)}: h11 refused "
-                                                f"the request ({exc.reason})") from None
-            raise _translate.transport_failure(exc.kind, exc.reason, provider=self.provider, model=model, url=url,
-                                               secrets=self._secrets) from None
+            raise (self._refused(exc, head.url) if exc.kind == "request" else
+                   self._failure(exc, head.url, model)) from None
         if reply.status >= 300:
+            from . import _translate
+
             raise _translate.from_response(reply.status, reply.body, reply.headers, provider=self.provider,
-                                           model=model, secrets=self._secrets, key_vars=self._key_vars, url=url,
-                                           base_url=self.base_url)
-        return Answer(reply.status, reply.headers, reply.body, url)
+                                           model=model, secrets=self._secrets, key_vars=self._key_vars,
+                                           url=head.url, base_url=self.base_url)
+        return Answer(reply.status, reply.headers, reply.body, head.url)
+
+    def _failure(self, exc: HTTPError, url: str, model: str | None) -> Exception:
+        from . import _translate
+
+        return _translate.transport_failure(exc.kind, exc.reason, provider=self.provider, model=model, url=url,
+                                            secrets=self._secrets)
+
+    def _refused(self, exc: HTTPError | h11.LocalProtocolError, url: str) -> Exception:
+        """h11 refused to write the request (nothing was sent): a ConfigurationError."""
+        from .. import errors
+        from .._redact import safe_url
+
+        return errors.ConfigurationError(f"cannot send to {self.provider} at {safe_url(url)}: h11 refused the "
+                                         f"request ({exc})")
+
+    def _head(self, method: str, path: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None,
+              json: bool) -> _framing.Head:
+        """A request's head but its Content-Length (``_framing.Head``): the target the blocking road sends, and
+        the provider's headers with the request's own, checked by h11."""
+        from ._targets import check_target
+
+        check_target(path)  # a name that reached the path unquoted: refused before a byte is written
+        url = self.base_url + path
+        target = self._target(url, params)
+        extra = dict(headers or {})
+        if json:
+            extra.setdefault("Content-Type", "application/json")
+        try:
+            return _framing.Head.of(method.encode("ascii"), target.encode("ascii"), self._authority,
+                                    self._with(extra, url), url)
+        except h11.LocalProtocolError as exc:  # the request itself cannot be sent
+            raise self._refused(exc, url) from None
 
     def _target(self, url: str, params: Mapping[str, str] | None) -> str:
         """The request target (path and query) the blocking road sends for ``url`` and ``params``: requests' URL
-        preparation (non-ASCII and spaces percent-encoded, dot segments resolved), kept per URL: model names
-        are few, and preparing a URL costs more than the rest of a request's head."""
-        key = (url, tuple(params.items()) if params else ())
-        target = self._targets.get(key)
-        if target is None:
-            import requests
+        preparation (non-ASCII and spaces percent-encoded, dot segments resolved)."""
+        import requests
 
-            prepared = requests.PreparedRequest()
-            try:
-                prepared.prepare_url(url, params)
-            except (requests.exceptions.RequestException, ValueError) as exc:
-                from .. import errors
-                from .._redact import redact, safe_url
+        prepared = requests.PreparedRequest()
+        try:
+            prepared.prepare_url(url, params)
+        except (requests.exceptions.RequestException, ValueError) as exc:
+            from .. import errors
+            from .._redact import redact, safe_url
 
-                raise errors.ConfigurationError(
-                    f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}; check "
-                    f"its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its headers"
-                ) from None
-            target = prepared.path_url
-            if len(self._targets) >= 512:  # a program inventing URLs must not grow this for ever
-                self._targets.clear()
-            self._targets[key] = target
-        return target
+            raise errors.ConfigurationError(
+                f"cannot send to {self.provider} at {safe_url(url)}: {redact(str(exc), self._secrets)}; check "
+                f"its base_url (scheme and host, e.g. https://api.example.com/v1), its key and its headers"
+            ) from None
+        return prepared.path_url
 
     def _with(self, headers: Mapping[str, str], url: str) -> list[tuple[bytes, bytes]]:
         """The provider's headers with a request's own, which replace those of the same name (as requests

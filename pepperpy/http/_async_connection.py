@@ -152,13 +152,13 @@ class Connection(asyncio.BufferedProtocol):
             return False
         return self.poller is None or not self.poller.poll(0)
 
-    async def exchange(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]],
-                       body: bytes | None, idle: float, ends: float | None) -> tuple[Reply, bool]:
+    async def exchange(self, head: _framing.Head, body: bytes | None, idle: float,
+                       ends: float | None) -> tuple[Reply, bool]:
         """Write one request and read its answer: (the answer, whether the connection can be kept)."""
         if self.spoiled:  # closed since it was found usable (nothing was written)
             raise HTTPError("connect", "the connection closed before the request was sent")
         try:
-            head, data = _framing.request_bytes(self.h11, method, target, headers, body)
+            written, data = _framing.request_bytes(self.h11, head, body)
         except h11.LocalProtocolError as exc:  # nothing written: the request itself cannot be sent
             raise HTTPError("request", str(exc)) from None
         self.busy, self.failure, self.head, self.first = True, None, _framing.HeadLines(), b""
@@ -171,9 +171,9 @@ class Connection(asyncio.BufferedProtocol):
             self.timer = loop.call_at(limit, self._check_time)
         try:
             if len(data) < 65536:
-                self.transport.write(head + data)
+                self.transport.write(written + data)
             else:
-                self.transport.write(head)
+                self.transport.write(written)
                 self.transport.write(data)
             reply = await self._answer()
         finally:

@@ -62,8 +62,6 @@ class ConnectionPool:
                  tls: ssl.SSLContext | None = None, shared: LoopConnections | None = None) -> None:
         self.host = host
         self.port = port or (443 if scheme == "https" else 80)
-        name = _framing.authority(host, port)
-        self.authority = name.encode("ascii") if name.isascii() else name.encode("idna")
         self._ssl = tls if scheme == "https" else None
         self._idle: deque[Connection] = deque()
         self._buffer = memoryview(bytearray(READ_SIZE))  # every connection's reads land here, one at a time
@@ -73,15 +71,14 @@ class ConnectionPool:
         self._closed = False
         self._ender: AsyncGenerator[None, None] | None = None  # see close_with_the_loop
 
-    async def request(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes | None,
-                      timeout: tuple[float, float], ends: float | None = None) -> Reply:
-        """Send one request and read its whole answer (HTTPError on a transport failure). ``headers``: all but
-        Host, Content-Length included; ``ends``: when the call must be over (the loop's clock), or None."""
-        headers = [(b"host", self.authority), *headers]
+    async def request(self, head: _framing.Head, body: bytes | None, timeout: tuple[float, float],
+                      ends: float | None = None) -> Reply:
+        """Send one request and read its whole answer (HTTPError on a transport failure). ``head``: all but its
+        body and Content-Length; ``ends``: when the call must be over (the loop's clock), or None."""
         async with self._slots:
             connection = self._kept() or await self._open(timeout[0], ends)
             try:
-                reply, reusable = await connection.exchange(method, target, headers, body, timeout[1], ends)
+                reply, reusable = await connection.exchange(head, body, timeout[1], ends)
             except BaseException:
                 connection.close()
                 raise

@@ -22,7 +22,7 @@ import zlib
 
 import h11
 
-__all__ = ["HEAD_LIMIT", "MAX_HEADERS", "HeadLines", "authority", "basic_auth", "decode", "describe",
+__all__ = ["HEAD_LIMIT", "MAX_HEADERS", "Head", "HeadLines", "authority", "basic_auth", "decode", "describe",
            "header_dict", "request_bytes", "ssl_context"]
 
 HEAD_LIMIT = 2 ** 20  # bytes h11 may hold of an event not yet complete (the answer's head, a chunk-size line)
@@ -46,14 +46,48 @@ def basic_auth(parts: urllib.parse.SplitResult) -> str | None:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode("ascii")
 
 
-def request_bytes(connection: h11.Connection, method: bytes, target: bytes,
-                  headers: list[tuple[bytes, bytes]], body: bytes | None) -> tuple[bytes, bytes]:
-    """(head, body) as h11 frames them (``headers`` already hold Host and Content-Length); h11's
-    LocalProtocolError when the target or a header is not allowed in HTTP/1.1."""
-    head = connection.send(h11.Request(method=method, target=target, headers=headers))
+FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection", b"expect", b"upgrade"})
+"""The request headers h11 reads (to frame the message, keep the connection, wait for 100 Continue or switch
+protocols): always in the ``h11.Request`` itself. h11 only checks and writes the others."""
+
+
+class Head:
+    """What every request of one method, target and set of headers sends but its body and Content-Length, made
+    once (``AsyncSide`` keeps them): the target, the headers h11 reads (``framing``: Host, and any of
+    ``FRAMING``), and the other headers as the lines h11 wrote for them when it checked them (``lines``, the blank
+    line that ends a head included). Each request is still an ``h11.Request`` (its target, Host and
+    Content-Length checked, its framing h11's); its head is h11's with ``lines`` in place of its blank line.
+    Checking and writing four constant headers per request was a tenth of h11's cost per call."""
+
+    __slots__ = ("framing", "lines", "method", "target", "url")
+
+    def __init__(self, method: bytes, target: bytes, framing: list[tuple[bytes, bytes]], lines: bytes,
+                 url: str) -> None:
+        self.method, self.target, self.framing, self.lines, self.url = method, target, framing, lines, url
+
+    @classmethod
+    def of(cls, method: bytes, target: bytes, host: bytes, headers: list[tuple[bytes, bytes]], url: str) -> Head:
+        """The head of ``headers`` (all but Host and Content-Length); h11's LocalProtocolError when the method,
+        the target or a header is not allowed in HTTP/1.1 (the request cannot be sent at all)."""
+        framing = [(b"host", host), *(pair for pair in headers if pair[0].lower() in FRAMING)]
+        others = [pair for pair in headers if pair[0].lower() not in FRAMING]
+        # checked and written by h11 as a request of their own (the method, target and framing headers are
+        # checked with every request): the lines after its Host line
+        probe = h11.Connection(h11.CLIENT).send(h11.Request(method=b"GET", target=b"/",
+                                                            headers=[(b"host", b"h"), *others]))
+        return cls(method, target, framing, probe[len(b"GET / HTTP/1.1\r\nhost: h\r\n"):], url)
+
+
+def request_bytes(connection: h11.Connection, head: Head, body: bytes | None) -> tuple[bytes, bytes]:
+    """(head, body) as h11 frames them, with ``head.lines``; h11's LocalProtocolError when the request cannot
+    be sent (nothing was written)."""
+    framing = head.framing if body is None else [*head.framing, (b"content-length", b"%d" % len(body))]
+    written = connection.send(h11.Request(method=head.method, target=head.target, headers=framing))
+    if len(head.lines) > 2:  # more than the blank line
+        written = written[:-2] + head.lines
     data = connection.send(h11.Data(data=body)) if body else b""
     connection.send(_END)
-    return head, data
+    return written, data
 
 
 _END = h11.EndOfMessage()  # immutable: one for every request (making one validates its empty trailers)

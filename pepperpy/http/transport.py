@@ -138,19 +138,16 @@ class Transport(DownloadMixin):
                 {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in self.session.headers.items()},
                 verify=verify if isinstance(verify, (bool, str)) else True, max_connections=self._pool_maxsize,
                 secrets=self._secrets, key_vars=self._key_vars, limits=self._connections)
-        check_target(request.path)  # a name that reached the path unquoted: refused before a byte is written
-        headers = dict(request.headers or {})
-        body = None
-        if request.json is not None:
-            body = self._encode(request.json)
-            headers.setdefault("Content-Type", "application/json")
+        body = self._encode(request.json) if request.json is not None else None
         if timeout is None:
             timeout = self.timeout
         elif not isinstance(timeout, tuple):
             timeout = (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
         left = timeout.left if isinstance(timeout, _deadline.Clipped) else None
-        response: requests.Response = await side.send(request.method, self.base_url + request.path, request.params,
-                                                       headers, body, model=model, timeout=timeout, left=left)
+        # the path is checked (``_targets.check_target``) the first time it is sent: no name reaches it unquoted
+        response: requests.Response = await side.send(request.method, request.path, request.params,
+                                                       request.headers, body, json=request.json is not None,
+                                                       model=model, timeout=timeout, left=left)
         return response
 
     def release_loop(self) -> None:
