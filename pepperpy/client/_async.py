@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -94,14 +94,16 @@ class AsyncCalls:
         self.apipeline = apipeline
         self.workers = workers
 
-    async def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str | None,
-                       kwargs: dict[str, Any]) -> Completion:
+    def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str | None,
+                 kwargs: dict[str, Any]) -> Awaitable[Completion]:
+        """The call to await: the async pipeline's, or the blocking method's in a worker (``acomplete`` awaits
+        it: one coroutine less per call than awaiting it here)."""
         plan = None if self.pipeline.shared is not None else self.preparer.complete_plan(prompt, model=model,
                                                                                         **kwargs)
         if plan is None:  # the shared state's round trips block, and so do the rounds of a structured answer
-            return await self.in_worker(functools.partial(blocking, prompt, model=model, **kwargs))
-        result: Completion = await self.apipeline.call(*plan)
-        return result
+            return self.in_worker(functools.partial(blocking, prompt, model=model, **kwargs))
+        found: Awaitable[Completion] = self.apipeline.call(*plan)
+        return found
 
     async def embed(self, blocking: Callable[..., Embeddings], input: str | Sequence[str], model: str | None,
                     kwargs: dict[str, Any]) -> Embeddings:

@@ -62,6 +62,7 @@ class Reply:
 
 
 _POLL = getattr(select, "poll", None)
+_NEVER = float("inf")
 
 
 class Connection(asyncio.BufferedProtocol):
@@ -163,7 +164,7 @@ class Connection(asyncio.BufferedProtocol):
             raise HTTPError("request", str(exc)) from None
         self.busy, self.failure, self.head, self.first = True, None, _framing.HeadLines(), b""
         loop = self.loop
-        self.idle, self.ends, self.last = idle, ends if ends is not None else float("inf"), loop.time()
+        self.idle, self.ends, self.last = idle, ends if ends is not None else _NEVER, loop.time()
         limit, timer = min(self.last + idle, self.ends), self.timer
         if timer is None or timer.when() > limit:  # else the pending one fires first and waits on as needed
             if timer is not None:
@@ -190,7 +191,8 @@ class Connection(asyncio.BufferedProtocol):
         connection = self.h11
         status, headers, parts = 0, {}, []
         if not self.first and self.failure is None and not self.spoiled:  # nothing came yet: h11 has nothing
-            await self._wait()
+            self.waiter = waiter = self.loop.create_future()  # done by _wake (a done one is left alone there)
+            await waiter
         while True:
             try:
                 event = connection.next_event()
@@ -199,7 +201,8 @@ class Connection(asyncio.BufferedProtocol):
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 if self.failure is not None:
                     raise self.failure
-                await self._wait()
+                self.waiter = waiter = self.loop.create_future()
+                await waiter
                 continue
             kind = type(event)
             if kind is h11.Data:
@@ -232,13 +235,6 @@ class Connection(asyncio.BufferedProtocol):
         if ended and "peer unexpectedly closed" in str(exc):
             return HTTPError("malformed", "the connection closed in the middle of the answer's head")
         return HTTPError("malformed", _framing.describe(exc, self.first))
-
-    async def _wait(self) -> None:
-        waiter = self.waiter = self.loop.create_future()
-        try:
-            await waiter
-        finally:
-            self.waiter = None
 
     def _wake(self) -> None:
         waiter = self.waiter

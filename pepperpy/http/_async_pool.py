@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _framing
 from ._async_connection import Connection, HTTPError, Reply, os_reason
-from ._async_limits import LoopConnections
+from ._async_limits import Gate, LoopConnections
 
 __all__ = ["ConnectionPool", "HTTPError", "Reply"]
 
@@ -65,7 +65,7 @@ class ConnectionPool:
         self._ssl = tls if scheme == "https" else None
         self._idle: deque[Connection] = deque()
         self._buffer = memoryview(bytearray(READ_SIZE))  # every connection's reads land here, one at a time
-        self._slots = asyncio.Semaphore(max_connections)
+        self._slots = Gate(max_connections)
         self._shared = shared if shared is not None else LoopConnections(None)
         self._shared.pools.append(self)
         self._closed = False
@@ -75,7 +75,10 @@ class ConnectionPool:
                       ends: float | None = None) -> Reply:
         """Send one request and read its whole answer (HTTPError on a transport failure). ``head``: all but its
         body and Content-Length; ``ends``: when the call must be over (the loop's clock), or None."""
-        async with self._slots:
+        slots = self._slots
+        if not slots.take():
+            await slots.wait()
+        try:
             connection = self._kept() or await self._open(timeout[0], ends)
             try:
                 reply, reusable = await connection.exchange(head, body, timeout[1], ends)
@@ -86,6 +89,8 @@ class ConnectionPool:
                 self._idle.append(connection)
             else:
                 connection.close()
+        finally:
+            slots.give()
         encoding = reply.headers.get("content-encoding")
         if encoding:
             try:

@@ -23,7 +23,7 @@ import http.client
 import json
 import socket
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,9 +125,11 @@ class Transport(DownloadMixin):
         return (self._native and self.session.auth is None and not request.stream and request.upload is None
                 and request.data is None and not request.path.startswith(("http://", "https://")))
 
-    async def asend(self, request: Request, *, model: str | None = None,
-                    timeout: float | tuple[float, float] | None = None) -> requests.Response:
-        """``send`` on the running event loop (``async_ready`` requests only): the 2xx response or the error."""
+    def asend(self, request: Request, *, model: str | None = None,
+              timeout: float | tuple[float, float] | None = None) -> Awaitable[requests.Response]:
+        """``send`` on the running event loop (``async_ready`` requests only), to await: the 2xx response or the
+        error. (The event loop's client's own coroutine, not one wrapped around it: a level of awaits less per
+        call; a body that cannot be sent as JSON raises here.)"""
         side = self._async
         if side is None:  # h11 and the event loop's client load at the first async call
             from ._async_client import AsyncSide
@@ -145,10 +147,10 @@ class Transport(DownloadMixin):
             timeout = (min(DEFAULT_CONNECT_TIMEOUT, timeout), timeout)
         left = timeout.left if isinstance(timeout, _deadline.Clipped) else None
         # the path is checked (``_targets.check_target``) the first time it is sent: no name reaches it unquoted
-        response: requests.Response = await side.send(request.method, request.path, request.params,
-                                                       request.headers, body, json=request.json is not None,
-                                                       model=model, timeout=timeout, left=left)
-        return response
+        sent: Awaitable[requests.Response] = side.send(request.method, request.path, request.params, request.headers,
+                                                       body, json=request.json is not None, model=model,
+                                                       timeout=timeout, left=left)
+        return sent
 
     def release_loop(self) -> None:
         """Close the running event loop's idle async connections (it is about to end)."""
@@ -254,7 +256,7 @@ class Transport(DownloadMixin):
 
     def _encode(self, body: Any) -> bytes:
         try:
-            return json.dumps(body, allow_nan=False).encode()
+            return _JSON.encode(body).encode()
         except (TypeError, ValueError) as exc:
             raise errors.ValidationError(
                 f"the request to {self.provider} cannot be sent as JSON ({exc}); pass only JSON values: strings, "
@@ -294,6 +296,7 @@ def _header_fault(session: requests.Session, extra: Mapping[str, str] | None, ur
 
 
 _MAX_ERROR_BODY = 1_000_000  # bytes of an error answer read for its message
+_JSON = json.JSONEncoder(allow_nan=False)  # json.dumps(body, allow_nan=False), without making one per request
 
 # requests errors raised before anything is sent: bad URL, bad header value (a key with a newline)
 _SETUP_ERRORS = (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,

@@ -81,10 +81,19 @@ class Ledger:
         self._lock = threading.Lock()
         self._jobs_booked: set[str] = set()
         self._job_holds: dict[str, Reservation] = {}
+        self._today = (0.0, 0.0, "")  # the UTC day last asked for: its first second, its end, its text
 
     def day(self) -> str:
         """Today (UTC) by this ledger's clock: the day whose prices a call starting now pays."""
-        return day_of(self.clock())
+        now = self.clock()
+        start, end, text = self._today
+        if start <= now < end:  # a Unix day is 86,400 seconds: its text is known until then (strftime per call
+            return text  # was a hundredth of an async call's CPU)
+        text = day_of(now)
+        if isinstance(now, (int, float)):
+            start = now - now % 86400
+            self._today = (start, start + 86400, text)
+        return text
 
     # ------------------------------------------------------------------ a call
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from ..catalog.tokens import estimate_tokens
 from ..media import Images, Speech, Transcription, Video
 from ..types import Completion, Embeddings, ModelSpec, Pricing, Usage
+from ..types._evolve import evolve
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
            "WORST_OUTPUT_TOKENS", "Estimate", "batch_price", "charge", "chat_worst", "embed_worst", "image_worst",
@@ -121,7 +122,7 @@ def priced(spec: ModelSpec, result: R, *, day: str | None = None, batch: bool = 
     if getattr(result, "cost", None) is not None and not batch:
         return result
     cost = charge(spec, result, day=day, batch=batch, batch_discount=batch_discount)
-    return replace(result, cost=cost)  # type: ignore[type-var]
+    return evolve(result, cost=cost)
 
 
 # --------------------------------------------------------------------------- worst cases

@@ -21,7 +21,7 @@ import requests
 
 from ..errors import PepperpyError, ProviderError
 from ..http import _cancel
-from ..http._async_limits import concurrency_limit
+from ..http._async_limits import Gate, concurrency_limit
 from ..resilience.retry import RetryPolicy, Timeout
 from ..types import Completion, Embeddings
 from ._blocking import Pipeline
@@ -42,9 +42,8 @@ class AsyncPipeline:
         self.pipeline = pipeline
         self.max_concurrency = max_concurrency
         self.submit = submit
-        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
-            weakref.WeakKeyDictionary()
-        self._last: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gate] = weakref.WeakKeyDictionary()
+        self._last: tuple[asyncio.AbstractEventLoop, Gate] | None = None
         self._prepared: set[str] = set()  # model names prepared once already (their first time runs in a worker)
         self._preparing: dict[tuple[int, str], asyncio.Event] = {}  # (loop, name) being prepared for the first time
 
@@ -58,10 +57,12 @@ class AsyncPipeline:
         else:
             found = self._slots.get(loop)
             if found is None:
-                found = self._slots[loop] = asyncio.Semaphore(concurrency_limit(self.max_concurrency))
+                found = self._slots[loop] = Gate(concurrency_limit(self.max_concurrency))
             slots = found
             self._last = (loop, slots)
-        async with slots:
+        if not slots.take():
+            await slots.wait()
+        try:
             pipe = self.pipeline
             trace = pipe.trace(op)
             try:
@@ -71,13 +72,15 @@ class AsyncPipeline:
                     pipe.observer.detach(trace)
             pipe._ended(p, hop, names, trace, result=result)
             return result
+        finally:
+            slots.give()
 
     async def _run(self, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
                    use_cache: bool, trace: Trace) -> tuple[Prepared, int, R]:
         hops = Hops(self.pipeline, names, trace)  # the decisions are Pipeline._run's; the waits are awaits
         for hop, name in hops:
             try:
-                p = await self._prepare(prepare, name)
+                p = prepare(name) if name in self._prepared else await self._prepare(prepare, name)
             except PepperpyError as exc:
                 hops.unprepared(name, exc)
                 continue
@@ -92,8 +95,9 @@ class AsyncPipeline:
         raise hops.exhausted()
 
     async def _prepare(self, prepare: Callable[[str], Prepared], name: str) -> Prepared:
-        """``prepare(name)``; in a worker the first time a name is seen, as the first call to a provider imports
-        modules and may read credentials from a keyring: work that must not stall the event loop."""
+        """``prepare(name)`` the first time a name is seen, in a worker: the first call to a provider imports
+        modules and may read credentials from a keyring, work that must not stall the event loop (``_run``
+        prepares a name seen before itself)."""
         if name in self._prepared:
             return prepare(name)
         key = (id(asyncio.get_running_loop()), name)
@@ -115,45 +119,62 @@ class AsyncPipeline:
             done.set()
 
     async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: Trace) -> R:
+        """One hop: ``Pipeline._once`` and ``_guarded`` (cache, limiter, breaker, retries, parse), with the
+        retry policy's waits and the request awaited here (one coroutine where there were four: each level of
+        awaits costs every call)."""
         pipe = self.pipeline
         key, hit = pipe._lookup(p, use_cache, trace)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
-        if p.runtime.transport.async_ready(p.request):
-            result = await self._guarded(p, parse, trace)
-        else:  # the blocking transport, in a worker thread, once the budget's hold is taken here: a call cancelled
+        transport = p.runtime.transport
+        guard = pipe._admit(p, trace)
+        if not transport.async_ready(p.request):
+            # the blocking transport, in a worker thread, once the budget's hold is taken here: a call cancelled
             # before its worker started must not leave a hold taken later that nobody gives back
-            guard = pipe._admit(p, trace)
             result = await call(self.submit, functools.partial(pipe._guarded, p, parse, trace, admitted=guard))
+        else:
+            if guard.limiter is not None:  # the limiter sleeps until the call's slot: not on the event loop
+                ticket = await call(self.submit, functools.partial(guard.enter, trace.estimate, p.model.id,
+                                                                   trace.deadline))
+            else:
+                ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
+            try:
+                response = await self._send(p, transport, trace)
+                result = parse(p, response)
+            except BaseException as exc:
+                guard.failed(exc, ticket)
+                raise
+            guard.succeeded(ticket)
+            pipe._answered(response, trace)
         result = pipe.answered(p, result, trace)
         pipe._keep(p, key, result, trace)
         return result
 
-    async def _guarded(self, p: Prepared, parse: Parse[R], trace: Trace) -> R:
+    async def _send(self, p: Prepared, transport: Any, trace: Trace) -> Any:
+        """``RetryPolicy.call`` with awaits: the same decisions (``attempt_timeout``, ``retry_wait``), the
+        ``request`` hooks told before each attempt and the ``retry`` hooks before each wait."""
         pipe = self.pipeline
-        guard = pipe._admit(p, trace)
-        if guard.limiter is not None:  # the limiter sleeps until the call's slot: not on the event loop
-            ticket = await call(self.submit, functools.partial(guard.enter, trace.estimate, p.model.id,
-                                                               trace.deadline))
-        else:
-            ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
-        told = pipe.observer.hooks.request
-        transport = p.runtime.transport
-
-        async def send(timeout: Timeout) -> requests.Response:
-            if told:
-                pipe.observer.request(trace, p.runtime.spec.name, p.model.id, transport.url(p.request.path))
-            return await transport.asend(p.request, model=p.model.id, timeout=timeout)
-
-        try:
-            response = await _retrying(pipe.policy, send, transport.timeout, trace, pipe._on_retry(p, trace))
-            result = parse(p, response)
-        except BaseException as exc:
-            guard.failed(exc, ticket)
-            raise
-        guard.succeeded(ticket)
-        pipe._answered(response, trace)
-        return result
+        policy, deadline, request, model = pipe.policy, trace.deadline, p.request, p.model.id
+        retry = 0
+        while True:
+            trace.attempts += 1
+            timeout = policy.attempt_timeout(transport.timeout, deadline)
+            try:
+                if pipe.observer.hooks.request:
+                    pipe.observer.request(trace, p.runtime.spec.name, model, transport.url(request.path))
+                return await transport.asend(request, model=model, timeout=timeout)
+            except ProviderError as exc:
+                wait = policy.retry_wait(exc, retry, deadline)
+                if wait is None:
+                    raise
+                on_retry = pipe._on_retry(p, trace)
+                if on_retry is not None:
+                    on_retry(exc, wait, trace.attempts)
+            if policy.sleep is _cancel.sleep:
+                await asyncio.sleep(wait)
+            else:  # an injected sleep (a test's fake clock)
+                policy.sleep(wait)
+            retry += 1
 
 
 async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: Trace,

@@ -37,6 +37,7 @@ from ..resilience.cache import CacheInfo, make_cache
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy, Timeout
 from ..types import Completion, Embeddings, ProviderSpec, Stream
+from ..types._evolve import evolve
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
 from ._provider_guards import Guards
@@ -216,7 +217,7 @@ class Pipeline:
     def answered(self, p: Prepared, result: X, trace: Trace) -> X:
         """A parsed answer, priced at the call's day, with the response's request id when the body had none."""
         if getattr(result, "request_id", "") is None and trace.request_id is not None:
-            result = replace(result, request_id=trace.request_id)  # type: ignore[type-var]
+            result = evolve(result, request_id=trace.request_id)
         return self.observer.ledger.price(p.model, result, day=trace.day)
 
     def _lookup(self, p: Prepared, use_cache: bool, trace: Trace) -> tuple[Any, Any]:

@@ -27,6 +27,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 # what a dialect raises on an answer whose JSON has an unexpected shape
+_JSON = json.JSONDecoder()  # json.loads's own (default) decoder
 SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 _STREAM_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -43,7 +44,10 @@ class EventParser(Protocol[T_co]):
 def json_body(transport: Transport, response: requests.Response, model: ModelSpec) -> Any:
     """The JSON of a 2xx answer; ProviderAPIError when it is not JSON."""
     try:
-        return json.loads(response.content)
+        content = response.content
+        if content[:1] == b"{" and content[1:2] != b"\0":  # what json.loads reads as UTF-8: an object
+            return _JSON.decode(content.decode("utf-8", "surrogatepass"))  # json.loads, less its detour
+        return json.loads(content)
     except (ValueError, requests.RequestException) as exc:
         raise errors.ProviderAPIError(
             f"{transport.provider} answered {response.status_code} with a body that is not JSON",

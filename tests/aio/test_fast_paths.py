@@ -1,0 +1,147 @@
+"""The async road's shortcuts give what the long way gives (issue 27): ``evolve`` is ``dataclasses.replace``, the
+ledger's remembered day is ``day_of`` of the clock, the JSON read of an answer is ``json.loads``, and a ``Gate``
+admits, queues and hands over slots as ``asyncio.Semaphore`` does, cancellations included."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import random
+
+import pytest
+
+from pepperpy.http._async_limits import Gate
+from pepperpy.media import Images
+from pepperpy.observe.ledger import Ledger
+from pepperpy.pipeline._decode import json_body
+from pepperpy.types import Completion, Embeddings, ModelSpec, Pricing, ToolCall, Usage, day_of
+from pepperpy.types._evolve import evolve
+
+COMPLETION = Completion(text="hi", model="m", provider="p", finish_reason="stop", usage=Usage(3, 4, 7), cost=None,
+                        raw={"id": "x"}, tool_calls=(ToolCall("c1", "f", {"a": 1}),), request_id="r")
+
+
+@pytest.mark.parametrize("value, changes", [
+    (COMPLETION, {"cost": 0.25}),
+    (COMPLETION, {"request_id": "req-2", "cost": None}),
+    (COMPLETION, {}),
+    (Embeddings(vectors=[[0.1]], model="e", provider="p", usage=Usage(2, 0, 2)), {"cost": 1e-6}),
+    (Usage(1, 2, 3), {"output_tokens": 5}),  # a __post_init__: replace itself
+    (ModelSpec("m", "p", prices=(Pricing(1, 2),)), {"context_window": 10}),  # an InitVar: replace itself
+])
+def test_evolve_is_replace(value: object, changes: dict[str, object]) -> None:
+    ours, theirs = evolve(value, **changes), dataclasses.replace(value, **changes)  # type: ignore[type-var]
+    assert type(ours) is type(theirs) and ours == theirs and ours is not value
+    assert [getattr(ours, f.name) for f in dataclasses.fields(ours)] == \
+        [getattr(theirs, f.name) for f in dataclasses.fields(theirs)]  # created too, which == leaves out
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(ours, dataclasses.fields(ours)[0].name, None)
+
+
+def test_evolve_refuses_what_replace_refuses() -> None:
+    for value in (COMPLETION, Images(images=[], model="i", provider="p")):
+        with pytest.raises(TypeError):
+            dataclasses.replace(value, colour="red")  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            evolve(value, colour="red")
+
+
+def test_the_ledgers_day_is_the_clocks_day_across_midnights() -> None:
+    now = [0.0]
+    ledger = Ledger(clock=lambda: now[0])
+    moments = [0.0, 86399.999, 86400.0, 1_765_152_000.5, 1_765_238_399.999, 1_765_238_400.0, 1_765_152_000.5, -0.5,
+               -86400.0, 4_102_444_799.0]
+    moments += [random.Random(27).uniform(-1e9, 4e9) for _ in range(5000)]
+    for moment in moments:  # forwards, backwards (a clock set back), across each midnight
+        now[0] = moment
+        assert ledger.day() == day_of(moment)
+
+
+class _Answer:
+    status_code = 200
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+
+class _Transport:
+    provider = "p"
+
+
+@pytest.mark.parametrize("content", [
+    b'{"a": 1, "b": [true, null]}', '{"a": "é"}'.encode(), b'{"a": "\\ud800"}', b"\xef\xbb\xbf{}",
+    '{"a": 1}'.encode("utf-16"), '{"a": 1}'.encode("utf-16-le"), '{"a": 1}'.encode("utf-32"), b"[1, 2]",
+    b' {"a": 1}', b"{", b"{} trailing", b"{\xff}", b"{\x00}", b"", b"null",
+])
+def test_an_answers_json_is_read_as_json_loads_reads_it(content: bytes) -> None:
+    try:
+        expected: object = json.loads(content)
+    except ValueError:
+        expected = ValueError
+    try:
+        found: object = json_body(_Transport(), _Answer(content), ModelSpec("m", "p"))  # type: ignore[arg-type]
+    except Exception as exc:  # the ProviderAPIError of a body that is not JSON
+        assert isinstance(exc.__cause__, ValueError)
+        found = ValueError
+    assert found == expected
+
+
+def test_a_gate_admits_its_size_then_queues_in_order() -> None:
+    async def main() -> list[int]:
+        gate, order, inside = Gate(2), [], [0]
+
+        async def one(i: int) -> None:
+            if not gate.take():
+                await gate.wait()
+            try:
+                inside[0] += 1
+                assert inside[0] <= 2
+                order.append(i)
+                await asyncio.sleep(0.001 * (i % 3))
+            finally:
+                inside[0] -= 1
+                gate.give()
+
+        await asyncio.gather(*(one(i) for i in range(12)))
+        assert gate.free == 2 and not gate.waiters
+        return order
+
+    order = asyncio.run(main())
+    assert sorted(order) == list(range(12)) and order[:2] == [0, 1]
+
+
+def test_a_gate_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
+    async def main() -> None:
+        gate = Gate(1)
+        assert gate.take()
+        early, late, third = (asyncio.ensure_future(gate.wait()) for _ in range(3))
+        await asyncio.sleep(0)
+        early.cancel()  # cancelled while waiting: it leaves the queue
+        await asyncio.sleep(0)
+        gate.give()  # goes to `late` ...
+        late.cancel()  # ... which is cancelled before it runs: the slot goes on to `third`
+        await asyncio.sleep(0)
+        assert early.cancelled() and late.cancelled()
+        await asyncio.wait_for(third, 1)
+        gate.give()
+        assert gate.free == 1 and not gate.waiters
+        assert gate.take() and not gate.take()  # one slot, as given
+
+    asyncio.run(main())
+
+
+def test_a_gate_keeps_first_come_first_served_when_a_slot_frees() -> None:
+    """A newcomer finding a slot free while others wait queues behind them, as asyncio.Semaphore makes it."""
+    async def main() -> None:
+        gate = Gate(1)
+        assert gate.take()
+        waiting = asyncio.ensure_future(gate.wait())
+        await asyncio.sleep(0)
+        gate.give()  # handed to `waiting`: not free for a newcomer
+        assert not gate.take()
+        await waiting
+        gate.give()
+        assert gate.take()
+
+    asyncio.run(main())
