@@ -158,12 +158,19 @@ class Observer:
         self.ledger.book(Entry(trace.op, provider, model, error=True))
 
     def ended(self, trace: CallTrace, provider: str, model: str, hop: int, *,
-              result: Any = None, error: BaseException | None = None) -> Entry | None:
+              result: Any = None, error: BaseException | None = None, record: bool = True) -> Entry | None:
         """The call is over: the ledger books it once (an answer, or a stream left before its end; a failed hop
         was booked by ``hop_failed``), then the ``response`` hooks, the span and metrics read that entry.
-        ``result`` is a priced Completion, Embeddings or media result (Images, Speech, Transcription)."""
+        ``result`` is a priced Completion, Embeddings or media result (Images, Speech, Transcription).
+        ``record=False``: the caller has no use for the entry (no audit record of it is logged): an answer
+        nothing else reads (no hook, no span, no hold on the budget) goes into the totals without one."""
         entry = None
         if result is not None:
+            if not record and not self.hooks.response and trace.span is None and trace.reservation is None \
+                    and not trace.billed:  # what book() does with this entry, without making it
+                self.ledger.totals.record(provider, model, result.usage, result.cost, cached=trace.cached,
+                                          saved=trace.saved)
+                return None
             self.settle(trace, result.cost)
             entry = self.ledger.book(Entry(trace.op, provider, model, result.usage, result.cost, trace.cached,
                                            trace.saved))

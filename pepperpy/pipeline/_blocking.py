@@ -320,13 +320,16 @@ class Pipeline:
     def _ended(self, p: Prepared, hop: int, names: Sequence[str], trace: Trace, *, result: Any = None,
                error: BaseException | None = None, status: str | None = None) -> None:
         """One call is over: the observer (the ledger's one record, hooks, span), then the audit record."""
-        entry = self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error)
-        if trace.audit and (result is not None or error is None or isinstance(error, ProviderError)):
+        logged = trace.audit and (result is not None or error is None or isinstance(error, ProviderError))
+        if logged:
             failure = error if isinstance(error, ProviderError) else None
             status = status or ("ok" if failure is None else type(failure).__name__)
-            if audit.logger.isEnabledFor(audit.level_of(status)):  # at WARNING, a success costs no more
-                audit_record(trace.op, p, hop, names, trace, log_content=self.log_content, result=result,
-                             error=failure, status=status, entry=entry)
+            logged = audit.logger.isEnabledFor(audit.level_of(status))  # at WARNING, a success costs no more
+        entry = self.observer.ended(trace, p.runtime.spec.name, p.model.id, hop, result=result, error=error,
+                                    record=logged)
+        if logged:
+            audit_record(trace.op, p, hop, names, trace, log_content=self.log_content, result=result,
+                         error=failure, status=status, entry=entry)
 
 
 @dataclass(frozen=True)

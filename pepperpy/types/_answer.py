@@ -4,6 +4,7 @@ of a stream, Embeddings and TokenCount; and the short texts their reprs show. Al
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -200,11 +201,18 @@ class Completion:
         return f"{self.text}\n\n{meta}"
 
 
+@functools.lru_cache(maxsize=64)
+def _from_epoch(seconds: float) -> datetime.datetime:
+    """A provider's epoch timestamp as a datetime: answers made in the same second share one (datetimes are
+    immutable), as calls in flight together mostly are."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+
+
 def created_at(value: Any = None) -> datetime.datetime:
     """When an answer was made: ``value`` as a provider gives it (seconds since the epoch, or an ISO 8601 text
     such as Ollama's ``2024-05-01T10:00:00.123456789Z``), else now; always timezone-aware, in UTC."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 32503680000:
-        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        return _from_epoch(value)
     if isinstance(value, str) and value:
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         head, dot, rest = text.partition(".")

@@ -60,6 +60,10 @@ class Pricing:
     def token_cost(self, usage: Usage) -> float:
         """USD for the tokens of ``usage``: each kind of token at its own price where the catalog gives one, else
         at the text price of its side (cached audio at ``cached_audio_input``, else ``cached_input``)."""
+        if usage.input_tokens >= 0 and not (usage.cached_tokens or usage.input_audio_tokens
+                                            or usage.input_image_tokens or usage.output_audio_tokens):
+            # text tokens only: the sum below without its terms of zero (the same float)
+            return round((usage.input_tokens * self.input + usage.output_tokens * self.output) / 1_000_000, 10)
         cached = min(usage.cached_tokens, usage.input_tokens) if self.cached_input is not None else 0
         cached_audio = min(usage.cached_audio_tokens, cached) if self.cached_audio_input is not None else 0
         audio = max(usage.input_audio_tokens - cached_audio, 0) if self.audio_input is not None else 0

@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import random
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+import pepperpy
 from pepperpy.http._async_limits import Gate
 from pepperpy.media import Images
 from pepperpy.observe.ledger import Ledger
@@ -145,3 +149,81 @@ def test_a_gate_keeps_first_come_first_served_when_a_slot_frees() -> None:
         assert gate.take()
 
     asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- the ledger without an Entry
+
+def _calls(client: pepperpy.Client, mode: str) -> list[pepperpy.Completion]:
+    prompts = ["hi", "hello there", "hi"]
+    if mode == "blocking":
+        return [client.complete(p, model="local/local-chat") for p in prompts]
+
+    async def main() -> list[pepperpy.Completion]:
+        return list(await asyncio.gather(*(client.acomplete(p, model="local/local-chat") for p in prompts)))
+
+    return asyncio.run(main())
+
+
+def _totals(client: pepperpy.Client) -> list[tuple[str, tuple[object, ...]]]:
+    return [(name, (row.calls, row.errors, row.input_tokens, row.output_tokens, row.cost, row.cache_hits, row.saved))
+            for name, row in sorted(client.usage().items())]
+
+
+@pytest.mark.parametrize("mode", ["blocking", "async"])
+def test_an_answer_nobody_watches_is_booked_as_one_that_is_watched(mode: str, local_catalog: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """With no hook, no span, no budget and the audit log at WARNING, an answer goes into the totals without an
+    Entry; with a response hook, a budget, or audit records at INFO, through one: the same totals and costs, and
+    what the hook, the budget and the audit record see is those figures."""
+    seen: dict[str, list[tuple[str, tuple[object, ...]]]] = {}
+    for setup in ("quiet", "hook", "budget", "audit"):
+        events: list[Any] = []
+        options: dict[str, Any] = {"budget": 5.0} if setup == "budget" else {}
+        with pepperpy.Client(catalog=local_catalog, env_file=None, **options) as client:
+            if setup == "hook":
+                client.on("response", events.append)
+            caplog.clear()
+            with caplog.at_level(logging.INFO if setup == "audit" else logging.WARNING, logger="pepperpy.audit"):
+                answers = _calls(client, mode)
+            seen[setup] = _totals(client)
+            assert sum(a.cost or 0.0 for a in answers) == pytest.approx(client.usage().total.cost)
+            if setup == "hook":
+                assert sorted((e.status, e.cost, e.usage.total_tokens) for e in events) == sorted(
+                    ("ok", a.cost, a.usage.total_tokens) for a in answers)  # in the order they ended
+            if setup == "budget":
+                assert client._pipeline.observer.budget.spent() == pytest.approx(  # type: ignore[union-attr]
+                    client.usage().total.cost)
+            records = [r for r in caplog.records if r.name == "pepperpy.audit"]
+            assert len(records) == (3 if setup == "audit" else 0)
+            if setup == "audit":
+                assert sorted(r.cost for r in records) == sorted(a.cost for a in answers)  # type: ignore[attr-defined]
+    assert seen["quiet"][0][1][0] == 3 and seen["quiet"][0][1][4]  # three calls, priced
+    assert seen["quiet"] == seen["hook"] == seen["budget"] == seen["audit"]
+
+
+def _cost_the_long_way(price: Pricing, usage: Usage) -> float:
+    """Pricing.token_cost's sum as written before its shortcut for text tokens (every term, zeros included)."""
+    cached = min(usage.cached_tokens, usage.input_tokens) if price.cached_input is not None else 0
+    cached_audio = min(usage.cached_audio_tokens, cached) if price.cached_audio_input is not None else 0
+    audio = max(usage.input_audio_tokens - cached_audio, 0) if price.audio_input is not None else 0
+    image = usage.input_image_tokens if price.image_input is not None else 0
+    text = max(usage.input_tokens - cached - audio - image, 0)
+    spoken = min(usage.output_audio_tokens, usage.output_tokens) if price.audio_output is not None else 0
+    total = (text * price.input + (cached - cached_audio) * (price.cached_input or 0.0)
+             + cached_audio * (price.cached_audio_input or 0.0) + audio * (price.audio_input or 0.0)
+             + image * (price.image_input or 0.0) + (usage.output_tokens - spoken) * price.output
+             + spoken * (price.audio_output or 0.0))
+    return round(total / 1_000_000, 10)
+
+
+def test_the_price_of_text_tokens_is_the_same_float_the_long_way() -> None:
+    r = random.Random(27)
+    for _ in range(20_000):
+        price = Pricing(r.choice([0, 0.15, 2.5, r.uniform(0, 100)]), r.choice([0, 0.6, 10, r.uniform(0, 100)]),
+                        cached_input=r.choice([None, 0.075, r.uniform(0, 10)]), audio_input=r.choice([None, 40.0]),
+                        image_input=r.choice([None, 5.0]), cached_audio_input=r.choice([None, 2.5]),
+                        audio_output=r.choice([None, 80.0]))
+        usage = Usage(r.choice([r.randint(-5, 10**6), r.randint(0, 50)]), r.choice([r.randint(-3, 10**6), 7]),
+                      cached_tokens=r.choice([0, 0, r.randint(0, 100)]),
+                      input_audio_tokens=r.choice([0, 0, r.randint(0, 100)]), output_audio_tokens=r.choice([0, 0, 5]))
+        assert price.token_cost(usage) == _cost_the_long_way(price, usage), (price, usage)
