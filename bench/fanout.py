@@ -10,12 +10,19 @@ the event loop during the rounds (how long the loop was stalled), and the peak R
 writes the table into docs/performance.md; the peers (openai's AsyncOpenAI with its default client, LiteLLM's
 acompletion) run from a separate virtualenv, ``bench/.peers`` (made by ``make bench`` with pip on first use,
 with aiohttp for bench/async_cpu.py).
+
+From ``RAISED`` calls at once (the 10,000 row) every client has its concurrency raised to N (pepperpy's
+``max_concurrency``, AsyncOpenAI's httpx limits, aiohttp's connector limit) and the process its file-descriptor
+limit (soft to hard: a connection is a descriptor; the server raises its own): the first round opens the
+connections, and the wall time is the median of the rounds after it, which reuse them. The peers there are
+AsyncOpenAI and a bare aiohttp session.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import resource
@@ -29,7 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-bench-0000000000"
 MODEL = "gpt-4o-mini"
-GOALS = {200: 0.8, 1000: 2.0}  # seconds for N x 0.5 s calls (issue 17)
+GOALS = {200: 0.8, 1000: 1.0, 10_000: 5.0}  # seconds for N x 0.5 s calls (issues 17 and 27)
+RAISED = 10_000  # from this N: concurrency limits raised to N, the first round only opens the connections
 PEERS_VENV = ROOT / "bench" / ".peers"
 PEER_PACKAGES = ("openai", "litellm", "aisuite", "aiohttp")
 # bench/async_cpu.py imports pepperpy from this checkout beside aiohttp: its runtime dependencies the peers lack
@@ -41,6 +49,12 @@ APPROACHES = {  # name: (label, needs the peers' python)
     "map": ("pepperpy `client.map` (blocking)", False),
     "openai": ("openai `AsyncOpenAI` (default client)", True),
     "litellm": ("LiteLLM `acompletion`", True),
+    "aiohttp": ("aiohttp `ClientSession` (POST + json, no SDK)", True),
+}
+RAISED_APPROACHES = {  # the 10,000 row: the same clients, each told to hold N connections
+    "acomplete": "pepperpy `acomplete` (max_concurrency=N)",
+    "openai": "openai `AsyncOpenAI` (httpx limits N)",
+    "aiohttp": "aiohttp `ClientSession` (connector limit N)",
 }
 
 
@@ -64,19 +78,38 @@ class Ticker:
 
 
 async def calls(approach: str, n: int, url: str) -> Any:
-    """An async function making one call, for ``approach``."""
+    """An async function making one call, for ``approach`` (limits raised to ``n`` from ``RAISED``)."""
     messages = [{"role": "user", "content": "hi"}]
+    raised = n >= RAISED
     if approach == "acomplete":
         import pepperpy
 
         client = pepperpy.Client(env_file=None, api_keys={"openai": KEY}, max_retries=0,
-                                 providers={"openai": {"base_url": url + "/v1"}})
+                                 providers={"openai": {"base_url": url + "/v1"}},
+                                 **({"max_concurrency": n} if raised else {}))
         return lambda: client.acomplete("hi", model=MODEL)
     if approach == "openai":
         import openai
 
-        sdk = openai.AsyncOpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
+        http = {}
+        if raised:  # its default client keeps 100 connections alive, of 1,000 at most
+            limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=n, max_keepalive_connections=n)
+            http = {"http_client": openai.DefaultAsyncHttpxClient(limits=limits)}
+        sdk = openai.AsyncOpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0, **http)
         return lambda: sdk.chat.completions.create(model=MODEL, messages=messages)
+    if approach == "aiohttp":
+        import aiohttp
+
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=n if raised else 100))
+        body, headers = {"model": MODEL, "messages": messages}, {"Authorization": f"Bearer {KEY}"}
+
+        async def post() -> Any:
+            async with session.post(url + "/v1/chat/completions", json=body, headers=headers) as response:
+                response.raise_for_status()
+                return await response.json()
+
+        post.close = session.close  # type: ignore[attr-defined]
+        return post
     if approach == "litellm":
         import litellm
 
@@ -85,10 +118,25 @@ async def calls(approach: str, n: int, url: str) -> Any:
     raise SystemExit(f"unknown approach {approach}")
 
 
+def raise_fd_limit() -> None:
+    """The soft RLIMIT_NOFILE up to the hard one (a connection is a file descriptor)."""
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 async def measure(approach: str, n: int, url: str, rounds: int) -> dict[str, Any]:
+    if n >= RAISED:
+        raise_fd_limit()
     ticker = Ticker()
     tick = asyncio.ensure_future(ticker.run())
-    walls, errors = [], 0
+    walls: list[float] = []
+    errors: list[int] = []  # per round
+    kinds: collections.Counter[str] = collections.Counter()  # what failed, by error class and first words
     if approach == "map":
         import pepperpy
 
@@ -102,7 +150,8 @@ async def measure(approach: str, n: int, url: str, rounds: int) -> dict[str, Any
                                                                           return_exceptions=True, progress=False))
             walls.append(time.perf_counter() - start)
             ticker.recording = False
-            errors += sum(isinstance(r, Exception) for r in results)
+            errors.append(sum(isinstance(r, Exception) for r in results))
+            kinds.update(f"{type(r).__name__}: {str(r)[:60]}" for r in results if isinstance(r, Exception))
     else:
         one = await calls(approach, n, url)
         for _ in range(rounds):
@@ -111,9 +160,16 @@ async def measure(approach: str, n: int, url: str, rounds: int) -> dict[str, Any
             results = await asyncio.gather(*(one() for _ in range(n)), return_exceptions=True)
             walls.append(time.perf_counter() - start)
             ticker.recording = False
-            errors += sum(isinstance(r, BaseException) for r in results)
+            errors.append(sum(isinstance(r, BaseException) for r in results))
+            kinds.update(f"{type(r).__name__}: {str(r)[:60]}" for r in results if isinstance(r, BaseException))
+            if errors[-1] == n:  # nothing to reuse, and minutes a round at 10,000 (AsyncOpenAI): stop here
+                break
     tick.cancel()
-    return {"walls": [round(w, 3) for w in walls], "errors": errors,
+    close = getattr(one, "close", None) if approach != "map" else None
+    if close is not None:
+        await close()
+    return {"walls": [round(w, 3) for w in walls], "errors": sum(errors), "errors_per_round": errors,
+            "error_kinds": kinds.most_common(3),
             "worst_tick_ms": [round(w * 1e3, 1) for w in ticker.worst],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
@@ -160,14 +216,18 @@ def run_one(python: str, approach: str, n: int, rounds: int) -> dict[str, Any]:
     return result
 
 
-def table(sizes: tuple[int, ...] = (200, 1000), rounds: int = 3, install: bool = True,
+def table(sizes: tuple[int, ...] = (200, 1000, RAISED), rounds: int = 3, install: bool = True,
           peers: bool = True) -> tuple[str, list[dict[str, Any]]]:
     python = peers_python(install) if peers else None
     lines = ["| N × 0.5 s | client | wall (median) | goal | errors | event loop worst stall: first round / "
              "later | peak RSS | server: most connections open |", "|---|---|---|---|---|---|---|---|"]
     found = []
     for n in sizes:
-        for approach, (label, peer) in APPROACHES.items():
+        raised = n >= RAISED
+        approaches = {name: (RAISED_APPROACHES[name].replace("=N", f"={n:,}").replace(" N)", f" {n:,})"),
+                             APPROACHES[name][1]) for name in RAISED_APPROACHES} if raised else \
+            {name: entry for name, entry in APPROACHES.items() if name != "aiohttp"}
+        for approach, (label, peer) in approaches.items():
             if peer and python is None:
                 continue
             result = run_one(python if peer and python else sys.executable, approach, n, rounds)
@@ -176,9 +236,12 @@ def table(sizes: tuple[int, ...] = (200, 1000), rounds: int = 3, install: bool =
             if "failed" in result:
                 lines.append(f"| {n:,} | {label} | failed: {result['failed'][0][:80]} | | | | | |")
                 continue
-            wall = statistics.median(result["walls"])
+            timed = result["walls"][1:] if raised and len(result["walls"]) > 1 else result["walls"]
+            wall = statistics.median(timed)
             goal = "comparison" if peer else f"≤ {GOALS[n]:.1f} s" if n in GOALS else "report"
-            lines.append(f"| {n:,} | {label} | {wall:.2f} s | {goal} | {result['errors']} | "
+            note = "" if not raised else " (kept connections)" if len(result["walls"]) > 1 else \
+                f" (first round; every call failed: {result['error_kinds'][0][0][:50]})"
+            lines.append(f"| {n:,} | {label} | {wall:.2f} s{note} | {goal} | {result['errors']} | "
                          f"{result['worst_tick_ms'][0]:.0f} ms / {max(result['worst_tick_ms'][1:] or [0]):.0f} ms | "
                          f"{result['peak_rss_mb']:.0f} MB | "
                          f"{result['server'].get('peak_open', '?')} |")
@@ -191,12 +254,14 @@ def main() -> int:
     parser.add_argument("--one", nargs=3, metavar=("APPROACH", "N", "URL"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--sizes", type=lambda text: tuple(int(n) for n in text.split(",")), default=None,
+                        help="comma-separated N, e.g. 1000,10000 (default: 200,1000,10000)")
     args = parser.parse_args()
     if args.one:
         approach, n, url = args.one
         print(json.dumps(asyncio.run(measure(approach, int(n), url, args.rounds))))
         return 0
-    text, _ = table(rounds=args.rounds, peers=not args.no_peers)
+    text, _ = table(**({"sizes": args.sizes} if args.sizes else {}), rounds=args.rounds, peers=not args.no_peers)
     print(text)
     return 0
 

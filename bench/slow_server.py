@@ -3,9 +3,10 @@
     python bench/slow_server.py [--delay 0.5]
 
 One asyncio process that holds thousands of connections at once (a coroutine per connection, a listen backlog
-of 4,096, its file-descriptor limit raised to the hard limit), so the server is never what limits a client's
-fan-out. Prints its base URL, serves until stdin closes, then prints one JSON line: requests served, connections
-accepted, and the peaks of connections open and of requests waiting for their answer.
+of 16,384, which the kernel caps at net.core.somaxconn, its file-descriptor limit raised to the hard limit), so
+the server is never what limits a client's fan-out. Prints its base URL, serves until stdin closes, then prints
+one JSON line: requests served, connections accepted, and the peaks of connections open and of requests waiting
+for their answer.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ async def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     except (ImportError, ValueError, OSError):
         pass
-    server = await asyncio.start_server(lambda r, w: serve(r, w, args.delay), "127.0.0.1", 0, backlog=4096)
+    server = await asyncio.start_server(lambda r, w: serve(r, w, args.delay), "127.0.0.1", 0, backlog=16384)
     print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     server.close()
