@@ -51,13 +51,18 @@ def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
 
 
 def _tool_calls(raw: Sequence[Mapping[str, Any]] | None) -> tuple[ToolCall, ...]:
+    if not raw:
+        return ()
     return tuple(ToolCall(id=c.get("id") or "", name=(c.get("function") or {}).get("name", ""),
                           arguments=parse_arguments((c.get("function") or {}).get("arguments")))
-                 for c in raw or ())
+                 for c in raw)
 
 
 def _first_choice(choices: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The choice with index 0 (with ``n`` > 1 a chunk may carry only another index)."""
+    first = choices[0] if type(choices) is list else None
+    if type(first) is dict and not first.get("index"):  # the common case: it comes first
+        return first
     return next((c for c in choices if not c.get("index")), None)
 
 
