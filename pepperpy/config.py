@@ -46,6 +46,7 @@ DEFAULT_ENV_FILE = ".env"
 MODELS_ENV = "PEPPERPY_MODELS"
 SEED_MODELS_ENV = "MODELS"  # seed 004's single variable; PEPPERPY_MODELS wins when both are set
 TIMEOUT_ENV = "PEPPERPY_TIMEOUT"  # seconds (30), or connect,read seconds (5,60), for every Client
+TELEMETRY_ENV = "PEPPERPY_TELEMETRY"  # 1 or 0: OpenTelemetry spans and metrics (pepperpy.observe.telemetry)
 SHARED_STATE_ENV = "PEPPERPY_SHARED_STATE"  # a redis:// URL: breakers, limits and cache shared by every worker
 
 

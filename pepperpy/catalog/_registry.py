@@ -19,7 +19,6 @@ Name resolution, in order:
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import threading
@@ -27,16 +26,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy
 from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ModelRetiredError, ValidationError
 from ..types import ModelSpec, ProviderSpec, RetiredModel
-from ._checks import check_file, semantic_problems
 from ._files import CATALOG_PATH_ENV, catalog_files, packaged_catalog_dir, schema_problems
 from ._specs import DEFAULT_DIALECT, merge, model_spec, provider_spec
 
 __all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
            "packaged_catalog_dir"]
+
+if TYPE_CHECKING:
+    from ._checks import check_file
+
+__getattr__, _ = lazy(__name__, {"check_file": "pepperpy.catalog._checks"})  # for the files people write
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
 # The schema's enums for a model's mode and capabilities (a test keeps them equal), for checking filters
@@ -164,6 +168,8 @@ class Catalog:
                                              "'http://localhost:8000/v1'} (the provider is the key)", field=label))
                 continue
             data = {"provider": name, **values}
+            from ._checks import semantic_problems  # the checks load for files and overrides people wrote
+
             found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None,
                                                                                       prefix=label)
             if found:
@@ -221,7 +227,7 @@ class Catalog:
             hint = " strict_models refuses names the catalog does not list: add it to a catalog YAML file."
         else:
             bare = [key for key in self._index if "/" not in key]  # a looser match only guesses the provider
-            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.5)
+            like = suggestions or _close_matches(name, bare, n=1, cutoff=0.5)
             where = self._index[like[0]][0].name if like else "<provider>"
             hint = (f" See client.models() for every model; to call one the catalog does not list, name its "
                     f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "
@@ -252,7 +258,7 @@ class Catalog:
     def close_matches(self, name: str) -> list[str]:
         """Up to three listed names close to ``name``, current models only (a retiring one is no fix for a typo)."""
         candidates = [key for key, (_, model) in self._index.items() if model.deprecated is None]
-        suggestions = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+        suggestions = _close_matches(name, candidates, n=3, cutoff=0.6)
         if not suggestions and "/" not in name:
             suggestions = [c for c in candidates if "/" not in c and name.lower() in c.lower()][:3]
         return suggestions
@@ -279,7 +285,7 @@ class Catalog:
         try:
             return self.providers[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.providers), n=3)
+            close = _close_matches(name, list(self.providers), n=3)
             guess = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
             raise ConfigurationError(f"unknown provider {name!r}{guess} Known providers: "
                                      f"{', '.join(sorted(self.providers))} (add one with a catalog file, see "
@@ -293,7 +299,7 @@ class Catalog:
             self.provider(provider)
         for label, value, known in (("mode", mode, MODES), ("capability", capability, CAPABILITIES)):
             if value is not None and value not in known:
-                close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+                close = _close_matches(str(value), known, n=1, cutoff=0.6)
                 guess = f"; did you mean {close[0]!r}?" if close else "."
                 raise ValidationError(f"no {label} {value!r}{guess} Known: {', '.join(known)}", param=label,
                                       value=value)
@@ -307,3 +313,9 @@ class Catalog:
 
     def __len__(self) -> int:
         return sum(len(p.models) for p in self.providers.values())
+
+
+def _close_matches(word: str, possibilities: Iterable[str] | list[str], **options: Any) -> list[str]:
+    import difflib  # only a mistake needs it
+
+    return difflib.get_close_matches(word, list(possibilities), **options)

@@ -12,7 +12,6 @@ from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
-from ._checks import dialect_known, unknown_dialect
 from ._files import line_of
 from ._packed import load_validated
 
@@ -110,8 +109,10 @@ def provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: 
 
 def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
     dialect = data.get("dialect")
-    if isinstance(dialect, str) and not dialect_known(dialect):  # validated when a plugin was there, perhaps
-        raise CatalogError(unknown_dialect(dialect), file=str(path), line=line_of(content.decode("utf-8"),
+    from ..dialects import _registry as dialects
+
+    if isinstance(dialect, str) and not dialects.is_known(dialect):  # validated when a plugin was there, perhaps
+        raise CatalogError(dialects.unknown_dialect(dialect), file=str(path), line=line_of(content.decode("utf-8"),
                                                                                    ["dialect"]), field="dialect")
     if previous is None:
         if "base_url" not in data:

@@ -88,11 +88,19 @@ class AsyncCalls:
     structured answer): then, like every other async method, the blocking method in one of the Client's
     ``workers``."""
 
-    def __init__(self, preparer: Preparer, pipeline: Pipeline, apipeline: AsyncPipeline, workers: WorkerPool) -> None:
+    def __init__(self, preparer: Preparer, pipeline: Pipeline, max_concurrency: int, workers: WorkerPool) -> None:
         self.preparer = preparer
         self.pipeline = pipeline
-        self.apipeline = apipeline
+        self.max_concurrency = max_concurrency
         self.workers = workers
+
+    @functools.cached_property
+    def apipeline(self) -> AsyncPipeline:
+        """The pipeline on the event loop, made at the first awaited call (asyncio and the event loop's HTTP
+        client are never imported by a program that only makes blocking calls)."""
+        from ..pipeline._async import AsyncPipeline
+
+        return AsyncPipeline(self.pipeline, self.max_concurrency, self.workers.submit)
 
     async def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str | None,
                        kwargs: dict[str, Any]) -> Completion:

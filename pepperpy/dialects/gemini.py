@@ -16,7 +16,7 @@ from typing import Any
 from .. import errors
 from ..http.transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _gemini_media, _listing
+from . import _gemini_media
 from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field, model_path, model_resource
 from .base import (
     COMMON_PARAMS,
@@ -308,9 +308,13 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage, raw=payload)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        from . import _listing
+
         return _listing.gemini_request(cursor)
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.gemini_page(payload)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 from .. import errors
 from ..http.transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _listing
 from .base import (
     COMMON_PARAMS,
     Dialect,
@@ -211,12 +210,18 @@ class OllamaDialect(Dialect):
         return Request("GET", "/api/tags")  # the pulled models, one page
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.ollama_tags(payload), None
 
     def build_model_details(self, provider: ProviderSpec, entry: Mapping[str, Any]) -> Request | None:
+        from . import _listing
+
         return _listing.ollama_show_request(entry)
 
     def parse_model_details(self, payload: Any, entry: Mapping[str, Any]) -> dict[str, Any]:
+        from . import _listing
+
         return _listing.ollama_show(payload, entry)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..http.transport import Request
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
-from . import _listing, _openai_count, _openai_media
+from . import _openai_media
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -226,10 +226,14 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
 
     def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
                     params: Mapping[str, Any], base_url: str) -> Request | None:
+        from . import _openai_count
+
         return _openai_count.count_request(provider.options.get("count_tokens"), model.wire_name, messages,
                                            params, base_url)
 
     def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        from . import _openai_count
+
         return _openai_count.parse_count(payload, base_url)
 
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
@@ -249,6 +253,8 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         return Request("GET", "/models")  # one page, at OpenAI and every compatible server
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.openai_page(payload), None
 
 

@@ -13,10 +13,12 @@ loading the event loop's HTTP client (h11) before its first async call.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["RESERVED_FDS", "ConnectionLimits", "LoopConnections", "concurrency_limit", "fd_budget"]
 

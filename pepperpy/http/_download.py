@@ -15,7 +15,6 @@ from .. import errors
 from .._redact import safe_url
 from . import _translate
 from ._sessions import keyless_session
-from ._upload import BLOCK_SIZE
 
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
@@ -82,6 +81,7 @@ class DownloadMixin:
 
     def _read_bounded(self, response: requests.Response, url: str, max_bytes: int, into: IO[bytes] | None,
                       model: str | None) -> bytes | int:
+        from ._upload import BLOCK_SIZE
         def too_large(size: str) -> errors.ProviderAPIError:
             return errors.ProviderAPIError(
                 f"the download from {safe_url(url)} is {size}over its limit of {max_bytes:,} bytes; nothing more "

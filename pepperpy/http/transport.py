@@ -25,7 +25,7 @@ import socket
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
@@ -37,11 +37,13 @@ from . import _cancel, _deadline, _translate
 from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
 from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
-from ._multipart import Multipart
 from ._sessions import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
 from ._targets import check_target
-from ._upload import Upload
+
+if TYPE_CHECKING:
+    from ._multipart import Multipart
+    from ._upload import Upload
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "MAX_REDIRECTS",
@@ -73,6 +75,8 @@ class Request:
         upload = self.upload
         if upload is None:
             return 0
+        from ._multipart import Multipart
+
         return upload.upload_bytes if isinstance(upload, Multipart) else upload.size
 
 
@@ -176,6 +180,8 @@ class Transport(DownloadMixin):
             body = self._encode(request.json)
             headers = {"Content-Type": "application/json", **(headers or {})}
         elif request.upload is not None:  # a fresh reader per attempt: a retry resends the whole body
+            from ._multipart import Multipart  # loaded by the media calls that made the upload
+
             upload = request.upload
             content_type = upload.content_type if isinstance(upload, Multipart) else upload.mime_type
             body = upload.open()

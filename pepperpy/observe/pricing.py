@@ -21,11 +21,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any, NamedTuple, TypeVar
 
 from ..catalog.tokens import estimate_tokens
-from ..media import Images, Speech, Transcription, Video
 from ..types import Completion, Embeddings, ModelSpec, Pricing, Usage
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
@@ -45,8 +44,7 @@ SLOWEST_AUDIO_BITRATE = 16_000    # bits/s: an audio file's longest plausible le
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     """A call's worst case: ``amount`` USD, ``basis`` (how it was reached, for the budget's message) and
     ``knobs`` (the call's parameters that would lower it, as a phrase: ``"lower max_tokens"``)."""
 
@@ -103,6 +101,8 @@ def charge(spec: ModelSpec, result: Any, *, day: str | None = None, batch: bool 
         return price.token_cost(result.usage)
     if by_tokens and usage is not None:
         return price.token_cost(usage)
+    from ..media import Images, Speech, Transcription, Video  # a media result: its module is loaded already
+
     if isinstance(result, Images):
         return price.image_cost(len(result.images), result.size, result.quality)
     if isinstance(result, Speech):

@@ -49,7 +49,7 @@ class UsageTotals:
                            round(self.saved + other.saved, 10))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class UsageReport(Mapping[str, UsageTotals]):
     """Totals by ``"provider/model"`` (a read-only mapping), with ``total`` and ``by_provider`` added up."""
 

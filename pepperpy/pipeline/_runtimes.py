@@ -12,22 +12,23 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import requests
 from requests.adapters import BaseAdapter
 
 from .._redact import describe_char, paste_hint
 from ..config import Settings
-from ..dialects.base import Dialect, StreamParser, TokenGrant, get_dialect
+from ..dialects.base import Dialect, StreamParser, get_dialect
 from ..errors import ConfigurationError
 from ..http._async_limits import ConnectionLimits
-from ..http._oauth import ClientCredentialsAuth
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
-from ..resilience.cache import credential_scope
+from ..resilience.scope import credential_scope
 from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
 from . import _decode
+
+if TYPE_CHECKING:
+    from ..dialects._grant import TokenGrant
 
 __all__ = ["Runtime", "Runtimes", "Timeout"]
 
@@ -36,8 +37,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Runtime:
+class Runtime(NamedTuple):
     """One provider at call time: its spec, dialect and transport, and how its answers are read; ``scope`` is
     the fingerprint of its base URL and credentials (``resilience.cache.credential_scope``) that keeps cached
     answers with the account that got them."""
@@ -142,6 +142,7 @@ class Runtimes:
         return provider.timeout if provider.timeout is not None else DEFAULT_TIMEOUT
 
     def _build(self, provider: ProviderSpec) -> Runtime:
+        from ..http._oauth import ClientCredentialsAuth
         settings = self.settings
         dialect = get_dialect(provider.dialect)
         base_url = self.base_url_of(provider)

@@ -33,7 +33,7 @@ import json
 import pickle
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
@@ -41,7 +41,7 @@ from ..errors import ConfigurationError
 from ..http.transport import Request
 
 __all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache",
-           "credential_scope", "make_cache"]
+           "make_cache"]
 
 DEFAULT_CACHE_MAXSIZE = 1024   # entries; the least recently used goes first
 DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
@@ -68,35 +68,6 @@ class CacheInfo(NamedTuple):
     misses: int
     size: int
     maxsize: int
-
-
-def credential_scope(base_url: str, credentials: Iterable[tuple[str, str]]) -> str:
-    """The fingerprint of an account at an address (see the module docstring): HMAC-SHA256 of ``base_url``
-    (user info left out) keyed by a digest of ``credentials``, ``(name, value)`` pairs in any order (header
-    names are case-insensitive). The same pairs give the same fingerprint in every process; none can be
-    read back from it.
-
-    >>> a = credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-one")])
-    >>> a == credential_scope("https://api.example.com/v1/", [("authorization", "Bearer sk-one")])
-    True
-    >>> a == credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-two")])
-    False
-    """
-    import hmac
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(base_url.strip().rstrip("/"))
-    try:
-        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    except ValueError:  # a port that is not a number: the address as written
-        host = parts.netloc.rpartition("@")[2]
-    address = urlunsplit((parts.scheme.lower(), host, parts.path, parts.query, ""))
-    canonical = sorted((name.lower(), value) for name, value in credentials if value)
-    secret = hashlib.sha256(_SCOPE_DOMAIN + _CANONICAL.encode(canonical).encode("utf-8")).digest()
-    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-_SCOPE_DOMAIN = b"pepperpy response-cache credential scope v1\0"  # a secret for this use only, never the key
 
 
 # One encoder for every key (json.dumps would build one per call: a tenth of a cache hit's time).

@@ -51,7 +51,7 @@ def short_value(value: Any, limit: int = REPR_TEXT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Usage:
     """Token counts of one call. ``total_tokens`` defaults to input + output.
 
@@ -100,7 +100,7 @@ class ToolCall:
                 "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ToolStep:
     """One tool call made by ``client.run``: what the model asked for and what the function gave back.
 
@@ -136,7 +136,7 @@ class TokenCount:
         return self.tokens
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Completion:
     """The answer of one call. ``str(completion)`` is its text.
 
@@ -231,7 +231,7 @@ def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
     return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Chunk:
     """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
 
@@ -278,7 +278,7 @@ def _text_chunk_maker() -> Callable[[str, Any], Chunk]:
 text_chunk = _text_chunk_maker()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Embeddings:
     """Vectors in input order, with usage and cost."""
 

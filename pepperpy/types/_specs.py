@@ -162,7 +162,7 @@ class ParamRange:
     supported: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ModelSpec:
     """One catalog model. ``name`` is the unambiguous ``"<provider>/<id>"``.
 
@@ -287,7 +287,7 @@ class RetiredModel:
         return (self.id, *self.aliases)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ProviderSpec:
     """One catalog provider: where it lives, how it authenticates and which dialect it speaks."""
 
