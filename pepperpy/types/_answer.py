@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._value import Value
+
 __all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "Embeddings", "TokenCount", "ToolCall", "ToolStep",
            "Usage", "combine_usage", "created_at", "plural", "result_repr", "short_text", "short_value",
            "text_chunk"]
@@ -51,8 +53,8 @@ def short_value(value: Any, limit: int = REPR_TEXT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Usage:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Usage(Value):
     """Token counts of one call. ``total_tokens`` defaults to input + output.
 
     ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
@@ -86,8 +88,8 @@ _USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "input_audio_tokens", "in
                   "cached_audio_tokens", "output_audio_tokens")
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCall:
+@dataclass(frozen=True, slots=True, eq=False)
+class ToolCall(Value):
     """A function call the model asked for; ``arguments`` is the parsed JSON object."""
 
     id: str
@@ -100,8 +102,8 @@ class ToolCall:
                 "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ToolStep:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class ToolStep(Value):
     """One tool call made by ``client.run``: what the model asked for and what the function gave back.
 
     ``error`` is the text the model was sent instead of a result (the tool raised, or its arguments failed
@@ -121,8 +123,8 @@ class ToolStep:
                f"seconds={self.seconds:.3f})"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCount:
+@dataclass(frozen=True, slots=True, eq=False)
+class TokenCount(Value):
     """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
 
     >>> client.count_tokens("Hello there", model="claude-haiku")   # doctest: +SKIP
@@ -136,8 +138,8 @@ class TokenCount:
         return self.tokens
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Completion:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Completion(Value):
     """The answer of one call. ``str(completion)`` is its text.
 
     ``created`` is when the answer was made (timezone-aware, UTC): the provider's own timestamp when its answer
@@ -231,8 +233,8 @@ def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
     return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Chunk:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Chunk(Value):
     """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
 
     text: str = ""
@@ -278,8 +280,8 @@ def _text_chunk_maker() -> Callable[[str, Any], Chunk]:
 text_chunk = _text_chunk_maker()
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Embeddings:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Embeddings(Value):
     """Vectors in input order, with usage and cost."""
 
     vectors: list[list[float]]
