@@ -33,6 +33,7 @@ from requests.adapters import BaseAdapter
 
 from .. import errors
 from .._redact import header_problem, redact, safe_url, url_secrets
+from ..types._value import Value
 from . import _cancel, _deadline, _translate
 from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
@@ -56,8 +57,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Request(Value):
     """A plain description of one HTTP call, built by a dialect and sent by a Transport."""
 
     method: str

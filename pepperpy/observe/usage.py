@@ -21,12 +21,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ..types import Usage, plural
+from ..types._value import Value
 
 __all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
 
 
-@dataclass(frozen=True, slots=True)
-class UsageTotals:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class UsageTotals(Value):
     """Totals of some calls; ``total_tokens`` is input + output; ``saved`` is what the cache hits would have
     cost."""
 

@@ -38,6 +38,7 @@ from typing import Any, cast
 
 from .._redact import get_logger
 from ..errors import CircuitOpenError, ConfigurationError
+from ..types._value import Value
 from .retry import is_server_failure
 
 __all__ = ["DEFAULT_FAIL_MAX", "DEFAULT_RESET_TIMEOUT", "HALF_OPEN_RETRY_AFTER", "BreakerConfig", "BreakerStats",
@@ -50,8 +51,8 @@ HALF_OPEN_RETRY_AFTER = 1.0         # retry_after while a half-open circuit's tr
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 log = get_logger("pepperpy.resilience")
 
-@dataclass(frozen=True)
-class BreakerConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class BreakerConfig(Value):
     """``fail_max`` consecutive failed calls open the circuit for ``reset_timeout`` seconds."""
 
     fail_max: int = DEFAULT_FAIL_MAX
@@ -70,8 +71,8 @@ class BreakerConfig:
                              float(values.get("reset_timeout", self.reset_timeout)))
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerStats:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class BreakerStats(Value):
     """``client.breaker_stats(provider)``: what its circuit breaker has seen.
 
     ``failures`` are the consecutive failures counted now; ``last_failure`` is the last server-side failure

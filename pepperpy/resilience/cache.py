@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError
 from ..http.transport import Request
+from ..types._value import Value
 
 __all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache",
            "make_cache"]
@@ -49,8 +50,8 @@ DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
 _MUTABLE_FIELDS = ("raw", "vectors", "tool_calls", "images")
 
 
-@dataclass(frozen=True)
-class CacheConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class CacheConfig(Value):
     """How big the cache grows and how long an answer stays in it."""
 
     maxsize: int = DEFAULT_CACHE_MAXSIZE

@@ -88,7 +88,7 @@ _USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "input_audio_tokens", "in
                   "cached_audio_tokens", "output_audio_tokens")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ToolCall(Value):
     """A function call the model asked for; ``arguments`` is the parsed JSON object."""
 
@@ -123,7 +123,7 @@ class ToolStep(Value):
                f"seconds={self.seconds:.3f})"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TokenCount(Value):
     """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
 

@@ -21,7 +21,7 @@ def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Pricing(Value):
     """One price of a model, in the units it is sold in. USD per 1M tokens: ``input``, ``output``,
     ``cached_input``, and ``audio_input`` / ``image_input`` for input tokens of those kinds when they cost another
@@ -154,7 +154,7 @@ def day_of(moment: float | str | datetime.date | None) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(moment))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ParamRange(Value):
     """The allowed values of one parameter; ``supported=False`` means the model refuses it."""
 
@@ -266,7 +266,7 @@ ModelSpec.pricing = property(  # type: ignore[method-assign,assignment]
     ModelSpec.price_on, doc="The price in force today (``price_on()``); None when the catalog has no price.")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class RetiredModel(Value):
     """A model name its provider no longer serves (a catalog file's ``retired:`` list): asking for it is a
     ``ModelRetiredError`` naming the date and ``replacement``, the closest model the provider still serves.
