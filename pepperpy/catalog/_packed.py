@@ -24,11 +24,13 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
-from ._checks import file_problems
 from ._files import SCHEMA_PATH, catalog_files, packaged_catalog_dir, parse_text
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog"]
 
@@ -127,6 +129,8 @@ class _ValidatedFiles:
 def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     """(raw bytes, validated data) of one file; one CatalogError listing every problem of the file.
     ``use_cache=False`` parses and validates the YAML whatever the caches hold."""
+    from ._checks import file_problems
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -151,6 +155,8 @@ def pack_catalog(folder: Path | None = None) -> str:
     """The text of ``packed.json`` for the YAML files of ``folder`` (default: the packaged catalog):
     each file's validated data under its name and SHA-256, one file per line. CatalogError listing every
     problem when a file is not valid."""
+    from ._checks import file_problems
+
     problems: list[CatalogError] = []
     lines = []
     for path in catalog_files([folder or packaged_catalog_dir()]):

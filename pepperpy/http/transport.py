@@ -25,7 +25,7 @@ import socket
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 import urllib3
@@ -37,7 +37,6 @@ from ..types._value import Value
 from . import _cancel, _deadline, _translate
 from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
-from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
 from ._sessions import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
 from ._targets import check_target
@@ -55,6 +54,8 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
+DEFAULT_MAX_DOWNLOAD = 100_000_000  # bytes a download may bring unless the caller says otherwise
+MAX_REDIRECTS = 5               # hops a download follows (without the key)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -81,7 +82,7 @@ class Request(Value):
         return upload.upload_bytes if isinstance(upload, Multipart) else upload.size
 
 
-class Transport(DownloadMixin):
+class Transport:
     """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are.
 
     ``adapter`` replaces the pooled HTTP adapter for both schemes (the seam ``Client(transport=...)`` uses,
@@ -170,6 +171,26 @@ class Transport(DownloadMixin):
             return path
         check_target(path)
         return self.base_url + path
+
+    def download(self, url: str, *, max_bytes: int = DEFAULT_MAX_DOWNLOAD, into: IO[bytes] | None = None,
+                 model: str | None = None, timeout: float | tuple[float, float] | None = None) -> bytes | int:
+        """The body at ``url``: returned as bytes, or written to the binary file ``into`` (its size returned).
+
+        ``url`` is one the provider answered with (an image URL, a video's content URL) or a path under the
+        base URL. The provider's key goes only to the provider's own origin (scheme, host and port of its base
+        URL); any other URL, and every redirect, is fetched by a session that carries no key, following at
+        most MAX_REDIRECTS redirects. The provider's timeouts apply to each hop. A body over ``max_bytes``
+        (by its Content-Length, or counted as it arrives) raises ProviderAPIError without reading on.
+
+        Batch jobs and videos use it as is::
+
+            with open("video.mp4", "wb") as out:     # 302 to a CDN: followed without the key
+                transport.download(f"/videos/{video_id}/content", max_bytes=2_000_000_000, into=out)
+        """
+        from ._download import fetch  # with the first download, never for a chat call
+
+        return fetch(self, url, max_bytes=max_bytes, into=into, model=model, timeout=timeout,
+                     max_redirects=MAX_REDIRECTS)
 
     def send(self, request: Request, *, model: str | None = None,
              timeout: float | tuple[float, float] | None = None) -> requests.Response:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._redact import safe_url
+from ..config import telemetry_enabled
 from ..errors import PepperpyError, ProviderError
 from ..types import ModelSpec, Usage
 from .hooks import Hooks, emit
@@ -67,10 +68,8 @@ class Observer:
         ``make_counter`` the shared counters of a budget kept in Redis, ``claim`` the marks of jobs booked there,
         ``shared`` where it is, for messages) and its OpenTelemetry instruments, imported only when
         ``telemetry`` (or, left unset, ``PEPPERPY_TELEMETRY``'s value ``telemetry_env``) turns them on."""
-        from .telemetry import enabled
-
         instruments = None
-        if enabled(telemetry, telemetry_env):
+        if telemetry_enabled(telemetry, telemetry_env):  # the telemetry module loads only when it is on
             from .telemetry import Telemetry
 
             instruments = Telemetry(log_content)

@@ -142,7 +142,6 @@ class Runtimes:
         return provider.timeout if provider.timeout is not None else DEFAULT_TIMEOUT
 
     def _build(self, provider: ProviderSpec) -> Runtime:
-        from ..http._oauth import ClientCredentialsAuth
         settings = self.settings
         dialect = get_dialect(provider.dialect)
         base_url = self.base_url_of(provider)
@@ -161,6 +160,8 @@ class Runtimes:
                               secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter,
                               connections=self._connections)
         if grant is not None:
+            from ..http._oauth import ClientCredentialsAuth  # token auth (StackSpot's) only
+
             transport.session.auth = ClientCredentialsAuth(
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
                 timeout=grant.timeout, adapter=self.adapter)
