@@ -42,7 +42,7 @@ from ..pipeline._bridge import BackgroundLoop
 from ..pipeline._runtimes import Runtimes, Timeout
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy
-from ..types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
+from ..types import Completion, ModelSpec, ProviderSpec, Stream
 from . import _options
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPool
 from ._chat_options import ChatOptions
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from ..realtime import Sessions
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
+    from ..types import Embeddings, TokenCount
     from ._catalog_sync import CatalogDiff
     from ._media_calls import MediaCalls
 
@@ -545,6 +546,7 @@ class Client(MediaMethods, AsyncMethods):
         """In a forked child (gunicorn --preload), run by ``os.register_at_fork`` while the child has one thread:
         never share the parent's sockets, nor a lock a parent thread may have held at the fork."""
         self._prep.after_fork()
+        self._async.after_fork()
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()

@@ -17,13 +17,14 @@ from .. import errors
 from .._lazy import lazy
 from ..http import _translate
 from ..http.transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from ..types._answer import created_at
 from . import _registry
 
 if TYPE_CHECKING:
     from ..http._upload import Upload
     from ..media import Images, Speech, Transcription
+    from ..types import Embeddings
     from ._grant import TokenGrant
     from ._media import MediaCall
 

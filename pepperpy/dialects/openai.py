@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..http.transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
 from . import _openai_media
 from .base import (
     COMMON_PARAMS,
@@ -31,6 +31,9 @@ from .base import (
     raise_error_event,
     text_of,
 )
+
+if TYPE_CHECKING:
+    from ..types import Embeddings
 
 __all__ = ["DIALECT", "OpenAIDialect", "OpenAIStreamParser", "parse_usage"]
 
@@ -242,6 +245,8 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         return Request("POST", "/embeddings", json=body)
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        from ..types import Embeddings
+
         if payload.get("error"):
             raise_error_event(payload, model)
         rows = sorted(payload["data"], key=lambda row: row.get("index", 0))

@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
 
 from ..catalog.tokens import estimate_tokens
-from ..types import Completion, Embeddings, ModelSpec, Pricing, Usage
+from ..types import Completion, ModelSpec, Pricing, Usage
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
            "WORST_OUTPUT_TOKENS", "Estimate", "batch_price", "charge", "chat_worst", "embed_worst", "image_worst",
@@ -95,8 +95,12 @@ def charge(spec: ModelSpec, result: Any, *, day: str | None = None, batch: bool 
         return found.token_cost(result.usage) if found is not None else None
     usage: Usage | None = getattr(result, "usage", None)
     by_tokens = usage is not None and usage.total_tokens > 0 and price.per_token
-    if isinstance(result, (Completion, Embeddings)):
-        if isinstance(result, Embeddings) and usage is not None and not usage.total_tokens:
+    if isinstance(result, Completion):
+        return price.token_cost(result.usage)
+    from ..types import Embeddings  # an embed's answer: its class is made already
+
+    if isinstance(result, Embeddings):
+        if usage is not None and not usage.total_tokens:
             return None  # no token counts came back (Gemini's batchEmbedContents): unknown, not a false $0
         return price.token_cost(result.usage)
     if by_tokens and usage is not None:

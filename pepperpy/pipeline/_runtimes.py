@@ -24,11 +24,12 @@ from ..errors import ConfigurationError
 from ..http._async_limits import ConnectionLimits
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
 from ..resilience.scope import credential_scope
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec
 from . import _decode
 
 if TYPE_CHECKING:
     from ..dialects._grant import TokenGrant
+    from ..types import Embeddings
 
 __all__ = ["Runtime", "Runtimes", "Timeout"]
 

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._redact import safe_url
-from ._answer import Usage
+from ._usage import Usage
 from ._value import Value
 
 __all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel", "day_of", "today"]
