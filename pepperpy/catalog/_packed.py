@@ -32,7 +32,7 @@ from ._files import SCHEMA_PATH, catalog_files, packaged_catalog_dir, parse_text
 if TYPE_CHECKING:
     pass
 
-__all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog"]
+__all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog", "remember_valid", "remembered_valid"]
 
 CACHE_DIR_ENV = "PEPPERPY_CACHE_DIR"
 PACKED_PATH = Path(__file__).with_name("packed.json")
@@ -124,6 +124,17 @@ class _ValidatedFiles:
             os.replace(tmp, folder / f"{key}.json")
         except OSError:  # a read-only home only costs speed
             pass
+
+
+def remembered_valid(content: bytes) -> bool:
+    """Whether provider data with these bytes (canonical JSON of settings given in code) passed the checks
+    before, in this process or an earlier one (the validated-files cache)."""
+    return _ValidatedFiles.get(_ValidatedFiles.key(content)) is not None
+
+
+def remember_valid(content: bytes, data: Any) -> None:
+    """Remember that provider data with these bytes passed the checks."""
+    _ValidatedFiles.put(_ValidatedFiles.key(content), data)
 
 
 def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:

@@ -19,6 +19,7 @@ Name resolution, in order:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -241,10 +242,7 @@ class Catalog:
                                              "'http://localhost:8000/v1'} (the provider is the key)", field=label))
                 continue
             data = {"provider": name, **values}
-            from ._checks import semantic_problems  # the checks load for files and overrides people wrote
-
-            found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None,
-                                                                                      prefix=label)
+            found = _override_problems(data, label)
             if found:
                 problems.extend(found)
                 continue
@@ -396,6 +394,26 @@ class Catalog:
 
     def __len__(self) -> int:
         return sum(len(models) for _, models in self._summaries())
+
+
+def _override_problems(data: dict[str, Any], label: str) -> list[CatalogError]:
+    """Every problem of settings given in code, by the catalog's schema and checks. Settings found valid are
+    remembered by their content, as validated files are (``_packed``): a script that passes the same
+    ``providers=`` every run validates them once, and imports no JSON Schema after that."""
+    from ._packed import remember_valid, remembered_valid
+
+    try:
+        content = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError):  # not JSON at all: the schema says what is wrong
+        content = None
+    if content is not None and remembered_valid(content):
+        return []
+    from ._checks import semantic_problems  # the checks load for files and overrides people wrote
+
+    found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None, prefix=label)
+    if not found and content is not None:
+        remember_valid(content, data)
+    return found
 
 
 def _close_matches(word: str, possibilities: Iterable[str] | list[str], **options: Any) -> list[str]:
