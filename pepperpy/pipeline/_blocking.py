@@ -228,13 +228,13 @@ class Pipeline:
         if cache is None:
             return None, None
         key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
-        hit = cache.get(key)
-        if hit is not None:  # a private copy, already marked cached; nothing is billed for it
-            trace.cached = True
-            trace.saved = hit.cost
-            hit = replace(hit, cost=0.0 if hit.cost is not None else None)
-            if self.observer.hooks.cache_hit or trace.span is not None:
-                self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
+        found = cache.hit(key)
+        if found is None:
+            return key, None
+        hit, trace.saved = found  # a private copy, marked cached, costing nothing; what it had cost is saved
+        trace.cached = True
+        if self.observer.hooks.cache_hit or trace.span is not None:
+            self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
         return key, hit
 
     def _keep(self, p: Prepared, key: Any, result: Any, trace: Trace) -> None:

@@ -79,9 +79,10 @@ class _Entry(NamedTuple):
     """A stored answer: its class, its field values (the mutable ones None) and the pickle of those."""
 
     cls: Callable[..., Any]
-    args: tuple[Any, ...]        # every field in order, ``cached`` True
+    args: tuple[Any, ...]        # every field in order, ``cached`` True, ``cost`` as billed when it was answered
     mutable: tuple[int, ...]     # positions in ``args`` of the fields kept in ``blob``
     blob: bytes
+    cost_at: int                 # the position of ``cost`` in ``args``
 
     @classmethod
     def of(cls, value: Any) -> _Entry:
@@ -92,15 +93,19 @@ class _Entry(NamedTuple):
         blob = pickle.dumps(tuple(args[i] for i in mutable), pickle.HIGHEST_PROTOCOL)
         for i in mutable:
             args[i] = None  # the cache keeps the snapshot only, not the caller's objects
-        return cls(type(value), tuple(args), mutable, blob)
+        return cls(type(value), tuple(args), mutable, blob, names.index("cost"))
 
-    def thaw(self) -> Any:
-        """A copy of the stored answer that shares nothing mutable with the cache or earlier hits."""
-        if not self.mutable:
+    def thaw(self, *, free: bool = False) -> Any:
+        """A copy of the stored answer that shares nothing mutable with the cache or earlier hits; ``free``: as a
+        hit hands it out, costing nothing (``cost`` 0.0, or None for a model without a price)."""
+        if not self.mutable and not free:
             return self.cls(*self.args)  # only frozen values: nothing to copy
         args = list(self.args)
-        for i, value in zip(self.mutable, pickle.loads(self.blob), strict=True):
-            args[i] = value
+        if self.mutable:
+            for i, value in zip(self.mutable, pickle.loads(self.blob), strict=True):
+                args[i] = value
+        if free and args[self.cost_at] is not None:
+            args[self.cost_at] = 0.0
         return self.cls(*args)
 
 
@@ -134,6 +139,18 @@ class ResponseCache:
                 return None
             self._hits += 1
         return entry.thaw()  # outside the lock: copies need no lock, the entry never changes
+
+    def hit(self, key: str) -> tuple[Any, float | None] | None:
+        """``(answer, what it cost when it was answered)`` for a hit, the answer a private copy with ``cached=True``
+        and no cost (a hit bills nothing); None on a miss."""
+        with self._lock:
+            try:
+                entry: _Entry = self._data[key]
+            except KeyError:
+                self._misses += 1
+                return None
+            self._hits += 1
+        return entry.thaw(free=True), entry.args[entry.cost_at]
 
     def put(self, key: str, value: Any) -> None:
         """Store a snapshot of ``value`` (a Completion or Embeddings); later changes to it are not seen."""
