@@ -114,8 +114,8 @@ def bench(smoke: bool) -> list[tuple[str, str, str, str]]:
         # catalog
         builds = [per_call(lambda: pepperpy.Client(env_file=None), 1) for _ in range(7 if not smoke else 2)]
         # a fresh process: importing the client side (requests, urllib3, pepperpy's modules), then Client()
-        code = ("import time; t0 = time.perf_counter(); import pepperpy.client; t1 = time.perf_counter(); "
-                "pepperpy.Client(env_file=None); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
+        code = ("import time; t0 = time.perf_counter(); from pepperpy import Client; t1 = time.perf_counter(); "
+                "Client(env_file=None); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
         load_s, first = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                                   check=True, cwd="/").stdout.split())
         # cold: a fresh process with no validated-file cache (first run, CI, a container, a read-only home); the

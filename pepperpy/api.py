@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client._client import Client
-from .http._upload import UploadSource
-from .media import Images, Speech, Transcription
-from .types import Completion, Embeddings, Stream
+
+if TYPE_CHECKING:
+    from .http._upload import UploadSource
+    from .media import Images, Speech, Transcription
+    from .types import Completion, Embeddings, Stream
 
 __all__ = ["complete", "default_client", "embed", "generate_image", "reset_default_client", "stream", "synthesize",
            "transcribe"]

@@ -39,13 +39,14 @@ from .types import ProviderSpec
 if TYPE_CHECKING:
     from .dialects.base import Lookup
 
-__all__ = ["CREDENTIAL_FIELDS", "DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "SEED_MODELS_ENV", "TIMEOUT_ENV",
-           "Settings", "credential_fields", "default_model_var", "key_vars"]
+__all__ = ["CREDENTIAL_FIELDS", "DEFAULT_ENV_FILE", "KEYRING_SERVICE", "MODELS_ENV", "SEED_MODELS_ENV", "TELEMETRY_ENV",
+           "TIMEOUT_ENV", "Settings", "credential_fields", "default_model_var", "key_vars", "telemetry_enabled"]
 
 DEFAULT_ENV_FILE = ".env"
 MODELS_ENV = "PEPPERPY_MODELS"
 SEED_MODELS_ENV = "MODELS"  # seed 004's single variable; PEPPERPY_MODELS wins when both are set
 TIMEOUT_ENV = "PEPPERPY_TIMEOUT"  # seconds (30), or connect,read seconds (5,60), for every Client
+TELEMETRY_ENV = "PEPPERPY_TELEMETRY"  # 1 or 0: OpenTelemetry spans and metrics (pepperpy.observe.telemetry)
 SHARED_STATE_ENV = "PEPPERPY_SHARED_STATE"  # a redis:// URL: breakers, limits and cache shared by every worker
 
 
@@ -323,3 +324,20 @@ class Settings:
 
     def __repr__(self) -> str:  # never show values
         return f"<Settings env_file={str(self.env_file) if self.env_file else None!r}>"
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def telemetry_enabled(option: bool | None, env_value: str | None) -> bool:
+    """``Client(telemetry=)`` when given, else ``PEPPERPY_TELEMETRY``."""
+    if option is not None:
+        if not isinstance(option, bool):
+            raise ConfigurationError(f"telemetry= takes True or False, not {type(option).__name__}")
+        return option
+    value = (env_value or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{TELEMETRY_ENV}={env_value!r}: use 1 (on) or 0 (off)")

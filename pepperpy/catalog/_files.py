@@ -8,7 +8,6 @@ Only user files come through here when a Client is built: the packaged catalog l
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import threading
@@ -211,10 +210,10 @@ def _branch(err: Any) -> list[Any]:
 def unknown_key(name: str, known: Sequence[str], other: tuple[str, Sequence[str]] | None = None) -> str:
     """``unknown key 'contxt_window'; did you mean 'context_window'? (allowed: ...)``; ``other`` is the keys of
     the other level (a model's, for a provider-level key) and what to say about a key found there."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    close = _close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     if not close and other is not None:
-        elsewhere = difflib.get_close_matches(name, other[1], n=1, cutoff=0.6)
+        elsewhere = _close_matches(name, other[1], n=1, cutoff=0.6)
         if elsewhere:
             hint = f"; {elsewhere[0]!r} is {other[0]}"
     return f"unknown key {name!r}{hint} (allowed: {', '.join(known)})"
@@ -228,3 +227,9 @@ def _other_level(where: Sequence[str | int]) -> tuple[str, Sequence[str]] | None
     if len(where) == 2 and where[0] == "models":
         return "a provider field: put it at the top of the file, not under a model", sorted(schema["properties"])
     return None
+
+
+def _close_matches(word: str, possibilities: Iterable[str] | list[str], **options: Any) -> list[str]:
+    import difflib  # only a mistake needs it
+
+    return difflib.get_close_matches(word, list(possibilities), **options)

@@ -24,13 +24,15 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
-from ._checks import file_problems
 from ._files import SCHEMA_PATH, catalog_files, packaged_catalog_dir, parse_text
 
-__all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog"]
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["CACHE_DIR_ENV", "PACKED_PATH", "load_validated", "pack_catalog", "remember_valid", "remembered_valid"]
 
 CACHE_DIR_ENV = "PEPPERPY_CACHE_DIR"
 PACKED_PATH = Path(__file__).with_name("packed.json")
@@ -124,9 +126,22 @@ class _ValidatedFiles:
             pass
 
 
+def remembered_valid(content: bytes) -> bool:
+    """Whether provider data with these bytes (canonical JSON of settings given in code) passed the checks
+    before, in this process or an earlier one (the validated-files cache)."""
+    return _ValidatedFiles.get(_ValidatedFiles.key(content)) is not None
+
+
+def remember_valid(content: bytes, data: Any) -> None:
+    """Remember that provider data with these bytes passed the checks."""
+    _ValidatedFiles.put(_ValidatedFiles.key(content), data)
+
+
 def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     """(raw bytes, validated data) of one file; one CatalogError listing every problem of the file.
     ``use_cache=False`` parses and validates the YAML whatever the caches hold."""
+    from ._checks import file_problems
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -151,6 +166,8 @@ def pack_catalog(folder: Path | None = None) -> str:
     """The text of ``packed.json`` for the YAML files of ``folder`` (default: the packaged catalog):
     each file's validated data under its name and SHA-256, one file per line. CatalogError listing every
     problem when a file is not valid."""
+    from ._checks import file_problems
+
     problems: list[CatalogError] = []
     lines = []
     for path in catalog_files([folder or packaged_catalog_dir()]):

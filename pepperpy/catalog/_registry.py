@@ -19,24 +19,28 @@ Name resolution, in order:
 
 from __future__ import annotations
 
-import difflib
+import json
 import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy
 from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ModelRetiredError, ValidationError
 from ..types import ModelSpec, ProviderSpec, RetiredModel
-from ._checks import check_file, semantic_problems
 from ._files import CATALOG_PATH_ENV, catalog_files, packaged_catalog_dir, schema_problems
-from ._specs import DEFAULT_DIALECT, merge, model_spec, provider_spec
+from ._specs import DEFAULT_DIALECT, Deferred, build, merge, model_spec, provider_spec
 
 __all__ = ["CAPABILITIES", "DEFAULT_DIALECT", "MODES", "Catalog", "catalog_files", "check_file", "model_spec",
            "packaged_catalog_dir"]
+
+if TYPE_CHECKING:
+    from ._checks import check_file
+
+__getattr__, _ = lazy(__name__, {"check_file": "pepperpy.catalog._checks"})  # for the files people write
 
 _OPEN_CAPABILITIES = frozenset({"streaming", "system_prompt"})
 # The schema's enums for a model's mode and capabilities (a test keeps them equal), for checking filters
@@ -71,6 +75,31 @@ def _base_names(name: str) -> list[str]:
     return bases
 
 
+_Key = tuple[str, str, "str | None"]  # (provider, model id, the name a snapshot sends; None: the model's own)
+
+
+class _Providers(Mapping[str, ProviderSpec]):
+    """A Catalog's providers by name, each spec made on first use (``Catalog._spec``)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __getitem__(self, name: str) -> ProviderSpec:
+        return self._catalog._spec(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._catalog._sources)
+
+    def __len__(self) -> int:
+        return len(self._catalog._sources)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._catalog._sources
+
+    def __repr__(self) -> str:
+        return f"<providers {', '.join(self._catalog._sources)}>"
+
+
 class Catalog:
     """Every provider and model known to one Client, and the name index over them.
 
@@ -78,36 +107,84 @@ class Catalog:
     >>> provider, model = catalog.resolve("gpt-4o")    # doctest: +SKIP
     """
 
-    def __init__(self, providers: Mapping[str, ProviderSpec], *, strict: bool = False) -> None:
-        self.providers: Mapping[str, ProviderSpec] = MappingProxyType(dict(providers))
+    def __init__(self, providers: Mapping[str, ProviderSpec | Deferred], *, strict: bool = False) -> None:
+        self._sources: dict[str, ProviderSpec | Deferred] = dict(providers)
+        self._build_lock = threading.Lock()
+        self.providers: Mapping[str, ProviderSpec] = _Providers(self)
         self.strict = strict
-        index: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
-        qualified: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
-        for provider in self.providers.values():
-            for model in provider.models:
-                for name in (model.id, *model.aliases):
-                    index[name] = (provider, model)
-                    qualified[f"{provider.name}/{name}"] = (provider, model)
-                for name in model.snapshots:  # a dated name goes on the wire as typed
-                    index[name] = qualified[f"{provider.name}/{name}"] = (provider, replace(model, api_name=name))
-        for provider in self.providers.values():  # the provider's own name of a model, when no id took it
-            for model in provider.models:
-                if model.api_name:
-                    qualified.setdefault(f"{provider.name}/{model.api_name}", (provider, model))
-                    if model.api_name.partition("/")[0] not in self.providers:  # "openai/x" keeps meaning openai
-                        index.setdefault(model.api_name, (provider, model))
+        # The name index holds keys (provider, model id, the name sent for a snapshot); the specs they stand for
+        # are made when first resolved (``_entry``), so an unused provider of the packaged catalog is never built
+        index: dict[str, _Key] = {}
+        qualified: dict[str, _Key] = {}
+        for provider, models in self._summaries():
+            for model_id, aliases, snapshots, _, _ in models:
+                for name in (model_id, *aliases):
+                    index[name] = qualified[f"{provider}/{name}"] = (provider, model_id, None)
+                for name in snapshots:  # a dated name goes on the wire as typed
+                    index[name] = qualified[f"{provider}/{name}"] = (provider, model_id, name)
+        for provider, models in self._summaries():  # the provider's own name of a model, when no id took it
+            for model_id, _, _, api_name, _ in models:
+                if api_name:
+                    qualified.setdefault(f"{provider}/{api_name}", (provider, model_id, None))
+                    if api_name.partition("/")[0] not in self._sources:  # "openai/x" keeps meaning openai
+                        index.setdefault(api_name, (provider, model_id, None))
         index.update(qualified)  # "<provider>/<id>" beats a bare id that happens to contain a slash
-        self._index = index
-        self._lower = {name.lower(): entry for name, entry in index.items()}
-        retired: dict[str, tuple[ProviderSpec, RetiredModel]] = {}
-        for provider in self.providers.values():  # bare names first: "<provider>/<name>" wins, as above
-            retired.update((name, (provider, entry)) for entry in provider.retired for name in entry.names)
-        for provider in self.providers.values():
-            retired.update((f"{provider.name}/{name}", (provider, entry)) for entry in provider.retired
-                           for name in entry.names)
+        self._keys = index
+        self._lower = {name.lower(): key for name, key in index.items()}
+        self._current = frozenset(f"{provider}/{model_id}" for provider, models in self._summaries()
+                                  for model_id, _, _, _, deprecated in models if deprecated is None)
+        self._index: dict[str, tuple[ProviderSpec, ModelSpec]] = {}  # the keys resolved so far, as specs
+        retired: dict[str, tuple[str, str]] = {}
+        for provider, entries in self._retired_names():  # bare names first: "<provider>/<name>" wins, as above
+            retired.update((name, (provider, entry_id)) for entry_id, names in entries for name in names)
+        for provider, entries in self._retired_names():
+            retired.update((f"{provider}/{name}", (provider, entry_id)) for entry_id, names in entries
+                           for name in names)
         self._retired = {name.lower(): entry for name, entry in retired.items()}
         self._open: dict[str, tuple[ProviderSpec, ModelSpec]] = {}
         self._open_lock = threading.Lock()
+
+    def _summaries(self) -> Iterator[tuple[str, list[tuple[str, tuple[str, ...], tuple[str, ...], str, Any]]]]:
+        """Each provider's models as (id, aliases, snapshots, api_name, deprecated), from its spec or its data."""
+        for name, source in self._sources.items():
+            if isinstance(source, Deferred):
+                yield name, [(m["id"], tuple(m.get("aliases", ())), tuple(m.get("snapshots", ())),
+                              m.get("api_name", ""), m.get("deprecated")) for m in source.data.get("models") or ()]
+            else:
+                yield name, [(m.id, m.aliases, m.snapshots, m.api_name, m.deprecated) for m in source.models]
+
+    def _retired_names(self) -> Iterator[tuple[str, list[tuple[str, tuple[str, ...]]]]]:
+        for name, source in self._sources.items():
+            if isinstance(source, Deferred):
+                yield name, [(r["id"], (r["id"], *r.get("aliases", ()))) for r in source.data.get("retired") or ()]
+            else:
+                yield name, [(r.id, r.names) for r in source.retired]
+
+    def _spec(self, name: str) -> ProviderSpec:
+        """The provider's spec, built on first use (thread-safe: built once)."""
+        source = self._sources[name]
+        if isinstance(source, ProviderSpec):
+            return source
+        with self._build_lock:
+            source = self._sources[name]
+            if isinstance(source, Deferred):
+                source = self._sources[name] = build(source)
+        return source
+
+    def _entry(self, name: str) -> tuple[ProviderSpec, ModelSpec] | None:
+        """(provider, model) for a listed name, its specs made on first use; None for a name not listed."""
+        entry = self._index.get(name)
+        if entry is None:
+            key = self._keys.get(name)
+            if key is None:
+                return None
+            entry = self._index[name] = self._materialize(key)
+        return entry
+
+    def _materialize(self, key: _Key) -> tuple[ProviderSpec, ModelSpec]:
+        provider = self._spec(key[0])
+        model = next(m for m in provider.models if m.id == key[1])
+        return provider, (model if key[2] is None else replace(model, api_name=key[2]))
 
     @classmethod
     def load(cls, extra: Iterable[str | os.PathLike[str]] = (), *, include_env: bool = True,
@@ -125,7 +202,7 @@ class Catalog:
                 files.extend(catalog_files([path]))
             except CatalogError as exc:  # a missing folder is one problem among the others
                 problems.append(exc)
-        return cls._from_files(files, problems, strict)
+        return cls._from_files(files, problems, strict, defer=packaged_catalog_dir())
 
     @classmethod
     def from_files(cls, files: Iterable[Path], *, strict: bool = False) -> Catalog:
@@ -133,8 +210,9 @@ class Catalog:
         return cls._from_files(files, [], strict)
 
     @classmethod
-    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError], strict: bool) -> Catalog:
-        providers = merge(files, problems)
+    def _from_files(cls, files: Iterable[Path], problems: list[CatalogError], strict: bool,
+                    defer: Path | None = None) -> Catalog:
+        providers = merge(files, problems, defer=defer)
         if problems:
             raise CatalogError.of(problems)
         return cls(providers, strict=strict)
@@ -154,7 +232,7 @@ class Catalog:
 
         >>> catalog.with_overrides({"openai": {"base_url": "http://localhost:8000/v1"}})   # doctest: +SKIP
         """
-        providers = dict(self.providers)
+        providers = dict(self._sources)  # the providers not overridden stay unbuilt
         problems: list[CatalogError] = []
         for name, values in overrides.items():
             previous = self.provider(name)
@@ -164,8 +242,7 @@ class Catalog:
                                              "'http://localhost:8000/v1'} (the provider is the key)", field=label))
                 continue
             data = {"provider": name, **values}
-            found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None,
-                                                                                      prefix=label)
+            found = _override_problems(data, label)
             if found:
                 problems.extend(found)
                 continue
@@ -182,21 +259,25 @@ class Catalog:
         entry = self._index.get(name) or self._open.get(name) if isinstance(name, str) else None
         if entry is not None:
             return entry
+        if isinstance(name, str) and name in self._keys:  # listed: its specs are made now, once
+            found = self._entry(name)
+            assert found is not None
+            return found
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(f"model= takes a catalog model's name (an id, an alias or '<provider>/<id>'), e.g. "
                                   f"'gpt-4o-mini', not {name!r}", param="model", value=name)
         if name != name.strip():  # pasted with a space or a newline: not a name the provider would know either
             stripped = name.strip()
-            known = stripped in self._index or stripped.lower() in self._lower
+            known = stripped in self._keys or stripped.lower() in self._lower
             raise ModelNotFoundError(name, [stripped] if known else self.close_matches(stripped),
                                      " The name has spaces or line breaks around it; remove them.")
         if self._retired:
             self._refuse_retired(name)
         prefix, _, rest = name.partition("/")
         provider = self.providers.get(prefix)
-        entry = self._lower.get(name.lower())
-        if entry is not None and (provider is None or not provider.open_models):
-            return entry
+        key = self._lower.get(name.lower())
+        if key is not None and (provider is None or not provider.open_models):
+            return self._materialize(key)
         if not self.strict:
             entry = self._inherited(provider, rest) if provider is not None else self._inherited(None, name)
             if entry is not None:
@@ -220,23 +301,28 @@ class Catalog:
         elif self.strict:
             hint = " strict_models refuses names the catalog does not list: add it to a catalog YAML file."
         else:
-            bare = [key for key in self._index if "/" not in key]  # a looser match only guesses the provider
-            like = suggestions or difflib.get_close_matches(name, bare, n=1, cutoff=0.5)
-            where = self._index[like[0]][0].name if like else "<provider>"
+            bare = [key for key in self._keys if "/" not in key]  # a looser match only guesses the provider
+            like = suggestions or _close_matches(name, bare, n=1, cutoff=0.5)
+            where = self._keys[like[0]][0] if like else "<provider>"
             hint = (f" See client.models() for every model; to call one the catalog does not list, name its "
                     f"provider: {where + '/' + name!r} (sent as typed, without pre-flight checks; see "
                     f"docs/catalog.md).")
         raise ModelNotFoundError(name, suggestions, hint)
 
+    def lists(self, name: str) -> bool:
+        """Whether ``name`` is a name the catalog lists (an id, an alias, a snapshot, ``<provider>/<id>``)."""
+        return name in self._keys
+
     def retired(self, name: str) -> tuple[ProviderSpec, RetiredModel] | None:
         """(provider, entry) when ``name`` (an id, alias or ``<provider>/<name>``, any case, or a dated snapshot of
         one) is a name its provider retired; None otherwise. Names the catalog lists are never retired."""
-        if name in self._index:
+        if name in self._keys:
             return None
         for candidate in (name, *_base_names(name)):
             found = self._retired.get(candidate.lower())
             if found is not None:
-                return found
+                provider = self._spec(found[0])
+                return provider, next(entry for entry in provider.retired if entry.id == found[1])
         return None
 
     def _refuse_retired(self, name: str) -> None:
@@ -251,8 +337,9 @@ class Catalog:
 
     def close_matches(self, name: str) -> list[str]:
         """Up to three listed names close to ``name``, current models only (a retiring one is no fix for a typo)."""
-        candidates = [key for key, (_, model) in self._index.items() if model.deprecated is None]
-        suggestions = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+        candidates = [name for name, (provider, model_id, _) in self._keys.items()
+                      if f"{provider}/{model_id}" in self._current]
+        suggestions = _close_matches(name, candidates, n=3, cutoff=0.6)
         if not suggestions and "/" not in name:
             suggestions = [c for c in candidates if "/" not in c and name.lower() in c.lower()][:3]
         return suggestions
@@ -260,7 +347,7 @@ class Catalog:
     def _inherited(self, provider: ProviderSpec | None, name: str) -> tuple[ProviderSpec, ModelSpec] | None:
         """The entry a dated snapshot or a fine-tune of a listed model inherits, sent as ``name`` (step 5)."""
         for base in _base_names(name):
-            entry = self._index.get(f"{provider.name}/{base}" if provider is not None else base)
+            entry = self._entry(f"{provider.name}/{base}" if provider is not None else base)
             if entry is not None:
                 owner, model = entry
                 return owner, replace(model, api_name=name, aliases=(), snapshots=())
@@ -277,9 +364,9 @@ class Catalog:
         """The provider of that name; ConfigurationError naming the known ones (a provider name comes from
         configuration: ``api_keys=``, ``providers=``, ``create_provider``)."""
         try:
-            return self.providers[name]
+            return self._spec(name)
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.providers), n=3)
+            close = _close_matches(name, list(self.providers), n=3)
             guess = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
             raise ConfigurationError(f"unknown provider {name!r}{guess} Known providers: "
                                      f"{', '.join(sorted(self.providers))} (add one with a catalog file, see "
@@ -293,7 +380,7 @@ class Catalog:
             self.provider(provider)
         for label, value, known in (("mode", mode, MODES), ("capability", capability, CAPABILITIES)):
             if value is not None and value not in known:
-                close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+                close = _close_matches(str(value), known, n=1, cutoff=0.6)
                 guess = f"; did you mean {close[0]!r}?" if close else "."
                 raise ValidationError(f"no {label} {value!r}{guess} Known: {', '.join(known)}", param=label,
                                       value=value)
@@ -306,4 +393,30 @@ class Catalog:
             yield from provider.models
 
     def __len__(self) -> int:
-        return sum(len(p.models) for p in self.providers.values())
+        return sum(len(models) for _, models in self._summaries())
+
+
+def _override_problems(data: dict[str, Any], label: str) -> list[CatalogError]:
+    """Every problem of settings given in code, by the catalog's schema and checks. Settings found valid are
+    remembered by their content, as validated files are (``_packed``): a script that passes the same
+    ``providers=`` every run validates them once, and imports no JSON Schema after that."""
+    from ._packed import remember_valid, remembered_valid
+
+    try:
+        content = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError):  # not JSON at all: the schema says what is wrong
+        content = None
+    if content is not None and remembered_valid(content):
+        return []
+    from ._checks import semantic_problems  # the checks load for files and overrides people wrote
+
+    found = schema_problems(data, file=None, prefix=label) + semantic_problems(data, file=None, prefix=label)
+    if not found and content is not None:
+        remember_valid(content, data)
+    return found
+
+
+def _close_matches(word: str, possibilities: Iterable[str] | list[str], **options: Any) -> list[str]:
+    import difflib  # only a mistake needs it
+
+    return difflib.get_close_matches(word, list(possibilities), **options)

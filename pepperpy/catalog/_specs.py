@@ -8,15 +8,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import CatalogError
 from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
-from ._checks import dialect_known, unknown_dialect
 from ._files import line_of
 from ._packed import load_validated
 
-__all__ = ["DEFAULT_DIALECT", "merge", "model_spec", "provider_spec"]
+__all__ = ["DEFAULT_DIALECT", "Deferred", "build", "merge", "model_spec", "provider_spec"]
 
 DEFAULT_DIALECT = "openai"  # a new provider's wire format when its file names none: most servers speak it
 
@@ -109,31 +108,64 @@ def provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: 
 
 
 def _file_spec(path: Path, content: bytes, data: Mapping[str, Any], previous: ProviderSpec | None) -> ProviderSpec:
-    dialect = data.get("dialect")
-    if isinstance(dialect, str) and not dialect_known(dialect):  # validated when a plugin was there, perhaps
-        raise CatalogError(unknown_dialect(dialect), file=str(path), line=line_of(content.decode("utf-8"),
-                                                                                   ["dialect"]), field="dialect")
     if previous is None:
-        if "base_url" not in data:
-            raise CatalogError("a new provider needs 'base_url' (where its API lives, e.g. "
-                               "http://localhost:8000/v1)", file=str(path), line=line_of(content.decode("utf-8"), []),
-                               field="base_url")
-        data = {"dialect": DEFAULT_DIALECT, **data}
+        return provider_spec(_new_provider(path, content, data), None, str(path))
+    _check_dialect(path, content, data)
     return provider_spec(data, previous, str(path))
 
 
-def merge(files: Iterable[Path], problems: list[CatalogError]) -> dict[str, ProviderSpec]:
+def _check_dialect(path: Path, content: bytes, data: Mapping[str, Any]) -> None:
+    dialect = data.get("dialect")
+    from ..dialects import _registry as dialects
+
+    if isinstance(dialect, str) and not dialects.is_known(dialect):  # validated when a plugin was there, perhaps
+        raise CatalogError(dialects.unknown_dialect(dialect), file=str(path), line=line_of(content.decode("utf-8"),
+                                                                                   ["dialect"]), field="dialect")
+
+
+def _new_provider(path: Path, content: bytes, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A provider's first file, checked as such (its dialect known, its base URL given), its dialect filled in."""
+    _check_dialect(path, content, data)
+    if "base_url" not in data:
+        raise CatalogError("a new provider needs 'base_url' (where its API lives, e.g. "
+                           "http://localhost:8000/v1)", file=str(path), line=line_of(content.decode("utf-8"), []),
+                           field="base_url")
+    return {"dialect": DEFAULT_DIALECT, **data}
+
+
+class Deferred(NamedTuple):
+    """A provider of the packaged catalog, checked but not built yet: its specs are made when it is first used
+    (``build``). The packaged files hold 120-odd models, and most programs call one or two providers."""
+
+    path: Path
+    content: bytes
+    data: Mapping[str, Any]
+
+
+def build(source: ProviderSpec | Deferred) -> ProviderSpec:
+    """The spec of a provider, built now when it was deferred."""
+    return source if isinstance(source, ProviderSpec) else provider_spec(source.data, None, str(source.path))
+
+
+def merge(files: Iterable[Path], problems: list[CatalogError], *, defer: Path | None = None
+          ) -> dict[str, ProviderSpec | Deferred]:
     """Providers by name, each file applied on top of the earlier ones. Every problem of every file is
-    appended to ``problems`` (a file with any is left out) and the merge goes on."""
-    providers: dict[str, ProviderSpec] = {}
+    appended to ``problems`` (a file with any is left out) and the merge goes on. A provider whose only file so
+    far is in ``defer`` (the packaged catalog's folder, validated when it was packed) stays ``Deferred``."""
+    providers: dict[str, ProviderSpec | Deferred] = {}
     for path in files:
         try:
             raw, data = load_validated(path)
+            name = data["provider"]
+            if defer is not None and name not in providers and path.parent == defer:
+                providers[name] = Deferred(path, raw, _new_provider(path, raw, data))
+                continue
+            previous = providers.get(name)
             try:
-                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
+                spec = _file_spec(path, raw, data, build(previous) if previous is not None else None)
             except (KeyError, TypeError, ValueError, AttributeError):  # a damaged cache entry? validate again
                 raw, data = load_validated(path, use_cache=False)
-                spec = _file_spec(path, raw, data, providers.get(data["provider"]))
+                spec = _file_spec(path, raw, data, build(previous) if previous is not None else None)
         except CatalogError as exc:
             problems.extend(exc.problems)
             continue

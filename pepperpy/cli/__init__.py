@@ -37,9 +37,10 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
+from .._lazy import lazy
 from .._redact import redact
 from ..dialects.base import get_dialect
 from ..media import write_whole
@@ -53,7 +54,11 @@ from .keys import add_keys_commands
 from .media import add_media_commands
 from .notice import waiting
 from .talk import add_talk_command
-from .wording import cli_wording
+
+if TYPE_CHECKING:
+    from .wording import cli_wording
+
+__getattr__, _ = lazy(__name__, {"cli_wording": "wording"})  # compiled for a message only
 
 __all__ = ["build_parser", "call_params", "cli_wording", "completion_json", "error_line", "main", "may_stream",
            "option_value", "parse_args"]
@@ -176,6 +181,8 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
         lines = [" ".join(str(problem).split()) for problem in exc.problems]
         return f"error: {len(lines)} catalog problems:" + "".join(f"\n  {line}" for line in lines)
     if isinstance(exc, errors.PepperpyError):
+        from .wording import cli_wording  # its patterns compile for a message only
+
         text, suffix = cli_wording(str(exc)), ""
         if isinstance(exc, errors.ModelNotFoundError):
             # With no suggestion the hint follows the name directly: "unknown model 'x' Run ..."
@@ -193,6 +200,8 @@ def error_line(exc: BaseException, verbose: bool = False) -> str:
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
     """Warnings on the command line: one plain line, not Python's ``file:line: Category`` and a source line."""
+    from .wording import cli_wording
+
     print(f"warning: {cli_wording(str(message))}", file=file if file is not None else sys.stderr)
 
 

@@ -25,7 +25,6 @@ from ..media import write_whole
 from ._output import check_output
 from ._params import add_output, add_params, refuse_param_as_output
 from .catalog import make_client
-from .wording import cli_wording
 
 __all__ = ["add_map_command", "read_prompts", "run_map"]
 
@@ -103,7 +102,7 @@ def run_map(args: argparse.Namespace) -> int:
                 if isinstance(result, Exception):
                     failed = True
                     line: dict[str, Any] = {"index": index,
-                                            "error": f"{type(result).__name__}: {cli_wording(str(result))}"}
+                                            "error": f"{type(result).__name__}: {_wording(str(result))}"}
                 else:
                     line = {"index": index, "text": result.text, "model": result.model,
                             "finish_reason": result.finish_reason, "usage": asdict(result.usage),
@@ -116,3 +115,9 @@ def run_map(args: argparse.Namespace) -> int:
     if args.output:
         print(write_whole(args.output, (line.encode("utf-8") for line in lines)))
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _wording(message: str) -> str:
+    from .wording import cli_wording  # its patterns compile for a message only
+
+    return cli_wording(message)

@@ -16,12 +16,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..media import Transcription, write_whole
+from ..media import write_whole
 from ._output import check_output
 from ._params import add_output, add_params, param_values
 from .catalog import make_client
+
+if TYPE_CHECKING:
+    from ..media import Transcription
 
 __all__ = ["add_media_commands", "transcription_json"]
 

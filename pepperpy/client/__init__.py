@@ -5,18 +5,14 @@ Uses every area below it (``jobs``, ``realtime``, ``pipeline`` and down); nothin
 (``api``, ``aio``, ``providers``, ``testing``, ``cli``, ``web``, ``demo``).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy
 
 if TYPE_CHECKING:
     from ._client import CatalogPaths, Client
 
 __all__ = ["CatalogPaths", "Client"]
 
-
-def __getattr__(name: str) -> Any:
-    # loaded on first use: ``pepperpy.aio`` reaches this package's async half without building a Client
-    if name in __all__:
-        from . import _client
-
-        return getattr(_client, name)
-    raise AttributeError(f"module 'pepperpy.client' has no attribute {name!r}")
+# loaded on first use: ``pepperpy.aio`` reaches this package's async half without building a Client
+__getattr__, __dir__ = lazy(__name__, dict.fromkeys(__all__, "_client"))

@@ -88,11 +88,32 @@ class AsyncCalls:
     structured answer): then, like every other async method, the blocking method in one of the Client's
     ``workers``."""
 
-    def __init__(self, preparer: Preparer, pipeline: Pipeline, apipeline: AsyncPipeline, workers: WorkerPool) -> None:
+    def __init__(self, preparer: Preparer, pipeline: Pipeline, max_concurrency: int, workers: WorkerPool) -> None:
         self.preparer = preparer
         self.pipeline = pipeline
-        self.apipeline = apipeline
+        self.max_concurrency = max_concurrency
         self.workers = workers
+        self._apipeline: AsyncPipeline | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def apipeline(self) -> AsyncPipeline:
+        """The pipeline on the event loop, made at the first awaited call (asyncio and the event loop's HTTP
+        client are never imported by a program that only makes blocking calls); one per Client, whichever
+        threads' loops await first."""
+        made = self._apipeline
+        if made is None:
+            with self._lock:
+                made = self._apipeline
+                if made is None:
+                    from ..pipeline._async import AsyncPipeline
+
+                    made = self._apipeline = AsyncPipeline(self.pipeline, self.max_concurrency, self.workers.submit)
+        return made
+
+    def after_fork(self) -> None:
+        """In a forked child: a parent thread may have held the lock at the fork."""
+        self._lock = threading.Lock()
 
     def complete(self, blocking: Callable[..., Completion], prompt: str | None, model: str | None,
                  kwargs: dict[str, Any]) -> Awaitable[Completion]:

@@ -10,20 +10,22 @@ the system prompt. The answer is checked afterwards by ``structured.ask``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..dialects.base import Dialect
-from ..tools._toolset import ToolSet
-from ..tools.structured import DEFAULT_REPAIR_ROUNDS, ResponseFormat, schema_prompt
+if TYPE_CHECKING:
+    from ..dialects.base import Dialect
+    from ..tools._toolset import ToolSet
+    from ..tools.structured import ResponseFormat
+
+# tools.structured's (a test keeps them one): pepperpy.tools loads only for a call with tools or response_format
+DEFAULT_REPAIR_ROUNDS = 1
 
 __all__ = ["ChatOptions"]
 
 Message = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class ChatOptions:
+class ChatOptions(NamedTuple):
     fmt: ResponseFormat | None = None
     tools: ToolSet | None = None
     repair_rounds: int = DEFAULT_REPAIR_ROUNDS
@@ -33,6 +35,9 @@ class ChatOptions:
         """Pop ``response_format``, ``tools`` and ``repair_rounds`` from ``params`` (those pepperpy handles)."""
         if "response_format" not in params and "tools" not in params and "repair_rounds" not in params:
             return _PLAIN  # the common call: nothing to do (a cache hit costs ~15 µs; this keeps it there)
+        from ..tools._toolset import ToolSet
+        from ..tools.structured import ResponseFormat
+
         repair_rounds = params.pop("repair_rounds", DEFAULT_REPAIR_ROUNDS)
         fmt = None
         response_format = params.get("response_format")
@@ -53,6 +58,8 @@ class ChatOptions:
         if self.fmt is None:
             return messages, params
         if dialect.structured_output == "prompt":
+            from ..tools.structured import schema_prompt
+
             return [{"role": "system", "content": schema_prompt(self.fmt)}, *messages], params
         return messages, {**params, "response_format": self.fmt.wire()}
 

@@ -24,6 +24,7 @@ is its signature, its docstring and one call to a collaborator (docs/adr/0008 sa
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,35 +35,31 @@ from requests.adapters import BaseAdapter
 from .. import errors
 from ..catalog._registry import Catalog
 from ..catalog.validation import build_messages
-from ..config import DEFAULT_ENV_FILE, Settings
+from ..config import DEFAULT_ENV_FILE, TELEMETRY_ENV, Settings
 from ..observe._observer import Observer
-from ..observe.budget import Budget
-from ..observe.telemetry import TELEMETRY_ENV
-from ..pipeline._async import AsyncPipeline
 from ..pipeline._blocking import Pipeline
 from ..pipeline._bridge import BackgroundLoop
 from ..pipeline._runtimes import Runtimes, Timeout
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy
-from ..tools._toolset import DEFAULT_MAX_TURNS, ToolSet, run_loop
-from ..tools.structured import ask
-from ..types import Completion, Embeddings, ModelSpec, ProviderSpec, Stream, TokenCount
+from ..types import Completion, ModelSpec, ProviderSpec, Stream
 from . import _options
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPool
-from ._catalog_sync import CatalogDiff, require_listing, sync_catalog
 from ._chat_options import ChatOptions
-from ._count_tokens import count_tokens
-from ._media_calls import MediaCalls
 from ._media_methods import MediaMethods
 from ._prepare import Preparer, parse_chat
 
 if TYPE_CHECKING:
     from ..jobs import BatchJob, Services
+    from ..observe.budget import Budget
     from ..observe.events import EventName
     from ..observe.usage import UsageReport
     from ..realtime import Sessions
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
+    from ..types import Embeddings, TokenCount
+    from ._catalog_sync import CatalogDiff
+    from ._media_calls import MediaCalls
 
 __all__ = ["CatalogPaths", "Client"]
 
@@ -148,7 +145,10 @@ class Client(MediaMethods, AsyncMethods):
                  strict_models: bool = False) -> None:
         self.retry_policy = _options.retry_policy(retry_policy, max_retries=max_retries,
                                                   max_retry_wait=max_retry_wait, total_timeout=total_timeout)
-        budget = Budget.of(budget)
+        if budget is not None:  # the budget's module loads only for a Client that has one
+            from ..observe.budget import Budget
+
+            budget = Budget.of(budget)
         self.settings = Settings(env_file, api_keys, use_keyring)
         self._pipeline = Pipeline(self.retry_policy, cache=cache, breaker=breaker, rate_limits=rate_limits,
                                   rate_limit_wait=rate_limit_wait, log_content=log_content,
@@ -184,12 +184,10 @@ class Client(MediaMethods, AsyncMethods):
         self._pipeline.guards.scope_by(self._runtimes.base_url_of, self._runtimes.scope_of)  # shared guards' keys
         self._prep = Preparer(catalog_, self._runtimes, self.fallbacks)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
-        self._media = MediaCalls(self._prep, self._pipeline)
         # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
         # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
         self.workers = WorkerPool(max_concurrency)
-        self._async = AsyncCalls(self._prep, self._pipeline, AsyncPipeline(self._pipeline, max_concurrency,
-                                                                           self.workers.submit), self.workers)
+        self._async = AsyncCalls(self._prep, self._pipeline, max_concurrency, self.workers)
         self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
         _LIVE_CLIENTS.add(self)
 
@@ -211,6 +209,13 @@ class Client(MediaMethods, AsyncMethods):
         return Observer.build(budget=budget, resolve=lambda name: self.catalog.resolve(name)[1],
                               telemetry=telemetry, telemetry_env=self.settings.get(TELEMETRY_ENV),
                               log_content=log_content, make_counter=make_counter, claim=claim, shared=where)
+
+    @functools.cached_property
+    def _media(self) -> MediaCalls:
+        """The media calls' collaborator, made on the first media call (a chat-only program never imports it)."""
+        from ._media_calls import MediaCalls
+
+        return MediaCalls(self._prep, self._pipeline)
 
     @property
     def catalog(self) -> Catalog:
@@ -283,6 +288,8 @@ class Client(MediaMethods, AsyncMethods):
                 "complete", hops, lambda name: self._prep.chat_request(name, None, turns, None, params, options),
                 parse_chat, cache is not False)
 
+        from ..tools.structured import ask
+
         return ask(send, build_messages(prompt, messages, system), options.fmt, repair_rounds=options.repair_rounds)
 
     def stream(self, prompt: str | None = None, *, model: str | None = None,
@@ -308,7 +315,7 @@ class Client(MediaMethods, AsyncMethods):
             finish=options.fmt.check if options.fmt is not None else None)
 
     def run(self, prompt: str | None = None, *, model: str | None = None, tools: Sequence[Any],
-            max_turns: int = DEFAULT_MAX_TURNS, raise_tool_errors: bool = False,
+            max_turns: int = 8, raise_tool_errors: bool = False,  # tools.DEFAULT_MAX_TURNS (a test keeps them one)
             messages: Sequence[Mapping[str, Any]] | None = None, system: str | None = None,
             **params: Any) -> Completion:
         """Answer with tools: send, run the Python functions the model calls (several calls of one turn run
@@ -321,6 +328,8 @@ class Client(MediaMethods, AsyncMethods):
 
         >>> client.run("Weather in Paris?", model="gpt-4o-mini", tools=[get_weather]).text   # doctest: +SKIP
         """
+        from ..tools._toolset import ToolSet, run_loop
+
         toolset = ToolSet.of(tools)
         if not toolset.runnable():
             raise errors.ValidationError("run() calls the tools itself: pass Python functions (a tool dict has no "
@@ -351,6 +360,8 @@ class Client(MediaMethods, AsyncMethods):
             system, params, preflight=False)
         runtime = self._runtimes.get(provider)
         messages, checked = options.apply(runtime.dialect, messages, checked)
+        from ._count_tokens import count_tokens
+
         return count_tokens(runtime, provider, spec, messages, checked)
 
     def embed(self, input: str | Sequence[str], *, model: str | None = None, fallbacks: Sequence[str] | None = None,
@@ -480,6 +491,8 @@ class Client(MediaMethods, AsyncMethods):
         >>> print("\\n".join(diff.lines()))                      # doctest: +SKIP
         """
         spec = self.catalog.provider(provider)
+        from ._catalog_sync import require_listing, sync_catalog
+
         require_listing(spec)  # before credentials: StackSpot has nothing to list, whatever its keys
         return sync_catalog(self._runtimes.get(spec), self.catalog)
 
@@ -533,6 +546,7 @@ class Client(MediaMethods, AsyncMethods):
         """In a forked child (gunicorn --preload), run by ``os.register_at_fork`` while the child has one thread:
         never share the parent's sockets, nor a lock a parent thread may have held at the fork."""
         self._prep.after_fork()
+        self._async.after_fork()
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()

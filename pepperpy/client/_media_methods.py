@@ -26,7 +26,8 @@ class MediaMethods:
     ``generate_video`` / ``video_job`` and ``realtime`` of :class:`pepperpy.Client`."""
 
     if TYPE_CHECKING:
-        _media: MediaCalls
+        @property
+        def _media(self) -> MediaCalls: ...
 
         def _jobs(self) -> Services: ...
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -25,9 +25,12 @@ from ..config import default_model_var
 from ..dialects.base import get_dialect
 from ..pipeline._blocking import Prepared
 from ..pipeline._runtimes import Runtime, Runtimes
-from ..types import Completion, Embeddings, ModelSpec, ProviderSpec
+from ..types import Completion, ModelSpec, ProviderSpec
 from . import _options
 from ._chat_options import ChatOptions
+
+if TYPE_CHECKING:
+    from ..types import Embeddings
 
 __all__ = ["Plan", "Preparer", "article", "parse_chat"]
 

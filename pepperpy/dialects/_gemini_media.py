@@ -19,16 +19,18 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..http._upload import Upload, sniff_type
 from ..http.transport import Request
-from ..media import Image, Images, Speech, Transcription, pcm_rate, wav_from_pcm
 from ..types import ModelSpec, ProviderSpec, Usage
 from ._gemini_config import generation_field, model_path
-from ._media import MediaCall, b64decode, without_audio
 from .base import Dialect, MediaParser, normalize_finish, raise_error_event
+
+if TYPE_CHECKING:
+    from ..http._upload import Upload
+    from ..media import Image, Images, Speech, Transcription
+    from ._media import MediaCall
 
 __all__ = [
     "INLINE_UPLOAD_LIMIT",
@@ -121,6 +123,9 @@ def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images
 
 
 def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
+    from ..http._upload import sniff_type
+    from ..media import Image, Images
+    from ._media import b64decode
     payload = json.loads(body)
     parts, reason = _parts(payload, model)
     images: list[Image] = []
@@ -168,6 +173,7 @@ def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: M
 
 
 def _audio(parts: Sequence[Mapping[str, Any]]) -> tuple[bytes, str]:
+    from ._media import b64decode
     pieces, mime = [], ""
     for part in parts:
         blob = part.get("inlineData") or {}
@@ -179,6 +185,8 @@ def _audio(parts: Sequence[Mapping[str, Any]]) -> tuple[bytes, str]:
 
 def _playable(audio: bytes, mime: str, fmt: str) -> tuple[bytes, str]:
     """(bytes, MIME type) in the format asked: raw PCM as a WAV file unless ``pcm`` was asked for."""
+    from ..media import pcm_rate, wav_from_pcm
+
     is_pcm = "l16" in mime.lower() or "pcm" in mime.lower()
     if is_pcm and fmt == "wav":
         return wav_from_pcm(audio, pcm_rate(mime)), "audio/wav"
@@ -186,6 +194,8 @@ def _playable(audio: bytes, mime: str, fmt: str) -> tuple[bytes, str]:
 
 
 def parse_speech(body: bytes, model: ModelSpec, call: MediaCall) -> Speech:
+    from ..media import Speech
+    from ._media import without_audio
     payload = json.loads(body)
     parts, reason = _parts(payload, model)
     audio, mime = _audio(parts)
@@ -209,6 +219,7 @@ class SpeechParser(MediaParser):
         self._started = False
 
     def feed(self, event: str, data: bytes) -> bytes | None:
+        from ..media import pcm_rate, wav_from_pcm
         payload = json.loads(data)
         if payload.get("usageMetadata"):  # every event may carry the totals so far; the last one's are the call's
             self.usage = parse_usage(payload["usageMetadata"])
@@ -247,6 +258,7 @@ def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, An
 
 
 def _transcription(text: str, payload: Mapping[str, Any], model: ModelSpec, call: MediaCall) -> Transcription:
+    from ..media import Transcription
     usage = parse_usage(payload.get("usageMetadata"))
     language = call.params.get("language")
     return Transcription(text.strip(), model.id, model.provider, str(language) if language else None,

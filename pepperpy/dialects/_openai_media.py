@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..http._multipart import Multipart
-from ..http._upload import Upload, sniff_type
 from ..http.transport import Request, iter_sse
-from ..media import Image, Images, Segment, Speech, Transcription
 from ..types import ModelSpec, ProviderSpec, Usage
-from ._media import MIME_TYPES, MediaCall, b64decode, form_fields
 from .base import Dialect, MediaParser, raise_error_event
+
+if TYPE_CHECKING:
+    from ..http._upload import Upload
+    from ..media import Image, Images, Speech, Transcription
+    from ._media import MediaCall
 
 __all__ = ["SPEECH_FORMATS", "OpenAIMedia", "SpeechEvents", "TranscriptParser", "build_image", "build_speech",
            "build_transcription", "parse_image", "parse_speech", "parse_transcription", "transcription_usage"]
@@ -34,6 +35,8 @@ _TEXT_FORMATS = ("text", "srt", "vtt")
 
 def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images: Sequence[Upload],
                 mask: Upload | None) -> Request:
+    from ..http._multipart import Multipart
+    from ._media import form_fields
     body = {"model": model.wire_name, "prompt": prompt, **params}
     if not images:
         return Request("POST", "/images/generations", json=body)
@@ -43,6 +46,9 @@ def build_image(model: ModelSpec, prompt: str, params: Mapping[str, Any], images
 
 
 def parse_image(body: bytes, model: ModelSpec, call: MediaCall) -> Images:
+    from ..http._upload import sniff_type
+    from ..media import Image, Images
+    from ._media import MIME_TYPES, b64decode
     payload = json.loads(body)
     if payload.get("error"):
         raise_error_event(payload, model)
@@ -89,6 +95,8 @@ def build_speech(model: ModelSpec, text: str, params: Mapping[str, Any], call: M
 
 
 def parse_speech(body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Speech:
+    from ..media import Speech
+    from ._media import MIME_TYPES
     if content_type.startswith("application/json"):  # a 200 answer that is an error object, not audio
         raise_error_event(json.loads(body), model)
     usage = None
@@ -124,6 +132,7 @@ class SpeechEvents(_Events):
     stream with the token usage (kept in ``usage``)."""
 
     def feed(self, event: str, data: bytes) -> bytes | None:
+        from ._media import b64decode
         obj = self._event(data)
         if obj is None:
             return None
@@ -139,6 +148,8 @@ class SpeechEvents(_Events):
 
 
 def build_transcription(model: ModelSpec, audio: Upload, params: Mapping[str, Any], *, stream: bool) -> Request:
+    from ..http._multipart import Multipart
+    from ._media import form_fields
     fields = [("model", model.wire_name), *form_fields(params)]
     if stream:
         fields.append(("stream", "true"))
@@ -158,6 +169,7 @@ def transcription_usage(raw: Mapping[str, Any] | None) -> tuple[Usage | None, fl
 
 
 def parse_transcription(body: bytes, content_type: str, model: ModelSpec, call: MediaCall) -> Transcription:
+    from ..media import Transcription
     asked = str(call.params.get("response_format") or "json")
     if asked in _TEXT_FORMATS or not (content_type.startswith("application/json") or body.lstrip()[:1] == b"{"):
         text = body.decode("utf-8", "replace")  # subtitles (srt, vtt) as they came; plain text without its newline
@@ -169,6 +181,7 @@ def parse_transcription(body: bytes, content_type: str, model: ModelSpec, call: 
 
 
 def _transcription(payload: Mapping[str, Any], model: ModelSpec) -> Transcription:
+    from ..media import Segment, Transcription
     usage, seconds = transcription_usage(payload.get("usage"))
     duration = payload.get("duration")
     duration = float(duration) if isinstance(duration, (int, float)) else seconds

@@ -15,7 +15,6 @@ from typing import Any
 from .. import errors
 from ..http.transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _listing
 from ._structured import ANSWER_TOOL, answer_tool, answers_with_tool, anthropic_schema, has_free_form_object
 from .base import (
     COMMON_PARAMS,
@@ -350,9 +349,13 @@ class AnthropicDialect(Dialect):
             f"'gemini-embedding-001' (gemini)", provider=provider.name, model=model.id)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        from . import _listing
+
         return _listing.anthropic_request(cursor)
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.anthropic_page(payload)
 
 

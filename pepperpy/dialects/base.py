@@ -10,25 +10,35 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import errors
+from .._lazy import lazy
 from ..http import _translate
-from ..http._upload import Upload
 from ..http.transport import Request
-from ..media import Images, Speech, Transcription
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from ..types._answer import created_at
 from . import _registry
-from ._media import MediaCall
+
+if TYPE_CHECKING:
+    from ..http._upload import Upload
+    from ..media import Images, Speech, Transcription
+    from ..types import Embeddings
+    from ._grant import TokenGrant
+    from ._media import MediaCall
 
 __all__ = ["COMMON_PARAMS", "DIALECTS", "Dialect", "Lookup", "MediaCall", "MediaParser", "Message", "StreamParser",
            "TokenGrant", "completion", "decode_json", "get_dialect", "normalize_finish", "parse_arguments",
            "raise_error_event", "register_dialect", "text_of", "tool_call_names"]
 
+# MediaCall is the media calls' (dialects/_media.py), TokenGrant OAuth's (dialects/_grant.py), loaded with them
+__getattr__, __dir__ = lazy(__name__, {"MediaCall": "pepperpy.dialects._media",
+                                      "TokenGrant": "pepperpy.dialects._grant"})
+
 Message = dict[str, Any]
+
+
 class Lookup(Protocol):
     """The first of these environment variables that is set (the environment, then the Client's .env file).
     With ``field`` (``"client_id"``), a credential none of them holds is then looked for in the keyring and the
@@ -36,17 +46,6 @@ class Lookup(Protocol):
 
     def __call__(self, names: Sequence[str], field: str | None = None, /) -> str | None: ...
 
-
-
-@dataclass(frozen=True, slots=True)
-class TokenGrant:
-    """An OAuth2 client-credentials grant: where to fetch tokens and with what (``pepperpy._oauth`` fetches)."""
-
-    token_url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    hint: str = ""  # where the credentials come from, for the message when they are refused
-    timeout: tuple[float, float] = (10.0, 60.0)
 
 DIALECTS = _registry.SHIPPED  # the dialects pepperpy ships; others come from register_dialect and entry points
 # Call params every dialect knows by these names; each dialect adds its own in ``Dialect.params``

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..http.transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _gemini_media, _listing
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
+from . import _gemini_media
 from ._gemini_config import GENERATION, GENERATION_FIELDS, generation_field, model_path, model_resource
 from .base import (
     COMMON_PARAMS,
@@ -30,6 +30,9 @@ from .base import (
     raise_error_event,
     tool_call_names,
 )
+
+if TYPE_CHECKING:
+    from ..types import Embeddings
 
 __all__ = ["DIALECT", "GeminiDialect", "GeminiStreamParser", "convert_messages", "convert_tools", "parse_usage"]
 
@@ -299,6 +302,8 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         return Request("POST", f"/{model_path(model)}:batchEmbedContents", json={"requests": requests})
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        from ..types import Embeddings
+
         if payload.get("error"):
             raise_error_event(payload, model)
         vectors = [list(row.get("values") or ()) for row in payload.get("embeddings") or ()]
@@ -308,9 +313,13 @@ class GeminiDialect(_gemini_media.GeminiMedia):
         return Embeddings(vectors=vectors, model=model.id, provider=model.provider, usage=usage, raw=payload)
 
     def build_list_models(self, provider: ProviderSpec, cursor: str | None) -> Request | None:
+        from . import _listing
+
         return _listing.gemini_request(cursor)
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.gemini_page(payload)
 
 

@@ -18,12 +18,11 @@ Bearer token.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..http.transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage
-from . import _listing
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from .base import (
     COMMON_PARAMS,
     Dialect,
@@ -37,6 +36,9 @@ from .base import (
     raise_error_event,
     tool_call_names,
 )
+
+if TYPE_CHECKING:
+    from ..types import Embeddings
 
 __all__ = ["DIALECT", "OllamaDialect", "OllamaStreamParser", "parse_usage", "to_ollama_message"]
 
@@ -201,6 +203,8 @@ class OllamaDialect(Dialect):
         return Request("POST", "/api/embed", json={"model": model.wire_name, "input": list(texts), **params})
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        from ..types import Embeddings
+
         if payload.get("error"):
             raise_error_event(payload, model)
         usage = Usage(payload.get("prompt_eval_count") or 0, 0)
@@ -211,12 +215,18 @@ class OllamaDialect(Dialect):
         return Request("GET", "/api/tags")  # the pulled models, one page
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.ollama_tags(payload), None
 
     def build_model_details(self, provider: ProviderSpec, entry: Mapping[str, Any]) -> Request | None:
+        from . import _listing
+
         return _listing.ollama_show_request(entry)
 
     def parse_model_details(self, payload: Any, entry: Mapping[str, Any]) -> dict[str, Any]:
+        from . import _listing
+
         return _listing.ollama_show(payload, entry)
 
 

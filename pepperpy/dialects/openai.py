@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..http.transport import Request
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
-from . import _listing, _openai_count, _openai_media
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage, text_chunk
+from . import _openai_media
 from .base import (
     COMMON_PARAMS,
     Lookup,
@@ -31,6 +31,9 @@ from .base import (
     raise_error_event,
     text_of,
 )
+
+if TYPE_CHECKING:
+    from ..types import Embeddings
 
 __all__ = ["DIALECT", "OpenAIDialect", "OpenAIStreamParser", "parse_usage"]
 
@@ -231,10 +234,14 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
 
     def build_count(self, provider: ProviderSpec, model: ModelSpec, messages: Sequence[Message],
                     params: Mapping[str, Any], base_url: str) -> Request | None:
+        from . import _openai_count
+
         return _openai_count.count_request(provider.options.get("count_tokens"), model.wire_name, messages,
                                            params, base_url)
 
     def parse_count(self, payload: Any, model: ModelSpec, base_url: str) -> int | Request:
+        from . import _openai_count
+
         return _openai_count.parse_count(payload, base_url)
 
     def build_embed(self, provider: ProviderSpec, model: ModelSpec, texts: Sequence[str],
@@ -243,6 +250,8 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         return Request("POST", "/embeddings", json=body)
 
     def parse_embed(self, payload: Any, model: ModelSpec) -> Embeddings:
+        from ..types import Embeddings
+
         if payload.get("error"):
             raise_error_event(payload, model)
         rows = sorted(payload["data"], key=lambda row: row.get("index", 0))
@@ -254,6 +263,8 @@ class OpenAIDialect(_openai_media.OpenAIMedia):
         return Request("GET", "/models")  # one page, at OpenAI and every compatible server
 
     def parse_list_models(self, payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+        from . import _listing
+
         return _listing.openai_page(payload), None
 
 

@@ -21,12 +21,12 @@ from .. import errors
 from ..http._targets import name_problem, path_segment
 from ..http.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, Usage
+from ._grant import TokenGrant
 from .base import (
     Dialect,
     Lookup,
     Message,
     StreamParser,
-    TokenGrant,
     completion,
     decode_json,
     normalize_finish,

@@ -13,11 +13,13 @@ loading the event loop's HTTP client (h11) before its first async call.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections import deque
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["RESERVED_FDS", "ConnectionLimits", "Gate", "LoopConnections", "concurrency_limit", "fd_budget"]
 
@@ -83,6 +85,8 @@ class Gate:
 
     async def wait(self) -> None:
         """Wait for a slot (``give`` hands it over). Cancelled once handed one, the slot goes to the next."""
+        import asyncio  # the async road's: loaded already when anything waits (a blocking Client loads none of it)
+
         waiter = asyncio.get_running_loop().create_future()
         self.waiters.append(waiter)
         try:

@@ -11,6 +11,7 @@ Outside a scope and a watch each request costs two context-variable lookups.
 from __future__ import annotations
 
 import http.client
+import queue
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -102,8 +103,20 @@ def leave_scope(connection: Any) -> None:
         watch.untrack(connection)
 
 
+class _Idle(queue.LifoQueue):  # type: ignore[type-arg]
+    """A pool's idle connections. urllib3 fills a new pool with ``maxsize`` placeholders (None), one per allowed
+    connection: 1,024 queue operations per provider for a Client whose ``max_concurrency`` is 1,024. Our pools
+    never block (requests' ``pool_block=False``), and an empty pool makes a new connection just as a placeholder
+    does, so placeholders are not kept; connections put back are, up to ``maxsize``."""
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is not None:
+            super().put(item, block, timeout)
+
+
 class _HTTPPool(HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
+    QueueCls = _Idle
 
     def _put_conn(self, conn: Any) -> None:
         if conn is not None:
@@ -113,6 +126,7 @@ class _HTTPPool(HTTPConnectionPool):
 
 class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
+    QueueCls = _Idle
 
     def _put_conn(self, conn: Any) -> None:
         if conn is not None:

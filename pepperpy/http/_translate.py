@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._redact import redact, redact_any, safe_url, url_secrets
 from ..errors import (
@@ -27,8 +27,9 @@ from ..errors import (
     RateLimitError,
     StreamError,
 )
-from ._error_text import UNSUPPORTED_INPUT, doubled_hint, not_found_hint, undoubled
-from ._overflow import context_numbers, is_overflow
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["decode_body", "from_close", "from_error_payload", "from_realtime_error", "from_response",
            "from_transport_error", "parse_retry_after", "provider_message", "scrub", "transport_failure"]
@@ -154,6 +155,7 @@ def _describe(body: Any) -> tuple[str, set[str]]:
 
 
 def _classify(status: int | None, message: str, codes: set[str]) -> type[ProviderError]:
+    from ._overflow import is_overflow
     if codes & {"api_key_invalid", "authentication_error", "invalid_api_key"} or status in (401, 403):
         return AuthenticationError
     if is_overflow(status, message, codes):
@@ -202,6 +204,9 @@ def from_error_payload(body: Any, *, status: int | None, provider: str, model: s
     ``url`` is the address requested and ``base_url`` the provider's, for the hint of a 404. Without an HTTP
     status, ``status_like`` is the one the error stands for (a realtime error event's type) and ``where`` how the
     message starts (``"openai sent an error event"``)."""
+    from ._error_text import UNSUPPORTED_INPUT, not_found_hint
+    from ._overflow import context_numbers
+
     message, codes = _describe(body)
     if status is None:  # a mid-stream error: Gemini carries the HTTP code inside
         inner = _error_object(body).get("code")
@@ -262,6 +267,8 @@ def from_response(status: int, content: bytes, headers: Mapping[str, str], *, pr
                   model: str | None, secrets: Sequence[str] = (), key_vars: Sequence[str] = (),
                   url: str = "", base_url: str = "") -> ProviderError:
     """Build the typed error for a non-2xx HTTP answer (a 3xx too: redirects are not followed)."""
+    from ._error_text import doubled_hint, undoubled
+
     content_type = headers.get("content-type", "")
     if "html" in content_type and status in (404, 405):  # a web page: the path is wrong, not the model
         where = f" at {safe_url(url)}" if url else ""

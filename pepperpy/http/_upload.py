@@ -61,7 +61,7 @@ def _type_of(name: str) -> str | None:
     return _TYPES.get(suffix) or mimetypes.guess_type(name, strict=False)[0]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Upload:
     """One file to send: where its bytes come from, the file name and MIME type on the wire, and its size.
 

@@ -25,7 +25,7 @@ import socket
 import urllib.parse
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 import urllib3
@@ -33,15 +33,17 @@ from requests.adapters import BaseAdapter
 
 from .. import errors
 from .._redact import header_problem, redact, safe_url, url_secrets
+from ..types._value import Value
 from . import _cancel, _deadline, _translate
 from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
-from ._download import DEFAULT_MAX_DOWNLOAD, MAX_REDIRECTS, DownloadMixin
-from ._multipart import Multipart
 from ._sessions import USER_AGENT, provider_session
 from ._sse import iter_lines, iter_ndjson, iter_sse
 from ._targets import check_target
-from ._upload import Upload
+
+if TYPE_CHECKING:
+    from ._multipart import Multipart
+    from ._upload import Upload
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_DOWNLOAD", "DEFAULT_POOL_MAXSIZE", "DEFAULT_TIMEOUT", "MAX_REDIRECTS",
@@ -52,10 +54,12 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0          # seconds to wait for the answer (read timeout)
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open the connection
 DEFAULT_POOL_MAXSIZE = 32       # pooled connections per provider (one per concurrent thread)
+DEFAULT_MAX_DOWNLOAD = 100_000_000  # bytes a download may bring unless the caller says otherwise
+MAX_REDIRECTS = 5               # hops a download follows (without the key)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Request(Value):
     """A plain description of one HTTP call, built by a dialect and sent by a Transport."""
 
     method: str
@@ -73,10 +77,12 @@ class Request:
         upload = self.upload
         if upload is None:
             return 0
+        from ._multipart import Multipart
+
         return upload.upload_bytes if isinstance(upload, Multipart) else upload.size
 
 
-class Transport(DownloadMixin):
+class Transport:
     """One provider's connection pool. Thread-safe: requests' Session and urllib3's pool are.
 
     ``adapter`` replaces the pooled HTTP adapter for both schemes (the seam ``Client(transport=...)`` uses,
@@ -165,6 +171,26 @@ class Transport(DownloadMixin):
         check_target(path)
         return self.base_url + path
 
+    def download(self, url: str, *, max_bytes: int = DEFAULT_MAX_DOWNLOAD, into: IO[bytes] | None = None,
+                 model: str | None = None, timeout: float | tuple[float, float] | None = None) -> bytes | int:
+        """The body at ``url``: returned as bytes, or written to the binary file ``into`` (its size returned).
+
+        ``url`` is one the provider answered with (an image URL, a video's content URL) or a path under the
+        base URL. The provider's key goes only to the provider's own origin (scheme, host and port of its base
+        URL); any other URL, and every redirect, is fetched by a session that carries no key, following at
+        most MAX_REDIRECTS redirects. The provider's timeouts apply to each hop. A body over ``max_bytes``
+        (by its Content-Length, or counted as it arrives) raises ProviderAPIError without reading on.
+
+        Batch jobs and videos use it as is::
+
+            with open("video.mp4", "wb") as out:     # 302 to a CDN: followed without the key
+                transport.download(f"/videos/{video_id}/content", max_bytes=2_000_000_000, into=out)
+        """
+        from ._download import fetch  # with the first download, never for a chat call
+
+        return fetch(self, url, max_bytes=max_bytes, into=into, model=model, timeout=timeout,
+                     max_redirects=MAX_REDIRECTS)
+
     def send(self, request: Request, *, model: str | None = None,
              timeout: float | tuple[float, float] | None = None) -> requests.Response:
         """Send one request; return the 2xx response or raise the typed error."""
@@ -175,6 +201,8 @@ class Transport(DownloadMixin):
             body = self._encode(request.json)
             headers = {"Content-Type": "application/json", **(headers or {})}
         elif request.upload is not None:  # a fresh reader per attempt: a retry resends the whole body
+            from ._multipart import Multipart  # loaded by the media calls that made the upload
+
             upload = request.upload
             content_type = upload.content_type if isinstance(upload, Multipart) else upload.mime_type
             body = upload.open()

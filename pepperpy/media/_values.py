@@ -162,7 +162,7 @@ class Segment:
     speaker: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Transcription:
     """The answer of ``transcribe``. ``str(t)`` is its text. ``duration`` is in seconds, when the provider
     says; ``segments`` are there when the provider gives them (``response_format="verbose_json"``);

@@ -6,7 +6,14 @@ Uses ``resilience`` (the breakers it watches), ``catalog`` (token estimates) and
 pipeline or the client.
 """
 
-from .budget import Budget
-from .usage import UsageReport
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy
+
+if TYPE_CHECKING:
+    from .budget import Budget
+    from .usage import UsageReport
 
 __all__ = ["Budget", "UsageReport"]
+
+__getattr__, __dir__ = lazy(__name__, {"Budget": "budget", "UsageReport": "usage"})

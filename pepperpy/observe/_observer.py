@@ -14,15 +14,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._redact import safe_url
+from ..config import telemetry_enabled
 from ..errors import PepperpyError, ProviderError
-from ..resilience.breaker import ProviderBreaker
 from ..types import ModelSpec, Usage
-from . import events
-from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
-from .events import Hooks
+from .hooks import Hooks, emit
 from .ledger import Claim, Entry, Ledger, Worst
 
 if TYPE_CHECKING:
+    from ..resilience.breaker import ProviderBreaker
+    from .budget import Budget, BudgetKeeper, MakeCounter, Reservation
     from .telemetry import Telemetry
 
 __all__ = ["Observer"]
@@ -68,15 +68,16 @@ class Observer:
         ``make_counter`` the shared counters of a budget kept in Redis, ``claim`` the marks of jobs booked there,
         ``shared`` where it is, for messages) and its OpenTelemetry instruments, imported only when
         ``telemetry`` (or, left unset, ``PEPPERPY_TELEMETRY``'s value ``telemetry_env``) turns them on."""
-        from .telemetry import enabled
-
         instruments = None
-        if enabled(telemetry, telemetry_env):
+        if telemetry_enabled(telemetry, telemetry_env):  # the telemetry module loads only when it is on
             from .telemetry import Telemetry
 
             instruments = Telemetry(log_content)
-        keeper = BudgetKeeper(budget, resolve, make_counter=make_counter, shared=shared) \
-            if budget is not None else None
+        keeper = None
+        if budget is not None:  # the budget's module is imported only by a Client that has one
+            from .budget import BudgetKeeper
+
+            keeper = BudgetKeeper(budget, resolve, make_counter=make_counter, shared=shared)
         return cls(telemetry=instruments, ledger=Ledger(keeper, claim=claim))
 
     # ------------------------------------------------------------------ a call's hops
@@ -121,13 +122,16 @@ class Observer:
         trace.billed += cost or 0.0
 
     def request(self, trace: CallTrace, provider: str, model: str, url: str) -> None:
-        events.emit(self.hooks.request, events.RequestEvent(trace.op, provider, model, trace.attempts,
-                                                            safe_url(url)))
+        from .events import RequestEvent  # an event object is made only when a hook listens (here: request)
+
+        emit(self.hooks.request, RequestEvent(trace.op, provider, model, trace.attempts, safe_url(url)))
 
     def retry(self, trace: CallTrace, provider: str, model: str, error: ProviderError, wait: float,
               attempt: int) -> None:
         if self.hooks.retry:
-            events.emit(self.hooks.retry, events.RetryEvent(trace.op, provider, model, attempt, wait, error))
+            from .events import RetryEvent
+
+            emit(self.hooks.retry, RetryEvent(trace.op, provider, model, attempt, wait, error))
         if trace.span is not None and self.telemetry is not None:
             from .telemetry import error_type
 
@@ -137,7 +141,9 @@ class Observer:
 
     def fallback(self, trace: CallTrace, from_model: str, to_model: str, error: PepperpyError) -> None:
         if self.hooks.fallback:
-            events.emit(self.hooks.fallback, events.FallbackEvent(trace.op, from_model, to_model, error))
+            from .events import FallbackEvent
+
+            emit(self.hooks.fallback, FallbackEvent(trace.op, from_model, to_model, error))
         if trace.span is not None and self.telemetry is not None:
             from .telemetry import error_type
 
@@ -147,7 +153,9 @@ class Observer:
 
     def cache_hit(self, trace: CallTrace, provider: str, model: str) -> None:
         if self.hooks.cache_hit:
-            events.emit(self.hooks.cache_hit, events.CacheHitEvent(trace.op, provider, model))
+            from .events import CacheHitEvent
+
+            emit(self.hooks.cache_hit, CacheHitEvent(trace.op, provider, model))
         if trace.span is not None and self.telemetry is not None:
             self.telemetry.event(trace.span, "pepperpy.cache_hit", {})
 
@@ -178,8 +186,10 @@ class Observer:
             entry = self.ledger.book(Entry(trace.op, provider, model))
             trace.reservation = None
         if self.hooks.response:
+            from .events import ResponseEvent
+
             status = "ok" if error is None else type(error).__name__
-            events.emit(self.hooks.response, events.ResponseEvent(
+            emit(self.hooks.response, ResponseEvent(
                 trace.op, provider, model, status, time.perf_counter() - trace.start,
                 entry.usage if entry is not None else None, entry.cost if entry is not None else None,
                 trace.cached, trace.attempts, hop, getattr(result, "request_id", None) or trace.request_id,
@@ -205,7 +215,9 @@ class Observer:
 
         def changed(old: str, new: str) -> None:
             if hooks.breaker:
-                events.emit(hooks.breaker, events.BreakerEvent(breaker.provider, old, new, breaker.fail_counter))
+                from .events import BreakerEvent
+
+                emit(hooks.breaker, BreakerEvent(breaker.provider, old, new, breaker.fail_counter))
 
         breaker.on_change = changed
 

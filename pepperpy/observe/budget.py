@@ -122,7 +122,7 @@ class LocalCounter:
             return self.total
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Reservation:
     """One call's worst case, held on each limit it falls under (in ``period``) until ``BudgetKeeper.settle``."""
 

@@ -23,13 +23,14 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..types import ModelSpec, Pricing, Usage, day_of
-from .budget import BudgetKeeper, Reservation
 from .pricing import Estimate, priced
 from .usage import UsageLedger, UsageReport
+
+if TYPE_CHECKING:
+    from .budget import BudgetKeeper, Reservation
 
 __all__ = ["Claim", "Entry", "JobHold", "Ledger"]
 
@@ -40,8 +41,7 @@ Claim = Callable[[str], "bool | None"]
 shared store does not answer."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One booked operation, the record everything reads: ``calls`` requests (a batch's items) of which ``errors``
     failed; ``usage`` and ``cost`` billed (a cache hit: its stored tokens, cost 0, and ``saved`` what it had
     cost); ``job_id`` for a job's results."""
@@ -59,8 +59,7 @@ class Entry:
     job_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class JobHold:
+class JobHold(NamedTuple):
     """What a job's id remembers of its reservation: ``amount`` USD held in budget ``period`` on the day ``day``
     (the day whose prices bill the job)."""
 

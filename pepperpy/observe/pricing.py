@@ -21,12 +21,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any, NamedTuple, TypeVar
 
 from ..catalog.tokens import estimate_tokens
-from ..media import Images, Speech, Transcription, Video
-from ..types import Completion, Embeddings, ModelSpec, Pricing, Usage
+from ..types import Completion, ModelSpec, Pricing, Usage
 from ..types._evolve import evolve
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
@@ -46,8 +45,7 @@ SLOWEST_AUDIO_BITRATE = 16_000    # bits/s: an audio file's longest plausible le
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     """A call's worst case: ``amount`` USD, ``basis`` (how it was reached, for the budget's message) and
     ``knobs`` (the call's parameters that would lower it, as a phrase: ``"lower max_tokens"``)."""
 
@@ -98,12 +96,18 @@ def charge(spec: ModelSpec, result: Any, *, day: str | None = None, batch: bool 
         return found.token_cost(result.usage) if found is not None else None
     usage: Usage | None = getattr(result, "usage", None)
     by_tokens = usage is not None and usage.total_tokens > 0 and price.per_token
-    if isinstance(result, (Completion, Embeddings)):
-        if isinstance(result, Embeddings) and usage is not None and not usage.total_tokens:
+    if isinstance(result, Completion):
+        return price.token_cost(result.usage)
+    from ..types import Embeddings  # an embed's answer: its class is made already
+
+    if isinstance(result, Embeddings):
+        if usage is not None and not usage.total_tokens:
             return None  # no token counts came back (Gemini's batchEmbedContents): unknown, not a false $0
         return price.token_cost(result.usage)
     if by_tokens and usage is not None:
         return price.token_cost(usage)
+    from ..media import Images, Speech, Transcription, Video  # a media result: its module is loaded already
+
     if isinstance(result, Images):
         return price.image_cost(len(result.images), result.size, result.quality)
     if isinstance(result, Speech):

@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._version import __version__
+from ..config import TELEMETRY_ENV
+from ..config import telemetry_enabled as enabled
 from ..errors import ConfigurationError
 from ..types import Completion
 
@@ -50,22 +52,6 @@ _REQUEST_PARAMS = (("max_tokens", "gen_ai.request.max_tokens"), ("temperature", 
                    ("presence_penalty", "gen_ai.request.presence_penalty"))
 _TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 _DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-TELEMETRY_ENV = "PEPPERPY_TELEMETRY"
-
-
-def enabled(option: bool | None, env_value: str | None) -> bool:
-    """``Client(telemetry=)`` when given, else ``PEPPERPY_TELEMETRY``."""
-    if option is not None:
-        if not isinstance(option, bool):
-            raise ConfigurationError(f"telemetry= takes True or False, not {type(option).__name__}")
-        return option
-    value = (env_value or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(f"{TELEMETRY_ENV}={env_value!r}: use 1 (on) or 0 (off)")
 
 
 class Telemetry:

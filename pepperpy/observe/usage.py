@@ -21,12 +21,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ..types import Usage, plural
+from ..types._value import Value
 
 __all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
 
 
-@dataclass(frozen=True, slots=True)
-class UsageTotals:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class UsageTotals(Value):
     """Totals of some calls; ``total_tokens`` is input + output; ``saved`` is what the cache hits would have
     cost."""
 
@@ -49,7 +50,7 @@ class UsageTotals:
                            round(self.saved + other.saved, 10))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class UsageReport(Mapping[str, UsageTotals]):
     """Totals by ``"provider/model"`` (a read-only mapping), with ``total`` and ``by_provider`` added up."""
 

@@ -6,18 +6,14 @@ Uses ``shared``, ``observe``, ``resilience``, ``catalog``, ``config``, ``dialect
 never ``client`` or anything above it.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy
 
 if TYPE_CHECKING:
     from ._blocking import FALLBACK_ERRORS, Opened, Pipeline, Prepared
 
 __all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]
 
-
-def __getattr__(name: str) -> Any:
-    # loaded on first use: the event loop's helpers (``_bridge``) live here too, and must not pull in requests
-    if name in __all__:
-        from . import _blocking
-
-        return getattr(_blocking, name)
-    raise AttributeError(f"module 'pepperpy.pipeline' has no attribute {name!r}")
+# loaded on first use: the event loop's helpers (``_bridge``) live here too, and must not pull in requests
+__getattr__, __dir__ = lazy(__name__, dict.fromkeys(__all__, "_blocking"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -28,27 +28,26 @@ import requests
 
 from ..errors import PepperpyError, ProviderError
 from ..http.transport import interrupt
-from ..media import Images, Speech, Transcription
 from ..observe import audit
 from ..observe._observer import Observer
 from ..observe.ledger import Entry
-from ..resilience.breaker import BreakerStats
-from ..resilience.cache import CacheInfo, make_cache
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy, Timeout
-from ..types import Completion, Embeddings, ProviderSpec, Stream
+from ..types import Completion, ProviderSpec, Stream
 from ..types._evolve import evolve
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
 from ._provider_guards import Guards
-from ._stream_start import Started, start
 
 __all__ = ["FALLBACK_ERRORS", "Opened", "Pipeline", "Prepared"]  # all but Pipeline re-exported: _hops's, _call's
 
 if TYPE_CHECKING:
+    from ..resilience.breaker import BreakerStats
+    from ..resilience.cache import CacheInfo
     from ..shared.store import SharedState
+    from ._stream_start import Started
 
-R = TypeVar("R", Completion, Embeddings, Images, Speech, Transcription)
+R = TypeVar("R")  # what a call's parse gives: Completion, Embeddings, Images, Speech, Transcription
 X = TypeVar("X")
 
 
@@ -78,6 +77,10 @@ class Pipeline:
             self.cache = self._make_cache(self.cache.config)
 
     def _make_cache(self, option: Any) -> Any:
+        if option is False or option is None:  # no cache: its module (pickle, hmac) is never imported
+            return None
+        from ..resilience.cache import make_cache
+
         local = make_cache(option, self.policy.clock)
         if local is None or self.shared is None:
             return local
@@ -226,13 +229,13 @@ class Pipeline:
         if cache is None:
             return None, None
         key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
-        hit = cache.get(key)
-        if hit is not None:  # a private copy, already marked cached; nothing is billed for it
-            trace.cached = True
-            trace.saved = hit.cost
-            hit = replace(hit, cost=0.0 if hit.cost is not None else None)
-            if self.observer.hooks.cache_hit or trace.span is not None:
-                self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
+        found = cache.hit(key)
+        if found is None:
+            return key, None
+        hit, trace.saved = found  # a private copy, marked cached, costing nothing; what it had cost is saved
+        trace.cached = True
+        if self.observer.hooks.cache_hit or trace.span is not None:
+            self.observer.cache_hit(trace, p.runtime.spec.name, p.model.id)
         return key, hit
 
     def _keep(self, p: Prepared, key: Any, result: Any, trace: Trace) -> None:
@@ -295,6 +298,8 @@ class Pipeline:
         """One attempt at a stream: send, then read up to its first chunk with content (``_stream_start``)."""
         response = self._send_told(p, trace, timeout) if self.observer.hooks.request else self._send(p, timeout)
         chunks, parser = p.runtime.open_stream(p.model, response)
+        from ._stream_start import start
+
         return start(response, chunks, parser,
                      lambda usage: self.observer.booked(trace, p.runtime.spec.name, p.model, usage))
 
@@ -313,6 +318,8 @@ class Pipeline:
         return self.guards.breaker_stats(provider)
 
     def cache_info(self) -> CacheInfo:
+        from ..resilience.cache import CacheInfo
+
         return self.cache.info() if self.cache is not None else CacheInfo(0, 0, 0, 0)
 
     # ------------------------------------------------------------------ the end of a call
@@ -332,8 +339,7 @@ class Pipeline:
                          error=failure, status=status, entry=entry)
 
 
-@dataclass(frozen=True)
-class _NoReplay(RetryPolicy):
+class _NoReplay(RetryPolicy):  # a plain subclass: the dataclass methods are RetryPolicy's
     """The Client's retry policy for requests that must not run twice: only "nothing was done" is retried."""
 
     @classmethod

@@ -11,13 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..media import Transcription
 from ..observe import audit
 from ..observe.ledger import Entry, Worst
-from ..types import Completion
 
 if TYPE_CHECKING:
     import requests
@@ -30,8 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Opened", "Prepared", "Trace", "audit_record"]
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """One hop, ready to send: the provider's runtime, the resolved model and the request; for the budget and
     telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given.
 
@@ -54,8 +50,7 @@ class Prepared:
     worst: Worst | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Opened:
+class Opened(NamedTuple):
     """A streamed media answer, open: the hop that opened it, its response, and ``ended(result, error)``,
     to call once when it is done: it books the result (or the failure) and returns the result priced."""
 
@@ -128,5 +123,6 @@ def audit_record(op: str, p: Prepared, hop: int, names: Sequence[str], trace: Tr
         fields["output_bytes"] = output_bytes
     if log_content:
         fields["prompt"] = p.request.json if p.content is None else p.content
-        fields["output"] = result.text if isinstance(result, (Completion, Transcription)) else None
+        text = getattr(result, "text", None)  # a Completion's, a Transcription's, a realtime reply's
+        fields["output"] = text if isinstance(text, str) else None
     audit.emit(fields)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError
 from ..resilience.breaker import BreakerConfig, BreakerStats, ProviderBreaker
-from ..resilience.cache import credential_scope
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from ..resilience.retry import RetryPolicy
+from ..resilience.scope import credential_scope
 from ..types import ProviderSpec
 
 if TYPE_CHECKING:

@@ -12,22 +12,24 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import requests
 from requests.adapters import BaseAdapter
 
 from .._redact import describe_char, paste_hint
 from ..config import Settings
-from ..dialects.base import Dialect, StreamParser, TokenGrant, get_dialect
+from ..dialects.base import Dialect, StreamParser, get_dialect
 from ..errors import ConfigurationError
 from ..http._async_limits import ConnectionLimits
-from ..http._oauth import ClientCredentialsAuth
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
-from ..resilience.cache import credential_scope
-from ..types import Chunk, Completion, Embeddings, ModelSpec, ProviderSpec
+from ..resilience.scope import credential_scope
+from ..types import Chunk, Completion, ModelSpec, ProviderSpec
 from . import _decode
+
+if TYPE_CHECKING:
+    from ..dialects._grant import TokenGrant
+    from ..types import Embeddings
 
 __all__ = ["Runtime", "Runtimes", "Timeout"]
 
@@ -36,8 +38,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Runtime:
+class Runtime(NamedTuple):
     """One provider at call time: its spec, dialect and transport, and how its answers are read; ``scope`` is
     the fingerprint of its base URL and credentials (``resilience.cache.credential_scope``) that keeps cached
     answers with the account that got them."""
@@ -160,6 +161,8 @@ class Runtimes:
                               secrets=(key,) if key else (), key_vars=fix, adapter=self.adapter,
                               connections=self._connections)
         if grant is not None:
+            from ..http._oauth import ClientCredentialsAuth  # token auth (StackSpot's) only
+
             transport.session.auth = ClientCredentialsAuth(
                 grant.token_url, grant.client_id, grant.client_secret, provider=provider.name, hint=grant.hint,
                 timeout=grant.timeout, adapter=self.adapter)

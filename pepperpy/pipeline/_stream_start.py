@@ -16,8 +16,7 @@ A broken attempt may already be billed: Anthropic states the input tokens in ``m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ProviderError, StreamError
 from ..http import _cancel
@@ -31,8 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Started", "has_content", "is_unstarted", "start"]
 
 
-@dataclass(frozen=True, slots=True)
-class Started:
+class Started(NamedTuple):
     """An open stream whose first chunk with content was read: ``head`` holds it (after any chunk without
     content that came first), ``rest`` the events after it."""
 

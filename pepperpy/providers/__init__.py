@@ -6,7 +6,9 @@ The names load on first use (the blocking ones build a Client, which imports req
 ``pepperpy.aio.create_provider`` is reachable from a bare ``import pepperpy`` at no cost.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy
 
 if TYPE_CHECKING:
     from .aio import AsyncProvider
@@ -14,22 +16,8 @@ if TYPE_CHECKING:
     from .catalog import CatalogProvider, create_provider
     from .engine import ProviderEngine
 
-_LAZY = {"AsyncProvider": "aio", "CatalogProvider": "catalog", "Provider": "base", "ProviderConfig": "base",
-         "ProviderEngine": "engine", "create_provider": "catalog"}
-
 __all__ = ["AsyncProvider", "CatalogProvider", "Provider", "ProviderConfig", "ProviderEngine", "create_provider"]
 
-
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pepperpy.providers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pepperpy.providers.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy(__name__, {"AsyncProvider": "aio", "CatalogProvider": "catalog", "Provider": "base",
+                                      "ProviderConfig": "base", "ProviderEngine": "engine",
+                                      "create_provider": "catalog"})

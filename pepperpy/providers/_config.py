@@ -8,7 +8,7 @@ from typing import Any
 __all__ = ["ProviderConfig"]
 
 
-@dataclass
+@dataclass(repr=False)
 class ProviderConfig:
     """The settings of one provider instance. ``to_dict()`` (alias ``dict()``) feeds ``create_provider(**...)``."""
 

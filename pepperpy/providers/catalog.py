@@ -99,7 +99,7 @@ class CatalogProvider(Provider):
             raise no_agent_id(spec.name)
         assert self._client is not None
         catalog = self._client.catalog
-        elsewhere = catalog.retired(agent) or (agent in catalog._index and catalog.resolve(agent)[0].name != spec.name)
+        elsewhere = catalog.retired(agent) or (catalog.lists(agent) and catalog.resolve(agent)[0].name != spec.name)
         if elsewhere:
             raise no_agent_id(spec.name, agent)
 

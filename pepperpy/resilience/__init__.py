@@ -5,16 +5,9 @@ twins are in ``pepperpy.shared``.
 Uses ``http`` (cancel scopes, the request a cache key is made from) and the base modules.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .breaker import (
-    DEFAULT_FAIL_MAX,
-    DEFAULT_RESET_TIMEOUT,
-    HALF_OPEN_RETRY_AFTER,
-    BreakerConfig,
-    BreakerStats,
-    ProviderBreaker,
-)
+from .._lazy import lazy
 from .retry import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_MAX,
@@ -27,6 +20,14 @@ from .retry import (
 )
 
 if TYPE_CHECKING:
+    from .breaker import (
+        DEFAULT_FAIL_MAX,
+        DEFAULT_RESET_TIMEOUT,
+        HALF_OPEN_RETRY_AFTER,
+        BreakerConfig,
+        BreakerStats,
+        ProviderBreaker,
+    )
     from .cache import CacheConfig, CacheInfo
 
 __all__ = [
@@ -36,10 +37,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # the response cache's module makes its keys from an HTTP request: loaded on first use, with requests
-    if name in ("CacheConfig", "CacheInfo"):
-        from . import cache
-
-        return getattr(cache, name)
-    raise AttributeError(f"module 'pepperpy.resilience' has no attribute {name!r}")
+# the breaker (pybreaker) and the response cache (pickle, hmac) load when first used
+__getattr__, __dir__ = lazy(__name__, {
+    **dict.fromkeys(("DEFAULT_FAIL_MAX", "DEFAULT_RESET_TIMEOUT", "HALF_OPEN_RETRY_AFTER", "BreakerConfig",
+                     "BreakerStats", "ProviderBreaker"), "breaker"),
+    "CacheConfig": "cache", "CacheInfo": "cache"})

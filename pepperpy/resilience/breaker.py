@@ -38,6 +38,7 @@ from typing import Any, cast
 
 from .._redact import get_logger
 from ..errors import CircuitOpenError, ConfigurationError
+from ..types._value import Value
 from .retry import is_server_failure
 
 __all__ = ["DEFAULT_FAIL_MAX", "DEFAULT_RESET_TIMEOUT", "HALF_OPEN_RETRY_AFTER", "BreakerConfig", "BreakerStats",
@@ -50,8 +51,8 @@ HALF_OPEN_RETRY_AFTER = 1.0         # retry_after while a half-open circuit's tr
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 log = get_logger("pepperpy.resilience")
 
-@dataclass(frozen=True)
-class BreakerConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class BreakerConfig(Value):
     """``fail_max`` consecutive failed calls open the circuit for ``reset_timeout`` seconds."""
 
     fail_max: int = DEFAULT_FAIL_MAX
@@ -70,8 +71,8 @@ class BreakerConfig:
                              float(values.get("reset_timeout", self.reset_timeout)))
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerStats:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class BreakerStats(Value):
     """``client.breaker_stats(provider)``: what its circuit breaker has seen.
 
     ``failures`` are the consecutive failures counted now; ``last_failure`` is the last server-side failure
@@ -136,8 +137,6 @@ class ProviderBreaker:
     """One provider's circuit breaker (pybreaker underneath); see the module docstring for the design."""
 
     def __init__(self, provider: str, config: BreakerConfig, clock: Callable[[], float] = time.monotonic) -> None:
-        import pybreaker  # first use, never at import pepperpy
-
         self.provider = provider
         self.config = config
         self.clock = clock
@@ -148,19 +147,32 @@ class ProviderBreaker:
         self.on_change: Callable[[str, str], None] | None = None  # (old state, new state), e.g. the hooks
         self._trial = False
         self._gate = threading.Lock()
-        self._tripped = pybreaker.CircuitBreakerError
-        self._cb = pybreaker.CircuitBreaker(fail_max=config.fail_max, reset_timeout=config.reset_timeout,
-                                            name=provider, listeners=[cast(Any, _StateListener(self))])
+        # pybreaker's breaker, made at the first failure: until then the circuit is closed with nothing counted,
+        # and a program whose calls all succeed never imports pybreaker (nor redis, which it imports when present)
+        self._cb: Any = None
+        self._tripped: type[Exception] = _ReplayedError
+
+    def _pybreaker(self) -> Any:
+        """pybreaker's CircuitBreaker for this provider (under the gate), made on first use."""
+        if self._cb is None:
+            import pybreaker
+
+            self._tripped = pybreaker.CircuitBreakerError
+            self._cb = pybreaker.CircuitBreaker(fail_max=self.config.fail_max, reset_timeout=self.config.reset_timeout,
+                                                name=self.provider, listeners=[cast(Any, _StateListener(self))])
+        return self._cb
 
     @property
     def state(self) -> str:
         """``closed``, ``open``, or ``half-open`` (also once ``reset_timeout`` has passed: the next call is a trial)."""
+        if self._cb is None:
+            return CLOSED
         state: str = self._cb.current_state
         return HALF_OPEN if state == OPEN and self._remaining() <= 0 else state
 
     @property
     def fail_counter(self) -> int:
-        return int(self._cb.fail_counter)
+        return int(self._cb.fail_counter) if self._cb is not None else 0
 
     def stats(self) -> BreakerStats:
         """State, counted failures, the last failure, when it last opened and how many times (no lock)."""
@@ -173,7 +185,8 @@ class ProviderBreaker:
 
     def admit(self, model: str | None = None) -> bool:
         """Let a call through or raise CircuitOpenError; True when the call is the half-open trial."""
-        if self._cb.current_state == CLOSED:
+        cb = self._cb
+        if cb is None or cb.current_state == CLOSED:
             return False
         with self._gate:
             state = self._cb.current_state
@@ -197,7 +210,8 @@ class ProviderBreaker:
 
     def record_success(self, trial: bool, generation: int | None = None) -> None:
         """Report a call that succeeded; ``generation`` is ``self.generation`` read before its ``admit()``."""
-        if not trial and self._cb.current_state == CLOSED and self._cb.fail_counter == 0:
+        cb = self._cb
+        if not trial and (cb is None or (cb.current_state == CLOSED and cb.fail_counter == 0)):
             return
         self._replay(_succeed, trial, generation)
 
@@ -220,13 +234,14 @@ class ProviderBreaker:
         # record of a state change, as pybreaker's own lock is).
         with self._gate:
             try:
-                state = self._cb.current_state
+                cb = self._pybreaker()
+                state = cb.current_state
                 if trial:
                     counts = state != OPEN
                 else:  # a late outcome of a call admitted before the circuit opened says nothing of now
                     counts = state == CLOSED and (generation is None or generation == self.generation)
                 if counts:
-                    self._cb.call(outcome)
+                    cb.call(outcome)
             except (_ReplayedError, self._tripped):
                 pass
             finally:

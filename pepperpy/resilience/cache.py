@@ -33,15 +33,16 @@ import json
 import pickle
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError
 from ..http.transport import Request
+from ..types._value import Value
 
 __all__ = ["DEFAULT_CACHE_MAXSIZE", "DEFAULT_CACHE_TTL", "CacheConfig", "CacheInfo", "ResponseCache",
-           "credential_scope", "make_cache"]
+           "make_cache"]
 
 DEFAULT_CACHE_MAXSIZE = 1024   # entries; the least recently used goes first
 DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
@@ -49,8 +50,8 @@ DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
 _MUTABLE_FIELDS = ("raw", "vectors", "tool_calls", "images")
 
 
-@dataclass(frozen=True)
-class CacheConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class CacheConfig(Value):
     """How big the cache grows and how long an answer stays in it."""
 
     maxsize: int = DEFAULT_CACHE_MAXSIZE
@@ -70,35 +71,6 @@ class CacheInfo(NamedTuple):
     maxsize: int
 
 
-def credential_scope(base_url: str, credentials: Iterable[tuple[str, str]]) -> str:
-    """The fingerprint of an account at an address (see the module docstring): HMAC-SHA256 of ``base_url``
-    (user info left out) keyed by a digest of ``credentials``, ``(name, value)`` pairs in any order (header
-    names are case-insensitive). The same pairs give the same fingerprint in every process; none can be
-    read back from it.
-
-    >>> a = credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-one")])
-    >>> a == credential_scope("https://api.example.com/v1/", [("authorization", "Bearer sk-one")])
-    True
-    >>> a == credential_scope("https://api.example.com/v1", [("Authorization", "Bearer sk-two")])
-    False
-    """
-    import hmac
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(base_url.strip().rstrip("/"))
-    try:
-        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    except ValueError:  # a port that is not a number: the address as written
-        host = parts.netloc.rpartition("@")[2]
-    address = urlunsplit((parts.scheme.lower(), host, parts.path, parts.query, ""))
-    canonical = sorted((name.lower(), value) for name, value in credentials if value)
-    secret = hashlib.sha256(_SCOPE_DOMAIN + _CANONICAL.encode(canonical).encode("utf-8")).digest()
-    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
-
-_SCOPE_DOMAIN = b"pepperpy response-cache credential scope v1\0"  # a secret for this use only, never the key
-
-
 # One encoder for every key (json.dumps would build one per call: a tenth of a cache hit's time).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -107,9 +79,10 @@ class _Entry(NamedTuple):
     """A stored answer: its class, its field values (the mutable ones None) and the pickle of those."""
 
     cls: Callable[..., Any]
-    args: tuple[Any, ...]        # every field in order, ``cached`` True
+    args: tuple[Any, ...]        # every field in order, ``cached`` True, ``cost`` as billed when it was answered
     mutable: tuple[int, ...]     # positions in ``args`` of the fields kept in ``blob``
     blob: bytes
+    cost_at: int                 # the position of ``cost`` in ``args``
 
     @classmethod
     def of(cls, value: Any) -> _Entry:
@@ -120,15 +93,19 @@ class _Entry(NamedTuple):
         blob = pickle.dumps(tuple(args[i] for i in mutable), pickle.HIGHEST_PROTOCOL)
         for i in mutable:
             args[i] = None  # the cache keeps the snapshot only, not the caller's objects
-        return cls(type(value), tuple(args), mutable, blob)
+        return cls(type(value), tuple(args), mutable, blob, names.index("cost"))
 
-    def thaw(self) -> Any:
-        """A copy of the stored answer that shares nothing mutable with the cache or earlier hits."""
-        if not self.mutable:
+    def thaw(self, *, free: bool = False) -> Any:
+        """A copy of the stored answer that shares nothing mutable with the cache or earlier hits; ``free``: as a
+        hit hands it out, costing nothing (``cost`` 0.0, or None for a model without a price)."""
+        if not self.mutable and not free:
             return self.cls(*self.args)  # only frozen values: nothing to copy
         args = list(self.args)
-        for i, value in zip(self.mutable, pickle.loads(self.blob), strict=True):
-            args[i] = value
+        if self.mutable:
+            for i, value in zip(self.mutable, pickle.loads(self.blob), strict=True):
+                args[i] = value
+        if free and args[self.cost_at] is not None:
+            args[self.cost_at] = 0.0
         return self.cls(*args)
 
 
@@ -162,6 +139,18 @@ class ResponseCache:
                 return None
             self._hits += 1
         return entry.thaw()  # outside the lock: copies need no lock, the entry never changes
+
+    def hit(self, key: str) -> tuple[Any, float | None] | None:
+        """``(answer, what it cost when it was answered)`` for a hit, the answer a private copy with ``cached=True``
+        and no cost (a hit bills nothing); None on a miss."""
+        with self._lock:
+            try:
+                entry: _Entry = self._data[key]
+            except KeyError:
+                self._misses += 1
+                return None
+            self._hits += 1
+        return entry.thaw(free=True), entry.args[entry.cost_at]
 
     def put(self, key: str, value: Any) -> None:
         """Store a snapshot of ``value`` (a Completion or Embeddings); later changes to it are not seen."""

@@ -33,6 +33,7 @@ from ..errors import (
 )
 from ..http import _cancel
 from ..http._deadline import Clipped
+from ..types._value import Value
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE", "DEFAULT_BACKOFF_MAX", "DEFAULT_JITTER", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT",
@@ -65,8 +66,8 @@ class Attempts(Protocol):
 
 # --------------------------------------------------------------------------- retries
 
-@dataclass(frozen=True)
-class RetryPolicy:
+@dataclass(frozen=True, eq=False, repr=False)
+class RetryPolicy(Value):
     """When and how long to wait before sending a failed request again.
 
     Retried: connection errors, timeouts, and HTTP ``retry_statuses``; never another 4xx. The wait is the

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..resilience.cache import CacheConfig, CacheInfo, ResponseCache
@@ -58,6 +59,14 @@ class SharedCache:
         if value is None:
             self.shared.run(CACHE_DROP, (entry, self._index, self._stats), (key,))
         return value
+
+    def hit(self, key: str) -> tuple[Any, float | None] | None:
+        """``(answer, what it cost when it was answered)`` for a hit, the answer costing nothing; None on a miss."""
+        value = self.get(key)
+        if value is None:
+            return None
+        saved = value.cost
+        return (value if saved is None else replace(value, cost=0.0)), saved
 
     def put(self, key: str, value: Any) -> None:
         """Store ``value`` as JSON; an answer that JSON cannot hold is not cached."""

@@ -168,6 +168,18 @@ class FakeRealtimeServer:
         """Every client message of every session, in order."""
         return [message for session in self.sessions for message in session.messages]
 
+    def wait_for_messages(self, count: int, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """The client messages of every session, once at least ``count`` have arrived (or ``timeout`` passed): a
+        message the client sent without waiting for an answer may still be on its way when a test looks."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        messages = self.messages
+        while len(messages) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+            messages = self.messages
+        return messages
+
     @property
     def pending(self) -> int:
         with self._lock:

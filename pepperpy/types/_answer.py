@@ -1,94 +1,30 @@
-"""What a call answers: Completion (with its Usage, ToolCalls and the ToolSteps of ``client.run``), the Chunks
-of a stream, Embeddings and TokenCount; and the short texts their reprs show. All are frozen dataclasses."""
+"""What a chat call answers: Completion (with its Usage and ToolCalls) and the Chunks of a stream; and the short
+texts every result's repr shows. All are frozen dataclasses (the other answers are in ``_other_answers``)."""
 
 from __future__ import annotations
 
 import datetime
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "Embeddings", "TokenCount", "ToolCall", "ToolStep",
-           "Usage", "combine_usage", "created_at", "plural", "result_repr", "short_text", "short_value",
-           "text_chunk"]
+from ._usage import REPR_TEXT, Usage, plural, result_repr, short_text, short_value
+from ._value import Value
+
+if TYPE_CHECKING:
+    from ._other_answers import ToolStep
+
+__all__ = ["FINISH_REASONS", "REPR_TEXT", "Chunk", "Completion", "ToolCall", "Usage", "combine_usage", "created_at",
+           "plural", "result_repr", "short_text", "short_value", "text_chunk"]
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 _THINKING = ("thinking", "redacted_thinking")
 
 
-REPR_TEXT = 60  # characters of a text shown by a repr; the whole text stays in the attribute
-
-
-def short_text(text: str, limit: int = REPR_TEXT) -> str:
-    """``text`` for a repr: quoted, cut at ``limit`` characters with its length said (reprs show shapes, not
-    contents, as numpy and pandas do; the data stays in the attributes)."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} chars)"
-
-
-def plural(count: int, noun: str) -> str:
-    """``"1 image"``, ``"2 images"``, ``"1,024 bytes"``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def result_repr(name: str, shape: str, result: Any, *extra: str) -> str:
-    """The one repr of a result: ``Name(shape, model=..., provider=..., <extra>, usage=..., cost=...)``, then
-    ``cached=True`` and ``request_id`` when they apply (Completion, Embeddings and the media results)."""
-    parts = [shape, f"model={result.model!r}", f"provider={result.provider!r}", *extra,
-             f"usage={result.usage!r}", f"cost={result.cost!r}"]
-    if result.cached:
-        parts.append("cached=True")
-    if result.request_id is not None:
-        parts.append(f"request_id={result.request_id!r}")
-    return f"{name}({', '.join(parts)})"
-
-
-def short_value(value: Any, limit: int = REPR_TEXT) -> str:
-    """Any value for a repr, its own repr cut at ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts of one call. ``total_tokens`` defaults to input + output.
-
-    ``input_audio_tokens`` and ``input_image_tokens`` are the part of ``input_tokens`` that was audio or
-    images, when the provider says so (some price them apart: ``Pricing.audio_input`` / ``image_input``);
-    ``cached_audio_tokens`` the audio part of ``cached_tokens`` and ``output_audio_tokens`` the spoken part of
-    ``output_tokens`` (realtime sessions: ``Pricing.cached_audio_input`` / ``audio_output``).
-    """
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = -1
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    input_audio_tokens: int = 0
-    input_image_tokens: int = 0
-    cached_audio_tokens: int = 0
-    output_audio_tokens: int = 0
-
-    def __post_init__(self) -> None:
-        if self.total_tokens < 0:
-            object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
-
-    def __repr__(self) -> str:
-        """The three totals, then only the details that are not zero (a repr shows shapes, not every field)."""
-        details = "".join(f", {name}={getattr(self, name)}" for name in _USAGE_DETAILS if getattr(self, name))
-        return (f"Usage(input_tokens={self.input_tokens}, output_tokens={self.output_tokens}, "
-                f"total_tokens={self.total_tokens}{details})")
-
-
-_USAGE_DETAILS = ("cached_tokens", "reasoning_tokens", "input_audio_tokens", "input_image_tokens",
-                  "cached_audio_tokens", "output_audio_tokens")
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ToolCall(Value):
     """A function call the model asked for; ``arguments`` is the parsed JSON object."""
 
     id: str
@@ -101,44 +37,8 @@ class ToolCall:
                 "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
 
 
-@dataclass(frozen=True, slots=True)
-class ToolStep:
-    """One tool call made by ``client.run``: what the model asked for and what the function gave back.
-
-    ``error`` is the text the model was sent instead of a result (the tool raised, or its arguments failed
-    the tool's schema); ``result`` is then None. ``seconds`` is the time the function ran.
-    """
-
-    name: str
-    arguments: Mapping[str, Any]
-    result: Any = None
-    error: str | None = None
-    seconds: float = 0.0
-    id: str = ""
-
-    def __repr__(self) -> str:
-        outcome = f"error={short_text(self.error)}" if self.error is not None else f"result={short_value(self.result)}"
-        return f"ToolStep({self.name!r}, arguments={short_value(dict(self.arguments))}, {outcome}, " \
-               f"seconds={self.seconds:.3f})"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenCount:
-    """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
-
-    >>> client.count_tokens("Hello there", model="claude-haiku")   # doctest: +SKIP
-    TokenCount(tokens=10, exact=True)
-    """
-
-    tokens: int
-    exact: bool
-
-    def __int__(self) -> int:
-        return self.tokens
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Completion(Value):
     """The answer of one call. ``str(completion)`` is its text.
 
     ``created`` is when the answer was made (timezone-aware, UTC): the provider's own timestamp when its answer
@@ -239,8 +139,8 @@ def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
     return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Chunk(Value):
     """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
 
     text: str = ""
@@ -284,34 +184,3 @@ def _text_chunk_maker() -> Callable[[str, Any], Chunk]:
 
 
 text_chunk = _text_chunk_maker()
-
-
-@dataclass(frozen=True, slots=True)
-class Embeddings:
-    """Vectors in input order, with usage and cost."""
-
-    vectors: list[list[float]]
-    model: str
-    provider: str
-    usage: Usage = field(default_factory=Usage)
-    cost: float | None = None
-    raw: Any = None
-    cached: bool = False
-    request_id: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.vectors)
-
-    def __iter__(self) -> Iterator[list[float]]:
-        return iter(self.vectors)
-
-    def __getitem__(self, index: int) -> list[float]:
-        return self.vectors[index]
-
-    def _repr_markdown_(self) -> str:
-        dims = len(self.vectors[0]) if self.vectors else 0
-        return f"*{plural(len(self.vectors), 'vector')} × {dims} dims from {self.provider}/{self.model}*"
-
-    def __repr__(self) -> str:
-        dims = len(self.vectors[0]) if self.vectors else 0
-        return result_repr("Embeddings", f"{plural(len(self.vectors), 'vector')} × {dims} dims", self)

@@ -11,7 +11,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._redact import safe_url
-from ._answer import Usage
+from ._usage import Usage
+from ._value import Value
 
 __all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel", "day_of", "today"]
 
@@ -20,8 +21,8 @@ def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Pricing:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Pricing(Value):
     """One price of a model, in the units it is sold in. USD per 1M tokens: ``input``, ``output``,
     ``cached_input``, and ``audio_input`` / ``image_input`` for input tokens of those kinds when they cost another
     price, ``cached_audio_input`` for cached audio and ``audio_output`` for spoken output tokens (realtime models);
@@ -157,8 +158,8 @@ def day_of(moment: float | str | datetime.date | None) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(moment))
 
 
-@dataclass(frozen=True, slots=True)
-class ParamRange:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ParamRange(Value):
     """The allowed values of one parameter; ``supported=False`` means the model refuses it."""
 
     min: float | None = None
@@ -166,8 +167,8 @@ class ParamRange:
     supported: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class ModelSpec(Value):
     """One catalog model. ``name`` is the unambiguous ``"<provider>/<id>"``.
 
     >>> spec = pepperpy.Client().model("gpt-4o")   # doctest: +SKIP
@@ -269,8 +270,8 @@ ModelSpec.pricing = property(  # type: ignore[method-assign,assignment]
     ModelSpec.price_on, doc="The price in force today (``price_on()``); None when the catalog has no price.")
 
 
-@dataclass(frozen=True, slots=True)
-class RetiredModel:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RetiredModel(Value):
     """A model name its provider no longer serves (a catalog file's ``retired:`` list): asking for it is a
     ``ModelRetiredError`` naming the date and ``replacement``, the closest model the provider still serves.
 
@@ -291,8 +292,8 @@ class RetiredModel:
         return (self.id, *self.aliases)
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderSpec:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class ProviderSpec(Value):
     """One catalog provider: where it lives, how it authenticates and which dialect it speaks."""
 
     name: str

@@ -29,6 +29,7 @@ from tests.conftest import LOCAL_MODELS, wait_until, write_provider
 @pytest.fixture
 def no_unclosed_transports() -> Iterator[None]:
     """The test must leave no socket for the garbage collector to close ("unclosed transport" warnings)."""
+    gc.collect()  # earlier tests' garbage first (some leave a loop's sockets on purpose): only this test's counts
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         yield

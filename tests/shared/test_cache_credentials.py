@@ -131,7 +131,8 @@ def test_a_server_without_credentials_is_scoped_by_its_base_url(tmp_path: Path, 
 
 def test_the_local_cache_key_holds_the_scope_too() -> None:
     """The process-local cache (and the shared one while Redis is down) keys entries the same way."""
-    from pepperpy.resilience.cache import ResponseCache, credential_scope
+    from pepperpy.resilience.cache import ResponseCache
+    from pepperpy.resilience.scope import credential_scope
 
     request = Request("POST", "/chat/completions", {"messages": [{"role": "user", "content": "hi"}]})
     a = credential_scope("https://api.example.com/v1", [("Authorization", f"Bearer {KEY_A}")])
