@@ -183,6 +183,7 @@ class Client(MediaMethods, AsyncMethods):
                                                            if "base_url" in values))
         self._pipeline.guards.scope_by(self._runtimes.base_url_of, self._runtimes.scope_of)  # shared guards' keys
         self._prep = Preparer(catalog_, self._runtimes, self.fallbacks)
+        self._prep.memo = self._pipeline.cache is not None  # a hit then repeats no checks (Preparer._remembered)
         self._pipeline.observer = self._observer(budget, telemetry, log_content)
         # acomplete / aembed run on the event loop (at most max_concurrency in flight per loop); astream, the
         # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency

@@ -25,6 +25,7 @@ from ..config import default_model_var
 from ..dialects.base import get_dialect
 from ..pipeline._blocking import Prepared
 from ..pipeline._runtimes import Runtime, Runtimes
+from ..resilience.cache import ResponseCache
 from ..types import Completion, ModelSpec, ProviderSpec
 from . import _options
 from ._chat_options import ChatOptions
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "Preparer", "article", "parse_chat"]
 
 Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeline.call's arguments
+
+
+_SCALARS = (str, int, float, bool, type(None))  # params whose value is its own canonical form (not lists, dicts)
+_MEMO_SIZE = 512  # distinct plain calls a Client remembers (then it starts over)
 
 
 def _caller_stacklevel() -> int:
@@ -67,6 +72,10 @@ class Preparer:
         self.fallbacks = fallbacks  # Client(fallbacks=) by name, id or provider/id
         self._warned: set[str] = set()  # deprecated models and unlisted names already warned about
         self._lock = threading.Lock()
+        # With a response cache: plain chat calls made before, by their arguments (``_remembered``)
+        self.memo = False
+        self._memo: dict[tuple[Any, ...], Prepared] = {}
+        self._memo_of: tuple[Catalog, int] | None = None
 
     def after_fork(self) -> None:
         """In a forked child: a parent thread may have held the lock at the fork."""
@@ -138,11 +147,50 @@ class Preparer:
     def chat_request(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
                       system: str | None, params: dict[str, Any], options: ChatOptions, *,
                       stream: bool = False) -> Prepared:
+        memo = self._remembered(model, prompt, messages, system, params, options, stream)
+        if memo is not None and memo[1] is not None:
+            return memo[1]
         provider, spec, body_messages, checked = self.prepare(model, prompt, messages, system, params)
         runtime = self.runtimes.get(provider)
         body_messages, checked = options.apply(runtime.dialect, body_messages, checked)
-        return Prepared(runtime, spec, runtime.dialect.build_chat(provider, spec, body_messages, checked,
-                                                                   stream=stream), checked, body_messages)
+        request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=stream)
+        if memo is None:
+            return Prepared(runtime, spec, request, checked, body_messages)
+        key = ResponseCache.key(provider.name, spec.wire_name, request, runtime.scope)
+        prepared = self._memo[memo[0]] = Prepared(runtime, spec, request, checked, body_messages, cache_key=key)
+        return prepared
+
+    def _remembered(self, model: str, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None,
+                    system: str | None, params: dict[str, Any], options: ChatOptions, stream: bool
+                    ) -> tuple[tuple[Any, ...], Prepared | None] | None:
+        """For a Client with a response cache, a plain chat call (a prompt, scalar params, nothing pepperpy
+        builds per call) is prepared, checked and keyed once: ``(its arguments, what they were prepared into
+        before or None)``; None for any other call. The same arguments on the same catalog and runtimes make the
+        same request (``prepare`` and the dialects read nothing else), so a cache hit repeats none of that work."""
+        if (not self.memo or stream or messages is not None or options.fmt is not None or type(prompt) is not str
+                or type(model) is not str or (system is not None and type(system) is not str)):
+            return None
+        values = tuple(params.values())
+        if values.count(None) == len(values):  # the common call: no params given (only their names count)
+            return self._recall((model, prompt, system, *params))
+        args: list[Any] = [model, prompt, system]
+        for name, value in params.items():
+            kind = type(value)
+            if kind not in _SCALARS:
+                return None
+            # by type too, and floats by repr: 1, 1.0 and True are equal keys, -0.0 and 0.0 too, and each may
+            # be checked or sent differently
+            args.append((name, kind, repr(value) if kind is float else value))
+        return self._recall(tuple(args))
+
+    def _recall(self, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], Prepared | None]:
+        made_for = self._memo_of  # another catalog, or the runtimes rebuilt (transport, fork): forget it all
+        if made_for is None or made_for[0] is not self.catalog or made_for[1] != self.runtimes.generation:
+            self._memo, self._memo_of = {}, (self.catalog, self.runtimes.generation)
+        found = self._memo.get(key)
+        if found is None and len(self._memo) >= _MEMO_SIZE:
+            self._memo = {}
+        return key, found
 
     def embed_request(self, model: str, texts: list[str], params: dict[str, Any]) -> Prepared:
         provider, spec = self.catalog.resolve(model)

@@ -228,7 +228,7 @@ class Pipeline:
         cache = self.cache if use_cache and p.request.upload is None else None  # files are not in the key
         if cache is None:
             return None, None
-        key = cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
+        key = p.cache_key or cache.key(p.runtime.spec.name, p.model.wire_name, p.request, p.runtime.scope)
         found = cache.hit(key)
         if found is None:
             return key, None

@@ -36,6 +36,7 @@ class Prepared(NamedTuple):
     (None: a quarter of the JSON body's length), ``content`` what ``log_content`` records as the prompt (None:
     the request body; media calls give their text, without base64 data), ``worst`` their worst-case cost in their
     own unit, for the budget (``pepperpy.observe.pricing``; None: a chat or embedding call's, from ``params``).
+A plain chat call a cached Client remembers (``Preparer._remembered``) carries its ``cache_key``.
     """
 
     runtime: Runtime
@@ -48,6 +49,7 @@ class Prepared(NamedTuple):
     estimate: int | None = None
     content: Any = None
     worst: Worst | None = None
+    cache_key: str | None = None  # ``ResponseCache.key`` of this hop, when it was computed with the request
 
 
 class Opened(NamedTuple):

@@ -91,6 +91,7 @@ class Runtimes:
         self._lock = threading.Lock()
         self._connections = ConnectionLimits()  # the event loop's connections, counted across providers
         self._inherited: list[object] = []  # a forked child's copies of its parents' runtimes (see after_fork)
+        self.generation = 0  # counts the times the runtimes were dropped (what was prepared for them is stale)
 
     def get(self, provider: ProviderSpec) -> Runtime:
         runtime = self._built.get(provider.name)
@@ -107,6 +108,7 @@ class Runtimes:
         with self._lock:
             self.adapter = adapter
             built, self._built = self._built, {}
+            self.generation += 1
         for runtime in built.values():
             runtime.transport.close()
 
@@ -127,6 +129,7 @@ class Runtimes:
         # loop would no longer hear that connection. Every generation's, for a child that forks in turn.
         self._inherited.append((self._built, self._connections))
         self._built = {}
+        self.generation += 1
         self._connections = ConnectionLimits()
 
     def base_url_of(self, provider: ProviderSpec) -> str:
