@@ -78,7 +78,7 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 class _Entry(NamedTuple):
     """A stored answer: its class, its field values (the mutable ones None) and the pickle of those."""
 
-    cls: Callable[..., Any]
+    cls: Callable[..., Any]      # makes the answer from ``args`` (``builder`` of its class)
     args: tuple[Any, ...]        # every field in order, ``cached`` True, ``cost`` as billed when it was answered
     mutable: tuple[int, ...]     # positions in ``args`` of the fields kept in ``blob``
     blob: bytes
@@ -86,6 +86,8 @@ class _Entry(NamedTuple):
 
     @classmethod
     def of(cls, value: Any) -> _Entry:
+        from ..types._evolve import builder
+
         names = [f.name for f in fields(value)]  # Completion / Embeddings: every field is an __init__ argument
         args = [getattr(value, name) for name in names]
         args[names.index("cached")] = True
@@ -93,7 +95,7 @@ class _Entry(NamedTuple):
         blob = pickle.dumps(tuple(args[i] for i in mutable), pickle.HIGHEST_PROTOCOL)
         for i in mutable:
             args[i] = None  # the cache keeps the snapshot only, not the caller's objects
-        return cls(type(value), tuple(args), mutable, blob, names.index("cost"))
+        return cls(builder(type(value)), tuple(args), mutable, blob, names.index("cost"))
 
     def thaw(self, *, free: bool = False) -> Any:
         """A copy of the stored answer that shares nothing mutable with the cache or earlier hits; ``free``: as a

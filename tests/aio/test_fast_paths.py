@@ -20,7 +20,7 @@ from pepperpy.media import Images
 from pepperpy.observe.ledger import Ledger
 from pepperpy.pipeline._decode import json_body
 from pepperpy.types import Completion, Embeddings, ModelSpec, Pricing, ToolCall, Usage, day_of
-from pepperpy.types._evolve import evolve
+from pepperpy.types._evolve import builder, evolve
 
 COMPLETION = Completion(text="hi", model="m", provider="p", finish_reason="stop", usage=Usage(3, 4, 7), cost=None,
                         raw={"id": "x"}, tool_calls=(ToolCall("c1", "f", {"a": 1}),), request_id="r")
@@ -41,6 +41,20 @@ def test_evolve_is_replace(value: object, changes: dict[str, object]) -> None:
         [getattr(theirs, f.name) for f in dataclasses.fields(theirs)]  # created too, which == leaves out
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(ours, dataclasses.fields(ours)[0].name, None)
+
+
+@pytest.mark.parametrize("value", [COMPLETION, Embeddings(vectors=[[0.1]], model="e", provider="p"), Usage(1, 2, 3),
+                                   ModelSpec("m", "p", prices=(Pricing(1, 2),))])
+def test_a_builder_makes_what_the_class_makes(value: object) -> None:
+    args = [getattr(value, f.name) for f in dataclasses.fields(value)]  # type: ignore[arg-type]
+    if type(value) in (Usage, ModelSpec):  # a __post_init__, an InitVar: the class itself builds them
+        assert builder(type(value)) is type(value)
+        return
+    made = builder(type(value))(*args)
+    assert type(made) is type(value) and made == value and made is not value
+    assert [getattr(made, f.name) for f in dataclasses.fields(made)] == args
+    with pytest.raises(TypeError):
+        builder(type(value))(*args[:-1])  # every field, in order
 
 
 def test_evolve_refuses_what_replace_refuses() -> None:
