@@ -25,7 +25,6 @@ from ..config import default_model_var
 from ..dialects.base import get_dialect
 from ..pipeline._blocking import Prepared
 from ..pipeline._runtimes import Runtime, Runtimes
-from ..resilience.cache import ResponseCache
 from ..types import Completion, ModelSpec, ProviderSpec
 from . import _options
 from ._chat_options import ChatOptions
@@ -156,6 +155,8 @@ class Preparer:
         request = runtime.dialect.build_chat(provider, spec, body_messages, checked, stream=stream)
         if memo is None:
             return Prepared(runtime, spec, request, checked, body_messages)
+        from ..resilience.cache import ResponseCache  # loaded with the Client's cache
+
         key = ResponseCache.key(provider.name, spec.wire_name, request, runtime.scope)
         prepared = self._memo[memo[0]] = Prepared(runtime, spec, request, checked, body_messages, cache_key=key)
         return prepared

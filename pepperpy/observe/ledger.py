@@ -26,11 +26,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..types import ModelSpec, Pricing, Usage, day_of
+from ._totals import UsageLedger
 from .pricing import Estimate, priced
-from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:
     from .budget import BudgetKeeper, Reservation
+    from .usage import UsageReport
 
 __all__ = ["Claim", "Entry", "JobHold", "Ledger"]
 

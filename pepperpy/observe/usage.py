@@ -16,14 +16,13 @@ per operation. ``client.usage(reset=True)`` returns the totals and starts again 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..types import Usage, plural
+from ..types import plural
 from ..types._value import Value
 
-__all__ = ["UsageLedger", "UsageReport", "UsageTotals"]
+__all__ = ["UsageReport", "UsageTotals"]  # the running totals behind them: ``_totals.UsageLedger``
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -103,60 +102,3 @@ class UsageReport(Mapping[str, UsageTotals]):
         t = self.total
         return (f"UsageReport({plural(len(self.by_model), 'model')}, calls={t.calls}, errors={t.errors}, "
                 f"tokens={t.total_tokens}, cost={t.cost!r}{f', saved={t.saved!r}' if t.saved else ''})")
-
-
-class UsageLedger:
-    """The running totals of one Client. Thread-safe: one short lock per recorded call."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rows: dict[str, list[float]] = {}
-
-    def record(self, provider: str, model: str, usage: Usage | None = None, cost: float | None = None, *,
-               error: bool = False, cached: bool = False, saved: float | None = None, calls: int = 1,
-               errors: int = 0) -> None:
-        """Add one booked operation (``calls`` requests, ``errors`` of them failed: a batch's items)."""
-        key = f"{provider}/{model}"
-        with self._lock:
-            row = self._rows.get(key)
-            if row is None:
-                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0, 0.0]
-            row[0] += calls
-            row[1] += errors
-            if error:
-                row[1] += 1
-            elif cached:
-                row[5] += 1
-                row[6] += saved or 0.0
-            else:
-                if usage is not None:
-                    row[2] += usage.input_tokens
-                    row[3] += usage.output_tokens
-                if cost:
-                    row[4] += cost
-
-    def bill(self, provider: str, model: str, usage: Usage, cost: float | None) -> None:
-        """Tokens and cost of an attempt that was billed without a call ending with it (a stream that broke
-        before its first chunk, then retried): added to the totals, the call counted by its end."""
-        key = f"{provider}/{model}"
-        with self._lock:
-            row = self._rows.get(key)
-            if row is None:
-                row = self._rows[key] = [0, 0, 0, 0, 0.0, 0, 0.0]
-            row[2] += usage.input_tokens
-            row[3] += usage.output_tokens
-            if cost:
-                row[4] += cost
-
-    def report(self, reset: bool = False) -> UsageReport:
-        with self._lock:
-            rows = self._rows
-            if reset:
-                self._rows = {}
-            else:
-                rows = {key: list(row) for key, row in rows.items()}
-        return UsageReport({key: UsageTotals(int(r[0]), int(r[1]), int(r[2]), int(r[3]), round(r[4], 10), int(r[5]),
-                                             round(r[6], 10)) for key, r in sorted(rows.items())})
-
-    def after_fork(self) -> None:
-        self._lock = threading.Lock()

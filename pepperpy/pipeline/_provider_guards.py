@@ -15,13 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigurationError
-from ..resilience.breaker import BreakerConfig, BreakerStats, ProviderBreaker
+from ..resilience.breaker import BreakerConfig, ProviderBreaker
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT, RateLimiter
 from ..resilience.retry import RetryPolicy
 from ..resilience.scope import credential_scope
 from ..types import ProviderSpec
 
 if TYPE_CHECKING:
+    from ..resilience._breaker_stats import BreakerStats
     from ..shared.store import SharedState
 
 __all__ = ["Guard", "Guards"]
@@ -146,6 +147,8 @@ class Guards:
     def breaker_stats(self, provider: ProviderSpec) -> BreakerStats:
         """What ``provider``'s breaker has seen (a fresh one's figures before its first call); with shared state,
         what every worker's calls did to it, the same figures as without."""
+        from ..resilience._breaker_stats import BreakerStats
+
         if self.breaker_config is None:
             return BreakerStats(provider.name, "disabled")
         guard = self.of(provider) if self.shared is not None else self._guards.get(provider.name)

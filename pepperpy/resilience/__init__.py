@@ -20,12 +20,12 @@ from .retry import (
 )
 
 if TYPE_CHECKING:
+    from ._breaker_stats import BreakerStats
     from .breaker import (
         DEFAULT_FAIL_MAX,
         DEFAULT_RESET_TIMEOUT,
         HALF_OPEN_RETRY_AFTER,
         BreakerConfig,
-        BreakerStats,
         ProviderBreaker,
     )
     from .cache import CacheConfig, CacheInfo
@@ -40,5 +40,6 @@ __all__ = [
 # the breaker (pybreaker) and the response cache (pickle, hmac) load when first used
 __getattr__, __dir__ = lazy(__name__, {
     **dict.fromkeys(("DEFAULT_FAIL_MAX", "DEFAULT_RESET_TIMEOUT", "HALF_OPEN_RETRY_AFTER", "BreakerConfig",
-                     "BreakerStats", "ProviderBreaker"), "breaker"),
+                     "ProviderBreaker"), "breaker"),
+    "BreakerStats": "_breaker_stats",
     "CacheConfig": "cache", "CacheInfo": "cache"})

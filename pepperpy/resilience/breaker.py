@@ -34,11 +34,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from .._lazy import lazy
 from .._redact import get_logger
 from ..errors import CircuitOpenError, ConfigurationError
 from ..types._value import Value
+
+if TYPE_CHECKING:
+    from ._breaker_stats import BreakerStats
 from .retry import is_server_failure
 
 __all__ = ["DEFAULT_FAIL_MAX", "DEFAULT_RESET_TIMEOUT", "HALF_OPEN_RETRY_AFTER", "BreakerConfig", "BreakerStats",
@@ -50,6 +54,9 @@ HALF_OPEN_RETRY_AFTER = 1.0         # retry_after while a half-open circuit's tr
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 log = get_logger("pepperpy.resilience")
+
+# what client.breaker_stats() answers: its class is made when first asked for
+__getattr__, __dir__ = lazy(__name__, {"BreakerStats": "pepperpy.resilience._breaker_stats"})
 
 @dataclass(frozen=True, eq=False, repr=False)
 class BreakerConfig(Value):
@@ -69,25 +76,6 @@ class BreakerConfig(Value):
             raise ConfigurationError(f"unknown breaker setting {sorted(unknown)[0]!r} (use fail_max, reset_timeout)")
         return BreakerConfig(int(values.get("fail_max", self.fail_max)),
                              float(values.get("reset_timeout", self.reset_timeout)))
-
-
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class BreakerStats(Value):
-    """``client.breaker_stats(provider)``: what its circuit breaker has seen.
-
-    ``failures`` are the consecutive failures counted now; ``last_failure`` is the last server-side failure
-    reported (``"ProviderUnavailableError: ..."``), ``last_failure_at`` and ``opened_at`` are Unix times
-    (None: never), ``times_opened`` counts the openings since the Client was made. With ``shared_state`` the
-    figures are those of every worker on the Redis namespace, the same fields filled the same way.
-    """
-
-    provider: str
-    state: str
-    failures: int = 0
-    last_failure: str | None = None
-    last_failure_at: float | None = None
-    opened_at: float | None = None
-    times_opened: int = 0
 
 
 class _ReplayedError(Exception):
@@ -176,6 +164,7 @@ class ProviderBreaker:
 
     def stats(self) -> BreakerStats:
         """State, counted failures, the last failure, when it last opened and how many times (no lock)."""
+        from ._breaker_stats import BreakerStats
         last = self.last_failure
         return BreakerStats(self.provider, self.state, self.fail_counter, last[0] if last else None,
                             last[1] if last else None, self.opened_wall, self.generation)
