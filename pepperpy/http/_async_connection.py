@@ -176,48 +176,46 @@ class Connection(asyncio.BufferedProtocol):
             else:
                 self.transport.write(written)
                 self.transport.write(data)
-            reply = await self._answer()
+            # the answer read here, not in a coroutine of its own: each level of awaits costs every call
+            connection = self.h11
+            status, headers, parts = 0, {}, []
+            if not self.first and self.failure is None and not self.spoiled:  # nothing came yet: h11 has nothing
+                self.waiter = waiter = loop.create_future()  # done by _wake (a done one is left alone there)
+                await waiter
+            while True:
+                try:
+                    event = connection.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise self._broken(exc, answered=bool(status)) from None
+                if event is h11.NEED_DATA or event is h11.PAUSED:
+                    if self.failure is not None:
+                        raise self.failure
+                    self.waiter = waiter = loop.create_future()
+                    await waiter
+                    continue
+                kind = type(event)
+                if kind is h11.Data:
+                    parts.append(event.data)  # type: ignore[union-attr]
+                elif kind is h11.Response:
+                    status, headers = event.status_code, _framing.header_dict(event.headers)  # type: ignore[union-attr]
+                    self.head = None
+                    if len(event.headers) >= _framing.MAX_HEADERS:  # type: ignore[union-attr]
+                        raise HTTPError("malformed", f"got more than {_framing.MAX_HEADERS} headers")
+                elif kind is h11.EndOfMessage:
+                    break
+                elif kind is h11.InformationalResponse:  # 100 Continue, 103 Early Hints: the answer comes after
+                    self.head, self.first = _framing.HeadLines(), b""
+                else:  # ConnectionClosed before the end: h11 raises instead; kept for completeness
+                    raise HTTPError("cut", "the connection closed before the answer was complete")
         finally:
             self.busy = False  # the timer stays: the next request on this connection takes it over
-        connection = self.h11
+        reply = Reply(status, headers, parts[0] if len(parts) == 1 else b"".join(parts))
         reusable = (connection.our_state is h11.DONE and connection.their_state is h11.DONE and not self.spoiled
                     and not self.paused and not self.transport.get_write_buffer_size()
                     and not connection.trailing_data[0])  # bytes after the answer's end: never the next answer
         if reusable:
             connection.start_next_cycle()
         return reply, reusable
-
-    async def _answer(self) -> Reply:
-        connection = self.h11
-        status, headers, parts = 0, {}, []
-        if not self.first and self.failure is None and not self.spoiled:  # nothing came yet: h11 has nothing
-            self.waiter = waiter = self.loop.create_future()  # done by _wake (a done one is left alone there)
-            await waiter
-        while True:
-            try:
-                event = connection.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise self._broken(exc, answered=bool(status)) from None
-            if event is h11.NEED_DATA or event is h11.PAUSED:
-                if self.failure is not None:
-                    raise self.failure
-                self.waiter = waiter = self.loop.create_future()
-                await waiter
-                continue
-            kind = type(event)
-            if kind is h11.Data:
-                parts.append(event.data)  # type: ignore[union-attr]
-            elif kind is h11.Response:
-                status, headers = event.status_code, _framing.header_dict(event.headers)  # type: ignore[union-attr]
-                self.head = None
-                if len(event.headers) >= _framing.MAX_HEADERS:  # type: ignore[union-attr]
-                    raise HTTPError("malformed", f"got more than {_framing.MAX_HEADERS} headers")
-            elif kind is h11.EndOfMessage:
-                return Reply(status, headers, parts[0] if len(parts) == 1 else b"".join(parts))
-            elif kind is h11.InformationalResponse:  # 100 Continue, 103 Early Hints: the answer comes after
-                self.head, self.first = _framing.HeadLines(), b""
-            else:  # ConnectionClosed before the end: h11 raises instead; kept for completeness
-                raise HTTPError("cut", "the connection closed before the answer was complete")
 
     def _broken(self, exc: h11.RemoteProtocolError, answered: bool) -> HTTPError:
         """What h11's refusal means: the connection closed early, or an answer that is not HTTP/1.1."""

@@ -22,8 +22,8 @@ import zlib
 
 import h11
 
-__all__ = ["HEAD_LIMIT", "MAX_HEADERS", "Head", "HeadLines", "authority", "basic_auth", "decode", "describe",
-           "header_dict", "request_bytes", "ssl_context"]
+__all__ = ["HEAD_LIMIT", "KEPT_LENGTHS", "MAX_HEADERS", "Head", "HeadLines", "authority", "basic_auth", "decode",
+           "describe", "header_dict", "request_bytes", "ssl_context"]
 
 HEAD_LIMIT = 2 ** 20  # bytes h11 may hold of an event not yet complete (the answer's head, a chunk-size line)
 MAX_HEADERS = 100  # lines after the status line, the blank one included: http.client's count ("got more than 100
@@ -57,13 +57,19 @@ class Head:
     ``FRAMING``), and the other headers as the lines h11 wrote for them when it checked them (``lines``, the blank
     line that ends a head included). Each request is still an ``h11.Request`` (its target, Host and
     Content-Length checked, its framing h11's); its head is h11's with ``lines`` in place of its blank line.
-    Checking and writing four constant headers per request was a tenth of h11's cost per call."""
+    Checking and writing four constant headers per request was a tenth of h11's cost per call.
 
-    __slots__ = ("framing", "lines", "method", "target", "url")
+    The ``h11.Request`` of each body length is kept too (``requests``, up to ``KEPT_LENGTHS`` of them): an h11
+    event is immutable, and h11 checked it when it was made (its method, target, Host and Content-Length), so
+    the same request sent again (a retry, a repeated prompt) costs h11's state machine and writer, not a check
+    of what it checked already. A request h11 refuses is never kept: it is refused every time."""
+
+    __slots__ = ("framing", "lines", "method", "requests", "target", "url")
 
     def __init__(self, method: bytes, target: bytes, framing: list[tuple[bytes, bytes]], lines: bytes,
                  url: str) -> None:
         self.method, self.target, self.framing, self.lines, self.url = method, target, framing, lines, url
+        self.requests: dict[int | None, h11.Request] = {}  # by body length (None: no body)
 
     @classmethod
     def of(cls, method: bytes, target: bytes, host: bytes, headers: list[tuple[bytes, bytes]], url: str) -> Head:
@@ -77,12 +83,26 @@ class Head:
                                                             headers=[(b"host", b"h"), *others]))
         return cls(method, target, framing, probe[len(b"GET / HTTP/1.1\r\nhost: h\r\n"):], url)
 
+    def request(self, length: int | None) -> h11.Request:
+        """The ``h11.Request`` of a body of ``length`` bytes (None: no body), made and checked by h11 the first
+        time; h11's LocalProtocolError when it cannot be sent."""
+        found = self.requests.get(length)
+        if found is None:
+            framing = self.framing if length is None else [*self.framing, (b"content-length", b"%d" % length)]
+            found = h11.Request(method=self.method, target=self.target, headers=framing)
+            if len(self.requests) >= KEPT_LENGTHS:  # bodies of ever new lengths must not grow this for ever
+                self.requests.clear()
+            self.requests[length] = found
+        return found
+
+
+KEPT_LENGTHS = 64  # body lengths a Head keeps the h11.Request of
+
 
 def request_bytes(connection: h11.Connection, head: Head, body: bytes | None) -> tuple[bytes, bytes]:
     """(head, body) as h11 frames them, with ``head.lines``; h11's LocalProtocolError when the request cannot
     be sent (nothing was written)."""
-    framing = head.framing if body is None else [*head.framing, (b"content-length", b"%d" % len(body))]
-    written = connection.send(h11.Request(method=head.method, target=head.target, headers=framing))
+    written = connection.send(head.request(None if body is None else len(body)))
     if len(head.lines) > 2:  # more than the blank line
         written = written[:-2] + head.lines
     data = connection.send(h11.Data(data=body)) if body else b""

@@ -49,7 +49,8 @@ class AsyncPipeline:
 
     async def call(self, op: str, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
                    use_cache: bool = True) -> R:
-        """``Pipeline.call`` on the running event loop."""
+        """``Pipeline.call`` on the running event loop: the walk along the hops is ``Pipeline._run``'s (``Hops``
+        decides), each hop prepared and sent with awaits (in this coroutine: a level of awaits less per call)."""
         loop = asyncio.get_running_loop()
         last = self._last
         if last is not None and last[0] is loop:
@@ -66,37 +67,35 @@ class AsyncPipeline:
             pipe = self.pipeline
             trace = pipe.trace(op)
             try:
-                p, hop, result = await self._run(names, prepare, parse, use_cache, trace)
+                hops = Hops(pipe, names, trace)
+                for _, name in hops:
+                    try:
+                        p = prepare(name) if name in self._prepared else await self._prepare(prepare, name)
+                    except PepperpyError as exc:
+                        hops.unprepared(name, exc)
+                        continue
+                    hops.began(p)
+                    try:
+                        result = await self._once(p, parse, use_cache, trace)
+                        break
+                    except ProviderError as exc:
+                        hops.failed(exc)
+                    except BaseException as exc:  # cancelled, refused by the budget, bad input
+                        hops.interrupted(exc)
+                        raise
+                else:
+                    raise hops.exhausted()
             finally:
                 if trace.attached is not None:
                     pipe.observer.detach(trace)
-            pipe._ended(p, hop, names, trace, result=result)
+            pipe._ended(p, hops.hop, names, trace, result=result)
             return result
         finally:
             slots.give()
 
-    async def _run(self, names: Sequence[str], prepare: Callable[[str], Prepared], parse: Parse[R],
-                   use_cache: bool, trace: Trace) -> tuple[Prepared, int, R]:
-        hops = Hops(self.pipeline, names, trace)  # the decisions are Pipeline._run's; the waits are awaits
-        for hop, name in hops:
-            try:
-                p = prepare(name) if name in self._prepared else await self._prepare(prepare, name)
-            except PepperpyError as exc:
-                hops.unprepared(name, exc)
-                continue
-            hops.began(p)
-            try:
-                return p, hop, await self._once(p, parse, use_cache, trace)
-            except ProviderError as exc:
-                hops.failed(exc)
-            except BaseException as exc:  # cancelled, refused by the budget, bad input
-                hops.interrupted(exc)
-                raise
-        raise hops.exhausted()
-
     async def _prepare(self, prepare: Callable[[str], Prepared], name: str) -> Prepared:
         """``prepare(name)`` the first time a name is seen, in a worker: the first call to a provider imports
-        modules and may read credentials from a keyring, work that must not stall the event loop (``_run``
+        modules and may read credentials from a keyring, work that must not stall the event loop (``call``
         prepares a name seen before itself)."""
         if name in self._prepared:
             return prepare(name)
@@ -120,8 +119,10 @@ class AsyncPipeline:
 
     async def _once(self, p: Prepared, parse: Parse[R], use_cache: bool, trace: Trace) -> R:
         """One hop: ``Pipeline._once`` and ``_guarded`` (cache, limiter, breaker, retries, parse), with the
-        retry policy's waits and the request awaited here (one coroutine where there were four: each level of
-        awaits costs every call)."""
+        retry policy's waits and the request awaited here (one coroutine where there were five: each level of
+        awaits costs every call). The retries are ``RetryPolicy.call``'s with awaits: the same decisions
+        (``attempt_timeout``, ``retry_wait``), the ``request`` hooks told before each attempt and the ``retry``
+        hooks before each wait."""
         pipe = self.pipeline
         key, hit = pipe._lookup(p, use_cache, trace)
         if hit is not None:
@@ -138,8 +139,29 @@ class AsyncPipeline:
                                                                    trace.deadline))
             else:
                 ticket = guard.enter(trace.estimate, p.model.id, trace.deadline)
+            policy, deadline, request, model = pipe.policy, trace.deadline, p.request, p.model.id
+            retry = 0
             try:
-                response = await self._send(p, transport, trace)
+                while True:
+                    trace.attempts += 1
+                    timeout = policy.attempt_timeout(transport.timeout, deadline)
+                    try:
+                        if pipe.observer.hooks.request:
+                            pipe.observer.request(trace, p.runtime.spec.name, model, transport.url(request.path))
+                        response = await transport.asend(request, model=model, timeout=timeout)
+                        break
+                    except ProviderError as exc:
+                        wait = policy.retry_wait(exc, retry, deadline)
+                        if wait is None:
+                            raise
+                        on_retry = pipe._on_retry(p, trace)
+                        if on_retry is not None:
+                            on_retry(exc, wait, trace.attempts)
+                    if policy.sleep is _cancel.sleep:
+                        await asyncio.sleep(wait)
+                    else:  # an injected sleep (a test's fake clock)
+                        policy.sleep(wait)
+                    retry += 1
                 result = parse(p, response)
             except BaseException as exc:
                 guard.failed(exc, ticket)
@@ -149,32 +171,6 @@ class AsyncPipeline:
         result = pipe.answered(p, result, trace)
         pipe._keep(p, key, result, trace)
         return result
-
-    async def _send(self, p: Prepared, transport: Any, trace: Trace) -> Any:
-        """``RetryPolicy.call`` with awaits: the same decisions (``attempt_timeout``, ``retry_wait``), the
-        ``request`` hooks told before each attempt and the ``retry`` hooks before each wait."""
-        pipe = self.pipeline
-        policy, deadline, request, model = pipe.policy, trace.deadline, p.request, p.model.id
-        retry = 0
-        while True:
-            trace.attempts += 1
-            timeout = policy.attempt_timeout(transport.timeout, deadline)
-            try:
-                if pipe.observer.hooks.request:
-                    pipe.observer.request(trace, p.runtime.spec.name, model, transport.url(request.path))
-                return await transport.asend(request, model=model, timeout=timeout)
-            except ProviderError as exc:
-                wait = policy.retry_wait(exc, retry, deadline)
-                if wait is None:
-                    raise
-                on_retry = pipe._on_retry(p, trace)
-                if on_retry is not None:
-                    on_retry(exc, wait, trace.attempts)
-            if policy.sleep is _cancel.sleep:
-                await asyncio.sleep(wait)
-            else:  # an injected sleep (a test's fake clock)
-                policy.sleep(wait)
-            retry += 1
 
 
 async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout: Timeout, trace: Trace,

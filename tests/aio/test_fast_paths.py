@@ -241,3 +241,19 @@ def test_the_price_of_text_tokens_is_the_same_float_the_long_way() -> None:
                       cached_tokens=r.choice([0, 0, r.randint(0, 100)]),
                       input_audio_tokens=r.choice([0, 0, r.randint(0, 100)]), output_audio_tokens=r.choice([0, 0, 5]))
         assert price.token_cost(usage) == _cost_the_long_way(price, usage), (price, usage)
+
+
+def test_evolve_copies_fields_whose_names_its_copy_also_uses() -> None:
+    """The copy ``evolve`` writes for a class names its value ``obj`` and its new values ``_0``, ``_1``...: fields
+    of those names are copied and changed as any other."""
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Odd:
+        obj: int
+        copy: int
+        _0: int = 0
+        _cls: str = "c"
+
+    value = Odd(1, 2, 3, "d")
+    for changes in ({}, {"obj": 5}, {"_0": 7, "copy": 9}, {"_cls": "e", "obj": 0, "_0": 1}):
+        assert evolve(value, **changes) == dataclasses.replace(value, **changes)

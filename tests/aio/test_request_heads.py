@@ -7,7 +7,7 @@ from __future__ import annotations
 import h11
 import pytest
 
-from pepperpy.http._framing import Head, request_bytes
+from pepperpy.http._framing import KEPT_LENGTHS, Head, request_bytes
 
 BODY = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}'
 CASES = {
@@ -75,8 +75,23 @@ def test_a_head_refuses_what_h11_refuses(header: tuple[bytes, bytes]) -> None:
 
 
 def test_a_bad_target_or_a_second_host_is_refused_with_every_request() -> None:
-    """The target and the framing headers stay in each h11.Request: checked every time, as before."""
+    """The target and the framing headers stay in each h11.Request: a request h11 refuses is refused every time
+    (never kept)."""
     for target, headers in ((b"/v1/x y", []), (b"/v1/x", [(b"Host", b"other")])):
         head = Head.of(b"POST", target, b"api.test", headers, "u")
-        with pytest.raises(h11.LocalProtocolError):
-            request_bytes(h11.Connection(h11.CLIENT), head, BODY)
+        for _ in range(2):
+            with pytest.raises(h11.LocalProtocolError):
+                request_bytes(h11.Connection(h11.CLIENT), head, BODY)
+
+
+def test_requests_of_other_lengths_each_say_their_own_content_length() -> None:
+    """A Head keeps the h11.Request of each body length it sent: bodies of other lengths, in any order, each
+    go with their own Content-Length, and more lengths than it keeps still do."""
+    head = Head.of(b"POST", b"/v1/chat/completions", b"api.test:8080", CASES["a provider's headers"], "u")
+    for size in [*range(1, 4), 2, 1, *range(100, 100 + 2 * KEPT_LENGTHS), 3]:
+        body = b"x" * size
+        written, data = request_bytes(h11.Connection(h11.CLIENT), head, body)
+        expected, _ = whole(b"POST", CASES["a provider's headers"], body)
+        end = expected.index(b"\r\n\r\n") + 4
+        assert lines(written) == lines(expected[:end]) and data == body
+    assert len(head.requests) <= KEPT_LENGTHS
