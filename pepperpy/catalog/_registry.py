@@ -48,9 +48,9 @@ MODES = ("chat", "embedding", "image", "speech", "transcription", "video", "real
 CAPABILITIES = ("streaming", "tools", "json_output", "vision", "reasoning", "system_prompt", "audio", "pdf",
                 "prompt_caching", "batch")
 
-_FINE_TUNE = re.compile(r"^ft:(?P<base>[^:]+):")  # OpenAI's ft:<base model>:<org>:<suffix>:<id>
+_FINE_TUNE = r"^ft:(?P<base>[^:]+):"  # OpenAI's ft:<base model>:<org>:<suffix>:<id>
 # a date or version after a model name: -2024-11-20, -20241022, -0613 / -2411, -001, @20240620
-_DATED = re.compile(r"^(?P<base>.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3,4}|@\d{8})$")
+_DATED = r"^(?P<base>.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3,4}|@\d{8})$"  # compiled when first used
 
 
 def _is_past(day: str) -> bool:
@@ -65,11 +65,11 @@ def _is_past(day: str) -> bool:
 def _base_names(name: str) -> list[str]:
     """The listed names a fine-tune or dated snapshot called ``name`` may inherit from, closest first."""
     bases = []
-    tuned = _FINE_TUNE.match(name)
+    tuned = re.match(_FINE_TUNE, name)
     if tuned:
         name = tuned["base"]
         bases.append(name)
-    dated = _DATED.match(name)
+    dated = re.match(_DATED, name)
     if dated:  # Mistral's dated names stand for its "-latest" ids
         bases += [dated["base"], dated["base"] + "-latest"]
     return bases

@@ -46,7 +46,7 @@ def scrub(exc: ProviderError, secrets: Sequence[str]) -> ProviderError:
 
 # --------------------------------------------------------------------------- retry hints
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+_DURATION = r"^\s*(\d+(?:\.\d+)?)s\s*$"  # patterns of error paths: compiled when first used (re caches them)
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> float | None:
@@ -71,7 +71,7 @@ def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> fl
                     return max(0.0, parsed.timestamp() - time.time())
     for detail in _error_object(body).get("details") or ():
         if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            match = re.match(_DURATION, str(detail.get("retryDelay", "")))
             if match:
                 return float(match.group(1))
     return None
@@ -297,9 +297,8 @@ _REALTIME_TYPES = {"invalid_request_error": 400, "authentication_error": 401, "p
 # WebSocket close codes (RFC 6455 and the IANA registry's 3000 unauthorized, 3003 forbidden, 3008 timeout)
 _CLOSE_STATUS = {1007: 400, 1008: 400, 1009: 413, 1011: 503, 1012: 503, 1013: 503, 1014: 502, 3000: 401,
                  3003: 403, 3008: 408}
-_AUTH_REASON = re.compile(r"api key|unregistered callers|authentication credentials|invalid_api_key|unauthori[sz]ed",
-                          re.I)
-_NOT_FOUND_REASON = re.compile(r"not found|model_not_found|invalid_model|is not supported for", re.I)
+_AUTH_REASON = r"(?i)api key|unregistered callers|authentication credentials|invalid_api_key|unauthori[sz]ed"
+_NOT_FOUND_REASON = r"(?i)not found|model_not_found|invalid_model|is not supported for"
 
 
 def from_realtime_error(body: Any, *, provider: str, model: str | None, secrets: Sequence[str] = (),
@@ -322,9 +321,9 @@ def from_close(code: int | None, reason: str, *, provider: str, model: str | Non
         return last_error
     reason = redact(reason or "", secrets)
     status = _CLOSE_STATUS.get(code or 0, 400 if code is not None and 4000 <= code < 5000 else None)
-    if _AUTH_REASON.search(reason):
+    if re.search(_AUTH_REASON, reason):
         status = 401
-    elif _NOT_FOUND_REASON.search(reason) and status in (400, None):
+    elif re.search(_NOT_FOUND_REASON, reason) and status in (400, None):
         status = 404
     cls = _classify(status, reason, set()) if status is not None else StreamError
     text = f"{provider} closed the realtime session ({code} {reason})".replace(" )", ")")
@@ -409,7 +408,7 @@ def transport_failure(kind: str, reason: str, *, provider: str, model: str | Non
         return ProviderTimeoutError(f"{where} did not answer in time ({reason}); raise the timeout or retry later",
                                     provider=provider, model=model)
     if kind == "cut":
-        if _CRYPTIC_CUT.search(reason):  # urllib3's words for a body cut short
+        if re.search(_CRYPTIC_CUT, reason):  # urllib3's words for a body cut short
             reason = "the connection closed before the answer was complete"
         return StreamError(f"the answer from {where} broke off: {reason}", provider=provider, model=model)
     if kind == "malformed":
@@ -436,8 +435,8 @@ def _tls_advice(reason: str) -> str:
     return ""
 
 
-_CRYPTIC_CUT = re.compile(r"invalid literal for int|InvalidChunkLength|IncompleteRead|Response ended prematurely|"
-                          r"Connection broken|Remote end closed", re.I)
+_CRYPTIC_CUT = (r"(?i)invalid literal for int|InvalidChunkLength|IncompleteRead|Response ended prematurely|"
+                r"Connection broken|Remote end closed")
 
 
 def _root(exc: BaseException) -> BaseException:
