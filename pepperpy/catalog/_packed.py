@@ -140,8 +140,6 @@ def remember_valid(content: bytes, data: Any) -> None:
 def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     """(raw bytes, validated data) of one file; one CatalogError listing every problem of the file.
     ``use_cache=False`` parses and validates the YAML whatever the caches hold."""
-    from ._checks import file_problems
-
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -154,6 +152,8 @@ def load_validated(path: Path, *, use_cache: bool = True) -> tuple[bytes, Any]:
     data = _ValidatedFiles.get(key) if use_cache else None
     if data is not None:
         return raw, data
+    from ._checks import file_problems  # the checks load for a file that is not packed or remembered
+
     text, data = parse_text(path, raw)
     problems = file_problems(data, file=str(path), text=text)
     if problems:

@@ -23,7 +23,6 @@ from ..errors import (
     RateLimitError,
 )
 from ._call import Prepared, Trace
-from ._stream_start import is_unstarted
 
 if TYPE_CHECKING:
     from ..observe._observer import Observer
@@ -98,6 +97,8 @@ class Hops:
         p, hop, names, trace, observer = self.p, self.hop, self.names, self.trace, self.pipe.observer
         assert p is not None
         observer.hop_failed(trace, p.runtime.spec.name, p.model.id)
+        from ._stream_start import is_unstarted  # a failure's path: loaded when a hop first fails
+
         if hop + 1 < len(names) and (isinstance(exc, FALLBACK_ERRORS) or is_unstarted(exc)):
             trace.failed(p.model.name, exc)
             observer.fallback(trace, p.model.name, names[hop + 1], exc)
