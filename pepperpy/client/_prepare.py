@@ -39,6 +39,7 @@ Plan = tuple[str, Sequence[str], Callable[[str], Prepared], Any, bool]  # Pipeli
 
 _SCALARS = (str, int, float, bool, type(None))  # params whose value is its own canonical form (not lists, dicts)
 _MEMO_SIZE = 512  # distinct plain calls a Client remembers (then it starts over)
+_MEMO_TEXT = 8_192  # characters of prompt and system prompt at most: the memo never holds large texts
 
 
 def _caller_stacklevel() -> int:
@@ -169,7 +170,8 @@ class Preparer:
         before or None)``; None for any other call. The same arguments on the same catalog and runtimes make the
         same request (``prepare`` and the dialects read nothing else), so a cache hit repeats none of that work."""
         if (not self.memo or stream or messages is not None or options.fmt is not None or type(prompt) is not str
-                or type(model) is not str or (system is not None and type(system) is not str)):
+                or type(model) is not str or (system is not None and type(system) is not str)
+                or len(prompt) + len(system or "") > _MEMO_TEXT):
             return None
         values = tuple(params.values())
         if values.count(None) == len(values):  # the common call: no params given (only their names count)

@@ -83,6 +83,16 @@ def test_calls_with_lists_or_messages_are_prepared_each_time(make_client: Any, s
     assert len(server.requests) == 4
 
 
+def test_long_prompts_are_not_kept_by_the_memo(make_client: Any, server: FakeProviderServer) -> None:
+    client = make_client(cache=True)
+    long = "word " * 4000
+    assert not client.complete(long, model="local-chat").cached
+    assert client.complete(long, model="local-chat").cached  # still a hit, keyed from the request each time
+    assert not client._prep._memo
+    client.complete("short", model="local-chat")
+    assert len(client._prep._memo) == 1
+
+
 def test_without_a_cache_nothing_is_remembered(make_client: Any, server: FakeProviderServer) -> None:
     client = make_client()
     for _ in range(3):
