@@ -157,10 +157,7 @@ class AsyncPipeline:
                         on_retry = pipe._on_retry(p, trace)
                         if on_retry is not None:
                             on_retry(exc, wait, trace.attempts)
-                    if policy.sleep is _cancel.sleep:
-                        await asyncio.sleep(wait)
-                    else:  # an injected sleep (a test's fake clock)
-                        policy.sleep(wait)
+                    await _pause(policy, wait)
                     retry += 1
                 result = parse(p, response)
             except BaseException as exc:
@@ -189,8 +186,13 @@ async def _retrying(policy: RetryPolicy, send: Callable[[Timeout], Any], timeout
                 raise
             if on_retry is not None:
                 on_retry(exc, wait, trace.attempts)
-        if policy.sleep is _cancel.sleep:
-            await asyncio.sleep(wait)
-        else:  # an injected sleep (a test's fake clock)
-            policy.sleep(wait)
+        await _pause(policy, wait)
         retry += 1
+
+
+async def _pause(policy: RetryPolicy, wait: float) -> None:
+    """The retry policy's wait before the next attempt, awaited (an injected sleep, a test's fake clock, is called)."""
+    if policy.sleep is _cancel.sleep:
+        await asyncio.sleep(wait)
+    else:
+        policy.sleep(wait)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Generator, Mapping
 from types import TracebackType
 from typing import Any
 
-from ..errors import ProviderError, ProviderTimeoutError, StreamError, ValidationError
+from ..errors import ProviderError, StreamError, ValidationError
 from ..pipeline._async import _retrying
 from ..pipeline._blocking import Pipeline
 from ..pipeline._bridge import Submit, call
@@ -213,9 +213,7 @@ class AsyncRealtimeSession:
             try:
                 frame = await asyncio.wait_for(self._ws.recv(), wait)
             except asyncio.TimeoutError:
-                raise ProviderTimeoutError(f"{self._endpoint.where} sent nothing for {wait:g} s"
-                                           f"{' mid-turn' if turn is not None else ''}; raise ask(timeout=...) or "
-                                           f"the Client's timeout", provider=self.provider, model=self.model) from None
+                raise self._core.silent(wait, turn) from None
             except errors_.ConnectionClosed as exc:
                 raise self._core.closed(exc, turn) from exc
             message = self._core.decode(frame)

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import PepperpyError, ProviderError, ValidationError
+from ..errors import PepperpyError, ProviderError, ProviderTimeoutError, ValidationError
 from ..http import _translate
 from ..observe.pricing import charge
 from ..pipeline._call import Trace
@@ -143,6 +143,12 @@ class Core:
         if isinstance(event, TurnDone):
             trace = self.pending.popleft() if self.pending else self.books.trace()
             self.books.book(trace, event)
+
+    def silent(self, wait: float, turn: Turn | None) -> ProviderTimeoutError:
+        """The typed error of the server sending nothing for ``wait`` seconds (mid-turn, or between turns)."""
+        return ProviderTimeoutError(f"{self.plan.endpoint.where} sent nothing for {wait:g} s"
+                                    f"{' mid-turn' if turn is not None else ''}; raise ask(timeout=...) or the "
+                                    f"Client's timeout", provider=self.spec.provider, model=self.spec.id)
 
     def closed(self, exc: BaseException, turn: Turn | None) -> ProviderError:
         """The typed error of the connection closing under a send or a read; mid-turn, what arrived is in its

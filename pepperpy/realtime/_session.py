@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
-from ..errors import ProviderTimeoutError, StreamError, ValidationError
+from ..errors import StreamError, ValidationError
 from ..pipeline._blocking import Pipeline
 from ..pipeline._call import Trace
 from ._booking import Books
@@ -204,9 +204,7 @@ class RealtimeSession:
             try:
                 frame = self._ws.recv(timeout=wait)
             except TimeoutError:
-                raise ProviderTimeoutError(f"{self._endpoint.where} sent nothing for {wait:g} s"
-                                           f"{' mid-turn' if turn is not None else ''}; raise ask(timeout=...) or "
-                                           f"the Client's timeout", provider=self.provider, model=self.model) from None
+                raise self._core.silent(wait, turn) from None
             except errors_.ConnectionClosed as exc:
                 raise self._core.closed(exc, turn) from exc
             message = self._core.decode(frame)

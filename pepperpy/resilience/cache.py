@@ -133,6 +133,17 @@ class ResponseCache:
 
     def get(self, key: str) -> Any:
         """A private copy of the stored answer, with ``cached=True``; None on a miss."""
+        entry = self._find(key)
+        return entry.thaw() if entry is not None else None  # outside the lock: the entry never changes
+
+    def hit(self, key: str) -> tuple[Any, float | None] | None:
+        """``(answer, what it cost when it was answered)`` for a hit, the answer a private copy with ``cached=True``
+        and no cost (a hit bills nothing); None on a miss."""
+        entry = self._find(key)
+        return (entry.thaw(free=True), entry.args[entry.cost_at]) if entry is not None else None
+
+    def _find(self, key: str) -> _Entry | None:
+        """The stored entry, counted as a hit or a miss."""
         with self._lock:
             try:  # TTLCache's own lookup: .get() would add a membership test and a timer context (~15 % of a hit)
                 entry: _Entry = self._data[key]
@@ -140,19 +151,7 @@ class ResponseCache:
                 self._misses += 1
                 return None
             self._hits += 1
-        return entry.thaw()  # outside the lock: copies need no lock, the entry never changes
-
-    def hit(self, key: str) -> tuple[Any, float | None] | None:
-        """``(answer, what it cost when it was answered)`` for a hit, the answer a private copy with ``cached=True``
-        and no cost (a hit bills nothing); None on a miss."""
-        with self._lock:
-            try:
-                entry: _Entry = self._data[key]
-            except KeyError:
-                self._misses += 1
-                return None
-            self._hits += 1
-        return entry.thaw(free=True), entry.args[entry.cost_at]
+        return entry
 
     def put(self, key: str, value: Any) -> None:
         """Store a snapshot of ``value`` (a Completion or Embeddings); later changes to it are not seen."""

@@ -10,7 +10,8 @@ The copy is a function written once per class and set of changed fields, as ``da
 ``__init__``: it reads each field as an attribute and stores it through the field's slot, where a loop over the
 names (``getattr``, ``object.__setattr__``) cost twice as much, as much as the rest of pricing. ``builder(cls)``
 is written the same way: ``cls(*values)`` with every field given in order, stored through the slots (a cache hit
-makes its copy of the stored answer with it).
+makes its copy of the stored answer with it); ``builder(cls, *names)`` takes those fields only, the others at
+their defaults (each text piece of a stream is a ``builder(Chunk, "text", "raw")``).
 """
 
 from __future__ import annotations
@@ -41,25 +42,32 @@ def _slots(cls: type) -> dict[str, Any] | None:
     return slots
 
 
-def builder(cls: type[T]) -> Callable[..., T]:
+def builder(cls: type[T], *given: str) -> Callable[..., T]:
     """``cls(*values)`` with every field's value given in order, without its ``__init__`` when that only stores
-    them (the class itself otherwise)."""
-    return _builder(cls)  # type: ignore[arg-type]  # a class is hashable
+    them (the class itself otherwise). With ``given`` field names, a function of those fields' values only, the
+    others taking their defaults: ``builder(Chunk, "text", "raw")("hi", raw)``."""
+    made = _builder(cls, given)  # type: ignore[arg-type]  # a class is hashable
+    if made is not None:
+        return made
+    if not given:
+        return cls
+    return lambda *values: cls(**dict(zip(given, values, strict=True)))
 
 
 @functools.cache
-def _builder(cls: type) -> Callable[..., Any]:
+def _builder(cls: type, given: tuple[str, ...]) -> Callable[..., Any] | None:
     slots = _slots(cls)
-    if slots is None:
-        return cls
-    lines = "".join(f"    _set_{name}(new, _{i})\n" for i, name in enumerate(slots))
-    source = "def _build({}):\n    new = _new(_cls)\n{}    return new\n".format(
-        ", ".join(f"_{i}" for i in range(len(slots))), lines)
-    scope: dict[str, Any] = {"_cls": cls, "_new": object.__new__}
-    scope.update({f"_set_{name}": slot.__set__ for name, slot in slots.items()})
-    exec(source, scope)  # field names are identifiers (checked by _slots); values come in as arguments
-    build: Callable[..., Any] = scope["_build"]
-    return build
+    if slots is None or not set(given) <= set(slots):
+        return None
+    given = given or tuple(slots)
+    defaults: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in given:
+            if f.default is dataclasses.MISSING:  # no default, or a default_factory (a fresh value per instance)
+                return None
+            defaults[f"_d_{f.name}"] = f.default
+    values = {name: f"_{given.index(name)}" if name in given else f"_d_{name}" for name in slots}
+    return _written(cls, slots, [f"_{i}" for i in range(len(given))], values, defaults)
 
 
 @functools.cache
@@ -69,18 +77,23 @@ def _copier(cls: type, changed: tuple[str, ...]) -> Callable[..., Any] | None:
     slots = _slots(cls)
     if slots is None or not set(changed) <= set(slots):
         return None
-    names = list(slots)
-    # a field's slot stores its value as a frozen dataclass's own __init__ does (object.__setattr__); the new
-    # values are parameters _0, _1...: no field name can clash with them or with the function's own names
-    lines = [f"    _set_{name}(copy, _{changed.index(name)})" if name in changed else
-             f"    _set_{name}(copy, obj.{name})" for name in names]
-    source = "def _copy(obj, {}):\n    copy = _new(_cls)\n{}\n    return copy\n".format(
-        ", ".join(f"_{i}" for i in range(len(changed))), "\n".join(lines))
-    scope: dict[str, Any] = {"_cls": cls, "_new": object.__new__}
+    values = {name: f"_{changed.index(name)}" if name in changed else f"obj.{name}" for name in slots}
+    return _written(cls, slots, ["obj", *(f"_{i}" for i in range(len(changed)))], values, {})
+
+
+def _written(cls: type, slots: dict[str, Any], params: list[str], values: dict[str, str],
+             constants: dict[str, Any]) -> Callable[..., Any]:
+    """A function of ``params`` making a ``cls`` value whose every field is stored through its slot, as a frozen
+    dataclass's own ``__init__`` stores it (``object.__setattr__``), from the expression ``values`` gives it (a
+    parameter, a ``constants`` name or ``obj.field``). Parameters are ``obj`` and ``_0``, ``_1``...: no field name
+    can clash with them or with the function's own names; field names are identifiers (checked by ``_slots``)."""
+    lines = "".join(f"    _set_{name}(new, {values[name]})\n" for name in slots)
+    source = f"def _make({', '.join(params)}):\n    new = _new(_cls)\n{lines}    return new\n"
+    scope: dict[str, Any] = {"_cls": cls, "_new": object.__new__, **constants}
     scope.update({f"_set_{name}": slot.__set__ for name, slot in slots.items()})
-    exec(source, scope)  # field names are identifiers (checked above); values come in as arguments
-    copy: Callable[..., Any] = scope["_copy"]
-    return copy
+    exec(source, scope)  # values come in as arguments or constants, never as source text
+    made: Callable[..., Any] = scope["_make"]
+    return made
 
 
 def evolve(obj: T, /, **changes: Any) -> T:

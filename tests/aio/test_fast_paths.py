@@ -19,7 +19,7 @@ from pepperpy.http._async_limits import Gate
 from pepperpy.media import Images
 from pepperpy.observe.ledger import Ledger
 from pepperpy.pipeline._decode import json_body
-from pepperpy.types import Completion, Embeddings, ModelSpec, Pricing, ToolCall, Usage, day_of
+from pepperpy.types import Chunk, Completion, Embeddings, ModelSpec, Pricing, ToolCall, Usage, day_of
 from pepperpy.types._evolve import builder, evolve
 
 COMPLETION = Completion(text="hi", model="m", provider="p", finish_reason="stop", usage=Usage(3, 4, 7), cost=None,
@@ -55,6 +55,17 @@ def test_a_builder_makes_what_the_class_makes(value: object) -> None:
     assert [getattr(made, f.name) for f in dataclasses.fields(made)] == args
     with pytest.raises(TypeError):
         builder(type(value))(*args[:-1])  # every field, in order
+
+
+def test_a_builder_of_some_fields_gives_the_others_their_defaults() -> None:
+    chunk = builder(Chunk, "text", "raw")("hi", {"id": 1})
+    assert type(chunk) is Chunk and chunk == Chunk("hi", raw={"id": 1})
+    assert [getattr(chunk, f.name) for f in dataclasses.fields(chunk)] == \
+        [getattr(Chunk("hi", raw={"id": 1}), f.name) for f in dataclasses.fields(chunk)]
+    made = builder(Completion, "text", "model", "provider")("t", "m", "p")  # usage has a default_factory: __init__
+    assert made == Completion("t", "m", "p") and made.usage is not Completion("t", "m", "p").usage
+    with pytest.raises(TypeError):
+        builder(Chunk, "text", "raw")("only one")
 
 
 def test_evolve_refuses_what_replace_refuses() -> None:
