@@ -84,9 +84,17 @@ def compare(ours: list[str], raw: list[str], env: dict[str, str], runs: int, cwd
     return statistics.median(raw_times), statistics.median(our_times)
 
 
+def byte_compiled(python: str) -> None:
+    """pepperpy's modules compiled to ``__pycache__``, as ``pip install`` leaves an installed package (and the
+    peers' packages): a checkout run with ``PYTHONDONTWRITEBYTECODE`` set, or edited since its last import, would
+    otherwise compile every changed module in every measured process."""
+    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "pepperpy")], check=True, stdout=subprocess.DEVNULL)
+
+
 def rows(url: str, runs: int, python: str = sys.executable, peers_python: str | None = None
          ) -> list[tuple[str, str, str, str]]:
     env = _environ(url)
+    byte_compiled(python)
     found: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         scripts = {}

@@ -46,6 +46,9 @@ FORBIDDEN = {
     "pybreaker": "no failure yet",
     "pepperpy.media._values": "a chat call makes no media value",
     "pepperpy.tools._toolset": "no tools",
+    "dataclasses": "results and specs are Value classes (it loads inspect, ast and dis)",
+    "inspect": "nothing on the way needs it",
+    "pepperpy.catalog._checks": "the packaged catalog was checked when packed",
 }
 
 

@@ -24,13 +24,13 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy
 from ..errors import CatalogError, ConfigurationError, ModelNotFoundError, ModelRetiredError, ValidationError
 from ..types import ModelSpec, ProviderSpec, RetiredModel
+from ..types._evolve import evolve
 from ._files import CATALOG_PATH_ENV, catalog_files, packaged_catalog_dir, schema_problems
 from ._specs import DEFAULT_DIALECT, Deferred, build, merge, model_spec, provider_spec
 
@@ -184,7 +184,7 @@ class Catalog:
     def _materialize(self, key: _Key) -> tuple[ProviderSpec, ModelSpec]:
         provider = self._spec(key[0])
         model = next(m for m in provider.models if m.id == key[1])
-        return provider, (model if key[2] is None else replace(model, api_name=key[2]))
+        return provider, (model if key[2] is None else evolve(model, api_name=key[2]))
 
     @classmethod
     def load(cls, extra: Iterable[str | os.PathLike[str]] = (), *, include_env: bool = True,
@@ -350,7 +350,7 @@ class Catalog:
             entry = self._entry(f"{provider.name}/{base}" if provider is not None else base)
             if entry is not None:
                 owner, model = entry
-                return owner, replace(model, api_name=name, aliases=(), snapshots=())
+                return owner, evolve(model, api_name=name, aliases=(), snapshots=())
         return None
 
     def _remember(self, name: str, entry: tuple[ProviderSpec, ModelSpec]) -> tuple[ProviderSpec, ModelSpec]:

@@ -5,13 +5,13 @@ top of the earlier files of the same provider (``_merge``), and settings given i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import CatalogError
 from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
+from ..types._evolve import evolve
 from ._files import line_of
 from ._packed import load_validated
 
@@ -103,7 +103,7 @@ def provider_spec(data: Mapping[str, Any], previous: ProviderSpec | None, file: 
                 value = float(value)
             values[key] = value
     if previous is not None:
-        return replace(previous, models=tuple(models.values()), file=file, **values)
+        return evolve(previous, models=tuple(models.values()), file=file, **values)
     return ProviderSpec(name=name, models=tuple(models.values()), file=file, **values)
 
 

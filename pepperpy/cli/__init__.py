@@ -36,7 +36,6 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
@@ -44,8 +43,8 @@ from .._lazy import lazy
 from .._redact import redact
 from ..dialects.base import get_dialect
 from ..media import write_whole
-from ..types import Completion, ModelSpec
-from ._output import check_output
+from ..types import ModelSpec
+from ._output import check_output, completion_json
 from ._params import add_output, add_params, option_value, param_values, refuse_param_as_output, refuse_unknown_flags
 from .catalog import list_models, list_providers, make_client, sync_catalog, validate_catalog
 from .fanout import add_map_command
@@ -123,12 +122,6 @@ def may_stream(spec: ModelSpec) -> bool:
 def _param_names(client: Any, spec: ModelSpec) -> set[str]:
     """The parameters a model takes, by name: its catalog ranges and its dialect's own."""
     return {*spec.params, *get_dialect(client.catalog.provider(spec.provider).dialect).params}
-
-
-def completion_json(result: Completion) -> dict[str, Any]:
-    """What ``pepperpy complete --json`` prints."""
-    return {"text": result.text, "model": result.model, "provider": result.provider,
-            "finish_reason": result.finish_reason, "usage": asdict(result.usage), "cost": result.cost}
 
 
 def _embed(args: argparse.Namespace) -> int:

@@ -1,14 +1,28 @@
-"""Output files of the commands that pay for what they write (images, speech, videos, batch results): checked
+"""What the commands print and write: an answer as JSON (``completion_json``, the same in every command), and the
+output files of the commands that pay for what they write (images, speech, videos, batch results), checked
 before the provider is called, so a typo in ``-o`` does not cost a generation that is then lost."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 
-__all__ = ["check_output"]
+if TYPE_CHECKING:
+    from ..types import Completion
+
+__all__ = ["check_output", "completion_json"]
+
+
+def completion_json(result: Completion) -> dict[str, Any]:
+    """An answer as ``pepperpy complete --json`` prints it (``map`` and ``batch results`` print the same, each line
+    with its ``index``)."""
+    from dataclasses import asdict  # only JSON output needs it
+
+    return {"text": result.text, "model": result.model, "provider": result.provider,
+            "finish_reason": result.finish_reason, "usage": asdict(result.usage), "cost": result.cost}
 
 
 def check_output(path: str) -> None:

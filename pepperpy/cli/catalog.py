@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import errors
 from .._redact import safe_url
-from ..catalog._registry import Catalog, catalog_files, check_file, packaged_catalog_dir
+from ..catalog._registry import Catalog, catalog_files, packaged_catalog_dir
 from ..client._client import Client
 from ..config import Settings, credential_fields, key_vars
 from ..types import ModelSpec, ProviderSpec
@@ -114,6 +114,8 @@ def validate_catalog(args: argparse.Namespace) -> int:
             problems.append(exc)
             unreadable += 1
     passed: list[Path] = []
+    from ..catalog._checks import check_file  # only a check of files needs it
+
     for file in files:
         found = check_file(file)
         problems.extend(found)

@@ -16,13 +16,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from .. import errors
 from ..dialects.base import get_dialect
 from ..media import write_whole
-from ._output import check_output
+from ._output import check_output, completion_json
 from ._params import add_output, add_params, refuse_param_as_output
 from .catalog import make_client
 
@@ -104,9 +103,7 @@ def run_map(args: argparse.Namespace) -> int:
                     line: dict[str, Any] = {"index": index,
                                             "error": f"{type(result).__name__}: {_wording(str(result))}"}
                 else:
-                    line = {"index": index, "text": result.text, "model": result.model,
-                            "finish_reason": result.finish_reason, "usage": asdict(result.usage),
-                            "cost": result.cost}
+                    line = {"index": index, **completion_json(result)}
                 lines.append(json.dumps(line, ensure_ascii=False) + "\n")
                 if not args.output:
                     sys.stdout.write(lines[-1])

@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +19,7 @@ from .. import errors
 from ..dialects.base import get_dialect
 from ..media import write_whole
 from ..types import Completion
-from ._output import check_output
+from ._output import check_output, completion_json
 from ._params import add_output, add_params, param_values, refuse_param_as_output
 from .catalog import make_client
 
@@ -131,8 +130,7 @@ def batch_results(args: argparse.Namespace) -> int:
 def result_json(index: int, result: Any) -> dict[str, Any]:
     """One line of ``batch results``: the answer, or the item's error."""
     if isinstance(result, Completion):
-        return {"index": index, "text": result.text, "model": result.model, "provider": result.provider,
-                "finish_reason": result.finish_reason, "usage": asdict(result.usage), "cost": result.cost}
+        return {"index": index, **completion_json(result)}
     return {"index": index, "error": {"type": type(result).__name__, "message": str(result),
                                       "status_code": getattr(result, "status_code", None),
                                       "state": getattr(result, "state", None)}}

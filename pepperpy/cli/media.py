@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +88,8 @@ def _speak(args: argparse.Namespace) -> int:
 
 def transcription_json(result: Transcription) -> dict[str, Any]:
     """What ``pepperpy transcribe --json`` prints."""
+    from dataclasses import asdict  # only JSON output needs it
+
     return {"text": result.text, "model": result.model, "provider": result.provider, "language": result.language,
             "duration": result.duration, "segments": [asdict(segment) for segment in result.segments],
             "usage": asdict(result.usage), "cost": result.cost}

@@ -92,18 +92,33 @@ _FOREIGN_OPTIONS = {
 
 
 def check_options(cls: Any, options: Mapping[str, Any]) -> None:
-    import difflib
-    import inspect
-
-    parameters = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+    parameters = _parameters(cls.__init__)
+    if parameters is None:
         return  # a subclass that takes options of its own
-    known = [name for name in parameters if name != "self"]
     for name in options:
         if name in parameters:
             continue
+        import difflib
+
+        known = [name for name in parameters if name != "self"]
         if name in _FOREIGN_OPTIONS:
             raise errors.ConfigurationError(f"Client has no option {name}=: {_FOREIGN_OPTIONS[name]}")
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
         hint = f"did you mean {close[0]}=?" if close else f"its options are {', '.join(sorted(known))}"
         raise errors.ConfigurationError(f"Client has no option {name}=; {hint}")
+
+
+def _parameters(init: Any) -> tuple[str, ...] | None:
+    """The names ``init`` takes, read from its code (``inspect``, which loads ``ast`` and ``dis``, only for a
+    wrapped one); None when it takes any keyword (``**options``)."""
+    code = getattr(init, "__code__", None)
+    if code is None or hasattr(init, "__wrapped__"):
+        import inspect
+
+        parameters = inspect.signature(init).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            return None
+        return tuple(parameters)
+    if code.co_flags & 0x08:  # CO_VARKEYWORDS
+        return None
+    return tuple(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])

@@ -24,7 +24,6 @@ import json
 import socket
 import urllib.parse
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 import requests
@@ -58,7 +57,6 @@ DEFAULT_MAX_DOWNLOAD = 100_000_000  # bytes a download may bring unless the call
 MAX_REDIRECTS = 5               # hops a download follows (without the key)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Request(Value):
     """A plain description of one HTTP call, built by a dialect and sent by a Transport."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
 
 from ..catalog.tokens import estimate_tokens
@@ -78,7 +77,7 @@ def batch_price(price: Pricing, discount: float | None) -> Pricing | None:
     if discount is None:
         return None
     keep = 1.0 - discount
-    return replace(price, input=price.input * keep, output=price.output * keep,
+    return evolve(price, input=price.input * keep, output=price.output * keep,
                    cached_input=price.cached_input * keep if price.cached_input is not None else None,
                    audio_input=price.audio_input * keep if price.audio_input is not None else None,
                    image_input=price.image_input * keep if price.image_input is not None else None)

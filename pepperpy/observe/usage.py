@@ -25,7 +25,6 @@ from ..types._value import Value
 __all__ = ["UsageReport", "UsageTotals"]  # the running totals behind them: ``_totals.UsageLedger``
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class UsageTotals(Value):
     """Totals of some calls; ``total_tokens`` is input + output; ``saved`` is what the cache hits would have
     cost."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -339,12 +338,12 @@ class Pipeline:
                          error=failure, status=status, entry=entry)
 
 
-class _NoReplay(RetryPolicy):  # a plain subclass: the dataclass methods are RetryPolicy's
+class _NoReplay(RetryPolicy):  # no fields of its own: RetryPolicy's
     """The Client's retry policy for requests that must not run twice: only "nothing was done" is retried."""
 
     @classmethod
     def of(cls, policy: RetryPolicy) -> _NoReplay:
-        return cls(**{f.name: getattr(policy, f.name) for f in fields(policy)})
+        return cls(**{f.name: getattr(policy, f.name) for f in policy.__value_fields__})
 
     def should_retry(self, exc: ProviderError) -> bool:
         return exc.status_code in (429, 503, 529) and super().should_retry(exc)

@@ -3,14 +3,11 @@ made when first asked for)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..types._value import Value
 
 __all__ = ["BreakerStats"]
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BreakerStats(Value):
     """``client.breaker_stats(provider)``: what its circuit breaker has seen.
 

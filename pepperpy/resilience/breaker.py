@@ -33,7 +33,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._lazy import lazy
@@ -58,7 +57,6 @@ log = get_logger("pepperpy.resilience")
 # what client.breaker_stats() answers: its class is made when first asked for
 __getattr__, __dir__ = lazy(__name__, {"BreakerStats": "pepperpy.resilience._breaker_stats"})
 
-@dataclass(frozen=True, eq=False, repr=False)
 class BreakerConfig(Value):
     """``fail_max`` consecutive failed calls open the circuit for ``reset_timeout`` seconds."""
 

@@ -34,7 +34,6 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError
@@ -50,7 +49,6 @@ DEFAULT_CACHE_TTL = 600.0      # seconds an answer stays fresh
 _MUTABLE_FIELDS = ("raw", "vectors", "tool_calls", "images")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class CacheConfig(Value):
     """How big the cache grows and how long an answer stays in it."""
 
@@ -86,9 +84,9 @@ class _Entry(NamedTuple):
 
     @classmethod
     def of(cls, value: Any) -> _Entry:
-        from ..types._evolve import builder
+        from ..types._evolve import builder, field_names
 
-        names = [f.name for f in fields(value)]  # Completion / Embeddings: every field is an __init__ argument
+        names = field_names(value)  # Completion, Embeddings, Images, Transcription: every field is in __init__
         args = [getattr(value, name) for name in names]
         args[names.index("cached")] = True
         mutable = tuple(i for i, name in enumerate(names) if name in _MUTABLE_FIELDS and args[i] not in (None, ()))

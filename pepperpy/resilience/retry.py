@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from .._redact import get_logger
@@ -33,7 +32,7 @@ from ..errors import (
 )
 from ..http import _cancel
 from ..http._deadline import Clipped
-from ..types._value import Value
+from ..types._value import Value, field
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE", "DEFAULT_BACKOFF_MAX", "DEFAULT_JITTER", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT",
@@ -66,7 +65,6 @@ class Attempts(Protocol):
 
 # --------------------------------------------------------------------------- retries
 
-@dataclass(frozen=True, eq=False, repr=False)
 class RetryPolicy(Value):
     """When and how long to wait before sending a failed request again.
 

@@ -7,12 +7,11 @@ import datetime
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._evolve import builder
 from ._usage import REPR_TEXT, Usage, plural, result_repr, short_text, short_value
-from ._value import Value
+from ._value import Value, field
 
 if TYPE_CHECKING:
     from ._other_answers import ToolStep
@@ -24,7 +23,6 @@ FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 _THINKING = ("thinking", "redacted_thinking")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ToolCall(Value):
     """A function call the model asked for; ``arguments`` is the parsed JSON object."""
 
@@ -38,7 +36,6 @@ class ToolCall(Value):
                 "function": {"name": self.name, "arguments": json.dumps(dict(self.arguments), default=str)}}
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Completion(Value):
     """The answer of one call. ``str(completion)`` is its text.
 
@@ -140,7 +137,6 @@ def combine_usage(answers: Sequence[Completion]) -> tuple[Usage, float | None]:
     return usage, (round(sum(c for c in costs if c is not None), 10) if None not in costs else None)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Chunk(Value):
     """One piece of a stream: new text, and on the last pieces the finish reason and usage."""
 

@@ -16,27 +16,56 @@ their defaults (each text piece of a stream is a ``builder(Chunk, "text", "raw")
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["builder", "evolve"]
+from ._value import MISSING
+
+__all__ = ["builder", "evolve", "field_names"]
 
 T = TypeVar("T")
 
 
+def _fields(cls: type) -> list[tuple[str, Any]] | None:
+    """Each field of a Value class or a dataclass as (name, default or MISSING), when every one is an ``__init__``
+    argument kept as it is (no init-only variables, no ``__post_init__``); None otherwise."""
+    if hasattr(cls, "__post_init__"):
+        return None
+    fields = getattr(cls, "__value_fields__", None)
+    if fields is not None:
+        if not all(f.init and not f.init_only for f in fields):
+            return None
+        return [(f.name, f.default) for f in fields]
+    import dataclasses
+
+    if not dataclasses.is_dataclass(cls):
+        return None
+    found = dataclasses.fields(cls)
+    if len(found) != len(cls.__dataclass_fields__) or not all(f.init for f in found):  # InitVar / ClassVar
+        return None
+    return [(f.name, MISSING if f.default is dataclasses.MISSING else f.default) for f in found]
+
+
+def field_names(value: Any) -> list[str]:
+    """The names of the fields a Value or dataclass instance keeps, in order."""
+    fields = getattr(value, "__value_fields__", None)
+    if fields is not None:
+        return [f.name for f in fields if not f.init_only]
+    import dataclasses
+
+    return [f.name for f in dataclasses.fields(value)]
+
+
 @functools.cache
 def _slots(cls: type) -> dict[str, Any] | None:
-    """Each field's slot of ``cls`` by name, in order, when its ``__init__`` only stores its arguments in them (every
-    field in ``__init__``, no ``__post_init__``, no init-only variables); None when only the class does it right."""
-    if not dataclasses.is_dataclass(cls) or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
+    """Each field's slot of ``cls`` by name, in order, when its ``__init__`` only stores its arguments in them;
+    None when only the class does it right."""
+    fields = _fields(cls) if "__slots__" in cls.__dict__ else None
+    if fields is None:
         return None
-    fields = dataclasses.fields(cls)
-    if len(fields) != len(cls.__dataclass_fields__) or not all(f.init for f in fields):  # InitVar / ClassVar
-        return None
-    slots: dict[str, Any] = {f.name: getattr(cls, f.name, None) for f in fields}
+    slots: dict[str, Any] = {name: getattr(cls, name, None) for name, _ in fields}
     if not all(name.isidentifier() and isinstance(slot, types.MemberDescriptorType) for name, slot in slots.items()):
         return None
     return slots
@@ -61,11 +90,11 @@ def _builder(cls: type, given: tuple[str, ...]) -> Callable[..., Any] | None:
         return None
     given = given or tuple(slots)
     defaults: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in given:
-            if f.default is dataclasses.MISSING:  # no default, or a default_factory (a fresh value per instance)
+    for name, default in _fields(cls) or ():
+        if name not in given:
+            if default is MISSING:  # no default, or a default_factory (a fresh value per instance)
                 return None
-            defaults[f"_d_{f.name}"] = f.default
+            defaults[f"_d_{name}"] = default
     values = {name: f"_{given.index(name)}" if name in given else f"_d_{name}" for name in slots}
     return _written(cls, slots, [f"_{i}" for i in range(len(given))], values, defaults)
 
@@ -100,5 +129,9 @@ def evolve(obj: T, /, **changes: Any) -> T:
     """``dataclasses.replace(obj, **changes)``: a copy of ``obj`` with ``changes``."""
     copy = _copier(type(obj), tuple(changes))  # type: ignore[arg-type]  # a class is hashable
     if copy is None:
+        if hasattr(obj, "__value_fields__"):
+            return obj.__replace__(**changes)  # type: ignore[attr-defined, no-any-return]
+        import dataclasses
+
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
     return copy(obj, *changes.values())  # type: ignore[no-any-return]

@@ -4,16 +4,14 @@ call of ``client.run``). Apart from the chat answers (``_answer``), so a chat ca
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ._usage import Usage, plural, result_repr, short_text, short_value
-from ._value import Value
+from ._value import Value, field
 
 __all__ = ["Embeddings", "TokenCount", "ToolStep"]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class ToolStep(Value):
     """One tool call made by ``client.run``: what the model asked for and what the function gave back.
 
@@ -34,7 +32,6 @@ class ToolStep(Value):
                f"seconds={self.seconds:.3f})"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TokenCount(Value):
     """The size of a prompt in tokens: ``exact`` when the provider counted it, else pepperpy's estimate.
 
@@ -49,7 +46,6 @@ class TokenCount(Value):
         return self.tokens
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Embeddings(Value):
     """Vectors in input order, with usage and cost."""
 

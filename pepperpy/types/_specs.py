@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Mapping
-from dataclasses import InitVar, dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .._redact import safe_url
 from ._usage import Usage
-from ._value import Value
+from ._value import InitVar, Value, field
 
 __all__ = ["ModelSpec", "ParamRange", "Pricing", "ProviderSpec", "RetiredModel", "day_of", "today"]
 
@@ -21,7 +20,6 @@ def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Pricing(Value):
     """One price of a model, in the units it is sold in. USD per 1M tokens: ``input``, ``output``,
     ``cached_input``, and ``audio_input`` / ``image_input`` for input tokens of those kinds when they cost another
@@ -158,7 +156,6 @@ def day_of(moment: float | str | datetime.date | None) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(moment))
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ParamRange(Value):
     """The allowed values of one parameter; ``supported=False`` means the model refuses it."""
 
@@ -167,7 +164,6 @@ class ParamRange(Value):
     supported: bool = True
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class ModelSpec(Value):
     """One catalog model. ``name`` is the unambiguous ``"<provider>/<id>"``.
 
@@ -212,7 +208,7 @@ class ModelSpec(Value):
     else:
         pricing: InitVar[Pricing | None] = None
 
-    def __post_init__(self, pricing: Pricing | None = None) -> None:  # noqa: RUF033 - mypy sees no InitVar
+    def __post_init__(self, pricing: Pricing | None = None) -> None:
         if pricing is not None and pricing not in self.prices:
             object.__setattr__(self, "prices", (pricing,))
 
@@ -270,7 +266,6 @@ ModelSpec.pricing = property(  # type: ignore[method-assign,assignment]
     ModelSpec.price_on, doc="The price in force today (``price_on()``); None when the catalog has no price.")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class RetiredModel(Value):
     """A model name its provider no longer serves (a catalog file's ``retired:`` list): asking for it is a
     ``ModelRetiredError`` naming the date and ``replacement``, the closest model the provider still serves.
@@ -292,7 +287,6 @@ class RetiredModel(Value):
         return (self.id, *self.aliases)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class ProviderSpec(Value):
     """One catalog provider: where it lives, how it authenticates and which dialect it speaks."""
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ._value import Value
@@ -45,7 +44,6 @@ def short_value(value: Any, limit: int = REPR_TEXT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Usage(Value):
     """Token counts of one call. ``total_tokens`` defaults to input + output.
 
