@@ -167,3 +167,33 @@ def test_importing_the_types_loads_no_dataclasses() -> None:
             "import dataclasses\nassert dataclasses.replace(c, text='b').text == 'b'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_first_instances_are_bound_in_python_then_the_compiled_init_takes_over() -> None:
+    from pepperpy.types import _value
+
+    class Pair(Value):
+        a: int
+        b: list[int] = field(default_factory=list)
+        scale: InitVar[int] = 1
+
+        def __post_init__(self, scale: int = 1) -> None:
+            object.__setattr__(self, "a", self.a * scale)
+
+    first = Pair.__init__
+    made = [Pair(1), Pair(a=2, scale=3), Pair(1, [5])] + [Pair(i) for i in range(_value.COMPILED_AFTER)]
+    assert [p.a for p in made[:3]] == [1, 6, 1] and made[2].b == [5] and made[0].b is not made[3].b
+    assert Pair.__init__ is not first  # compiled once the class had made COMPILED_AFTER instances
+    assert (Pair(2, scale=2).a, Pair(1).b) == (4, [])
+    assert str(inspect.signature(Pair)) == "(a, b=<factory>, scale=1)"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: Usage(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), "takes from 1 to 10 positional arguments but 11 were given"),
+    (lambda: Usage(1, input_tokens=2), "got multiple values for argument 'input_tokens'"),
+    (lambda: Usage(tokens=1), "got an unexpected keyword argument 'tokens'"),
+    (lambda: ToolCall("c1", "add"), "missing 1 required positional argument: 'arguments'"),
+])
+def test_a_call_that_does_not_bind_gets_pythons_own_message(call: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        call()

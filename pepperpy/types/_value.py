@@ -123,10 +123,28 @@ class _ValueType(type):
         namespace["_shown"] = tuple(f.name for f in kept if f.repr)
         namespace["__dataclass_fields__"] = _AsDataclass("__dataclass_fields__")
         namespace["__dataclass_params__"] = _AsDataclass("__dataclass_params__")
+        _check(name, tuple(fields.values()))
+        own_init = len(fields) > len(inherited) or "__post_init__" in namespace  # else the parent's serves
+        if fields and own_init and "__init__" not in namespace:
+            namespace["__signature__"] = _Signature()
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
-        if fields and "__init__" not in namespace:
-            cls.__init__ = _init(cls, tuple(fields.values()))  # type: ignore[misc]
+        if fields and own_init and "__init__" not in namespace:
+            cls.__init__ = _first_init(cls, tuple(fields.values()))  # type: ignore[misc]
         return cls
+
+
+def _check(name: str, fields: tuple[Field, ...]) -> None:
+    """TypeError for a class statement whose fields cannot make an ``__init__``, when the class is made."""
+    seen_default = False
+    for f in fields:
+        if not f.name.isidentifier() or f.name.startswith("__v_") or f.name == "self":
+            raise TypeError(f"{name}: field names must be identifiers, not 'self' or '__v_...'")
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = True
+        elif not f.init:
+            raise TypeError(f"{name}.{f.name}: a field left out of __init__ needs a default")
+        elif seen_default:
+            raise TypeError(f"{name}: field {f.name!r} without a default follows a field with one")
 
 
 def slot_setters(cls: type) -> dict[str, Callable[[Any, Any], None]]:
@@ -144,27 +162,74 @@ def _setter(name: str) -> Callable[[Any, Any], None]:
     return lambda obj, value: object.__setattr__(obj, name, value)
 
 
+COMPILED_AFTER = 16  # instances a Value class makes through its first __init__ before it compiles its own
+
+
+def _first_init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
+    """``cls.__init__`` for its first instances: the arguments bound in Python, nothing compiled. A one-shot
+    script makes one or two of each class, and compiling an ``__init__`` costs about 10 µs a field; from the
+    ``COMPILED_AFTER``-th instance on, or for a call it cannot bind (which the compiled one then refuses with
+    Python's own message), the compiled ``_init`` takes over."""
+    names = [f.name for f in fields if f.init]
+    required = {f.name for f in fields if f.init and f.default is MISSING and f.default_factory is MISSING}
+    plan = [(f.name, f.init, f.default, f.default_factory, f.init_only) for f in fields]
+    known = frozenset(names)
+    post_init = hasattr(cls, "__post_init__")
+    made = 0
+
+    def first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal made
+        made += 1
+        bound = dict(zip(names, args, strict=False))  # fewer arguments than fields: the rest by name or default
+        if made > COMPILED_AFTER or len(args) > len(names) or not bound.keys().isdisjoint(kwargs) or \
+                not kwargs.keys() <= known or not required <= bound.keys() | kwargs.keys():
+            compiled = _init(cls, fields)
+            if cls.__dict__.get("__init__") is first_init:
+                cls.__init__ = compiled  # type: ignore[misc]
+            compiled(self, *args, **kwargs)
+            return
+        bound.update(kwargs)
+        setters = slot_setters(cls)
+        handed: list[Any] = []
+        for name, init, default, factory, init_only in plan:
+            value = bound.get(name, MISSING) if init else MISSING
+            if value is MISSING:
+                value = default if default is not MISSING else factory()
+            if init_only:
+                handed.append(value)
+            else:
+                setters[name](self, value)
+        if post_init:
+            self.__post_init__(*handed)
+
+    first_init.__name__, first_init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+    return first_init
+
+
+class _Signature:
+    """``__signature__`` of a Value class whose ``__init__`` is still the first one: the compiled one's, for
+    ``inspect.signature`` and ``help()``."""
+
+    def __get__(self, obj: object, owner: type) -> Any:
+        import inspect
+
+        signature = inspect.signature(_init(owner, owner.__value_fields__))  # type: ignore[attr-defined]
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
 def _init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
     """``cls.__init__``, written from source as ``dataclasses`` writes it: each field stored through its slot, a
     default made per instance by its factory, then ``__post_init__`` with the init-only fields."""
-    names = {f.name for f in fields}
-    if not all(n.isidentifier() and not n.startswith("__v_") and n != "self" for n in names):
-        raise TypeError(f"{cls.__name__}: field names must be identifiers, not 'self' or '__v_...'")
     scope: dict[str, Any] = {"__name__": cls.__module__, "__v_FACTORY": _FACTORY}
-    params, lines, seen_default = [], [], False
+    params, lines = [], []
     for f in fields:
         if f.default is not MISSING or f.default_factory is not MISSING:
-            seen_default = True
             scope[f"__v_d_{f.name}"] = f.default
             scope[f"__v_f_{f.name}"] = f.default_factory
             default = "__v_FACTORY" if f.default is MISSING else f"__v_d_{f.name}"
             if f.init:
                 params.append(f"{f.name}={default}")
-        elif not f.init:
-            raise TypeError(f"{cls.__name__}.{f.name}: a field left out of __init__ needs a default")
-        elif seen_default:
-            raise TypeError(f"{cls.__name__}: field {f.name!r} without a default follows a field with one")
-        else:
+        elif f.init:
             params.append(f.name)
     for name, setter in slot_setters(cls).items():
         scope[f"__v_s_{name}"] = setter
