@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
 from ..types._evolve import evolve
+from ..types._value import Value
 from ._files import line_of
 from ._packed import load_validated
 
@@ -133,7 +134,7 @@ def _new_provider(path: Path, content: bytes, data: Mapping[str, Any]) -> Mappin
     return {"dialect": DEFAULT_DIALECT, **data}
 
 
-class Deferred(NamedTuple):
+class Deferred(Value):
     """A provider of the packaged catalog, checked but not built yet: its specs are made when it is first used
     (``build``). The packaged files hold 120-odd models, and most programs call one or two providers."""
 

@@ -10,7 +10,9 @@ the system prompt. The answer is checked afterwards by ``structured.ask``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from ..types._value import Value
 
 if TYPE_CHECKING:
     from ..dialects.base import Dialect
@@ -25,7 +27,7 @@ __all__ = ["ChatOptions"]
 Message = dict[str, Any]
 
 
-class ChatOptions(NamedTuple):
+class ChatOptions(Value):
     fmt: ResponseFormat | None = None
     tools: ToolSet | None = None
     repair_rounds: int = DEFAULT_REPAIR_ROUNDS

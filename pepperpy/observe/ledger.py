@@ -23,9 +23,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..types import ModelSpec, Pricing, Usage, day_of
+from ..types._value import Value
 from ._totals import UsageLedger
 from .pricing import Estimate, priced
 
@@ -42,7 +43,7 @@ Claim = Callable[[str], "bool | None"]
 shared store does not answer."""
 
 
-class Entry(NamedTuple):
+class Entry(Value):
     """One booked operation, the record everything reads: ``calls`` requests (a batch's items) of which ``errors``
     failed; ``usage`` and ``cost`` billed (a cache hit: its stored tokens, cost 0, and ``saved`` what it had
     cost); ``job_id`` for a job's results."""
@@ -60,7 +61,7 @@ class Entry(NamedTuple):
     job_id: str | None = None
 
 
-class JobHold(NamedTuple):
+class JobHold(Value):
     """What a job's id remembers of its reservation: ``amount`` USD held in budget ``period`` on the day ``day``
     (the day whose prices bill the job)."""
 

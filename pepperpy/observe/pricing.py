@@ -21,11 +21,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from ..catalog.tokens import estimate_tokens
 from ..types import Completion, ModelSpec, Pricing, Usage
 from ..types._evolve import evolve
+from ..types._value import Value
 
 __all__ = ["AUDIO_TOKENS_PER_SECOND", "IMAGE_TOKENS", "SLOWEST_AUDIO_BITRATE", "SPEECH_TOKENS_PER_CHARACTER",
            "WORST_OUTPUT_TOKENS", "Estimate", "batch_price", "charge", "chat_worst", "embed_worst", "image_worst",
@@ -44,7 +45,7 @@ SLOWEST_AUDIO_BITRATE = 16_000    # bits/s: an audio file's longest plausible le
 R = TypeVar("R")
 
 
-class Estimate(NamedTuple):
+class Estimate(Value):
     """A call's worst case: ``amount`` USD, ``basis`` (how it was reached, for the budget's message) and
     ``knobs`` (the call's parameters that would lower it, as a phrase: ``"lower max_tokens"``)."""
 

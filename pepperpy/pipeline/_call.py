@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..observe import audit
 from ..observe.ledger import Entry, Worst
+from ..types._value import Value
 
 if TYPE_CHECKING:
     import requests
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Opened", "Prepared", "Trace", "audit_record"]
 
 
-class Prepared(NamedTuple):
+class Prepared(Value):
     """One hop, ready to send: the provider's runtime, the resolved model and the request; for the budget and
     telemetry, the call's checked ``params`` and its chat ``messages`` (or embedding ``texts``) as given.
 
@@ -52,7 +53,7 @@ A plain chat call a cached Client remembers (``Preparer._remembered``) carries i
     cache_key: str | None = None  # ``ResponseCache.key`` of this hop, when it was computed with the request
 
 
-class Opened(NamedTuple):
+class Opened(Value):
     """A streamed media answer, open: the hop that opened it, its response, and ``ended(result, error)``,
     to call once when it is done: it books the result (or the failure) and returns the result priced."""
 

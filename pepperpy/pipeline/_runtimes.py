@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import requests
 from requests.adapters import BaseAdapter
@@ -25,6 +25,7 @@ from ..http._async_limits import ConnectionLimits
 from ..http.transport import DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, Transport
 from ..resilience.scope import credential_scope
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec
+from ..types._value import Value
 from . import _decode
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class Runtime(NamedTuple):
+class Runtime(Value):
     """One provider at call time: its spec, dialect and transport, and how its answers are read; ``scope`` is
     the fingerprint of its base URL and credentials (``resilience.cache.credential_scope``) that keeps cached
     answers with the account that got them."""
