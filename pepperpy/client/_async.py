@@ -19,8 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..pipeline._bridge import AsyncStream, call
-
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -28,6 +26,7 @@ if TYPE_CHECKING:
     from ..media import Images, Speech, Transcription
     from ..pipeline._async import AsyncPipeline
     from ..pipeline._blocking import Pipeline
+    from ..pipeline._bridge import AsyncStream
     from ..realtime import AsyncRealtimeSession, Sessions
     from ..types import Chunk, Completion, Embeddings, Stream
     from ._prepare import Preparer
@@ -135,6 +134,8 @@ class AsyncCalls:
 
     async def in_worker(self, job: Callable[[], T]) -> T:
         """A blocking call run in a worker thread; cancelling the awaiting task aborts its request."""
+        from ..pipeline._bridge import call
+
         return await call(self.workers.submit, job)
 
 
@@ -181,6 +182,8 @@ class AsyncMethods:
         ...         print(chunk.text, end="")
         >>> s.completion.usage                                                       # doctest: +SKIP
         """
+        from ..pipeline._bridge import AsyncStream
+
         return AsyncStream(functools.partial(self.stream, prompt, model=model, **kwargs), self._async.workers.submit)
 
     async def arun(self, prompt: str | None = None, *, model: str | None = None, tools: Sequence[Any], **kwargs: Any

@@ -38,11 +38,10 @@ from ..catalog.validation import build_messages
 from ..config import DEFAULT_ENV_FILE, TELEMETRY_ENV, Settings
 from ..observe._observer import Observer
 from ..pipeline._blocking import Pipeline
-from ..pipeline._bridge import BackgroundLoop
 from ..pipeline._runtimes import Runtimes, Timeout
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy
-from ..types import Completion, ModelSpec, ProviderSpec, Stream
+from ..types import Completion, ModelSpec, ProviderSpec
 from . import _options
 from ._async import DEFAULT_MAX_CONCURRENCY, AsyncCalls, AsyncMethods, WorkerPool
 from ._chat_options import ChatOptions
@@ -54,10 +53,11 @@ if TYPE_CHECKING:
     from ..observe.budget import Budget
     from ..observe.events import EventName
     from ..observe.usage import UsageReport
+    from ..pipeline._bridge import BackgroundLoop
     from ..realtime import Sessions
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
-    from ..types import Embeddings, TokenCount
+    from ..types import Embeddings, Stream, TokenCount
     from ._catalog_sync import CatalogDiff
     from ._media_calls import MediaCalls
 
@@ -189,8 +189,17 @@ class Client(MediaMethods, AsyncMethods):
         # tool loop and the hops the loop cannot send run in these threads, as many as max_concurrency
         self.workers = WorkerPool(max_concurrency)
         self._async = AsyncCalls(self._prep, self._pipeline, max_concurrency, self.workers)
-        self._map_loop = BackgroundLoop()  # client.map's event loop, started by the first map
         _LIVE_CLIENTS.add(self)
+
+    @property
+    def _map_loop(self) -> BackgroundLoop:
+        """client.map's event loop, made (and its module loaded) by the first map; started by its first use."""
+        runner = self.__dict__.get("_map_runner")
+        if runner is None:
+            from ..pipeline._bridge import BackgroundLoop
+
+            runner = self.__dict__.setdefault("_map_runner", BackgroundLoop())  # one, if two threads get here
+        return runner  # type: ignore[no-any-return]
 
     def _observer(self, budget: Budget | None, telemetry: bool | None, log_content: bool) -> Observer:
         for name in (budget.providers if budget is not None else ()):
@@ -551,11 +560,13 @@ class Client(MediaMethods, AsyncMethods):
         self._runtimes.after_fork()
         self._pipeline.after_fork()
         self.workers.after_fork()
-        self._map_loop.after_fork()
+        if (runner := self.__dict__.get("_map_runner")) is not None:
+            runner.after_fork()
 
     def close(self) -> None:
         """Release every pooled connection. The Client stays usable: later calls open new ones."""
-        self._map_loop.close(before=self._runtimes.release_loop)  # map's loop, its connections first
+        if (runner := self.__dict__.get("_map_runner")) is not None:
+            runner.close(before=self._runtimes.release_loop)  # map's loop, its connections first
         self._runtimes.close()
         self._pipeline.close()  # the shared state's connections, if any
         self.workers.shutdown()  # the async methods' worker threads; made again on the next await

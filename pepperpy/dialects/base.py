@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import errors
 from .._lazy import lazy
-from ..http import _translate
 from ..http.transport import Request
 from ..types import Chunk, Completion, ModelSpec, ProviderSpec, ToolCall, Usage
 from ..types._answer import created_at
@@ -96,6 +95,8 @@ def parse_arguments(arguments: Any) -> Mapping[str, Any]:
 
 def raise_error_event(body: Any, model: ModelSpec) -> None:
     """Raise the typed error for an error object received with a 200 answer or inside a stream."""
+    from ..http import _translate  # an error only
+
     raise _translate.from_error_payload(body, status=None, provider=model.provider, model=model.id)
 
 

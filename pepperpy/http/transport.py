@@ -33,7 +33,7 @@ from requests.adapters import BaseAdapter
 from .. import errors
 from .._redact import header_problem, redact, safe_url, url_secrets
 from ..types._value import Value
-from . import _cancel, _deadline, _translate
+from . import _cancel, _deadline
 from ._async_limits import ConnectionLimits
 from ._cancellable import CancellableAdapter
 from ._sessions import USER_AGENT, provider_session
@@ -251,6 +251,8 @@ class Transport:
             if scope is not None and scope.cancelled:  # the scope shut this request's socket down
                 raise _cancel.Cancelled from exc
             proxy = requests.utils.select_proxy(url, options.get("proxies") or session.proxies)
+            from . import _translate  # failures only: a call that works never loads it
+
             raise _translate.from_transport_error(exc, provider=self.provider, model=model, url=url,
                                                   secrets=self._secrets, proxy=proxy,
                                                   expired=watch is not None and watch.expired) from exc
@@ -265,6 +267,8 @@ class Transport:
     def _broken(self, exc: BaseException, model: str | None, url: str,
                 watch: _deadline.Watch | None) -> errors.ProviderError:
         """The typed error for an answer urllib3 could not read, requests left unwrapped."""
+        from . import _translate
+
         return _translate.from_transport_error(exc, provider=self.provider, model=model, url=url, streaming=True,
                                                secrets=self._secrets, expired=watch is not None and watch.expired)
 
@@ -276,6 +280,8 @@ class Transport:
             content = b""
         finally:
             response.close()
+        from . import _translate
+
         return _translate.from_response(response.status_code, content or b"", response.headers,
                                         provider=self.provider, model=model, secrets=self._secrets,
                                         key_vars=self._key_vars, url=url, base_url=self.base_url)
@@ -291,6 +297,8 @@ class Transport:
 
     def scrub(self, exc: errors.ProviderError) -> errors.ProviderError:
         """Remove this provider's credentials from an error raised outside ``send`` (mid-stream)."""
+        from . import _translate
+
         return _translate.scrub(exc, self._secrets)
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ from ..observe._observer import Observer
 from ..observe.ledger import Entry
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy, Timeout
-from ..types import Completion, ProviderSpec, Stream
+from ..types import Completion, ProviderSpec
 from ..types._evolve import evolve
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ..resilience.breaker import BreakerStats
     from ..resilience.cache import CacheInfo
     from ..shared.store import SharedState
+    from ..types import Stream
     from ._stream_start import Started
 
 R = TypeVar("R")  # what a call's parse gives: Completion, Embeddings, Images, Speech, Transcription
@@ -135,6 +136,8 @@ class Pipeline:
             if settle and completion is not None:
                 guard.settle(trace.estimate, completion.usage.total_tokens)
             return self._stream_ended(p, hop, names, trace, completion, error)
+
+        from ..types._stream import Stream  # a stream's class loads with the first stream
 
         return Stream(started.chunks(), model=spec.id, provider=spec.provider,
                       close=response.close, on_end=ended,

@@ -17,7 +17,6 @@ import requests
 import urllib3
 
 from .. import errors
-from ..http import _translate
 from ..http.transport import Transport, iter_body, iter_ndjson, iter_sse, stream_watch
 from ..types import ModelSpec
 
@@ -76,6 +75,8 @@ def body_answer(transport: Transport, response: requests.Response, parse: Callab
     try:
         content = response.content
     except requests.RequestException as exc:
+        from ..http import _translate  # a failure only
+
         raise _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True) from exc
     try:
         return parse(content, response.headers.get("content-type", ""))
@@ -92,6 +93,8 @@ def body_answer(transport: Transport, response: requests.Response, parse: Callab
 
 
 def _late(model: ModelSpec, gap: float) -> errors.ProviderError:
+    from ..http import _translate  # a failure only
+
     return _translate.transport_failure("timeout", f"no chunk came within total_timeout={gap:g} s",
                                         provider=model.provider, model=model.id)
 
@@ -112,6 +115,8 @@ def raw_pieces(response: requests.Response, model: ModelSpec) -> Iterator[bytes]
     except _STREAM_FAILURES as exc:
         if watch is not None and watch.expired:
             raise _late(model, gap) from exc
+        from ..http import _translate  # a failure only
+
         raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
                                               streaming=True) from exc
     finally:
@@ -153,6 +158,8 @@ def events(transport: Transport, response: requests.Response, parser: EventParse
         if watch is not None and watch.expired:  # the deadline shut the socket: whatever the read made of it
             raise _late(model, gap) from exc
         if isinstance(exc, _STREAM_FAILURES):
+            from ..http import _translate  # a failure only
+
             raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
                                                   streaming=True) from exc
         what = "is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "has an unknown shape"

@@ -1,5 +1,6 @@
 """The values pepperpy hands out: Completion, Chunk, Stream, Usage, Embeddings, ToolStep, TokenCount, and the
-catalog's ModelSpec and ProviderSpec. All are frozen dataclasses except Stream, which is an iterator.
+catalog's ModelSpec and ProviderSpec. All are frozen Value classes (dataclasses to ``dataclasses``) except Stream, which
+is an iterator.
 
 - ``_answer``: what a chat call answers (Completion, Usage, ToolCall, Chunk) and the short texts the reprs show;
   ``_other_answers``: Embeddings, TokenCount, ToolStep; ``_specs``: the catalog's ModelSpec, Pricing, ParamRange
@@ -20,16 +21,16 @@ from ._answer import short_text as short_text
 from ._answer import short_value as short_value
 from ._specs import ModelSpec, ParamRange, Pricing, ProviderSpec, RetiredModel
 from ._specs import day_of as day_of
-from ._stream import Stream
 
 if TYPE_CHECKING:
     from ._other_answers import Embeddings, TokenCount, ToolStep
+    from ._stream import Stream
 
 __all__ = [
     "FINISH_REASONS", "Chunk", "Completion", "Embeddings", "ModelSpec", "ParamRange", "Pricing", "ProviderSpec",
     "RetiredModel", "Stream", "TokenCount", "ToolCall", "ToolStep", "Usage", "text_chunk",
 ]
 
-# the answers of embed, count_tokens and run: their classes are made when first used
+# the answers of embed, count_tokens and run, and a stream: their classes are made when first used
 __getattr__, __dir__ = lazy(__name__, {"Embeddings": "_other_answers", "TokenCount": "_other_answers",
-                                      "ToolStep": "_other_answers"})
+                                      "ToolStep": "_other_answers", "Stream": "_stream"})
