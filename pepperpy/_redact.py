@@ -24,7 +24,8 @@ __all__ = ["RedactionFilter", "basic_auth", "describe_char", "get_logger", "head
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
-_KEY_PATTERNS = re.compile(
+# The patterns below are texts: ``re`` compiles each when first used (and keeps it), not when pepperpy loads
+_KEY_PATTERNS = (
     r"(sk-[A-Za-z0-9_\-*]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{8,}"
     r"|xai-[A-Za-z0-9]{8,}|(?<=Bearer )[A-Za-z0-9._\-]{8,})"
 )
@@ -44,7 +45,7 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     forms |= {form.replace("/", "\\/") for form in forms}
     encoded = {quote(secret), quote(secret, safe=""), quote_plus(secret), quote_plus(secret, safe="/")}
-    forms |= encoded | {_PERCENT.sub(lambda m: m.group().lower(), form) for form in encoded}
+    forms |= encoded | {re.sub(_PERCENT, lambda m: m.group().lower(), form) for form in encoded}
     raw = secret.encode("utf-8")
     forms |= {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
     return tuple(sorted(forms, key=len, reverse=True))
@@ -79,7 +80,7 @@ def url_secrets(url: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((password, plain, basic_auth(user, plain))))
 
 
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
+_PERCENT = r"%[0-9A-F]{2}"
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -88,7 +89,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     forms = {form for secret in secrets for form in secret_forms(secret)}
     if forms:  # longest first across secrets too: base64 of "user:password" holds that of the password
         text = _mask(text, sorted(forms, key=len, reverse=True))
-    return _KEY_PATTERNS.sub("***", text)
+    return re.sub(_KEY_PATTERNS, "***", text)
 
 
 def _mask(text: str, forms: Sequence[str]) -> str:
@@ -109,13 +110,13 @@ def redact_any(value: Any, secrets: Sequence[str]) -> Any:
 
 
 # user info ends at the LAST "@" before the path, as urllib and redis-py read it ("p@ss" is one password)
-_USER_INFO = re.compile(r"^([A-Za-z][\w+.-]*://)?[^/?#]*@")
+_USER_INFO = r"^([A-Za-z][\w+.-]*://)?[^/?#]*@"
 
 
 def safe_url(url: str) -> str:
     """A URL fit for a message: user info (it may hold a password) shown as ``***@``, no query string (it may
     hold a key). Works on text that is not a valid URL too."""
-    return _USER_INFO.sub(r"\1***@", url).split("?", 1)[0].split("#", 1)[0]
+    return re.sub(_USER_INFO, r"\1***@", url).split("?", 1)[0].split("#", 1)[0]
 
 
 def describe_char(char: str) -> str:
@@ -172,7 +173,7 @@ class RedactionFilter(logging.Filter):
         return True
 
     def _redact(self, text: str) -> str:
-        return _KEY_PATTERNS.sub("***", _mask(text, self._forms))
+        return re.sub(_KEY_PATTERNS, "***", _mask(text, self._forms))
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -197,3 +197,18 @@ def test_the_first_instances_are_bound_in_python_then_the_compiled_init_takes_ov
 def test_a_call_that_does_not_bind_gets_pythons_own_message(call: Any, message: str) -> None:
     with pytest.raises(TypeError, match=message):
         call()
+
+
+def test_a_subclass_that_changes_a_default_or_writes_its_own_init_gets_what_it_wrote() -> None:
+    class Base(Value):
+        x: int = 1
+
+    class Other(Base):
+        x: int = 2
+
+    class Own(Base):
+        def __init__(self, text: str) -> None:
+            object.__setattr__(self, "x", len(text))
+
+    assert (Base().x, Other().x, Own("abc").x) == (1, 2, 3)
+    assert str(inspect.signature(Own)) == "(text: 'str') -> 'None'"

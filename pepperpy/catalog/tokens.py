@@ -31,8 +31,8 @@ MAX_BYTES_PER_TOKEN = 16   # the lower bound: no common tokenizer packs more tex
 MESSAGE_TOKENS = 4         # role markers and separators around each message, in the estimate
 IMAGE_TOKENS = 1000        # one image, in the estimate (providers charge ~250 to ~1,600 by size)
 
-_SPACES = re.compile(r"\s{2,}")  # a run of whitespace: one token on most tokenizers
-_REPEATS = re.compile(r"(.)\1{2,}", re.S)  # 3 or more of one character ("=====", "....")
+_SPACES = r"\s{2,}"  # a run of whitespace: one token on most tokenizers (compiled by re when first used)
+_REPEATS = r"(?s)(.)\1{2,}"  # 3 or more of one character ("=====", "....")
 
 
 def estimate_tokens(messages: Sequence[Mapping[str, Any]], *, tools: Sequence[Any] | None = None,
@@ -59,7 +59,7 @@ def min_tokens(messages: Sequence[Mapping[str, Any]], *, above: int | None = Non
             return 0
         if math.ceil(sum(len(t.encode("utf-8")) for t in texts) / MAX_BYTES_PER_TOKEN) <= above:
             return 0
-    size = sum(len(_REPEATS.sub(r"\1", _SPACES.sub(" ", text)).encode("utf-8")) for text in texts)
+    size = sum(len(re.sub(_REPEATS, r"\1", re.sub(_SPACES, " ", text)).encode("utf-8")) for text in texts)
     return math.ceil(size / MAX_BYTES_PER_TOKEN)
 
 

@@ -106,10 +106,11 @@ class _ValueType(type):
         fields: dict[str, Field] = {}
         for base in reversed(bases):
             fields.update((f.name, f) for f in getattr(base, "__value_fields__", ()))
-        inherited = set(fields)
+        inherited, declared = set(fields), False
         for field_name, annotation in namespace.get("__annotations__", {}).items():
             if _is(annotation, "ClassVar"):
                 continue
+            declared = True
             given = namespace.pop(field_name, MISSING)  # a slot cannot share its name with a class attribute
             spec = given if isinstance(given, Field) else Field(given)
             spec.name, spec.annotation, spec.init_only = field_name, annotation, _is(annotation, "InitVar")
@@ -124,8 +125,10 @@ class _ValueType(type):
         namespace["__dataclass_fields__"] = _AsDataclass("__dataclass_fields__")
         namespace["__dataclass_params__"] = _AsDataclass("__dataclass_params__")
         _check(name, tuple(fields.values()))
-        own_init = len(fields) > len(inherited) or "__post_init__" in namespace  # else the parent's serves
-        if fields and own_init and "__init__" not in namespace:
+        own_init = declared or "__post_init__" in namespace  # else the parent's serves
+        if "__init__" in namespace:
+            namespace.setdefault("__signature__", None)  # inspect reads the class's own __init__
+        elif fields and own_init:
             namespace["__signature__"] = _Signature()
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         if fields and own_init and "__init__" not in namespace:
@@ -176,6 +179,7 @@ def _first_init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
     known = frozenset(names)
     post_init = hasattr(cls, "__post_init__")
     made = 0
+    setters: dict[str, Callable[[Any, Any], None]] = {}
 
     def first_init(self: Any, *args: Any, **kwargs: Any) -> None:
         nonlocal made
@@ -189,7 +193,8 @@ def _first_init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
             compiled(self, *args, **kwargs)
             return
         bound.update(kwargs)
-        setters = slot_setters(cls)
+        if not setters:
+            setters.update(slot_setters(cls))
         handed: list[Any] = []
         for name, init, default, factory, init_only in plan:
             value = bound.get(name, MISSING) if init else MISSING
@@ -275,8 +280,8 @@ def _twin(cls: type) -> type:
         specs.append((f.name, kind, dataclasses.field(init=f.init, repr=f.repr, compare=f.compare, hash=f.hash,
                                                       **given)))
     twin: type = dataclasses.make_dataclass(cls.__name__, specs, frozen=True)
-    for f in cls.__value_fields__:  # type: ignore[attr-defined]
-        twin.__dataclass_fields__[f.name].type = f.annotation  # type: ignore[attr-defined]  # the annotation as the class statement wrote it
+    for f in cls.__value_fields__:  # type: ignore[attr-defined]  # each type as the class statement wrote it
+        twin.__dataclass_fields__[f.name].type = f.annotation  # type: ignore[attr-defined]
     return twin
 
 
