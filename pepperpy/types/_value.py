@@ -165,7 +165,7 @@ def _setter(name: str) -> Callable[[Any, Any], None]:
     return lambda obj, value: object.__setattr__(obj, name, value)
 
 
-COMPILED_AFTER = 16  # instances a Value class makes through its first __init__ before it compiles its own
+COMPILED_AFTER = 64  # instances a Value class makes through its first __init__ before it compiles its own
 
 
 def _first_init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
@@ -173,39 +173,42 @@ def _first_init(cls: type, fields: tuple[Field, ...]) -> Callable[..., None]:
     script makes one or two of each class, and compiling an ``__init__`` costs about 10 µs a field; from the
     ``COMPILED_AFTER``-th instance on, or for a call it cannot bind (which the compiled one then refuses with
     Python's own message), the compiled ``_init`` takes over."""
-    names = [f.name for f in fields if f.init]
-    required = {f.name for f in fields if f.init and f.default is MISSING and f.default_factory is MISSING}
-    plan = [(f.name, f.init, f.default, f.default_factory, f.init_only) for f in fields]
+    names = tuple(f.name for f in fields if f.init)
     known = frozenset(names)
+    plan = [(f.name, f.default if f.init else _FACTORY, f.default_factory, f.init_only) for f in fields]
     post_init = hasattr(cls, "__post_init__")
     made = 0
+    compiled: Callable[..., None] | None = None
     setters: dict[str, Callable[[Any, Any], None]] = {}
 
     def first_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        nonlocal made
+        nonlocal made, compiled
         made += 1
-        bound = dict(zip(names, args, strict=False))  # fewer arguments than fields: the rest by name or default
-        if made > COMPILED_AFTER or len(args) > len(names) or not bound.keys().isdisjoint(kwargs) or \
-                not kwargs.keys() <= known or not required <= bound.keys() | kwargs.keys():
+        bound = {**dict(zip(names, args, strict=False)), **kwargs} if args else kwargs
+        if made <= COMPILED_AFTER and len(args) <= len(names) and len(bound) == len(args) + len(kwargs) and \
+                bound.keys() <= known:
+            if not setters:
+                setters.update(slot_setters(cls))
+            handed: list[Any] = []
+            for name, default, factory, init_only in plan:
+                value = bound.get(name, default)
+                if value is MISSING or value is _FACTORY:
+                    if factory is MISSING:
+                        break  # a required argument is missing: the compiled __init__ says which
+                    value = factory()
+                if init_only:
+                    handed.append(value)
+                else:
+                    setters[name](self, value)
+            else:
+                if post_init:
+                    self.__post_init__(*handed)
+                return
+        if compiled is None:
             compiled = _init(cls, fields)
             if cls.__dict__.get("__init__") is first_init:
                 cls.__init__ = compiled  # type: ignore[misc]
-            compiled(self, *args, **kwargs)
-            return
-        bound.update(kwargs)
-        if not setters:
-            setters.update(slot_setters(cls))
-        handed: list[Any] = []
-        for name, init, default, factory, init_only in plan:
-            value = bound.get(name, MISSING) if init else MISSING
-            if value is MISSING:
-                value = default if default is not MISSING else factory()
-            if init_only:
-                handed.append(value)
-            else:
-                setters[name](self, value)
-        if post_init:
-            self.__post_init__(*handed)
+        compiled(self, *args, **kwargs)
 
     first_init.__name__, first_init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
     return first_init
