@@ -4,7 +4,8 @@ pepperpy hands out, at a quarter and a half of their cost.
 ``replace`` walks the dataclass's fields and calls its ``__init__`` with every value; pricing a Completion that
 way was two hundredths of an async call's CPU. ``evolve`` copies each slot and sets the changed ones, which is what
 ``replace`` does for a class whose ``__init__`` only stores its arguments (every field in ``__init__``, no
-``__post_init__``, no init-only variables); any other class, or an unknown field, goes to ``replace`` itself.
+``__post_init__``, no init-only variables); any other class, or an unknown field, goes to the Value's own
+``__replace__`` (``dataclasses.replace`` for a dataclass).
 
 The copy is a function written once per class and set of changed fields, as ``dataclasses`` writes a class's
 ``__init__``: it reads each field as an attribute and stores it through the field's slot, where a loop over the
