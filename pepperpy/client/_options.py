@@ -98,11 +98,11 @@ def check_options(cls: Any, options: Mapping[str, Any]) -> None:
     for name in options:
         if name in parameters:
             continue
-        import difflib
-
-        known = [name for name in parameters if name != "self"]
         if name in _FOREIGN_OPTIONS:
             raise errors.ConfigurationError(f"Client has no option {name}=: {_FOREIGN_OPTIONS[name]}")
+        import difflib  # a mistake only
+
+        known = [name for name in parameters if name != "self"]
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
         hint = f"did you mean {close[0]}=?" if close else f"its options are {', '.join(sorted(known))}"
         raise errors.ConfigurationError(f"Client has no option {name}=; {hint}")

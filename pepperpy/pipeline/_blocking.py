@@ -33,7 +33,7 @@ from ..observe.ledger import Entry
 from ..resilience.limiter import DEFAULT_RATE_LIMIT_WAIT
 from ..resilience.retry import RetryPolicy, Timeout
 from ..types import Completion, ProviderSpec
-from ..types._evolve import evolve
+from ..types._evolve import evolve, field_names
 from ._call import Opened, Prepared, Trace, audit_record
 from ._fallbacks import FALLBACK_ERRORS, Hops
 from ._provider_guards import Guards
@@ -346,7 +346,7 @@ class _NoReplay(RetryPolicy):  # no fields of its own: RetryPolicy's
 
     @classmethod
     def of(cls, policy: RetryPolicy) -> _NoReplay:
-        return cls(**{f.name: getattr(policy, f.name) for f in policy.__value_fields__})
+        return cls(**{name: getattr(policy, name) for name in field_names(policy)})
 
     def should_retry(self, exc: ProviderError) -> bool:
         return exc.status_code in (429, 503, 529) and super().should_retry(exc)

@@ -75,9 +75,7 @@ def body_answer(transport: Transport, response: requests.Response, parse: Callab
     try:
         content = response.content
     except requests.RequestException as exc:
-        from ..http import _translate  # a failure only
-
-        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True) from exc
+        raise _cut(exc, model) from exc
     try:
         return parse(content, response.headers.get("content-type", ""))
     except errors.ProviderError as exc:  # an error object in a 200 answer
@@ -92,8 +90,15 @@ def body_answer(transport: Transport, response: requests.Response, parse: Callab
             status_code=response.status_code) from exc
 
 
+def _cut(exc: BaseException, model: ModelSpec) -> errors.ProviderError:
+    """The typed error for an answer whose reading failed (``http._translate`` loads with the first failure)."""
+    from ..http import _translate
+
+    return _translate.from_transport_error(exc, provider=model.provider, model=model.id, streaming=True)
+
+
 def _late(model: ModelSpec, gap: float) -> errors.ProviderError:
-    from ..http import _translate  # a failure only
+    from ..http import _translate
 
     return _translate.transport_failure("timeout", f"no chunk came within total_timeout={gap:g} s",
                                         provider=model.provider, model=model.id)
@@ -115,10 +120,7 @@ def raw_pieces(response: requests.Response, model: ModelSpec) -> Iterator[bytes]
     except _STREAM_FAILURES as exc:
         if watch is not None and watch.expired:
             raise _late(model, gap) from exc
-        from ..http import _translate  # a failure only
-
-        raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
-                                              streaming=True) from exc
+        raise _cut(exc, model) from exc
     finally:
         if watch is not None:
             watch.disarm()
@@ -158,10 +160,7 @@ def events(transport: Transport, response: requests.Response, parser: EventParse
         if watch is not None and watch.expired:  # the deadline shut the socket: whatever the read made of it
             raise _late(model, gap) from exc
         if isinstance(exc, _STREAM_FAILURES):
-            from ..http import _translate  # a failure only
-
-            raise _translate.from_transport_error(exc, provider=model.provider, model=model.id,
-                                                  streaming=True) from exc
+            raise _cut(exc, model) from exc
         what = "is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "has an unknown shape"
         raise errors.StreamError(f"{model.provider} sent a stream event that {what}: {exc}",
                                  provider=model.provider, model=model.id) from exc

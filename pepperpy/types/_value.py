@@ -6,8 +6,9 @@ field (``field(compare=False)`` / ``repr=False`` left out), assignment refused w
 ``__match_args__``, pickling and copying, and ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass``
 working on it. Only the making of the class differs: ``@dataclass`` costs a one-shot script about 17 ms before its
 first call (importing ``dataclasses`` loads ``inspect``, ``ast`` and ``dis``; each class compiles five methods from
-source); here the class statement itself does the work, ``__init__`` is the one method written from source, and
-``dataclasses`` is imported only when something asks a class for ``__dataclass_fields__``.
+source); here the class statement itself does the work, ``__init__`` is the one method written from source (and
+only from a class's ``COMPILED_AFTER``-th instance on), and ``dataclasses`` is imported only when something asks a
+class for ``__dataclass_fields__``.
 
     class Usage(Value):
         input_tokens: int = 0
